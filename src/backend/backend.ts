@@ -1,0 +1,69 @@
+/**
+ * The numerical backend: the few dense kernels whose speed decides everything (GEMM) and the LAPACK
+ * routines linscope needs. All matrices are row-major. A backend works in float32 or float64,
+ * chosen by the typed arrays it is handed (all arrays of one call share a dtype).
+ *
+ * Two implementations: `openblas` (OpenBLAS + LAPACKE through koffi, the fast one) and `pure-ts`
+ * (plain TypeScript, for tests and machines without the native library).
+ */
+import type { TypedArray } from '../tensor/tensor.ts';
+
+export interface GemmArgs {
+  transA: boolean;
+  transB: boolean;
+  /** Rows of op(A) and C. */
+  m: number;
+  /** Columns of op(B) and C. */
+  n: number;
+  /** Columns of op(A) = rows of op(B). */
+  k: number;
+  alpha: number;
+  a: TypedArray;
+  lda: number;
+  b: TypedArray;
+  ldb: number;
+  beta: number;
+  c: TypedArray;
+  ldc: number;
+}
+
+export interface SvdResult<T extends TypedArray = TypedArray> {
+  /** Singular values, descending, length min(m, n). */
+  s: T;
+  /** Left singular vectors, m × min(m, n) row-major (thin), when vectors were asked for. */
+  u?: T;
+  /** Right singular vectors transposed, min(m, n) × n row-major (thin), when vectors were asked for. */
+  vt?: T;
+}
+
+export interface EighResult<T extends TypedArray = TypedArray> {
+  /** Eigenvalues, ascending. */
+  w: T;
+  /** Eigenvectors as columns of an n × n row-major matrix, when asked for. */
+  v?: T;
+}
+
+export interface Backend {
+  readonly name: 'openblas' | 'pure-ts';
+  /** C ← α·op(A)·op(B) + β·C. Offsets are expressed by passing subarrays. */
+  gemm(args: GemmArgs): void;
+  /** Thin SVD of the m × n row-major matrix `a` (divide and conquer). `a` is not modified. */
+  gesdd<T extends TypedArray>(a: T, m: number, n: number, vectors: boolean): SvdResult<T>;
+  /** Symmetric eigendecomposition of the n × n matrix `a` (upper triangle read). `a` is not modified. */
+  syevd<T extends TypedArray>(a: T, n: number, vectors: boolean): EighResult<T>;
+  /**
+   * Least squares: X minimising ‖A·X − B‖_F for A m × n (m ≥ n, full rank) and B m × nrhs, by QR.
+   * Returns X as n × nrhs. Inputs are not modified.
+   */
+  gels<T extends TypedArray>(a: T, m: number, n: number, b: T, nrhs: number): T;
+  /**
+   * Solve A·X = B for symmetric positive definite A (n × n) by Cholesky; B is n × nrhs.
+   * Returns X, or null when A is not positive definite. Inputs are not modified.
+   */
+  posv<T extends TypedArray>(a: T, n: number, b: T, nrhs: number): T | null;
+  /** Orthonormal basis Q (m × n, m ≥ n) of the columns of the m × n matrix `a` (Householder QR). */
+  orthonormalize<T extends TypedArray>(a: T, m: number, n: number): T;
+  /** Threads used by the BLAS (1 for pure-ts). */
+  threads(): number;
+  setThreads(n: number): void;
+}

@@ -1,0 +1,111 @@
+/**
+ * Finds and opens OpenBLAS and LAPACKE with koffi, and declares the C functions linscope calls.
+ *
+ * The trap: some machines export OPENBLAS_CORETYPE (e.g. Haswell), which forces a slower kernel set.
+ * OpenBLAS reads it once, when the library loads, so it is removed from the environment just before
+ * loading unless the user asked to keep it (LINSCOPE_OPENBLAS_CORETYPE=<name> sets it on purpose).
+ */
+import koffi, { type LibraryHandle } from 'koffi';
+
+const OPENBLAS_CANDIDATES = [
+  'libopenblas.so.0',
+  '/usr/lib/x86_64-linux-gnu/libopenblas.so.0',
+  '/usr/lib/aarch64-linux-gnu/libopenblas.so.0',
+  'libopenblas.so',
+  'libopenblas.dylib',
+];
+const LAPACKE_CANDIDATES = [
+  'liblapacke.so.3',
+  '/usr/lib/x86_64-linux-gnu/liblapacke.so.3',
+  '/usr/lib/aarch64-linux-gnu/liblapacke.so.3',
+  'liblapacke.so',
+  'liblapacke.dylib',
+];
+
+export const INSTALL_HINT =
+  'linscope: the fast OpenBLAS backend is unavailable, so the pure-TypeScript backend is used (about 100x slower).\n' +
+  '  Install it with:  sudo apt-get install -y libopenblas0-pthread liblapacke   (or run: bash scripts/setup.sh)';
+
+export interface NativeFunctions {
+  cblas_sgemm: (...args: unknown[]) => void;
+  cblas_dgemm: (...args: unknown[]) => void;
+  sgesdd: (...args: unknown[]) => number;
+  dgesdd: (...args: unknown[]) => number;
+  ssyevd: (...args: unknown[]) => number;
+  dsyevd: (...args: unknown[]) => number;
+  sgels: (...args: unknown[]) => number;
+  dgels: (...args: unknown[]) => number;
+  sposv: (...args: unknown[]) => number;
+  dposv: (...args: unknown[]) => number;
+  sgeqrf: (...args: unknown[]) => number;
+  dgeqrf: (...args: unknown[]) => number;
+  sorgqr: (...args: unknown[]) => number;
+  dorgqr: (...args: unknown[]) => number;
+  setThreads: (n: number) => void;
+  getThreads: () => number;
+  corename: () => string;
+  config: () => string;
+}
+
+/** Applies the OPENBLAS_CORETYPE policy to process.env; call before the library loads. */
+export function applyCoretypePolicy(env: NodeJS.ProcessEnv = process.env): void {
+  const wanted = env.LINSCOPE_OPENBLAS_CORETYPE;
+  if (wanted) env.OPENBLAS_CORETYPE = wanted;
+  else delete env.OPENBLAS_CORETYPE;
+}
+
+function openFirst(candidates: string[]): LibraryHandle {
+  const errors: string[] = [];
+  for (const path of candidates) {
+    try {
+      return koffi.load(path);
+    } catch (e) {
+      errors.push(`${path}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(errors.join('\n'));
+}
+
+let cached: NativeFunctions | null | undefined;
+let loadError: string | undefined;
+
+/** The native functions, or null (with `nativeLoadError()` saying why) when the libraries are missing. */
+export function loadNative(): NativeFunctions | null {
+  if (cached !== undefined) return cached;
+  applyCoretypePolicy();
+  try {
+    const blas = openFirst(OPENBLAS_CANDIDATES);
+    const lapacke = openFirst(LAPACKE_CANDIDATES);
+    const gemm = (t: string) =>
+      `void cblas_${t}gemm(int order, int transA, int transB, int M, int N, int K, ${t === 's' ? 'float' : 'double'} alpha, ` +
+      `const void *A, int lda, const void *B, int ldb, ${t === 's' ? 'float' : 'double'} beta, void *C, int ldc)`;
+    cached = {
+      cblas_sgemm: blas.func(gemm('s')) as NativeFunctions['cblas_sgemm'],
+      cblas_dgemm: blas.func(gemm('d')) as NativeFunctions['cblas_dgemm'],
+      sgesdd: lapacke.func('int LAPACKE_sgesdd(int layout, char jobz, int m, int n, void *a, int lda, void *s, void *u, int ldu, void *vt, int ldvt)'),
+      dgesdd: lapacke.func('int LAPACKE_dgesdd(int layout, char jobz, int m, int n, void *a, int lda, void *s, void *u, int ldu, void *vt, int ldvt)'),
+      ssyevd: lapacke.func('int LAPACKE_ssyevd(int layout, char jobz, char uplo, int n, void *a, int lda, void *w)'),
+      dsyevd: lapacke.func('int LAPACKE_dsyevd(int layout, char jobz, char uplo, int n, void *a, int lda, void *w)'),
+      sgels: lapacke.func('int LAPACKE_sgels(int layout, char trans, int m, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
+      dgels: lapacke.func('int LAPACKE_dgels(int layout, char trans, int m, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
+      sposv: lapacke.func('int LAPACKE_sposv(int layout, char uplo, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
+      dposv: lapacke.func('int LAPACKE_dposv(int layout, char uplo, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
+      sgeqrf: lapacke.func('int LAPACKE_sgeqrf(int layout, int m, int n, void *a, int lda, void *tau)'),
+      dgeqrf: lapacke.func('int LAPACKE_dgeqrf(int layout, int m, int n, void *a, int lda, void *tau)'),
+      sorgqr: lapacke.func('int LAPACKE_sorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
+      dorgqr: lapacke.func('int LAPACKE_dorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
+      setThreads: blas.func('void openblas_set_num_threads(int n)') as (n: number) => void,
+      getThreads: blas.func('int openblas_get_num_threads()') as () => number,
+      corename: blas.func('const char *openblas_get_corename()') as () => string,
+      config: blas.func('const char *openblas_get_config()') as () => string,
+    } as NativeFunctions;
+  } catch (e) {
+    loadError = (e as Error).message;
+    cached = null;
+  }
+  return cached;
+}
+
+export function nativeLoadError(): string | undefined {
+  return loadError;
+}

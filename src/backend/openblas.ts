@@ -1,0 +1,87 @@
+/** The fast backend: OpenBLAS GEMM and LAPACKE, called through koffi on the caller's typed arrays (no copies). */
+import type { TypedArray } from '../tensor/tensor.ts';
+import type { Backend, EighResult, GemmArgs, SvdResult } from './backend.ts';
+import type { NativeFunctions } from './native-library.ts';
+
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+const ch = (c: string) => c.charCodeAt(0);
+
+function like<T extends TypedArray>(x: T, n: number): T {
+  return (x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as T;
+}
+
+function check(info: number, routine: string): void {
+  if (info < 0) throw new Error(`${routine}: argument ${-info} had an illegal value`);
+  if (info > 0) throw new Error(`${routine}: did not converge (info = ${info})`);
+}
+
+export class OpenBlasBackend implements Backend {
+  readonly name = 'openblas' as const;
+  constructor(private readonly fn: NativeFunctions) {}
+
+  gemm(g: GemmArgs): void {
+    if (g.m === 0 || g.n === 0) return;
+    const f = g.c instanceof Float64Array ? this.fn.cblas_dgemm : this.fn.cblas_sgemm;
+    f(ROW_MAJOR, g.transA ? TRANS : NO_TRANS, g.transB ? TRANS : NO_TRANS, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc);
+  }
+
+  gesdd<T extends TypedArray>(a: T, m: number, n: number, vectors: boolean): SvdResult<T> {
+    const k = Math.min(m, n);
+    const work = a.slice() as T;
+    const s = like(a, k);
+    const u = vectors ? like(a, m * k) : like(a, 1);
+    const vt = vectors ? like(a, k * n) : like(a, 1);
+    const f = a instanceof Float64Array ? this.fn.dgesdd : this.fn.sgesdd;
+    const info = f(ROW_MAJOR, ch(vectors ? 'S' : 'N'), m, n, work, n, s, u, vectors ? k : 1, vt, vectors ? n : 1);
+    check(info, 'LAPACKE_?gesdd');
+    return vectors ? { s, u, vt } : { s };
+  }
+
+  syevd<T extends TypedArray>(a: T, n: number, vectors: boolean): EighResult<T> {
+    const work = a.slice() as T;
+    const w = like(a, n);
+    const f = a instanceof Float64Array ? this.fn.dsyevd : this.fn.ssyevd;
+    check(f(ROW_MAJOR, ch(vectors ? 'V' : 'N'), ch('U'), n, work, n, w), 'LAPACKE_?syevd');
+    return vectors ? { w, v: work } : { w };
+  }
+
+  gels<T extends TypedArray>(a: T, m: number, n: number, b: T, nrhs: number): T {
+    if (m < n) throw new Error(`gels: needs at least as many rows as columns (got ${m} × ${n})`);
+    const aw = a.slice() as T;
+    const bw = b.slice() as T;
+    const f = a instanceof Float64Array ? this.fn.dgels : this.fn.sgels;
+    const info = f(ROW_MAJOR, ch('N'), m, n, nrhs, aw, n, bw, nrhs);
+    if (info > 0) throw new Error(`gels: the matrix is rank deficient (diagonal element ${info} of R is zero)`);
+    check(info, 'LAPACKE_?gels');
+    return bw.slice(0, n * nrhs) as T;
+  }
+
+  posv<T extends TypedArray>(a: T, n: number, b: T, nrhs: number): T | null {
+    const aw = a.slice() as T;
+    const bw = b.slice() as T;
+    const f = a instanceof Float64Array ? this.fn.dposv : this.fn.sposv;
+    const info = f(ROW_MAJOR, ch('U'), n, nrhs, aw, n, bw, nrhs);
+    if (info > 0) return null;
+    check(info, 'LAPACKE_?posv');
+    return bw;
+  }
+
+  orthonormalize<T extends TypedArray>(a: T, m: number, n: number): T {
+    const q = a.slice() as T;
+    const tau = like(a, Math.min(m, n));
+    const f64 = a instanceof Float64Array;
+    check((f64 ? this.fn.dgeqrf : this.fn.sgeqrf)(ROW_MAJOR, m, n, q, n, tau), 'LAPACKE_?geqrf');
+    check((f64 ? this.fn.dorgqr : this.fn.sorgqr)(ROW_MAJOR, m, n, Math.min(m, n), q, n, tau), 'LAPACKE_?orgqr');
+    return q;
+  }
+
+  threads(): number {
+    return this.fn.getThreads();
+  }
+
+  setThreads(n: number): void {
+    this.fn.setThreads(Math.max(1, Math.floor(n)));
+  }
+}

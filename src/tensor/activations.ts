@@ -1,0 +1,72 @@
+/** Activation functions, elementwise, returning new tensors. Names follow Hugging Face's ACT2FN keys. */
+import { Tensor, allocate } from './tensor.ts';
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** Error function (Abramowitz–Stegun 7.1.26 is too coarse; this uses a rational Chebyshev fit, |err| < 1.2e-7). */
+export function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
+        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+export type Activation = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'gelu_fast' | 'relu' | 'silu' | 'swish';
+
+/** GELU with the tanh approximation (HF "gelu_new", "gelu_pytorch_tanh"). */
+export function geluTanh(v: number): number {
+  return 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
+}
+
+/** Exact GELU, x·Φ(x) (HF "gelu"). */
+export function geluExact(v: number): number {
+  return 0.5 * v * (1 + erf(v / Math.SQRT2));
+}
+
+export function silu(v: number): number {
+  return v / (1 + Math.exp(-v));
+}
+
+export function scalarActivation(name: string): (v: number) => number {
+  switch (name) {
+    case 'gelu':
+      return geluExact;
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast':
+      return geluTanh;
+    case 'relu':
+      return (v) => (v > 0 ? v : 0);
+    case 'silu':
+    case 'swish':
+      return silu;
+    default:
+      throw new Error(`unsupported activation function "${name}" (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu)`);
+  }
+}
+
+/** Applies the named activation elementwise. */
+export function activate(x: Tensor, name: string): Tensor {
+  const f = scalarActivation(name);
+  const out = new Tensor(allocate(x.dtype, x.size), x.shape);
+  const s = x.data, d = out.data;
+  for (let i = 0; i < s.length; i++) d[i] = f(s[i]);
+  return out;
+}
+
+/** SwiGLU's product silu(gate) ⊙ up (Llama-family MLPs). */
+export function siluMul(gate: Tensor, up: Tensor): Tensor {
+  const out = new Tensor(allocate(gate.dtype, gate.size), gate.shape);
+  const g = gate.data, u = up.data, d = out.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = g[i];
+    d[i] = (v / (1 + Math.exp(-v))) * u[i];
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+/** Matrix products through the active backend's GEMM. */
+import { backend } from '../backend/index.ts';
+import { Tensor, allocate } from './tensor.ts';
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** Accumulate into this tensor (C ← α·AB + β·C). */
+  out?: Tensor;
+  alpha?: number;
+  beta?: number;
+}
+
+/**
+ * op(A)·op(B). A may be [..., m, k] (leading axes are flattened into rows when B is 2-D, so a
+ * [B, T, K] × [K, N] product is one GEMM); when both have the same leading batch axes the product is
+ * batched. B 2-D: [k, n] (or [n, k] with transB).
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const transA = opts.transA ?? false;
+  const transB = opts.transB ?? false;
+  if (a.dtype !== b.dtype) throw new Error(`matmul: dtype mismatch ${a.dtype} vs ${b.dtype}`);
+  if (b.ndim === 2 && !(transA && a.ndim > 2)) {
+    const k = transA ? a.dim(-2) : a.dim(-1);
+    const m = a.size / k;
+    const [bk, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+    if (bk !== k) throw new Error(`matmul: inner dimensions differ: ${a} × ${b}${transB ? 'ᵀ' : ''}`);
+    const outShape = transA ? [a.dim(-1), n] : [...a.shape.slice(0, -1), n];
+    const out = opts.out ?? new Tensor(allocate(a.dtype, m * n), outShape);
+    backend().gemm({
+      transA, transB, m, n, k, alpha: opts.alpha ?? 1,
+      a: a.data, lda: transA ? m : k,
+      b: b.data, ldb: b.shape[1],
+      beta: opts.beta ?? 0, c: out.data, ldc: n,
+    });
+    return out;
+  }
+  // batched: [..., m, k] × [..., k, n]
+  const batchShape = a.shape.slice(0, -2);
+  const batch = batchShape.reduce((x, y) => x * y, 1);
+  if (b.size / (b.dim(-1) * b.dim(-2)) !== batch) throw new Error(`matmul: batch shapes differ: ${a} × ${b}`);
+  const [ar, ac] = [a.dim(-2), a.dim(-1)];
+  const [br, bc] = [b.dim(-2), b.dim(-1)];
+  const [m, k] = transA ? [ac, ar] : [ar, ac];
+  const [bk, n] = transB ? [bc, br] : [br, bc];
+  if (bk !== k) throw new Error(`matmul: inner dimensions differ: ${a} × ${b}`);
+  const out = opts.out ?? new Tensor(allocate(a.dtype, batch * m * n), [...batchShape, m, n]);
+  const be = backend();
+  for (let i = 0; i < batch; i++) {
+    be.gemm({
+      transA, transB, m, n, k, alpha: opts.alpha ?? 1,
+      a: a.data.subarray(i * ar * ac, (i + 1) * ar * ac), lda: ac,
+      b: b.data.subarray(i * br * bc, (i + 1) * br * bc), ldb: bc,
+      beta: opts.beta ?? 0, c: out.data.subarray(i * m * n, (i + 1) * m * n), ldc: n,
+    });
+  }
+  return out;
+}
+
+/**
+ * A fully connected layer in the PyTorch convention: y = x·Wᵀ + b with W of shape [out, in].
+ * x is [..., in]; y is [..., out].
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  const y = matmul(x, weight, { transB: true });
+  if (bias) addRowVectorInPlace(y, bias);
+  return y;
+}
+
+/** y[..., j] += v[j] for every row. */
+export function addRowVectorInPlace(y: Tensor, v: Tensor): void {
+  const n = v.size;
+  const yd = y.data;
+  const vd = v.data;
+  if (y.dim(-1) !== n) throw new Error(`addRowVector: last axis ${y.dim(-1)} vs vector ${n}`);
+  for (let off = 0; off < yd.length; off += n) {
+    for (let j = 0; j < n; j++) yd[off + j] += vd[j];
+  }
+}

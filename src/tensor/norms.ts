@@ -1,0 +1,94 @@
+/** Normalisations over the last axis, accumulated in float64 for stable statistics. */
+import { Tensor, allocate } from './tensor.ts';
+
+/** LayerNorm: (x − mean) / sqrt(var + eps) · w + b, biased variance as in PyTorch. */
+export function layerNorm(x: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, eps: number): Tensor {
+  const n = x.dim(-1);
+  const out = new Tensor(allocate(x.dtype, x.size), x.shape);
+  const s = x.data, d = out.data;
+  const w = weight?.data, b = bias?.data;
+  for (let off = 0; off < s.length; off += n) {
+    let mean = 0;
+    for (let j = 0; j < n; j++) mean += s[off + j];
+    mean /= n;
+    let v = 0;
+    for (let j = 0; j < n; j++) {
+      const c = s[off + j] - mean;
+      v += c * c;
+    }
+    const inv = 1 / Math.sqrt(v / n + eps);
+    for (let j = 0; j < n; j++) {
+      let y = (s[off + j] - mean) * inv;
+      if (w) y *= w[j];
+      if (b) y += b[j];
+      d[off + j] = y;
+    }
+  }
+  return out;
+}
+
+/**
+ * RMSNorm: x / sqrt(mean(x²) + eps) · g, where g = w (Llama) or 1 + w (Gemma, `unitOffset`).
+ */
+export function rmsNorm(x: Tensor, weight: Tensor, eps: number, unitOffset = false): Tensor {
+  const n = x.dim(-1);
+  const out = new Tensor(allocate(x.dtype, x.size), x.shape);
+  const s = x.data, d = out.data, w = weight.data;
+  const off1 = unitOffset ? 1 : 0;
+  for (let off = 0; off < s.length; off += n) {
+    let ss = 0;
+    for (let j = 0; j < n; j++) ss += s[off + j] * s[off + j];
+    const inv = 1 / Math.sqrt(ss / n + eps);
+    if (x.dtype === 'float32') {
+      // HF Llama: hidden_states * rsqrt(...) in float32, then weight * (that) — round like it.
+      const inv32 = Math.fround(inv);
+      for (let j = 0; j < n; j++) d[off + j] = (w[j] + off1) * Math.fround(s[off + j] * inv32);
+    } else {
+      for (let j = 0; j < n; j++) d[off + j] = (w[j] + off1) * s[off + j] * inv;
+    }
+  }
+  return out;
+}
+
+/** Softmax over the last axis (max-subtracted; rows that are all −∞ give zeros). */
+export function softmax(x: Tensor): Tensor {
+  const out = new Tensor(allocate(x.dtype, x.size), x.shape);
+  softmaxRowsInPlace(out.data, x.data, x.dim(-1));
+  return out;
+}
+
+/** dst[row] = softmax(src[row]) for rows of length n; dst may equal src. */
+export function softmaxRowsInPlace(dst: Float32Array | Float64Array, src: Float32Array | Float64Array, n: number): void {
+  for (let off = 0; off < src.length; off += n) {
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) if (src[off + j] > max) max = src[off + j];
+    if (max === -Infinity) {
+      for (let j = 0; j < n; j++) dst[off + j] = 0;
+      continue;
+    }
+    let sum = 0;
+    for (let j = 0; j < n; j++) {
+      const e = Math.exp(src[off + j] - max);
+      dst[off + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j < n; j++) dst[off + j] *= inv;
+  }
+}
+
+/** log-softmax over the last axis. */
+export function logSoftmax(x: Tensor): Tensor {
+  const n = x.dim(-1);
+  const out = new Tensor(allocate(x.dtype, x.size), x.shape);
+  const s = x.data, d = out.data;
+  for (let off = 0; off < s.length; off += n) {
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) if (s[off + j] > max) max = s[off + j];
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += Math.exp(s[off + j] - max);
+    const lse = max + Math.log(sum);
+    for (let j = 0; j < n; j++) d[off + j] = s[off + j] - lse;
+  }
+  return out;
+}
