@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what linscope needs: OpenBLAS + LAPACKE (the fast numerical backend), a C compiler and a
+# font for charts (Debian packages, only when missing), then the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=()
+for pkg in libopenblas0-pthread liblapacke fonts-dejavu-core gcc; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || want+=("$pkg")
+done
+if [ ${#want[@]} -gt 0 ]; then
+  echo "setup: installing ${want[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${want[@]}" >/dev/null
+fi
+npm ci --no-audit --no-fund
