@@ -1,0 +1,111 @@
+/**
+ * Sharded safetensors checkpoints: `model.safetensors.index.json` maps every tensor name to the
+ * shard file that holds it (`weight_map`). One reader serves all shards, opening each lazily.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { DType, Tensor } from '../tensor/tensor.ts';
+import { SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME, type IntegerArray, type SafetensorsIndex, type TensorInfo } from './safetensors-format.ts';
+import { SafetensorsFile, type TensorReader } from './safetensors-read.ts';
+
+/** Parse and check an index file. */
+export function readSafetensorsIndex(indexPath: string): SafetensorsIndex {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(indexPath, 'utf8'));
+  } catch (err) {
+    throw new Error(`${indexPath}: cannot read safetensors index (${(err as Error).message})`);
+  }
+  const map = (parsed as SafetensorsIndex | null)?.weight_map;
+  if (!map || typeof map !== 'object' || !Object.values(map).every((f) => typeof f === 'string')) {
+    throw new Error(`${indexPath}: safetensors index has no valid "weight_map" {tensor name: shard file}`);
+  }
+  return parsed as SafetensorsIndex;
+}
+
+/** A sharded checkpoint behind one reader. Shard headers are parsed on first use. */
+export class ShardedSafetensors implements TensorReader {
+  readonly path: string;
+  readonly metadata: Record<string, string>;
+  private readonly weightMap: Map<string, string>;
+  private readonly shards = new Map<string, SafetensorsFile>();
+
+  constructor(indexPath: string) {
+    this.path = indexPath;
+    const index = readSafetensorsIndex(indexPath);
+    this.metadata = {};
+    for (const [k, v] of Object.entries(index.metadata ?? {})) this.metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    this.weightMap = new Map(Object.entries(index.weight_map));
+  }
+
+  /** Shard file names, in order of first appearance in the weight map. */
+  shardFiles(): string[] {
+    return [...new Set(this.weightMap.values())];
+  }
+
+  private shardFor(name: string): SafetensorsFile {
+    const file = this.weightMap.get(name);
+    if (file === undefined) {
+      throw new Error(`${this.path}: no tensor named "${name}" in the weight_map (${this.weightMap.size} tensors)`);
+    }
+    let shard = this.shards.get(file);
+    if (!shard) {
+      const shardPath = join(dirname(this.path), file);
+      if (!existsSync(shardPath)) {
+        throw new Error(`${this.path}: tensor "${name}" lives in shard ${file}, which is missing (${shardPath})`);
+      }
+      shard = new SafetensorsFile(shardPath);
+      this.shards.set(file, shard);
+    }
+    if (!shard.has(name)) throw new Error(`${shard.path}: the index says it holds tensor "${name}", but it does not`);
+    return shard;
+  }
+
+  names(): string[] {
+    return [...this.weightMap.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.weightMap.has(name);
+  }
+
+  info(name: string): TensorInfo & { file: string } {
+    return this.shardFor(name).info(name);
+  }
+
+  readTensor(name: string, dtype?: DType): Tensor {
+    return this.shardFor(name).readTensor(name, dtype);
+  }
+
+  readIntegers(name: string): IntegerArray {
+    return this.shardFor(name).readIntegers(name);
+  }
+
+  readBytes(name: string): Uint8Array {
+    return this.shardFor(name).readBytes(name);
+  }
+}
+
+/** Open a sharded checkpoint from its index file. */
+export function openShardedSafetensors(indexPath: string): ShardedSafetensors {
+  return new ShardedSafetensors(indexPath);
+}
+
+/**
+ * The safetensors weights of a model folder: `model.safetensors.index.json` if present, else
+ * `model.safetensors`, else the only `*.safetensors` file. Undefined when the folder has none.
+ */
+export function findSafetensorsWeights(dir: string, files: readonly string[]): string | undefined {
+  if (files.includes(SAFETENSORS_INDEX_NAME)) return join(dir, SAFETENSORS_INDEX_NAME);
+  if (files.includes(SAFETENSORS_SINGLE_NAME)) return join(dir, SAFETENSORS_SINGLE_NAME);
+  const indexes = files.filter((f) => f.endsWith('.safetensors.index.json'));
+  if (indexes.length === 1) return join(dir, indexes[0]);
+  const singles = files.filter((f) => f.endsWith('.safetensors'));
+  if (singles.length === 1) return join(dir, singles[0]);
+  return undefined;
+}
+
+/** Open a safetensors file or index file, by its extension. */
+export function openTensorReader(path: string): TensorReader {
+  return path.endsWith('.json') ? new ShardedSafetensors(path) : new SafetensorsFile(path);
+}
