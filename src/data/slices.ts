@@ -87,10 +87,10 @@ export interface ScoredWindow {
  *       score only the last trg_len labels of ids[begin:end];  prev_end = end
  *       stop once end = N
  *
- * Every token after the first is scored exactly once (Σ scoredCount = N − 1), each with up to
- * maxLength − stride tokens of extra context. The first token of a window has no prediction,
- * so `scoreFrom` ≥ 1 (HF counts it in trg_len but its label is dropped by the shift).
- * stride = maxLength gives non-overlapping windows.
+ * With stride < maxLength every token after the first is scored exactly once (Σ scoredCount =
+ * N − 1), each with at least maxLength − stride tokens of context. The first token of a window
+ * has no prediction, so `scoreFrom` ≥ 1 (HF counts it in trg_len but the label shift drops it);
+ * hence stride = maxLength (non-overlapping windows) leaves each window's first token unscored.
  */
 export function slidingWindows(ids: ArrayLike<number>, opts: { maxLength: number; stride: number }): ScoredWindow[] {
   const { maxLength, stride } = opts;
