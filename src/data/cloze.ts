@@ -72,28 +72,49 @@ const GENERIC_WORDS = new Set(
   'mom dad mommy daddy mum mama papa mother father grandma grandpa granny sir miss mrs friend friends'.split(' '),
 );
 
-/** Split TinyStories text into stories (see step 1 of the module comment). Paragraphs are rejoined with "\n\n". */
+/**
+ * Split TinyStories text into stories (see step 1 of the module comment). Each story is an exact
+ * slice of the text (line endings normalised to "\n"), from its first paragraph to its last.
+ */
 export function splitStories(text: string): string[] {
-  const paragraphs = text
-    .replace(/\r\n?/g, '\n')
-    .split(/\n[ \t]*\n/)
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
-  const isName = properNouns(text);
-  const stories: string[][] = [];
+  const normalised = text.replace(/\r\n?/g, '\n');
+  const isName = properNouns(normalised);
+  const stories: { start: number; end: number }[] = [];
   let mentioned = new Set<string>();
-  for (const p of paragraphs) {
-    const first = /^\p{L}+/u.exec(p)?.[0] ?? '';
+  for (const { start, end } of paragraphSpans(normalised)) {
+    const paragraph = normalised.slice(start, end).trimStart();
+    const first = /^\p{L}+/u.exec(paragraph)?.[0] ?? '';
     const newCharacter = isName(first) && !mentioned.has(first);
-    if (stories.length === 0 || STORY_OPENER.test(p) || newCharacter) {
-      stories.push([p]);
+    if (stories.length === 0 || STORY_OPENER.test(paragraph) || newCharacter) {
+      stories.push({ start, end });
       mentioned = new Set();
     } else {
-      stories[stories.length - 1].push(p);
+      stories[stories.length - 1].end = end;
     }
-    for (const m of p.matchAll(/\p{L}+/gu)) mentioned.add(m[0]);
+    for (const m of paragraph.matchAll(/\p{L}+/gu)) mentioned.add(m[0]);
   }
-  return stories.map((s) => s.join('\n\n'));
+  return stories.map(({ start, end }) => normalised.slice(start, end));
+}
+
+/** [start, end) of each run of non-blank lines (a blank line holds only spaces or tabs). */
+function paragraphSpans(text: string): { start: number; end: number }[] {
+  const spans: { start: number; end: number }[] = [];
+  let open = -1;
+  let lastEnd = 0;
+  for (let lineStart = 0; lineStart <= text.length; ) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    const blank = /^[ \t]*$/.test(text.slice(lineStart, lineEnd));
+    if (!blank && open < 0) open = lineStart;
+    if (!blank) lastEnd = lineEnd;
+    if (blank && open >= 0) {
+      spans.push({ start: open, end: lastEnd });
+      open = -1;
+    }
+    lineStart = lineEnd + 1;
+  }
+  if (open >= 0) spans.push({ start: open, end: lastEnd });
+  return spans;
 }
 
 /** Capitalised words whose lower-case form never occurs in the text: names, in practice. */
