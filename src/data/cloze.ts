@@ -124,7 +124,7 @@ function properNouns(text: string): (word: string) => boolean {
   return (word) => /^\p{Lu}\p{Ll}+$/u.test(word) && !lower.has(word.toLowerCase());
 }
 
-interface Candidate {
+export interface ClozeCandidate {
   word: string;
   /** Character offset of the word in the story. */
   start: number;
@@ -132,11 +132,11 @@ interface Candidate {
 }
 
 /** Candidate answer occurrences of one story, in text order (step 2). */
-export function clozeCandidates(story: string, opts: Pick<ClozeOptions, 'kind' | 'maxPromptChars'> = {}): Candidate[] {
+export function clozeCandidates(story: string, opts: Pick<ClozeOptions, 'kind' | 'maxPromptChars'> = {}): ClozeCandidate[] {
   const kind = opts.kind ?? 'name';
   const maxPromptChars = opts.maxPromptChars ?? 1000;
   const seen = new Set<string>();
-  const out: Candidate[] = [];
+  const out: ClozeCandidate[] = [];
   for (const m of story.matchAll(/\p{L}+/gu)) {
     const word = m[0];
     const s = m.index!;
