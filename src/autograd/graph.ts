@@ -1,0 +1,150 @@
+/**
+ * The reverse-mode engine. Ops record a `GraphNode` on their result (when grad is enabled and an
+ * input needs a gradient); `backward(loss)` orders the graph reachable from the loss topologically
+ * and runs the backward steps in reverse, each accumulating into its inputs' `grad` in place.
+ *
+ * Memory: gradients of intermediate Vars are dropped as soon as they have been propagated (unless
+ * `retainGrad`), and after backward the nodes are released (unless `retainGraph`), so a training step
+ * leaves only the leaves' gradients behind. Nothing global holds on to a graph: a forward pass that is
+ * never differentiated is simply garbage collected.
+ */
+import { Tensor, allocate } from '../tensor/tensor.ts';
+import { Var, type BackwardFn } from './var.ts';
+
+let gradEnabled = true;
+
+/** Whether ops currently record graph nodes. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Run `fn` without recording any graph (evaluation, optimiser updates). */
+export function noGrad<R>(fn: () => R): R {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** True when an op over `inputs` should record a node (grad on and some input needs a gradient). */
+export function needsGrad(...inputs: readonly (Var | undefined)[]): boolean {
+  if (!gradEnabled) return false;
+  for (const v of inputs) if (v?.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Wrap an op's result: a Var that requires grad and carries `backward` when any input requires grad
+ * (and grad is enabled), otherwise a plain constant Var. Undefined inputs (optional bias/weight) are skipped.
+ */
+export function record(op: string, value: Tensor, inputs: readonly (Var | undefined)[], backward: BackwardFn): Var {
+  const present = inputs.filter((v): v is Var => v !== undefined);
+  const needs = needsGrad(...present);
+  const out = new Var(value, { requiresGrad: needs });
+  if (needs) out.node = { op, inputs: present, backward };
+  return out;
+}
+
+/** `v.grad`, allocated as zeros when it does not exist yet. For kernels that accumulate with `+=`. */
+export function gradBuffer(v: Var): Tensor {
+  if (v.grad === null) v.grad = new Tensor(allocate(v.value.dtype, v.value.size), v.value.shape);
+  return v.grad;
+}
+
+/**
+ * For GEMM-style kernels writing C ← α·AB + β·C into the gradient: the buffer and the β to use
+ * (0 when the buffer is fresh, so the GEMM overwrites instead of adding to zeros).
+ */
+export function gradTarget(v: Var): { grad: Tensor; beta: 0 | 1 } {
+  if (v.grad === null) {
+    v.grad = new Tensor(allocate(v.value.dtype, v.value.size), v.value.shape);
+    return { grad: v.grad, beta: 0 };
+  }
+  return { grad: v.grad, beta: 1 };
+}
+
+/**
+ * v.grad += g (g has v's size; its shape is ignored). When `owned` and v has no gradient yet, g's
+ * storage is adopted instead of copied.
+ */
+export function accumulateGrad(v: Var, g: Tensor, owned = false): void {
+  if (!v.requiresGrad) return;
+  if (g.size !== v.value.size) {
+    throw new Error(`accumulateGrad: gradient of ${g.size} elements for ${v} (${v.value.size} elements)`);
+  }
+  if (v.grad === null) {
+    v.grad = owned ? new Tensor(g.data, v.value.shape) : new Tensor(g.data.slice(), v.value.shape);
+    return;
+  }
+  const d = v.grad.data, s = g.data;
+  for (let i = 0; i < d.length; i++) d[i] += s[i];
+}
+
+/** Vars reachable from `root` through recorded nodes, in topological order (inputs before outputs). */
+function topologicalOrder(root: Var): Var[] {
+  const order: Var[] = [];
+  const visited = new Set<Var>();
+  // iterative post-order DFS: deep graphs (many layers) must not overflow the call stack
+  const stack: { v: Var; next: number }[] = [{ v: root, next: 0 }];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const inputs = top.v.node?.inputs ?? [];
+    if (top.next < inputs.length) {
+      const child = inputs[top.next++];
+      if (child.requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push({ v: child, next: 0 });
+      }
+    } else {
+      order.push(top.v);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+export interface BackwardOptions {
+  /** Keep the graph (nodes and saved tensors) so backward can run through it again. */
+  retainGraph?: boolean;
+}
+
+/**
+ * Backpropagate from `loss`: accumulates dL/dv into `v.grad` for every leaf v that requires grad.
+ * `gradOutput` seeds dL/d(loss); it defaults to 1 and must be given when the loss is not a scalar.
+ */
+export function backward(loss: Var, gradOutput?: Tensor, opts: BackwardOptions = {}): void {
+  if (!loss.requiresGrad) {
+    throw new Error(`backward: ${loss} does not require grad (no parameter fed into it, or it was computed under noGrad)`);
+  }
+  let seed: Tensor;
+  if (gradOutput) {
+    if (gradOutput.size !== loss.value.size) {
+      throw new Error(`backward: gradOutput has ${gradOutput.size} elements, loss has ${loss.value.size}`);
+    }
+    seed = gradOutput;
+  } else {
+    if (loss.value.size !== 1) {
+      throw new Error(`backward: loss has shape [${loss.value.shape.join(', ')}]; pass gradOutput for a non-scalar loss`);
+    }
+    seed = Tensor.full(loss.value.shape, 1, loss.value.dtype);
+  }
+  accumulateGrad(loss, seed, false);
+
+  const order = topologicalOrder(loss);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const v = order[i];
+    const node = v.node;
+    if (node === null) continue;
+    const g = v.grad;
+    if (g !== null) {
+      const owned = !v.retainGrad && !opts.retainGraph;
+      if (!v.retainGrad) v.grad = null;
+      node.backward(g, owned);
+    }
+    if (!opts.retainGraph) v.node = null;
+  }
+}

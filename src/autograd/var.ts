@@ -1,0 +1,86 @@
+/**
+ * A node value in the autograd graph: a tensor, its gradient, and (for results of ops) the
+ * backward step that produced it. Leaves with `requiresGrad` are the parameters and inputs whose
+ * gradients `backward` fills in.
+ */
+import type { DType, Tensor } from '../tensor/tensor.ts';
+
+/**
+ * The backward step of one op: receives dL/d(output) and accumulates dL/d(input) into the inputs'
+ * `grad` (see `accumulateGrad` and `gradBuffer` in graph.ts). `owned` says the gradient tensor is not
+ * needed after this call, so it may be adopted as an input's gradient without a copy.
+ */
+export type BackwardFn = (gradOutput: Tensor, owned: boolean) => void;
+
+export interface GraphNode {
+  readonly inputs: readonly Var[];
+  readonly backward: BackwardFn;
+  /** Short op name, for error messages and debugging. */
+  readonly op: string;
+}
+
+export interface VarOptions {
+  requiresGrad?: boolean;
+  name?: string;
+}
+
+export class Var {
+  value: Tensor;
+  /** dL/d(value), same shape and dtype as `value`; null until backward reaches this Var. */
+  grad: Tensor | null = null;
+  readonly requiresGrad: boolean;
+  /** Optional label (parameter name); optimisers' weight-decay predicates can look at it. */
+  name?: string;
+  /** The op that produced this Var; null for leaves and after the graph has been released. */
+  node: GraphNode | null = null;
+  /** Keep the gradient of a non-leaf Var after backward (leaves always keep theirs). */
+  retainGrad = false;
+
+  constructor(value: Tensor, opts: VarOptions = {}) {
+    this.value = value;
+    this.requiresGrad = opts.requiresGrad ?? false;
+    this.name = opts.name;
+  }
+
+  get shape(): readonly number[] {
+    return this.value.shape;
+  }
+
+  get dtype(): DType {
+    return this.value.dtype;
+  }
+
+  get size(): number {
+    return this.value.size;
+  }
+
+  /** True for Vars not produced by a recorded op (parameters, inputs, constants). */
+  get isLeaf(): boolean {
+    return this.node === null;
+  }
+
+  /** The value as a number (for scalar losses). */
+  item(): number {
+    if (this.value.size !== 1) throw new Error(`Var.item: value has ${this.value.size} elements, expected 1`);
+    return this.value.data[0];
+  }
+
+  /** Forget the gradient (sets it to null, as PyTorch's zero_grad(set_to_none=True)). */
+  zeroGrad(): void {
+    this.grad = null;
+  }
+
+  toString(): string {
+    return `Var(${this.name ?? this.node?.op ?? 'leaf'}, ${this.value.dtype}, [${this.value.shape.join(', ')}]${this.requiresGrad ? ', grad' : ''})`;
+  }
+}
+
+/** A trainable leaf: gradients are accumulated into it by `backward`. */
+export function param(value: Tensor, name?: string): Var {
+  return new Var(value, { requiresGrad: true, name });
+}
+
+/** A leaf that needs no gradient (inputs, targets, masks). */
+export function constant(value: Tensor, name?: string): Var {
+  return new Var(value, { requiresGrad: false, name });
+}
