@@ -6,6 +6,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { decodeBF16, decodeF16 } from './half.ts';
+import { readExactly } from './read-at.ts';
 import {
   DTYPE_BYTES, FLOAT_DTYPES, MAX_HEADER_BYTES, isSafetensorsDType,
   type IntegerArray, type SafetensorsDType, type TensorInfo,
@@ -30,30 +31,6 @@ export interface TensorReader {
   readIntegers(name: string): IntegerArray;
   /** The raw little-endian bytes of a tensor. */
   readBytes(name: string): Uint8Array;
-}
-
-/** Largest single read; readSync's length must stay below 2^31. */
-const READ_CHUNK = 1 << 30;
-
-/** Fill `target` with bytes of `path` starting at `position`, in chunks. */
-function readExactly(path: string, position: number, target: Uint8Array, what: string): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new Error(`${path}: cannot read ${what}: ${(err as Error).message}`);
-  }
-  try {
-    let done = 0;
-    while (done < target.length) {
-      const want = Math.min(READ_CHUNK, target.length - done);
-      const got = readSync(fd, target, done, want, position + done);
-      if (got === 0) throw new Error(`${path}: ${what}: file ended after ${done} of ${target.length} bytes`);
-      done += got;
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function parseHeader(path: string): { metadata: Record<string, string>; infos: Map<string, TensorInfo> } {
