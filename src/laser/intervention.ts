@@ -1,0 +1,202 @@
+/**
+ * Applying LASER interventions to a model, composing them, and undoing them.
+ *
+ * apply(τ, ℓ, ρ): read matrix W of type τ in layer ℓ (a block of a fused tensor when the
+ * architecture fuses it, in the stored layout), compute its truncated SVD in float64, replace W by
+ * W_r = Σ_{i≤r} σ_i u_i v_iᵀ with r = keptRank(ρ, m, n), and write the whole tensor back with
+ * `setWeight` (rounded to the tensor's dtype).
+ *
+ * Composition: interventions are applied one after another, each on the *current* weights. Two
+ * interventions on different matrices commute (they touch disjoint blocks), so order only matters
+ * when two hit the same matrix: then the second truncates the already-truncated matrix (reducing
+ * to rank r₁ then r₂ gives rank min(r₁, r₂), and the exact SVD makes that equal to reducing once to
+ * min(r₁, r₂) up to rounding; a randomized SVD or a 'bottom'/'residual' keep does not commute).
+ *
+ * Undo: the first time a stored tensor is touched, a copy of it is kept; `undo()` writes every
+ * touched tensor back to that copy, so any sequence of applications is undone exactly.
+ *
+ * Factored form: with `keepFactors`, the result carries L = U·Σ (out × r) and R = Vᵀ (r × in) in
+ * the linear map's orientation (y = W·x ≈ L·(R·x)), and the parameter counts m·n vs r·(m + n),
+ * which is also the ratio of multiply-adds per token.
+ */
+import { Tensor } from '../tensor/tensor.ts';
+import { resolveMatrix, readBlock, writeBlock, type LaserModel, type ResolvedMatrix } from './model-api.ts';
+import { keptRank, type RankRounding } from './rank.ts';
+import { reconstruct, scaledLeft, truncatedSvd, type SvdMethod, type TruncatedSvd } from './svd.ts';
+import { formatIntervention, type Intervention, type MatrixType } from './types.ts';
+
+/**
+ * Which singular components replace W:
+ * - 'top' (LASER): the r largest;
+ * - 'bottom': the r smallest (higher-order study);
+ * - 'residual': all but the r largest, i.e. W − W_r (what LASER removes).
+ */
+export type ComponentKeep = 'top' | 'bottom' | 'residual';
+
+export interface ApplyOptions {
+  /** 'exact' float64 gesdd (default) or 'randomized' (seeded). */
+  method?: SvdMethod;
+  /** Randomized SVD settings (see svd.ts). */
+  seed?: number;
+  oversample?: number;
+  powerIterations?: number;
+  /** How ρ becomes r (see rank.ts). */
+  rounding?: RankRounding;
+  /** Components to keep (default 'top'). */
+  keep?: ComponentKeep;
+  /** Keep the factors L = U·Σ and R = Vᵀ in the result. */
+  keepFactors?: boolean;
+}
+
+export interface AppliedIntervention {
+  intervention: Intervention;
+  tensorName: string;
+  /** Output × input dimension of the linear map. */
+  outDim: number;
+  inDim: number;
+  /** Kept rank r (for 'residual': the r top components removed; the result has rank min(m,n) − r). */
+  rank: number;
+  fullRank: number;
+  keep: ComponentKeep;
+  /** ‖W − W'‖_F / ‖W‖_F, computed from the float64 values before rounding to the tensor's dtype. */
+  relativeError: number;
+  /** Parameters of the dense matrix (m·n) and of the factored form (r'·(m + n), r' the kept rank). */
+  denseParams: number;
+  factoredParams: number;
+  /** Seconds spent in the SVD and reconstruction. */
+  svdSeconds: number;
+  /** L (out × r') and R (r' × in) with W' = L·R, when `keepFactors` was set. */
+  factors?: { left: Tensor; right: Tensor };
+}
+
+/** Where matrix `type` of `layer` lives, with a clear error when the architecture lacks it. */
+export function locateMatrix(model: LaserModel, type: MatrixType, layer: number): ResolvedMatrix {
+  if (!(Number.isInteger(layer) && layer >= 0 && layer < model.numLayers)) {
+    throw new Error(`LASER: layer ${layer} out of range (the model has ${model.numLayers} layers, 0…${model.numLayers - 1})`);
+  }
+  const table = model.matrices(layer);
+  const spec = table[type];
+  if (!spec) {
+    const present = Object.keys(table).join(', ');
+    throw new Error(`LASER: this architecture has no "${type}" matrix (layer ${layer} has: ${present})`);
+  }
+  return resolveMatrix(spec, model.getWeight(spec.tensorName).shape);
+}
+
+/**
+ * Replace a float64 m × n matrix by its chosen rank-r component set. Returns the new values and
+ * the factorisation that produced them.
+ */
+export function reduceMatrix(values: Float64Array, m: number, n: number, r: number, keep: ComponentKeep, opts: ApplyOptions = {}): { values: Float64Array; factors: TruncatedSvd } {
+  const full = Math.min(m, n);
+  let f: TruncatedSvd;
+  if (keep === 'residual') {
+    if (r >= full) throw new Error(`LASER: keeping the residual of rank ${r} of a ${m}×${n} matrix leaves nothing`);
+    if ((opts.method ?? 'exact') !== 'exact') throw new Error("LASER: 'residual' needs the exact SVD");
+    f = truncatedSvd(values, m, n, full - r, { keep: 'bottom' });
+  } else {
+    f = truncatedSvd(values, m, n, r, { method: opts.method, keep, seed: opts.seed, oversample: opts.oversample, powerIterations: opts.powerIterations });
+  }
+  return { values: reconstruct(f), factors: f };
+}
+
+/** Applies interventions to one model and can undo them all. */
+export class LaserEditor {
+  private readonly originals = new Map<string, Tensor>();
+  private readonly log: AppliedIntervention[] = [];
+
+  constructor(readonly model: LaserModel) {}
+
+  /** Interventions applied since construction or the last undo, in order. */
+  get applied(): readonly AppliedIntervention[] {
+    return this.log;
+  }
+
+  /** Apply one intervention to the current weights. */
+  apply(iv: Intervention, opts: ApplyOptions = {}): AppliedIntervention {
+    const keep = opts.keep ?? 'top';
+    const loc = locateMatrix(this.model, iv.type, iv.layer);
+    const current = this.model.getWeight(loc.tensorName);
+    if (!this.originals.has(loc.tensorName)) this.originals.set(loc.tensorName, current.clone());
+
+    const m = loc.rows.length;
+    const n = loc.cols.length;
+    const r = keptRank(iv.rho, m, n, opts.rounding);
+    const w = readBlock(current, loc);
+    const t0 = performance.now();
+    const { values, factors } = reduceMatrix(w, m, n, r, keep, opts);
+    const svdSeconds = (performance.now() - t0) / 1000;
+
+    const updated = current.clone();
+    writeBlock(updated, loc, values);
+    this.model.setWeight(loc.tensorName, updated);
+
+    const keptR = factors.r;
+    const result: AppliedIntervention = {
+      intervention: { ...iv },
+      tensorName: loc.tensorName,
+      outDim: loc.outDim,
+      inDim: loc.inDim,
+      rank: r,
+      fullRank: Math.min(m, n),
+      keep,
+      relativeError: relativeDifference(w, values),
+      denseParams: m * n,
+      factoredParams: keptR * (m + n),
+      svdSeconds,
+    };
+    if (opts.keepFactors) result.factors = orientFactors(factors, loc, current.dtype);
+    this.log.push(result);
+    return result;
+  }
+
+  /** Apply several in order (each on the weights the previous ones left). */
+  applyAll(ivs: readonly Intervention[], opts: ApplyOptions = {}): AppliedIntervention[] {
+    return ivs.map((iv) => this.apply(iv, opts));
+  }
+
+  /** Restore every tensor touched since construction (or the last undo) to its original values. */
+  undo(): void {
+    for (const [name, original] of this.originals) this.model.setWeight(name, original.clone());
+    this.originals.clear();
+    this.log.length = 0;
+  }
+
+  /** Names of the stored tensors changed so far. */
+  touchedTensors(): string[] {
+    return [...this.originals.keys()];
+  }
+}
+
+/** ‖a − b‖_F / ‖a‖_F. */
+function relativeDifference(a: Float64Array, b: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    num += d * d;
+    den += a[i] * a[i];
+  }
+  return den === 0 ? 0 : Math.sqrt(num / den);
+}
+
+/** L (out × r) and R (r × in) with W ≈ L·R, whatever the stored layout. */
+function orientFactors(f: TruncatedSvd, loc: ResolvedMatrix, dtype: 'float32' | 'float64'): { left: Tensor; right: Tensor } {
+  const us = scaledLeft(f); // stored-rows × r
+  if (loc.layout === 'out_in') {
+    return { left: Tensor.from(us, [f.m, f.r], dtype), right: Tensor.from(f.vt, [f.r, f.n], dtype) };
+  }
+  // stored block = Wᵀ (in × out) = U·Σ·Vᵀ  ⇒  W = V·Σ·Uᵀ: L = V·Σ (out × r), R = Uᵀ (r × in)
+  const left = new Float64Array(f.n * f.r);
+  for (let j = 0; j < f.n; j++) for (let k = 0; k < f.r; k++) left[j * f.r + k] = f.vt[k * f.n + j] * f.s[k];
+  const right = new Float64Array(f.r * f.m);
+  for (let k = 0; k < f.r; k++) for (let i = 0; i < f.m; i++) right[k * f.m + i] = f.u[i * f.r + k];
+  return { left: Tensor.from(left, [f.n, f.r], dtype), right: Tensor.from(right, [f.r, f.m], dtype) };
+}
+
+/** One line describing an applied intervention, for logs. */
+export function describeApplied(a: AppliedIntervention): string {
+  const kept = a.keep === 'residual' ? `all but top ${a.rank}` : `${a.keep} ${a.rank}`;
+  return `${formatIntervention(a.intervention)} → ${a.tensorName} (${a.outDim}×${a.inDim}), ${kept} of ${a.fullRank} components, ` +
+    `rel. error ${a.relativeError.toExponential(3)}, params ${a.denseParams} → ${a.factoredParams}`;
+}
