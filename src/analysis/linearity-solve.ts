@@ -1,0 +1,200 @@
+/**
+ * Solving the linearity least-squares problem from its normal equations (see
+ * `linearity-statistics.ts` for the algebra). Two solvers, both reported:
+ *
+ * - exact: the minimum-norm solution A = M_xx⁺ M_xt through the eigendecomposition of the normal
+ *   matrix M_xx = XnᵀXn (float64 `syevd`). Eigenvalues λ_i ≤ rcond · λ_max are treated as zero,
+ *   LAPACK/NumPy style. Because λ = σ², the default rcond = max(N, d)·ε on eigenvalues is the float64
+ *   noise floor of a Gram matrix: directions of X with σ_i/σ_max above √rcond (≈ 1e-6) are kept, those
+ *   that are zero in exact arithmetic (N ≤ d after centring, or rank-deficient X) are dropped. Then the
+ *   result equals torch.linalg.pinv(Xn) @ Yn (the authors' SVD solve) to round-off whenever X has no
+ *   singular values between ~1e-6·σ_max and its true zeros; the accuracy is that of the normal
+ *   equations, ~ε·κ(X)².
+ * - robust: ridge regression A = (M_xx + λI)⁻¹ M_xt with λ = ridge · tr(M_xx)/d (tr M_xx = 1, so
+ *   λ = ridge/d) by Cholesky (`posv`), its score computed from the explicit residual
+ *   1 − 2 tr(AᵀM_xt) + tr(AᵀM_xx A). Slightly below the exact score by construction; insensitive to
+ *   the near-null directions that make the exact score fragile.
+ */
+import { backend } from '../backend/index.ts';
+import { targetStatistics, type CentredPairStatistics, type LinearityVariant } from './linearity-statistics.ts';
+
+export const FLOAT64_EPS = 2.220446049250313e-16;
+
+/** Default relative ridge of the robust solver (λ = ridge × mean eigenvalue of M_xx). */
+export const DEFAULT_RIDGE = 1e-8;
+
+/** Default eigenvalue cutoff of the exact solver, relative to the largest eigenvalue. */
+export function defaultRcond(tokens: number, dim: number): number {
+  return Math.max(tokens, dim) * FLOAT64_EPS;
+}
+
+/** Eigendecomposition of the normal matrix M_xx = XcᵀXc / ‖Xc‖². */
+export interface NormalEigen {
+  dim: number;
+  /** Eigenvalues, ascending (they sum to 1). */
+  w: Float64Array;
+  /** Eigenvectors as the columns of a d × d row-major matrix. */
+  v: Float64Array;
+}
+
+export function normalMatrixEigen(cxx: Float64Array, xx: number, dim: number): NormalEigen {
+  const m = new Float64Array(dim * dim);
+  for (let i = 0; i < m.length; i++) m[i] = cxx[i] / xx;
+  const { w, v } = backend().syevd(m, dim, true);
+  return { dim, w, v: v! };
+}
+
+/** Index of the first eigenvalue above the cutoff (eigenvalues ascending). */
+export function firstKept(w: Float64Array, rcond: number): number {
+  const n = w.length;
+  if (n === 0) return 0;
+  const cut = rcond * w[n - 1];
+  let first = 0;
+  while (first < n && !(w[first] > cut)) first++;
+  return first;
+}
+
+/** B_k = V_kᵀ · C for the kept eigenvector columns k ≥ first: (d − first) × d. */
+function projectOnKept(eig: NormalEigen, first: number, c: Float64Array): Float64Array {
+  const d = eig.dim;
+  const rank = d - first;
+  const b = new Float64Array(rank * d);
+  if (rank === 0) return b;
+  backend().gemm({
+    transA: true, transB: false, m: rank, n: d, k: d, alpha: 1,
+    a: eig.v.subarray(first), lda: d, b: c, ldb: d, beta: 0, c: b, ldc: d,
+  });
+  return b;
+}
+
+export interface ExactFit {
+  score: number;
+  /** Number of directions of X kept by the cutoff. */
+  rank: number;
+}
+
+/** Exact (pseudo-inverse) score Σ_i ‖(VᵀM_xt)_i‖² / λ_i for a target with XcᵀTc = cxt, ‖Tc‖² = tt. */
+export function exactScore(eig: NormalEigen, cxt: Float64Array, xx: number, tt: number, rcond: number): ExactFit {
+  const d = eig.dim;
+  const first = firstKept(eig.w, rcond);
+  const b = projectOnKept(eig, first, cxt);
+  let explained = 0;
+  for (let k = 0; k < d - first; k++) {
+    let row = 0;
+    for (let j = 0; j < d; j++) row += b[k * d + j] * b[k * d + j];
+    explained += row / eig.w[first + k];
+  }
+  return { score: explained / (xx * tt), rank: d - first };
+}
+
+/** The exact map A = M_xx⁺ M_xt in normalised coordinates (d × d). */
+export function exactMap(eig: NormalEigen, cxt: Float64Array, xx: number, tt: number, rcond: number): Float64Array {
+  const d = eig.dim;
+  const first = firstKept(eig.w, rcond);
+  const rank = d - first;
+  const b = projectOnKept(eig, first, cxt);
+  const scale = 1 / Math.sqrt(xx * tt);
+  for (let k = 0; k < rank; k++) {
+    const f = scale / eig.w[first + k];
+    for (let j = 0; j < d; j++) b[k * d + j] *= f;
+  }
+  const a = new Float64Array(d * d);
+  if (rank === 0) return a;
+  backend().gemm({
+    transA: false, transB: false, m: d, n: d, k: rank, alpha: 1,
+    a: eig.v.subarray(first), lda: d, b, ldb: d, beta: 0, c: a, ldc: d,
+  });
+  return a;
+}
+
+export interface RidgeFit {
+  score: number;
+  /** A in normalised coordinates (d × d). */
+  map: Float64Array;
+  /** The absolute ridge λ added to M_xx. */
+  lambda: number;
+}
+
+/** Ridge solution by Cholesky and its score from the explicit residual expansion. */
+export function ridgeFit(cxx: Float64Array, cxt: Float64Array, xx: number, tt: number, dim: number, ridge: number): RidgeFit {
+  const d = dim;
+  const mxx = new Float64Array(d * d);
+  let trace = 0;
+  for (let i = 0; i < mxx.length; i++) mxx[i] = cxx[i] / xx;
+  for (let i = 0; i < d; i++) trace += mxx[i * d + i];
+  const lambda = (ridge * trace) / d;
+  const regularised = mxx.slice();
+  for (let i = 0; i < d; i++) regularised[i * d + i] += lambda;
+  const scale = 1 / Math.sqrt(xx * tt);
+  const mxt = new Float64Array(d * d);
+  for (let i = 0; i < mxt.length; i++) mxt[i] = cxt[i] * scale;
+  const map = backend().posv(regularised, d, mxt, d);
+  if (!map) {
+    throw new Error(`linearity: M_xx + λI is not positive definite (λ = ${lambda}); raise the ridge`);
+  }
+  const mxxA = new Float64Array(d * d);
+  backend().gemm({
+    transA: false, transB: false, m: d, n: d, k: d, alpha: 1,
+    a: mxx, lda: d, b: map, ldb: d, beta: 0, c: mxxA, ldc: d,
+  });
+  let cross = 0;
+  let quad = 0;
+  for (let i = 0; i < map.length; i++) {
+    cross += map[i] * mxt[i];
+    quad += map[i] * mxxA[i];
+  }
+  return { score: 1 - (1 - 2 * cross + quad), map, lambda };
+}
+
+export interface SolveOptions {
+  /** Eigenvalue cutoff of the exact solver relative to λ_max (default max(N, d)·ε). */
+  rcond?: number;
+  /** Relative ridge of the robust solver (default 1e-8). */
+  ridge?: number;
+  /** Also compute the robust (ridge) score. Default true. */
+  robust?: boolean;
+}
+
+/** Scores of one variant (target Y or D = Y − X). */
+export interface VariantScores {
+  /** Pseudo-inverse (minimum-norm least squares) score: the paper's definition. */
+  exact: number;
+  /** Ridge score (undefined when not asked for). */
+  robust?: number;
+  /** Directions of X kept by the exact solver. */
+  rank: number;
+}
+
+/** Linearity of one pair X → Y. */
+export interface PairLinearity {
+  tokens: number;
+  dim: number;
+  withResidual: VariantScores;
+  withoutResidual: VariantScores;
+}
+
+const degenerate = (): VariantScores => ({ exact: Number.NaN, robust: Number.NaN, rank: 0 });
+
+/**
+ * Both variants and both solvers for one pair. `eig` may be passed when X's normal matrix was
+ * already decomposed (pairs that share X, e.g. a block and its attention part).
+ */
+export function solvePairLinearity(s: CentredPairStatistics, options: SolveOptions = {}, eig?: NormalEigen): PairLinearity {
+  const rcond = options.rcond ?? defaultRcond(s.tokens, s.dim);
+  const ridge = options.ridge ?? DEFAULT_RIDGE;
+  const robust = options.robust ?? true;
+  const result: PairLinearity = { tokens: s.tokens, dim: s.dim, withResidual: degenerate(), withoutResidual: degenerate() };
+  if (!(s.xx > 0) || s.tokens < 2) return result;
+  const e = eig ?? normalMatrixEigen(s.cxx, s.xx, s.dim);
+  for (const variant of ['withResidual', 'withoutResidual'] as LinearityVariant[]) {
+    const { cxt, tt } = targetStatistics(s, variant);
+    if (!(tt > 0)) continue;
+    const exact = exactScore(e, cxt, s.xx, tt, rcond);
+    result[variant] = {
+      exact: exact.score,
+      robust: robust ? ridgeFit(s.cxx, cxt, s.xx, tt, s.dim, ridge).score : undefined,
+      rank: exact.rank,
+    };
+  }
+  return result;
+}

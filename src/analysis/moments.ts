@@ -1,0 +1,210 @@
+/**
+ * Streaming first and second moments of token rows, in float64, fed chunk by chunk.
+ *
+ * Everything is accumulated about a per-stream shift s (the column means of the first chunk seen):
+ * x̃ = x − s. Centred statistics are shift-invariant, e.g. XcᵀXc = Σ x̃x̃ᵀ − N·μ̃μ̃ᵀ with μ̃ = Σ x̃ / N,
+ * but the subtraction loses digits in proportion to ‖μ‖² / variance. Hidden states of real models
+ * have large common offsets (a few huge "massive activation" features), so accumulating about a
+ * nearby point instead of the origin keeps the closed-form centring accurate to float64 round-off.
+ *
+ * `StreamMoments` holds one stream (a layer's hidden states): N, Σx̃, Σ‖x̃‖², optionally Σx̃x̃ᵀ (d × d)
+ * and Σ x/‖x‖ (for the mean cosine similarity). `CrossMoments` holds what a pair X → Y = X + D needs
+ * beyond X's own moments: Σx̃d̃ᵀ, Σd̃, Σ‖d̃‖², Σ‖x̃ + d̃‖². Memory is O(d²) whatever the token count;
+ * the d × d sums go through the backend's float64 GEMM.
+ */
+import { backend } from '../backend/index.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { checkRows, selectedCount, ShiftedReader, type RowSelection } from './rows.ts';
+
+/** Default rows per chunk when a tensor is read in pieces (bounds the float64 scratch memory). */
+export const DEFAULT_CHUNK_ROWS = 1024;
+
+/** C ← C + AᵀB for row-major chunks A (rows × d) and B (rows × d); C is d × d. */
+export function accumulateCross(a: Float64Array, b: Float64Array, rows: number, dim: number, c: Float64Array): void {
+  if (rows === 0) return;
+  backend().gemm({
+    transA: true, transB: false, m: dim, n: dim, k: rows, alpha: 1,
+    a, lda: dim, b, ldb: dim, beta: 1, c, ldc: dim,
+  });
+}
+
+export interface StreamMomentsOptions {
+  /** Keep Σx̃x̃ᵀ (needed when the stream is the X of a linear fit, or for anisotropy). Default true. */
+  gram?: boolean;
+  /** Keep Σ x/‖x‖ for the mean cosine similarity. Default true. */
+  unitSum?: boolean;
+}
+
+/** Moments of one stream of d-dimensional rows. */
+export class StreamMoments {
+  readonly dim: number;
+  count = 0;
+  /** Reads rows about this stream's reference point s (fixed from the first chunk). */
+  readonly reader: ShiftedReader;
+  /** Σ (x − s). */
+  readonly sum: Float64Array;
+  /** Σ ‖x − s‖². */
+  sumSquares = 0;
+  /** Σ (x − s)(x − s)ᵀ, d × d row-major, when kept. */
+  readonly gram: Float64Array | null;
+  /** Σ x/‖x‖ over rows with ‖x‖ > 0 (uncentred), when kept. */
+  readonly unitSum: Float64Array | null;
+  /** Rows with ‖x‖ > 0 (the ones in `unitSum`). */
+  unitCount = 0;
+
+  constructor(dim: number, options: StreamMomentsOptions = {}) {
+    this.dim = dim;
+    this.reader = new ShiftedReader(dim);
+    this.sum = new Float64Array(dim);
+    this.gram = options.gram === false ? null : new Float64Array(dim * dim);
+    this.unitSum = options.unitSum === false ? null : new Float64Array(dim);
+  }
+
+  /**
+   * Reads rows [start, end) of the selection of `t` into `buffer` as x − s (float64), fixing s from
+   * this chunk when it is the first one. Returns the filled part of `buffer`.
+   */
+  readChunk(t: Tensor, rows: RowSelection, start: number, end: number, buffer: Float64Array): Float64Array {
+    return this.reader.read(t, rows, start, end, buffer);
+  }
+
+  /** The reference point s all sums are taken about (null before the first chunk). */
+  get shift(): Float64Array | null {
+    return this.reader.shift;
+  }
+
+  /** Adds a chunk of rows already shifted by `this.shift`. */
+  addShifted(chunk: Float64Array, rows: number): void {
+    const d = this.dim;
+    const s = this.shift;
+    if (!s) throw new Error('StreamMoments.addShifted: the shift is not set (read the first chunk with readChunk)');
+    let squares = 0;
+    for (let r = 0; r < rows; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) {
+        const v = chunk[o + j];
+        this.sum[j] += v;
+        squares += v * v;
+      }
+    }
+    this.sumSquares += squares;
+    if (this.unitSum) {
+      const u = this.unitSum;
+      for (let r = 0; r < rows; r++) {
+        const o = r * d;
+        let norm2 = 0;
+        for (let j = 0; j < d; j++) {
+          const v = chunk[o + j] + s[j];
+          norm2 += v * v;
+        }
+        if (norm2 === 0) continue;
+        const inv = 1 / Math.sqrt(norm2);
+        for (let j = 0; j < d; j++) u[j] += (chunk[o + j] + s[j]) * inv;
+        this.unitCount++;
+      }
+    }
+    if (this.gram) accumulateCross(chunk, chunk, rows, d, this.gram);
+    this.count += rows;
+  }
+
+  /** Adds the rows of `t` ([N, d] or [B, T, d]; float32 or float64), optionally a selection of them. */
+  add(t: Tensor, rows?: RowSelection, chunkRows = DEFAULT_CHUNK_ROWS): void {
+    checkRows('StreamMoments.add', t, this.dim);
+    const n = selectedCount(t, rows);
+    const buffer = new Float64Array(Math.min(n, chunkRows) * this.dim);
+    for (let start = 0; start < n; start += chunkRows) {
+      const end = Math.min(n, start + chunkRows);
+      this.addShifted(this.readChunk(t, rows, start, end, buffer), end - start);
+    }
+  }
+
+  /** Column means μ of the rows seen (in the original coordinates). */
+  mean(): Float64Array {
+    const mu = new Float64Array(this.dim);
+    if (this.count === 0 || !this.shift) return mu;
+    for (let j = 0; j < this.dim; j++) mu[j] = this.shift[j] + this.sum[j] / this.count;
+    return mu;
+  }
+
+  /** ‖Xc‖²_F = Σ‖x − μ‖² = Σ‖x̃‖² − N‖μ̃‖². */
+  centredSumSquares(): number {
+    if (this.count === 0) return 0;
+    let m2 = 0;
+    for (let j = 0; j < this.dim; j++) m2 += this.sum[j] * this.sum[j];
+    return this.sumSquares - m2 / this.count;
+  }
+
+  /** XcᵀXc = Σx̃x̃ᵀ − N·μ̃μ̃ᵀ (d × d), the centred Gram matrix (N − 1 times the covariance). */
+  centredGram(): Float64Array {
+    if (!this.gram) throw new Error('StreamMoments: this stream does not keep its Gram matrix');
+    return centredProduct(this.gram, this.sum, this.sum, this.count, this.dim);
+  }
+}
+
+/** Σ ãb̃ᵀ − (Σã)(Σb̃)ᵀ / N: the centred cross product XcᵀYc from sums about any shifts. */
+export function centredProduct(raw: Float64Array, sumA: Float64Array, sumB: Float64Array, n: number, dim: number): Float64Array {
+  const out = raw.slice();
+  if (n === 0) return out;
+  for (let i = 0; i < dim; i++) {
+    const ai = sumA[i] / n;
+    const o = i * dim;
+    for (let j = 0; j < dim; j++) out[o + j] -= ai * sumB[j];
+  }
+  return out;
+}
+
+/** Cross moments of a pair X → Y = X + D, with D shifted by its own reference point. */
+export class CrossMoments {
+  readonly dim: number;
+  count = 0;
+  /** Reads explicit delta rows (e.g. an attention output) about D's reference point. */
+  readonly deltaReader: ShiftedReader;
+  /** Σ x̃ d̃ᵀ (d × d). */
+  readonly cross: Float64Array;
+  /** Σ d̃. */
+  readonly sumDelta: Float64Array;
+  /** Σ ‖d̃‖². */
+  sumSquaresDelta = 0;
+  /** Σ ‖x̃ + d̃‖² = Σ ‖ỹ‖² with ỹ = y − (s_x + s_d). */
+  sumSquaresTarget = 0;
+
+  constructor(dim: number) {
+    this.dim = dim;
+    this.deltaReader = new ShiftedReader(dim);
+    this.cross = new Float64Array(dim * dim);
+    this.sumDelta = new Float64Array(dim);
+  }
+
+  /** Adds a chunk of shifted X rows and the matching shifted D rows. */
+  addShifted(x: Float64Array, delta: Float64Array, rows: number): void {
+    const d = this.dim;
+    let dd = 0;
+    let yy = 0;
+    for (let r = 0; r < rows; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) {
+        const v = delta[o + j];
+        const y = x[o + j] + v;
+        this.sumDelta[j] += v;
+        dd += v * v;
+        yy += y * y;
+      }
+    }
+    this.sumSquaresDelta += dd;
+    this.sumSquaresTarget += yy;
+    accumulateCross(x, delta, rows, d, this.cross);
+    this.count += rows;
+  }
+
+  /** Reference point of D (s_y − s_x when D is formed from two shifted streams). */
+  get deltaShift(): Float64Array | null {
+    return this.deltaReader.shift;
+  }
+}
+
+/** d̃ = ỹ − x̃ for two shifted chunks, written into `out`. */
+export function differenceInto(y: Float64Array, x: Float64Array, n: number, out: Float64Array): Float64Array {
+  for (let i = 0; i < n; i++) out[i] = y[i] - x[i];
+  return out.subarray(0, n);
+}
+
