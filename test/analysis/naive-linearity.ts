@@ -27,7 +27,7 @@ function jacobiSvd(a: Matrix): { w: Matrix; v: Matrix } {
   const n = a.length;
   const d = a[0].length;
   const w = a.map((row) => row.slice());
-  const v = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? 1 : 0)));
+  const v: Matrix = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? 1 : 0)));
   for (let sweep = 0; sweep < 60; sweep++) {
     let rotated = false;
     for (let p = 0; p < d - 1; p++) {
