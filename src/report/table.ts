@@ -77,19 +77,24 @@ export function resolveColumns(rows: readonly Row[], columns?: readonly (string 
   return keys.map((key) => ({ key }));
 }
 
+/** Table cells rendered as text, ready for any output (terminal, HTML, Markdown). */
+export interface FormattedTable {
+  headers: string[];
+  /** One array of cell strings per row. */
+  cells: string[][];
+  /** Alignment per column: right for numeric columns unless the column says otherwise. */
+  aligns: ('left' | 'right')[];
+}
+
 /**
- * Renders rows as an aligned plain-text table with a header and a dashed rule. Numeric columns are
- * right-aligned; a column whose numbers are all integers shows them without decimals, otherwise
- * every number in it gets the same number of decimals so the points line up.
+ * Formats every cell of a table. A column whose numbers are all integers shows them without
+ * decimals; otherwise every number in it gets the same number of decimals so the points line up.
  */
-export function formatTable(rows: readonly Row[], options: TableOptions = {}): string {
+export function formatCells(rows: readonly Row[], options: TableOptions = {}): FormattedTable {
   const columns = resolveColumns(rows, options.columns);
-  const gap = ' '.repeat(options.gap ?? 2);
   const missing = options.missing ?? '';
-  const body: string[][] = [];
-  const widths = columns.map((c) => codePointLength(c.header ?? c.key));
   const aligns: ('left' | 'right')[] = [];
-  const rendered = columns.map((col) => {
+  const byColumn = columns.map((col) => {
     const values = rows.map((r) => r[col.key]);
     const numbers = values.filter((v): v is number => typeof v === 'number');
     const numeric = numbers.length > 0 && values.every((v) => v == null || typeof v === 'number' || typeof v === 'bigint');
@@ -104,16 +109,19 @@ export function formatTable(rows: readonly Row[], options: TableOptions = {}): s
       return String(v);
     });
   });
-  for (let r = 0; r < rows.length; r++) {
-    const line = columns.map((_, c) => rendered[c][r]);
-    line.forEach((cell, c) => (widths[c] = Math.max(widths[c], codePointLength(cell))));
-    body.push(line);
-  }
-  const join = (cells: string[]) =>
-    cells.map((cell, c) => pad(cell, widths[c], aligns[c])).join(gap).replace(/\s+$/, '');
-  const header = join(columns.map((c) => c.header ?? c.key));
+  const cells = rows.map((_, r) => columns.map((_, c) => byColumn[c][r]));
+  return { headers: columns.map((c) => c.header ?? c.key), cells, aligns };
+}
+
+/** Renders rows as an aligned plain-text table with a header and a dashed rule (see {@link formatCells}). */
+export function formatTable(rows: readonly Row[], options: TableOptions = {}): string {
+  const { headers, cells, aligns } = formatCells(rows, options);
+  const gap = ' '.repeat(options.gap ?? 2);
+  const widths = headers.map((h, c) => Math.max(codePointLength(h), ...cells.map((row) => codePointLength(row[c]))));
+  const join = (line: string[]) =>
+    line.map((cell, c) => pad(cell, widths[c], aligns[c])).join(gap).replace(/\s+$/, '');
   const rule = widths.map((w) => '-'.repeat(w)).join(gap);
-  return [header, rule, ...body.map(join)].join('\n') + '\n';
+  return [join(headers), rule, ...cells.map(join)].join('\n') + '\n';
 }
 
 /** Prints {@link formatTable} output to a stream (default stdout). */
