@@ -1,0 +1,115 @@
+/**
+ * Activations and their derivatives:
+ *   GELU (exact)  y = x·Φ(x),                       y' = Φ(x) + x·φ(x)
+ *   GELU (tanh)   y = ½x(1 + tanh u), u = c(x + 0.044715x³),  y' = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²)
+ *   SiLU          y = x·σ(x),                       y' = σ(1 + x(1 − σ))
+ *   ReLU          y = max(x, 0),                    y' = [x > 0]
+ *   SwiGLU        y = silu(g)·u,                    ∂y/∂g = u·silu'(g), ∂y/∂u = silu(g)
+ * Exact GELU uses a float64-accurate erf for float64 tensors and src/tensor's fast erf for float32.
+ */
+import { activate, erf as erfFast, siluMul as siluMulForward } from '../../tensor/activations.ts';
+import { Tensor, allocate } from '../../tensor/tensor.ts';
+import { assertSameShape } from '../check.ts';
+import { erf64 } from '../erf.ts';
+import { gradBuffer, record } from '../graph.ts';
+import type { Var } from '../var.ts';
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2 = 1 / Math.SQRT2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const TANH_CUBIC = 0.044715;
+
+export type GeluApproximation = 'none' | 'tanh';
+
+/** GELU; `approximate` as in torch.nn.functional.gelu ('none' = exact x·Φ(x), 'tanh' = HF gelu_new). */
+export function gelu(x: Var, approximate: GeluApproximation = 'none'): Var {
+  return approximate === 'tanh' ? geluTanh(x) : geluExact(x);
+}
+
+function geluExact(x: Var): Var {
+  const xs = x.value.data;
+  const out = new Tensor(allocate(x.value.dtype, xs.length), x.value.shape);
+  const y = out.data;
+  const exact = x.value.dtype === 'float64';
+  // Φ(x) is kept for backward (it costs an erf, the expensive part)
+  const cdf = allocate(x.value.dtype, xs.length);
+  if (exact) {
+    for (let i = 0; i < xs.length; i++) {
+      const v = xs[i];
+      const p = 0.5 * (1 + erf64(v * INV_SQRT_2));
+      cdf[i] = p;
+      y[i] = v * p;
+    }
+  } else {
+    for (let i = 0; i < xs.length; i++) {
+      const v = xs[i];
+      const p = 0.5 * (1 + erfFast(v * INV_SQRT_2));
+      cdf[i] = p;
+      y[i] = v * p;
+    }
+  }
+  return record('gelu', out, [x], (g) => {
+    const gx = gradBuffer(x).data, gd = g.data;
+    for (let i = 0; i < gd.length; i++) {
+      const v = xs[i];
+      gx[i] += gd[i] * (cdf[i] + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
+    }
+  });
+}
+
+function geluTanh(x: Var): Var {
+  const out = activate(x.value, 'gelu_new');
+  const xs = x.value.data;
+  return record('geluTanh', out, [x], (g) => {
+    const gx = gradBuffer(x).data, gd = g.data;
+    for (let i = 0; i < gd.length; i++) {
+      const v = xs[i];
+      const t = Math.tanh(SQRT_2_OVER_PI * (v + TANH_CUBIC * v * v * v));
+      gx[i] += gd[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * TANH_CUBIC * v * v));
+    }
+  });
+}
+
+/** SiLU (swish): x·σ(x). */
+export function silu(x: Var): Var {
+  const out = activate(x.value, 'silu');
+  const xs = x.value.data;
+  return record('silu', out, [x], (g) => {
+    const gx = gradBuffer(x).data, gd = g.data;
+    for (let i = 0; i < gd.length; i++) {
+      const v = xs[i];
+      const s = 1 / (1 + Math.exp(-v));
+      gx[i] += gd[i] * s * (1 + v * (1 - s));
+    }
+  });
+}
+
+/** ReLU: max(x, 0) (gradient 0 at x = 0, as PyTorch). */
+export function relu(x: Var): Var {
+  const xs = x.value.data;
+  const out = new Tensor(allocate(x.value.dtype, xs.length), x.value.shape);
+  const y = out.data;
+  for (let i = 0; i < xs.length; i++) y[i] = xs[i] > 0 ? xs[i] : 0;
+  return record('relu', out, [x], (g) => {
+    const gx = gradBuffer(x).data, gd = g.data;
+    for (let i = 0; i < gd.length; i++) if (xs[i] > 0) gx[i] += gd[i];
+  });
+}
+
+/** SwiGLU's product silu(gate) ⊙ up (Llama-family MLPs). */
+export function siluMul(gate: Var, up: Var): Var {
+  assertSameShape('siluMul', gate, up);
+  const out = siluMulForward(gate.value, up.value);
+  const gs = gate.value.data, us = up.value.data;
+  return record('siluMul', out, [gate, up], (g) => {
+    const gd = g.data;
+    const gg = gate.requiresGrad ? gradBuffer(gate).data : null;
+    const gu = up.requiresGrad ? gradBuffer(up).data : null;
+    for (let i = 0; i < gd.length; i++) {
+      const v = gs[i];
+      const s = 1 / (1 + Math.exp(-v));
+      if (gg) gg[i] += gd[i] * us[i] * s * (1 + v * (1 - s));
+      if (gu) gu[i] += gd[i] * v * s;
+    }
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Normalisations over the last axis (forward from src/tensor/norms; row statistics recomputed in
+ * float64 for backward). With x̂ = (x − μ)·r, r = 1/√(var + ε), gy = g ⊙ w:
+ *   LayerNorm  dx = r·(gy − mean(gy) − x̂·mean(gy ⊙ x̂)),   dw = Σ_rows g ⊙ x̂,   db = Σ_rows g
+ * With r = 1/√(mean(x²) + ε), gy = g ⊙ (w + offset):
+ *   RMSNorm    dx = r·(gy − x·r²·mean(gy ⊙ x)),            dw = Σ_rows g ⊙ x·r
+ */
+import { layerNorm as layerNormForward, rmsNorm as rmsNormForward } from '../../tensor/norms.ts';
+import { assertRowVector, lastDim } from '../check.ts';
+import { gradBuffer, record } from '../graph.ts';
+import { accumulateColumnSums } from '../kernels.ts';
+import type { Var } from '../var.ts';
+
+/** LayerNorm over the last axis: (x − mean)/√(var + eps)·w + b (biased variance, as PyTorch). */
+export function layerNorm(x: Var, weight: Var | undefined, bias: Var | undefined, eps: number): Var {
+  const n = lastDim('layerNorm', x);
+  if (weight) assertRowVector('layerNorm', x, weight);
+  if (bias) assertRowVector('layerNorm', x, bias);
+  const value = layerNormForward(x.value, weight?.value, bias?.value, eps);
+  return record('layerNorm', value, [x, weight, bias], (g) => {
+    const xs = x.value.data, gd = g.data;
+    const w = weight?.value.data;
+    const gx = x.requiresGrad ? gradBuffer(x).data : null;
+    const dw = weight?.requiresGrad ? new Float64Array(n) : null;
+    const xhat = new Float64Array(n);
+    const gy = new Float64Array(n);
+    for (let off = 0; off < xs.length; off += n) {
+      let mu = 0;
+      for (let j = 0; j < n; j++) mu += xs[off + j];
+      mu /= n;
+      let v = 0;
+      for (let j = 0; j < n; j++) {
+        const c = xs[off + j] - mu;
+        v += c * c;
+      }
+      const r = 1 / Math.sqrt(v / n + eps);
+      let meanGy = 0, meanGyXhat = 0;
+      for (let j = 0; j < n; j++) {
+        const xh = (xs[off + j] - mu) * r;
+        const gj = w ? gd[off + j] * w[j] : gd[off + j];
+        xhat[j] = xh;
+        gy[j] = gj;
+        meanGy += gj;
+        meanGyXhat += gj * xh;
+        if (dw) dw[j] += gd[off + j] * xh;
+      }
+      meanGy /= n;
+      meanGyXhat /= n;
+      if (gx) for (let j = 0; j < n; j++) gx[off + j] += r * (gy[j] - meanGy - xhat[j] * meanGyXhat);
+    }
+    if (dw && weight) {
+      const gw = gradBuffer(weight).data;
+      for (let j = 0; j < n; j++) gw[j] += dw[j];
+    }
+    if (bias?.requiresGrad) accumulateColumnSums(gradBuffer(bias).data, gd, n, 1);
+  });
+}
+
+/** RMSNorm over the last axis: x/√(mean(x²) + eps)·g with g = w, or 1 + w when `unitOffset` (Gemma). */
+export function rmsNorm(x: Var, weight: Var, eps: number, unitOffset = false): Var {
+  const n = lastDim('rmsNorm', x);
+  assertRowVector('rmsNorm', x, weight);
+  const value = rmsNormForward(x.value, weight.value, eps, unitOffset);
+  const offset = unitOffset ? 1 : 0;
+  return record('rmsNorm', value, [x, weight], (g) => {
+    const xs = x.value.data, gd = g.data, w = weight.value.data;
+    const gx = x.requiresGrad ? gradBuffer(x).data : null;
+    const dw = weight.requiresGrad ? new Float64Array(n) : null;
+    for (let off = 0; off < xs.length; off += n) {
+      let ss = 0;
+      for (let j = 0; j < n; j++) ss += xs[off + j] * xs[off + j];
+      const r = 1 / Math.sqrt(ss / n + eps);
+      let meanGyX = 0;
+      for (let j = 0; j < n; j++) {
+        meanGyX += gd[off + j] * (w[j] + offset) * xs[off + j];
+        if (dw) dw[j] += gd[off + j] * xs[off + j] * r;
+      }
+      meanGyX /= n;
+      if (gx) {
+        const c = r * r * meanGyX;
+        for (let j = 0; j < n; j++) gx[off + j] += r * (gd[off + j] * (w[j] + offset) - xs[off + j] * c);
+      }
+    }
+    if (dw) {
+      const gw = gradBuffer(weight).data;
+      for (let j = 0; j < n; j++) gw[j] += dw[j];
+    }
+  });
+}

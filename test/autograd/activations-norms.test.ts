@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { erf64, erfc64 } from '../../src/autograd/erf.ts';
+import { gelu, relu, silu, siluMul } from '../../src/autograd/ops/activations.ts';
+import { layerNorm, rmsNorm } from '../../src/autograd/ops/norms.ts';
+import { logSoftmax, softmax } from '../../src/autograd/ops/softmax.ts';
+import { param } from '../../src/autograd/var.ts';
+import { activate } from '../../src/tensor/activations.ts';
+import { maxAbsDiff } from '../../src/tensor/elementwise.ts';
+import { Rng } from '../../src/tensor/random.ts';
+import { assertGradients, randn } from './gradcheck-helpers.ts';
+
+const rng = new Rng(11);
+
+test('erf64 matches reference values to a few ulps', () => {
+  const ref: [number, number][] = [
+    [0.1, 0.1124629160182849], [0.5, 0.5204998778130465], [1, 0.8427007929497149],
+    [2, 0.9953222650189527], [2.6, 0.9997639655834707], [-0.7, -0.6778011938374184],
+  ];
+  for (const [x, e] of ref) assert.ok(Math.abs(erf64(x) - e) <= 4e-16 * Math.abs(e), `erf(${x})`);
+  assert.ok(Math.abs(erfc64(3) / 2.209049699858544e-5 - 1) < 1e-14);
+  assert.ok(Math.abs(erfc64(5) / 1.5374597944280349e-12 - 1) < 1e-14);
+});
+
+test('GELU exact and tanh, SiLU, ReLU, SwiGLU', () => {
+  const x = randn(rng, [3, 7], 2);
+  assertGradients((v) => gelu(v), [x]);
+  assertGradients((v) => gelu(v, 'tanh'), [x]);
+  assertGradients(silu, [x]);
+  const away = x.clone();
+  for (let i = 0; i < away.size; i++) if (Math.abs(away.data[i]) < 0.05) away.data[i] += 0.1;
+  assertGradients(relu, [away]);
+  assertGradients(siluMul, [x, randn(rng, [3, 7])]);
+});
+
+test('activation forwards agree with src/tensor (float32 and float64)', () => {
+  const x32 = rng.randn([64], 3);
+  assert.ok(maxAbsDiff(gelu(param(x32)).value, activate(x32, 'gelu')) < 1e-6);
+  assert.ok(maxAbsDiff(gelu(param(x32), 'tanh').value, activate(x32, 'gelu_new')) === 0);
+  const x64 = x32.to('float64');
+  assert.ok(maxAbsDiff(gelu(param(x64)).value, activate(x64, 'gelu')) < 2e-7);
+});
+
+test('layerNorm with and without affine parameters', () => {
+  const x = randn(rng, [2, 3, 6]);
+  assertGradients((v, w, b) => layerNorm(v, w, b, 1e-5), [x, randn(rng, [6]), randn(rng, [6])]);
+  assertGradients((v) => layerNorm(v, undefined, undefined, 1e-5), [x]);
+});
+
+test('rmsNorm, plain and with the unit offset (Gemma)', () => {
+  const x = randn(rng, [4, 5]);
+  assertGradients((v, w) => rmsNorm(v, w, 1e-6), [x, randn(rng, [5])]);
+  assertGradients((v, w) => rmsNorm(v, w, 1e-6, true), [x, randn(rng, [5])]);
+});
+
+test('softmax and logSoftmax', () => {
+  const x = randn(rng, [3, 6], 2);
+  assertGradients(softmax, [x]);
+  assertGradients(logSoftmax, [x]);
+});
