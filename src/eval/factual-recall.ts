@@ -1,0 +1,225 @@
+/**
+ * Factual-recall evaluation of a causal LM on `FactCase`s (prompt, answer with its leading space),
+ * with the LASER paper's metrics (their `DatasetMetrics` and CounterFact scripts):
+ *
+ * - answer log-loss: for each case the mean negative log-probability of the answer tokens given the
+ *   prompt, teacher-forced, −(1/|a|)·Σ_i log p(a_i | prompt, a_<i); averaged over cases. (The
+ *   authors' "mean log prob" is the negative of this.) Also the pooled answer perplexity
+ *   exp(Σ_cases Σ_i −log p / Σ_cases |a|), their "perplexity".
+ * - top-k accuracy (k = 1, 5, 10): the first answer token is among the k most likely next tokens
+ *   after the prompt (rank = number of tokens with a strictly larger logit; ties count as hits).
+ *   `topKMatch: 'string'` instead uses the authors' CounterFact rule: one of the k best tokens,
+ *   decoded, lower-cased and stripped, equals the whole answer lower-cased and stripped (only
+ *   possible for one-token answers).
+ * - greedy generation accuracy (optional): generate |a| + `extraTokens` new tokens greedily and
+ *   compare the *newly generated* text (decoded new tokens only, special tokens skipped, cut at EOS)
+ *   to the answer after stripping whitespace and lower-casing: "starts with" and "contains".
+ *   The authors' Llama script decodes prompt + generation and checks "contains", which also
+ *   counts answers that merely occur in the prompt; we score new tokens only.
+ *
+ * Batches are left-padded (attention mask 0 on pads), grouped by length; results do not depend on
+ * the batch size beyond float rounding.
+ */
+import type { FactCase } from '../data/types.ts';
+import { makeBatches } from '../data/calibration.ts';
+import type { CausalLM, EvalTokenizer, GenerateFn } from './model-api.ts';
+import { splitPromptAnswer } from './answer-tokens.ts';
+import { tokenLogProb, tokenRank, topKIds } from './log-probs.ts';
+import { uncachedGreedy } from './greedy.ts';
+
+export interface FactualRecallOptions {
+  /** Sequences per forward pass (default 16). */
+  batchSize?: number;
+  /** k values of top-k accuracy (default [1, 5, 10]). */
+  topK?: number[];
+  /** 'token' (default): first answer token id; 'string': the authors' decoded-string rule. */
+  topKMatch?: 'token' | 'string';
+  /** Run greedy generation (default false). */
+  generation?: boolean;
+  /** New tokens beyond the answer length (default 2). */
+  extraTokens?: number;
+  /** Generation routine (default: uncached greedy through `forward`). */
+  generate?: GenerateFn;
+  /** Passed to tokenizer.encode (default: the tokenizer's own default, e.g. BOS for Llama). */
+  addSpecialTokens?: boolean;
+  /** Keep the 10 best first-token ids per case (default false). */
+  keepTopTokens?: boolean;
+  /** Called after each batch with (cases done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CaseResult {
+  id: string;
+  promptTokens: number;
+  answerTokens: number[];
+  /** Σ_i log p(a_i | …). */
+  answerLogProb: number;
+  /** −answerLogProb / |a|. */
+  logLoss: number;
+  /** Rank of the first answer token after the prompt (0 = top-1). */
+  firstTokenRank: number;
+  /** k → hit, for each requested k. */
+  topK: Record<number, boolean>;
+  /** The 10 most likely first tokens (with `keepTopTokens`). */
+  topTokens?: number[];
+  /** Newly generated text (with `generation`). */
+  generated?: string;
+  generationStartsWith?: boolean;
+  generationContains?: boolean;
+}
+
+export interface FactualRecallSummary {
+  cases: number;
+  /** Mean over cases of the per-case answer log-loss (nats/token). */
+  logLoss: number;
+  /** exp(total answer NLL / total answer tokens). */
+  answerPerplexity: number;
+  answerTokens: number;
+  /** k → fraction of cases whose first answer token is in the top k. */
+  topK: Record<number, number>;
+  /** Fractions, when generation ran. */
+  generationStartsWith?: number;
+  generationContains?: number;
+}
+
+export interface FactualRecallResult {
+  summary: FactualRecallSummary;
+  perCase: CaseResult[];
+}
+
+interface Prepared {
+  fact: FactCase;
+  prompt: number[];
+  answer: number[];
+}
+
+/** Tokenize once; reuse across many evaluations of the same cases (e.g. a LASER search). */
+export function prepareCases(cases: readonly FactCase[], tokenizer: EvalTokenizer, addSpecialTokens?: boolean): PreparedCases {
+  return {
+    items: cases.map((fact) => {
+      const { prompt, answer } = splitPromptAnswer(tokenizer, fact.prompt, fact.answer, addSpecialTokens);
+      return { fact, prompt, answer };
+    }),
+  };
+}
+
+export interface PreparedCases {
+  readonly items: readonly Prepared[];
+}
+
+/** Evaluate `model` on fact cases (see the module comment for the metrics). */
+export async function evaluateFactualRecall(
+  model: CausalLM,
+  tokenizer: EvalTokenizer,
+  cases: readonly FactCase[] | PreparedCases,
+  opts: FactualRecallOptions = {},
+): Promise<FactualRecallResult> {
+  const prepared = 'items' in cases ? cases : prepareCases(cases as readonly FactCase[], tokenizer, opts.addSpecialTokens);
+  const items = prepared.items;
+  const batchSize = opts.batchSize ?? 16;
+  const ks = opts.topK ?? [1, 5, 10];
+  const maxK = Math.max(10, ...ks);
+  const match = opts.topKMatch ?? 'token';
+  const padId = tokenizer.padId ?? tokenizer.eosId ?? 0;
+
+  const results: CaseResult[] = new Array(items.length);
+  const sequences = items.map((it) => [...it.prompt, ...it.answer.slice(0, -1)]);
+  let done = 0;
+  for (const batch of makeBatches(sequences, { batchSize, padding: 'left', padId, sortByLength: true })) {
+    const { logits } = await model.forward(batch.ids, { attentionMask: batch.attentionMask });
+    const [, width, vocab] = logits.shape;
+    batch.indices.forEach((caseIndex, b) => {
+      const it = items[caseIndex];
+      const pad = width - batch.lengths[b];
+      // logits at absolute position t predict token t+1; the first answer token is predicted at P−1.
+      const at = (t: number) => (b * width + pad + t) * vocab;
+      const p = it.prompt.length;
+      let sum = 0;
+      for (let i = 0; i < it.answer.length; i++) sum += tokenLogProb(logits.data, at(p - 1 + i), vocab, it.answer[i]);
+      const first = it.answer[0];
+      const rank = tokenRank(logits.data, at(p - 1), vocab, first);
+      const best = match === 'string' || opts.keepTopTokens ? topKIds(logits.data, at(p - 1), vocab, maxK) : undefined;
+      const topK: Record<number, boolean> = {};
+      for (const k of ks) topK[k] = match === 'string' ? stringHit(tokenizer, best!.slice(0, k), it.fact.answer) : rank < k;
+      results[caseIndex] = {
+        id: it.fact.id,
+        promptTokens: p,
+        answerTokens: it.answer,
+        answerLogProb: sum,
+        logLoss: -sum / it.answer.length,
+        firstTokenRank: rank,
+        topK,
+        ...(opts.keepTopTokens ? { topTokens: best!.slice(0, 10) } : {}),
+      };
+    });
+    done += batch.indices.length;
+    opts.onProgress?.(done, items.length * (opts.generation ? 2 : 1));
+  }
+
+  if (opts.generation) {
+    const generate = opts.generate ?? uncachedGreedy(model);
+    const extra = opts.extraTokens ?? 2;
+    for (const batch of makeBatches(items.map((it) => it.prompt), { batchSize, padding: 'left', padId, sortByLength: true })) {
+      const budgets = batch.indices.map((i) => items[i].answer.length + extra);
+      const prompts = batch.indices.map((i) => items[i].prompt);
+      const generated = await generate(prompts, Math.max(...budgets), { eosId: tokenizer.eosId, padId });
+      batch.indices.forEach((caseIndex, b) => {
+        let fresh = generated[b].slice(0, budgets[b]);
+        const eos = tokenizer.eosId === undefined ? -1 : fresh.indexOf(tokenizer.eosId);
+        if (eos >= 0) fresh = fresh.slice(0, eos);
+        const text = tokenizer.decode(fresh, { skipSpecialTokens: true });
+        const g = normalise(text);
+        const a = normalise(items[caseIndex].fact.answer);
+        Object.assign(results[caseIndex], { generated: text, generationStartsWith: g.startsWith(a), generationContains: g.includes(a) });
+      });
+      done += batch.indices.length;
+      opts.onProgress?.(done, items.length * 2);
+    }
+  }
+  return { summary: summarise(results, ks), perCase: results };
+}
+
+/** The authors' normalisation: strip surrounding whitespace, lower-case. */
+function normalise(s: string): string {
+  return s.trim().toLowerCase();
+}
+
+function stringHit(tokenizer: EvalTokenizer, ids: number[], answer: string): boolean {
+  const a = normalise(answer);
+  return ids.some((id) => normalise(tokenizer.decode([id])) === a);
+}
+
+/** Aggregate per-case results. */
+export function summarise(results: readonly CaseResult[], ks: readonly number[] = [1, 5, 10]): FactualRecallSummary {
+  const n = results.length;
+  let loss = 0;
+  let nll = 0;
+  let tokens = 0;
+  const hits: Record<number, number> = Object.fromEntries(ks.map((k) => [k, 0]));
+  let starts = 0;
+  let contains = 0;
+  let generated = 0;
+  for (const r of results) {
+    loss += r.logLoss;
+    nll -= r.answerLogProb;
+    tokens += r.answerTokens.length;
+    for (const k of ks) if (r.topK[k]) hits[k]++;
+    if (r.generated !== undefined) {
+      generated++;
+      if (r.generationStartsWith) starts++;
+      if (r.generationContains) contains++;
+    }
+  }
+  const summary: FactualRecallSummary = {
+    cases: n,
+    logLoss: n ? loss / n : NaN,
+    answerPerplexity: tokens ? Math.exp(nll / tokens) : NaN,
+    answerTokens: tokens,
+    topK: Object.fromEntries(ks.map((k) => [k, n ? hits[k] / n : NaN])),
+  };
+  if (generated > 0) {
+    summary.generationStartsWith = starts / generated;
+    summary.generationContains = contains / generated;
+  }
+  return summary;
+}

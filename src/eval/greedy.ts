@@ -1,0 +1,31 @@
+/**
+ * Plain greedy decoding through `forward` alone: every step re-runs the whole left-padded batch
+ * (no KV cache), so it costs O(steps · T²). Used when no cached generator is supplied; results are
+ * identical to a cached greedy decoder up to float rounding.
+ */
+import type { CausalLM, GenerateFn } from './model-api.ts';
+import { argmax } from './log-probs.ts';
+
+/** A `GenerateFn` for `model` that recomputes the full forward at each step. */
+export function uncachedGreedy(model: CausalLM): GenerateFn {
+  return async (prompts, maxNewTokens, { eosId, padId }) => {
+    const rows = prompts.map((p) => [...p]);
+    const generated: number[][] = prompts.map(() => []);
+    const done = prompts.map(() => false);
+    for (let step = 0; step < maxNewTokens && done.some((d) => !d); step++) {
+      const width = Math.max(...rows.map((r) => r.length));
+      const ids = rows.map((r) => [...new Array<number>(width - r.length).fill(padId), ...r]);
+      const attentionMask = rows.map((r) => [...new Array<number>(width - r.length).fill(0), ...new Array<number>(r.length).fill(1)]);
+      const { logits } = await model.forward(ids, { attentionMask });
+      const vocab = logits.shape[2];
+      for (let b = 0; b < rows.length; b++) {
+        if (done[b]) continue;
+        const next = argmax(logits.data, (b * width + width - 1) * vocab, vocab);
+        generated[b].push(next);
+        rows[b].push(next);
+        if (next === eosId) done[b] = true;
+      }
+    }
+    return generated;
+  };
+}

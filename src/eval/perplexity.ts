@@ -1,0 +1,122 @@
+/**
+ * Perplexity of a causal LM on a text set.
+ *
+ * The texts are joined with "\n\n" and tokenized once (the Hugging Face "perplexity of fixed-length
+ * models" recipe; the tokenizer's default special tokens, e.g. one BOS for Llama, are added at the
+ * start of the stream only). Two protocols:
+ *
+ * - 'chunks': consecutive non-overlapping chunks of `maxLength` tokens (the final partial chunk is
+ *   dropped); in each chunk, tokens 2…L are scored given the tokens before them in the chunk, so
+ *   every chunk scores L − 1 tokens with 0…L−2 tokens of context.
+ * - 'sliding': windows of `maxLength` tokens every `stride` tokens (src/data/slices.ts
+ *   `slidingWindows`); with stride < maxLength each token after the first is scored exactly once,
+ *   in the first window where it is among the last `stride` positions, so it has at least
+ *   maxLength − stride tokens of context (stride = maxLength is the chunk protocol, keeping the
+ *   final partial window).
+ *
+ * perplexity = exp(Σ NLL / number of scored tokens), NLL in nats. `describeProtocol` says which
+ * protocol ran, with its numbers, for printing next to results.
+ */
+import { chunkTokens, slidingWindows } from '../data/slices.ts';
+import type { CausalLM, EvalTokenizer } from './model-api.ts';
+import { tokenLogProb } from './log-probs.ts';
+
+export interface PerplexityOptions {
+  /** Window / chunk length in tokens (required; at most the model's context). */
+  maxLength: number;
+  /** 'chunks' (default) or 'sliding'. */
+  mode?: 'chunks' | 'sliding';
+  /** Sliding mode: step between window starts (default maxLength / 2). */
+  stride?: number;
+  /** Windows per forward pass (default 4). */
+  batchSize?: number;
+  /** Score at most this many windows (the first ones). */
+  maxWindows?: number;
+  /** Passed to tokenizer.encode for the joined stream (default: tokenizer default). */
+  addSpecialTokens?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PerplexityResult {
+  perplexity: number;
+  /** Mean NLL per scored token (nats). */
+  meanNll: number;
+  scoredTokens: number;
+  streamTokens: number;
+  windows: number;
+  mode: 'chunks' | 'sliding';
+  maxLength: number;
+  stride: number;
+  /** One sentence describing the protocol and its numbers. */
+  protocol: string;
+}
+
+interface Window {
+  ids: number[];
+  scoreFrom: number;
+}
+
+/** Perplexity on a list of texts (joined with "\n\n"). */
+export async function textPerplexity(model: CausalLM, tokenizer: EvalTokenizer, texts: readonly string[], opts: PerplexityOptions): Promise<PerplexityResult> {
+  const encodeOpts = opts.addSpecialTokens === undefined ? undefined : { addSpecialTokens: opts.addSpecialTokens };
+  const ids = tokenizer.encode(texts.join('\n\n'), encodeOpts);
+  return tokenPerplexity(model, ids, opts);
+}
+
+/** Perplexity on one token stream. */
+export async function tokenPerplexity(model: CausalLM, ids: readonly number[], opts: PerplexityOptions): Promise<PerplexityResult> {
+  const mode = opts.mode ?? 'chunks';
+  const maxLength = opts.maxLength;
+  const stride = mode === 'chunks' ? maxLength : (opts.stride ?? Math.max(1, Math.floor(maxLength / 2)));
+  let windows: Window[] =
+    mode === 'chunks'
+      ? chunkTokens(ids, maxLength).map((c) => ({ ids: c, scoreFrom: 1 }))
+      : slidingWindows(ids, { maxLength, stride }).map((w) => ({ ids: w.ids, scoreFrom: w.scoreFrom }));
+  if (opts.maxWindows !== undefined) windows = windows.slice(0, opts.maxWindows);
+  if (windows.length === 0) {
+    throw new Error(`perplexity: the text has ${ids.length} tokens, fewer than one ${mode === 'chunks' ? 'chunk' : 'window'} of ${maxLength}`);
+  }
+  const batchSize = opts.batchSize ?? 4;
+  let nll = 0;
+  let scored = 0;
+  for (let start = 0; start < windows.length; start += batchSize) {
+    const group = windows.slice(start, start + batchSize);
+    // Windows of one group have equal length except possibly the last sliding window: pad it on the right.
+    const width = Math.max(...group.map((w) => w.ids.length));
+    const input = group.map((w) => [...w.ids, ...new Array<number>(width - w.ids.length).fill(w.ids[w.ids.length - 1])]);
+    const attentionMask = group.map((w) => [...new Array<number>(w.ids.length).fill(1), ...new Array<number>(width - w.ids.length).fill(0)]);
+    const padded = group.some((w) => w.ids.length < width);
+    const { logits } = await model.forward(input, padded ? { attentionMask } : {});
+    const vocab = logits.shape[2];
+    group.forEach((w, b) => {
+      for (let t = w.scoreFrom; t < w.ids.length; t++) {
+        nll -= tokenLogProb(logits.data, (b * width + t - 1) * vocab, vocab, w.ids[t]);
+        scored++;
+      }
+    });
+    opts.onProgress?.(Math.min(start + batchSize, windows.length), windows.length);
+  }
+  const meanNll = nll / scored;
+  const result: PerplexityResult = {
+    perplexity: Math.exp(meanNll),
+    meanNll,
+    scoredTokens: scored,
+    streamTokens: ids.length,
+    windows: windows.length,
+    mode,
+    maxLength,
+    stride,
+    protocol: '',
+  };
+  result.protocol = describeProtocol(result);
+  return result;
+}
+
+/** "perplexity 12.34: 10 non-overlapping chunks of 256 tokens (2550 scored of 2600) …" */
+export function describeProtocol(r: Omit<PerplexityResult, 'protocol'>): string {
+  const how =
+    r.mode === 'chunks'
+      ? `${r.windows} non-overlapping chunks of ${r.maxLength} tokens (first token of each chunk unscored, final partial chunk dropped)`
+      : `${r.windows} sliding windows of ≤${r.maxLength} tokens, stride ${r.stride} (each token scored once with ≥${r.maxLength - r.stride} tokens of context)`;
+  return `perplexity ${r.perplexity.toFixed(4)} = exp(mean NLL ${r.meanNll.toFixed(6)} nats) over ${r.scoredTokens} scored tokens of a ${r.streamTokens}-token stream; ${how}`;
+}
