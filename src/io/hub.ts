@@ -1,0 +1,155 @@
+/**
+ * Resolve a model argument to a local folder: a local path is used as is; a hub id ("org/name")
+ * is downloaded into the standard Hugging Face cache (see hf-cache.ts), which Python tools share.
+ *
+ * Metadata comes from `@huggingface/hub` (`modelInfo` for the commit sha, `listFiles` for the file
+ * tree with sizes and hashes); file contents are fetched from `<hubUrl>/<id>/resolve/<sha>/<path>`
+ * by our resumable downloader, so an interrupted download continues where it stopped.
+ *
+ * Environment: HF_HUB_OFFLINE=1 (or TRANSFORMERS_OFFLINE=1) resolves from the cache only;
+ * HF_TOKEN is the default token; HF_ENDPOINT the default hub URL; cache location per hf-cache.ts.
+ */
+import { existsSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { HubApiError, listFiles, modelInfo } from '@huggingface/hub';
+import { downloadResumable } from './download.ts';
+import {
+  blobPath, cachedCommit, defaultHubCacheDir, existsResolved, linkSnapshotFile, repoCacheDir, snapshotDir, writeRef,
+} from './hf-cache.ts';
+
+export interface HubProgress {
+  file: string;
+  /** 0-based position of `file` among the files to fetch. */
+  fileIndex: number;
+  fileCount: number;
+  downloadedBytes: number;
+  totalBytes: number;
+  /** 'cached': already in the cache; 'downloading': bytes arriving; 'done': file complete. */
+  status: 'cached' | 'downloading' | 'done';
+}
+
+export interface ResolveModelOptions {
+  /** Branch, tag or commit sha. Default "main". */
+  revision?: string;
+  /** Hub cache directory. Default: $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub. */
+  cacheDir?: string;
+  /** Use the cache only. Default: $HF_HUB_OFFLINE (or $TRANSFORMERS_OFFLINE) is 1/true/yes/on. */
+  offline?: boolean;
+  /** Access token for private or gated repos (starts with "hf_"). Default $HF_TOKEN. */
+  token?: string;
+  /** Hub base URL. Default $HF_ENDPOINT or https://huggingface.co. */
+  hubUrl?: string;
+  onProgress?: (p: HubProgress) => void;
+  /** Which repository files to fetch. Default: {@link isModelFile}. */
+  include?: (path: string) => boolean;
+}
+
+const MODEL_FILES = new Set([
+  'config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
+  'tokenizer.model', 'vocab.json', 'merges.txt',
+]);
+
+/** Files a model folder needs: config, tokenizer files, safetensors weights and their index (top level). */
+export function isModelFile(path: string): boolean {
+  if (path.includes('/')) return false;
+  return MODEL_FILES.has(path) || path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json');
+}
+
+function envFlag(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+}
+
+const REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
+
+/** True when `s` is shaped like a hub repo id ("name" or "org/name"). */
+export function isRepoId(s: string): boolean {
+  return REPO_ID.test(s) && !s.includes('..');
+}
+
+/**
+ * A local folder (or file) for `idOrPath`: existing paths are returned resolved; hub ids are
+ * fetched into the hub cache (or found there when offline) and their snapshot folder returned.
+ */
+export async function resolveModel(idOrPath: string, options: ResolveModelOptions = {}): Promise<string> {
+  if (existsSync(idOrPath)) return resolve(idOrPath);
+  if (!isRepoId(idOrPath)) {
+    throw new Error(`model "${idOrPath}" is neither an existing file or folder nor a hub id like "org/name"`);
+  }
+  const id = idOrPath;
+  const revision = options.revision ?? 'main';
+  const cacheDir = options.cacheDir ?? defaultHubCacheDir();
+  const repoDir = repoCacheDir(cacheDir, id);
+  const offline = options.offline ?? (envFlag(process.env.HF_HUB_OFFLINE) || envFlag(process.env.TRANSFORMERS_OFFLINE));
+  const fromCache = (): string | undefined => {
+    const sha = cachedCommit(repoDir, revision);
+    const dir = sha && snapshotDir(repoDir, sha);
+    return dir && existsSync(dir) ? dir : undefined;
+  };
+
+  if (offline) {
+    const dir = fromCache();
+    if (!dir) {
+      throw new Error(`${id}@${revision} is not in the hub cache (${repoDir}) and offline mode is on ` +
+        `(HF_HUB_OFFLINE / offline option): run once online to download it, or pass a local folder`);
+    }
+    return dir;
+  }
+
+  const hubUrl = (options.hubUrl ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const token = options.token ?? process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN;
+  const credentials = token ? { accessToken: token } : {};
+
+  let sha: string;
+  try {
+    const info = await modelInfo({ name: id, revision, hubUrl, additionalFields: ['sha'], ...credentials });
+    sha = info.sha;
+  } catch (err) {
+    if (err instanceof HubApiError) {
+      const hint = err.statusCode === 401 || err.statusCode === 403 || err.statusCode === 404
+        ? ' (no such model or revision, or it is private/gated: pass a token or set HF_TOKEN)' : '';
+      throw new Error(`hub lookup of ${id}@${revision} failed with HTTP ${err.statusCode}${hint}: ${err.message}`);
+    }
+    const cached = fromCache();
+    if (cached) return cached; // hub unreachable: use what the cache has, as huggingface_hub does
+    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new Error(`cannot reach the hub at ${hubUrl} (${cause}) and ${id}@${revision} is not in the cache (${repoDir})`);
+  }
+
+  const include = options.include ?? isModelFile;
+  const files: { path: string; size: number; etag: string; sha256?: string }[] = [];
+  for await (const entry of listFiles({ repo: { type: 'model', name: id }, revision: sha, recursive: true, hubUrl, ...credentials })) {
+    if (entry.type !== 'file' || !include(entry.path)) continue;
+    const etag = entry.lfs?.oid ?? entry.oid;
+    if (!etag || !/^[0-9a-f]{40,64}$/i.test(etag)) throw new Error(`hub listing of ${id}@${sha} gives no valid hash for ${entry.path}`);
+    files.push({ path: entry.path, size: entry.lfs?.size ?? entry.size, etag, sha256: entry.lfs?.oid });
+  }
+  if (files.length === 0) throw new Error(`${id}@${revision} (${sha}) has no model files (config.json, *.safetensors, tokenizer files)`);
+
+  if (!/^[0-9a-f]{40}$/.test(sha)) throw new Error(`hub lookup of ${id}@${revision} returned an invalid commit sha ${JSON.stringify(sha)}`);
+  const snapshot = resolve(snapshotDir(repoDir, sha));
+  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  for (const [fileIndex, f] of files.entries()) {
+    const report = (downloadedBytes: number, status: HubProgress['status']) =>
+      options.onProgress?.({ file: f.path, fileIndex, fileCount: files.length, downloadedBytes, totalBytes: f.size, status });
+    const pointer = resolve(snapshot, f.path);
+    if (!pointer.startsWith(snapshot + sep)) throw new Error(`hub listing of ${id}@${sha} has a path outside the repo: ${f.path}`);
+    if (existsResolved(pointer)) {
+      report(f.size, 'cached');
+      continue;
+    }
+    const blob = blobPath(repoDir, f.etag);
+    if (!existsResolved(blob)) {
+      const url = `${hubUrl}/${id}/resolve/${sha}/${f.path.split('/').map(encodeURIComponent).join('/')}`;
+      await downloadResumable({
+        url, dest: blob, size: f.size, sha256: f.sha256, headers,
+        onBytes: (n) => report(n, 'downloading'),
+      });
+      report(f.size, 'done');
+    } else {
+      report(f.size, 'cached');
+    }
+    linkSnapshotFile(pointer, blob);
+  }
+  writeRef(repoDir, revision, sha);
+  return snapshot;
+}
