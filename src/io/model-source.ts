@@ -1,0 +1,109 @@
+/**
+ * ModelSource: what the model code reads weights, config and tokenizer from, whatever the
+ * checkpoint format. `openModelSource` takes a folder, a file, or a hub id and picks the format:
+ *   - Hugging Face folder: config.json + model.safetensors or model.safetensors.index.json (sharded),
+ *     tokenizer.json (+ tokenizer_config.json);
+ *   - llama2.c: a `.bin` checkpoint (the folder holding one, or the file itself), with the `tok*.bin`
+ *     beside it as tokenizer; served under HF Llama names (see llama2c.ts).
+ * Tensors are read lazily, one per getTensor call, so a model larger than RAM can be streamed
+ * layer by layer. F16/BF16 weights are upcast to float32 (or float64 on request).
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { DType, Tensor } from '../tensor/tensor.ts';
+import { readConfig, type ModelConfig } from './config.ts';
+import { resolveModel, type ResolveModelOptions } from './hub.ts';
+import { findLlama2cTokenizerFile, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
+import { findSafetensorsWeights, openTensorReader } from './safetensors.ts';
+import { loadHFTokenizer, type Tokenizer } from './tokenizer.ts';
+
+export interface ModelSource {
+  /** Folder the model lives in (for a hub id: its snapshot folder in the cache). */
+  dir: string;
+  /** config.json as a plain record (for llama2.c: the equivalent HF Llama config). */
+  config: ModelConfig;
+  /** Checkpoint format. */
+  format: 'safetensors' | 'llama2c';
+  tensorNames(): string[];
+  hasTensor(name: string): boolean;
+  /** Shape without reading the data. */
+  tensorShape(name: string): number[];
+  /** Read one tensor now (float32 by default). */
+  getTensor(name: string, dtype?: DType): Tensor;
+  /** The model's tokenizer, or undefined when the source has none. */
+  tokenizer(): Promise<Tokenizer | undefined>;
+}
+
+export type OpenModelSourceOptions = ResolveModelOptions;
+
+function memo<T>(fn: () => T): () => T {
+  let cached: { value: T } | undefined;
+  return () => (cached ??= { value: fn() }).value;
+}
+
+function safetensorsSource(dir: string, weightsPath: string): ModelSource {
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new Error(`${dir}: has safetensors weights (${basename(weightsPath)}) but no config.json`);
+  }
+  const config = readConfig(dir);
+  const reader = openTensorReader(weightsPath);
+  return {
+    dir,
+    config,
+    format: 'safetensors',
+    tensorNames: () => reader.names(),
+    hasTensor: (name) => reader.has(name),
+    tensorShape: (name) => reader.info(name).shape,
+    getTensor: (name, dtype) => reader.readTensor(name, dtype),
+    tokenizer: memo(async () => loadHFTokenizer(dir, config)),
+  };
+}
+
+function llama2cSource(binPath: string): ModelSource {
+  const ck = openLlama2c(binPath);
+  const dir = dirname(binPath);
+  return {
+    dir,
+    config: ck.config,
+    format: 'llama2c',
+    tensorNames: () => ck.names(),
+    hasTensor: (name) => ck.has(name),
+    tensorShape: (name) => ck.shape(name),
+    getTensor: (name, dtype) => ck.readTensor(name, dtype),
+    tokenizer: memo(async () => {
+      const file = findLlama2cTokenizerFile(dir, ck.header.vocabSize);
+      return file ? readLlama2cTokenizer(file, ck.header.vocabSize) : undefined;
+    }),
+  };
+}
+
+/** llama2.c checkpoints in a folder: `.bin` files other than tokenizers and PyTorch pickles. */
+function llama2cCandidates(dir: string, files: string[]): string[] {
+  return files
+    .filter((f) => f.endsWith('.bin') && !/^tok.*\.bin$/.test(f) && !f.startsWith('pytorch_model') && !f.startsWith('training_args'))
+    .map((f) => join(dir, f))
+    .filter(looksLikeLlama2c);
+}
+
+/** Open the model at a local folder or file, or a hub id (downloaded into the HF cache first). */
+export async function openModelSource(pathOrId: string, options: OpenModelSourceOptions = {}): Promise<ModelSource> {
+  const path = await resolveModel(pathOrId, options);
+  if (statSync(path).isFile()) {
+    if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return safetensorsSource(dirname(path), path);
+    if (looksLikeLlama2c(path)) return llama2cSource(path);
+    throw new Error(`${path}: not a model file linscope can read (expected *.safetensors, *.safetensors.index.json or a llama2.c .bin)`);
+  }
+  const files = readdirSync(path);
+  const weights = findSafetensorsWeights(path, files);
+  if (weights) return safetensorsSource(path, weights);
+  const bins = llama2cCandidates(path, files);
+  if (bins.length === 1) return llama2cSource(bins[0]);
+  if (bins.length > 1) {
+    throw new Error(`${path}: holds several llama2.c checkpoints (${bins.map((b) => basename(b)).join(', ')}); pass the one to use`);
+  }
+  const pickles = files.filter((f) => /^pytorch_model.*\.bin$|\.pt$|\.pth$/.test(f));
+  const hint = pickles.length > 0
+    ? ` It has PyTorch pickles (${pickles.join(', ')}), which linscope does not load: convert them to safetensors.`
+    : '';
+  throw new Error(`${path}: no model weights found (expected model.safetensors, model.safetensors.index.json or a llama2.c .bin).${hint}`);
+}
