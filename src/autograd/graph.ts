@@ -138,13 +138,21 @@ export function backward(loss: Var, gradOutput?: Tensor, opts: BackwardOptions =
   for (let i = order.length - 1; i >= 0; i--) {
     const v = order[i];
     const node = v.node;
-    if (node === null) continue;
+    if (node === null) {
+      if (v.graphReleased) {
+        throw new Error(`backward: the graph behind ${v} was already released by an earlier backward; pass { retainGraph: true } to the first call to go through it twice`);
+      }
+      continue;
+    }
     const g = v.grad;
     if (g !== null) {
       const owned = !v.retainGrad && !opts.retainGraph;
       if (!v.retainGrad) v.grad = null;
       node.backward(g, owned);
     }
-    if (!opts.retainGraph) v.node = null;
+    if (!opts.retainGraph) {
+      v.node = null;
+      v.graphReleased = true;
+    }
   }
 }

@@ -35,6 +35,8 @@ export class Var {
   node: GraphNode | null = null;
   /** Keep the gradient of a non-leaf Var after backward (leaves always keep theirs). */
   retainGrad = false;
+  /** Set when backward released this Var's node: differentiating through it again is an error. */
+  graphReleased = false;
 
   constructor(value: Tensor, opts: VarOptions = {}) {
     this.value = value;
@@ -56,7 +58,7 @@ export class Var {
 
   /** True for Vars not produced by a recorded op (parameters, inputs, constants). */
   get isLeaf(): boolean {
-    return this.node === null;
+    return this.node === null && !this.graphReleased;
   }
 
   /** The value as a number (for scalar losses). */

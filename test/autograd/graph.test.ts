@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backward, isGradEnabled, noGrad } from '../../src/autograd/graph.ts';
+import { add, mul, scale, sum } from '../../src/autograd/ops/arith.ts';
+import { param, constant } from '../../src/autograd/var.ts';
+import { Tensor } from '../../src/tensor/tensor.ts';
+
+const f64 = (values: number[]) => Tensor.from(values, undefined, 'float64');
+
+test('shared subexpressions: d(x·x + x)/dx = 2x + 1', () => {
+  const x = param(f64([1, -2, 3]));
+  backward(sum(add(mul(x, x), x)));
+  assert.deepEqual(Array.from(x.grad!.data), [3, -3, 7]);
+});
+
+test('leaf gradients accumulate across backward calls until zeroGrad', () => {
+  const x = param(f64([1, 2]));
+  backward(sum(scale(x, 3)));
+  backward(sum(scale(x, 3)));
+  assert.deepEqual(Array.from(x.grad!.data), [6, 6]);
+  x.zeroGrad();
+  assert.equal(x.grad, null);
+});
+
+test('intermediate gradients and graph nodes are released after backward', () => {
+  const x = param(f64([1, 2]));
+  const h = scale(x, 2);
+  const kept = scale(x, 3);
+  kept.retainGrad = true;
+  const loss = sum(add(mul(h, h), kept));
+  backward(loss);
+  assert.equal(h.grad, null);
+  assert.equal(h.node, null);
+  assert.deepEqual(Array.from(kept.grad!.data), [1, 1]);
+  assert.deepEqual(Array.from(x.grad!.data), [8 * 1 + 3, 8 * 2 + 3]);
+  assert.throws(() => backward(loss), /already released/);
+});
+
+test('retainGraph allows a second backward through the same graph', () => {
+  const x = param(f64([2]));
+  const loss = sum(mul(x, x));
+  backward(loss, undefined, { retainGraph: true });
+  backward(loss);
+  assert.deepEqual(Array.from(x.grad!.data), [8]);
+});
+
+test('noGrad records nothing; constants need no gradient', () => {
+  const x = param(f64([1]));
+  const y = noGrad(() => {
+    assert.equal(isGradEnabled(), false);
+    return scale(x, 2);
+  });
+  assert.equal(isGradEnabled(), true);
+  assert.equal(y.requiresGrad, false);
+  assert.equal(y.node, null);
+  assert.throws(() => backward(y), /does not require grad/);
+  const c = constant(f64([5]));
+  const z = mul(x, c);
+  backward(sum(z));
+  assert.equal(c.grad, null);
+  assert.deepEqual(Array.from(x.grad!.data), [5]);
+});
+
+test('non-scalar outputs need an explicit gradOutput', () => {
+  const x = param(f64([1, 2]));
+  const y = scale(x, 2);
+  assert.throws(() => backward(y), /pass gradOutput/);
+  backward(y, f64([1, 10]));
+  assert.deepEqual(Array.from(x.grad!.data), [2, 20]);
+});
+
+test('a 20 000-op chain backpropagates without overflowing the stack', () => {
+  const x = param(f64([1]));
+  let h = x;
+  for (let i = 0; i < 20000; i++) h = scale(h, 1);
+  backward(sum(h));
+  assert.deepEqual(Array.from(x.grad!.data), [1]);
+});
