@@ -31,6 +31,11 @@ export interface MatrixSpec {
   rows?: IndexSet;
   /** Columns of the stored tensor (all when absent). */
   cols?: IndexSet;
+  /**
+   * src/models' form for fused tensors: half-open ranges of the *output* axis (rows for 'out_in',
+   * columns for 'in_out') that, concatenated, form this matrix. Exclusive with rows/cols.
+   */
+  outRanges?: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface LaserModel {
@@ -58,8 +63,16 @@ export function resolveMatrix(spec: MatrixSpec, storedShape: readonly number[]):
   if (storedShape.length !== 2) {
     throw new Error(`LASER: ${spec.tensorName} has shape [${storedShape.join(', ')}]; only 2-D weight tensors can be rank-reduced`);
   }
-  const rows = indices(spec.rows, storedShape[0], `${spec.tensorName} rows`);
-  const cols = indices(spec.cols, storedShape[1], `${spec.tensorName} columns`);
+  let rowSet = spec.rows;
+  let colSet = spec.cols;
+  if (spec.outRanges) {
+    if (rowSet || colSet) throw new Error(`LASER: ${spec.tensorName}: give either outRanges or rows/cols, not both`);
+    const fused: IndexSet = { indices: spec.outRanges.flatMap(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i)) };
+    if (spec.layout === 'out_in') rowSet = fused;
+    else colSet = fused;
+  }
+  const rows = indices(rowSet, storedShape[0], `${spec.tensorName} rows`);
+  const cols = indices(colSet, storedShape[1], `${spec.tensorName} columns`);
   const [outDim, inDim] = spec.layout === 'in_out' ? [cols.length, rows.length] : [rows.length, cols.length];
   return { tensorName: spec.tensorName, layout: spec.layout, rows, cols, outDim, inDim };
 }

@@ -25,6 +25,7 @@ function store(seed = 1): WeightStore {
     q: { tensorName: 'attn.c_attn', layout: 'in_out', cols: [0, d] },
     k: { tensorName: 'attn.c_attn', layout: 'in_out', cols: { start: d, end: 2 * d } },
     v: { tensorName: 'neox.qkv', layout: 'out_in', rows: neoxRows(2) },
+    up: { tensorName: 'neox.qkv', layout: 'out_in', outRanges: Array.from({ length: heads }, (_, h) => [3 * hd * h + hd, 3 * hd * h + 2 * hd] as [number, number]) },
     o: { tensorName: 'attn.c_proj', layout: 'in_out' },
     in: { tensorName: 'mlp.c_fc', layout: 'in_out' },
     out: { tensorName: 'llama.down', layout: 'out_in' },
@@ -159,9 +160,18 @@ test('randomized SVD: seeded, exact on a low-rank matrix, close on a decaying sp
   assert.throws(() => truncatedSvd(g, m, n, 3, { method: 'randomized', keep: 'bottom' }), /only finds the top/);
 });
 
+test("src/models' outRanges form selects the same block as explicit rows", () => {
+  const s = store();
+  const rowsK = Int32Array.from({ length: d }, (_, i) => Math.floor(i / 4) * 12 + 4 + (i % 4));
+  const before = s.getWeight('neox.qkv').clone();
+  new LaserEditor(s).apply({ type: 'up', layer: 0, rho: 0.25 });
+  const expected = referenceTruncation(block(before, [...rowsK], range(0, d)), d, d, 3);
+  assert.ok(maxAbsDiff(block(s.getWeight('neox.qkv'), [...rowsK], range(0, d)), expected) < 1e-5);
+});
+
 test('clear errors', () => {
   const s = store();
-  const e = new LaserEditor(s);
+  const e = new LaserEditor(new WeightStore(s.weights, 1, () => ({ q: s.matrices(0).q })));
   assert.throws(() => e.apply({ type: 'up', layer: 0, rho: 0.1 }), /no "up" matrix/);
   assert.throws(() => e.apply({ type: 'q', layer: 1, rho: 0.1 }), /layer 1 out of range/);
 });
