@@ -1,0 +1,252 @@
+/**
+ * The common model object over every supported architecture.
+ *
+ *   const model = await loadModel('path/to/hf-folder');
+ *   const { logits, hiddenStates } = model.forward([[1, 2, 3]], { outputHiddenStates: true });
+ *
+ * Weights are read from a `WeightSource` in their Hugging Face layout. By default every weight is
+ * read once and kept; with `streaming: true` a forward loads one block's tensors at a time and
+ * drops them after the block ran, so models larger than RAM can be analysed. Weights replaced with
+ * `setWeight` (LASER, pruning) are kept in memory in both modes and win over the source.
+ */
+import { openModelSource } from '../io/model-source.ts';
+import type { DType, Tensor } from '../tensor/tensor.ts';
+import { normalizeConfig, type DecoderConfig } from './config.ts';
+import { finishCache, prepareCall, type ForwardInputs } from './context.ts';
+import type { Architecture, WeightSpec } from './family.ts';
+import { familyFor } from './registry.ts';
+import type { BlockOutput, ForwardContext, KVCache, MatrixTable, WeightGetter, WeightSource } from './types.ts';
+
+export interface LoadOptions {
+  /** Compute dtype; weights are converted on load (default float32). */
+  dtype?: DType;
+  /** Keep only one block's weights in memory at a time. */
+  streaming?: boolean;
+}
+
+export interface ForwardOptions extends ForwardInputs {
+  /** Return HF's hidden_states tuple: embeddings, outputs of blocks 0..L−2, and the post-final-norm state. */
+  outputHiddenStates?: boolean;
+  /** Return each block's attention and MLP sublayer outputs separately. */
+  outputBlockParts?: boolean;
+}
+
+export interface ForwardResult {
+  /** [B, T, V]. */
+  logits: Tensor;
+  hiddenStates?: Tensor[];
+  /** Output of the last block before the final norm (with `outputHiddenStates`). */
+  preFinalNorm?: Tensor;
+  attnOutputs?: Tensor[];
+  mlpOutputs?: Tensor[];
+  /** Per-layer attention probabilities [B, H, T, Tk] (with `keepAttentionProbs`). */
+  attentions?: Tensor[];
+  /** The cache after this call (when `cache` was given). */
+  cache?: KVCache;
+}
+
+export class DecoderModel {
+  readonly config: DecoderConfig;
+  readonly source: WeightSource;
+  readonly dtype: DType;
+  readonly streaming: boolean;
+  private readonly arch: Architecture;
+  private readonly specs = new Map<string, WeightSpec>();
+  private readonly blockNames: string[][];
+  private readonly globalNames: string[];
+  private readonly kept = new Map<string, Tensor>();
+  private readonly overrides = new Map<string, Tensor>();
+
+  constructor(source: WeightSource, options: LoadOptions = {}) {
+    this.source = source;
+    this.config = normalizeConfig(source.config);
+    this.dtype = options.dtype ?? 'float32';
+    this.streaming = options.streaming ?? false;
+    const family = familyFor(this.config);
+    const prefix = family.prefixes.find((p) => source.hasTensor(p + family.embeddingName));
+    if (prefix === undefined) {
+      const tried = family.prefixes.map((p) => `"${p}${family.embeddingName}"`).join(' or ');
+      throw new Error(`${this.config.modelType} checkpoint has no token embedding (looked for ${tried})`);
+    }
+    this.arch = family.create(this.config, prefix);
+    const globals = this.arch.globalWeights();
+    const blocks = Array.from({ length: this.config.numLayers }, (_, i) => this.arch.blockWeights(i));
+    for (const s of [...globals, ...blocks.flat()]) this.specs.set(s.name, s);
+    this.globalNames = globals.map((s) => s.name);
+    this.blockNames = blocks.map((b) => b.map((s) => s.name));
+    const missing = [...this.specs.keys()].filter((name) => !source.hasTensor(name));
+    if (missing.length > 0) {
+      const shown = missing.slice(0, 5).map((m) => `"${m}"`).join(', ');
+      throw new Error(`${this.config.modelType} checkpoint lacks ${missing.length} tensor(s) the model needs: ${shown}${missing.length > 5 ? ', …' : ''}`);
+    }
+    if (!this.streaming) for (const name of this.specs.keys()) this.kept.set(name, this.load(name));
+  }
+
+  get numLayers(): number {
+    return this.config.numLayers;
+  }
+
+  /** Every tensor the model reads, in order: globals first, then block by block. */
+  weightNames(): string[] {
+    return [...this.specs.keys()];
+  }
+
+  /** Names of the tensors of block `layer`. */
+  blockWeightNames(layer: number): string[] {
+    this.checkLayer(layer);
+    return [...this.blockNames[layer]];
+  }
+
+  /** Names of the tensors outside the blocks (embeddings, final norm, head). */
+  globalWeightNames(): string[] {
+    return [...this.globalNames];
+  }
+
+  /** Expected shape of a weight. */
+  weightShape(name: string): number[] {
+    return [...this.spec(name).shape];
+  }
+
+  /** A weight (the replacement if `setWeight` set one). In streaming mode this reads it from the source. */
+  getWeight(name: string): Tensor {
+    this.spec(name);
+    return this.overrides.get(name) ?? this.kept.get(name) ?? this.load(name);
+  }
+
+  /** Replace a weight (same shape); later forwards use it. Converted to the model dtype. */
+  setWeight(name: string, tensor: Tensor): void {
+    const s = this.spec(name);
+    if (tensor.shape.length !== s.shape.length || tensor.shape.some((d, i) => d !== s.shape[i])) {
+      throw new Error(`setWeight: "${name}" must have shape [${s.shape.join(', ')}], got [${tensor.shape.join(', ')}]`);
+    }
+    this.overrides.set(name, tensor.dtype === this.dtype ? tensor : tensor.to(this.dtype));
+  }
+
+  /** Undo `setWeight` for one name (or all). */
+  resetWeight(name?: string): void {
+    if (name === undefined) this.overrides.clear();
+    else this.overrides.delete(name);
+  }
+
+  /** Names replaced with `setWeight`. */
+  modifiedWeightNames(): string[] {
+    return [...this.overrides.keys()];
+  }
+
+  /** LASER's matrix table of block `layer` (q, k, v, o, in, up, out → tensor, layout, ranges). */
+  matrices(layer: number): MatrixTable {
+    this.checkLayer(layer);
+    return this.arch.matrices(layer);
+  }
+
+  /** Prepare a call and embed its tokens: the hidden state fed to block 0 and the context for the blocks. */
+  embed(inputIds: readonly (readonly number[])[], options: ForwardInputs = {}): { hidden: Tensor; ctx: ForwardContext } {
+    const ctx = prepareCall(this.config, inputIds, options);
+    const ids: number[] = [];
+    for (const row of inputIds) for (const id of row) ids.push(id);
+    return { hidden: this.arch.embed(this.scoped(), ids, ctx), ctx };
+  }
+
+  /** Run block `layer` on `hidden` [B, T, D] (appends to the context's cache when it builds one). */
+  runBlock(layer: number, hidden: Tensor, ctx: ForwardContext): BlockOutput {
+    this.checkLayer(layer);
+    return this.arch.block(this.scoped(), layer, hidden, ctx);
+  }
+
+  /** The final norm (OPT: and project_out). */
+  finalNorm(hidden: Tensor): Tensor {
+    return this.arch.finalNorm(this.scoped(), hidden);
+  }
+
+  /** Logits [B, T, V] from post-final-norm states. */
+  lmHead(hidden: Tensor): Tensor {
+    return this.arch.lmHead(this.scoped(), hidden);
+  }
+
+  /** The cache a context built (after all blocks ran). */
+  cacheOf(ctx: ForwardContext): KVCache | undefined {
+    return finishCache(ctx);
+  }
+
+  /** Full forward pass. */
+  forward(inputIds: readonly (readonly number[])[], options: ForwardOptions = {}): ForwardResult {
+    const { hidden: embedded, ctx } = this.embed(inputIds, options);
+    const L = this.config.numLayers;
+    const hiddenStates: Tensor[] | undefined = options.outputHiddenStates ? [embedded] : undefined;
+    const attnOutputs: Tensor[] | undefined = options.outputBlockParts ? [] : undefined;
+    const mlpOutputs: Tensor[] | undefined = options.outputBlockParts ? [] : undefined;
+    let h = embedded;
+    for (let i = 0; i < L; i++) {
+      const out = this.runBlock(i, h, ctx);
+      h = out.hidden;
+      if (hiddenStates && i < L - 1) hiddenStates.push(h);
+      attnOutputs?.push(out.attnOut);
+      mlpOutputs?.push(out.mlpOut);
+    }
+    const preFinalNorm = h;
+    const normed = this.finalNorm(h);
+    hiddenStates?.push(normed);
+    const result: ForwardResult = { logits: this.lmHead(normed) };
+    if (hiddenStates) {
+      result.hiddenStates = hiddenStates;
+      result.preFinalNorm = preFinalNorm;
+    }
+    if (attnOutputs) result.attnOutputs = attnOutputs;
+    if (mlpOutputs) result.mlpOutputs = mlpOutputs;
+    if (ctx.keepAttentionProbs) result.attentions = ctx.attentionProbs;
+    if (options.cache) result.cache = finishCache(ctx);
+    return result;
+  }
+
+  private spec(name: string): WeightSpec {
+    const s = this.specs.get(name);
+    if (!s) throw new Error(`"${name}" is not a weight of this ${this.config.modelType} model (see weightNames())`);
+    return s;
+  }
+
+  private checkLayer(layer: number): void {
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < this.config.numLayers)) {
+      throw new Error(`layer ${layer} is out of range: the model has ${this.config.numLayers} blocks (0…${this.config.numLayers - 1})`);
+    }
+  }
+
+  /** Read a weight from the source and check its shape. */
+  private load(name: string): Tensor {
+    const t = this.source.getTensor(name, this.dtype);
+    const expected = this.spec(name).shape;
+    if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+      throw new Error(`${this.config.modelType} checkpoint: "${name}" has shape [${t.shape.join(', ')}], expected [${expected.join(', ')}] from config.json`);
+    }
+    return t;
+  }
+
+  /**
+   * A weight getter for one step (embed, one block, head). In streaming mode it reads each tensor
+   * at most once and forgets them all when the step is over.
+   */
+  private scoped(): WeightGetter {
+    if (!this.streaming) return (name) => this.overrides.get(name) ?? this.kept.get(name) ?? this.load(name);
+    const local = new Map<string, Tensor>();
+    return (name) => {
+      const o = this.overrides.get(name);
+      if (o) return o;
+      let t = local.get(name);
+      if (!t) {
+        t = this.load(name);
+        local.set(name, t);
+      }
+      return t;
+    };
+  }
+}
+
+/** Build a model over a weight source (sync). */
+export function createModel(source: WeightSource, options: LoadOptions = {}): DecoderModel {
+  return new DecoderModel(source, options);
+}
+
+/** Open a model folder / file / hub id (or take a ready source) and build the model. */
+export async function loadModel(source: WeightSource | string, options: LoadOptions = {}): Promise<DecoderModel> {
+  const src = typeof source === 'string' ? await openModelSource(source) : source;
+  return new DecoderModel(src, options);
+}

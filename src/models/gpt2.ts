@@ -1,0 +1,66 @@
+/**
+ * GPT-2 (HF `GPT2LMHeadModel`): learned positions, pre-LN blocks, fused c_attn, Conv1D weights
+ * stored [in, out] (y = x·W + b), LM head tied to wte.
+ */
+import { addInPlace } from '../tensor/elementwise.ts';
+import { linear } from '../tensor/matmul.ts';
+import type { DecoderConfig } from './config.ts';
+import { embedPositions, embedTokens, headWeightName, spec, type Architecture, type Family } from './family.ts';
+import { fusedQkvRanges, gatherColumns, norm, plainMlp, project, sum2 } from './layers.ts';
+import { attendWithCache } from './self-attention.ts';
+import type { MatrixTable } from './types.ts';
+
+function create(cfg: DecoderConfig, p: string): Architecture {
+  const D = cfg.hiddenSize, F = cfg.intermediateSize;
+  const n = (i: number, s: string): string => `${p}h.${i}.${s}`;
+  const wte = `${p}wte.weight`;
+  const head = headWeightName(cfg, wte);
+  const qkv = fusedQkvRanges({ kind: 'blocks', qWidth: D, kvWidth: D });
+  return {
+    config: cfg, prefix: p,
+    globalWeights: () => [
+      spec(wte, [cfg.vocabSize, D]), spec(`${p}wpe.weight`, [cfg.maxPositions!, D]),
+      spec(`${p}ln_f.weight`, [D]), spec(`${p}ln_f.bias`, [D]),
+      ...(head === wte ? [] : [spec(head, [cfg.vocabSize, D])]),
+    ],
+    blockWeights: (i) => [
+      spec(n(i, 'ln_1.weight'), [D]), spec(n(i, 'ln_1.bias'), [D]),
+      spec(n(i, 'attn.c_attn.weight'), [D, 3 * D]), spec(n(i, 'attn.c_attn.bias'), [3 * D]),
+      spec(n(i, 'attn.c_proj.weight'), [D, D]), spec(n(i, 'attn.c_proj.bias'), [D]),
+      spec(n(i, 'ln_2.weight'), [D]), spec(n(i, 'ln_2.bias'), [D]),
+      spec(n(i, 'mlp.c_fc.weight'), [D, F]), spec(n(i, 'mlp.c_fc.bias'), [F]),
+      spec(n(i, 'mlp.c_proj.weight'), [F, D]), spec(n(i, 'mlp.c_proj.bias'), [D]),
+    ],
+    embed(w, ids, ctx) {
+      const h = embedTokens(w(wte), ids, ctx);
+      return addInPlace(h, embedPositions(w(`${p}wpe.weight`), ctx.positions, ctx));
+    },
+    block(w, i, x, ctx) {
+      const h = norm(cfg.norm, x, w(n(i, 'ln_1.weight')), w(n(i, 'ln_1.bias')));
+      const fused = project(h, w(n(i, 'attn.c_attn.weight')), w(n(i, 'attn.c_attn.bias')), 'in_out');
+      const scale = cfg.attentionScale / (cfg.scaleAttnByInverseLayerIdx ? i + 1 : 1);
+      const a = attendWithCache(cfg, gatherColumns(fused, qkv.q), gatherColumns(fused, qkv.k), gatherColumns(fused, qkv.v), ctx, { layer: i, scale });
+      const attnOut = project(a, w(n(i, 'attn.c_proj.weight')), w(n(i, 'attn.c_proj.bias')), 'in_out');
+      const mid = sum2(x, attnOut);
+      const h2 = norm(cfg.norm, mid, w(n(i, 'ln_2.weight')), w(n(i, 'ln_2.bias')));
+      const mlpOut = plainMlp(h2, cfg.activation, w(n(i, 'mlp.c_fc.weight')), w(n(i, 'mlp.c_fc.bias')), w(n(i, 'mlp.c_proj.weight')), w(n(i, 'mlp.c_proj.bias')), 'in_out');
+      return { hidden: sum2(mid, mlpOut), attnOut, mlpOut };
+    },
+    finalNorm: (w, x) => norm(cfg.norm, x, w(`${p}ln_f.weight`), w(`${p}ln_f.bias`)),
+    lmHead: (w, x) => linear(x, w(head)),
+    matrices(i): MatrixTable {
+      const attn = n(i, 'attn.c_attn.weight');
+      const bias = n(i, 'attn.c_attn.bias');
+      return {
+        q: { tensorName: attn, layout: 'in_out', outRanges: qkv.q, shape: [D, D], biasName: bias },
+        k: { tensorName: attn, layout: 'in_out', outRanges: qkv.k, shape: [D, D], biasName: bias },
+        v: { tensorName: attn, layout: 'in_out', outRanges: qkv.v, shape: [D, D], biasName: bias },
+        o: { tensorName: n(i, 'attn.c_proj.weight'), layout: 'in_out', shape: [D, D], biasName: n(i, 'attn.c_proj.bias') },
+        in: { tensorName: n(i, 'mlp.c_fc.weight'), layout: 'in_out', shape: [F, D], biasName: n(i, 'mlp.c_fc.bias') },
+        out: { tensorName: n(i, 'mlp.c_proj.weight'), layout: 'in_out', shape: [D, F], biasName: n(i, 'mlp.c_proj.bias') },
+      };
+    },
+  };
+}
+
+export const gpt2Family: Family = { name: 'gpt2', prefixes: ['transformer.', ''], embeddingName: 'wte.weight', create };

@@ -1,0 +1,66 @@
+/**
+ * The attention core every architecture shares once it has its q, k, v projections ([B, T, H·Dh]):
+ * rotate q and k (RoPE), append k and v to the cache, attend (causal, key padding, ALiBi, sliding
+ * window, GQA), and keep the probabilities when asked.
+ */
+import { attention } from '../tensor/attention.ts';
+import { applyRope } from '../tensor/rope.ts';
+import { Tensor, allocate } from '../tensor/tensor.ts';
+import type { DecoderConfig } from './config.ts';
+import type { ForwardContext } from './types.ts';
+
+export interface AttentionSpec {
+  layer: number;
+  scale: number;
+  /** Per-head ALiBi slopes (already including any scale the architecture applies to them). */
+  alibiSlopes?: ArrayLike<number>;
+  slidingWindow?: number;
+}
+
+/** [B, Ta, W] ++ [B, Tb, W] along the time axis. */
+export function concatTime(a: Tensor, b: Tensor): Tensor {
+  const [B, Ta, W] = a.shape;
+  const Tb = b.shape[1];
+  const out = new Tensor(allocate(a.dtype, B * (Ta + Tb) * W), [B, Ta + Tb, W]);
+  for (let i = 0; i < B; i++) {
+    out.data.set(a.data.subarray(i * Ta * W, (i + 1) * Ta * W), i * (Ta + Tb) * W);
+    out.data.set(b.data.subarray(i * Tb * W, (i + 1) * Tb * W), (i * (Ta + Tb) + Ta) * W);
+  }
+  return out;
+}
+
+/** Rotates q and k in place (when the model uses RoPE), caches k/v, and returns the attention output [B, T, H·Dh]. */
+export function attendWithCache(cfg: DecoderConfig, q: Tensor, k: Tensor, v: Tensor, ctx: ForwardContext, spec: AttentionSpec): Tensor {
+  const { numHeads, numKvHeads, headDim } = cfg;
+  if (cfg.rope && ctx.ropeInvFreq && ctx.ropePositions) {
+    const common = { headDim, rotaryDim: cfg.rope.rotaryDim, invFreq: ctx.ropeInvFreq, style: cfg.rope.style, positions: ctx.ropePositions };
+    applyRope(q, { ...common, numHeads });
+    applyRope(k, { ...common, numHeads: numKvHeads });
+  }
+  let keys = k;
+  let values = v;
+  if (ctx.cacheIn && ctx.pastLength > 0) {
+    const pastK = ctx.cacheIn.keys[spec.layer];
+    const pastV = ctx.cacheIn.values[spec.layer];
+    if (!pastK || !pastV) throw new Error(`forward: the cache has no keys for layer ${spec.layer}`);
+    keys = concatTime(pastK, k);
+    values = concatTime(pastV, v);
+  }
+  if (ctx.cacheOut) {
+    ctx.cacheOut.keys[spec.layer] = keys;
+    ctx.cacheOut.values[spec.layer] = values;
+  }
+  const { out, probs } = attention(q, keys, values, {
+    numHeads, numKvHeads, headDim,
+    scale: spec.scale,
+    causal: true,
+    queryOffset: ctx.pastLength,
+    keyMask: ctx.keyMask,
+    alibiSlopes: spec.alibiSlopes,
+    alibiPositions: spec.alibiSlopes ? ctx.alibiPositions : undefined,
+    slidingWindow: spec.slidingWindow,
+    keepProbs: ctx.keepAttentionProbs,
+  });
+  if (probs) ctx.attentionProbs[spec.layer] = probs;
+  return out;
+}
