@@ -119,12 +119,51 @@ export function decodeBF16(bits: Uint16Array, out: Float32Array | Float64Array):
   for (let i = 0; i < bits.length; i++) out[i] = bf16ToNumber(bits[i]);
 }
 
-/** Encode numbers to F16 bits. */
+/** Bits of the F16 nearest to the float32 whose bits are `x` (round to nearest even). */
+export function f16BitsFromF32Bits(x: number): number {
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf / NaN
+  const e = exp - 127 + 15; // F16 biased exponent
+  if (e >= 0x1f) return sign | 0x7c00; // overflow
+  if (e <= 0) {
+    // F16 subnormal: value / 2^-24 = (1.mant) * 2^(exp-126) = (mant | 2^23) >> (14 - e)
+    if (e < -10) return sign; // below half the smallest subnormal
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rem = mant & ((1 << shift) - 1);
+    let r = mant >>> shift;
+    if (rem > half || (rem === half && r & 1)) r++;
+    return sign | r;
+  }
+  let r = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && r & 1)) r++; // a carry may bump the exponent, up to Inf: correct
+  return sign | r;
+}
+
+/** Encode numbers to F16 bits (a float32 source takes an exact bit-level fast path). */
 export function encodeF16(values: ArrayLike<number>, out: Uint16Array): void {
+  if (values instanceof Float32Array) {
+    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < bits.length; i++) out[i] = f16BitsFromF32Bits(bits[i]);
+    return;
+  }
   for (let i = 0; i < values.length; i++) out[i] = f16Bits(values[i]);
 }
 
-/** Encode numbers to BF16 bits. */
+/** Encode numbers to BF16 bits (a float32 source takes an exact bit-level fast path). */
 export function encodeBF16(values: ArrayLike<number>, out: Uint16Array): void {
+  if (values instanceof Float32Array) {
+    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < bits.length; i++) {
+      const b = bits[i];
+      if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) out[i] = ((b >>> 16) & 0x8000) | 0x7fc0; // NaN
+      else out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+    }
+    return;
+  }
   for (let i = 0; i < values.length; i++) out[i] = bf16Bits(values[i]);
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bf16Bits, bf16ToNumber, f16Bits, f16ToNumber } from '../../src/io/half.ts';
+import { bf16Bits, bf16ToNumber, encodeBF16, encodeF16, f16Bits, f16ToNumber } from '../../src/io/half.ts';
+import { Rng } from '../../src/tensor/random.ts';
 
 test('F16: known bit patterns', () => {
   const cases: [number, number][] = [
@@ -46,4 +47,32 @@ test('BF16: known bits, round trips and ties to even', () => {
       if (h > 0 && bf16Bits(mid * (1 + 2 ** -40)) !== h + 1) assert.fail(`bf16 above midpoint after 0x${h.toString(16)}`);
     }
   }
+});
+
+test('float32 fast paths agree with the exact encoders', () => {
+  const values: number[] = [0, -0, Infinity, -Infinity, 65504, 65519, 65520, 1e-8, -3e-8, 2 ** -25, 3 * 2 ** -26, 3.4e38, 1e-45];
+  for (let h = 0; h < 0x7c00; h += 7) {
+    const x = f16ToNumber(h);
+    values.push(x, -x, (x + f16ToNumber(h + 1)) / 2);
+  }
+  for (let h = 0; h < 0x7f80; h += 5) {
+    const x = bf16ToNumber(h);
+    values.push(x, (x + bf16ToNumber(h + 1)) / 2);
+  }
+  const rng = new Rng(3);
+  for (let i = 0; i < 20000; i++) values.push((rng.uniform() - 0.5) * 10 ** Math.floor(rng.uniform() * 16 - 8));
+  const f32 = Float32Array.from(values);
+  const fast16 = new Uint16Array(f32.length);
+  const fastB = new Uint16Array(f32.length);
+  encodeF16(f32, fast16);
+  encodeBF16(f32, fastB);
+  for (let i = 0; i < f32.length; i++) {
+    if (fast16[i] !== f16Bits(f32[i])) assert.fail(`F16 of ${f32[i]}: fast 0x${fast16[i].toString(16)} vs exact 0x${f16Bits(f32[i]).toString(16)}`);
+    if (fastB[i] !== bf16Bits(f32[i])) assert.fail(`BF16 of ${f32[i]}: fast 0x${fastB[i].toString(16)} vs exact 0x${bf16Bits(f32[i]).toString(16)}`);
+  }
+  const nan = new Uint16Array(1);
+  encodeBF16(Float32Array.of(NaN), nan);
+  assert.equal(nan[0] & 0x7fc0, 0x7fc0);
+  encodeF16(Float32Array.of(NaN), nan);
+  assert.ok(Number.isNaN(f16ToNumber(nan[0])));
 });
