@@ -46,6 +46,8 @@ export interface ApplyOptions {
   keep?: ComponentKeep;
   /** Keep the factors L = U·Σ and R = Vᵀ in the result. */
   keepFactors?: boolean;
+  /** Use exactly this many components instead of keptRank(ρ) (e.g. the k smallest for 'bottom'). */
+  rank?: number;
 }
 
 export interface AppliedIntervention {
@@ -121,7 +123,8 @@ export class LaserEditor {
 
     const m = loc.rows.length;
     const n = loc.cols.length;
-    const r = keptRank(iv.rho, m, n, opts.rounding);
+    const r = opts.rank ?? keptRank(iv.rho, m, n, opts.rounding);
+    if (!(Number.isInteger(r) && r >= 1 && r <= Math.min(m, n))) throw new Error(`LASER: rank ${r} outside 1…${Math.min(m, n)} for ${loc.tensorName}`);
     const w = readBlock(current, loc);
     const t0 = performance.now();
     const { values, factors } = reduceMatrix(w, m, n, r, keep, opts);
