@@ -97,6 +97,9 @@ export async function resolveModel(idOrPath: string, options: ResolveModelOption
 
   const hubUrl = (options.hubUrl ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
   const token = options.token ?? process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN;
+  if (token !== undefined && !token.startsWith('hf_')) {
+    throw new Error(`the hub token (option or HF_TOKEN) must start with "hf_"; got one starting with "${token.slice(0, 3)}"`);
+  }
   const credentials = token ? { accessToken: token } : {};
 
   let sha: string;

@@ -18,7 +18,11 @@ let hub: FakeHub;
 let weights: Buffer;
 let repo: FakeRepo;
 
+const HUB_ENV = ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'HF_ENDPOINT'];
+const savedEnv = Object.fromEntries(HUB_ENV.map((k) => [k, process.env[k]]));
+
 before(async () => {
+  for (const k of HUB_ENV) delete process.env[k]; // tests must not depend on the developer's hub settings
   work = mkdtempSync(join(tmpdir(), 'linscope-hub-'));
   const rng = new Rng(11);
   const w = Tensor.zeros([256, 200]); // 200 kB of weights
@@ -44,6 +48,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const [k, v] of Object.entries(savedEnv)) if (v !== undefined) process.env[k] = v;
   await hub.close();
   rmSync(work, { recursive: true, force: true });
 });
@@ -163,6 +168,7 @@ test('private repos need a token; it is sent as a Bearer header', async () => {
   assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), '{"model_type":"gpt2"}');
   assert.ok(hub.requests.slice(mark).every((r) => r.auth === 'Bearer hf_secret'));
   await assert.rejects(resolveModel('org/missing', { hubUrl: hub.url, cacheDir }), /org\/missing@main failed with HTTP 404/);
+  await assert.rejects(resolveModel('org/private', { hubUrl: hub.url, cacheDir, token: 'secret' }), /token .* must start with "hf_"/);
 });
 
 test('local paths are used as is; junk is refused; the cache dir follows HF environment variables', async () => {

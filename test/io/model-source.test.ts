@@ -94,6 +94,9 @@ test('a hub id is downloaded into the cache and opened (loopback fake hub)', { s
   const files: Record<string, Buffer> = {};
   for (const f of ['config.json', 'model.safetensors']) files[f] = readFileSync(join(fixturesDir, 'llama', f));
   const hub = await startFakeHub([{ id: 'fixtures/llama', sha: 'c'.repeat(40), files, lfs: ['model.safetensors'] }]);
+  const hubEnv = ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'];
+  const saved = Object.fromEntries(hubEnv.map((k) => [k, process.env[k]]));
+  for (const k of hubEnv) delete process.env[k];
   try {
     await withTempDir(async (cacheDir) => {
       const src = await openModelSource('fixtures/llama', { hubUrl: hub.url, cacheDir });
@@ -103,6 +106,7 @@ test('a hub id is downloaded into the cache and opened (loopback fake hub)', { s
       assert.deepEqual(src.getTensor('model.norm.weight').toArray(), local.getTensor('model.norm.weight').toArray());
     });
   } finally {
+    for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
     await hub.close();
   }
 });
