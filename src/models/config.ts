@@ -427,7 +427,8 @@ function falcon(raw: ModelConfig): DecoderConfig {
     parallelResidual: newArch || parallel,
     qkvBias: bias, attnOutBias: bias, mlpBias: bias,
     attentionScale: 1 / Math.sqrt(headDim),
-    falcon: { newDecoderArchitecture: newArch, multiQuery, parallelNorms: lnInParallel },
+    // HF only reads ln_attn/ln_mlp with the new decoder architecture.
+    falcon: { newDecoderArchitecture: newArch, multiQuery, parallelNorms: newArch ? lnInParallel : 1 },
     ...ids(raw, 11, [11]),
   };
 }

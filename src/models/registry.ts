@@ -1,14 +1,29 @@
 /** Architecture family modules by name. */
+import { bloomFamily } from './bloom.ts';
 import type { DecoderConfig, FamilyName } from './config.ts';
+import { falconFamily } from './falcon.ts';
 import type { Family } from './family.ts';
+import { gemmaFamily } from './gemma.ts';
+import { gptNeoxFamily } from './gpt-neox.ts';
 import { gpt2Family } from './gpt2.ts';
+import { gptjFamily } from './gptj.ts';
+import { llamaFamily } from './llama.ts';
+import { optFamily } from './opt.ts';
+import { phiFamily } from './phi.ts';
 
-const FAMILIES: Partial<Record<FamilyName, Family>> = {
+export const FAMILIES: Record<FamilyName, Family> = {
   gpt2: gpt2Family,
+  opt: optFamily,
+  llama: llamaFamily,
+  gpt_neox: gptNeoxFamily,
+  bloom: bloomFamily,
+  gptj: gptjFamily,
+  phi: phiFamily,
+  falcon: falconFamily,
+  gemma: gemmaFamily,
 };
 
+/** The module that runs a config's architecture. */
 export function familyFor(config: DecoderConfig): Family {
-  const f = FAMILIES[config.family];
-  if (!f) throw new Error(`no implementation for the ${config.family} family yet`);
-  return f;
+  return FAMILIES[config.family];
 }

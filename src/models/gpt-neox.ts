@@ -1,0 +1,70 @@
+/**
+ * GPT-NeoX / Pythia (HF `GPTNeoXForCausalLM`): fused query_key_value whose output rows interleave
+ * q, k, v per head ([q_h | k_h | v_h] for h = 0…H−1), partial rotary (rotary_pct of each head,
+ * rotate-half), parallel residual x + attn(ln1(x)) + mlp(ln2(x)) by default, untied `embed_out`.
+ */
+import { linear } from '../tensor/matmul.ts';
+import type { DecoderConfig } from './config.ts';
+import { embedTokens, spec, type Architecture, type Family, type WeightSpec } from './family.ts';
+import { fusedQkvRanges, gatherColumns, norm, plainMlp, sum2, sum3 } from './layers.ts';
+import { attendWithCache } from './self-attention.ts';
+import type { MatrixTable } from './types.ts';
+
+function create(cfg: DecoderConfig, p: string): Architecture {
+  const D = cfg.hiddenSize, F = cfg.intermediateSize;
+  const n = (i: number, s: string): string => `${p}layers.${i}.${s}`;
+  const emb = `${p}embed_in.weight`;
+  const head = cfg.tieWordEmbeddings ? emb : 'embed_out.weight';
+  const qkv = fusedQkvRanges({ kind: 'per_head', numHeads: cfg.numHeads, headDim: cfg.headDim });
+  const withBias = (name: string, shape: number[], bias: boolean): WeightSpec[] =>
+    [spec(`${name}.weight`, shape), ...(bias ? [spec(`${name}.bias`, [shape[0]])] : [])];
+  return {
+    config: cfg, prefix: p,
+    globalWeights: () => [
+      spec(emb, [cfg.vocabSize, D]),
+      spec(`${p}final_layer_norm.weight`, [D]), spec(`${p}final_layer_norm.bias`, [D]),
+      ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
+    ],
+    blockWeights: (i) => [
+      spec(n(i, 'input_layernorm.weight'), [D]), spec(n(i, 'input_layernorm.bias'), [D]),
+      spec(n(i, 'post_attention_layernorm.weight'), [D]), spec(n(i, 'post_attention_layernorm.bias'), [D]),
+      ...withBias(n(i, 'attention.query_key_value'), [3 * D, D], cfg.qkvBias),
+      ...withBias(n(i, 'attention.dense'), [D, D], cfg.attnOutBias),
+      ...withBias(n(i, 'mlp.dense_h_to_4h'), [F, D], true),
+      ...withBias(n(i, 'mlp.dense_4h_to_h'), [D, F], true),
+    ],
+    embed: (w, ids, ctx) => embedTokens(w(emb), ids, ctx),
+    block(w, i, x, ctx) {
+      const h = norm(cfg.norm, x, w(n(i, 'input_layernorm.weight')), w(n(i, 'input_layernorm.bias')));
+      const fused = linear(h, w(n(i, 'attention.query_key_value.weight')), cfg.qkvBias ? w(n(i, 'attention.query_key_value.bias')) : undefined);
+      const a = attendWithCache(cfg, gatherColumns(fused, qkv.q), gatherColumns(fused, qkv.k), gatherColumns(fused, qkv.v), ctx, { layer: i, scale: cfg.attentionScale });
+      const attnOut = linear(a, w(n(i, 'attention.dense.weight')), cfg.attnOutBias ? w(n(i, 'attention.dense.bias')) : undefined);
+      const mlp = (input: typeof x) => plainMlp(
+        norm(cfg.norm, input, w(n(i, 'post_attention_layernorm.weight')), w(n(i, 'post_attention_layernorm.bias'))),
+        cfg.activation, w(n(i, 'mlp.dense_h_to_4h.weight')), w(n(i, 'mlp.dense_h_to_4h.bias')), w(n(i, 'mlp.dense_4h_to_h.weight')), w(n(i, 'mlp.dense_4h_to_h.bias')));
+      if (cfg.parallelResidual) {
+        const mlpOut = mlp(x);
+        return { hidden: sum3(mlpOut, attnOut, x), attnOut, mlpOut };
+      }
+      const mid = sum2(attnOut, x);
+      const mlpOut = mlp(mid);
+      return { hidden: sum2(mlpOut, mid), attnOut, mlpOut };
+    },
+    finalNorm: (w, x) => norm(cfg.norm, x, w(`${p}final_layer_norm.weight`), w(`${p}final_layer_norm.bias`)),
+    lmHead: (w, x) => linear(x, w(head)),
+    matrices(i): MatrixTable {
+      const fusedName = n(i, 'attention.query_key_value.weight');
+      const fusedBias = cfg.qkvBias ? { biasName: n(i, 'attention.query_key_value.bias') } : {};
+      return {
+        q: { tensorName: fusedName, layout: 'out_in', outRanges: qkv.q, shape: [D, D], ...fusedBias },
+        k: { tensorName: fusedName, layout: 'out_in', outRanges: qkv.k, shape: [D, D], ...fusedBias },
+        v: { tensorName: fusedName, layout: 'out_in', outRanges: qkv.v, shape: [D, D], ...fusedBias },
+        o: { tensorName: n(i, 'attention.dense.weight'), layout: 'out_in', shape: [D, D], ...(cfg.attnOutBias ? { biasName: n(i, 'attention.dense.bias') } : {}) },
+        in: { tensorName: n(i, 'mlp.dense_h_to_4h.weight'), layout: 'out_in', shape: [F, D], biasName: n(i, 'mlp.dense_h_to_4h.bias') },
+        out: { tensorName: n(i, 'mlp.dense_4h_to_h.weight'), layout: 'out_in', shape: [D, F], biasName: n(i, 'mlp.dense_4h_to_h.bias') },
+      };
+    },
+  };
+}
+
+export const gptNeoxFamily: Family = { name: 'gpt_neox', prefixes: ['gpt_neox.', ''], embeddingName: 'embed_in.weight', create };

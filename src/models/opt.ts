@@ -1,0 +1,86 @@
+/**
+ * OPT (HF `OPTForCausalLM`): learned positions with an offset of 2, indexed by
+ * cumsum(mask)·mask − 1 (OPT derives positions from the attention mask, never from position_ids);
+ * pre-LN blocks (post-LN when `do_layer_norm_before` is false, opt-350m); optional
+ * project_in/project_out when `word_embed_proj_dim` ≠ hidden_size; head tied to embed_tokens.
+ */
+import { addInPlace } from '../tensor/elementwise.ts';
+import { linear } from '../tensor/matmul.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { DecoderConfig } from './config.ts';
+import { optPositionsFromMask } from './context.ts';
+import { embedPositions, embedTokens, headWeightName, spec, type Architecture, type Family, type WeightSpec } from './family.ts';
+import { norm, plainMlp, sum2 } from './layers.ts';
+import { attendWithCache } from './self-attention.ts';
+import type { MatrixTable, WeightGetter } from './types.ts';
+
+/** OPTLearnedPositionalEmbedding's offset. */
+const POSITION_OFFSET = 2;
+
+function create(cfg: DecoderConfig, p: string): Architecture {
+  const D = cfg.hiddenSize, F = cfg.intermediateSize, E = cfg.embedProjDim;
+  const projected = E !== D;
+  const n = (i: number, s: string): string => `${p}layers.${i}.${s}`;
+  const emb = `${p}embed_tokens.weight`;
+  const head = headWeightName(cfg, emb);
+  const withBias = (name: string, shape: number[], bias: boolean): WeightSpec[] =>
+    [spec(`${name}.weight`, shape), ...(bias ? [spec(`${name}.bias`, [shape[0]])] : [])];
+  const dense = (w: WeightGetter, name: string, x: Tensor, bias: boolean): Tensor => linear(x, w(`${name}.weight`), bias ? w(`${name}.bias`) : undefined);
+  const ln = (w: WeightGetter, name: string, x: Tensor): Tensor => norm(cfg.norm, x, w(`${name}.weight`), w(`${name}.bias`));
+  return {
+    config: cfg, prefix: p,
+    globalWeights: () => [
+      spec(emb, [cfg.vocabSize, E]),
+      spec(`${p}embed_positions.weight`, [cfg.maxPositions! + POSITION_OFFSET, D]),
+      ...(projected ? [spec(`${p}project_in.weight`, [D, E]), spec(`${p}project_out.weight`, [E, D])] : []),
+      ...(cfg.finalNorm ? [spec(`${p}final_layer_norm.weight`, [D]), spec(`${p}final_layer_norm.bias`, [D])] : []),
+      ...(head === emb ? [] : [spec(head, [cfg.vocabSize, E])]),
+    ],
+    blockWeights: (i) => [
+      ...['k_proj', 'v_proj', 'q_proj', 'out_proj'].flatMap((m) => withBias(n(i, `self_attn.${m}`), [D, D], m === 'out_proj' ? cfg.attnOutBias : cfg.qkvBias)),
+      spec(n(i, 'self_attn_layer_norm.weight'), [D]), spec(n(i, 'self_attn_layer_norm.bias'), [D]),
+      ...withBias(n(i, 'fc1'), [F, D], cfg.mlpBias), ...withBias(n(i, 'fc2'), [D, F], cfg.mlpBias),
+      spec(n(i, 'final_layer_norm.weight'), [D]), spec(n(i, 'final_layer_norm.bias'), [D]),
+    ],
+    embed(w, ids, ctx) {
+      let h = embedTokens(w(emb), ids, ctx);
+      if (projected) h = linear(h, w(`${p}project_in.weight`));
+      const positions = ctx.maskRows.flatMap((row) => optPositionsFromMask(row).slice(ctx.pastLength));
+      return addInPlace(h, embedPositions(w(`${p}embed_positions.weight`), positions, ctx, POSITION_OFFSET));
+    },
+    block(w, i, x, ctx) {
+      const pre = cfg.normBeforeSublayer;
+      const h = pre ? ln(w, n(i, 'self_attn_layer_norm'), x) : x;
+      const q = dense(w, n(i, 'self_attn.q_proj'), h, cfg.qkvBias);
+      const k = dense(w, n(i, 'self_attn.k_proj'), h, cfg.qkvBias);
+      const v = dense(w, n(i, 'self_attn.v_proj'), h, cfg.qkvBias);
+      const a = attendWithCache(cfg, q, k, v, ctx, { layer: i, scale: cfg.attentionScale });
+      const attnOut = dense(w, n(i, 'self_attn.out_proj'), a, cfg.attnOutBias);
+      let mid = sum2(x, attnOut);
+      if (!pre) mid = ln(w, n(i, 'self_attn_layer_norm'), mid);
+      const h2 = pre ? ln(w, n(i, 'final_layer_norm'), mid) : mid;
+      const b = (name: string) => (cfg.mlpBias ? w(n(i, `${name}.bias`)) : undefined);
+      const mlpOut = plainMlp(h2, cfg.activation, w(n(i, 'fc1.weight')), b('fc1'), w(n(i, 'fc2.weight')), b('fc2'));
+      let out = sum2(mid, mlpOut);
+      if (!pre) out = ln(w, n(i, 'final_layer_norm'), out);
+      return { hidden: out, attnOut, mlpOut };
+    },
+    finalNorm(w, x) {
+      let h = cfg.finalNorm ? ln(w, `${p}final_layer_norm`, x) : x;
+      if (projected) h = linear(h, w(`${p}project_out.weight`));
+      return h;
+    },
+    lmHead: (w, x) => linear(x, w(head)),
+    matrices(i): MatrixTable {
+      const m = (name: string, shape: [number, number], bias: boolean) =>
+        ({ tensorName: n(i, `${name}.weight`), layout: 'out_in' as const, shape, ...(bias ? { biasName: n(i, `${name}.bias`) } : {}) });
+      return {
+        q: m('self_attn.q_proj', [D, D], cfg.qkvBias), k: m('self_attn.k_proj', [D, D], cfg.qkvBias),
+        v: m('self_attn.v_proj', [D, D], cfg.qkvBias), o: m('self_attn.out_proj', [D, D], cfg.attnOutBias),
+        in: m('fc1', [F, D], cfg.mlpBias), out: m('fc2', [D, F], cfg.mlpBias),
+      };
+    },
+  };
+}
+
+export const optFamily: Family = { name: 'opt', prefixes: ['model.decoder.', 'decoder.', ''], embeddingName: 'embed_tokens.weight', create };

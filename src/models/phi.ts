@@ -1,0 +1,69 @@
+/**
+ * Phi-1/1.5/2 (HF `PhiForCausalLM`): one LayerNorm per block feeding attention and MLP in parallel,
+ * q/k/v/dense with biases, partial rotary (partial_rotary_factor of each head, rotate-half),
+ * optional per-head LayerNorm on queries and keys (`qk_layernorm`), untied head with a bias.
+ */
+import { layerNorm } from '../tensor/norms.ts';
+import { linear } from '../tensor/matmul.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { DecoderConfig } from './config.ts';
+import { embedTokens, headWeightName, spec, type Architecture, type Family } from './family.ts';
+import { norm, plainMlp, sum3 } from './layers.ts';
+import { attendWithCache } from './self-attention.ts';
+import type { MatrixTable } from './types.ts';
+
+/** LayerNorm over each head's Dh coordinates of a [B, T, H·Dh] projection. */
+function perHeadLayerNorm(x: Tensor, headDim: number, weight: Tensor, bias: Tensor, eps: number): Tensor {
+  return layerNorm(x.reshape(-1, headDim), weight, bias, eps).reshape(...x.shape);
+}
+
+function create(cfg: DecoderConfig, p: string): Architecture {
+  const D = cfg.hiddenSize, F = cfg.intermediateSize, Dh = cfg.headDim;
+  const qW = cfg.numHeads * Dh, kvW = cfg.numKvHeads * Dh;
+  if (cfg.qkLayerNorm && cfg.numKvHeads !== cfg.numHeads) {
+    throw new Error('phi: qk_layernorm together with grouped-query attention is not supported (transformers cannot run it either)');
+  }
+  const n = (i: number, s: string): string => `${p}layers.${i}.${s}`;
+  const emb = `${p}embed_tokens.weight`;
+  const head = headWeightName(cfg, emb);
+  const mats = { q: ['self_attn.q_proj', qW, D], k: ['self_attn.k_proj', kvW, D], v: ['self_attn.v_proj', kvW, D], o: ['self_attn.dense', D, qW], in: ['mlp.fc1', F, D], out: ['mlp.fc2', D, F] } as const;
+  return {
+    config: cfg, prefix: p,
+    globalWeights: () => [
+      spec(emb, [cfg.vocabSize, D]), spec(`${p}final_layernorm.weight`, [D]), spec(`${p}final_layernorm.bias`, [D]),
+      ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
+      ...(cfg.lmHeadBias ? [spec('lm_head.bias', [cfg.vocabSize])] : []),
+    ],
+    blockWeights: (i) => [
+      spec(n(i, 'input_layernorm.weight'), [D]), spec(n(i, 'input_layernorm.bias'), [D]),
+      ...Object.values(mats).flatMap(([name, rows, cols]) => [spec(n(i, `${name}.weight`), [rows, cols]), spec(n(i, `${name}.bias`), [rows])]),
+      ...(cfg.qkLayerNorm ? ['q_layernorm', 'k_layernorm'].flatMap((m) => [spec(n(i, `self_attn.${m}.weight`), [Dh]), spec(n(i, `self_attn.${m}.bias`), [Dh])]) : []),
+    ],
+    embed: (w, ids, ctx) => embedTokens(w(emb), ids, ctx),
+    block(w, i, x, ctx) {
+      const dense = (key: keyof typeof mats, input: Tensor) => linear(input, w(n(i, `${mats[key][0]}.weight`)), w(n(i, `${mats[key][0]}.bias`)));
+      const h = norm(cfg.norm, x, w(n(i, 'input_layernorm.weight')), w(n(i, 'input_layernorm.bias')));
+      let q = dense('q', h);
+      let k = dense('k', h);
+      if (cfg.qkLayerNorm) {
+        q = perHeadLayerNorm(q, Dh, w(n(i, 'self_attn.q_layernorm.weight')), w(n(i, 'self_attn.q_layernorm.bias')), cfg.norm.eps);
+        k = perHeadLayerNorm(k, Dh, w(n(i, 'self_attn.k_layernorm.weight')), w(n(i, 'self_attn.k_layernorm.bias')), cfg.norm.eps);
+      }
+      const a = attendWithCache(cfg, q, k, dense('v', h), ctx, { layer: i, scale: cfg.attentionScale });
+      const attnOut = dense('o', a);
+      const mlpOut = plainMlp(h, cfg.activation, w(n(i, 'mlp.fc1.weight')), w(n(i, 'mlp.fc1.bias')), w(n(i, 'mlp.fc2.weight')), w(n(i, 'mlp.fc2.bias')));
+      return { hidden: sum3(attnOut, mlpOut, x), attnOut, mlpOut };
+    },
+    finalNorm: (w, x) => norm(cfg.norm, x, w(`${p}final_layernorm.weight`), w(`${p}final_layernorm.bias`)),
+    lmHead: (w, x) => linear(x, w(head), cfg.lmHeadBias ? w('lm_head.bias') : undefined),
+    matrices(i): MatrixTable {
+      const table: MatrixTable = {};
+      for (const [key, [name, rows, cols]] of Object.entries(mats) as Array<[keyof typeof mats, (typeof mats)[keyof typeof mats]]>) {
+        table[key] = { tensorName: n(i, `${name}.weight`), layout: 'out_in', shape: [rows, cols], biasName: n(i, `${name}.bias`) };
+      }
+      return table;
+    },
+  };
+}
+
+export const phiFamily: Family = { name: 'phi', prefixes: ['model.', ''], embeddingName: 'embed_tokens.weight', create };
