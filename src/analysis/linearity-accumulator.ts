@@ -8,7 +8,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { fitLinearMap, type FitOptions, type LinearFit } from './linear-fit.ts';
 import { solvePairLinearity, type PairLinearity, type SolveOptions } from './linearity-solve.ts';
 import { centredPairStatistics, type CentredPairStatistics } from './linearity-statistics.ts';
-import { CrossMoments, DEFAULT_CHUNK_ROWS, differenceInto, StreamMoments } from './moments.ts';
+import { CrossMoments, DEFAULT_CHUNK_ROWS, StreamMoments } from './moments.ts';
 import { checkRows, rowCount, selectedCount, ShiftedReader, type RowSelection } from './rows.ts';
 
 export class LinearityAccumulator {
@@ -48,9 +48,8 @@ export class LinearityAccumulator {
         const sx = this.x.shift!;
         this.pair.deltaReader.shift = this.yReader.shift!.map((v, j) => v - sx[j]);
       }
-      const ds = differenceInto(ys, xs, m * d, db);
       this.x.addShifted(xs, m);
-      this.pair.addShifted(xs, ds, m);
+      this.pair.addDifference(xs, ys, m, db);
     }
   }
 

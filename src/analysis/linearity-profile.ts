@@ -12,7 +12,7 @@ import { anisotropyFromMoments, largestShare, meanCosineFromMoments } from './an
 import { fitLinearMap, type FitOptions, type LinearFit } from './linear-fit.ts';
 import { normalMatrixEigen, solvePairLinearity, type NormalEigen, type PairLinearity, type SolveOptions } from './linearity-solve.ts';
 import { centredPairStatistics, type CentredPairStatistics } from './linearity-statistics.ts';
-import { CrossMoments, DEFAULT_CHUNK_ROWS, differenceInto, StreamMoments } from './moments.ts';
+import { CrossMoments, DEFAULT_CHUNK_ROWS, StreamMoments } from './moments.ts';
 import { checkRows, rowCount, selectedCount, type RowSelection } from './rows.ts';
 
 /** One forward's worth of states (all tensors [N, d] or [B, T, d] with the same rows). */
@@ -145,7 +145,7 @@ export class LinearityProfileAccumulator {
         const t = this.byBlock.get(i);
         if (t) {
           if (!t.layer.deltaShift) t.layer.deltaReader.shift = this.states[i + 1].shift!.map((v, j) => v - x.shift![j]);
-          t.layer.addShifted(prev, differenceInto(next, prev, m * d, deltaBuf), m);
+          t.layer.addDifference(prev, next, m, deltaBuf);
           if (this.parts) this.addParts(t, f, prev, start, end, attnBuf, midBuf, mlpBuf);
         }
         [prevBuf, nextBuf] = [nextBuf, prevBuf];

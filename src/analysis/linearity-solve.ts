@@ -117,7 +117,14 @@ export interface RidgeFit {
 
 /** Ridge solution by Cholesky and its score from the explicit residual expansion. */
 export function ridgeFit(cxx: Float64Array, cxt: Float64Array, xx: number, tt: number, dim: number, ridge: number): RidgeFit {
+  return ridgeFits(cxx, [{ cxt, tt }], xx, dim, ridge)[0];
+}
+
+/** Ridge solutions for several targets of the same X with one Cholesky factorisation. */
+export function ridgeFits(cxx: Float64Array, targets: readonly { cxt: Float64Array; tt: number }[], xx: number, dim: number, ridge: number): RidgeFit[] {
   const d = dim;
+  const k = targets.length;
+  const w = k * d;
   const mxx = new Float64Array(d * d);
   let trace = 0;
   for (let i = 0; i < mxx.length; i++) mxx[i] = cxx[i] / xx;
@@ -125,25 +132,36 @@ export function ridgeFit(cxx: Float64Array, cxt: Float64Array, xx: number, tt: n
   const lambda = (ridge * trace) / d;
   const regularised = mxx.slice();
   for (let i = 0; i < d; i++) regularised[i * d + i] += lambda;
-  const scale = 1 / Math.sqrt(xx * tt);
-  const mxt = new Float64Array(d * d);
-  for (let i = 0; i < mxt.length; i++) mxt[i] = cxt[i] * scale;
-  const map = backend().posv(regularised, d, mxt, d);
-  if (!map) {
+  // right-hand sides side by side: row i of M_xt for target t sits at columns t·d … t·d + d − 1
+  const rhs = new Float64Array(d * w);
+  targets.forEach(({ cxt, tt }, t) => {
+    const scale = 1 / Math.sqrt(xx * tt);
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) rhs[i * w + t * d + j] = cxt[i * d + j] * scale;
+  });
+  const solution = backend().posv(regularised, d, rhs, w);
+  if (!solution) {
     throw new Error(`linearity: M_xx + λI is not positive definite (λ = ${lambda}); raise the ridge`);
   }
-  const mxxA = new Float64Array(d * d);
+  const mxxA = new Float64Array(d * w);
   backend().gemm({
-    transA: false, transB: false, m: d, n: d, k: d, alpha: 1,
-    a: mxx, lda: d, b: map, ldb: d, beta: 0, c: mxxA, ldc: d,
+    transA: false, transB: false, m: d, n: w, k: d, alpha: 1,
+    a: mxx, lda: d, b: solution, ldb: w, beta: 0, c: mxxA, ldc: w,
   });
-  let cross = 0;
-  let quad = 0;
-  for (let i = 0; i < map.length; i++) {
-    cross += map[i] * mxt[i];
-    quad += map[i] * mxxA[i];
-  }
-  return { score: 1 - (1 - 2 * cross + quad), map, lambda };
+  return targets.map((_, t) => {
+    const map = new Float64Array(d * d);
+    let cross = 0;
+    let quad = 0;
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) {
+        const at = i * w + t * d + j;
+        const a = solution[at];
+        map[i * d + j] = a;
+        cross += a * rhs[at];
+        quad += a * mxxA[at];
+      }
+    }
+    return { score: 1 - (1 - 2 * cross + quad), map, lambda };
+  });
 }
 
 export interface SolveOptions {
@@ -186,15 +204,13 @@ export function solvePairLinearity(s: CentredPairStatistics, options: SolveOptio
   const result: PairLinearity = { tokens: s.tokens, dim: s.dim, withResidual: degenerate(), withoutResidual: degenerate() };
   if (!(s.xx > 0) || s.tokens < 2) return result;
   const e = eig ?? normalMatrixEigen(s.cxx, s.xx, s.dim);
-  for (const variant of ['withResidual', 'withoutResidual'] as LinearityVariant[]) {
-    const { cxt, tt } = targetStatistics(s, variant);
-    if (!(tt > 0)) continue;
+  const variants = (['withResidual', 'withoutResidual'] as LinearityVariant[])
+    .map((variant) => ({ variant, ...targetStatistics(s, variant) }))
+    .filter(({ tt }) => tt > 0);
+  const ridged = robust && variants.length ? ridgeFits(s.cxx, variants, s.xx, s.dim, ridge) : [];
+  variants.forEach(({ variant, cxt, tt }, k) => {
     const exact = exactScore(e, cxt, s.xx, tt, rcond);
-    result[variant] = {
-      exact: exact.score,
-      robust: robust ? ridgeFit(s.cxx, cxt, s.xx, tt, s.dim, ridge).score : undefined,
-      rank: exact.rank,
-    };
-  }
+    result[variant] = { exact: exact.score, robust: robust ? ridged[k].score : undefined, rank: exact.rank };
+  });
   return result;
 }

@@ -78,30 +78,42 @@ export class StreamMoments {
     const d = this.dim;
     const s = this.shift;
     if (!s) throw new Error('StreamMoments.addShifted: the shift is not set (read the first chunk with readChunk)');
+    const sum = this.sum;
+    const unit = this.unitSum;
+    const weights = unit ? new Float64Array(rows) : null;
+    let ss = 0;
+    for (let j = 0; j < d; j++) ss += s[j] * s[j];
     let squares = 0;
+    let weightSum = 0;
     for (let r = 0; r < rows; r++) {
       const o = r * d;
+      let sq = 0;
+      let dot = 0;
       for (let j = 0; j < d; j++) {
         const v = chunk[o + j];
-        this.sum[j] += v;
-        squares += v * v;
+        sum[j] += v;
+        sq += v * v;
+        dot += v * s[j];
+      }
+      squares += sq;
+      if (weights) {
+        // ‖x‖² = ‖x̃‖² + 2 x̃·s + ‖s‖²; rows of zero norm are left out of the unit sum
+        const norm2 = sq + 2 * dot + ss;
+        if (norm2 > 0) {
+          weights[r] = 1 / Math.sqrt(norm2);
+          weightSum += weights[r];
+          this.unitCount++;
+        }
       }
     }
     this.sumSquares += squares;
-    if (this.unitSum) {
-      const u = this.unitSum;
-      for (let r = 0; r < rows; r++) {
-        const o = r * d;
-        let norm2 = 0;
-        for (let j = 0; j < d; j++) {
-          const v = chunk[o + j] + s[j];
-          norm2 += v * v;
-        }
-        if (norm2 === 0) continue;
-        const inv = 1 / Math.sqrt(norm2);
-        for (let j = 0; j < d; j++) u[j] += (chunk[o + j] + s[j]) * inv;
-        this.unitCount++;
-      }
+    if (unit && weights) {
+      // Σ x/‖x‖ = X̃ᵀw + s·Σw
+      backend().gemm({
+        transA: true, transB: false, m: d, n: 1, k: rows, alpha: 1,
+        a: chunk, lda: d, b: weights, ldb: 1, beta: 1, c: unit, ldc: 1,
+      });
+      for (let j = 0; j < d; j++) unit[j] += s[j] * weightSum;
     }
     if (this.gram) accumulateCross(chunk, chunk, rows, d, this.gram);
     this.count += rows;
@@ -178,6 +190,7 @@ export class CrossMoments {
   /** Adds a chunk of shifted X rows and the matching shifted D rows. */
   addShifted(x: Float64Array, delta: Float64Array, rows: number): void {
     const d = this.dim;
+    const sumDelta = this.sumDelta;
     let dd = 0;
     let yy = 0;
     for (let r = 0; r < rows; r++) {
@@ -185,7 +198,7 @@ export class CrossMoments {
       for (let j = 0; j < d; j++) {
         const v = delta[o + j];
         const y = x[o + j] + v;
-        this.sumDelta[j] += v;
+        sumDelta[j] += v;
         dd += v * v;
         yy += y * y;
       }
@@ -196,15 +209,36 @@ export class CrossMoments {
     this.count += rows;
   }
 
+  /**
+   * Adds a chunk of shifted X rows and shifted Y rows (about s_x + s_d): forms d̃ = ỹ − x̃ in `out`
+   * and accumulates it. Returns the filled part of `out`.
+   */
+  addDifference(x: Float64Array, y: Float64Array, rows: number, out: Float64Array): Float64Array {
+    const d = this.dim;
+    const sumDelta = this.sumDelta;
+    let dd = 0;
+    let yy = 0;
+    for (let r = 0; r < rows; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) {
+        const yv = y[o + j];
+        const v = yv - x[o + j];
+        out[o + j] = v;
+        sumDelta[j] += v;
+        dd += v * v;
+        yy += yv * yv;
+      }
+    }
+    this.sumSquaresDelta += dd;
+    this.sumSquaresTarget += yy;
+    const delta = out.subarray(0, rows * d);
+    accumulateCross(x, delta, rows, d, this.cross);
+    this.count += rows;
+    return delta;
+  }
+
   /** Reference point of D (s_y − s_x when D is formed from two shifted streams). */
   get deltaShift(): Float64Array | null {
     return this.deltaReader.shift;
   }
 }
-
-/** d̃ = ỹ − x̃ for two shifted chunks, written into `out`. */
-export function differenceInto(y: Float64Array, x: Float64Array, n: number, out: Float64Array): Float64Array {
-  for (let i = 0; i < n; i++) out[i] = y[i] - x[i];
-  return out.subarray(0, n);
-}
-
