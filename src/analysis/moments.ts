@@ -28,6 +28,31 @@ export function accumulateCross(a: Float64Array, b: Float64Array, rows: number, 
   });
 }
 
+/**
+ * G ← G + AᵀA for a row-major chunk A (rows × d), computing only the block upper triangle: panels of
+ * columns [s, s + w) get G[s:s+w, s:] = A[:, s:s+w]ᵀ A[:, s:] (a little over half the flops of a
+ * full GEMM). Entries (i, j) with j ≥ i are exact; the strictly lower part is incomplete — read the
+ * matrix through `symmetrizeUpper`.
+ */
+export function accumulateGram(a: Float64Array, rows: number, dim: number, gram: Float64Array): void {
+  if (rows === 0) return;
+  const width = Math.max(128, Math.ceil(dim / 8));
+  const be = backend();
+  for (let s = 0; s < dim; s += width) {
+    const m = Math.min(width, dim - s);
+    be.gemm({
+      transA: true, transB: false, m, n: dim - s, k: rows, alpha: 1,
+      a: a.subarray(s), lda: dim, b: a.subarray(s), ldb: dim, beta: 1, c: gram.subarray(s * dim + s), ldc: dim,
+    });
+  }
+}
+
+/** Copies the upper triangle of a square row-major matrix onto its lower triangle, in place. */
+export function symmetrizeUpper(m: Float64Array, dim: number): Float64Array {
+  for (let i = 0; i < dim; i++) for (let j = i + 1; j < dim; j++) m[j * dim + i] = m[i * dim + j];
+  return m;
+}
+
 export interface StreamMomentsOptions {
   /** Keep Σx̃x̃ᵀ (needed when the stream is the X of a linear fit, or for anisotropy). Default true. */
   gram?: boolean;
@@ -45,7 +70,7 @@ export class StreamMoments {
   readonly sum: Float64Array;
   /** Σ ‖x − s‖². */
   sumSquares = 0;
-  /** Σ (x − s)(x − s)ᵀ, d × d row-major, when kept. */
+  /** Σ (x − s)(x − s)ᵀ, d × d row-major, when kept: upper triangle only (see `accumulateGram`). */
   readonly gram: Float64Array | null;
   /** Σ x/‖x‖ over rows with ‖x‖ > 0 (uncentred), when kept. */
   readonly unitSum: Float64Array | null;
@@ -115,7 +140,7 @@ export class StreamMoments {
       });
       for (let j = 0; j < d; j++) unit[j] += s[j] * weightSum;
     }
-    if (this.gram) accumulateCross(chunk, chunk, rows, d, this.gram);
+    if (this.gram) accumulateGram(chunk, rows, d, this.gram);
     this.count += rows;
   }
 
@@ -149,7 +174,7 @@ export class StreamMoments {
   /** XcᵀXc = Σx̃x̃ᵀ − N·μ̃μ̃ᵀ (d × d), the centred Gram matrix (N − 1 times the covariance). */
   centredGram(): Float64Array {
     if (!this.gram) throw new Error('StreamMoments: this stream does not keep its Gram matrix');
-    return centredProduct(this.gram, this.sum, this.sum, this.count, this.dim);
+    return centredProduct(symmetrizeUpper(this.gram.slice(), this.dim), this.sum, this.sum, this.count, this.dim);
   }
 }
 
