@@ -4,16 +4,26 @@
  */
 export interface Command {
   summary: string;
-  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+  /** Imports the command's module and returns its entry point. */
+  load: () => Promise<(argv: string[]) => Promise<number>>;
 }
 
 export const commands: Record<string, Command> = {
-  demo: { summary: 'Run a short end-to-end demo on the bundled stories260K model', load: () => import('./commands/demo.ts') },
+  demo: { summary: 'A short end-to-end tour on the bundled stories260K model', load: async () => (await import('./commands/demo.ts')).run },
+  info: { summary: 'Describe a model: architecture, sizes, parameters, weight names', load: async () => (await import('./commands/info.ts')).run },
+  download: { summary: 'Download a Hugging Face model into the standard cache', load: async () => (await import('./commands/download.ts')).run },
+  generate: { summary: 'Generate text (greedy or sampled) with a KV cache', load: async () => (await import('./commands/generate.ts')).run },
   'check-reference': {
     summary: 'Compare our logits and hidden states with a reference .safetensors file',
-    load: () => import('./commands/check-reference.ts'),
+    load: async () => (await import('./check-reference.ts')).runCheckReference,
   },
-  bench: { summary: 'Run the core benchmarks (GEMM, SVD, training step, forward)', load: () => import('./commands/bench.ts') },
+  linearity: { summary: 'Linearity profile across depth, with anisotropy, intrinsic dimension and logit lens', load: async () => (await import('./commands/linearity.ts')).run },
+  laser: { summary: 'LASER: rank-reduce weight matrices (search | apply | eval | higher-order)', load: async () => (await import('./commands/laser.ts')).run },
+  prune: { summary: 'Depth pruning: replace the most linear blocks by linear maps, distil, export', load: async () => (await import('./commands/prune.ts')).run },
+  pretrain: { summary: 'Pretrain a small Llama-style decoder, optionally with the cosine regulariser', load: async () => (await import('./commands/pretrain.ts')).run },
+  finetune: { summary: 'Fine-tune a model and report how its linearity changes', load: async () => (await import('./commands/finetune.ts')).run },
+  experiment: { summary: 'Run a whole experiment (e.g. cosine-reg: baseline vs regularised pretraining)', load: async () => (await import('./commands/experiment.ts')).run },
+  bench: { summary: 'Run the benchmarks and print their tables', load: async () => (await import('./commands/bench.ts')).run },
 };
 
 function usage(): string {
@@ -39,8 +49,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const module = await command.load();
-    return await module.run(rest);
+    const run = await command.load();
+    return await run(rest);
   } catch (e) {
     const err = e as Error;
     if (process.env.LINSCOPE_DEBUG) console.error(err.stack);

@@ -1,0 +1,63 @@
+/** `linscope info --model M`: what a model is — architecture, sizes, parameter count, LASER matrices. */
+import { openModelSource } from '../../io/model-source.ts';
+import { loadModel } from '../../models/decoder.ts';
+import { defineCommand, parseOrExplain } from '../args.ts';
+
+const spec = defineCommand({
+  name: 'info',
+  summary: 'Describe a model: architecture, sizes, parameters, weight names',
+  options: {
+    model: { type: 'string', description: 'Model folder, llama2.c .bin, or Hugging Face hub id', required: true, valueName: 'path|id' },
+    weights: { type: 'boolean', description: 'List every weight with its shape' },
+    json: { type: 'boolean', description: 'Print JSON instead of text' },
+    offline: { type: 'boolean', description: 'Use only the local Hugging Face cache' },
+  },
+});
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseOrExplain(spec, argv);
+  if (typeof args === 'number') return args;
+  const o = args.options;
+  const source = await openModelSource(o.model, { offline: o.offline });
+  const model = await loadModel(source);
+  const names = model.weightNames();
+  let params = 0;
+  const shapes: Record<string, number[]> = {};
+  for (const name of names) {
+    const shape = model.weightShape(name);
+    shapes[name] = shape;
+    params += shape.reduce((a, b) => a * b, 1);
+  }
+  const c = model.config;
+  const summary = {
+    model: o.model,
+    dir: source.dir,
+    format: source.format,
+    modelType: c.modelType,
+    layers: c.numLayers,
+    hiddenSize: c.hiddenSize,
+    heads: c.numHeads,
+    kvHeads: c.numKvHeads,
+    headDim: c.headDim,
+    intermediateSize: c.intermediateSize,
+    vocabSize: c.vocabSize,
+    parameters: params,
+    laserMatrices: Object.fromEntries(Object.entries(model.matrices(0)).map(([k, v]) => [k, v?.tensorName])),
+    ...(o.weights ? { weights: shapes } : {}),
+  };
+  if (o.json) {
+    console.log(JSON.stringify(summary, null, 2));
+    return 0;
+  }
+  console.log(`${o.model}  (${source.format}, ${source.dir})`);
+  console.log(`  architecture   ${c.modelType}`);
+  console.log(`  layers         ${c.numLayers}`);
+  console.log(`  hidden size    ${c.hiddenSize}   heads ${c.numHeads} (kv ${c.numKvHeads}) × ${c.headDim}`);
+  console.log(`  MLP size       ${c.intermediateSize}`);
+  console.log(`  vocabulary     ${c.vocabSize}`);
+  console.log(`  parameters     ${params.toLocaleString('en-US')} (unique tensors)`);
+  console.log('  LASER matrices (layer 0):');
+  for (const [k, v] of Object.entries(summary.laserMatrices)) console.log(`    ${k.padEnd(4)} ${v}`);
+  if (o.weights) for (const [name, shape] of Object.entries(shapes)) console.log(`  ${name}  [${shape.join(', ')}]`);
+  return 0;
+}
