@@ -10,7 +10,7 @@
  * `setWeight` (LASER, pruning) are kept in memory in both modes and win over the source.
  */
 import { openModelSource } from '../io/model-source.ts';
-import type { DType, Tensor } from '../tensor/tensor.ts';
+import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
 import { finishCache, prepareCall, type ForwardInputs } from './context.ts';
 import type { Architecture, WeightSpec } from './family.ts';
@@ -29,6 +29,8 @@ export interface ForwardOptions extends ForwardInputs {
   outputHiddenStates?: boolean;
   /** Return each block's attention and MLP sublayer outputs separately. */
   outputBlockParts?: boolean;
+  /** Compute logits only at the last position of each row ([B, 1, V]); what generation needs. */
+  lastTokenLogitsOnly?: boolean;
 }
 
 export interface ForwardResult {
@@ -186,7 +188,7 @@ export class DecoderModel {
     const preFinalNorm = h;
     const normed = this.finalNorm(h);
     hiddenStates?.push(normed);
-    const result: ForwardResult = { logits: this.lmHead(normed) };
+    const result: ForwardResult = { logits: this.lmHead(options.lastTokenLogitsOnly ? lastPositions(normed) : normed) };
     if (hiddenStates) {
       result.hiddenStates = hiddenStates;
       result.preFinalNorm = preFinalNorm;
@@ -238,6 +240,14 @@ export class DecoderModel {
       return t;
     };
   }
+}
+
+/** [B, T, D] → [B, 1, D]: the last position of each row. */
+function lastPositions(h: Tensor): Tensor {
+  const [B, T, D] = h.shape;
+  const out = Tensor.zeros([B, 1, D], h.dtype);
+  for (let b = 0; b < B; b++) out.data.set(h.data.subarray((b * T + T - 1) * D, (b * T + T) * D), b * D);
+  return out;
 }
 
 /** Build a model over a weight source (sync). */
