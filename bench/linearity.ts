@@ -8,6 +8,7 @@
  * Run: node --import tsx -e "import('./bench/linearity.ts').then((m) => m.benchLinearityStats())"
  */
 import { LinearityProfileAccumulator } from '../src/analysis/linearity-profile.ts';
+import { gramFlops } from '../src/analysis/moments.ts';
 import { backend } from '../src/backend/index.ts';
 import { printTable } from '../src/report/table.ts';
 import { Rng } from '../src/tensor/random.ts';
@@ -27,14 +28,6 @@ export interface LinearityBenchResult {
   statisticsGflops: number;
   /** A sample score, to show the run did real work. */
   firstBlockScore: number;
-}
-
-/** Flops of `accumulateGram` over `rows` rows: the panels of its block upper triangle. */
-function gramFlops(rows: number, dim: number): number {
-  const width = Math.max(128, Math.ceil(dim / 8));
-  let flops = 0;
-  for (let s = 0; s < dim; s += width) flops += 2 * rows * Math.min(width, dim - s) * (dim - s);
-  return flops;
 }
 
 /** A random residual stream: h_{i+1} = h_i + update, with a few large common features. */

@@ -36,7 +36,7 @@ export function accumulateCross(a: Float64Array, b: Float64Array, rows: number, 
  */
 export function accumulateGram(a: Float64Array, rows: number, dim: number, gram: Float64Array): void {
   if (rows === 0) return;
-  const width = Math.max(128, Math.ceil(dim / 8));
+  const width = gramPanelWidth(dim);
   const be = backend();
   for (let s = 0; s < dim; s += width) {
     const m = Math.min(width, dim - s);
@@ -45,6 +45,19 @@ export function accumulateGram(a: Float64Array, rows: number, dim: number, gram:
       a: a.subarray(s), lda: dim, b: a.subarray(s), ldb: dim, beta: 1, c: gram.subarray(s * dim + s), ldc: dim,
     });
   }
+}
+
+/** Column panel width of `accumulateGram`. */
+export function gramPanelWidth(dim: number): number {
+  return Math.max(128, Math.ceil(dim / 8));
+}
+
+/** Flops of `accumulateGram` over `rows` rows. */
+export function gramFlops(rows: number, dim: number): number {
+  const width = gramPanelWidth(dim);
+  let flops = 0;
+  for (let s = 0; s < dim; s += width) flops += 2 * rows * Math.min(width, dim - s) * (dim - s);
+  return flops;
 }
 
 /** Copies the upper triangle of a square row-major matrix onto its lower triangle, in place. */
