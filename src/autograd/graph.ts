@@ -48,10 +48,24 @@ export function record(op: string, value: Tensor, inputs: readonly (Var | undefi
   return out;
 }
 
-/** `v.grad`, allocated as zeros when it does not exist yet. For kernels that accumulate with `+=`. */
+/** A new (or recycled) gradient buffer for v, made live; `zeroed` says whether it holds zeros. */
+function newGrad(v: Var): { grad: Tensor; zeroed: boolean } {
+  const recycled = v.recycledGrad();
+  if (recycled) {
+    v.grad = recycled;
+    return { grad: recycled, zeroed: false };
+  }
+  const grad = new Tensor(allocate(v.value.dtype, v.value.size), v.value.shape);
+  v.grad = grad;
+  return { grad, zeroed: true };
+}
+
+/** `v.grad`, created as zeros when it does not exist yet. For kernels that accumulate with `+=`. */
 export function gradBuffer(v: Var): Tensor {
-  if (v.grad === null) v.grad = new Tensor(allocate(v.value.dtype, v.value.size), v.value.shape);
-  return v.grad;
+  if (v.grad !== null) return v.grad;
+  const { grad, zeroed } = newGrad(v);
+  if (!zeroed) grad.data.fill(0);
+  return grad;
 }
 
 /**
@@ -59,11 +73,8 @@ export function gradBuffer(v: Var): Tensor {
  * (0 when the buffer is fresh, so the GEMM overwrites instead of adding to zeros).
  */
 export function gradTarget(v: Var): { grad: Tensor; beta: 0 | 1 } {
-  if (v.grad === null) {
-    v.grad = new Tensor(allocate(v.value.dtype, v.value.size), v.value.shape);
-    return { grad: v.grad, beta: 0 };
-  }
-  return { grad: v.grad, beta: 1 };
+  if (v.grad !== null) return { grad: v.grad, beta: 1 };
+  return { grad: newGrad(v).grad, beta: 0 };
 }
 
 /**
@@ -76,7 +87,13 @@ export function accumulateGrad(v: Var, g: Tensor, owned = false): void {
     throw new Error(`accumulateGrad: gradient of ${g.size} elements for ${v} (${v.value.size} elements)`);
   }
   if (v.grad === null) {
-    v.grad = owned ? new Tensor(g.data, v.value.shape) : new Tensor(g.data.slice(), v.value.shape);
+    const recycled = v.recycledGrad();
+    if (recycled) {
+      recycled.data.set(g.data);
+      v.grad = recycled;
+    } else {
+      v.grad = owned ? new Tensor(g.data, v.value.shape) : new Tensor(g.data.slice(), v.value.shape);
+    }
     return;
   }
   const d = v.grad.data, s = g.data;

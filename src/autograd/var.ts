@@ -26,8 +26,9 @@ export interface VarOptions {
 
 export class Var {
   value: Tensor;
-  /** dL/d(value), same shape and dtype as `value`; null until backward reaches this Var. */
-  grad: Tensor | null = null;
+  /** The gradient buffer; kept (but not live) across `zeroGrad` so the next backward reuses it. */
+  private gradStorage: Tensor | null = null;
+  private gradLive = false;
   readonly requiresGrad: boolean;
   /** Optional label (parameter name); optimisers' weight-decay predicates can look at it. */
   name?: string;
@@ -42,6 +43,25 @@ export class Var {
     this.value = value;
     this.requiresGrad = opts.requiresGrad ?? false;
     this.name = opts.name;
+  }
+
+  /** dL/d(value), same shape and dtype as `value`; null until backward reaches this Var. */
+  get grad(): Tensor | null {
+    return this.gradLive ? this.gradStorage : null;
+  }
+
+  set grad(g: Tensor | null) {
+    this.gradStorage = g;
+    this.gradLive = g !== null;
+  }
+
+  /**
+   * The buffer left behind by `zeroGrad` (stale contents), or null. The engine revives it instead
+   * of allocating: fresh memory is slow to fault in, and a training step would otherwise allocate
+   * every parameter's gradient anew.
+   */
+  recycledGrad(): Tensor | null {
+    return this.gradLive ? null : this.gradStorage;
   }
 
   get shape(): readonly number[] {
@@ -67,9 +87,13 @@ export class Var {
     return this.value.data[0];
   }
 
-  /** Forget the gradient (sets it to null, as PyTorch's zero_grad(set_to_none=True)). */
+  /**
+   * Forget the gradient: `grad` reads null afterwards, as with PyTorch's zero_grad(set_to_none=True),
+   * but the buffer is recycled by the next backward, so copy a gradient you want to keep beyond
+   * that (or assign `grad = null` to drop the buffer too).
+   */
   zeroGrad(): void {
-    this.grad = null;
+    this.gradLive = false;
   }
 
   toString(): string {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { erf64, erfc64 } from '../../src/autograd/erf.ts';
+import { geluBackwardTable, geluDerivative64, geluExact64, geluForwardTable } from '../../src/autograd/gelu-table.ts';
 import { gelu, relu, silu, siluMul } from '../../src/autograd/ops/activations.ts';
 import { layerNorm, rmsNorm } from '../../src/autograd/ops/norms.ts';
 import { logSoftmax, softmax } from '../../src/autograd/ops/softmax.ts';
@@ -57,4 +58,24 @@ test('softmax and logSoftmax', () => {
   const x = randn(rng, [3, 6], 2);
   assertGradients(softmax, [x]);
   assertGradients(logSoftmax, [x]);
+});
+
+test('float32 GELU tables: value within 1 ulp of x·Φ(x), slope within 1e-7, tails exact', () => {
+  const n = 200_000;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = (rng.uniform() * 2 - 1) * (i % 2 ? 9 : 0.01);
+  x[0] = 0;
+  x[1] = -8;
+  x[2] = 8;
+  const y = new Float32Array(n);
+  geluForwardTable(x, y);
+  const slope = new Float32Array(n);
+  geluBackwardTable(x, new Float32Array(n).fill(1), slope);
+  for (let i = 0; i < n; i++) {
+    const exact = geluExact64(x[i]);
+    const rounded = Math.fround(exact);
+    const ulp = Math.max(Math.abs(Math.fround(rounded * (1 + 2 ** -23)) - rounded), 2 ** -149);
+    assert.ok(Math.abs(y[i] - exact) <= ulp, `GELU(${x[i]}) = ${y[i]}, exact ${exact}`);
+    assert.ok(Math.abs(slope[i] - geluDerivative64(x[i])) < 1e-7, `GELU'(${x[i]})`);
+  }
 });

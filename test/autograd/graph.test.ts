@@ -22,6 +22,20 @@ test('leaf gradients accumulate across backward calls until zeroGrad', () => {
   assert.equal(x.grad, null);
 });
 
+test('zeroGrad recycles the gradient buffer without leaking old values', () => {
+  const x = param(f64([1, 2]));
+  backward(sum(scale(x, 3)));
+  const buffer = x.grad!.data;
+  x.zeroGrad();
+  assert.equal(x.grad, null);
+  backward(sum(mul(x, x)));
+  assert.equal(x.grad!.data, buffer);
+  assert.deepEqual(Array.from(x.grad!.data), [2, 4]);
+  x.zeroGrad();
+  backward(sum(add(x, scale(x, 2))));
+  assert.deepEqual(Array.from(x.grad!.data), [3, 3]);
+});
+
 test('intermediate gradients and graph nodes are released after backward', () => {
   const x = param(f64([1, 2]));
   const h = scale(x, 2);

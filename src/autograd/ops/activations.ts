@@ -5,18 +5,17 @@
  *   SiLU          y = x·σ(x),                       y' = σ(1 + x(1 − σ))
  *   ReLU          y = max(x, 0),                    y' = [x > 0]
  *   SwiGLU        y = silu(g)·u,                    ∂y/∂g = u·silu'(g), ∂y/∂u = silu(g)
- * Exact GELU uses a float64-accurate erf for float64 tensors and src/tensor's fast erf for float32.
+ * Exact GELU is float64-exact (erfc-based Φ) for float64 tensors and table-interpolated to float32
+ * rounding for float32 tensors (gelu-table.ts).
  */
-import { activate, erf as erfFast, siluMul as siluMulForward } from '../../tensor/activations.ts';
+import { activate, siluMul as siluMulForward } from '../../tensor/activations.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import { assertSameShape } from '../check.ts';
-import { erf64 } from '../erf.ts';
+import { geluBackwardTable, geluDerivative64, geluExact64, geluForwardTable } from '../gelu-table.ts';
 import { gradBuffer, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const INV_SQRT_2 = 1 / Math.SQRT2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const TANH_CUBIC = 0.044715;
 
 export type GeluApproximation = 'none' | 'tanh';
@@ -30,29 +29,17 @@ function geluExact(x: Var): Var {
   const xs = x.value.data;
   const out = new Tensor(allocate(x.value.dtype, xs.length), x.value.shape);
   const y = out.data;
-  const exact = x.value.dtype === 'float64';
-  // Φ(x) is kept for backward (it costs an erf, the expensive part)
-  const cdf = allocate(x.value.dtype, xs.length);
-  if (exact) {
-    for (let i = 0; i < xs.length; i++) {
-      const v = xs[i];
-      const p = 0.5 * (1 + erf64(v * INV_SQRT_2));
-      cdf[i] = p;
-      y[i] = v * p;
-    }
+  if (xs instanceof Float32Array) {
+    geluForwardTable(xs, y as Float32Array);
   } else {
-    for (let i = 0; i < xs.length; i++) {
-      const v = xs[i];
-      const p = 0.5 * (1 + erfFast(v * INV_SQRT_2));
-      cdf[i] = p;
-      y[i] = v * p;
-    }
+    for (let i = 0; i < xs.length; i++) y[i] = geluExact64(xs[i]);
   }
   return record('gelu', out, [x], (g) => {
     const gx = gradBuffer(x).data, gd = g.data;
-    for (let i = 0; i < gd.length; i++) {
-      const v = xs[i];
-      gx[i] += gd[i] * (cdf[i] + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
+    if (xs instanceof Float32Array) {
+      geluBackwardTable(xs, gd as Float32Array, gx as Float32Array);
+    } else {
+      for (let i = 0; i < gd.length; i++) gx[i] += gd[i] * geluDerivative64(xs[i]);
     }
   });
 }

@@ -17,9 +17,9 @@ export abstract class Optimizer {
     this.lr = lr;
   }
 
-  /** Drop every parameter's gradient (PyTorch's zero_grad(set_to_none=True)). */
+  /** Forget every parameter's gradient (`Var.zeroGrad`: reads null, buffer recycled by the next backward). */
   zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+    for (const p of this.params) p.zeroGrad();
   }
 
   /** Update the parameters from their gradients (parameters without a gradient are skipped). */
