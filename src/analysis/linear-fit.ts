@@ -110,6 +110,26 @@ export class LinearFit {
   }
 }
 
+/** A token the linear map fits badly. */
+export interface WorstToken {
+  /** Index into the residual arrays (the order rows were passed in). */
+  index: number;
+  residual: number;
+  /** residual / ‖t_n‖² (1 = no better than predicting the mean). */
+  relative: number;
+}
+
+/** The k tokens with the largest residual ('absolute') or relative residual ('relative'), worst first. */
+export function worstTokens(r: TokenResiduals, k: number, by: 'absolute' | 'relative' = 'absolute'): WorstToken[] {
+  const all: WorstToken[] = Array.from(r.residual, (residual, index) => ({
+    index,
+    residual,
+    relative: r.targetEnergy[index] > 0 ? residual / r.targetEnergy[index] : Number.POSITIVE_INFINITY,
+  }));
+  const key = by === 'absolute' ? (t: WorstToken) => t.residual : (t: WorstToken) => t.relative;
+  return all.sort((a, b) => key(b) - key(a)).slice(0, k);
+}
+
 /** Fits the map of one variant with one solver from a pair's centred statistics. */
 export function fitLinearMap(s: CentredPairStatistics, options: FitOptions = {}, eig?: NormalEigen): LinearFit {
   const variant = options.variant ?? 'withResidual';

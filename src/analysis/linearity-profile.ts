@@ -7,9 +7,9 @@
  * for the block's attention part (and as an anisotropy source); each pair adds only its Σx̃d̃ᵀ. One
  * eigendecomposition per X serves every pair that starts from it.
  */
-import type { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/tensor.ts';
 import { anisotropyFromMoments, largestShare, meanCosineFromMoments } from './anisotropy.ts';
-import { fitLinearMap, type FitOptions, type LinearFit } from './linear-fit.ts';
+import { fitLinearMap, type FitOptions, type LinearFit, type TokenResiduals } from './linear-fit.ts';
 import { normalMatrixEigen, solvePairLinearity, type NormalEigen, type PairLinearity, type SolveOptions } from './linearity-solve.ts';
 import { centredPairStatistics, type CentredPairStatistics } from './linearity-statistics.ts';
 import { CrossMoments, DEFAULT_CHUNK_ROWS, StreamMoments } from './moments.ts';
@@ -209,5 +209,22 @@ export class LinearityProfileAccumulator {
   /** The fitted map of one block (part) for per-token residuals in a second pass. */
   fit(block: number, part: BlockPart = 'layer', options: FitOptions = {}): LinearFit {
     return fitLinearMap(this.statistics(block, part), options);
+  }
+
+  /**
+   * Per-token residuals of a fitted block (part) on one forward's states (second pass); rows as in
+   * `f.rows`. Builds the MLP part's input x + attn itself.
+   */
+  residuals(fit: LinearFit, f: ForwardStates, block: number, part: BlockPart = 'layer'): TokenResiduals {
+    const x = f.states[block];
+    if (part === 'layer') return fit.perToken(x, f.states[block + 1], f.rows);
+    const attn = f.attnOutputs?.[block];
+    const mlp = f.mlpOutputs?.[block];
+    if (!attn || !mlp) throw new Error(`LinearityProfile.residuals: the ${part} part needs attnOutputs and mlpOutputs`);
+    if (part === 'attention') return fit.perTokenDelta(x, attn, f.rows);
+    if (this.mlpInput === 'blockInput') return fit.perTokenDelta(x, mlp, f.rows);
+    const mid = new Float64Array(x.size);
+    for (let i = 0; i < mid.length; i++) mid[i] = x.data[i] + attn.data[i];
+    return fit.perTokenDelta(new Tensor(mid, x.shape), mlp, f.rows);
   }
 }

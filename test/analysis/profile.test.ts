@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { anisotropy, meanCosineSimilarity } from '../../src/analysis/anisotropy.ts';
 import { residualStates } from '../../src/analysis/hidden-states.ts';
+import { worstTokens } from '../../src/analysis/linear-fit.ts';
 import { LinearityAccumulator } from '../../src/analysis/linearity-accumulator.ts';
 import { LinearityProfileAccumulator } from '../../src/analysis/linearity-profile.ts';
 import { backend } from '../../src/backend/index.ts';
@@ -73,8 +74,14 @@ test('profile: every block and part equals a separate LinearityAccumulator over 
     }
     // per-token residuals of a part through the profile's fit
     const fit = profile.fit(1, 'attention');
-    const res = forwards.map((f) => fit.perTokenDelta(f.states[1], f.attnOutputs[1]).residual.reduce((a, c) => a + c, 0));
-    close(res.reduce((a, c) => a + c, 0), 1 - r.blocks[1].attention!.withResidual.exact, 1e-10, 'Σ per-token residual of a part');
+    for (const part of ['layer', 'attention', 'mlp'] as const) {
+      const partFit = profile.fit(1, part);
+      const res = forwards.map((f) => profile.residuals(partFit, f, 1, part).residual.reduce((a, c) => a + c, 0));
+      close(res.reduce((a, c) => a + c, 0), 1 - r.blocks[1][part]!.withResidual.exact, 1e-10, `Σ per-token residual of ${part}`);
+    }
+    const worst = worstTokens(profile.residuals(fit, forwards[0], 1, 'attention'), 3, 'relative');
+    assert.equal(worst.length, 3);
+    assert.ok(worst[0].relative >= worst[1].relative && worst[1].relative >= worst[2].relative);
   }
 });
 
