@@ -35,3 +35,17 @@ test('parse compact interventions', () => {
   assert.throws(() => parseIntervention('q:1:2'), /\(0, 1\]/);
   assert.throws(() => parseIntervention('q:12:0.1', 12), /out of range/);
 });
+
+import { parseLayers, parseRhos, parseTypes } from '../../src/laser/parse.ts';
+
+test('parse layer, ρ and type lists', () => {
+  assert.deepEqual(parseLayers('all', 4), [3, 2, 1, 0]);
+  assert.deepEqual(parseLayers('last:2', 4), [3, 2]);
+  assert.deepEqual(parseLayers('3-1', 4), [3, 2, 1]);
+  assert.deepEqual(parseLayers('0,-1,1-2', 4), [0, 3, 1, 2]);
+  assert.throws(() => parseLayers('5', 4), /out of range/);
+  assert.deepEqual(parseRhos('0.9, 0.01'), [0.9, 0.01]);
+  assert.throws(() => parseRhos('0'), /\(0, 1\]/);
+  assert.deepEqual(parseTypes('in,out'), ['in', 'out']);
+  assert.throws(() => parseTypes('fc'), /unknown matrix type/);
+});
