@@ -114,7 +114,9 @@ function num(raw: ModelConfig, keys: readonly string[], fallback: number): numbe
   return v;
 }
 
+/** An integer setting; the fallback is returned unchecked (derived values are validated later). */
 function int(raw: ModelConfig, keys: readonly string[], fallback: number): number {
+  if (pick(raw, keys) === undefined) return fallback;
   const v = num(raw, keys, fallback);
   if (!Number.isInteger(v)) throw new Error(`config.json: "${keys.find((k) => raw[k] != null)}" should be an integer, got ${v}`);
   return v;

@@ -1,0 +1,35 @@
+/**
+ * Random weights for any supported architecture, built in memory from a config record: matrices
+ * and biases ~ N(0, std²), norm gains ~ 1 + N(0, std²). For tests of architectures without
+ * reference checkpoints, and for benchmarks.
+ */
+import type { ModelConfig } from '../io/config.ts';
+import { Rng } from '../tensor/random.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { normalizeConfig } from './config.ts';
+import { memorySource } from './memory-source.ts';
+import { familyFor } from './registry.ts';
+import type { WeightSource } from './types.ts';
+
+export interface RandomWeightsOptions {
+  seed?: number;
+  /** Standard deviation of every entry (default 0.02, GPT-2's initializer range). */
+  std?: number;
+}
+
+/** A weight source holding random tensors under the architecture's canonical names. */
+export function randomWeightSource(config: ModelConfig, options: RandomWeightsOptions = {}): WeightSource {
+  const cfg = normalizeConfig(config);
+  const family = familyFor(cfg);
+  const arch = family.create(cfg, family.prefixes[0]);
+  const rng = new Rng(options.seed ?? 0);
+  const std = options.std ?? 0.02;
+  const tensors = new Map<string, Tensor>();
+  const specs = [...arch.globalWeights(), ...Array.from({ length: cfg.numLayers }, (_, i) => arch.blockWeights(i)).flat()];
+  for (const s of specs) {
+    const t = rng.randn(s.shape, std);
+    if (s.shape.length === 1 && s.name.endsWith('.weight')) for (let i = 0; i < t.size; i++) t.data[i] += 1;
+    tensors.set(s.name, t);
+  }
+  return memorySource(config, tensors);
+}
