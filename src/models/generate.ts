@@ -41,7 +41,10 @@ export function generate(model: DecoderModel, prompts: readonly (readonly number
   }
   const cfg = model.config;
   const eos = new Set(options.eosTokenIds ?? cfg.eosTokenIds);
-  const pad = options.padTokenId ?? cfg.padTokenId ?? cfg.eosTokenIds[0] ?? 0;
+  if (options.padTokenId !== undefined && !(options.padTokenId >= 0 && options.padTokenId < cfg.vocabSize)) {
+    throw new Error(`generate: padTokenId ${options.padTokenId} is outside the vocabulary (size ${cfg.vocabSize})`);
+  }
+  const pad = [options.padTokenId, cfg.padTokenId, cfg.eosTokenIds[0]].find((id) => id !== undefined && id >= 0 && id < cfg.vocabSize) ?? 0;
   const rng = options.rng ?? new Rng(options.seed ?? 0);
   const useCache = options.useCache ?? true;
   const B = prompts.length;

@@ -59,18 +59,23 @@ export function checkStreamingMatches(model: DecoderModel): void {
   assert.equal(maxAbsDiff(model.forward(ids).logits, streaming.forward(ids).logits), 0);
 }
 
-export function checkCachedGenerationMatches(model: DecoderModel): void {
+export function checkCachedGenerationMatches(model: DecoderModel, paddingInvariant = true): void {
   const prompts = [tokens(model, 3, 5), tokens(model, 7, 6)];
   const cached = generate(model, prompts, { maxNewTokens: 6, eosTokenIds: [] });
   const uncached = generate(model, prompts, { maxNewTokens: 6, eosTokenIds: [], useCache: false });
   assert.deepEqual(cached.tokens, uncached.tokens);
+  if (!paddingInvariant) return;
   const alone = generate(model, [prompts[0]], { maxNewTokens: 6, eosTokenIds: [] });
   assert.deepEqual(alone.tokens[0], cached.tokens[0], 'left padding does not change a prompt\'s continuation');
 }
 
-export function checkInternalConsistency(model: DecoderModel, tol = 1e-4): void {
+/**
+ * All checks. `paddingInvariant: false` for sliding-window models whose window is shorter than the
+ * test sequences: HF counts the window in cache slots, so pad slots use up part of it.
+ */
+export function checkInternalConsistency(model: DecoderModel, tol = 1e-4, paddingInvariant = true): void {
   checkCacheMatchesFullForward(model, tol);
-  checkPaddingInvariance(model, tol);
+  if (paddingInvariant) checkPaddingInvariance(model, tol);
   checkStreamingMatches(model);
-  checkCachedGenerationMatches(model);
+  checkCachedGenerationMatches(model, paddingInvariant);
 }
