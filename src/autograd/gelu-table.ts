@@ -13,6 +13,7 @@ import { erfc64 } from './erf.ts';
 const STEPS_PER_UNIT = 128;
 const RANGE = 8;
 const CELLS = 2 * RANGE * STEPS_PER_UNIT;
+const OFFSET = RANGE * STEPS_PER_UNIT;
 const INV_SQRT_2 = 1 / Math.SQRT2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
@@ -66,40 +67,38 @@ function tables(): [Float64Array, Float64Array] {
   return [valueTable, slopeTable];
 }
 
+/**
+ * Cubic of cell k at offset u for x with t = x·128 ∈ [−1024, 1024): k = ⌊t⌋ by truncating the
+ * non-negative t + 1024 (cheaper than Math.floor), and u = t − k is exact.
+ */
+function interpolate(T: Float64Array, t: number): number {
+  const k = ((t + OFFSET) | 0) - OFFSET;
+  const u = t - k;
+  const j = (k + OFFSET) << 2;
+  return T[j] + u * (T[j + 1] + u * (T[j + 2] + u * T[j + 3]));
+}
+
 /** y[i] = GELU(x[i]). */
 export function geluForwardTable(x: Float32Array, y: Float32Array): void {
   const [T] = tables();
-  const offset = RANGE * STEPS_PER_UNIT;
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    if (v >= -RANGE && v < RANGE) {
-      const t = v * STEPS_PER_UNIT;
-      const k = Math.floor(t);
-      const u = t - k;
-      const j = 4 * (k + offset);
-      y[i] = T[j] + u * (T[j + 1] + u * (T[j + 2] + u * T[j + 3]));
-    } else {
-      y[i] = geluExact64(v);
-    }
+    y[i] = v >= -RANGE && v < RANGE ? interpolate(T, v * STEPS_PER_UNIT) : geluExact64(v);
   }
 }
 
-/** gx[i] += g[i]·GELU'(x[i]). */
-export function geluBackwardTable(x: Float32Array, g: Float32Array, gx: Float32Array): void {
+/** gx[i] += g[i]·GELU'(x[i]), or gx[i] = g[i]·GELU'(x[i]) when not `accumulate` (gx may be g itself). */
+export function geluBackwardTable(x: Float32Array, g: Float32Array, gx: Float32Array, accumulate = true): void {
   const [, D] = tables();
-  const offset = RANGE * STEPS_PER_UNIT;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    let slope: number;
-    if (v >= -RANGE && v < RANGE) {
-      const t = v * STEPS_PER_UNIT;
-      const k = Math.floor(t);
-      const u = t - k;
-      const j = 4 * (k + offset);
-      slope = D[j] + u * (D[j + 1] + u * (D[j + 2] + u * D[j + 3]));
-    } else {
-      slope = geluDerivative64(v);
+  if (accumulate) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      gx[i] += g[i] * (v >= -RANGE && v < RANGE ? interpolate(D, v * STEPS_PER_UNIT) : geluDerivative64(v));
     }
-    gx[i] += g[i] * slope;
+  } else {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      gx[i] = g[i] * (v >= -RANGE && v < RANGE ? interpolate(D, v * STEPS_PER_UNIT) : geluDerivative64(v));
+    }
   }
 }

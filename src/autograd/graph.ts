@@ -8,7 +8,7 @@
  * leaves only the leaves' gradients behind. Nothing global holds on to a graph: a forward pass that is
  * never differentiated is simply garbage collected.
  */
-import { Tensor, allocate } from '../tensor/tensor.ts';
+import { Tensor, allocate, type TypedArray } from '../tensor/tensor.ts';
 import { Var, type BackwardFn } from './var.ts';
 
 let gradEnabled = true;
@@ -75,6 +75,21 @@ export function gradBuffer(v: Var): Tensor {
 export function gradTarget(v: Var): { grad: Tensor; beta: 0 | 1 } {
   if (v.grad !== null) return { grad: v.grad, beta: 1 };
   return { grad: newGrad(v).grad, beta: 0 };
+}
+
+/**
+ * Where an elementwise backward writes dL/dv: into the live gradient with `+=` (accumulate), or
+ * else with `=` into a revived buffer, or — when g is `owned` — into g itself, which v then adopts
+ * (so a chain of elementwise ops allocates no gradient buffers). Kernels write index i after
+ * reading g[i], so sharing g's storage is safe.
+ */
+export function elementwiseGradTarget(v: Var, g: Tensor, owned: boolean): { data: TypedArray; accumulate: boolean } {
+  if (v.grad !== null) return { data: v.grad.data, accumulate: true };
+  if (owned && v.recycledGrad() === null) {
+    v.grad = new Tensor(g.data, v.value.shape);
+    return { data: g.data, accumulate: false };
+  }
+  return { data: newGrad(v).grad.data, accumulate: false };
 }
 
 /**

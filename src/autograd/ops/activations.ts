@@ -12,11 +12,23 @@ import { activate, siluMul as siluMulForward } from '../../tensor/activations.ts
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import { assertSameShape } from '../check.ts';
 import { geluBackwardTable, geluDerivative64, geluExact64, geluForwardTable } from '../gelu-table.ts';
-import { gradBuffer, record } from '../graph.ts';
+import { elementwiseGradTarget, gradBuffer, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const TANH_CUBIC = 0.044715;
+
+/** d/dx of ½x(1 + tanh(c(x + 0.044715x³))). */
+function geluTanhSlope(v: number): number {
+  const t = Math.tanh(SQRT_2_OVER_PI * (v + TANH_CUBIC * v * v * v));
+  return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * TANH_CUBIC * v * v);
+}
+
+/** d/dx of x·σ(x) = σ(x)(1 + x(1 − σ(x))). */
+function siluSlope(v: number): number {
+  const s = 1 / (1 + Math.exp(-v));
+  return s * (1 + v * (1 - s));
+}
 
 export type GeluApproximation = 'none' | 'tanh';
 
@@ -34,12 +46,15 @@ function geluExact(x: Var): Var {
   } else {
     for (let i = 0; i < xs.length; i++) y[i] = geluExact64(xs[i]);
   }
-  return record('gelu', out, [x], (g) => {
-    const gx = gradBuffer(x).data, gd = g.data;
+  return record('gelu', out, [x], (g, owned) => {
+    const { data: gx, accumulate } = elementwiseGradTarget(x, g, owned);
+    const gd = g.data;
     if (xs instanceof Float32Array) {
-      geluBackwardTable(xs, gd as Float32Array, gx as Float32Array);
-    } else {
+      geluBackwardTable(xs, gd as Float32Array, gx as Float32Array, accumulate);
+    } else if (accumulate) {
       for (let i = 0; i < gd.length; i++) gx[i] += gd[i] * geluDerivative64(xs[i]);
+    } else {
+      for (let i = 0; i < gd.length; i++) gx[i] = gd[i] * geluDerivative64(xs[i]);
     }
   });
 }
@@ -47,13 +62,11 @@ function geluExact(x: Var): Var {
 function geluTanh(x: Var): Var {
   const out = activate(x.value, 'gelu_new');
   const xs = x.value.data;
-  return record('geluTanh', out, [x], (g) => {
-    const gx = gradBuffer(x).data, gd = g.data;
-    for (let i = 0; i < gd.length; i++) {
-      const v = xs[i];
-      const t = Math.tanh(SQRT_2_OVER_PI * (v + TANH_CUBIC * v * v * v));
-      gx[i] += gd[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * TANH_CUBIC * v * v));
-    }
+  return record('geluTanh', out, [x], (g, owned) => {
+    const { data: gx, accumulate } = elementwiseGradTarget(x, g, owned);
+    const gd = g.data;
+    if (accumulate) for (let i = 0; i < gd.length; i++) gx[i] += gd[i] * geluTanhSlope(xs[i]);
+    else for (let i = 0; i < gd.length; i++) gx[i] = gd[i] * geluTanhSlope(xs[i]);
   });
 }
 
@@ -61,13 +74,11 @@ function geluTanh(x: Var): Var {
 export function silu(x: Var): Var {
   const out = activate(x.value, 'silu');
   const xs = x.value.data;
-  return record('silu', out, [x], (g) => {
-    const gx = gradBuffer(x).data, gd = g.data;
-    for (let i = 0; i < gd.length; i++) {
-      const v = xs[i];
-      const s = 1 / (1 + Math.exp(-v));
-      gx[i] += gd[i] * s * (1 + v * (1 - s));
-    }
+  return record('silu', out, [x], (g, owned) => {
+    const { data: gx, accumulate } = elementwiseGradTarget(x, g, owned);
+    const gd = g.data;
+    if (accumulate) for (let i = 0; i < gd.length; i++) gx[i] += gd[i] * siluSlope(xs[i]);
+    else for (let i = 0; i < gd.length; i++) gx[i] = gd[i] * siluSlope(xs[i]);
   });
 }
 
@@ -77,9 +88,11 @@ export function relu(x: Var): Var {
   const out = new Tensor(allocate(x.value.dtype, xs.length), x.value.shape);
   const y = out.data;
   for (let i = 0; i < xs.length; i++) y[i] = xs[i] > 0 ? xs[i] : 0;
-  return record('relu', out, [x], (g) => {
-    const gx = gradBuffer(x).data, gd = g.data;
-    for (let i = 0; i < gd.length; i++) if (xs[i] > 0) gx[i] += gd[i];
+  return record('relu', out, [x], (g, owned) => {
+    const { data: gx, accumulate } = elementwiseGradTarget(x, g, owned);
+    const gd = g.data;
+    if (accumulate) for (let i = 0; i < gd.length; i++) gx[i] += xs[i] > 0 ? gd[i] : 0;
+    else for (let i = 0; i < gd.length; i++) gx[i] = xs[i] > 0 ? gd[i] : 0;
   });
 }
 
@@ -95,8 +108,8 @@ export function siluMul(gate: Var, up: Var): Var {
     for (let i = 0; i < gd.length; i++) {
       const v = gs[i];
       const s = 1 / (1 + Math.exp(-v));
-      if (gg) gg[i] += gd[i] * us[i] * s * (1 + v * (1 - s));
       if (gu) gu[i] += gd[i] * v * s;
+      if (gg) gg[i] += gd[i] * us[i] * s * (1 + v * (1 - s));
     }
   });
 }

@@ -4,7 +4,7 @@
  */
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import { assertRowVector, assertSameShape } from '../check.ts';
-import { accumulateGrad, gradBuffer, record } from '../graph.ts';
+import { accumulateGrad, elementwiseGradTarget, gradBuffer, record } from '../graph.ts';
 import { accumulateColumnDots, accumulateColumnSums } from '../kernels.ts';
 import type { Var } from '../var.ts';
 
@@ -100,9 +100,11 @@ export function scale(a: Var, s: number): Var {
   const out = like(a.value);
   const o = out.data, x = a.value.data;
   for (let i = 0; i < o.length; i++) o[i] = x[i] * s;
-  return record('scale', out, [a], (g) => {
-    const ga = gradBuffer(a).data, gd = g.data;
-    for (let i = 0; i < gd.length; i++) ga[i] += s * gd[i];
+  return record('scale', out, [a], (g, owned) => {
+    const { data: ga, accumulate } = elementwiseGradTarget(a, g, owned);
+    const gd = g.data;
+    if (accumulate) for (let i = 0; i < gd.length; i++) ga[i] += s * gd[i];
+    else for (let i = 0; i < gd.length; i++) ga[i] = s * gd[i];
   });
 }
 

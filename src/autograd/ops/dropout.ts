@@ -1,7 +1,7 @@
 /** Inverted dropout: keep each element with probability 1 − p and scale kept ones by 1/(1 − p). */
 import type { Rng } from '../../tensor/random.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
-import { gradBuffer, record } from '../graph.ts';
+import { elementwiseGradTarget, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
 /**
@@ -18,8 +18,10 @@ export function dropout(x: Var, p: number, rng: Rng, training = true): Var {
   const out = new Tensor(allocate(x.value.dtype, xs.length), x.value.shape);
   const y = out.data;
   for (let i = 0; i < y.length; i++) y[i] = xs[i] * mask[i];
-  return record('dropout', out, [x], (g) => {
-    const gx = gradBuffer(x).data, gd = g.data;
-    for (let i = 0; i < gd.length; i++) gx[i] += gd[i] * mask[i];
+  return record('dropout', out, [x], (g, owned) => {
+    const { data: gx, accumulate } = elementwiseGradTarget(x, g, owned);
+    const gd = g.data;
+    if (accumulate) for (let i = 0; i < gd.length; i++) gx[i] += gd[i] * mask[i];
+    else for (let i = 0; i < gd.length; i++) gx[i] = gd[i] * mask[i];
   });
 }

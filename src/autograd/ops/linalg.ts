@@ -6,7 +6,8 @@
  * For C = op(A)·op(B):  dA = dC·op(B)ᵀ  (stored Aᵀ: op(B)·dCᵀ),  dB = op(A)ᵀ·dC  (stored Bᵀ: dCᵀ·op(A)).
  */
 import { backend } from '../../backend/index.ts';
-import { linear as linearForward, matmul as matmulForward } from '../../tensor/matmul.ts';
+import { matmul as matmulForward } from '../../tensor/matmul.ts';
+import { Tensor, allocate } from '../../tensor/tensor.ts';
 import { assertSameDtype, lastDim, shapeText } from '../check.ts';
 import { accumulateColumnSums } from '../kernels.ts';
 import { gradBuffer, gradTarget, record } from '../graph.ts';
@@ -106,8 +107,11 @@ export function linear(x: Var, weight: Var, bias?: Var): Var {
   if (bias && bias.value.size !== outDim) {
     throw new Error(`linear: bias ${shapeText(bias)} does not match ${outDim} outputs of weight ${shapeText(weight)}`);
   }
-  const value = linearForward(x.value, weight.value, bias?.value);
   const rows = x.value.size / inDim;
+  // the bias is copied into every output row first, then the GEMM adds x·Wᵀ onto it (β = 1)
+  const value = new Tensor(allocate(x.value.dtype, rows * outDim), [...x.value.shape.slice(0, -1), outDim]);
+  if (bias) for (let r = 0; r < rows; r++) value.data.set(bias.value.data, r * outDim);
+  matmulForward(x.value, weight.value, { transB: true, out: value, beta: bias ? 1 : 0 });
   return record('linear', value, [x, weight, bias], (g) => {
     const be = backend();
     const dY = g.data;

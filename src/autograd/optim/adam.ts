@@ -4,11 +4,14 @@
  *   AdamW:  θ ← θ·(1 − lr·λ)                   (decoupled weight decay)
  *   m ← m + (1 − β₁)(g − m),   v ← β₂·v + (1 − β₂)·g²
  *   θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
- * The arithmetic runs in float64 and is stored in the parameter's dtype.
+ * float32 parameters go through a WebAssembly SIMD kernel doing exactly these float32 operations
+ * (adam-simd.ts); float64 parameters (and float32 ones when `simd: false` or without Wasm SIMD) are
+ * updated by a scalar loop computing in float64.
  */
 import type { TypedArray } from '../../tensor/tensor.ts';
 import { allocate } from '../../tensor/tensor.ts';
 import type { Var } from '../var.ts';
+import { SimdAdamKernel, simdAvailable, type SimdSlot } from './adam-simd.ts';
 import { Optimizer } from './optimizer.ts';
 
 export interface AdamOptions {
@@ -19,12 +22,16 @@ export interface AdamOptions {
   weightDecay?: number;
   /** Parameters for which this returns true get no weight decay (e.g. `isNotMatrix`). */
   noDecay?: (p: Var) => boolean;
+  /** Use the WebAssembly SIMD kernel for float32 parameters when the runtime has it (default true). */
+  simd?: boolean;
 }
 
+/** Per-parameter state: the step count and the moments, in JS arrays or in the SIMD kernel's memory. */
 interface MomentState {
   step: number;
-  m: TypedArray;
-  v: TypedArray;
+  m?: TypedArray;
+  v?: TypedArray;
+  slot?: SimdSlot;
 }
 
 export class Adam extends Optimizer {
@@ -35,6 +42,8 @@ export class Adam extends Optimizer {
   protected readonly decoupled: boolean;
   private readonly noDecay: (p: Var) => boolean;
   private readonly state = new Map<Var, MomentState>();
+  private readonly simd: boolean;
+  private kernel: SimdAdamKernel | undefined;
 
   constructor(params: Iterable<Var>, opts: AdamOptions = {}, decoupled = false) {
     super(params, opts.lr ?? 1e-3);
@@ -43,14 +52,30 @@ export class Adam extends Optimizer {
     this.weightDecay = opts.weightDecay ?? (decoupled ? 0.01 : 0);
     this.decoupled = decoupled;
     this.noDecay = opts.noDecay ?? (() => false);
+    this.simd = (opts.simd ?? true) && simdAvailable();
     for (const b of [this.beta1, this.beta2]) {
       if (!(b >= 0 && b < 1)) throw new Error(`Adam: beta ${b} must be in [0, 1)`);
     }
   }
 
-  /** The moment estimates of a parameter (undefined before its first step). */
-  moments(p: Var): Readonly<MomentState> | undefined {
-    return this.state.get(p);
+  /**
+   * A parameter's step count and moment estimates m, v (undefined before its first step). For
+   * parameters on the SIMD kernel, m and v are views of its memory, valid until the next step.
+   */
+  moments(p: Var): { step: number; m: TypedArray; v: TypedArray } | undefined {
+    const s = this.state.get(p);
+    if (!s) return undefined;
+    if (s.slot) return { step: s.step, ...this.kernel!.moments(s.slot) };
+    return { step: s.step, m: s.m!, v: s.v! };
+  }
+
+  private createState(p: Var): MomentState {
+    const n = p.value.size;
+    if (this.simd && p.value.data instanceof Float32Array) {
+      this.kernel ??= new SimdAdamKernel();
+      return { step: 0, slot: this.kernel.createSlot(n) };
+    }
+    return { step: 0, m: allocate(p.value.dtype, n), v: allocate(p.value.dtype, n) };
   }
 
   step(): void {
@@ -58,12 +83,19 @@ export class Adam extends Optimizer {
       if (p.grad === null) continue;
       let s = this.state.get(p);
       if (!s) {
-        s = { step: 0, m: allocate(p.value.dtype, p.value.size), v: allocate(p.value.dtype, p.value.size) };
+        s = this.createState(p);
         this.state.set(p, s);
       }
       s.step++;
       const wd = this.noDecay(p) ? 0 : this.weightDecay;
-      updateAdam(p.value.data, p.grad.data, s.m, s.v, {
+      if (s.slot) {
+        this.kernel!.update(p.value.data as Float32Array, p.grad.data as Float32Array, s.slot, {
+          lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: s.step,
+          weightDecay: wd, l2: !this.decoupled,
+        });
+        continue;
+      }
+      updateAdam(p.value.data, p.grad.data, s.m!, s.v!, {
         lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: s.step,
         l2: this.decoupled ? 0 : wd,
         decay: this.decoupled ? 1 - this.lr * wd : 1,
