@@ -18,7 +18,8 @@
  *   counts answers that merely occur in the prompt; we score new tokens only.
  *
  * Batches are left-padded (attention mask 0 on pads), grouped by length; results do not depend on
- * the batch size beyond float rounding.
+ * the batch size beyond float rounding. Only the answer positions go through the LM head
+ * (selected-logits.ts).
  */
 import type { FactCase } from '../data/types.ts';
 import { makeBatches } from '../data/calibration.ts';
@@ -26,6 +27,7 @@ import type { CausalLM, EvalTokenizer, GenerateFn } from './model-api.ts';
 import { splitPromptAnswer } from './answer-tokens.ts';
 import { tokenLogProb, tokenRank, topKIds } from './log-probs.ts';
 import { uncachedGreedy } from './greedy.ts';
+import { logitsAt } from './selected-logits.ts';
 
 export interface FactualRecallOptions {
   /** Sequences per forward pass (default 16). */
@@ -126,24 +128,30 @@ export async function evaluateFactualRecall(
   const sequences = items.map((it) => [...it.prompt, ...it.answer.slice(0, -1)]);
   let done = 0;
   for (const batch of makeBatches(sequences, { batchSize, padding: 'left', padId, sortByLength: true })) {
-    const { logits } = await model.forward(batch.ids, { attentionMask: batch.attentionMask });
-    const [, width, vocab] = logits.shape;
+    const width = batch.ids[0].length;
+    // logits at absolute position t predict token t+1: the answer tokens are predicted at P−1 … P+A−2.
+    const at: [number, number][] = [];
+    const firstRow: number[] = [];
     batch.indices.forEach((caseIndex, b) => {
       const it = items[caseIndex];
-      const pad = width - batch.lengths[b];
-      // logits at absolute position t predict token t+1; the first answer token is predicted at P−1.
-      const at = (t: number) => (b * width + pad + t) * vocab;
-      const p = it.prompt.length;
+      const start = width - batch.lengths[b] + it.prompt.length - 1;
+      firstRow.push(at.length);
+      for (let i = 0; i < it.answer.length; i++) at.push([b, start + i]);
+    });
+    const logits = await logitsAt(model, batch.ids, { attentionMask: batch.attentionMask }, at);
+    const vocab = logits.shape[1];
+    batch.indices.forEach((caseIndex, b) => {
+      const it = items[caseIndex];
+      const row = (i: number) => (firstRow[b] + i) * vocab;
       let sum = 0;
-      for (let i = 0; i < it.answer.length; i++) sum += tokenLogProb(logits.data, at(p - 1 + i), vocab, it.answer[i]);
-      const first = it.answer[0];
-      const rank = tokenRank(logits.data, at(p - 1), vocab, first);
-      const best = match === 'string' || opts.keepTopTokens ? topKIds(logits.data, at(p - 1), vocab, maxK) : undefined;
+      for (let i = 0; i < it.answer.length; i++) sum += tokenLogProb(logits.data, row(i), vocab, it.answer[i]);
+      const rank = tokenRank(logits.data, row(0), vocab, it.answer[0]);
+      const best = match === 'string' || opts.keepTopTokens ? topKIds(logits.data, row(0), vocab, maxK) : undefined;
       const topK: Record<number, boolean> = {};
       for (const k of ks) topK[k] = match === 'string' ? stringHit(tokenizer, best!.slice(0, k), it.fact.answer) : rank < k;
       results[caseIndex] = {
         id: it.fact.id,
-        promptTokens: p,
+        promptTokens: it.prompt.length,
         answerTokens: it.answer,
         answerLogProb: sum,
         logLoss: -sum / it.answer.length,

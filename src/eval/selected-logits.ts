@@ -1,0 +1,50 @@
+/**
+ * Logits at chosen positions only. Factual-recall scoring needs the next-token distribution at a
+ * few positions per sequence (the answer positions), not at every prompt token; with a large
+ * vocabulary the LM head over every position can cost as much as the rest of the model. When the
+ * model exposes its stages (src/models' `DecoderModel`: embed → runBlock… → finalNorm → lmHead),
+ * we run the blocks on the whole batch, gather the hidden states of the wanted positions, and apply
+ * the final norm and the head to those rows only (both act on each token separately, so the
+ * result equals the full forward's rows up to float rounding). Otherwise we run `forward` and copy
+ * the rows out.
+ */
+import { Tensor, allocate } from '../tensor/tensor.ts';
+import type { CausalLM, ForwardOptions } from './model-api.ts';
+
+/** A model whose forward can be run stage by stage. */
+export interface StagedLM {
+  config: { numLayers: number };
+  embed(inputIds: number[][], options?: ForwardOptions): { hidden: Tensor; ctx: unknown };
+  runBlock(layer: number, hidden: Tensor, ctx: never): { hidden: Tensor };
+  finalNorm(hidden: Tensor): Tensor;
+  lmHead(hidden: Tensor): Tensor;
+}
+
+function isStaged(model: unknown): model is StagedLM {
+  const m = model as Partial<StagedLM>;
+  return typeof m.embed === 'function' && typeof m.runBlock === 'function' && typeof m.finalNorm === 'function' &&
+    typeof m.lmHead === 'function' && typeof m.config?.numLayers === 'number';
+}
+
+/**
+ * Logits [N, V] for the (row, position) pairs `at`, in that order.
+ * @param at pairs [b, t] into the [B, T] batch
+ */
+export async function logitsAt(model: CausalLM, inputIds: number[][], opts: ForwardOptions, at: readonly (readonly [number, number])[]): Promise<Tensor> {
+  const T = inputIds[0].length;
+  if (isStaged(model)) {
+    const { hidden: h0, ctx } = model.embed(inputIds, opts);
+    let h = h0;
+    for (let l = 0; l < model.config.numLayers; l++) h = model.runBlock(l, h, ctx as never).hidden;
+    const D = h.shape[2];
+    const rows = new Tensor(allocate(h.dtype, at.length * D), [1, at.length, D]);
+    at.forEach(([b, t], i) => rows.data.set(h.data.subarray((b * T + t) * D, (b * T + t + 1) * D), i * D));
+    const logits = model.lmHead(model.finalNorm(rows));
+    return logits.reshape(at.length, logits.shape[2]);
+  }
+  const { logits } = await model.forward(inputIds, opts);
+  const V = logits.shape[2];
+  const out = new Tensor(allocate(logits.dtype, at.length * V), [at.length, V]);
+  at.forEach(([b, t], i) => out.data.set(logits.data.subarray((b * T + t) * V, (b * T + t + 1) * V), i * V));
+  return out;
+}

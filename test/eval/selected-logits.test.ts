@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadModel } from '../../src/models/decoder.ts';
+import { logitsAt } from '../../src/eval/selected-logits.ts';
+import { fixturesDir, skipUnless } from '../helpers/paths.ts';
+
+for (const arch of ['gpt2', 'llama']) {
+  const dir = join(fixturesDir, arch);
+  test(`${arch}: logits at chosen positions (staged path) equal the full forward's rows, with left padding`, { skip: skipUnless(dir) }, async () => {
+    const model = await loadModel(dir);
+    const ids = [[0, 0, 0, 5, 9, 100, 7], [3, 8, 2, 44, 61, 17, 90]];
+    const attentionMask = [[0, 0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1]];
+    const at: [number, number][] = [[0, 6], [1, 2], [0, 4], [1, 6]];
+    const staged = await logitsAt(model, ids, { attentionMask }, at);
+    const plain = await logitsAt({ forward: (x, o) => model.forward(x, o) }, ids, { attentionMask }, at);
+    assert.deepEqual(staged.shape, plain.shape);
+    let err = 0;
+    for (let i = 0; i < staged.size; i++) err = Math.max(err, Math.abs(staged.data[i] - plain.data[i]));
+    assert.ok(err < 1e-5, `max |Δ| ${err}`);
+  });
+}
