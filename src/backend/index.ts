@@ -4,7 +4,7 @@
  * install the fast library. `LINSCOPE_THREADS` sets the BLAS thread count.
  */
 import type { Backend } from './backend.ts';
-import { INSTALL_HINT, loadNative, nativeLoadError } from './native-library.ts';
+import { INSTALL_HINT, loadNative, nativeLoadError, type NativeFunctions } from './native-library.ts';
 import { OpenBlasBackend } from './openblas.ts';
 import { PureBackend } from './pure.ts';
 
@@ -13,12 +13,25 @@ export type { Backend, GemmArgs, SvdResult, EighResult } from './backend.ts';
 let active: Backend | undefined;
 let warned = false;
 
-function create(kind: string): Backend {
+/** How `createBackend` gets the native library: the cached system loader unless a test injects another. */
+export interface NativeLoader {
+  load(): NativeFunctions | null;
+  /** Why `load` returned null. */
+  error(): string | undefined;
+}
+
+const systemLoader: NativeLoader = { load: loadNative, error: nativeLoadError };
+
+/**
+ * A backend of the given kind ('openblas' | 'pure' | 'auto'). 'auto' falls back to pure TypeScript
+ * with a one-time message on stderr saying how to install OpenBLAS; 'openblas' throws that message.
+ */
+export function createBackend(kind: string, loader: NativeLoader = systemLoader): Backend {
   if (kind === 'pure' || kind === 'pure-ts') return new PureBackend();
-  const native = loadNative();
+  const native = loader.load();
   if (native) return new OpenBlasBackend(native);
   if (kind === 'openblas') {
-    throw new Error(`${INSTALL_HINT}\n  Loading failed with:\n${nativeLoadError()}`);
+    throw new Error(`${INSTALL_HINT}\n  Loading failed with:\n${loader.error()}`);
   }
   if (!warned && !process.env.LINSCOPE_QUIET_BACKEND) {
     warned = true;
@@ -30,7 +43,7 @@ function create(kind: string): Backend {
 /** The process-wide backend (created on first use). */
 export function backend(): Backend {
   if (!active) {
-    active = create(process.env.LINSCOPE_BACKEND ?? 'auto');
+    active = createBackend(process.env.LINSCOPE_BACKEND ?? 'auto');
     const threads = Number(process.env.LINSCOPE_THREADS);
     if (threads > 0) active.setThreads(threads);
   }
@@ -39,7 +52,7 @@ export function backend(): Backend {
 
 /** Switch the process-wide backend ('openblas' | 'pure' | 'auto'); returns the new one. */
 export function useBackend(kind: 'openblas' | 'pure' | 'auto'): Backend {
-  active = create(kind);
+  active = createBackend(kind);
   return active;
 }
 

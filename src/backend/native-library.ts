@@ -7,6 +7,12 @@
  */
 import koffi, { type LibraryHandle } from 'koffi';
 
+/** Where to look for the two libraries, tried in order (file names go through the system loader's search). */
+export interface LibraryCandidates {
+  openblas: readonly string[];
+  lapacke: readonly string[];
+}
+
 const OPENBLAS_CANDIDATES = [
   'libopenblas.so.0',
   '/usr/lib/x86_64-linux-gnu/libopenblas.so.0',
@@ -21,6 +27,8 @@ const LAPACKE_CANDIDATES = [
   'liblapacke.so',
   'liblapacke.dylib',
 ];
+
+export const DEFAULT_CANDIDATES: LibraryCandidates = { openblas: OPENBLAS_CANDIDATES, lapacke: LAPACKE_CANDIDATES };
 
 export const INSTALL_HINT =
   'linscope: the fast OpenBLAS backend is unavailable, so the pure-TypeScript backend is used (about 100x slower).\n' +
@@ -54,7 +62,7 @@ export function applyCoretypePolicy(env: NodeJS.ProcessEnv = process.env): void 
   else delete env.OPENBLAS_CORETYPE;
 }
 
-function openFirst(candidates: string[]): LibraryHandle {
+function openFirst(candidates: readonly string[]): LibraryHandle {
   const errors: string[] = [];
   for (const path of candidates) {
     try {
@@ -72,38 +80,46 @@ let loadError: string | undefined;
 /** The native functions, or null (with `nativeLoadError()` saying why) when the libraries are missing. */
 export function loadNative(): NativeFunctions | null {
   if (cached !== undefined) return cached;
-  applyCoretypePolicy();
   try {
-    const blas = openFirst(OPENBLAS_CANDIDATES);
-    const lapacke = openFirst(LAPACKE_CANDIDATES);
-    const gemm = (t: string) =>
-      `void cblas_${t}gemm(int order, int transA, int transB, int M, int N, int K, ${t === 's' ? 'float' : 'double'} alpha, ` +
-      `const void *A, int lda, const void *B, int ldb, ${t === 's' ? 'float' : 'double'} beta, void *C, int ldc)`;
-    cached = {
-      cblas_sgemm: blas.func(gemm('s')) as NativeFunctions['cblas_sgemm'],
-      cblas_dgemm: blas.func(gemm('d')) as NativeFunctions['cblas_dgemm'],
-      sgesdd: lapacke.func('int LAPACKE_sgesdd(int layout, char jobz, int m, int n, void *a, int lda, void *s, void *u, int ldu, void *vt, int ldvt)'),
-      dgesdd: lapacke.func('int LAPACKE_dgesdd(int layout, char jobz, int m, int n, void *a, int lda, void *s, void *u, int ldu, void *vt, int ldvt)'),
-      ssyevd: lapacke.func('int LAPACKE_ssyevd(int layout, char jobz, char uplo, int n, void *a, int lda, void *w)'),
-      dsyevd: lapacke.func('int LAPACKE_dsyevd(int layout, char jobz, char uplo, int n, void *a, int lda, void *w)'),
-      sgels: lapacke.func('int LAPACKE_sgels(int layout, char trans, int m, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
-      dgels: lapacke.func('int LAPACKE_dgels(int layout, char trans, int m, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
-      sposv: lapacke.func('int LAPACKE_sposv(int layout, char uplo, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
-      dposv: lapacke.func('int LAPACKE_dposv(int layout, char uplo, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
-      sgeqrf: lapacke.func('int LAPACKE_sgeqrf(int layout, int m, int n, void *a, int lda, void *tau)'),
-      dgeqrf: lapacke.func('int LAPACKE_dgeqrf(int layout, int m, int n, void *a, int lda, void *tau)'),
-      sorgqr: lapacke.func('int LAPACKE_sorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
-      dorgqr: lapacke.func('int LAPACKE_dorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
-      setThreads: blas.func('void openblas_set_num_threads(int n)') as (n: number) => void,
-      getThreads: blas.func('int openblas_get_num_threads()') as () => number,
-      corename: blas.func('const char *openblas_get_corename()') as () => string,
-      config: blas.func('const char *openblas_get_config()') as () => string,
-    } as NativeFunctions;
+    cached = openNative(DEFAULT_CANDIDATES);
   } catch (e) {
     loadError = (e as Error).message;
     cached = null;
   }
   return cached;
+}
+
+/**
+ * Opens OpenBLAS and LAPACKE from the given candidates and declares the functions (uncached; the
+ * OPENBLAS_CORETYPE policy is applied first). Throws with every path tried when one is missing.
+ */
+export function openNative(candidates: LibraryCandidates): NativeFunctions {
+  applyCoretypePolicy();
+  const blas = openFirst(candidates.openblas);
+  const lapacke = openFirst(candidates.lapacke);
+  const gemm = (t: string) =>
+    `void cblas_${t}gemm(int order, int transA, int transB, int M, int N, int K, ${t === 's' ? 'float' : 'double'} alpha, ` +
+    `const void *A, int lda, const void *B, int ldb, ${t === 's' ? 'float' : 'double'} beta, void *C, int ldc)`;
+  return {
+    cblas_sgemm: blas.func(gemm('s')) as NativeFunctions['cblas_sgemm'],
+    cblas_dgemm: blas.func(gemm('d')) as NativeFunctions['cblas_dgemm'],
+    sgesdd: lapacke.func('int LAPACKE_sgesdd(int layout, char jobz, int m, int n, void *a, int lda, void *s, void *u, int ldu, void *vt, int ldvt)'),
+    dgesdd: lapacke.func('int LAPACKE_dgesdd(int layout, char jobz, int m, int n, void *a, int lda, void *s, void *u, int ldu, void *vt, int ldvt)'),
+    ssyevd: lapacke.func('int LAPACKE_ssyevd(int layout, char jobz, char uplo, int n, void *a, int lda, void *w)'),
+    dsyevd: lapacke.func('int LAPACKE_dsyevd(int layout, char jobz, char uplo, int n, void *a, int lda, void *w)'),
+    sgels: lapacke.func('int LAPACKE_sgels(int layout, char trans, int m, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
+    dgels: lapacke.func('int LAPACKE_dgels(int layout, char trans, int m, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
+    sposv: lapacke.func('int LAPACKE_sposv(int layout, char uplo, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
+    dposv: lapacke.func('int LAPACKE_dposv(int layout, char uplo, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
+    sgeqrf: lapacke.func('int LAPACKE_sgeqrf(int layout, int m, int n, void *a, int lda, void *tau)'),
+    dgeqrf: lapacke.func('int LAPACKE_dgeqrf(int layout, int m, int n, void *a, int lda, void *tau)'),
+    sorgqr: lapacke.func('int LAPACKE_sorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
+    dorgqr: lapacke.func('int LAPACKE_dorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
+    setThreads: blas.func('void openblas_set_num_threads(int n)') as (n: number) => void,
+    getThreads: blas.func('int openblas_get_num_threads()') as () => number,
+    corename: blas.func('const char *openblas_get_corename()') as () => string,
+    config: blas.func('const char *openblas_get_config()') as () => string,
+  } as NativeFunctions;
 }
 
 export function nativeLoadError(): string | undefined {

@@ -34,7 +34,8 @@ export class OpenBlasBackend implements Backend {
     const u = vectors ? like(a, m * k) : like(a, 1);
     const vt = vectors ? like(a, k * n) : like(a, 1);
     const f = a instanceof Float64Array ? this.fn.dgesdd : this.fn.sgesdd;
-    const info = f(ROW_MAJOR, ch(vectors ? 'S' : 'N'), m, n, work, n, s, u, vectors ? k : 1, vt, vectors ? n : 1);
+    // row-major LAPACKE checks ldvt ≥ n even when Vᵀ is not computed (jobz = 'N')
+    const info = f(ROW_MAJOR, ch(vectors ? 'S' : 'N'), m, n, work, n, s, u, vectors ? k : 1, vt, n);
     check(info, 'LAPACKE_?gesdd');
     return vectors ? { s, u, vt } : { s };
   }
