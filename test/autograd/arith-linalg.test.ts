@@ -27,21 +27,25 @@ test('scale, sum, mean', () => {
 });
 
 for (const be of [pureBackend(), nativeBackend()].filter((b) => b !== undefined)) {
-test(`matmul: every transpose combination, flattened and batched (${be.name})`, () => withBackend(be, () => {
-  for (const transA of [false, true]) {
-    for (const transB of [false, true]) {
-      const a = transA ? randn(rng, [4, 3]) : randn(rng, [3, 4]);
-      const b = transB ? randn(rng, [5, 4]) : randn(rng, [4, 5]);
-      assertGradients((x, y) => matmul(x, y, { transA, transB }), [a, b]);
-      const ab = transA ? randn(rng, [2, 4, 3]) : randn(rng, [2, 3, 4]);
-      const bb = transB ? randn(rng, [2, 5, 4]) : randn(rng, [2, 4, 5]);
-      assertGradients((x, y) => matmul(x, y, { transA, transB }), [ab, bb]);
-    }
-  }
-  // [B, T, K] × [K, N] flattens the leading axes
-  assertGradients((x, y) => matmul(x, y), [randn(rng, [2, 3, 4]), randn(rng, [4, 2])]);
-  assertGradients((x, y) => matmul(x, y, { transB: true }), [randn(rng, [2, 3, 4]), randn(rng, [2, 4])]);
-}));
+  test(`matmul: every transpose combination, flattened and batched (${be.name})`, () => {
+    withBackend(be, () => {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          const a = transA ? randn(rng, [4, 3]) : randn(rng, [3, 4]);
+          const b = transB ? randn(rng, [5, 4]) : randn(rng, [4, 5]);
+          assertGradients((x, y) => matmul(x, y, { transA, transB }), [a, b]);
+          const ab = transA ? randn(rng, [2, 4, 3]) : randn(rng, [2, 3, 4]);
+          const bb = transB ? randn(rng, [2, 5, 4]) : randn(rng, [2, 4, 5]);
+          assertGradients((x, y) => matmul(x, y, { transA, transB }), [ab, bb]);
+        }
+      }
+      // [B, T, K] × [K, N] flattens the leading axes
+      assertGradients((x, y) => matmul(x, y), [randn(rng, [2, 3, 4]), randn(rng, [4, 2])]);
+      assertGradients((x, y) => matmul(x, y, { transB: true }), [randn(rng, [2, 3, 4]), randn(rng, [2, 4])]);
+      // linear's bias gradient is a GEMM reduction too
+      assertGradients((x, w, c) => linear(x, w, c), [randn(rng, [2, 3, 4]), randn(rng, [5, 4]), randn(rng, [5])]);
+    });
+  });
 }
 
 test('linear with and without bias', () => {

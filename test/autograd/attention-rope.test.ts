@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { backward } from '../../src/autograd/graph.ts';
+import { sum } from '../../src/autograd/ops/arith.ts';
 import { attention } from '../../src/autograd/ops/attention.ts';
 import { rope, sequentialPositions } from '../../src/autograd/ops/rope.ts';
 import { param } from '../../src/autograd/var.ts';
@@ -56,4 +58,12 @@ test('attention: non-causal, key padding, and queries after a prefix of keys', (
   assertGradients((a, b, c) => attention(a, b, c, opts), [q, k, v]);
   assertGradients((a, b, c) => attention(a, b, c, { ...opts, causal: false }), [q, k, v]);
   assertGradients((a, b, c) => attention(a, b, c, { ...opts, keyMask: [0, 1, 1, 1, 1, 1, 0, 1] }), [q, k, v]);
+  assertGradients((a, b, c) => attention(a, b, c, { ...opts, slidingWindow: 2, alibiSlopes: [0.5, 0.25], alibiPositions: [0, 1, 2, 3, 0, 1, 2, 3] }), [q, k, v]);
+  // a query that sees only padding: zero output, zero (not NaN) gradients
+  const [pq, pk, pv] = [param(q), param(k), param(v)];
+  const allHidden = attention(pq, pk, pv, { ...opts, keyMask: [0, 0, 0, 1, 1, 1, 1, 1] });
+  assert.ok(allHidden.value.data.subarray(0, H * Dh).every((x) => x === 0));
+  backward(sum(allHidden));
+  for (const p of [pq, pk, pv]) assert.ok(p.grad!.data.every(Number.isFinite));
+  assert.ok(pq.grad!.data.subarray(0, H * Dh).every((x) => x === 0));
 });

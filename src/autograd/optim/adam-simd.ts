@@ -129,9 +129,10 @@ export class SimdAdamKernel {
   /** Bump-allocate 16-byte-aligned bytes, growing the memory as needed. */
   private alloc(bytes: number): number {
     const offset = this.top;
-    this.top += (bytes + 15) & ~15;
-    const needed = Math.ceil(this.top / PAGE) - this.memory.buffer.byteLength / PAGE;
-    if (needed > 0) this.memory.grow(needed);
+    const top = offset + ((bytes + 15) & ~15);
+    const needed = Math.ceil(top / PAGE) - this.memory.buffer.byteLength / PAGE;
+    if (needed > 0) this.memory.grow(needed); // throws RangeError past the wasm32 limit
+    this.top = top;
     return offset;
   }
 

@@ -73,7 +73,12 @@ export class Adam extends Optimizer {
     const n = p.value.size;
     if (this.simd && p.value.data instanceof Float32Array) {
       this.kernel ??= new SimdAdamKernel();
-      return { step: 0, slot: this.kernel.createSlot(n) };
+      try {
+        return { step: 0, slot: this.kernel.createSlot(n) };
+      } catch (e) {
+        // the kernel's memory could not grow (wasm32 caps it at 4 GiB): keep this one in JS arrays
+        if (!(e instanceof RangeError)) throw e;
+      }
     }
     return { step: 0, m: allocate(p.value.dtype, n), v: allocate(p.value.dtype, n) };
   }
