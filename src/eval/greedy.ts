@@ -1,10 +1,19 @@
 /**
- * Plain greedy decoding through `forward` alone: every step re-runs the whole left-padded batch
- * (no KV cache), so it costs O(steps · T²). Used when no cached generator is supplied; results are
- * identical to a cached greedy decoder up to float rounding.
+ * Greedy decoders in the shape the evaluation expects (`GenerateFn`: new tokens only):
+ * - `cachedGreedy`: src/models' KV-cached `generate` (prefill once, then one token per step);
+ * - `uncachedGreedy`: through `forward` alone, re-running the whole left-padded batch each step
+ *   (O(steps · T²)); for models without a cache. Both agree up to float rounding.
  */
+import type { DecoderModel } from '../models/decoder.ts';
+import { generate } from '../models/generate.ts';
 import type { CausalLM, GenerateFn } from './model-api.ts';
 import { argmax } from './log-probs.ts';
+
+/** Greedy generation with src/models' KV cache; stops a row at `eosId` (the config's EOS ids when undefined). */
+export function cachedGreedy(model: DecoderModel): GenerateFn {
+  return async (prompts, maxNewTokens, { eosId, padId }) =>
+    generate(model, prompts, { maxNewTokens, eosTokenIds: eosId === undefined ? undefined : [eosId], padTokenId: padId }).tokens;
+}
 
 /** A `GenerateFn` for `model` that recomputes the full forward at each step. */
 export function uncachedGreedy(model: CausalLM): GenerateFn {

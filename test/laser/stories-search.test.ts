@@ -84,3 +84,15 @@ test('linscope laser: search writes its outputs and resumes; apply → eval on t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('stories260K: cached and uncached greedy generation give the same cloze generations', { skip }, async () => {
+  const { cachedGreedy, uncachedGreedy } = await import('../../src/eval/greedy.ts');
+  const source = await openModelSource(stories260KDir);
+  const model = await loadModel(source);
+  const tokenizer = (await source.tokenizer())!;
+  const cases = buildClozeCases(await readFile(storiesText, 'utf8'), { maxCases: 6, maxPromptChars: 200 });
+  const a = await evaluateFactualRecall(model, tokenizer, cases, { generation: true, generate: cachedGreedy(model), batchSize: 3 });
+  const b = await evaluateFactualRecall(model, tokenizer, cases, { generation: true, generate: uncachedGreedy(model), batchSize: 4 });
+  assert.deepEqual(a.perCase.map((c) => c.generated), b.perCase.map((c) => c.generated));
+  assert.ok(a.summary.generationContains! > 0);
+});

@@ -21,7 +21,8 @@ import { loadHFTokenizer } from '../../io/tokenizer.ts';
 import { loadModel, type DecoderModel } from '../../models/decoder.ts';
 import { evaluateFactualRecall, prepareCases, type FactualRecallOptions, type PreparedCases } from '../../eval/factual-recall.ts';
 import { FACT_SET_KINDS, loadFactSet, type FactSetKind } from '../../eval/fact-sets.ts';
-import type { CausalLM, EvalTokenizer, GenerateFn } from '../../eval/model-api.ts';
+import type { CausalLM, EvalTokenizer } from '../../eval/model-api.ts';
+import { cachedGreedy } from '../../eval/greedy.ts';
 import { textPerplexity } from '../../eval/perplexity.ts';
 import { formatTable, writeCsv } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
@@ -242,31 +243,13 @@ function split(o: Record<string, unknown>, cases: FactCase[]) {
   return splitCases(cases, { fraction: o.valFraction as number, mode: o.splitMode as 'first' | 'random', seed: o.seed as number });
 }
 
-/** A cached greedy generator from src/models when it exists, else undefined (uncached fallback). */
-async function modelGenerator(model: DecoderModel): Promise<GenerateFn | undefined> {
-  try {
-    const mod = (await import('../../models/generate.ts' as string)) as Record<string, unknown>;
-    const greedy = (mod.generateGreedy ?? mod.generate) as
-      | ((m: DecoderModel, prompts: number[][], opts: Record<string, unknown>) => Promise<{ tokens?: number[][]; newTokens?: number[][] } | number[][]>)
-      | undefined;
-    if (typeof greedy !== 'function') return undefined;
-    return async (prompts, maxNewTokens, { eosId, padId }) => {
-      const out = await greedy(model, prompts, { maxNewTokens, eosId, padId });
-      if (Array.isArray(out)) return out;
-      return out.newTokens ?? out.tokens ?? prompts.map(() => []);
-    };
-  } catch {
-    return undefined;
-  }
-}
-
 async function recallOptions(o: Record<string, unknown>, model: DecoderModel): Promise<FactualRecallOptions> {
   return {
     batchSize: o.batchSize as number,
     generation: o.generate as boolean,
     extraTokens: o.extraTokens as number,
     topKMatch: o.topkMatch as 'token' | 'string',
-    generate: o.generate ? await modelGenerator(model) : undefined,
+    generate: o.generate ? cachedGreedy(model) : undefined,
   };
 }
 
