@@ -44,6 +44,8 @@ export interface PerplexityResult {
   scoredTokens: number;
   streamTokens: number;
   windows: number;
+  /** Windows the whole stream has (more than `windows` when `maxWindows` cut the evaluation short). */
+  totalWindows: number;
   mode: 'chunks' | 'sliding';
   maxLength: number;
   stride: number;
@@ -72,6 +74,7 @@ export async function tokenPerplexity(model: CausalLM, ids: readonly number[], o
     mode === 'chunks'
       ? chunkTokens(ids, maxLength).map((c) => ({ ids: c, scoreFrom: 1 }))
       : slidingWindows(ids, { maxLength, stride }).map((w) => ({ ids: w.ids, scoreFrom: w.scoreFrom }));
+  const totalWindows = windows.length;
   if (opts.maxWindows !== undefined) windows = windows.slice(0, opts.maxWindows);
   if (windows.length === 0) {
     throw new Error(`perplexity: the text has ${ids.length} tokens, fewer than one ${mode === 'chunks' ? 'chunk' : 'window'} of ${maxLength}`);
@@ -103,6 +106,7 @@ export async function tokenPerplexity(model: CausalLM, ids: readonly number[], o
     scoredTokens: scored,
     streamTokens: ids.length,
     windows: windows.length,
+    totalWindows,
     mode,
     maxLength,
     stride,
@@ -118,5 +122,6 @@ export function describeProtocol(r: Omit<PerplexityResult, 'protocol'>): string 
     r.mode === 'chunks'
       ? `${r.windows} non-overlapping chunks of ${r.maxLength} tokens (first token of each chunk unscored, final partial chunk dropped)`
       : `${r.windows} sliding windows of ≤${r.maxLength} tokens, stride ${r.stride} (each token scored once with ≥${r.maxLength - r.stride} tokens of context)`;
-  return `perplexity ${r.perplexity.toFixed(4)} = exp(mean NLL ${r.meanNll.toFixed(6)} nats) over ${r.scoredTokens} scored tokens of a ${r.streamTokens}-token stream; ${how}`;
+  const part = r.windows < r.totalWindows ? ` (the first ${r.windows} of ${r.totalWindows})` : '';
+  return `perplexity ${r.perplexity.toFixed(4)} = exp(mean NLL ${r.meanNll.toFixed(6)} nats) over ${r.scoredTokens} scored tokens of a ${r.streamTokens}-token stream; ${how}${part}`;
 }
