@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { add, mean, mul, scale, sub, sum } from '../../src/autograd/ops/arith.ts';
+import { backward } from '../../src/autograd/graph.ts';
+import { embedding } from '../../src/autograd/ops/embedding.ts';
 import { linear, matmul } from '../../src/autograd/ops/linalg.ts';
 import { concatLast, reshape, sliceLast } from '../../src/autograd/ops/shape.ts';
 import { param } from '../../src/autograd/var.ts';
@@ -60,4 +62,14 @@ test('reshape, concatLast, sliceLast', () => {
   assertGradients((a, b) => concatLast([a, b, a]), [randn(rng, [2, 3, 2]), randn(rng, [2, 3, 5])]);
   assertGradients((x) => sliceLast(x, 1, 4), [randn(rng, [3, 5])]);
   assertGradients((x) => concatLast([sliceLast(x, 2, 5), sliceLast(x, 0, 2)]), [randn(rng, [2, 5])]);
+});
+
+test('embedding: gather forward, scatter-add backward with repeated ids', () => {
+  const ids = [2, 0, 2, 2, 4];
+  assertGradients((table) => embedding(table, ids, [5]), [randn(rng, [6, 3])]);
+  const table = param(randn(rng, [6, 3]));
+  backward(sum(embedding(table, ids)));
+  assert.deepEqual(Array.from(table.grad!.data.subarray(6, 9)), [3, 3, 3]); // id 2 appears three times
+  assert.deepEqual(Array.from(table.grad!.data.subarray(3, 6)), [0, 0, 0]);
+  assert.throws(() => embedding(table, [6]), /outside the vocabulary/);
 });
