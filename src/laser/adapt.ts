@@ -12,6 +12,8 @@ export interface ModelLike {
   matrices(layer: number): Partial<Record<MatrixType, MatrixSpec>>;
   numLayers?: number;
   config?: { numLayers?: number };
+  modifiedWeightNames?(): string[];
+  resetWeight?(name?: string): void;
 }
 
 export function asLaserModel(model: ModelLike): LaserModel {
@@ -23,5 +25,8 @@ export function asLaserModel(model: ModelLike): LaserModel {
     getWeight: (name) => model.getWeight(name),
     setWeight: (name, value) => model.setWeight(name, value),
     matrices: (layer) => model.matrices(layer),
+    ...(model.modifiedWeightNames && model.resetWeight
+      ? { modifiedWeightNames: () => model.modifiedWeightNames!(), resetWeight: (name: string) => model.resetWeight!(name) }
+      : {}),
   };
 }

@@ -13,7 +13,9 @@
  * min(r₁, r₂) up to rounding; a randomized SVD or a 'bottom'/'residual' keep does not commute).
  *
  * Undo: the first time a stored tensor is touched, a copy of it is kept; `undo()` writes every
- * touched tensor back to that copy, so any sequence of applications is undone exactly.
+ * touched tensor back to that copy, so any sequence of applications is undone exactly. Models that
+ * track replaced weights (src/models: `modifiedWeightNames`/`resetWeight`) need no copy for a
+ * weight still read from the checkpoint: undo drops the replacement instead.
  *
  * Factored form: with `keepFactors`, the result carries L = U·Σ (out × r) and R = Vᵀ (r × in) in
  * the linear map's orientation (y = W·x ≈ L·(R·x)), and the parameter counts m·n vs r·(m + n),
@@ -104,7 +106,8 @@ export function reduceMatrix(values: Float64Array, m: number, n: number, r: numb
 
 /** Applies interventions to one model and can undo them all. */
 export class LaserEditor {
-  private readonly originals = new Map<string, Tensor>();
+  /** Per touched tensor: its values before the first change, or 'reset' when dropping the replacement restores them. */
+  private readonly originals = new Map<string, Tensor | 'reset'>();
   private readonly log: AppliedIntervention[] = [];
 
   constructor(readonly model: LaserModel) {}
@@ -119,7 +122,11 @@ export class LaserEditor {
     const keep = opts.keep ?? 'top';
     const loc = locateMatrix(this.model, iv.type, iv.layer);
     const current = this.model.getWeight(loc.tensorName);
-    if (!this.originals.has(loc.tensorName)) this.originals.set(loc.tensorName, current.clone());
+    if (!this.originals.has(loc.tensorName)) {
+      const m = this.model;
+      const canReset = m.resetWeight && m.modifiedWeightNames && !m.modifiedWeightNames().includes(loc.tensorName);
+      this.originals.set(loc.tensorName, canReset ? 'reset' : current.clone());
+    }
 
     const m = loc.rows.length;
     const n = loc.cols.length;
@@ -160,7 +167,10 @@ export class LaserEditor {
 
   /** Restore every tensor touched since construction (or the last undo) to its original values. */
   undo(): void {
-    for (const [name, original] of this.originals) this.model.setWeight(name, original.clone());
+    for (const [name, original] of this.originals) {
+      if (original === 'reset') this.model.resetWeight!(name);
+      else this.model.setWeight(name, original.clone());
+    }
     this.originals.clear();
     this.log.length = 0;
   }

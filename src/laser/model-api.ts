@@ -45,6 +45,12 @@ export interface LaserModel {
   matrices(layer: number): Partial<Record<MatrixType, MatrixSpec>>;
   /** Number of transformer blocks. */
   readonly numLayers: number;
+  /**
+   * Optional (src/models): names currently replaced by `setWeight`, and dropping a replacement.
+   * With both, undoing a reduction of a weight that was not replaced before frees its copy.
+   */
+  modifiedWeightNames?(): string[];
+  resetWeight?(name: string): void;
 }
 
 /** A matrix location with explicit row/column index lists into its 2-D stored tensor. */

@@ -103,7 +103,18 @@ for (const arch of ['gpt2', 'gpt_neox', 'llama']) {
       for (let i = 0; i < now.size; i++) if (!inBlock.has(i)) assert.equal(now.data[i], Math.fround(original.data[i]));
       editor.undo();
       assert.deepEqual(model.getWeight(loc.tensor).data, Float32Array.from(original.data));
+      assert.deepEqual(model.modifiedWeightNames(), [], 'undo drops the replacement instead of keeping a copy');
     }
+    // a weight already replaced before LASER is restored to that replacement, not to the checkpoint
+    const name = where.o!.tensor;
+    const custom = model.getWeight(name).clone();
+    custom.data[0] = 42;
+    model.setWeight(name, custom);
+    editor.apply({ type: 'o', layer, rho: 0.1 });
+    assert.notEqual(model.getWeight(name).data[0], 42);
+    editor.undo();
+    assert.deepEqual(model.getWeight(name).data, custom.data);
+    model.resetWeight(name);
   });
 }
 
