@@ -1,0 +1,93 @@
+/**
+ * Training checkpoints: `checkpoints/step-NNNNNN/` holds the model as an HF folder (config.json,
+ * model.safetensors, tokenizer files), `optimizer.safetensors` (each parameter's AdamW moments as
+ * `<name>.exp_avg` / `<name>.exp_avg_sq`, float32, exact) and `trainer-state.json` (step, samples
+ * and tokens seen, seed, optimizer step counts, elapsed time). The folder is written under a
+ * temporary name and renamed, and `checkpoints/latest.json` names the newest complete one, so an
+ * interrupted write never leaves a checkpoint that `--resume` would pick up.
+ */
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { openModelSource } from '../io/model-source.ts';
+import { loadSafetensors } from '../io/safetensors-read.ts';
+import { writeSafetensors } from '../io/safetensors-write.ts';
+import { writeFileAtomicSync } from '../report/atomic.ts';
+import { Tensor } from '../tensor/tensor.ts';
+import type { CheckpointableAdamW } from './adamw.ts';
+import { saveHFModel } from './hf-folder.ts';
+import { TrainableLlama } from './llama-trainable.ts';
+
+export interface TrainerState {
+  /** Optimiser steps completed. */
+  step: number;
+  samplesSeen: number;
+  tokensSeen: number;
+  seed: number;
+  /** Wall-clock seconds of training so far (summed over resumed runs). */
+  elapsedSeconds: number;
+  /** Hash of the config the run was started with (a resume with another config is refused). */
+  configHash: string;
+}
+
+const stepDirName = (step: number) => `step-${String(step).padStart(6, '0')}`;
+
+/** Saves model, optimiser and trainer state as checkpoint `state.step`; keeps the newest `keep`. */
+export function saveCheckpoint(root: string, model: TrainableLlama, opt: CheckpointableAdamW, state: TrainerState, tokenizerDir: string | undefined, keep: number): string {
+  const name = stepDirName(state.step);
+  const final = join(root, name);
+  const tmp = join(root, `.${name}.partial`);
+  rmSync(tmp, { recursive: true, force: true });
+  saveHFModel(tmp, model, tokenizerDir);
+  const moments: Record<string, Tensor> = {};
+  const steps: Record<string, number> = {};
+  for (const [pname, p] of model.params) {
+    const s = opt.stateOf(p);
+    if (!s) continue;
+    moments[`${pname}.exp_avg`] = new Tensor(s.m, p.shape);
+    moments[`${pname}.exp_avg_sq`] = new Tensor(s.v, p.shape);
+    steps[pname] = s.step;
+  }
+  writeSafetensors(join(tmp, 'optimizer.safetensors'), moments);
+  writeFileAtomicSync(join(tmp, 'trainer-state.json'), `${JSON.stringify({ ...state, optimizerSteps: steps }, null, 2)}\n`);
+  rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
+  writeFileAtomicSync(join(root, 'latest.json'), `${JSON.stringify({ checkpoint: name, step: state.step }, null, 2)}\n`);
+  const all = readdirSync(root).filter((f) => /^step-\d+$/.test(f)).sort();
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(join(root, old), { recursive: true, force: true });
+  return final;
+}
+
+/** The newest complete checkpoint folder under `root`, or undefined. */
+export function latestCheckpoint(root: string): string | undefined {
+  const pointer = join(root, 'latest.json');
+  if (!existsSync(pointer)) return undefined;
+  const { checkpoint } = JSON.parse(readFileSync(pointer, 'utf8')) as { checkpoint: string };
+  const dir = join(root, checkpoint);
+  return existsSync(join(dir, 'trainer-state.json')) ? dir : undefined;
+}
+
+export interface LoadedCheckpoint {
+  model: TrainableLlama;
+  state: TrainerState;
+  /** Restores the optimiser's moments into `opt` (built over `model`'s parameters). */
+  restoreOptimizer(opt: CheckpointableAdamW): void;
+}
+
+/** Reads a checkpoint folder written by `saveCheckpoint`. */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const model = TrainableLlama.fromSource(await openModelSource(dir));
+  const raw = JSON.parse(readFileSync(join(dir, 'trainer-state.json'), 'utf8')) as TrainerState & { optimizerSteps: Record<string, number> };
+  const { optimizerSteps, ...state } = raw;
+  const moments = loadSafetensors(join(dir, 'optimizer.safetensors'));
+  return {
+    model,
+    state,
+    restoreOptimizer(opt) {
+      for (const [pname, step] of Object.entries(optimizerSteps)) {
+        const m = moments[`${pname}.exp_avg`], v = moments[`${pname}.exp_avg_sq`];
+        if (!(m instanceof Tensor) || !(v instanceof Tensor)) throw new Error(`${dir}: optimizer state lacks the moments of "${pname}"`);
+        opt.loadState(model.param(pname), { step, m: m.data, v: v.data });
+      }
+    },
+  };
+}

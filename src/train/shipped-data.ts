@@ -1,0 +1,39 @@
+/**
+ * Where the texts shipped beside the checkout live (`../shared/data/datasets`, or
+ * `$LINSCOPE_SHARED_DATA/datasets`), and the default pretraining mix over them.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TextSourceSpec } from '../data/text-source.ts';
+
+/** `shared/data` beside the repository (override with LINSCOPE_SHARED_DATA). */
+export function sharedDataDir(): string {
+  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  return process.env.LINSCOPE_SHARED_DATA ?? resolve(repoRoot, '..', 'shared', 'data');
+}
+
+export function datasetsDir(): string {
+  return join(sharedDataDir(), 'datasets');
+}
+
+/** A named text source of the pretraining mix. */
+export interface NamedSource extends TextSourceSpec {
+  name: string;
+}
+
+/** TinyStories subset, Tiny Shakespeare, War and Peace and WikiText-2 (valid + test), split on blank lines. */
+export function defaultPretrainSources(): NamedSource[] {
+  const d = datasetsDir();
+  const sources: NamedSource[] = [
+    { name: 'tinystories', path: join(d, 'tinystories-valid-subset', 'tinystories_val.txt') },
+    { name: 'shakespeare', path: join(d, 'tinyshakespeare', 'input.txt') },
+    { name: 'war-and-peace', path: join(d, 'war-and-peace', 'war-and-peace.txt') },
+    { name: 'wikitext-2', path: join(d, 'wikitext-2') },
+  ];
+  const missing = sources.filter((s) => !existsSync(s.path));
+  if (missing.length > 0) {
+    throw new Error(`the shipped texts are missing (${missing.map((m) => m.path).join(', ')}); set LINSCOPE_SHARED_DATA or pass data sources in the config`);
+  }
+  return sources;
+}
