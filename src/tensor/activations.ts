@@ -51,12 +51,36 @@ export function scalarActivation(name: string): (v: number) => number {
   }
 }
 
-/** Applies the named activation elementwise. */
+/**
+ * Applies the named activation elementwise. The common ones run as dedicated loops; tanh-GELU uses
+ * the identity ½v(1 + tanh z) = v / (1 + e^(−2z)), one exp instead of a (slower) tanh.
+ */
 export function activate(x: Tensor, name: string): Tensor {
-  const f = scalarActivation(name);
   const out = new Tensor(allocate(x.dtype, x.size), x.shape);
   const s = x.data, d = out.data;
-  for (let i = 0; i < s.length; i++) d[i] = f(s[i]);
+  switch (name) {
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast': {
+      const c = -2 * SQRT_2_OVER_PI;
+      for (let i = 0; i < s.length; i++) {
+        const v = s[i];
+        d[i] = v / (1 + Math.exp(c * (v + 0.044715 * v * v * v)));
+      }
+      break;
+    }
+    case 'relu':
+      for (let i = 0; i < s.length; i++) d[i] = s[i] > 0 ? s[i] : 0;
+      break;
+    case 'silu':
+    case 'swish':
+      for (let i = 0; i < s.length; i++) d[i] = s[i] / (1 + Math.exp(-s[i]));
+      break;
+    default: {
+      const f = scalarActivation(name);
+      for (let i = 0; i < s.length; i++) d[i] = f(s[i]);
+    }
+  }
   return out;
 }
 

@@ -7,7 +7,6 @@
  * query head h to key/value head ⌊h / (H / H_kv)⌋.
  */
 import { backend } from '../backend/index.ts';
-import { softmaxRowsInPlace } from './norms.ts';
 import { Tensor, allocate } from './tensor.ts';
 
 export interface AttentionOptions {
@@ -34,6 +33,9 @@ export interface AttentionResult {
   probs?: Tensor;
 }
 
+/** Query rows per block: scores are computed only against the keys some row of the block can see. */
+const ROW_BLOCK = 128;
+
 export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): AttentionResult {
   const [B, Tq] = q.shape;
   const Tk = k.shape[1];
@@ -46,41 +48,82 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
   const group = H / Hkv;
   const offset = o.queryOffset ?? Tk - Tq;
   const causal = o.causal ?? true;
+  const window = o.slidingWindow;
+  const keyMask = o.keyMask;
+  const alibiPositions = o.alibiPositions;
   const out = new Tensor(allocate(q.dtype, B * Tq * qWidth), [B, Tq, qWidth]);
   const probs = o.keepProbs ? new Tensor(allocate(q.dtype, B * H * Tq * Tk), [B, H, Tq, Tk]) : undefined;
-  const scores = allocate(q.dtype, Tq * Tk);
+  const rowBlock = Math.min(ROW_BLOCK, Tq);
+  const scores = allocate(q.dtype, rowBlock * Tk);
   const be = backend();
+  // Visible keys of query row i: [first(i), last(i)) by the causal limit and the sliding window.
+  const last = (i: number) => (causal ? Math.min(Tk, offset + i + 1) : Tk);
+  const first = (i: number) => (window !== undefined ? Math.max(0, offset + i - window + 1) : 0);
   for (let b = 0; b < B; b++) {
+    const keyRow = b * Tk;
     for (let h = 0; h < H; h++) {
       const kvh = Math.floor(h / group);
-      const qBase = b * Tq * qWidth + h * Dh;
-      const kBase = b * Tk * kvWidth + kvh * Dh;
-      be.gemm({
-        transA: false, transB: true, m: Tq, n: Tk, k: Dh, alpha: o.scale,
-        a: q.data.subarray(qBase), lda: qWidth,
-        b: k.data.subarray(kBase), ldb: kvWidth,
-        beta: 0, c: scores, ldc: Tk,
-      });
       const slope = o.alibiSlopes ? o.alibiSlopes[h] : 0;
-      for (let i = 0; i < Tq; i++) {
-        const row = i * Tk;
-        const qi = offset + i;
-        for (let j = 0; j < Tk; j++) {
-          let hidden = causal && j > qi;
-          if (!hidden && o.keyMask && o.keyMask[b * Tk + j] === 0) hidden = true;
-          if (!hidden && o.slidingWindow !== undefined && qi - j >= o.slidingWindow) hidden = true;
-          if (hidden) scores[row + j] = -Infinity;
-          else if (o.alibiPositions) scores[row + j] += slope * o.alibiPositions[b * Tk + j];
+      const kBase = b * Tk * kvWidth + kvh * Dh;
+      for (let i0 = 0; i0 < Tq; i0 += rowBlock) {
+        const i1 = Math.min(Tq, i0 + rowBlock);
+        const rows = i1 - i0;
+        const lo = Math.min(first(i0), Tk);
+        const hi = Math.max(last(i1 - 1), lo);
+        const width = hi - lo;
+        const qBase = b * Tq * qWidth + (h + i0 * H) * Dh;
+        if (width > 0) {
+          // S = scale · Q_block K[lo:hi]ᵀ
+          be.gemm({
+            transA: false, transB: true, m: rows, n: width, k: Dh, alpha: o.scale,
+            a: q.data.subarray(qBase), lda: qWidth,
+            b: k.data.subarray(kBase + lo * kvWidth), ldb: kvWidth,
+            beta: 0, c: scores, ldc: width,
+          });
+        }
+        for (let r = 0; r < rows; r++) {
+          const i = i0 + r;
+          const row = r * width;
+          const a = Math.max(first(i), lo) - lo;
+          const e = Math.max(Math.min(last(i), hi) - lo, a);
+          for (let j = 0; j < a; j++) scores[row + j] = 0;
+          for (let j = e; j < width; j++) scores[row + j] = 0;
+          // masks and bias inside the visible range, then softmax over it (all hidden → zeros)
+          let max = -Infinity;
+          for (let j = a; j < e; j++) {
+            const key = lo + j;
+            if (keyMask && keyMask[keyRow + key] === 0) {
+              scores[row + j] = -Infinity;
+              continue;
+            }
+            let s = scores[row + j];
+            if (alibiPositions) s = scores[row + j] += slope * alibiPositions[keyRow + key];
+            if (s > max) max = s;
+          }
+          if (max === -Infinity) {
+            for (let j = a; j < e; j++) scores[row + j] = 0;
+          } else {
+            let sum = 0;
+            for (let j = a; j < e; j++) {
+              const p = Math.exp(scores[row + j] - max);
+              scores[row + j] = p;
+              sum += p;
+            }
+            const inv = 1 / sum;
+            for (let j = a; j < e; j++) scores[row + j] *= inv;
+          }
+          if (probs) probs.data.set(scores.subarray(row, row + width), ((b * H + h) * Tq + i) * Tk + lo);
+        }
+        if (width > 0) {
+          // O_block = P V[lo:hi]
+          be.gemm({
+            transA: false, transB: false, m: rows, n: Dh, k: width, alpha: 1,
+            a: scores, lda: width,
+            b: v.data.subarray(kBase + lo * kvWidth), ldb: kvWidth,
+            beta: 0, c: out.data.subarray(qBase), ldc: qWidth,
+          });
         }
       }
-      softmaxRowsInPlace(scores, scores, Tk);
-      if (probs) probs.data.set(scores, (b * H + h) * Tq * Tk);
-      be.gemm({
-        transA: false, transB: false, m: Tq, n: Dh, k: Tk, alpha: 1,
-        a: scores, lda: Tk,
-        b: v.data.subarray(kBase), ldb: kvWidth,
-        beta: 0, c: out.data.subarray(qBase), ldc: qWidth,
-      });
     }
   }
   return { out, probs };
