@@ -1,0 +1,95 @@
+/**
+ * GEMM throughput through linscope's backend from JavaScript (float32, row-major), timed the same
+ * way as bench/peak/gemm-c.c times OpenBLAS from C: one warm-up call, then repeated calls until the
+ * time budget is spent (at least 3), best and median reported.
+ *
+ *   node --import tsx bench/gemm.ts            # table
+ *   node --import tsx bench/gemm.ts --json     # JSON (bench/run.ts uses this for the coretype check)
+ *   options: --quick (shorter budget)
+ */
+import { pathToFileURL } from 'node:url';
+import { backend } from '../src/backend/index.ts';
+import { loadNative } from '../src/backend/native-library.ts';
+import { printTable } from '../src/report/table.ts';
+import { Rng } from '../src/tensor/random.ts';
+import type { GemmTiming } from './peak/native-tools.ts';
+
+export interface GemmShape {
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+/** The benchmarked products: GPT-2-small projections (tokens × 768 × 768, × 3072) and a square one. */
+export const GEMM_SHAPES: readonly GemmShape[] = [
+  { m: 512, n: 768, k: 768, transA: false, transB: false },
+  { m: 512, n: 768, k: 768, transA: false, transB: true },
+  { m: 512, n: 768, k: 3072, transA: false, transB: false },
+  { m: 512, n: 768, k: 3072, transA: false, transB: true },
+  { m: 2048, n: 2048, k: 2048, transA: false, transB: false },
+  { m: 2048, n: 2048, k: 2048, transA: false, transB: true },
+];
+
+export function shapeLabel(s: GemmShape): string {
+  return `${s.m}×${s.n}×${s.k} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
+}
+
+function randomFloats(n: number, rng: Rng): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = rng.uniform() - 0.5;
+  return x;
+}
+
+/** Times C = op(A)·op(B) through `backend().gemm` like gemm-c.c does from C. */
+export function timeBackendGemm(s: GemmShape, seconds: number): GemmTiming {
+  const rng = new Rng(12345);
+  const a = randomFloats(s.m * s.k, rng);
+  const b = randomFloats(s.k * s.n, rng);
+  const c = new Float32Array(s.m * s.n);
+  const be = backend();
+  const args = {
+    transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, alpha: 1,
+    a, lda: s.transA ? s.m : s.k, b, ldb: s.transB ? s.k : s.n, beta: 0, c, ldc: s.n,
+  };
+  be.gemm(args);
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 3 || performance.now() - start < seconds * 1000) {
+    const t0 = performance.now();
+    be.gemm(args);
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  const flops = 2 * s.m * s.n * s.k;
+  const best = times[0];
+  const median = times[times.length >> 1];
+  return {
+    core: loadNative()?.corename() ?? be.name,
+    threads: be.threads(),
+    runs: times.length,
+    bestMs: best,
+    medianMs: median,
+    bestGflops: flops / best / 1e6,
+    medianGflops: flops / median / 1e6,
+  };
+}
+
+/** Every shape of GEMM_SHAPES through the backend. */
+export function benchBackendGemm(seconds: number): { shape: GemmShape; timing: GemmTiming }[] {
+  return GEMM_SHAPES.map((shape) => ({ shape, timing: timeBackendGemm(shape, seconds) }));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const quick = process.argv.includes('--quick');
+  const rows = benchBackendGemm(quick ? 0.3 : 1);
+  if (process.argv.includes('--json')) {
+    process.stdout.write(JSON.stringify(rows) + '\n');
+  } else {
+    printTable(
+      rows.map(({ shape, timing }) => ({ shape: shapeLabel(shape), ...timing })),
+      { columns: ['shape', 'core', 'threads', 'runs', { key: 'bestGflops', header: 'GFLOP/s (best)', precision: 1 }, { key: 'medianGflops', header: 'GFLOP/s (median)', precision: 1 }, { key: 'bestMs', header: 'ms (best)', precision: 2 }] },
+    );
+  }
+}

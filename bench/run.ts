@@ -1,0 +1,198 @@
+/**
+ * The core benchmarks in one table set, also written as JSON to bench/results/core.json:
+ *
+ * 1. the machine's measured fp32 FMA peak (bench/peak/fma-peak.c, compiled with -march=native);
+ * 2. GEMM GFLOP/s through linscope's backend from JS vs OpenBLAS's cblas_sgemm called from C
+ *    (bench/peak/gemm-c.c) on the same shapes, with the JS/C ratio and the share of the peak;
+ * 3. whether OPENBLAS_CORETYPE=Haswell (a common override) changes GEMM speed here;
+ * 4. SVD timings (exact, values-only, randomized), float32 and float64;
+ * 5. one training step (bench/train-step.ts), when that benchmark exists.
+ *
+ *   node --import tsx bench/run.ts [--quick]
+ *
+ * A missing C compiler or OpenBLAS is reported and the remaining sections still run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { backend } from '../src/backend/index.ts';
+import { loadNative } from '../src/backend/native-library.ts';
+import { printTable } from '../src/report/table.ts';
+import { GEMM_SHAPES, shapeLabel, timeBackendGemm, type GemmShape } from './gemm.ts';
+import { buildFmaPeak, buildGemmC, measureCGemm, measureFmaPeak, type GemmTiming, type PeakRow } from './peak/native-tools.ts';
+import { benchSvd, printSvdRows, type SvdBenchRow } from './svd.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick');
+const gemmSeconds = quick ? 0.3 : 1;
+/** JS must reach this share of OpenBLAS-from-C on every shape. */
+const REQUIRED_RATIO = 0.75;
+
+function section(title: string): void {
+  console.log(`\n## ${title}\n`);
+}
+
+function machine() {
+  const native = loadNative();
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    backend: backend().name,
+    threads: backend().threads(),
+    openblasCore: native?.corename(),
+    openblasConfig: native?.config(),
+    loadAverageAtStart: loadavg()[0],
+  };
+}
+
+function peakSection(): { rows: PeakRow[]; singleThread: number; allThreads: number } | { skipped: string } {
+  section('fp32 FMA peak (bench/peak/fma-peak.c, gcc -O3 -march=native, one pthread per core)');
+  const built = buildFmaPeak();
+  if (!built.ok) {
+    console.log(`skipped: ${built.reason}`);
+    return { skipped: built.reason };
+  }
+  const rows = measureFmaPeak(built.binary, cpus().length);
+  printTable(rows.map((r) => ({ ...r })), { columns: ['isa', { key: 'width', header: 'lanes' }, 'threads', { key: 'gflops', header: 'GFLOP/s', precision: 1 }] });
+  const max = (t: number) => Math.max(0, ...rows.filter((r) => r.threads === t).map((r) => r.gflops));
+  const allThreads = Math.max(max(cpus().length), max(1));
+  return { rows, singleThread: max(1), allThreads };
+}
+
+interface GemmRow {
+  shape: string;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  js: GemmTiming;
+  c?: GemmTiming;
+  /** Best JS GFLOP/s over best C GFLOP/s. */
+  ratio?: number;
+  /** Best JS GFLOP/s as a share of the measured all-core peak. */
+  peakShare?: number;
+}
+
+function gemmSection(peak: number | undefined, cBinary: string | undefined, cReason: string | undefined): GemmRow[] {
+  section(`SGEMM: linscope backend from JS vs OpenBLAS cblas_sgemm from C (best of ≥ 3 runs / ${gemmSeconds} s)`);
+  if (!cBinary) console.log(`C comparison skipped: ${cReason}\n`);
+  const rows: GemmRow[] = GEMM_SHAPES.map((s) => {
+    const c = cBinary ? measureCGemm(cBinary, s.m, s.n, s.k, s.transA, s.transB, gemmSeconds) : undefined;
+    const js = timeBackendGemm(s, gemmSeconds);
+    return {
+      shape: shapeLabel(s), m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, js, c,
+      ratio: c ? js.bestGflops / c.bestGflops : undefined,
+      peakShare: peak ? js.bestGflops / peak : undefined,
+    };
+  });
+  const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : '');
+  printTable(
+    rows.map((r) => ({
+      shape: r.shape, js: r.js.bestGflops, jsMedian: r.js.medianGflops, c: r.c?.bestGflops, cMedian: r.c?.medianGflops,
+      ratio: r.ratio, peak: r.peakShare, verdict: r.ratio === undefined ? '' : r.ratio >= REQUIRED_RATIO ? '✓' : `✗ < ${REQUIRED_RATIO * 100}%`,
+    })),
+    {
+      columns: [
+        'shape',
+        { key: 'js', header: 'JS GFLOP/s', precision: 1 },
+        { key: 'jsMedian', header: '(median)', precision: 1 },
+        { key: 'c', header: 'C GFLOP/s', precision: 1 },
+        { key: 'cMedian', header: '(median)', precision: 1 },
+        { key: 'ratio', header: 'JS/C', format: pct },
+        { key: 'peak', header: '% of peak', format: pct },
+        { key: 'verdict', header: '≥ 75%' },
+      ],
+    },
+  );
+  return rows;
+}
+
+interface CoretypeRow {
+  shape: string;
+  cDefault?: number;
+  cHaswell?: number;
+  jsDefault: number;
+  jsHaswell?: number;
+  cores: string;
+}
+
+/** GEMM with OPENBLAS_CORETYPE=Haswell vs OpenBLAS's own choice, from C and from JS (child process). */
+function coretypeSection(cBinary: string | undefined, jsDefault: GemmRow[]): CoretypeRow[] {
+  section('Does OPENBLAS_CORETYPE=Haswell change GEMM speed here? (best GFLOP/s)');
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'gemm.ts'), '--json', ...(quick ? ['--quick'] : [])], {
+    encoding: 'utf8',
+    env: { ...process.env, LINSCOPE_OPENBLAS_CORETYPE: 'Haswell' },
+  });
+  let jsHaswell: { shape: GemmShape; timing: GemmTiming }[] = [];
+  if (child.status === 0) jsHaswell = JSON.parse(child.stdout.trim().split('\n').pop()!);
+  else console.log(`JS run with LINSCOPE_OPENBLAS_CORETYPE=Haswell failed: ${child.stderr}`);
+  const rows = GEMM_SHAPES.map((s, i): CoretypeRow => {
+    const cH = cBinary ? measureCGemm(cBinary, s.m, s.n, s.k, s.transA, s.transB, gemmSeconds, 'Haswell') : undefined;
+    return {
+      shape: shapeLabel(s),
+      cDefault: jsDefault[i].c?.bestGflops,
+      cHaswell: cH?.bestGflops,
+      jsDefault: jsDefault[i].js.bestGflops,
+      jsHaswell: jsHaswell[i]?.timing.bestGflops,
+      cores: `${jsDefault[i].js.core} / ${jsHaswell[i]?.timing.core ?? cH?.core ?? '?'}`,
+    };
+  });
+  printTable(rows.map((r) => ({ ...r })), {
+    columns: [
+      'shape',
+      { key: 'cDefault', header: 'C default', precision: 1 },
+      { key: 'cHaswell', header: 'C Haswell', precision: 1 },
+      { key: 'jsDefault', header: 'JS default', precision: 1 },
+      { key: 'jsHaswell', header: 'JS Haswell', precision: 1 },
+      { key: 'cores', header: 'kernels (default / forced)' },
+    ],
+  });
+  return rows;
+}
+
+async function trainStepSection(): Promise<{ ms: number; label?: string } | { skipped: string }> {
+  section('Training step (bench/train-step.ts)');
+  const file = join(here, 'train-step.ts');
+  if (!existsSync(file)) {
+    console.log('skipped: bench/train-step.ts does not exist yet');
+    return { skipped: 'bench/train-step.ts not present' };
+  }
+  const path = './train-step.ts';
+  const mod = (await import(path)) as { benchTrainStep?: () => Promise<{ ms: number; label?: string }> };
+  if (typeof mod.benchTrainStep !== 'function') return { skipped: 'bench/train-step.ts does not export benchTrainStep' };
+  const r = await mod.benchTrainStep();
+  printTable([{ benchmark: r.label ?? 'training step', ms: r.ms }], { columns: ['benchmark', { key: 'ms', precision: 2 }] });
+  return r;
+}
+
+async function main(): Promise<void> {
+  const info = machine();
+  console.log(`linscope core benchmarks${quick ? ' (--quick)' : ''}`);
+  console.log(`${info.cpu}, ${info.cores} cores, Node ${info.node}; backend ${info.backend} (${info.threads} threads${info.openblasCore ? `, OpenBLAS kernels ${info.openblasCore}` : ''})`);
+  if (info.loadAverageAtStart > 0.5 * info.cores) console.log(`warning: load average ${info.loadAverageAtStart.toFixed(2)} — other processes are running, timings will be noisy`);
+
+  const peak = peakSection();
+  const peakAll = 'allThreads' in peak ? peak.allThreads : undefined;
+  const gemmC = buildGemmC();
+  const cBinary = gemmC.ok ? gemmC.binary : undefined;
+  const gemm = backend().name === 'openblas' || cBinary ? gemmSection(peakAll, cBinary, gemmC.ok ? undefined : gemmC.reason) : [];
+  const coretype = backend().name === 'openblas' ? coretypeSection(cBinary, gemm) : [];
+
+  section('SVD through the backend (best of runs after a warm-up)');
+  const svd: SvdBenchRow[] = benchSvd(quick);
+  printSvdRows(svd);
+
+  const trainStep = await trainStepSection();
+
+  const results = { date: new Date().toISOString(), quick, machine: { ...info, loadAverageAtEnd: loadavg()[0] }, peak, gemm, coretype, svd, trainStep };
+  const out = join(here, 'results', 'core.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nwritten: ${out}`);
+}
+
+await main();

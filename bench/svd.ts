@@ -1,0 +1,76 @@
+/**
+ * SVD timings through linscope's backend (thin SVD via `svd`, randomized via `randomizedSvd`) on
+ * GPT-2-small-sized matrices, float32 and float64. Each case is the best of a few runs.
+ *
+ *   node --import tsx bench/svd.ts [--quick]
+ */
+import { pathToFileURL } from 'node:url';
+import { backend } from '../src/backend/index.ts';
+import { randomizedSvd, svd } from '../src/linalg/index.ts';
+import { printTable } from '../src/report/table.ts';
+import { Rng } from '../src/tensor/random.ts';
+import type { DType, Tensor } from '../src/tensor/tensor.ts';
+
+export interface SvdBenchRow {
+  case: string;
+  dtype: DType;
+  /** Best wall time in milliseconds. */
+  ms: number;
+  runs: number;
+  /** A stated time limit for this case, when there is one. */
+  limitMs?: number;
+}
+
+interface SvdCase {
+  name: string;
+  m: number;
+  n: number;
+  run: (a: Tensor) => unknown;
+  limitMs?: number;
+  /** Skipped with --quick. */
+  slow?: boolean;
+}
+
+const CASES: SvdCase[] = [
+  { name: 'svd 768×768 (U, S, Vᵀ)', m: 768, n: 768, run: (a) => svd(a) },
+  { name: 'svd 768×768 values only', m: 768, n: 768, run: (a) => svd(a, { vectors: false }) },
+  { name: 'svd 768×3072 values only', m: 768, n: 3072, run: (a) => svd(a, { vectors: false }), limitMs: 300 },
+  { name: 'svd 2048×2048 values only', m: 2048, n: 2048, run: (a) => svd(a, { vectors: false }), slow: true },
+  { name: 'randomized svd 768×3072, rank 64', m: 768, n: 3072, run: (a) => randomizedSvd(a, 64, { seed: 0 }) },
+];
+
+function bestOf(runs: number, fn: () => unknown): number {
+  let best = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    fn();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+/** Every case in float32 and float64. */
+export function benchSvd(quick = false): SvdBenchRow[] {
+  const rows: SvdBenchRow[] = [];
+  for (const c of CASES) {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const runs = quick || c.slow ? 2 : 3;
+      const a = new Rng(1).randn([c.m, c.n], 0.02, dtype);
+      c.run(a); // warm-up (JIT, LAPACK workspace queries, thread pool)
+      rows.push({ case: c.name, dtype, ms: bestOf(runs - 1, () => c.run(a)), runs: runs - 1, limitMs: c.limitMs });
+    }
+  }
+  return rows;
+}
+
+export function printSvdRows(rows: SvdBenchRow[]): void {
+  printTable(
+    rows.map((r) => ({ ...r, verdict: r.limitMs === undefined ? '' : r.ms < r.limitMs ? `< ${r.limitMs} ms ✓` : `over ${r.limitMs} ms ✗` })),
+    { columns: ['case', 'dtype', { key: 'ms', precision: 1 }, 'verdict'] },
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log(`backend: ${backend().name}, ${backend().threads()} threads`);
+  printSvdRows(benchSvd(process.argv.includes('--quick')));
+}
