@@ -42,7 +42,8 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps: number, unitOffset = fal
     if (x.dtype === 'float32') {
       // HF Llama: hidden_states * rsqrt(...) in float32, then weight * (that) — round like it.
       const inv32 = Math.fround(inv);
-      for (let j = 0; j < n; j++) d[off + j] = (w[j] + off1) * Math.fround(s[off + j] * inv32);
+      // Gemma: (1 + w) is itself a float32 tensor in HF, so round the gain too.
+      for (let j = 0; j < n; j++) d[off + j] = Math.fround(w[j] + off1) * Math.fround(s[off + j] * inv32);
     } else {
       for (let j = 0; j < n; j++) d[off + j] = (w[j] + off1) * s[off + j] * inv;
     }

@@ -106,3 +106,25 @@ test('prefixless checkpoints (e.g. hub GPT-2 "h.0.…" names) load under their o
   assert.ok(b.weightNames().includes('h.0.attn.c_attn.weight'));
   assert.equal(maxAbsDiff(a.forward([[1, 2, 3]]).logits, b.forward([[1, 2, 3]]).logits), 0);
 });
+
+test('streaming reads each block\'s tensors once per forward, block after block, and keeps none', () => {
+  const config = { model_type: 'llama', hidden_size: 16, num_attention_heads: 2, num_hidden_layers: 3, intermediate_size: 24, vocab_size: 30 };
+  const inner = randomWeightSource(config);
+  const reads: string[] = [];
+  const source = { ...inner, config, hasTensor: inner.hasTensor, getTensor: (name: string, dtype?: 'float32' | 'float64') => (reads.push(name), inner.getTensor(name, dtype)) };
+  const model = createModel(source, { streaming: true });
+  assert.deepEqual(reads, [], 'nothing is read at load time');
+  model.forward([[1, 2, 3]]);
+  const blockOf = (n: string) => Number(/layers\.(\d+)\./.exec(n)?.[1] ?? -1);
+  const blocks = reads.map(blockOf).filter((b) => b >= 0);
+  assert.deepEqual(blocks, [...blocks].sort((a, b) => a - b), 'blocks are loaded in order');
+  for (let i = 0; i < 3; i++) assert.equal(blocks.filter((b) => b === i).length, 9, `block ${i}: 9 tensors read once`);
+  reads.length = 0;
+  model.forward([[1, 2, 3]]);
+  assert.equal(reads.filter((n) => blockOf(n) >= 0).length, 27, 'read again on the next forward (nothing kept)');
+  const cachedReads: string[] = [];
+  const cached = createModel({ ...source, getTensor: (n: string, d?: 'float32' | 'float64') => (cachedReads.push(n), inner.getTensor(n, d)) });
+  const loaded = cachedReads.length;
+  cached.forward([[1, 2, 3]]);
+  assert.equal(cachedReads.length, loaded, 'default mode reads everything once at load');
+});
