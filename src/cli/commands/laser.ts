@@ -361,7 +361,7 @@ async function runEval(o: Record<string, unknown>): Promise<number> {
       'gen starts %': pct(summary.generationStartsWith), 'gen contains %': pct(summary.generationContains),
       'log-loss': summary.logLoss, 'answer ppl': summary.answerPerplexity,
     });
-    console.log(formatTable(rows));
+    console.log(formatTable(rows).trimEnd());
     if (o.out) {
       mkdirSync(o.out as string, { recursive: true });
       writeJson(join(o.out as string, 'summary.json'), { interventions: formatInterventions(ivs), summary });
@@ -418,12 +418,12 @@ async function runHigherOrder(o: Record<string, unknown>): Promise<number> {
   );
   console.log(formatTable((['base', 'laser', 'higherOrder'] as const).map((k) => ({
     model: k, 'top1 %': pct(res.summaries[k].topK[1]), 'top10 %': pct(res.summaries[k].topK[10]), 'log-loss': res.summaries[k].logLoss,
-  }))));
+  }))).trimEnd());
   console.log('');
   console.log(formatTable(res.groups.map((g) => ({
     group: g.group, cases: g.cases, 'higher-order = answer %': pct(g.higherOrderCorrect), '= base top-1 %': pct(g.higherOrderAgreesWithBase),
     '= LASER top-1 %': pct(g.higherOrderAgreesWithLaser), 'most frequent higher-order predictions': g.topPredictions.slice(0, 6).map((p) => `${JSON.stringify(p.token)}×${p.count}`).join(' '),
-  }))));
+  }))).trimEnd());
   if (o.out) {
     mkdirSync(o.out as string, { recursive: true });
     writeJson(join(o.out as string, 'result.json'), res);
