@@ -30,6 +30,27 @@ function asDtype<T extends TypedArray>(like: T, x: Float64Array): T {
   return (like instanceof Float64Array ? x : Float32Array.from(x)) as T;
 }
 
+/**
+ * Multiplies x in place by the power of two f that brings max |xᵢ| near 1, and returns f. Exact (no
+ * rounding), and it keeps the rounding residue of very small or very large matrices out of the
+ * subnormal/overflow range where reflectors break down (LAPACK's ?lascl step).
+ */
+function normalizeScale(x: Float64Array): number {
+  let max = 0;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]));
+  if (max === 0 || !Number.isFinite(max)) return 1;
+  const f = 2 ** -Math.round(Math.log2(max));
+  if (f === 1) return 1;
+  for (let i = 0; i < x.length; i++) x[i] *= f;
+  return f;
+}
+
+/** x ← x·f. */
+function scaleBy(x: Float64Array, f: number): Float64Array {
+  if (f !== 1) for (let i = 0; i < x.length; i++) x[i] *= f;
+  return x;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Householder reflectors
 
@@ -272,10 +293,10 @@ function bidiagonalQr(
   d: Float64Array, e: Float64Array, n: number,
   ut: Float64Array | null, ldu: number, vt: Float64Array | null, ldv: number,
 ): void {
-  let anorm = 0;
-  for (let i = 0; i < n; i++) anorm = Math.max(anorm, Math.abs(d[i]) + (i < n - 1 ? Math.abs(e[i]) : 0));
+  // work on B / ‖B‖ so that the squares in the shift can neither overflow nor lose everything to underflow
+  const anorm = unitScale(d, e, n);
   if (anorm === 0) return;
-  const small = EPS * anorm;
+  const small = EPS;
   const negligibleE = (i: number) =>
     Math.abs(e[i]) <= EPS * (Math.abs(d[i]) + Math.abs(d[i + 1])) || Math.abs(e[i]) <= small;
   const maxSweeps = 60 * n;
@@ -311,6 +332,17 @@ function bidiagonalQr(
     if (ut) rotateRowSequence(ut, ldu, lo, hi, left!.c, left!.s);
     if (vt) rotateRowSequence(vt, ldv, lo, hi, right!.c, right!.s);
   }
+  for (let i = 0; i < n; i++) d[i] *= anorm;
+}
+
+/** Divides d and e by max_i |d_i| + |e_i| (returned; 0 for a zero matrix, which is left alone). */
+function unitScale(d: Float64Array, e: Float64Array, n: number): number {
+  let anorm = 0;
+  for (let i = 0; i < n; i++) anorm = Math.max(anorm, Math.abs(d[i]) + (i < n - 1 ? Math.abs(e[i]) : 0));
+  if (anorm === 0 || !Number.isFinite(anorm)) return anorm === 0 ? 0 : 1;
+  for (let i = 0; i < n; i++) d[i] /= anorm;
+  for (let i = 0; i < n - 1; i++) e[i] /= anorm;
+  return anorm;
 }
 
 /**
@@ -480,13 +512,17 @@ function permuteRows(x: Float64Array, ld: number, order: number[]): Float64Array
  */
 export function svd<T extends TypedArray>(a: T, m: number, n: number, vectors: boolean): SvdResult<T> {
   if (a.length < m * n) throw new Error(`pure-ts svd: array of ${a.length} elements is too small for ${m} × ${n}`);
+  const x = toF64(a.subarray(0, m * n));
+  const f = normalizeScale(x);
   if (m >= n) {
-    const r = svdTall(toF64(a.subarray(0, m * n)), m, n, vectors);
-    if (!vectors) return { s: asDtype(a, r.s) };
-    return { s: asDtype(a, r.s), u: asDtype(a, transpose(r.ut!, n, m)), vt: asDtype(a, r.vt!) };
+    const r = svdTall(x, m, n, vectors);
+    const s = asDtype(a, scaleBy(r.s, 1 / f));
+    if (!vectors) return { s };
+    return { s, u: asDtype(a, transpose(r.ut!, n, m)), vt: asDtype(a, r.vt!) };
   }
   // A = U S Vᵀ ⇔ Aᵀ = V S Uᵀ: decompose Aᵀ (n × m, tall)
-  const r = svdTall(transpose(toF64(a.subarray(0, m * n)), m, n), n, m, vectors);
+  const r = svdTall(transpose(x, m, n), n, m, vectors);
+  scaleBy(r.s, 1 / f);
   if (!vectors) return { s: asDtype(a, r.s) };
   // r.ut = (V_A)ᵀ… of Aᵀ: its Uᵀ (m × n) is V_Aᵀ; its Vᵀ (m × m) is U_Aᵀ
   return { s: asDtype(a, r.s), u: asDtype(a, transpose(r.vt!, m, m)), vt: asDtype(a, r.ut!) };
@@ -500,10 +536,9 @@ export function svd<T extends TypedArray>(a: T, m: number, n: number, vectors: b
  * the eigenvalues (unsorted). Rotations are applied to the rows of `qt` (n × n) when given.
  */
 function tridiagonalQr(diag: Float64Array, off: Float64Array, n: number, qt: Float64Array | null): void {
-  let anorm = 0;
-  for (let i = 0; i < n; i++) anorm = Math.max(anorm, Math.abs(diag[i]) + (i < n - 1 ? Math.abs(off[i]) : 0));
+  const anorm = unitScale(diag, off, n);
   if (anorm === 0) return;
-  const small = EPS * anorm;
+  const small = EPS;
   const negligible = (i: number) =>
     Math.abs(off[i]) <= EPS * (Math.abs(diag[i]) + Math.abs(diag[i + 1])) || Math.abs(off[i]) <= small;
   const maxSweeps = 60 * n;
@@ -549,6 +584,7 @@ function tridiagonalQr(diag: Float64Array, off: Float64Array, n: number, qt: Flo
     }
     if (qt) rotateRowSequence(qt, n, lo, hi, log!.c, log!.s);
   }
+  for (let i = 0; i < n; i++) diag[i] *= anorm;
 }
 
 /**
@@ -564,6 +600,7 @@ export function eigh<T extends TypedArray>(a: T, n: number, vectors: boolean): E
       s[j * n + i] = x;
     }
   }
+  const f = normalizeScale(s);
   const diag = new Float64Array(n);
   const off = new Float64Array(Math.max(n - 1, 0));
   const tau = new Float64Array(Math.max(n - 2, 0));
@@ -618,7 +655,7 @@ export function eigh<T extends TypedArray>(a: T, n: number, vectors: boolean): E
   tridiagonalQr(diag, off, n, qt);
 
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => diag[x] - diag[y] || x - y);
-  const w = Float64Array.from(order, (i) => diag[i]);
+  const w = Float64Array.from(order, (i) => diag[i] / f);
   if (!vectors) return { w: asDtype(a, w) };
   const vecs = new Float64Array(n * n);
   order.forEach((src, col) => {
@@ -638,6 +675,8 @@ export function leastSquares<T extends TypedArray>(a: T, m: number, n: number, b
   if (m < n) throw new Error(`gels: needs at least as many rows as columns (got ${m} × ${n})`);
   const r = toF64(a.subarray(0, m * n));
   const qtb = toF64(b.subarray(0, m * nrhs));
+  const fa = normalizeScale(r);
+  const fb = normalizeScale(qtb);
   householderQr(r, m, n, qtb, nrhs);
   // back substitution R·X = (QᵀB)[0..n)
   const x = qtb.slice(0, n * nrhs);
@@ -653,7 +692,7 @@ export function leastSquares<T extends TypedArray>(a: T, m: number, n: number, b
     }
     for (let c = 0; c < nrhs; c++) x[xi + c] /= rii;
   }
-  return asDtype(a, x);
+  return asDtype(a, scaleBy(x, fa / fb));
 }
 
 /**
@@ -708,6 +747,7 @@ export function choleskySolve<T extends TypedArray>(a: T, n: number, b: T, nrhs:
 export function orthonormalize<T extends TypedArray>(a: T, m: number, n: number): T {
   if (m < n) throw new Error(`orthonormalize: needs at least as many rows as columns (got ${m} × ${n})`);
   const r = toF64(a.subarray(0, m * n));
+  normalizeScale(r);
   const tau = householderQr(r, m, n);
   return asDtype(a, formQ(r, m, n, tau));
 }

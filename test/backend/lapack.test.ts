@@ -68,6 +68,43 @@ for (const dtype of dtypes) {
   }
 }
 
+/** Matrices whose bidiagonal/tridiagonal forms hit the special cases: zero diagonals, exact ties, extreme scales. */
+function structured(): { name: string; n: number; a: Float64Array }[] {
+  const n = 6;
+  const make = (name: string, fill: (a: Float64Array) => void) => {
+    const a = new Float64Array(n * n);
+    fill(a);
+    return { name, n, a };
+  };
+  const bidiagonal = (a: Float64Array, diag: number[]) => {
+    for (let i = 0; i < n; i++) {
+      a[i * n + i] = diag[i];
+      if (i < n - 1) a[i * n + i + 1] = 1;
+    }
+  };
+  return [
+    make('shift (nilpotent)', (a) => { for (let i = 0; i < n - 1; i++) a[i * n + i + 1] = 1; }),
+    make('permutation', (a) => [3, 0, 5, 1, 2, 4].forEach((j, i) => (a[i * n + j] = 1))),
+    make('diagonal with zeros', (a) => [0, 2, 0, 5, 0, 1].forEach((v, i) => (a[i * n + i] = v))),
+    make('bidiagonal, zero in the middle', (a) => bidiagonal(a, [1, 2, 3, 0, 5, 6])),
+    make('bidiagonal, zero at the end', (a) => bidiagonal(a, [1, 2, 3, 4, 5, 0])),
+    make('entries near 1e300', (a) => { for (let i = 0; i < n * n; i++) a[i] = Math.sin(i) * 1e300; }),
+    make('entries near 1e-300', (a) => { for (let i = 0; i < n * n; i++) a[i] = Math.cos(i) * 1e-300; }),
+  ];
+}
+
+for (const c of structured()) {
+  test(`gesdd and syevd on a structured matrix: ${c.name} (float64)`, () => {
+    const values = backends.map((be) => checkSvd(be, c.a, c.n, c.n, 'float64', `${be.name} ${c.name}`));
+    const eigen = backends.map((be) => checkEigh(be, c.a, c.n, 'float64', `${be.name} ${c.name}`));
+    if (backends.length === 2) {
+      assert.ok(maxAbsDiff(values[0], values[1]) <= 1e-12 * values[1][0], `${c.name}: singular values differ`);
+      const scale = Math.max(...Array.from(eigen[1], Math.abs));
+      assert.ok(maxAbsDiff(eigen[0], eigen[1]) <= 1e-12 * scale, `${c.name}: eigenvalues differ`);
+    }
+  });
+}
+
 test('gesdd on known singular values recovers them (pure, float64)', () => {
   const sigma = [9, 5, 5, 2, 0.5, 1e-3];
   const a = matrixWithSpectrum(15, 6, sigma, 21);
