@@ -7,9 +7,13 @@
  */
 import type { Tensor } from '../tensor/tensor.ts';
 
-/** What the analysis needs from a forward (a structural subset of the model engineer's output). */
+/**
+ * What the analysis needs from a forward: a structural subset of `ForwardResult`
+ * (src/models/decoder.ts), so a model's forward output can be passed as it is.
+ */
 export interface HiddenStateOutput {
-  hiddenStates: readonly Tensor[];
+  /** Present when the forward ran with `outputHiddenStates`. */
+  hiddenStates?: readonly Tensor[];
   preFinalNorm?: Tensor;
   attnOutputs?: readonly Tensor[];
   mlpOutputs?: readonly Tensor[];
@@ -26,6 +30,7 @@ export type LastBlockMode = 'preFinalNorm' | 'finalNorm' | 'skip';
 /** The residual-stream states to compare: [embeddings, block 1 output, …]. */
 export function residualStates(out: HiddenStateOutput, lastBlock: LastBlockMode = 'preFinalNorm'): Tensor[] {
   const hs = out.hiddenStates;
+  if (!hs) throw new Error('residualStates: the forward returned no hidden states; run it with outputHiddenStates: true');
   if (hs.length < 2) throw new Error(`residualStates: need at least 2 hidden states, got ${hs.length}`);
   if (lastBlock === 'finalNorm') return [...hs];
   if (lastBlock === 'skip') return hs.slice(0, -1);

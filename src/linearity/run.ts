@@ -1,0 +1,175 @@
+/**
+ * A whole linearity run over one or more models: load the probe set once, then per model tokenize,
+ * look the result up in the cache (keyed by model identity + the exact token sequences + every
+ * option that changes a number), or load the model and analyse it.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Tokenizer } from '../data/types.ts';
+import { openModelSource } from '../io/model-source.ts';
+import { normalizeConfig, type DecoderConfig } from '../models/config.ts';
+import { createModel } from '../models/decoder.ts';
+import type { WeightSource } from '../models/types.ts';
+import { cacheKey, pathIdentity, ResultCache, stableHash } from '../report/cache.ts';
+import { analyseModel, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
+import { loadProbeSource, probeSequences, type ProbeSource } from './data.ts';
+import { checkOptions, type AnalysisOptions, type DataSpec, type ExecutionOptions, type SamplingOptions } from './options.ts';
+import type { LinearityRun, ModelInfo, ModelLinearity } from './result.ts';
+
+/** Bump when the meaning or layout of a cached `ModelLinearity` changes. */
+export const RESULT_VERSION = 1;
+
+/** A model built in code (benchmarks, tests): its weights, a name and an identity for the cache. */
+export interface InMemoryModel {
+  source: WeightSource;
+  label: string;
+  /** Anything that identifies these weights (e.g. the config and seed they were drawn with). */
+  identity: unknown;
+  tokenizer?: Tokenizer;
+}
+
+export type ModelInput = string | InMemoryModel;
+
+export interface CacheSettings {
+  /** Look up and store results (default true). */
+  enabled?: boolean;
+  /** Recompute and overwrite existing entries. */
+  refresh?: boolean;
+  /** Cache folder (default $LINSCOPE_CACHE or ./.cache/linscope). */
+  dir?: string;
+}
+
+/** Progress of one model's batches: `start` once, `batch` after each, `end` when done or cached. */
+export interface RunProgress {
+  start(label: string, totalBatches: number): void;
+  batch(done: number): void;
+  end(note?: string): void;
+}
+
+export interface LinearityRequest {
+  models: readonly ModelInput[];
+  /** Names in charts and tables, one per model (default: folder names). */
+  labels?: readonly (string | undefined)[];
+  data: DataSpec;
+  sampling: SamplingOptions;
+  analysis: AnalysisOptions;
+  execution?: Partial<ExecutionOptions>;
+  cache?: CacheSettings;
+  /** The command line, recorded in the outputs. */
+  command?: string;
+  progress?: RunProgress;
+  /** Messages (cache hits, model summaries); default silent. */
+  log?: (message: string) => void;
+}
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A short name for a model path or hub id: its last path component. */
+export function defaultLabel(spec: string): string {
+  const trimmed = spec.replace(/[\\/]+$/, '');
+  return basename(trimmed) || trimmed;
+}
+
+/** Makes labels unique by numbering repeats: a, a (2), a (3). */
+export function uniqueLabels(labels: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return labels.map((l) => {
+    const n = (seen.get(l) ?? 0) + 1;
+    seen.set(l, n);
+    return n === 1 ? l : `${l} (${n})`;
+  });
+}
+
+interface OpenedModel {
+  spec: string;
+  source: WeightSource;
+  config: DecoderConfig;
+  identity: unknown;
+  tokenizer?: Tokenizer;
+}
+
+async function openModel(input: ModelInput): Promise<OpenedModel> {
+  if (typeof input !== 'string') {
+    return { spec: input.label, source: input.source, config: normalizeConfig(input.source.config), identity: input.identity, tokenizer: input.tokenizer };
+  }
+  const source = await openModelSource(input);
+  return { spec: input, source, config: normalizeConfig(source.config), identity: pathIdentity(source.dir), tokenizer: await source.tokenizer() };
+}
+
+/** The cache key of one model's result: what was run, on exactly which tokens, measured how. */
+export function resultKey(identity: unknown, sequences: readonly (readonly number[])[], analysis: AnalysisOptions) {
+  return cacheKey({ kind: 'linearity', version: RESULT_VERSION, model: identity, data: { sequences: stableHash(sequences) }, options: analysis });
+}
+
+/** Runs the analysis for every model (or takes it from the cache) and collects the results. */
+export async function runLinearity(request: LinearityRequest): Promise<LinearityRun> {
+  const started = performance.now();
+  const { data, sampling, analysis } = request;
+  checkOptions(sampling, analysis);
+  if (request.models.length === 0) throw new Error('no model given: pass --model (repeatable)');
+  const log = request.log ?? (() => {});
+  const cache = new ResultCache(request.cache?.dir, request.cache?.enabled === false ? { enabled: false } : {});
+  const labels = uniqueLabels(request.models.map((m, i) => request.labels?.[i] ?? (typeof m === 'string' ? defaultLabel(m) : m.label)));
+  const probe: ProbeSource = await loadProbeSource(data, sampling);
+  const results: ModelLinearity[] = [];
+
+  for (const [i, input] of request.models.entries()) {
+    const opened = await openModel(input);
+    const cfg = opened.config;
+    if (analysis.parts) checkPartsSupported(cfg);
+    if (pairCount(cfg.numLayers, analysis.lastPair) < 1) throw new Error(`${opened.spec}: --last-pair skip leaves no pair (the model has ${cfg.numLayers} block)`);
+    const maxTokens = sampling.maxTokens ?? cfg.maxPositions ?? Number.POSITIVE_INFINITY;
+    const { sequences } = probeSequences(probe, data, sampling, { vocabSize: cfg.vocabSize, tokenizer: opened.tokenizer, maxTokens });
+    const info: ModelInfo = {
+      spec: opened.spec,
+      label: labels[i],
+      modelType: cfg.modelType,
+      layers: cfg.numLayers,
+      hiddenSize: cfg.hiddenSize,
+      vocabSize: cfg.vocabSize,
+      parallelResidual: cfg.parallelResidual,
+      identity: opened.identity,
+    };
+    const key = resultKey(opened.identity, sequences, analysis);
+    const hit = request.cache?.refresh ? undefined : cache.get<ModelLinearity>(key);
+    if (hit) {
+      log(`${labels[i]}: cached result (${cache.describe(key)})`);
+      results.push({ ...hit, model: { ...hit.model, spec: opened.spec, label: labels[i] }, cached: true });
+      continue;
+    }
+    const model = createModel(opened.source, { dtype: analysis.dtype, streaming: request.execution?.streaming ?? false });
+    const totalBatches = Math.ceil(sequences.length / analysis.batchSize) * (analysis.perToken > 0 ? 2 : 1);
+    const firstPass = Math.ceil(sequences.length / analysis.batchSize);
+    request.progress?.start(labels[i], totalBatches);
+    const hooks: AnalyseHooks = {
+      onBatch: (pass, done) => request.progress?.batch(pass === 1 ? done : firstPass + done),
+      decode: opened.tokenizer ? (ids) => opened.tokenizer!.decode(ids) : undefined,
+    };
+    let result: ModelLinearity;
+    try {
+      result = analyseModel(model, info, sequences, analysis, hooks);
+    } finally {
+      request.progress?.end();
+    }
+    cache.set(key, result);
+    results.push(result);
+  }
+
+  return {
+    tool: 'linscope linearity',
+    version: packageVersion(),
+    createdAt: new Date().toISOString(),
+    ...(request.command ? { command: request.command } : {}),
+    data: probe.info,
+    sampling,
+    options: analysis,
+    models: results,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
