@@ -1,0 +1,177 @@
+/**
+ * A pruned model: the original runtime with some spans of blocks replaced. Kept blocks run through
+ * `DecoderModel.runBlock`; a replaced span runs its linear map (or nothing, when dropped). The
+ * weights are the original model's, untouched.
+ *
+ *   const pruned = new PrunedModel(model, [{ start: 2, count: 1, map }]);
+ *   const { logits } = pruned.forward(ids);
+ *
+ * `forward` can report every kept block's input and output and every replacement's input, which is
+ * what ranking, fitting and distillation stream over.
+ */
+import type { DecoderModel } from '../models/decoder.ts';
+import type { BlockOutput } from '../models/types.ts';
+import { addInPlace } from '../tensor/elementwise.ts';
+import { addRowVectorInPlace, matmul } from '../tensor/matmul.ts';
+import { Tensor, type DType } from '../tensor/tensor.ts';
+import { spanLabel, type LinearMap, type Replacement } from './types.ts';
+
+/** A kept block as it ran: its original index, the state it read and what it returned. */
+export interface BlockVisit {
+  layer: number;
+  input: Tensor;
+  output: BlockOutput;
+}
+
+/** A replaced span as it ran: the state entering it, the map's X, and the state it produced. */
+export interface ReplacementVisit {
+  replacement: Replacement;
+  input: Tensor;
+  /** The map's input matrix (h_in, or the previous block's MLP output); undefined for a drop. */
+  x?: Tensor;
+  output: Tensor;
+}
+
+export interface PrunedForwardOptions {
+  /** 1 = real token, 0 = padding (B × T). */
+  attentionMask?: number[][];
+  positionIds?: number[][];
+  onBlock?: (visit: BlockVisit) => void;
+  onReplacement?: (visit: ReplacementVisit) => void;
+  /** Skip the final norm and head (for passes that only collect states). */
+  statesOnly?: boolean;
+}
+
+export interface PrunedForwardResult {
+  /** [B, T, V] (an empty tensor with `statesOnly`). */
+  logits: Tensor;
+  /** The residual stream after the last block or replacement, before the final norm. */
+  preFinalNorm: Tensor;
+}
+
+export class PrunedModel {
+  readonly base: DecoderModel;
+  /** Replacements sorted by start. */
+  readonly replacements: readonly Replacement[];
+  private readonly byStart = new Map<number, Replacement>();
+  private readonly removed = new Set<number>();
+  private readonly runtimeMaps = new WeakMap<LinearMap, { weight: Tensor; weightMinusI: Tensor; bias?: Tensor }>();
+
+  constructor(base: DecoderModel, replacements: readonly Replacement[] = []) {
+    this.base = base;
+    this.replacements = [...replacements].sort((a, b) => a.start - b.start);
+    validateReplacements(base.numLayers, base.config.hiddenSize, this.replacements);
+    for (const r of this.replacements) {
+      this.byStart.set(r.start, r);
+      for (let i = r.start; i < r.start + r.count; i++) this.removed.add(i);
+    }
+  }
+
+  /** Blocks of the original model. */
+  get originalLayers(): number {
+    return this.base.numLayers;
+  }
+
+  /** Blocks that still run. */
+  get numLayers(): number {
+    return this.base.numLayers - this.removed.size;
+  }
+
+  isKept(layer: number): boolean {
+    return layer >= 0 && layer < this.base.numLayers && !this.removed.has(layer);
+  }
+
+  /** Original indices of the blocks that still run, in order. */
+  keptBlocks(): number[] {
+    return Array.from({ length: this.base.numLayers }, (_, i) => i).filter((i) => !this.removed.has(i));
+  }
+
+  /** This model with more replacements (the new ones must not overlap the existing ones). */
+  with(extra: readonly Replacement[]): PrunedModel {
+    return new PrunedModel(this.base, [...this.replacements, ...extra]);
+  }
+
+  forward(inputIds: readonly (readonly number[])[], options: PrunedForwardOptions = {}): PrunedForwardResult {
+    const { hidden, ctx } = this.base.embed(inputIds, { attentionMask: options.attentionMask, positionIds: options.positionIds });
+    const L = this.base.numLayers;
+    let h = hidden;
+    let previous: BlockOutput | undefined;
+    for (let i = 0; i < L; ) {
+      const r = this.byStart.get(i);
+      if (r) {
+        const { x, output } = this.applyReplacement(r, h, previous);
+        options.onReplacement?.({ replacement: r, input: h, x, output });
+        h = output;
+        previous = undefined;
+        i += r.count;
+        continue;
+      }
+      const out = this.base.runBlock(i, h, ctx);
+      options.onBlock?.({ layer: i, input: h, output: out });
+      h = out.hidden;
+      previous = out;
+      i++;
+    }
+    if (options.statesOnly) return { logits: Tensor.zeros([0], h.dtype), preFinalNorm: h };
+    return { logits: this.base.lmHead(this.base.finalNorm(h)), preFinalNorm: h };
+  }
+
+  /** h_out = base + X·A + b (see types.ts); the input itself for a dropped span. */
+  private applyReplacement(r: Replacement, h: Tensor, previous: BlockOutput | undefined): { x?: Tensor; output: Tensor } {
+    if (!r.map) return { output: h };
+    const m = this.runtimeMap(r.map, h.dtype);
+    if (r.map.input === 'residual') {
+      const output = matmul(h, m.weight);
+      if (m.bias) addRowVectorInPlace(output, m.bias);
+      return { x: h, output };
+    }
+    if (!previous) throw new Error(`pruned forward: span ${spanLabel(r)} reads the MLP output of block ${r.start - 1}, which did not run`);
+    const x = previous.mlpOut;
+    // h + X·(A − I) + b  =  (h − X) + X·A + b
+    const output = matmul(x, m.weightMinusI);
+    addInPlace(output, h);
+    if (m.bias) addRowVectorInPlace(output, m.bias);
+    return { x, output };
+  }
+
+  private runtimeMap(map: LinearMap, dtype: DType): { weight: Tensor; weightMinusI: Tensor; bias?: Tensor } {
+    let m = this.runtimeMaps.get(map);
+    if (!m || m.weight.dtype !== dtype) {
+      const d = map.weight.shape[0];
+      const minusI = map.weight.to('float64');
+      for (let i = 0; i < d; i++) minusI.data[i * d + i] -= 1;
+      m = { weight: map.weight.to(dtype), weightMinusI: minusI.to(dtype), bias: map.bias?.to(dtype) };
+      this.runtimeMaps.set(map, m);
+    }
+    return m;
+  }
+}
+
+/** Throws a clear error for spans out of range, overlapping, or maps that cannot run. */
+export function validateReplacements(layers: number, dim: number, replacements: readonly Replacement[]): void {
+  const sorted = [...replacements].sort((a, b) => a.start - b.start);
+  const removed = new Set<number>();
+  for (const r of sorted) {
+    if (!(Number.isInteger(r.start) && Number.isInteger(r.count) && r.count >= 1 && r.start >= 0 && r.start + r.count <= layers)) {
+      throw new Error(`replacement ${spanLabel(r)} (start ${r.start}, count ${r.count}) is outside the model's ${layers} blocks`);
+    }
+    for (let i = r.start; i < r.start + r.count; i++) {
+      if (removed.has(i)) throw new Error(`replacements overlap at block ${i}`);
+      removed.add(i);
+    }
+    if (r.map) {
+      const { weight, bias } = r.map;
+      if (weight.shape.length !== 2 || weight.shape[0] !== dim || weight.shape[1] !== dim) {
+        throw new Error(`replacement ${spanLabel(r)}: map weight must be [${dim}, ${dim}], got [${weight.shape.join(', ')}]`);
+      }
+      if (bias && (bias.shape.length !== 1 || bias.shape[0] !== dim)) {
+        throw new Error(`replacement ${spanLabel(r)}: map bias must be [${dim}], got [${bias.shape.join(', ')}]`);
+      }
+    }
+  }
+  for (const r of sorted) {
+    if (r.map?.input === 'mlp' && (r.start === 0 || removed.has(r.start - 1))) {
+      throw new Error(`replacement ${spanLabel(r)}: an 'mlp' map reads the MLP output of block ${r.start - 1}, which must be kept`);
+    }
+  }
+}
