@@ -175,3 +175,11 @@ test('clear errors', () => {
   assert.throws(() => e.apply({ type: 'up', layer: 0, rho: 0.1 }), /no "up" matrix/);
   assert.throws(() => e.apply({ type: 'q', layer: 1, rho: 0.1 }), /layer 1 out of range/);
 });
+
+test('the LASER truncation agrees with src/linalg lowRankApprox (float64)', async () => {
+  const { lowRankApprox } = await import('../../src/linalg/index.ts');
+  const g = new Rng(11).randn([30, 50], 1, 'float64');
+  const ours = reconstruct(truncatedSvd(g.data as Float64Array, 30, 50, 7));
+  const theirs = lowRankApprox(g, 7, { float64: true });
+  assert.ok(maxAbsDiff(ours, theirs.data) < 1e-10);
+});
