@@ -86,3 +86,31 @@ test('SIMD kernel handles many parameters of assorted sizes (memory growth)', { 
     for (let i = 0; i < p.value.size; i++) assert.ok(Math.abs(before[k].data[i] - 0.1 - p.value.data[i]) < 1e-6);
   });
 });
+
+for (const simd of [true, false]) {
+  test(`Adam state saved with moments() and restored with loadState() resumes bit for bit (simd: ${simd})`, () => {
+    const rng = new Rng(5);
+    const init = rng.randn([4, 3]);
+    const grads = Array.from({ length: 6 }, () => rng.randn([4, 3]));
+    const runSteps = (p: Var, opt: AdamW, from: number, to: number) => {
+      for (let s = from; s < to; s++) {
+        p.grad = grads[s].clone();
+        opt.step();
+      }
+    };
+    const straight = param(init.clone());
+    runSteps(straight, new AdamW([straight], { lr: 0.05, simd }), 0, 6);
+
+    const first = param(init.clone());
+    const opt1 = new AdamW([first], { lr: 0.05, simd });
+    runSteps(first, opt1, 0, 3);
+    const saved = opt1.moments(first)!;
+    const checkpoint = { step: saved.step, m: Array.from(saved.m), v: Array.from(saved.v) };
+    const resumed = param(first.value.clone());
+    const opt2 = new AdamW([resumed], { lr: 0.05, simd });
+    opt2.loadState(resumed, checkpoint);
+    runSteps(resumed, opt2, 3, 6);
+    assert.deepEqual(Array.from(resumed.value.data), Array.from(straight.value.data));
+    assert.throws(() => opt2.loadState(straight, checkpoint), /not optimised here/);
+  });
+}

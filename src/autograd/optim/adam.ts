@@ -69,6 +69,24 @@ export class Adam extends Optimizer {
     return { step: s.step, m: s.m!, v: s.v! };
   }
 
+  /**
+   * Restore a parameter's state (values copied), e.g. from a checkpoint written from `moments`;
+   * the next step then continues bit for bit as if never interrupted.
+   */
+  loadState(p: Var, saved: { step: number; m: ArrayLike<number>; v: ArrayLike<number> }): void {
+    if (!this.params.includes(p)) throw new Error(`Adam.loadState: ${p} is not optimised here`);
+    if (saved.m.length !== p.value.size || saved.v.length !== p.value.size) {
+      throw new Error(`Adam.loadState: moments of ${saved.m.length}/${saved.v.length} elements for ${p}`);
+    }
+    if (!(Number.isInteger(saved.step) && saved.step >= 0)) throw new Error(`Adam.loadState: step ${saved.step} is not a count`);
+    const s = this.state.get(p) ?? this.createState(p);
+    this.state.set(p, s);
+    s.step = saved.step;
+    const { m, v } = s.slot ? this.kernel!.moments(s.slot) : { m: s.m!, v: s.v! };
+    m.set(saved.m);
+    v.set(saved.v);
+  }
+
   private createState(p: Var): MomentState {
     const n = p.value.size;
     if (this.simd && p.value.data instanceof Float32Array) {
