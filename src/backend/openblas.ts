@@ -4,6 +4,7 @@ import type { Backend, EighResult, GemmArgs, SvdResult } from './backend.ts';
 import type { NativeFunctions } from './native-library.ts';
 
 const ROW_MAJOR = 101;
+const COL_MAJOR = 102;
 const NO_TRANS = 111;
 const TRANS = 112;
 const ch = (c: string) => c.charCodeAt(0);
@@ -29,13 +30,15 @@ export class OpenBlasBackend implements Backend {
 
   gesdd<T extends TypedArray>(a: T, m: number, n: number, vectors: boolean): SvdResult<T> {
     const k = Math.min(m, n);
-    const work = a.slice() as T;
+    const work = a.slice(0, m * n) as T;
     const s = like(a, k);
     const u = vectors ? like(a, m * k) : like(a, 1);
     const vt = vectors ? like(a, k * n) : like(a, 1);
     const f = a instanceof Float64Array ? this.fn.dgesdd : this.fn.sgesdd;
-    // row-major LAPACKE checks ldvt ≥ n even when Vᵀ is not computed (jobz = 'N')
-    const info = f(ROW_MAJOR, ch(vectors ? 'S' : 'N'), m, n, work, n, s, u, vectors ? k : 1, vt, n);
+    // The row-major m × n array is the column-major n × m matrix Aᵀ = V·S·Uᵀ. Decomposing that
+    // directly skips LAPACKE's row-major transposes of A, U and Vᵀ (~20% of a 768 × 3072 SVD):
+    // Aᵀ's left vectors (n × k column-major) are Vᵀ row-major, its Vᵀ (k × m column-major) is U row-major.
+    const info = f(COL_MAJOR, ch(vectors ? 'S' : 'N'), n, m, work, n, s, vt, vectors ? n : 1, u, vectors ? k : 1);
     check(info, 'LAPACKE_?gesdd');
     return vectors ? { s, u, vt } : { s };
   }
