@@ -86,3 +86,10 @@ test('fixtures: --parts is refused where sublayers do not add to the residual st
     /--parts: opt normalises after each sublayer/,
   );
 });
+
+test('fixtures: streaming weights (one block at a time) gives the same numbers', { skip }, async () => {
+  const base = { models: [join(fixturesDir, 'gpt_neox')], data: { kind: 'random' as const, length: 16 }, sampling, analysis: { ...DEFAULT_ANALYSIS, parts: true }, cache: { enabled: false } };
+  const kept = await runLinearity(base);
+  const streamed = await runLinearity({ ...base, execution: { streaming: true } });
+  assert.deepEqual(streamed.models[0].pairs, kept.models[0].pairs);
+});
