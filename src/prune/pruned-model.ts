@@ -53,7 +53,6 @@ export class PrunedModel {
   readonly base: DecoderModel;
   /** Replacements sorted by start. */
   readonly replacements: readonly Replacement[];
-  private readonly byStart = new Map<number, Replacement>();
   private readonly removed = new Set<number>();
   private readonly runtimeMaps = new WeakMap<LinearMap, { weight: Tensor; weightMinusI: Tensor; bias?: Tensor }>();
 
@@ -61,10 +60,7 @@ export class PrunedModel {
     this.base = base;
     this.replacements = [...replacements].sort((a, b) => a.start - b.start);
     validateReplacements(base.numLayers, base.config.hiddenSize, this.replacements);
-    for (const r of this.replacements) {
-      this.byStart.set(r.start, r);
-      for (let i = r.start; i < r.start + r.count; i++) this.removed.add(i);
-    }
+    for (const r of this.replacements) for (let i = r.start; i < r.start + r.count; i++) this.removed.add(i);
   }
 
   /** Blocks of the original model. */
@@ -94,16 +90,18 @@ export class PrunedModel {
   forward(inputIds: readonly (readonly number[])[], options: PrunedForwardOptions = {}): PrunedForwardResult {
     const { hidden, ctx } = this.base.embed(inputIds, { attentionMask: options.attentionMask, positionIds: options.positionIds });
     const L = this.base.numLayers;
+    const reps = this.replacements;
     let h = hidden;
     let previous: BlockOutput | undefined;
-    for (let i = 0; i < L; ) {
-      const r = this.byStart.get(i);
-      if (r) {
+    for (let i = 0, next = 0; i < L || next < reps.length; ) {
+      const r = reps[next];
+      if (r && r.start === i) {
         const { x, output } = this.applyReplacement(r, h, previous);
         options.onReplacement?.({ replacement: r, input: h, x, output });
         h = output;
         previous = undefined;
         i += r.count;
+        next++;
         continue;
       }
       const out = this.base.runBlock(i, h, ctx);
@@ -152,8 +150,12 @@ export function validateReplacements(layers: number, dim: number, replacements: 
   const sorted = [...replacements].sort((a, b) => a.start - b.start);
   const removed = new Set<number>();
   for (const r of sorted) {
-    if (!(Number.isInteger(r.start) && Number.isInteger(r.count) && r.count >= 1 && r.start >= 0 && r.start + r.count <= layers)) {
+    if (!(Number.isInteger(r.start) && Number.isInteger(r.count) && r.count >= 0 && r.start >= 0 && r.start + r.count <= layers)) {
       throw new Error(`replacement ${spanLabel(r)} (start ${r.start}, count ${r.count}) is outside the model's ${layers} blocks`);
+    }
+    if (r.count === 0 && !r.map) throw new Error(`an insertion before block ${r.start} (count 0) needs a map`);
+    if (r.count === 0 && removed.has(r.start - 1) && removed.has(r.start)) {
+      throw new Error(`an insertion before block ${r.start} falls inside a removed span`);
     }
     for (let i = r.start; i < r.start + r.count; i++) {
       if (removed.has(i)) throw new Error(`replacements overlap at block ${i}`);
@@ -169,9 +171,10 @@ export function validateReplacements(layers: number, dim: number, replacements: 
       }
     }
   }
-  for (const r of sorted) {
-    if (r.map?.input === 'mlp' && (r.start === 0 || removed.has(r.start - 1))) {
-      throw new Error(`replacement ${spanLabel(r)}: an 'mlp' map reads the MLP output of block ${r.start - 1}, which must be kept`);
+  sorted.forEach((r, k) => {
+    const runsRightAfterBlock = k === 0 || sorted[k - 1].start + sorted[k - 1].count < r.start;
+    if (r.map?.input === 'mlp' && (r.start === 0 || removed.has(r.start - 1) || !runsRightAfterBlock)) {
+      throw new Error(`replacement ${spanLabel(r)}: an 'mlp' map reads the MLP output of block ${r.start - 1}, which must be kept and run right before it`);
     }
-  }
+  });
 }

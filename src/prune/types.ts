@@ -29,13 +29,17 @@ export interface LinearMap {
   bias?: Tensor;
 }
 
-/** A span of `count` consecutive original blocks starting at `start`. */
+/** A span of `count` consecutive original blocks starting at `start` (count 0: a position before block `start`). */
 export interface Span {
   start: number;
   count: number;
 }
 
-/** What the pruned model runs instead of a span: nothing (the span is dropped) or a linear map. */
+/**
+ * What the pruned model runs instead of a span: nothing (the span is dropped) or a linear map.
+ * With count 0 the map is inserted before block `start` without removing anything (what a
+ * reloaded export holds: its blocks are already gone).
+ */
 export interface Replacement extends Span {
   map?: LinearMap;
 }
@@ -65,6 +69,7 @@ export interface RankedSpan extends SpanScores {
 }
 
 export function spanLabel(s: Span): string {
+  if (s.count === 0) return `(map before ${s.start})`;
   return s.count === 1 ? `${s.start}` : `${s.start}-${s.start + s.count - 1}`;
 }
 
