@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_ANALYSIS, DEFAULT_SAMPLING } from '../../src/linearity/options.ts';
 import { runLinearity, type LinearityRequest } from '../../src/linearity/run.ts';
+import { randomWeightSource } from '../../src/models/random-weights.ts';
 import { fixturesDir, skipUnless } from '../helpers/paths.ts';
 import { tempDir } from './helpers.ts';
 
@@ -50,4 +51,18 @@ test('cache: disabled means nothing is read or written', { skip }, async () => {
   assert.equal((await runLinearity(request(dir, { cache: off }))).models[0].cached, false);
   assert.equal((await runLinearity(request(dir, { cache: off }))).models[0].cached, false);
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('cache: a model built in memory is keyed by the identity it is given', async () => {
+  const dir = tempDir();
+  const config = { model_type: 'llama', hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 100, max_position_embeddings: 64 };
+  const built = (seed: number) => ({ source: randomWeightSource(config, { seed }), label: `random-${seed}`, identity: { config, seed } });
+  const base = { data: { kind: 'random' as const, length: 16 }, sampling: { ...DEFAULT_SAMPLING, samples: 4 }, analysis: DEFAULT_ANALYSIS, cache: { dir } };
+  const first = await runLinearity({ ...base, models: [built(0)] });
+  assert.equal(first.models[0].model.label, 'random-0');
+  assert.equal(first.models[0].pairs.length, 2);
+  assert.equal((await runLinearity({ ...base, models: [built(0)] })).models[0].cached, true);
+  const other = await runLinearity({ ...base, models: [built(1)] });
+  assert.equal(other.models[0].cached, false);
+  assert.notDeepEqual(other.models[0].pairs, first.models[0].pairs);
 });
