@@ -1,0 +1,181 @@
+/**
+ * `linscope prune`: depth pruning. Ranks blocks (or spans) on calibration text by linearity,
+ * ShortGPT block influence or angular distance, removes k of them — dropped, or replaced by the
+ * least-squares linear map, optionally distilled — evaluates before/after (perplexity with both
+ * protocols, KL to the original, optional fact accuracy), writes JSON/CSV and exports the model.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadFactSet, FACT_SET_KINDS, type FactSetKind } from '../../eval/fact-sets.ts';
+import type { EvalTokenizer } from '../../eval/model-api.ts';
+import { readLlama2cTokenizer } from '../../io/llama2c.ts';
+import { openModelSource } from '../../io/model-source.ts';
+import { loadHFTokenizer } from '../../io/tokenizer.ts';
+import { loadModel } from '../../models/decoder.ts';
+import { formatTable, writeCsv, type Row } from '../../report/table.ts';
+import { writeJson } from '../../report/json.ts';
+import { loadPruneData } from '../../prune/data.ts';
+import { distillMaps, type DistillLoss, type DistillInputs } from '../../prune/distill.ts';
+import { evaluateModel, prepareFacts, type EvalSettings, type ModelEvaluation } from '../../prune/evaluate.ts';
+import { exportPrunedModel } from '../../prune/export.ts';
+import { PrunedModel } from '../../prune/pruned-model.ts';
+import { pruneModel, type PruneMethod } from '../../prune/replace.ts';
+import { choiceRows, evaluationRow, protocolLines, rankingRows } from '../../prune/report.ts';
+import { CRITERIA, type Criterion, type MapInput } from '../../prune/types.ts';
+import { defineCommand, parseOrExplain } from '../args.ts';
+import { createProgress } from '../progress.ts';
+
+const spec = defineCommand({
+  name: 'prune',
+  summary: 'Depth pruning: replace the most linear blocks by linear maps, distil, export',
+  description:
+    'Calibration: the first --calibration-docs documents of --data; evaluation: the next --eval-docs documents (or --eval-data). ' +
+    'One-shot removes the k best-ranked blocks (neighbours merged into one map); --span removes the best run of k consecutive blocks; ' +
+    '--sequential removes one block at a time and re-measures. Linear maps are fitted in closed form (float64, ridge toward the identity).',
+  options: {
+    model: { type: 'string', description: 'Model folder, llama2.c .bin, or hub id', required: true, short: 'm', valueName: 'path' },
+    tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin', valueName: 'path' },
+    data: { type: 'string', description: 'Calibration (and evaluation) text: file, folder, JSONL or parquet', required: true, short: 'd', valueName: 'path' },
+    evalData: { type: 'string', description: 'Separate evaluation text', valueName: 'path' },
+    k: { type: 'integer', description: 'Blocks to remove', default: 1 },
+    method: { type: 'string', description: 'Drop the blocks or replace them by a linear map', default: 'linear', choices: ['linear', 'drop'] },
+    criterion: { type: 'string', description: 'Ranking score', default: 'linearity', choices: CRITERIA },
+    span: { type: 'boolean', description: 'Remove one run of k consecutive blocks' },
+    sequential: { type: 'boolean', description: 'Remove one block at a time, re-measuring after each' },
+    linearityVariant: { type: 'string', description: 'Linearity score ranked on', default: 'withResidual', choices: ['withResidual', 'withoutResidual'] },
+    angularTokens: { type: 'string', description: 'Tokens the angular distance averages over (Gromov et al.: last)', default: 'all', choices: ['all', 'last'] },
+    mapInput: { type: 'string', description: "What the map reads: the residual stream, or (ReplaceMe, foldable) the previous block's MLP output", default: 'residual', choices: ['residual', 'mlp'] },
+    bias: { type: 'boolean', description: 'Fit a bias (default: yes, except mlp maps on MLPs without output bias, so they fold)' },
+    ridge: { type: 'number', description: 'Relative ridge of the map fit', default: 1e-6 },
+    distillSteps: { type: 'integer', description: 'AdamW steps training the maps (0: none)', default: 0 },
+    distillLoss: { type: 'string', description: 'Distillation loss', default: 'mse', choices: ['mse', 'cosine', 'mse+cosine'] },
+    distillInputs: { type: 'string', description: "Map inputs during distillation: the original model's or the pruned model's", default: 'original', choices: ['original', 'pruned'] },
+    distillLr: { type: 'number', description: 'AdamW learning rate', default: 1e-3 },
+    seed: { type: 'integer', description: 'Seed (distillation batch order, cloze construction)', default: 0 },
+    calibrationDocs: { type: 'integer', description: 'Calibration documents', default: 64 },
+    calibrationLength: { type: 'integer', description: 'Tokens per calibration sequence', default: 256 },
+    batchSize: { type: 'integer', description: 'Calibration sequences per forward', default: 8 },
+    evalDocs: { type: 'integer', description: 'Evaluation documents', default: 200 },
+    maxLength: { type: 'integer', description: 'Perplexity window / chunk length', default: 256 },
+    stride: { type: 'integer', description: 'Sliding-window stride (default maxLength/2; 0 = chunks only)' },
+    maxWindows: { type: 'integer', description: 'Evaluate at most this many windows' },
+    facts: { type: 'string', description: 'Fact set for accuracy (cloze: TinyStories text)', valueName: 'path' },
+    factsKind: { type: 'string', description: 'Fact set kind', default: 'cloze', choices: FACT_SET_KINDS },
+    maxFacts: { type: 'integer', description: 'Use at most this many fact cases', default: 200 },
+    out: { type: 'string', description: 'Output folder: ranking.csv, results.csv, results.json, model/', required: true, short: 'o', valueName: 'dir' },
+    export: { type: 'boolean', description: 'Write the pruned model to <out>/model', default: true },
+    quiet: { type: 'boolean', description: 'No progress output', short: 'q' },
+  },
+  examples: [
+    'linscope prune -m stories260K -d tinystories_val.txt --k 2 --method linear --criterion linearity -o runs/prune',
+    'linscope prune -m gpt2 -d wiki.txt --k 3 --criterion angular --span --method drop -o runs/gpt2-drop',
+    'linscope prune -m model --data text.txt --k 2 --map-input mlp --distill-steps 200 --distill-loss cosine -o runs/replaceme',
+  ],
+});
+
+async function loadTokenizer(override: string | undefined, source: Awaited<ReturnType<typeof openModelSource>>, vocab: number): Promise<EvalTokenizer> {
+  if (override) {
+    const t = override.endsWith('.bin') ? readLlama2cTokenizer(override, vocab) : loadHFTokenizer(override, source.config);
+    if (!t) throw new Error(`no tokenizer.json in ${override}`);
+    return t;
+  }
+  const t = await source.tokenizer();
+  if (!t) throw new Error(`${source.dir} has no tokenizer (tokenizer.json or tok*.bin); pass --tokenizer`);
+  return t;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseOrExplain(spec, argv);
+  if (typeof args === 'number') return args;
+  const o = args.options;
+  const quiet = Boolean(o.quiet);
+  const say = (s: string) => console.log(s);
+  const source = await openModelSource(o.model);
+  const model = await loadModel(source);
+  const tokenizer = await loadTokenizer(o.tokenizer, source, model.config.vocabSize);
+  const data = await loadPruneData(o.data, tokenizer, {
+    calibrationDocs: o.calibrationDocs, calibrationLength: o.calibrationLength, batchSize: o.batchSize,
+    evalDocs: o.evalDocs, evalPath: o.evalData,
+  });
+  say(`${o.model}: ${model.numLayers} blocks, d = ${model.config.hiddenSize}`);
+  say(`calibration: ${data.calibrationDocs} documents, ${data.calibrationTokens} tokens in ${data.batches.length} batches; evaluation: ${data.evalDocs} documents, ${data.evalIds.length} tokens`);
+
+  const mapInput = o.mapInput as MapInput;
+  // an 'mlp' map folds into the MLP output projection only if its bias has somewhere to go
+  const bias = o.bias ?? !(mapInput === 'mlp' && !model.matrices(0).out?.biasName);
+  const progress = createProgress({ label: 'prune', unit: 'batch', quiet });
+  let phase = '';
+  const result = pruneModel(model, data.batches, {
+    k: o.k, method: o.method as PruneMethod, criterion: o.criterion as Criterion, span: o.span, sequential: o.sequential,
+    mapInput, bias, ridge: o.ridge, linearityVariant: o.linearityVariant as 'withResidual' | 'withoutResidual',
+    angularTokens: o.angularTokens as 'all' | 'last',
+    onProgress: (p, done, total) => {
+      if (p !== phase) {
+        phase = p;
+        progress.log(p);
+      }
+      progress.setTotal(total);
+      progress.update(done);
+    },
+  });
+  progress.stop();
+  const first = result.steps[0];
+  if (first) {
+    say(`\nranking by ${o.criterion} (removal order${o.sequential ? ', first step' : ''}):`);
+    say(formatTable(rankingRows(first.ranking)).trimEnd());
+    say('\nremoved:');
+    say(formatTable(choiceRows(result.steps)).trimEnd());
+  }
+  let pruned = result.model;
+  let distilled: PrunedModel | undefined;
+  let epochs: { epoch: number; loss: number }[] = [];
+  if (o.distillSteps > 0 && o.method === 'linear') {
+    const d = distillMaps(pruned, data.batches, {
+      steps: o.distillSteps, loss: o.distillLoss as DistillLoss, inputs: o.distillInputs as DistillInputs, lr: o.distillLr, seed: o.seed,
+    });
+    distilled = d.model;
+    epochs = d.epochs;
+    say(`\ndistillation (${o.distillLoss}, ${o.distillInputs} inputs, ${o.distillSteps} steps, maps ${d.trained.join(', ')}):`);
+    say(formatTable(d.epochs.map((e) => ({ epoch: e.epoch, steps: e.steps, loss: e.loss }))).trimEnd());
+  }
+
+  const stride = o.stride === 0 ? undefined : (o.stride ?? Math.max(1, Math.floor(o.maxLength / 2)));
+  const settings: EvalSettings = { ids: data.evalIds, maxLength: o.maxLength, stride, maxWindows: o.maxWindows };
+  if (o.facts) {
+    const cases = await loadFactSet(o.factsKind as FactSetKind, o.facts, { maxCases: o.maxFacts, seed: o.seed });
+    settings.facts = { cases: prepareFacts(cases, tokenizer), tokenizer };
+  }
+  const original = new PrunedModel(model);
+  const evaluations: { name: string; layers: number; ev: ModelEvaluation }[] = [];
+  evaluations.push({ name: 'original', layers: model.numLayers, ev: await evaluateModel(original, settings, original) });
+  evaluations.push({ name: `${o.method} k=${o.k}`, layers: pruned.numLayers, ev: await evaluateModel(pruned, settings, original) });
+  if (distilled) evaluations.push({ name: `${o.method} k=${o.k} + distil`, layers: distilled.numLayers, ev: await evaluateModel(distilled, settings, original) });
+  const rows: Row[] = evaluations.map((e) => evaluationRow(e.name, e.layers, e.ev));
+  say('\nbefore / after:');
+  say(formatTable(rows).trimEnd());
+  for (const line of protocolLines(evaluations[evaluations.length - 1].ev)) say(`  ${line}`);
+
+  mkdirSync(o.out, { recursive: true });
+  if (first) writeCsv(join(o.out, 'ranking.csv'), rankingRows(first.ranking));
+  writeCsv(join(o.out, 'results.csv'), rows);
+  const final = distilled ?? pruned;
+  const record = {
+    command: ['linscope', 'prune', ...argv].join(' '),
+    model: o.model,
+    options: o,
+    data: { calibrationDocs: data.calibrationDocs, calibrationTokens: data.calibrationTokens, evalDocs: data.evalDocs, evalTokens: data.evalIds.length },
+    steps: result.steps.map((s) => ({ ranking: s.ranking, chosen: s.chosen, fits: s.fits })),
+    distillation: epochs,
+    evaluations: evaluations.map((e) => ({ name: e.name, blocks: e.layers, ...e.ev })),
+    keptBlocks: final.keptBlocks(),
+  };
+  writeJson(join(o.out, 'results.json'), record);
+  if (o.export) {
+    const ex = exportPrunedModel(join(o.out, 'model'), final, { provenance: { command: record.command, criterion: o.criterion, method: o.method } });
+    say(`\nexported ${ex.numLayers} blocks (kept ${ex.keptBlocks.join(', ')}) to ${ex.dir}` +
+      (ex.folded.length ? `; folded ${ex.folded.map((f) => `${f.span} → ${f.tensor}`).join(', ')}` : '') +
+      (ex.stored.length ? `; ${ex.stored.length} map(s) stored in linscope_linear_maps.safetensors (load with linscope)` : ''));
+  }
+  say(`results: ${join(o.out, 'results.json')}, results.csv, ranking.csv`);
+  return 0;
+}
