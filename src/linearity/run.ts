@@ -124,7 +124,8 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
     const cfg = opened.config;
     if (analysis.parts) checkPartsSupported(cfg);
     if (pairCount(cfg.numLayers, analysis.lastPair) < 1) throw new Error(`${opened.spec}: --last-pair skip leaves no pair (the model has ${cfg.numLayers} block)`);
-    const maxTokens = sampling.maxTokens ?? cfg.maxPositions ?? Number.POSITIVE_INFINITY;
+    // never beyond the model's context (learned position tables end there)
+    const maxTokens = Math.min(sampling.maxTokens ?? Number.POSITIVE_INFINITY, cfg.maxPositions ?? Number.POSITIVE_INFINITY);
     const { sequences } = probeSequences(probe, data, sampling, { vocabSize: cfg.vocabSize, tokenizer: opened.tokenizer, maxTokens });
     const info: ModelInfo = {
       spec: opened.spec,

@@ -4,7 +4,7 @@
  * the terminal tables and the HTML report (rounded).
  */
 import type { Column, Row } from '../report/table.ts';
-import { formatTable } from '../report/table.ts';
+import { formatNumber, formatTable } from '../report/table.ts';
 import type { LinearityRun, ModelLinearity, PairResult, PairScores } from './result.ts';
 
 /** "3→4", with "+ final norm" when the target state is after the final norm. */
@@ -85,7 +85,8 @@ export function worstTokenRows(run: LinearityRun): Row[] {
   );
 }
 
-const score = (key: string, header: string): Column => ({ key, header, precision: 4 });
+/** A column of fractions, always with 4 decimals (even when every value happens to be 0 or 1). */
+const score = (key: string, header: string): Column => ({ key, header, format: (v) => (typeof v === 'number' ? formatNumber(v, 4) : '') });
 
 /** Columns of the terminal/HTML score table of one model. */
 export function pairColumns(m: ModelLinearity): Column[] {

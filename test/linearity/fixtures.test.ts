@@ -93,3 +93,14 @@ test('fixtures: streaming weights (one block at a time) gives the same numbers',
   const streamed = await runLinearity({ ...base, execution: { streaming: true } });
   assert.deepEqual(streamed.models[0].pairs, kept.models[0].pairs);
 });
+
+test('fixtures: sequences never exceed the model context, whatever --max-tokens says', { skip }, async () => {
+  const run = await runLinearity({
+    models: [join(fixturesDir, 'gpt2')],
+    data: { kind: 'random', length: 200 },
+    sampling: { ...sampling, samples: 2, maxTokens: 1000 },
+    analysis: DEFAULT_ANALYSIS,
+    cache: { enabled: false },
+  });
+  assert.equal(run.models[0].tokens, 2 * 128, 'n_positions = 128');
+});
