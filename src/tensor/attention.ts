@@ -5,6 +5,10 @@
  * Masks: causal (key j visible to query i iff j ≤ queryOffset + i), key padding (keyMask), optional
  * ALiBi bias slope_h · keyPosition_j, and an optional sliding window. Grouped-query attention maps
  * query head h to key/value head ⌊h / (H / H_kv)⌋.
+ *
+ * Queries run in blocks of ROW_BLOCK rows; a block's scores are computed only against the key range
+ * some row of it can see (causal limit, sliding window), which skips about half the work of a long
+ * causal sequence. Hidden entries get probability 0, and a row that sees no key gets all zeros.
  */
 import { backend } from '../backend/index.ts';
 import { Tensor, allocate } from './tensor.ts';
