@@ -10,13 +10,14 @@
  * state dict that HF and src/models load as LlamaForCausalLM. The forward returns every residual
  * state as a Var, so regularisers on hidden states differentiate through the whole network.
  */
-import { attention, embedding, linear, rmsNorm, rope, siluMul, add, param, noGrad, type Var } from '../autograd/index.ts';
+import { attention, embedding, linear, rmsNorm, rope, add, param, noGrad, type Var } from '../autograd/index.ts';
 import type { ModelConfig } from '../io/config.ts';
 import { normalizeConfig, type DecoderConfig } from '../models/config.ts';
 import { ropeForCall } from '../models/rope-scaling.ts';
 import type { WeightSource } from '../models/types.ts';
 import { Rng } from '../tensor/random.ts';
 import { Tensor } from '../tensor/tensor.ts';
+import { swiGlu } from './fused-ops.ts';
 
 export interface TrainForwardResult {
   /** Next-token logits [B, T, V]. */
@@ -144,7 +145,7 @@ export class TrainableLlama {
       const x2 = rmsNorm(mid, p(`${l}post_attention_layernorm.weight`), eps);
       const gate = linear(x2, p(`${l}mlp.gate_proj.weight`), maybe(`${l}mlp.gate_proj.bias`));
       const up = linear(x2, p(`${l}mlp.up_proj.weight`), maybe(`${l}mlp.up_proj.bias`));
-      const mlpOut = linear(siluMul(gate, up), p(`${l}mlp.down_proj.weight`), maybe(`${l}mlp.down_proj.bias`));
+      const mlpOut = linear(swiGlu(gate, up), p(`${l}mlp.down_proj.weight`), maybe(`${l}mlp.down_proj.bias`));
       h = add(mid, mlpOut);
       states.push(h);
       attnOutputs.push(attnOut);

@@ -6,6 +6,7 @@
  */
 import { add, backward, clipGradNorm, crossEntropy, noGrad } from '../autograd/index.ts';
 import type { CheckpointableAdamW } from './adamw.ts';
+import { crossEntropyMean } from './fused-ops.ts';
 import type { TokenBatch } from './batches.ts';
 import type { TrainableLlama } from './llama-trainable.ts';
 import { consecutiveStatePenalty, weightedPenalty, type RegularizerOptions } from './regularizer.ts';
@@ -34,7 +35,7 @@ export interface StepOptions {
 export function trainStep(model: TrainableLlama, opt: CheckpointableAdamW, batch: TokenBatch, o: StepOptions): StepResult {
   opt.zeroGrad();
   const out = model.forward(batch.inputs, batch.batch, batch.seqLen);
-  const ce = crossEntropy(out.logits, batch.targets, { ignoreIndex: IGNORE_INDEX });
+  const ce = crossEntropyMean(out.logits, batch.targets, IGNORE_INDEX);
   const reg = weightedPenalty(out.states, o.regularizer);
   const loss = reg ? add(ce, reg.penalty) : ce;
   const result = { loss: loss.item(), ce: ce.item(), reg: reg ? reg.raw.item() : 0 };
