@@ -35,7 +35,9 @@ test('HF names, shapes and parameter count', () => {
   assert.ok(m.param('model.norm.weight').value.data.every((x) => x === 1));
   // HF init: N(0, initializer_range²) matrices
   const q = m.param('model.layers.1.self_attn.q_proj.weight').value.data;
-  const std = Math.sqrt(q.reduce((s, x) => s + x * x, 0) / q.length);
+  let ss = 0;
+  for (const x of q) ss += x * x;
+  const std = Math.sqrt(ss / q.length);
   assert.ok(Math.abs(std - 0.2) < 0.02, `std ${std}`);
   const tied = TrainableLlama.initialize(hfLlamaConfig({ ...SHAPE, tieWordEmbeddings: true }), new Rng(1));
   assert.equal(tied.params.has('lm_head.weight'), false);
