@@ -14,6 +14,7 @@ import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
 import { finishCache, prepareCall, type ForwardInputs } from './context.ts';
 import type { Architecture, WeightSpec } from './family.ts';
+import { warnIfLinscopeLinearMaps } from './linscope-maps.ts';
 import { familyFor } from './registry.ts';
 import type { BlockOutput, ForwardContext, KVCache, MatrixTable, WeightGetter, WeightSource } from './types.ts';
 
@@ -258,5 +259,6 @@ export function createModel(source: WeightSource, options: LoadOptions = {}): De
 /** Open a model folder / file / hub id (or take a ready source) and build the model. */
 export async function loadModel(source: WeightSource | string, options: LoadOptions = {}): Promise<DecoderModel> {
   const src = typeof source === 'string' ? await openModelSource(source) : source;
+  warnIfLinscopeLinearMaps(src.config, typeof source === 'string' ? source : 'this checkpoint');
   return new DecoderModel(src, options);
 }

@@ -133,3 +133,22 @@ test('stories260K (llama2.c): export with a stored map reloads to the same logit
   assert.equal(config.num_hidden_layers, 4);
   assert.ok(diff < 1e-5, `logits differ by ${diff}`);
 });
+
+test('loadModel warns that a checkpoint with linscope maps needs loadPrunedCheckpoint', { skip: skipUnless(join(fixturesDir, 'llama')) }, async () => {
+  const model = await loadModel(join(fixturesDir, 'llama'));
+  const pruned = new PrunedModel(model, [{ start: 1, count: 1, map: randomMap(model.config.hiddenSize, 'residual', 9) }]);
+  const dir = mkdtempSync(join(tmpdir(), 'linscope-prune-'));
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (s: unknown) => warnings.push(String(s));
+  try {
+    exportPrunedModel(dir, pruned);
+    const plain = await loadModel(dir);
+    assert.equal(plain.numLayers, 3);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /1 linear map\(s\).*loadPrunedCheckpoint/);
+  } finally {
+    console.warn = warn;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
