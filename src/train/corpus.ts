@@ -14,6 +14,8 @@ export interface TokenCorpus {
   validation: Int32Array;
   /** Per source: documents and tokens in each part. */
   sources: { name: string; trainDocuments: number; validationDocuments: number; trainTokens: number; validationTokens: number }[];
+  /** Identifies what the streams were built from (sources, split, tokenizer settings); set by the caller. */
+  key?: string;
 }
 
 export interface Encoder {
@@ -80,7 +82,7 @@ export function saveCorpus(dir: string, corpus: TokenCorpus): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'train.bin'), new Uint8Array(corpus.train.buffer, corpus.train.byteOffset, corpus.train.byteLength));
   writeFileSync(join(dir, 'validation.bin'), new Uint8Array(corpus.validation.buffer, corpus.validation.byteOffset, corpus.validation.byteLength));
-  writeFileSync(join(dir, 'corpus.json'), `${JSON.stringify({ sources: corpus.sources, trainTokens: corpus.train.length, validationTokens: corpus.validation.length }, null, 2)}\n`);
+  writeFileSync(join(dir, 'corpus.json'), `${JSON.stringify({ key: corpus.key, sources: corpus.sources, trainTokens: corpus.train.length, validationTokens: corpus.validation.length }, null, 2)}\n`);
 }
 
 /** Reads a corpus saved by `saveCorpus`, or undefined when `dir` has none. */
@@ -93,5 +95,5 @@ export function loadCorpus(dir: string): TokenCorpus | undefined {
     return new Int32Array(copy.buffer);
   };
   const meta = JSON.parse(readFileSync(join(dir, 'corpus.json'), 'utf8'));
-  return { train: read('train.bin'), validation: read('validation.bin'), sources: meta.sources };
+  return { train: read('train.bin'), validation: read('validation.bin'), sources: meta.sources, key: meta.key };
 }

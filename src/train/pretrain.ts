@@ -77,9 +77,11 @@ function configHash(config: PretrainConfig): string {
 async function prepareData(config: PretrainConfig, o: PretrainOptions, say: (s: string) => void): Promise<{ corpus: TokenCorpus; tokenizer: HFTokenizer; tokenizerDir: string }> {
   const tokenizerDir = join(o.outDir, 'tokenizer');
   const dataDir = join(o.outDir, 'data');
+  const sources = o.sources ?? config.data.sources ?? defaultPretrainSources();
+  // the streams are reused only when built from the same sources, split and tokenizer settings
+  const key = stableHash({ sources, validationFraction: config.data.validationFraction, tokenizer: config.tokenizer, seqLen: config.seqLen });
   let corpus = loadCorpus(dataDir);
-  if (!corpus || !existsSync(join(tokenizerDir, 'tokenizer.json'))) {
-    const sources = o.sources ?? config.data.sources ?? defaultPretrainSources();
+  if (!corpus || corpus.key !== key || !existsSync(join(tokenizerDir, 'tokenizer.json'))) {
     say(`data: reading ${sources.map((s) => s.name).join(', ')}`);
     const split = await splitSources(sources, config.data.validationFraction);
     if (config.tokenizer.path) {
@@ -96,7 +98,7 @@ async function prepareData(config: PretrainConfig, o: PretrainOptions, say: (s: 
     const eos = tok.eosId;
     if (eos === undefined) throw new Error(`${tokenizerDir}: the tokenizer has no EOS token to separate documents`);
     const t0 = performance.now();
-    corpus = tokenizeSplit(split, tok, eos);
+    corpus = { ...tokenizeSplit(split, tok, eos), key };
     saveCorpus(dataDir, corpus);
     say(`data: ${corpus.train.length.toLocaleString('en-US')} training and ${corpus.validation.length.toLocaleString('en-US')} validation tokens (${((performance.now() - t0) / 1000).toFixed(1)} s to tokenise)`);
   }

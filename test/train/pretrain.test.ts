@@ -81,6 +81,17 @@ test('resume continues bit-exactly: 3 + 3 steps equal 6 uninterrupted steps', ()
   await assert.rejects(runPretraining(tinyConfig(7), { outDir: join(dir, 'split'), sources, quiet: true, noReport: true, resume: true }), /different/);
 }));
 
+test('token streams are rebuilt when the tokenizer settings change', () => withTmp(async (dir) => {
+  const data = writeCorpus(dir);
+  const sources = [{ name: 'stories', path: data }];
+  const out = join(dir, 'run');
+  await runPretraining(tinyConfig(2, { eval: { every: 0, batches: 1 } }), { outDir: out, sources, quiet: true, noReport: true });
+  const vocab = () => JSON.parse(readFileSync(join(out, 'model', 'config.json'), 'utf8')).vocab_size;
+  assert.equal(vocab(), 300);
+  await runPretraining(tinyConfig(2, { eval: { every: 0, batches: 1 }, tokenizer: { vocabSize: 280, minFrequency: 1 } }), { outDir: out, sources, quiet: true, noReport: true });
+  assert.equal(vocab(), 280);
+}));
+
 test('batches are a function of (seed, step); validation windows cover the whole stream', () => {
   const stream = Int32Array.from({ length: 1000 }, (_, i) => i);
   const a = new WindowSampler(stream, 10, 3), b = new WindowSampler(stream, 10, 3);
