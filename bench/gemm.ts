@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/gemm.ts            # table
  *   node --import tsx bench/gemm.ts --json     # JSON (bench/run.ts uses this for the coretype check)
- *   options: --quick (shorter budget)
+ *   options: --quick (shorter budget), --seconds S (time per shape), --threads N (BLAS threads)
  */
 import { pathToFileURL } from 'node:url';
 import { backend } from '../src/backend/index.ts';
@@ -42,8 +42,22 @@ function randomFloats(n: number, rng: Rng): Float32Array {
   return x;
 }
 
-/** Times C = op(A)·op(B) through `backend().gemm` like gemm-c.c does from C. */
-export function timeBackendGemm(s: GemmShape, seconds: number): GemmTiming {
+/**
+ * Times C = op(A)·op(B) through `backend().gemm` like gemm-c.c does from C, with `threads` BLAS
+ * threads (default: the backend's current setting, restored afterwards).
+ */
+export function timeBackendGemm(s: GemmShape, seconds: number, threads?: number): GemmTiming {
+  const be = backend();
+  const before = be.threads();
+  if (threads) be.setThreads(threads);
+  try {
+    return timeGemm(s, seconds);
+  } finally {
+    be.setThreads(before);
+  }
+}
+
+function timeGemm(s: GemmShape, seconds: number): GemmTiming {
   const rng = new Rng(12345);
   const a = randomFloats(s.m * s.k, rng);
   const b = randomFloats(s.k * s.n, rng);
@@ -55,11 +69,15 @@ export function timeBackendGemm(s: GemmShape, seconds: number): GemmTiming {
   };
   be.gemm(args);
   const times: number[] = [];
+  let cpuBest = Infinity;
   const start = performance.now();
   while (times.length < 3 || performance.now() - start < seconds * 1000) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     be.gemm(args);
+    const cpu = process.cpuUsage(c0);
     times.push(performance.now() - t0);
+    cpuBest = Math.min(cpuBest, (cpu.user + cpu.system) / 1000);
   }
   times.sort((x, y) => x - y);
   const flops = 2 * s.m * s.n * s.k;
@@ -73,17 +91,22 @@ export function timeBackendGemm(s: GemmShape, seconds: number): GemmTiming {
     medianMs: median,
     bestGflops: flops / best / 1e6,
     medianGflops: flops / median / 1e6,
+    cpuBestMs: cpuBest,
+    cpuGflops: flops / cpuBest / 1e6,
   };
 }
 
 /** Every shape of GEMM_SHAPES through the backend. */
-export function benchBackendGemm(seconds: number): { shape: GemmShape; timing: GemmTiming }[] {
-  return GEMM_SHAPES.map((shape) => ({ shape, timing: timeBackendGemm(shape, seconds) }));
+export function benchBackendGemm(seconds: number, threads?: number): { shape: GemmShape; timing: GemmTiming }[] {
+  return GEMM_SHAPES.map((shape) => ({ shape, timing: timeBackendGemm(shape, seconds, threads) }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const quick = process.argv.includes('--quick');
-  const rows = benchBackendGemm(quick ? 0.3 : 1);
+  const t = process.argv.indexOf('--threads');
+  const threads = t > 0 ? Number(process.argv[t + 1]) : undefined;
+  const seconds = process.argv.indexOf('--seconds');
+  const rows = benchBackendGemm(seconds > 0 ? Number(process.argv[seconds + 1]) : quick ? 0.3 : 1, threads);
   if (process.argv.includes('--json')) {
     process.stdout.write(JSON.stringify(rows) + '\n');
   } else {

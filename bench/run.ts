@@ -66,6 +66,8 @@ function peakSection(): { rows: PeakRow[]; singleThread: number; allThreads: num
 
 interface GemmRow {
   shape: string;
+  /** BLAS threads on both sides. */
+  threads: number;
   m: number;
   n: number;
   k: number;
@@ -75,45 +77,61 @@ interface GemmRow {
   c?: GemmTiming;
   /** Best JS GFLOP/s over best C GFLOP/s. */
   ratio?: number;
-  /** Best JS GFLOP/s as a share of the measured all-core peak. */
+  /** The same from the CPU time of the fastest run (robust to other processes; per-thread speed). */
+  cpuRatio?: number;
+  /** Best JS GFLOP/s as a share of the measured peak for that many threads. */
   peakShare?: number;
 }
 
-function gemmSection(peak: number | undefined, cBinary: string | undefined, cReason: string | undefined): GemmRow[] {
+type Peak = ReturnType<typeof peakSection>;
+
+function gemmSection(peak: Peak, cBinary: string | undefined, cReason: string | undefined): GemmRow[] {
   section(`SGEMM: linscope backend from JS vs OpenBLAS cblas_sgemm from C (best run; ${GEMM_ROUNDS} alternating round(s) of ≥ 3 runs, ${gemmSeconds} s per side)`);
   if (!cBinary) console.log(`C comparison skipped: ${cReason}\n`);
-  const rows: GemmRow[] = GEMM_SHAPES.map((s) => {
+  console.log('GFLOP/s from wall time (best and median run); "/CPU-s": GFLOP per CPU-second of the fastest run by');
+  console.log('process CPU time, robust to other processes on the machine (a per-thread speed; with several threads it');
+  console.log("also counts OpenBLAS's spin-waiting). % of peak: best JS run against the measured FMA peak for that many threads.\n");
+  const cores = cpus().length;
+  const threadCounts = cores > 1 ? [1, cores] : [1];
+  const peakFor = (threads: number) => ('allThreads' in peak ? (threads === 1 ? peak.singleThread : peak.allThreads) : undefined);
+  const rows: GemmRow[] = threadCounts.flatMap((threads) => GEMM_SHAPES.map((s): GemmRow => {
     // alternate C and JS in rounds so that background load hits both alike; keep each side's best round
     let c: GemmTiming | undefined;
     let js: GemmTiming | undefined;
     for (let round = 0; round < GEMM_ROUNDS; round++) {
-      const cRound = cBinary ? measureCGemm(cBinary, s.m, s.n, s.k, s.transA, s.transB, gemmSeconds / GEMM_ROUNDS) : undefined;
+      const cRound = cBinary ? measureCGemm(cBinary, s.m, s.n, s.k, s.transA, s.transB, gemmSeconds / GEMM_ROUNDS, { threads }) : undefined;
       if (cRound && (!c || cRound.bestGflops > c.bestGflops)) c = cRound;
-      const jsRound = timeBackendGemm(s, gemmSeconds / GEMM_ROUNDS);
+      const jsRound = timeBackendGemm(s, gemmSeconds / GEMM_ROUNDS, threads);
       if (!js || jsRound.bestGflops > js.bestGflops) js = jsRound;
     }
     js = js!;
+    const p = peakFor(threads);
     return {
-      shape: shapeLabel(s), m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, js, c,
+      shape: shapeLabel(s), threads, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, js, c,
       ratio: c ? js.bestGflops / c.bestGflops : undefined,
-      peakShare: peak ? js.bestGflops / peak : undefined,
+      cpuRatio: c ? js.cpuGflops / c.cpuGflops : undefined,
+      peakShare: p ? js.bestGflops / p : undefined,
     };
-  });
+  }));
   const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : '');
   printTable(
     rows.map((r) => ({
-      shape: r.shape, js: r.js.bestGflops, jsMedian: r.js.medianGflops, c: r.c?.bestGflops, cMedian: r.c?.medianGflops,
-      ratio: r.ratio, peak: r.peakShare, verdict: r.ratio === undefined ? '' : r.ratio >= REQUIRED_RATIO ? '✓' : `✗ < ${REQUIRED_RATIO * 100}%`,
+      shape: r.shape, threads: r.threads, js: r.js.bestGflops, jsMedian: r.js.medianGflops, c: r.c?.bestGflops, cMedian: r.c?.medianGflops,
+      ratio: r.ratio, peak: r.peakShare, jsCpu: r.js.cpuGflops, cCpu: r.c?.cpuGflops, cpuRatio: r.cpuRatio, verdict: r.ratio === undefined ? '' : r.ratio >= REQUIRED_RATIO ? '✓' : `✗ < ${REQUIRED_RATIO * 100}%`,
     })),
     {
       columns: [
         'shape',
+        'threads',
         { key: 'js', header: 'JS GFLOP/s', precision: 1 },
         { key: 'jsMedian', header: '(median)', precision: 1 },
         { key: 'c', header: 'C GFLOP/s', precision: 1 },
         { key: 'cMedian', header: '(median)', precision: 1 },
         { key: 'ratio', header: 'JS/C', format: pct },
         { key: 'peak', header: '% of peak', format: pct },
+        { key: 'jsCpu', header: 'JS /CPU-s', precision: 1 },
+        { key: 'cCpu', header: 'C /CPU-s', precision: 1 },
+        { key: 'cpuRatio', header: 'JS/C', format: pct },
         { key: 'verdict', header: '≥ 75%' },
       ],
     },
@@ -123,6 +141,7 @@ function gemmSection(peak: number | undefined, cBinary: string | undefined, cRea
 
 interface CoretypeRow {
   shape: string;
+  threads: number;
   cDefault?: number;
   cHaswell?: number;
   jsDefault: number;
@@ -130,30 +149,40 @@ interface CoretypeRow {
   cores: string;
 }
 
-/** GEMM with OPENBLAS_CORETYPE=Haswell vs OpenBLAS's own choice, from C and from JS (child process). */
-function coretypeSection(cBinary: string | undefined, jsDefault: GemmRow[]): CoretypeRow[] {
-  section('Does OPENBLAS_CORETYPE=Haswell change GEMM speed here? (best GFLOP/s)');
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'gemm.ts'), '--json', ...(quick ? ['--quick'] : [])], {
-    encoding: 'utf8',
-    env: { ...process.env, LINSCOPE_OPENBLAS_CORETYPE: 'Haswell' },
-  });
-  let jsHaswell: { shape: GemmShape; timing: GemmTiming }[] = [];
-  if (child.status === 0) jsHaswell = JSON.parse(child.stdout.trim().split('\n').pop()!);
-  else console.log(`JS run with LINSCOPE_OPENBLAS_CORETYPE=Haswell failed: ${child.stderr}`);
-  const rows = GEMM_SHAPES.map((s, i): CoretypeRow => {
-    const cH = cBinary ? measureCGemm(cBinary, s.m, s.n, s.k, s.transA, s.transB, gemmSeconds, 'Haswell') : undefined;
-    return {
-      shape: shapeLabel(s),
-      cDefault: jsDefault[i].c?.bestGflops,
-      cHaswell: cH?.bestGflops,
-      jsDefault: jsDefault[i].js.bestGflops,
-      jsHaswell: jsHaswell[i]?.timing.bestGflops,
-      cores: `${jsDefault[i].js.core} / ${jsHaswell[i]?.timing.core ?? cH?.core ?? '?'}`,
-    };
+/**
+ * GEMM with OPENBLAS_CORETYPE=Haswell vs OpenBLAS's own choice, from C and from JS (a child process
+ * with LINSCOPE_OPENBLAS_CORETYPE=Haswell, since the kernels are chosen when the library loads).
+ */
+function coretypeSection(cBinary: string | undefined, gemm: GemmRow[]): CoretypeRow[] {
+  section('Does OPENBLAS_CORETYPE=Haswell change GEMM speed here? (best GFLOP/s; default = kernels OpenBLAS picks)');
+  const threadCounts = [...new Set(gemm.map((r) => r.threads))];
+  const rows = threadCounts.flatMap((threads) => {
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'gemm.ts'), '--json', '--threads', String(threads), '--seconds', String(gemmSeconds)],
+      { encoding: 'utf8', env: { ...process.env, LINSCOPE_OPENBLAS_CORETYPE: 'Haswell' } },
+    );
+    let jsHaswell: { shape: GemmShape; timing: GemmTiming }[] = [];
+    if (child.status === 0) jsHaswell = JSON.parse(child.stdout.trim().split('\n').pop()!);
+    else console.log(`JS run with LINSCOPE_OPENBLAS_CORETYPE=Haswell failed: ${child.stderr}`);
+    return GEMM_SHAPES.map((s, i): CoretypeRow => {
+      const base = gemm.find((r) => r.threads === threads && r.shape === shapeLabel(s))!;
+      const cH = cBinary ? measureCGemm(cBinary, s.m, s.n, s.k, s.transA, s.transB, gemmSeconds, { coretype: 'Haswell', threads }) : undefined;
+      return {
+        shape: shapeLabel(s),
+        threads,
+        cDefault: base.c?.bestGflops,
+        cHaswell: cH?.bestGflops,
+        jsDefault: base.js.bestGflops,
+        jsHaswell: jsHaswell[i]?.timing.bestGflops,
+        cores: `${base.js.core} / ${jsHaswell[i]?.timing.core ?? cH?.core ?? '?'}`,
+      };
+    });
   });
   printTable(rows.map((r) => ({ ...r })), {
     columns: [
       'shape',
+      'threads',
       { key: 'cDefault', header: 'C default', precision: 1 },
       { key: 'cHaswell', header: 'C Haswell', precision: 1 },
       { key: 'jsDefault', header: 'JS default', precision: 1 },
@@ -186,10 +215,9 @@ async function main(): Promise<void> {
   if (info.loadAverageAtStart > 0.5 * info.cores) console.log(`warning: load average ${info.loadAverageAtStart.toFixed(2)} — other processes are running, timings will be noisy`);
 
   const peak = peakSection();
-  const peakAll = 'allThreads' in peak ? peak.allThreads : undefined;
   const gemmC = buildGemmC();
   const cBinary = gemmC.ok ? gemmC.binary : undefined;
-  const gemm = backend().name === 'openblas' || cBinary ? gemmSection(peakAll, cBinary, gemmC.ok ? undefined : gemmC.reason) : [];
+  const gemm = backend().name === 'openblas' || cBinary ? gemmSection(peak, cBinary, gemmC.ok ? undefined : gemmC.reason) : [];
   const coretype = backend().name === 'openblas' ? coretypeSection(cBinary, gemm) : [];
 
   section('SVD through the backend (best of runs after a warm-up)');

@@ -77,18 +77,25 @@ export interface GemmTiming {
   medianMs: number;
   bestGflops: number;
   medianGflops: number;
+  /** Smallest CPU time of a run (all threads of the process); with one thread, the time it would take undisturbed. */
+  cpuBestMs: number;
+  /** GFLOP per CPU-second of that run (a per-thread speed; with several threads it includes their spin-waiting). */
+  cpuGflops: number;
 }
 
 /**
  * OpenBLAS SGEMM from C on one shape. `coretype` sets OPENBLAS_CORETYPE for the child; undefined
- * removes it (OpenBLAS then picks the kernels for this CPU, as linscope does by default).
+ * removes it (OpenBLAS then picks the kernels for this CPU, as linscope does by default). `threads`
+ * sets OPENBLAS_NUM_THREADS (default: OpenBLAS's own choice, one per core).
  */
 export function measureCGemm(
-  binary: string, m: number, n: number, k: number, transA: boolean, transB: boolean, seconds: number, coretype?: string,
+  binary: string, m: number, n: number, k: number, transA: boolean, transB: boolean, seconds: number,
+  opts: { coretype?: string; threads?: number } = {},
 ): GemmTiming {
   const env = { ...process.env };
-  if (coretype) env.OPENBLAS_CORETYPE = coretype;
+  if (opts.coretype) env.OPENBLAS_CORETYPE = opts.coretype;
   else delete env.OPENBLAS_CORETYPE;
+  if (opts.threads) env.OPENBLAS_NUM_THREADS = String(opts.threads);
   const f = fields(run(binary, [m, n, k, transA ? 1 : 0, transB ? 1 : 0, seconds].map(String), env));
   return {
     core: f.core,
@@ -98,5 +105,7 @@ export function measureCGemm(
     medianMs: Number(f.median_ms),
     bestGflops: Number(f.best_gflops),
     medianGflops: Number(f.median_gflops),
+    cpuBestMs: Number(f.cpu_best_ms),
+    cpuGflops: (2 * m * n * k) / Number(f.cpu_best_ms) / 1e6,
   };
 }
