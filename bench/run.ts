@@ -85,6 +85,14 @@ interface GemmRow {
 
 type Peak = ReturnType<typeof peakSection>;
 
+/** ✓ when JS reaches the required share of C by wall time; ✓ (CPU) when only the load-robust CPU-time ratio does. */
+function gemmVerdict(r: GemmRow): string {
+  if (r.ratio === undefined || r.cpuRatio === undefined) return '';
+  if (r.ratio >= REQUIRED_RATIO) return '✓';
+  if (r.cpuRatio >= REQUIRED_RATIO) return '✓ (CPU)';
+  return `✗ < ${REQUIRED_RATIO * 100}%`;
+}
+
 function gemmSection(peak: Peak, cBinary: string | undefined, cReason: string | undefined): GemmRow[] {
   section(`SGEMM: linscope backend from JS vs OpenBLAS cblas_sgemm from C (best run; ${GEMM_ROUNDS} alternating round(s) of ≥ 3 runs, ${gemmSeconds} s per side)`);
   if (!cBinary) console.log(`C comparison skipped: ${cReason}\n`);
@@ -117,7 +125,8 @@ function gemmSection(peak: Peak, cBinary: string | undefined, cReason: string | 
   printTable(
     rows.map((r) => ({
       shape: r.shape, threads: r.threads, js: r.js.bestGflops, jsMedian: r.js.medianGflops, c: r.c?.bestGflops, cMedian: r.c?.medianGflops,
-      ratio: r.ratio, peak: r.peakShare, jsCpu: r.js.cpuGflops, cCpu: r.c?.cpuGflops, cpuRatio: r.cpuRatio, verdict: r.ratio === undefined ? '' : r.ratio >= REQUIRED_RATIO ? '✓' : `✗ < ${REQUIRED_RATIO * 100}%`,
+      ratio: r.ratio, peak: r.peakShare, jsCpu: r.js.cpuGflops, cCpu: r.c?.cpuGflops, cpuRatio: r.cpuRatio,
+      verdict: gemmVerdict(r),
     })),
     {
       columns: [
@@ -146,6 +155,11 @@ interface CoretypeRow {
   cHaswell?: number;
   jsDefault: number;
   jsHaswell?: number;
+  /** GFLOP per CPU-second of the fastest run (load-robust). */
+  cDefaultCpu?: number;
+  cHaswellCpu?: number;
+  jsDefaultCpu: number;
+  jsHaswellCpu?: number;
   cores: string;
 }
 
@@ -175,6 +189,10 @@ function coretypeSection(cBinary: string | undefined, gemm: GemmRow[]): Coretype
         cHaswell: cH?.bestGflops,
         jsDefault: base.js.bestGflops,
         jsHaswell: jsHaswell[i]?.timing.bestGflops,
+        cDefaultCpu: base.c?.cpuGflops,
+        cHaswellCpu: cH?.cpuGflops,
+        jsDefaultCpu: base.js.cpuGflops,
+        jsHaswellCpu: jsHaswell[i]?.timing.cpuGflops,
         cores: `${base.js.core} / ${jsHaswell[i]?.timing.core ?? cH?.core ?? '?'}`,
       };
     });
@@ -187,6 +205,10 @@ function coretypeSection(cBinary: string | undefined, gemm: GemmRow[]): Coretype
       { key: 'cHaswell', header: 'C Haswell', precision: 1 },
       { key: 'jsDefault', header: 'JS default', precision: 1 },
       { key: 'jsHaswell', header: 'JS Haswell', precision: 1 },
+      { key: 'cDefaultCpu', header: 'C default /CPU-s', precision: 1 },
+      { key: 'cHaswellCpu', header: 'C Haswell /CPU-s', precision: 1 },
+      { key: 'jsDefaultCpu', header: 'JS default /CPU-s', precision: 1 },
+      { key: 'jsHaswellCpu', header: 'JS Haswell /CPU-s', precision: 1 },
       { key: 'cores', header: 'kernels (default / forced)' },
     ],
   });
