@@ -199,13 +199,17 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
   const limit = Math.min(remaining, o.stopAfterSteps ?? Infinity);
   const progress = createProgress({ label, total: limit * tokensPerStep, unit: 'tok', quiet: o.quiet || o.log !== undefined });
   let trainSeconds = 0;
+  let cpuSeconds = 0;
   const startStep = state.step;
   let smoothed: number | undefined;
   while (state.step < config.steps && state.step - startStep < limit) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const batch = sampler.batchForStep(state.step, config.batchSize);
     const r = trainStep(model, opt, batch, { regularizer: config.regularizer, lr: schedule(state.step), gradClip: config.optimizer.gradClip });
     const dt = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    cpuSeconds += (cpu.user + cpu.system) / 1e6;
     trainSeconds += dt;
     state.step++;
     state.samplesSeen += config.batchSize;
@@ -247,7 +251,8 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
   const wallSeconds = (performance.now() - wall0) / 1000;
   const summary = {
     ...runInfo, steps: state.step, finished, finalValLoss: finalEval.loss, finalValPerplexity: finalEval.perplexity,
-    tokensPerSecond, trainSecondsThisInvocation: trainSeconds, trainSecondsTotal: state.elapsedSeconds, wallSeconds,
+    tokensPerSecond, tokensPerCpuSecond: cpuSeconds > 0 ? ((state.step - startStep) * tokensPerStep) / cpuSeconds : 0,
+    trainSecondsThisInvocation: trainSeconds, cpuSecondsThisInvocation: cpuSeconds, trainSecondsTotal: state.elapsedSeconds, wallSeconds,
     linearity: lastLinearity,
   };
   writeFileSync(join(o.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
