@@ -6,7 +6,7 @@
  *
  * Run:
  *   node --import tsx bench/prune.ts [--model DIR] [--data TEXT] [--max-k 3] [--criterion linearity]
- *        [--distill-steps 400] [--write bench/RESULTS-prune.md]
+ *        [--distill-steps 384] [--write bench/RESULTS-prune.md]
  * Defaults: stories260K and the TinyStories validation subset from ../shared/data.
  */
 import { writeFileSync } from 'node:fs';
@@ -36,9 +36,9 @@ const { values } = parseArgs({
     'calibration-docs': { type: 'string', default: '256' },
     'eval-docs': { type: 'string', default: '300' },
     'max-length': { type: 'string', default: '256' },
-    'distill-steps': { type: 'string', default: '400' },
-    'distill-loss': { type: 'string', default: 'mse+cosine' },
-    'distill-lr': { type: 'string', default: '1e-3' },
+    'distill-steps': { type: 'string', default: '384' },
+    'distill-loss': { type: 'string', default: 'cosine' },
+    'distill-lr': { type: 'string', default: '1e-4' },
     write: { type: 'string' },
   },
 });

@@ -37,7 +37,7 @@ export interface DistillOptions {
   /** Weight of the cosine term in 'mse+cosine' (default 1). */
   cosineWeight?: number;
   inputs?: DistillInputs;
-  /** AdamW learning rate (default 1e-3). */
+  /** AdamW learning rate (default 1e-4: the maps start at the least-squares optimum). */
   lr?: number;
   /** AdamW decoupled weight decay (default 0: decay would pull A toward zero, not toward I). */
   weightDecay?: number;
@@ -120,7 +120,7 @@ export function distillMaps(model: PrunedModel, batches: readonly TokenBatch[], 
   };
 
   const opt = new AdamW(trainables.flatMap((t) => (t.bias ? [t.weightT, t.bias] : [t.weightT])), {
-    lr: options.lr ?? 1e-3,
+    lr: options.lr ?? 1e-4,
     weightDecay: options.weightDecay ?? 0,
   });
   const rng = new Rng(options.seed ?? 0);

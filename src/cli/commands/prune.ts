@@ -50,7 +50,7 @@ const spec = defineCommand({
     distillSteps: { type: 'integer', description: 'AdamW steps training the maps (0: none)', default: 0 },
     distillLoss: { type: 'string', description: 'Distillation loss', default: 'mse', choices: ['mse', 'cosine', 'mse+cosine'] },
     distillInputs: { type: 'string', description: "Map inputs during distillation: the original model's or the pruned model's", default: 'original', choices: ['original', 'pruned'] },
-    distillLr: { type: 'number', description: 'AdamW learning rate', default: 1e-3 },
+    distillLr: { type: 'number', description: 'AdamW learning rate', default: 1e-4 },
     seed: { type: 'integer', description: 'Seed (distillation batch order, cloze construction)', default: 0 },
     calibrationDocs: { type: 'integer', description: 'Calibration documents', default: 64 },
     calibrationLength: { type: 'integer', description: 'Tokens per calibration sequence', default: 256 },
