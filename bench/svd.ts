@@ -1,6 +1,7 @@
 /**
  * SVD timings through linscope's backend (thin SVD via `svd`, randomized via `randomizedSvd`) on
- * GPT-2-small-sized matrices, float32 and float64. Each case is the best of a few runs.
+ * GPT-2-small-sized matrices, float32 and float64. Each case is the best of 5 runs after a warm-up
+ * (1 for the 2048² case and with --quick).
  *
  *   node --import tsx bench/svd.ts [--quick]
  */
@@ -61,10 +62,10 @@ export function benchSvd(quick = false): SvdBenchRow[] {
   const rows: SvdBenchRow[] = [];
   for (const c of CASES) {
     for (const dtype of ['float32', 'float64'] as const) {
-      const runs = quick || c.slow ? 2 : 3;
+      const runs = quick || c.slow ? 1 : 5;
       const a = new Rng(1).randn([c.m, c.n], 0.02, dtype);
       c.run(a); // warm-up (JIT, LAPACK workspace queries, thread pool)
-      rows.push({ case: c.name, dtype, ...bestOf(runs - 1, () => c.run(a)), runs: runs - 1, limitMs: c.limitMs });
+      rows.push({ case: c.name, dtype, ...bestOf(runs, () => c.run(a)), runs, limitMs: c.limitMs });
     }
   }
   return rows;
