@@ -4,11 +4,13 @@
  * and runs the backward steps in reverse, each accumulating into its inputs' `grad` in place.
  *
  * Memory: gradients of intermediate Vars are dropped as soon as they have been propagated (unless
- * `retainGrad`), and after backward the nodes are released (unless `retainGraph`), so a training step
- * leaves only the leaves' gradients behind. Nothing global holds on to a graph: a forward pass that is
+ * `retainGrad`) and their buffers recycled for later gradients (grad-pool.ts), and after backward
+ * the nodes are released (unless `retainGraph`), so a training step leaves only the leaves'
+ * gradients behind. A backward step must not keep the gradient it is handed beyond the call. Nothing global holds on to a graph: a forward pass that is
  * never differentiated is simply garbage collected.
  */
 import { Tensor, allocate, type TypedArray } from '../tensor/tensor.ts';
+import { releaseGradBuffer, takeGradBuffer } from './grad-pool.ts';
 import { Var, type BackwardFn } from './var.ts';
 
 let gradEnabled = true;
@@ -55,9 +57,10 @@ function newGrad(v: Var): { grad: Tensor; zeroed: boolean } {
     v.grad = recycled;
     return { grad: recycled, zeroed: false };
   }
-  const grad = new Tensor(allocate(v.value.dtype, v.value.size), v.value.shape);
+  const pooled = takeGradBuffer(v.value.dtype, v.value.size);
+  const grad = new Tensor(pooled ?? allocate(v.value.dtype, v.value.size), v.value.shape);
   v.grad = grad;
-  return { grad, zeroed: true };
+  return { grad, zeroed: pooled === undefined };
 }
 
 /** `v.grad`, created as zeros when it does not exist yet. For kernels that accumulate with `+=`. */
@@ -102,12 +105,10 @@ export function accumulateGrad(v: Var, g: Tensor, owned = false): void {
     throw new Error(`accumulateGrad: gradient of ${g.size} elements for ${v} (${v.value.size} elements)`);
   }
   if (v.grad === null) {
-    const recycled = v.recycledGrad();
-    if (recycled) {
-      recycled.data.set(g.data);
-      v.grad = recycled;
+    if (owned && v.recycledGrad() === null) {
+      v.grad = new Tensor(g.data, v.value.shape);
     } else {
-      v.grad = owned ? new Tensor(g.data, v.value.shape) : new Tensor(g.data.slice(), v.value.shape);
+      newGrad(v).grad.data.set(g.data);
     }
     return;
   }
@@ -181,6 +182,7 @@ export function backward(loss: Var, gradOutput?: Tensor, opts: BackwardOptions =
       const owned = !v.retainGrad && !opts.retainGraph;
       if (!v.retainGrad) v.grad = null;
       node.backward(g, owned);
+      if (owned && !node.inputs.some((x) => x.grad?.data === g.data)) releaseGradBuffer(g.data);
     }
     if (!opts.retainGraph) {
       v.node = null;

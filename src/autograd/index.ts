@@ -8,6 +8,7 @@
  */
 export { Var, param, constant, type BackwardFn, type GraphNode, type VarOptions } from './var.ts';
 export { backward, noGrad, isGradEnabled, needsGrad, record, gradBuffer, gradTarget, accumulateGrad, type BackwardOptions } from './graph.ts';
+export { setGradPoolLimit, clearGradPool, gradPoolBytes } from './grad-pool.ts';
 export { gradcheck, type GradcheckOptions, type GradcheckResult, type InputGradError } from './gradcheck.ts';
 export { erf64, erfc64 } from './erf.ts';
 export { add, sub, mul, scale, sum, mean } from './ops/arith.ts';

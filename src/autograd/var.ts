@@ -8,7 +8,8 @@ import type { DType, Tensor } from '../tensor/tensor.ts';
 /**
  * The backward step of one op: receives dL/d(output) and accumulates dL/d(input) into the inputs'
  * `grad` (see `accumulateGrad` and `gradBuffer` in graph.ts). `owned` says the gradient tensor is not
- * needed after this call, so it may be adopted as an input's gradient without a copy.
+ * needed after this call, so it may be adopted as an input's gradient without a copy. The gradient
+ * is valid only during the call: afterwards its buffer is recycled unless an input adopted it.
  */
 export type BackwardFn = (gradOutput: Tensor, owned: boolean) => void;
 

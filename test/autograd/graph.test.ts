@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backward, isGradEnabled, noGrad } from '../../src/autograd/graph.ts';
-import { add, mul, scale, sum } from '../../src/autograd/ops/arith.ts';
+import { gradPoolBytes, setGradPoolLimit } from '../../src/autograd/grad-pool.ts';
+import { gelu } from '../../src/autograd/ops/activations.ts';
+import { add, mean, mul, scale, sum } from '../../src/autograd/ops/arith.ts';
+import { linear } from '../../src/autograd/ops/linalg.ts';
+import { Rng } from '../../src/tensor/random.ts';
 import { param, constant } from '../../src/autograd/var.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 
@@ -89,4 +93,29 @@ test('a 20 000-op chain backpropagates without overflowing the stack', () => {
   for (let i = 0; i < 20000; i++) h = scale(h, 1);
   backward(sum(h));
   assert.deepEqual(Array.from(x.grad!.data), [1]);
+});
+
+test('recycled gradient buffers never leak into live gradients', () => {
+  const rng = new Rng(3);
+  const x = constant(rng.randn([8, 6], 1, 'float64'));
+  const w1 = rng.randn([16, 6], 0.5, 'float64'), w2 = rng.randn([6, 16], 0.5, 'float64');
+  const gradsAfterTwoSteps = (poolBytes: number) => {
+    setGradPoolLimit(poolBytes);
+    const p1 = param(w1.clone()), p2 = param(w2.clone());
+    const out: number[][] = [];
+    for (let step = 0; step < 2; step++) {
+      p1.zeroGrad();
+      p2.zeroGrad();
+      const h = gelu(linear(x, p1));
+      backward(add(sum(mul(linear(h, p2), linear(h, p2))), mean(h)));
+      out.push(Array.from(p1.grad!.data), Array.from(p2.grad!.data));
+      for (const p of [p1, p2]) for (let i = 0; i < p.value.size; i++) p.value.data[i] -= 0.01 * p.grad!.data[i];
+    }
+    return out;
+  };
+  const withPool = gradsAfterTwoSteps(1 << 20);
+  assert.ok(gradPoolBytes() > 0);
+  const withoutPool = gradsAfterTwoSteps(0);
+  assert.deepEqual(withPool, withoutPool);
+  setGradPoolLimit(64 * 1024 * 1024);
 });
