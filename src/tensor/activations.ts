@@ -1,4 +1,5 @@
 /** Activation functions, elementwise, returning new tensors. Names follow Hugging Face's ACT2FN keys. */
+import { fastExp } from './fast-exp.ts';
 import { Tensor, allocate } from './tensor.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -53,7 +54,8 @@ export function scalarActivation(name: string): (v: number) => number {
 
 /**
  * Applies the named activation elementwise. The common ones run as dedicated loops; tanh-GELU uses
- * the identity ½v(1 + tanh z) = v / (1 + e^(−2z)), one exp instead of a (slower) tanh.
+ * the identity ½v(1 + tanh z) = v / (1 + e^(−2z)), one exp instead of a (slower) tanh, and the exps
+ * are `fastExp` (relative error < 3·10⁻¹⁰).
  */
 export function activate(x: Tensor, name: string): Tensor {
   const out = new Tensor(allocate(x.dtype, x.size), x.shape);
@@ -65,7 +67,7 @@ export function activate(x: Tensor, name: string): Tensor {
       const c = -2 * SQRT_2_OVER_PI;
       for (let i = 0; i < s.length; i++) {
         const v = s[i];
-        d[i] = v / (1 + Math.exp(c * (v + 0.044715 * v * v * v)));
+        d[i] = v / (1 + fastExp(c * (v + 0.044715 * v * v * v)));
       }
       break;
     }
@@ -74,7 +76,7 @@ export function activate(x: Tensor, name: string): Tensor {
       break;
     case 'silu':
     case 'swish':
-      for (let i = 0; i < s.length; i++) d[i] = s[i] / (1 + Math.exp(-s[i]));
+      for (let i = 0; i < s.length; i++) d[i] = s[i] / (1 + fastExp(-s[i]));
       break;
     default: {
       const f = scalarActivation(name);
@@ -90,7 +92,7 @@ export function siluMul(gate: Tensor, up: Tensor): Tensor {
   const g = gate.data, u = up.data, d = out.data;
   for (let i = 0; i < d.length; i++) {
     const v = g[i];
-    d[i] = (v / (1 + Math.exp(-v))) * u[i];
+    d[i] = (v / (1 + fastExp(-v))) * u[i];
   }
   return out;
 }
