@@ -16,7 +16,7 @@ const spec = defineCommand({
     'metrics.jsonl, loss.svg, report.html and the final model as a Hugging Face folder (DIR/model).',
   options: {
     config: { type: 'string', description: 'YAML or JSON config (see configs/); optional with --resume', valueName: 'path' },
-    data: { type: 'string', multiple: true, description: 'Text source (file, folder, .jsonl, parquet) instead of the shipped texts; repeatable', valueName: 'path' },
+    data: { type: 'string', multiple: true, description: 'Text source (file, folder, .jsonl, parquet) instead of the shipped texts', valueName: 'path' },
     out: { type: 'string', description: 'Output folder', default: 'out/pretrain', valueName: 'dir' },
     resume: { type: 'boolean', description: 'Continue from the newest checkpoint in --out (bit-exact)' },
     steps: { type: 'integer', description: 'Override the config\'s number of steps' },
