@@ -1,7 +1,7 @@
 /**
  * Outputs of a LASER search: the results table (terminal, CSV, JSON), the Δloss heatmap per
- * (layer, matrix, ρ) in the style of the paper's Figure 2 (SVG, PNG, Vega-Lite JSON), and a
- * self-contained HTML report.
+ * (layer, matrix, ρ) in the style of the paper's Figure 2 and a companion Δaccuracy heatmap (SVG,
+ * PNG, Vega-Lite JSON), and a self-contained HTML report.
  */
 import { join } from 'node:path';
 import { heatmapChart, saveChart, pngTextRenders, type HeatmapCell, type TopLevelSpec } from '../report/chart.ts';
@@ -65,11 +65,14 @@ export function summaryRows(result: LaserSearchResult): Row[] {
       logLoss: r.summary.logLoss,
       answerPerplexity: r.summary.answerPerplexity,
     };
+  const composed = result.chosen !== result.best;
   return [
     line('base', 'validation', result.base),
-    line('LASER', 'validation', result.chosen),
+    composed ? line('LASER (best single)', 'validation', result.best) : undefined,
+    line(composed ? 'LASER (composed)' : 'LASER', 'validation', result.chosen),
     line('base', 'test', result.baseTest),
-    line('LASER', 'test', result.chosenTest),
+    composed ? line('LASER (best single)', 'test', result.bestTest) : undefined,
+    line(composed ? 'LASER (composed)' : 'LASER', 'test', result.chosenTest),
   ].filter((r): r is Row => r !== undefined);
 }
 
@@ -102,6 +105,27 @@ export function deltaLossHeatmap(result: LaserSearchResult, title = 'LASER: chan
   });
 }
 
+/** Companion heatmap: Δ validation accuracy (selection metric, percentage points) vs the base model. */
+export function deltaAccuracyHeatmap(result: LaserSearchResult): TopLevelSpec {
+  const base = accuracyOf(result.base.summary, result.metric);
+  const cells: HeatmapCell[] = result.grid.map((r) => ({
+    row: r.interventions[0].rho,
+    col: r.interventions[0].layer,
+    facet: r.interventions[0].type,
+    value: 100 * (accuracyOf(r.summary, result.metric) - base),
+  }));
+  return heatmapChart(cells, {
+    title: `LASER: change in validation ${result.metric} accuracy`,
+    subtitle: `base ${(100 * base).toFixed(2)}%; orange = more accurate than the base model`,
+    diverging: true,
+    colorScheme: 'blueorange',
+    rowLabel: 'kept fraction ρ',
+    colLabel: 'layer',
+    valueLabel: 'Δ accuracy (pp)',
+    facetLabel: 'matrix',
+  });
+}
+
 export interface WrittenOutputs {
   files: string[];
 }
@@ -116,15 +140,16 @@ export async function writeSearchOutputs(dir: string, result: LaserSearchResult,
   const summary = summaryRows(result);
   writeCsv(join(dir, 'results.csv'), grid, GRID_COLUMNS.map((c) => c.key));
   writeCsv(join(dir, 'summary.csv'), summary, SUMMARY_COLUMNS.map((c) => c.key));
-  writeJson(join(dir, 'results.json'), { meta, metric: result.metric, summary, best: result.best, chosen: result.chosen, composition: result.composition, base: result.base, baseTest: result.baseTest, chosenTest: result.chosenTest, grid: result.grid, skipped: result.skipped });
+  writeJson(join(dir, 'results.json'), { meta, metric: result.metric, summary, best: result.best, chosen: result.chosen, composition: result.composition, base: result.base, baseTest: result.baseTest, chosenTest: result.chosenTest, bestTest: result.bestTest, grid: result.grid, skipped: result.skipped });
   files.push('results.csv', 'summary.csv', 'results.json');
   const spec = deltaLossHeatmap(result);
-  await saveChart(join(dir, 'heatmap.json'), spec);
-  await saveChart(join(dir, 'heatmap.svg'), spec);
-  files.push('heatmap.json', 'heatmap.svg');
-  if (pngTextRenders()) {
-    await saveChart(join(dir, 'heatmap.png'), spec);
-    files.push('heatmap.png');
+  const accSpec = deltaAccuracyHeatmap(result);
+  const png = pngTextRenders();
+  for (const [name, chart] of [['heatmap', spec], ['heatmap-accuracy', accSpec]] as const) {
+    for (const ext of png ? ['json', 'svg', 'png'] : ['json', 'svg']) {
+      await saveChart(join(dir, `${name}.${ext}`), chart);
+      files.push(`${name}.${ext}`);
+    }
   }
   await writeHtmlReport(join(dir, 'report.html'), {
     title: 'LASER search',
@@ -133,6 +158,7 @@ export async function writeSearchOutputs(dir: string, result: LaserSearchResult,
     sections: [
       { title: 'Base model vs LASER', blocks: [{ kind: 'table', rows: summary, columns: SUMMARY_COLUMNS }] },
       { title: 'Δ validation log-loss per (layer, matrix, ρ)', blocks: [{ kind: 'chart', spec }] },
+      { title: 'Δ validation accuracy per (layer, matrix, ρ)', blocks: [{ kind: 'chart', spec: accSpec }] },
       { title: 'Every evaluated configuration (validation)', blocks: [{ kind: 'table', rows: grid, columns: GRID_COLUMNS }] },
     ],
     results: { summary, chosen: result.chosen.key },

@@ -76,6 +76,8 @@ export interface LaserSearchResult {
   /** Test-split records of the base model and of `chosen` (when `test`). */
   baseTest?: EvaluationRecord;
   chosenTest?: EvaluationRecord;
+  /** Test record of the best single intervention, when composition chose something longer. */
+  bestTest?: EvaluationRecord;
   /** Grid cells skipped because the architecture lacks that matrix type in that layer. */
   skipped: Intervention[];
 }
@@ -190,6 +192,7 @@ export async function laserSearch(opts: LaserSearchOptions): Promise<LaserSearch
   if (opts.test ?? true) {
     result.baseTest = await measure('test', [], 'base', 0, 0);
     result.chosenTest = await measure('test', chosen.interventions, 'chosen', 0, 0);
+    if (chosen !== best) result.bestTest = await measure('test', best.interventions, 'chosen', 0, 0);
   }
   return result;
 }

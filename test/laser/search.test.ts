@@ -106,5 +106,6 @@ test('greedy composition only accepts improving additions on distinct matrices',
   }
   assert.equal(res.chosen, prev);
   assert.equal(res.baseTest, undefined);
+  assert.equal(res.bestTest, undefined);
   rmSync(dir, { recursive: true });
 });

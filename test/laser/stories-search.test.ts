@@ -60,7 +60,7 @@ test('linscope laser: search writes its outputs and resumes; apply → eval on t
     const common = ['--dataset', 'cloze', '--data', storiesText, '--max-cases', '10', '--quiet'];
     const search = ['search', '-m', stories260KDir, ...common, '--types', 'out', '--layers', 'last:1', '--rhos', '0.5,0.05', '-o', join(dir, 'search')];
     assert.equal(await run(search), 0);
-    for (const f of ['runs.jsonl', 'results.csv', 'results.json', 'summary.csv', 'heatmap.svg', 'heatmap.json', 'report.html']) {
+    for (const f of ['runs.jsonl', 'results.csv', 'results.json', 'summary.csv', 'heatmap.svg', 'heatmap.json', 'heatmap-accuracy.svg', 'report.html']) {
       assert.ok(existsSync(join(dir, 'search', f)), f);
     }
     const lines = readFileSync(join(dir, 'search', 'runs.jsonl'), 'utf8').trim().split('\n');
