@@ -116,9 +116,9 @@ export function deltaAccuracyHeatmap(result: LaserSearchResult): TopLevelSpec {
   }));
   return heatmapChart(cells, {
     title: `LASER: change in validation ${result.metric} accuracy`,
-    subtitle: `base ${(100 * base).toFixed(2)}%; orange = more accurate than the base model`,
+    subtitle: `base ${(100 * base).toFixed(2)}%; blue = more accurate than the base model`,
     diverging: true,
-    colorScheme: 'blueorange',
+    colorScheme: 'redblue',
     rowLabel: 'kept fraction ρ',
     colLabel: 'layer',
     valueLabel: 'Δ accuracy (pp)',
