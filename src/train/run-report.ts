@@ -39,7 +39,14 @@ export function lossCurveChart(runs: readonly RunData[], title = 'Loss'): TopLev
     series.push({ name: `${r.name} · train CE`, points: bucketed(trains(r)) });
     series.push({ name: `${r.name} · validation`, points: evals(r).map((e) => ({ x: e.step, y: e.valLoss })) });
   }
-  return lineChart(series, { title, subtitle: 'training cross-entropy (bucket means) and validation loss', xLabel: 'step', yLabel: 'cross-entropy (nats/token)', seriesLabel: 'series', points: false });
+  return wideLegend(lineChart(series, { title, subtitle: 'training cross-entropy (bucket means) and validation loss', xLabel: 'step', yLabel: 'cross-entropy (nats/token)', seriesLabel: 'series', points: false }));
+}
+
+/** Lets legend labels such as "cosine λ=0.5 · validation" show in full (Vega-Lite cuts at 160 px). */
+function wideLegend(spec: TopLevelSpec): TopLevelSpec {
+  const color = (spec as { encoding?: { color?: Record<string, unknown> } }).encoding?.color;
+  if (color) color.legend = { labelLimit: 400 };
+  return spec;
 }
 
 /** Mean linearity (with and without residual) over training, one pair of lines per run. */
@@ -50,7 +57,7 @@ export function linearityOverTrainingChart(runs: readonly RunData[]): TopLevelSp
     series.push({ name: `${r.name} · with residual`, points: l.map((x) => ({ x: x.step, y: x.meanWithResidual })) });
     series.push({ name: `${r.name} · without residual`, points: l.map((x) => ({ x: x.step, y: x.meanWithoutResidual })) });
   }
-  return lineChart(series, { title: 'Mean linearity score during training', xLabel: 'step', yLabel: 'linearity score', seriesLabel: 'series' });
+  return wideLegend(lineChart(series, { title: 'Mean linearity score during training', xLabel: 'step', yLabel: 'linearity score', seriesLabel: 'series' }));
 }
 
 /** Per-layer linearity at the last measurement of each run. */
