@@ -237,16 +237,24 @@ async function main(): Promise<void> {
   if (info.loadAverageAtStart > 0.5 * info.cores) console.log(`warning: load average ${info.loadAverageAtStart.toFixed(2)} — other processes are running, timings will be noisy`);
 
   const peak = peakSection();
+  const native = backend().name === 'openblas';
+  if (!native) {
+    section('GEMM, SVD and training step');
+    console.log('skipped: the active backend is pure-ts (LINSCOPE_BACKEND=pure, or OpenBLAS could not be loaded); these benchmarks measure the native path');
+  }
   const gemmC = buildGemmC();
   const cBinary = gemmC.ok ? gemmC.binary : undefined;
-  const gemm = backend().name === 'openblas' || cBinary ? gemmSection(peak, cBinary, gemmC.ok ? undefined : gemmC.reason) : [];
-  const coretype = backend().name === 'openblas' ? coretypeSection(cBinary, gemm) : [];
+  const gemm = native ? gemmSection(peak, cBinary, gemmC.ok ? undefined : gemmC.reason) : [];
+  const coretype = native ? coretypeSection(cBinary, gemm) : [];
 
-  section('SVD through the backend (best of runs after a warm-up)');
-  const svd: SvdBenchRow[] = benchSvd(quick);
-  printSvdRows(svd);
+  let svd: SvdBenchRow[] = [];
+  if (native) {
+    section('SVD through the backend (best of runs after a warm-up)');
+    svd = benchSvd(quick);
+    printSvdRows(svd);
+  }
 
-  const trainStep = await trainStepSection();
+  const trainStep = native ? await trainStepSection() : { skipped: 'pure-ts backend' };
 
   const results = { date: new Date().toISOString(), quick, machine: { ...info, loadAverageAtEnd: loadavg()[0] }, peak, gemm, coretype, svd, trainStep };
   const out = join(here, 'results', 'core.json');
