@@ -1,7 +1,9 @@
 /**
  * Finds and opens OpenBLAS and LAPACKE with koffi, and declares the C functions linscope calls.
  *
- * The trap: some machines export OPENBLAS_CORETYPE (e.g. Haswell), which forces a slower kernel set.
+ * The trap: some machines export OPENBLAS_CORETYPE (e.g. Haswell), which forces a kernel set that
+ * may not suit the CPU (AVX2 kernels on an Intel AVX-512 machine are slower; on the Zen 4 bench
+ * machine Haswell's SGEMM measured 3–5 % faster than the auto-picked Cooperlake, see bench/RESULTS.md).
  * OpenBLAS reads it once, when the library loads, so it is removed from the environment just before
  * loading unless the user asked to keep it (LINSCOPE_OPENBLAS_CORETYPE=<name> sets it on purpose).
  */
