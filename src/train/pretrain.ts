@@ -177,10 +177,10 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
   say(`${label}: ${model.parameterCount.toLocaleString('en-US')} parameters, ${config.steps} steps × ${tokensPerStep} tokens (${runInfo.epochsAtEnd.toFixed(2)} epochs), seed ${config.seed}`);
 
   let lastEvalStep = -1;
-  const evaluate = () => {
+  const evaluate = (record = true) => {
     const e = evaluateLoss(model, valBatches);
     lastEvalStep = state.step;
-    metrics.write({ type: 'eval', step: state.step, valLoss: e.loss, valPerplexity: e.perplexity, valCosinePenalty: e.cosinePenalty, tokens: e.tokens });
+    if (record) metrics.write({ type: 'eval', step: state.step, valLoss: e.loss, valPerplexity: e.perplexity, valCosinePenalty: e.cosinePenalty, tokens: e.tokens });
     return e;
   };
   const linearity = () => {
@@ -241,7 +241,8 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
   }
   progress.stop();
   const finished = state.step === config.steps;
-  const finalEval = lastEval && lastEvalStep === state.step ? lastEval : evaluate();
+  // a resumed run that was already complete re-evaluates for the result without logging a duplicate
+  const finalEval = lastEval && lastEvalStep === state.step ? lastEval : evaluate(state.step > startStep || startStep === 0);
   const modelDir = join(o.outDir, 'model');
   if (finished) {
     saveHFModel(modelDir, model, tokenizerDir, { linscope_steps: String(state.step) });
