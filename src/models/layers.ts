@@ -80,7 +80,8 @@ function mergeRanges(ranges: Array<[number, number]>): Array<[number, number]> {
 
 /** fc_out(act(fc_in(x))) — the classic two-matrix MLP. */
 export function plainMlp(x: Tensor, activation: string, fcIn: Tensor, bIn: Tensor | undefined, fcOut: Tensor, bOut: Tensor | undefined, layout: 'out_in' | 'in_out' = 'out_in'): Tensor {
-  const h = activate(project(x, fcIn, bIn, layout), activation);
+  const pre = project(x, fcIn, bIn, layout);
+  const h = activate(pre, activation, pre);
   return project(h, fcOut, bOut, layout);
 }
 
@@ -88,7 +89,7 @@ export function plainMlp(x: Tensor, activation: string, fcIn: Tensor, bIn: Tenso
 export function gatedMlp(x: Tensor, activation: string, gate: Tensor, up: Tensor, down: Tensor, biases?: { gate?: Tensor; up?: Tensor; down?: Tensor }): Tensor {
   const g = linear(x, gate, biases?.gate);
   const u = linear(x, up, biases?.up);
-  const h = activation === 'silu' || activation === 'swish' ? siluMul(g, u) : mul(activate(g, activation), u);
+  const h = activation === 'silu' || activation === 'swish' ? siluMul(g, u) : mul(activate(g, activation, g), u);
   return linear(h, down, biases?.down);
 }
 

@@ -55,10 +55,11 @@ export function scalarActivation(name: string): (v: number) => number {
 /**
  * Applies the named activation elementwise. The common ones run as dedicated loops; tanh-GELU uses
  * the identity ½v(1 + tanh z) = v / (1 + e^(−2z)), one exp instead of a (slower) tanh, and the exps
- * are `fastExp` (relative error < 3·10⁻¹⁰).
+ * are `fastExp` (relative error < 3·10⁻¹⁰). `out` may be `x` itself (in place).
  */
-export function activate(x: Tensor, name: string): Tensor {
-  const out = new Tensor(allocate(x.dtype, x.size), x.shape);
+export function activate(x: Tensor, name: string, out?: Tensor): Tensor {
+  if (out && out.size !== x.size) throw new Error(`activate: output holds ${out.size} elements, input ${x.size}`);
+  out ??= new Tensor(allocate(x.dtype, x.size), x.shape);
   const s = x.data, d = out.data;
   switch (name) {
     case 'gelu_new':
