@@ -29,7 +29,8 @@
  *    ending before other candidate occurrences of the same word in the story (up to
  *    `maxParaphrases`, in text order), relationId = "cloze:name" or "cloze:word".
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Rng } from '../tensor/random.ts';
 import type { FactCase } from './types.ts';
 
@@ -189,10 +190,19 @@ export function buildClozeCases(text: string, opts: ClozeOptions = {}): FactCase
   return cases;
 }
 
-/** Read a TinyStories text file and build its cloze cases. */
+/** Read a TinyStories text file (or a folder of .txt files, read in name order) and build its cloze cases. */
 export async function loadTinyStoriesCloze(path: string, opts: ClozeOptions = {}): Promise<FactCase[]> {
-  const text = await readFile(path, 'utf8').catch((err: Error) => {
-    throw new Error(`TinyStories text not readable at ${path} (${err.message})`);
-  });
-  return buildClozeCases(text, opts);
+  return buildClozeCases(await readStoriesText(path), opts);
+}
+
+async function readStoriesText(path: string): Promise<string> {
+  try {
+    if (!(await stat(path)).isDirectory()) return await readFile(path, 'utf8');
+    const files = (await readdir(path)).filter((f) => f.endsWith('.txt')).sort();
+    if (files.length === 0) throw new Error('the folder holds no .txt file');
+    const texts = await Promise.all(files.map((f) => readFile(join(path, f), 'utf8')));
+    return texts.join('\n\n');
+  } catch (e) {
+    throw new Error(`TinyStories text not readable at ${path} (${(e as Error).message})`);
+  }
 }
