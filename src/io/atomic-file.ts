@@ -1,8 +1,11 @@
 /**
  * Write a file through a temporary sibling that is renamed into place only once it is complete,
- * so an interrupted write (crash, kill, full disk) never leaves a truncated file under the real name.
+ * so an interrupted write (crash, kill, full disk) never leaves a truncated file under the real name:
+ * readers see either the old file or the complete new one (rename within one filesystem is atomic
+ * on POSIX).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -33,6 +36,32 @@ export function writeFileAtomically(path: string, write: (fd: number) => void): 
   } catch (err) {
     try { closeSync(fd); } catch { /* already closed */ }
     rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Writes `data` to `path` atomically, creating parent directories as needed. */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = temporarySibling(path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Async variant of {@link writeFileAtomicSync}. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = temporarySibling(path);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
     throw err;
   }
 }

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { writeFileAtomicSync } from './atomic.ts';
+import { writeFileAtomicSync } from '../io/atomic-file.ts';
 
 /** Bumped when the entry format changes, so old entries stop matching. */
 const CACHE_FORMAT = 1;

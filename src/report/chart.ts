@@ -10,7 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { extname, join } from 'node:path';
 import type { TopLevelSpec } from './chart-specs.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../io/atomic-file.ts';
 import { toPrettyJson } from './json.ts';
 
 export * from './chart-specs.ts';

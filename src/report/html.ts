@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from './chart-specs.ts';
 import { renderSvg } from './chart.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../io/atomic-file.ts';
 import { toPrettyJson } from './json.ts';
 import { formatCells, formatNumber, type Column, type Row } from './table.ts';
 

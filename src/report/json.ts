@@ -3,7 +3,7 @@
  * JSON.stringify would silently mangle (NaN/±Infinity become null there, typed arrays become
  * index-keyed objects, bigint throws).
  */
-import { writeFileAtomic, writeFileAtomicSync } from './atomic.ts';
+import { writeFileAtomic, writeFileAtomicSync } from '../io/atomic-file.ts';
 
 /** Converts a value into plain JSON data: typed arrays to arrays, non-finite numbers to strings. */
 export function toJsonData(value: unknown): unknown {

@@ -4,7 +4,7 @@
  * Terminal tables round numbers to a precision for reading; CSV and JSON keep every digit
  * (JavaScript's shortest round-trip form) because they are what other tools compute with.
  */
-import { writeFileAtomicSync } from './atomic.ts';
+import { writeFileAtomicSync } from '../io/atomic-file.ts';
 
 export { writeJson, writeJsonAsync, toPrettyJson, toJsonData } from './json.ts';
 

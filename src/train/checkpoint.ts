@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { openModelSource } from '../io/model-source.ts';
 import { loadSafetensors } from '../io/safetensors-read.ts';
 import { writeSafetensors } from '../io/safetensors-write.ts';
-import { writeFileAtomicSync } from '../report/atomic.ts';
+import { writeFileAtomicSync } from '../io/atomic-file.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import type { CheckpointableAdamW } from './adamw.ts';
 import { saveHFModel } from './hf-folder.ts';

@@ -5,7 +5,7 @@
  * so the file always describes one consistent run.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomicSync } from '../report/atomic.ts';
+import { writeFileAtomicSync } from '../io/atomic-file.ts';
 import type { LinearitySummary } from './linearity-probe.ts';
 
 export interface TrainRecord {
