@@ -6,7 +6,7 @@
  *
  * Run:
  *   node --import tsx bench/prune.ts [--model DIR] [--data TEXT] [--max-k 3] [--criterion linearity]
- *        [--distill-steps 384] [--write bench/RESULTS-prune.md]
+ *        [--distill-steps 384] [--eval-data TEXT] [--write bench/RESULTS-prune.md]
  * Defaults: stories260K and the TinyStories validation subset from ../shared/data.
  */
 import { writeFileSync } from 'node:fs';
@@ -31,6 +31,7 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string', default: join(shared, 'models', 'stories260K') },
     data: { type: 'string', default: join(shared, 'datasets', 'tinystories-valid-subset', 'tinystories_val.txt') },
+    'eval-data': { type: 'string' },
     'max-k': { type: 'string', default: '3' },
     criterion: { type: 'string', default: 'linearity' },
     'calibration-docs': { type: 'string', default: '256' },
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   const tokenizer = await source.tokenizer();
   if (!tokenizer) throw new Error(`${values.model} has no tokenizer`);
   const data = await loadPruneData(values.data!, tokenizer, {
-    calibrationDocs: Number(values['calibration-docs']), evalDocs: Number(values['eval-docs']), calibrationLength: 256, batchSize: 8,
+    calibrationDocs: Number(values['calibration-docs']), evalDocs: Number(values['eval-docs']), calibrationLength: 256, batchSize: 8, evalPath: values['eval-data'],
   });
   const maxLength = Number(values['max-length']);
   const settings: EvalSettings = { ids: data.evalIds, maxLength, stride: maxLength / 2, batchSize: 4 };
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
     '',
     `- model: \`${values.model}\` (${model.config.modelType}, ${model.numLayers} blocks, d = ${model.config.hiddenSize})`,
     `- data: \`${values.data}\`; calibration = the first ${data.calibrationDocs} documents (paragraphs), ${data.calibrationTokens} tokens ` +
-      `(BOS + ≤256 tokens each); evaluation = the next ${data.evalDocs} documents, ${data.evalIds.length} tokens, disjoint from calibration`,
+      `(BOS + ≤256 tokens each); evaluation = ${values['eval-data'] ? `the first ${data.evalDocs} documents of \`${values['eval-data']}\`` : `the next ${data.evalDocs} documents`}, ${data.evalIds.length} tokens, disjoint from calibration`,
     `- ranking criterion: ${criterion}; one-shot removes the top-k single blocks (neighbours merged into one span with one map); ` +
       'sequential removes one block, re-ranks and re-fits on the pruned model, k times',
     '- linear map: closed-form least squares h_out ≈ h_in·A + b on the calibration tokens (float64, ridge 1e-6 toward the identity)',
