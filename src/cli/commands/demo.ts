@@ -19,7 +19,7 @@ const spec = defineCommand({
   options: {
     model: { type: 'string', description: 'Model to use', default: join(sharedData, 'models', 'stories260K') },
     data: { type: 'string', description: 'Text for the linearity profile', default: join(sharedData, 'datasets', 'tinystories-valid-subset', 'tinystories_val.txt') },
-    out: { type: 'string', description: 'Output folder', default: 'out/demo' },
+    out: { type: 'string', description: 'Output folder', default: 'out/demo', short: 'o' },
   },
 });
 

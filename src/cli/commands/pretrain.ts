@@ -17,7 +17,7 @@ const spec = defineCommand({
   options: {
     config: { type: 'string', description: 'YAML or JSON config (see configs/); optional with --resume', valueName: 'path' },
     data: { type: 'string', multiple: true, description: 'Text source (file, folder, .jsonl, parquet) instead of the shipped texts', valueName: 'path' },
-    out: { type: 'string', description: 'Output folder', default: 'out/pretrain', valueName: 'dir' },
+    out: { type: 'string', description: 'Output folder', default: 'out/pretrain', valueName: 'dir', short: 'o' },
     resume: { type: 'boolean', description: 'Continue from the newest checkpoint in --out (bit-exact)' },
     steps: { type: 'integer', description: 'Override the config\'s number of steps' },
     seed: { type: 'integer', description: 'Override the config\'s seed' },
