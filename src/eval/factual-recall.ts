@@ -22,6 +22,7 @@
  * (selected-logits.ts).
  */
 import type { FactCase } from '../data/types.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { makeBatches } from '../data/calibration.ts';
 import type { CausalLM, EvalTokenizer, GenerateFn } from './model-api.ts';
 import { splitPromptAnswer } from './answer-tokens.ts';
@@ -48,7 +49,23 @@ export interface FactualRecallOptions {
   keepTopTokens?: boolean;
   /** Called after each batch with (cases done, total). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Teacher-forced logits of one batch at the pairs `at` (default: `logitsAt` through the whole
+   * model). Batches are numbered in evaluation order, which depends only on the cases and the
+   * batch size, so a caller can keep per-batch state across evaluations (LASER's prefix cache).
+   */
+  batchLogits?: BatchLogitsFn;
 }
+
+/** One left-padded teacher-forcing batch, numbered in evaluation order. */
+export interface TeacherForcedBatch {
+  index: number;
+  ids: number[][];
+  attentionMask: number[][];
+}
+
+/** Logits [N, V] of a batch at the (row, position) pairs `at`, in that order. */
+export type BatchLogitsFn = (batch: TeacherForcedBatch, at: readonly (readonly [number, number])[]) => Promise<Tensor>;
 
 export interface CaseResult {
   id: string;
@@ -127,6 +144,8 @@ export async function evaluateFactualRecall(
   const results: CaseResult[] = new Array(items.length);
   const sequences = items.map((it) => [...it.prompt, ...it.answer.slice(0, -1)]);
   let done = 0;
+  const batchLogits: BatchLogitsFn = opts.batchLogits ?? ((b, at) => logitsAt(model, b.ids, { attentionMask: b.attentionMask }, at));
+  let batchIndex = 0;
   for (const batch of makeBatches(sequences, { batchSize, padding: 'left', padId, sortByLength: true })) {
     const width = batch.ids[0].length;
     // logits at absolute position t predict token t+1: the answer tokens are predicted at P−1 … P+A−2.
@@ -138,7 +157,7 @@ export async function evaluateFactualRecall(
       firstRow.push(at.length);
       for (let i = 0; i < it.answer.length; i++) at.push([b, start + i]);
     });
-    const logits = await logitsAt(model, batch.ids, { attentionMask: batch.attentionMask }, at);
+    const logits = await batchLogits({ index: batchIndex++, ids: batch.ids, attentionMask: batch.attentionMask }, at);
     const vocab = logits.shape[1];
     batch.indices.forEach((caseIndex, b) => {
       const it = items[caseIndex];

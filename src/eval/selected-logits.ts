@@ -36,15 +36,23 @@ export async function logitsAt(model: CausalLM, inputIds: number[][], opts: Forw
     const { hidden: h0, ctx } = model.embed(inputIds, opts);
     let h = h0;
     for (let l = 0; l < model.config.numLayers; l++) h = model.runBlock(l, h, ctx as never).hidden;
-    const D = h.shape[2];
-    const rows = new Tensor(allocate(h.dtype, at.length * D), [1, at.length, D]);
-    at.forEach(([b, t], i) => rows.data.set(h.data.subarray((b * T + t) * D, (b * T + t + 1) * D), i * D));
-    const logits = model.lmHead(model.finalNorm(rows));
-    return logits.reshape(at.length, logits.shape[2]);
+    return headAt(model, h, at);
   }
   const { logits } = await model.forward(inputIds, opts);
   const V = logits.shape[2];
   const out = new Tensor(allocate(logits.dtype, at.length * V), [at.length, V]);
   at.forEach(([b, t], i) => out.data.set(logits.data.subarray((b * T + t) * V, (b * T + t + 1) * V), i * V));
   return out;
+}
+
+/**
+ * Logits [N, V] at the (row, position) pairs `at` of the last block's output `hidden` [B, T, D]:
+ * the final norm and the LM head applied to those rows only.
+ */
+export function headAt(model: Pick<StagedLM, 'finalNorm' | 'lmHead'>, hidden: Tensor, at: readonly (readonly [number, number])[]): Tensor {
+  const [, T, D] = hidden.shape;
+  const rows = new Tensor(allocate(hidden.dtype, at.length * D), [1, at.length, D]);
+  at.forEach(([b, t], i) => rows.data.set(hidden.data.subarray((b * T + t) * D, (b * T + t + 1) * D), i * D));
+  const logits = model.lmHead(model.finalNorm(rows));
+  return logits.reshape(at.length, logits.shape[2]);
 }

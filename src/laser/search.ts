@@ -27,8 +27,11 @@ import { formatInterventions, MATRIX_TYPES, PAPER_RHOS, type Intervention, type 
 export type SelectionMetric = 'top1' | 'top5' | 'top10' | 'generationStartsWith' | 'generationContains';
 export const SELECTION_METRICS: readonly SelectionMetric[] = ['top1', 'top5', 'top10', 'generationStartsWith', 'generationContains'];
 
-/** Evaluates the model as it currently is on one split. */
-export type SplitEvaluator = (split: 'validation' | 'test') => Promise<FactualRecallSummary>;
+/**
+ * Evaluates the model as it currently is on one split; `interventions` says what is applied to the
+ * base model (in order), which lets an evaluator reuse work across calls (prefix-cache.ts).
+ */
+export type SplitEvaluator = (split: 'validation' | 'test', interventions: readonly Intervention[]) => Promise<FactualRecallSummary>;
 
 export interface LaserSearchOptions {
   model: LaserModel;
@@ -139,7 +142,7 @@ export async function laserSearch(opts: LaserSearchOptions): Promise<LaserSearch
     try {
       const applied = editor.applyAll(ivs, opts.apply);
       const t0 = performance.now();
-      const summary = await evaluate(split);
+      const summary = await evaluate(split, ivs);
       const evalSeconds = (performance.now() - t0) / 1000;
       const record = log.add({
         split, key, phase, interventions: ivs, summary,

@@ -66,9 +66,9 @@ test('resumes from a partial log: only missing configurations are evaluated, sam
   // First attempt dies after 5 evaluations (base + 4 grid cells).
   const first = setup();
   let n = 0;
-  const dying: SplitEvaluator = async (split) => {
+  const dying: SplitEvaluator = async (split, ivs) => {
     if (++n > 5) throw new Error('killed');
-    return first.evaluate(split);
+    return first.evaluate(split, ivs);
   };
   await assert.rejects(laserSearch({ model: first.model, evaluate: dying, log: new RunLog(path, { t: 1 }), ...space }), /killed/);
   // simulate a torn final line
