@@ -8,6 +8,7 @@
  * loading unless the user asked to keep it (LINSCOPE_OPENBLAS_CORETYPE=<name> sets it on purpose).
  */
 import koffi, { type LibraryHandle } from 'koffi';
+import { keepFreedMemoryInHeap } from './glibc-malloc.ts';
 
 /** Where to look for the two libraries, tried in order (file names go through the system loader's search). */
 export interface LibraryCandidates {
@@ -82,6 +83,7 @@ let loadError: string | undefined;
 /** The native functions, or null (with `nativeLoadError()` saying why) when the libraries are missing. */
 export function loadNative(): NativeFunctions | null {
   if (cached !== undefined) return cached;
+  keepFreedMemoryInHeap(); // large tensors reuse heap memory instead of faulting in fresh pages
   try {
     cached = openNative(DEFAULT_CANDIDATES);
   } catch (e) {
