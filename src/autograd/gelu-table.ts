@@ -5,8 +5,8 @@
  * built once from float64-exact values and derivatives (y'' = φ(x)·(2 − x²)). The interpolation error
  * is below h⁴/384·max|f⁗| ≈ 1e-11 — far under float32 rounding — and it is relative near zero
  * because 0 is a grid node and the cell offset is computed exactly (x·128 − ⌊x·128⌋). Outside the
- * grid the float64 formulas are evaluated directly. No exp or erf per element: a floor, four loads
- * and three multiply-adds.
+ * grid the float64 formulas are evaluated directly. No exp or erf per element: a truncation, four
+ * loads and three multiply-adds; the value and slope coefficients of a cell share a cache line.
  */
 import { erfc64 } from './erf.ts';
 
@@ -40,65 +40,96 @@ function geluSecondDerivative64(x: number): number {
 }
 
 /**
- * Per-cell cubic coefficients [a, b, c, d] (p(u) = a + u(b + u(c + u·d)), u ∈ [0, 1)) of the Hermite
- * interpolant of f with derivative df on cells [x_i, x_i + h).
+ * Per-cell cubic coefficients of the Hermite interpolants of GELU and of GELU', interleaved so one
+ * cell is one 64-byte cache line: [a, b, c, d] of the value then [a, b, c, d] of the slope, where
+ * p(u) = a + u(b + u(c + u·d)), u ∈ [0, 1) on the cell [x_i, x_i + h).
  */
-function hermiteTable(f: (x: number) => number, df: (x: number) => number): Float64Array {
+function hermiteTable(): Float64Array {
   const h = 1 / STEPS_PER_UNIT;
-  const table = new Float64Array(4 * CELLS);
+  const table = new Float64Array(8 * CELLS);
+  const put = (at: number, f0: number, f1: number, d0: number, d1: number) => {
+    table[at] = f0;
+    table[at + 1] = d0;
+    table[at + 2] = 3 * (f1 - f0) - 2 * d0 - d1;
+    table[at + 3] = 2 * (f0 - f1) + d0 + d1;
+  };
   for (let i = 0; i < CELLS; i++) {
-    const x0 = (i - RANGE * STEPS_PER_UNIT) * h;
+    const x0 = (i - OFFSET) * h;
     const x1 = x0 + h;
-    const f0 = f(x0), f1 = f(x1), d0 = df(x0) * h, d1 = df(x1) * h;
-    table[4 * i] = f0;
-    table[4 * i + 1] = d0;
-    table[4 * i + 2] = 3 * (f1 - f0) - 2 * d0 - d1;
-    table[4 * i + 3] = 2 * (f0 - f1) + d0 + d1;
+    put(8 * i, geluExact64(x0), geluExact64(x1), geluDerivative64(x0) * h, geluDerivative64(x1) * h);
+    put(8 * i + 4, geluDerivative64(x0), geluDerivative64(x1), geluSecondDerivative64(x0) * h, geluSecondDerivative64(x1) * h);
   }
   return table;
 }
 
-let valueTable: Float64Array | undefined;
-let slopeTable: Float64Array | undefined;
+let cached: Float64Array | undefined;
 
-function tables(): [Float64Array, Float64Array] {
-  valueTable ??= hermiteTable(geluExact64, geluDerivative64);
-  slopeTable ??= hermiteTable(geluDerivative64, geluSecondDerivative64);
-  return [valueTable, slopeTable];
+function table(): Float64Array {
+  return (cached ??= hermiteTable());
 }
 
-/**
- * Cubic of cell k at offset u for x with t = x·128 ∈ [−1024, 1024): k = ⌊t⌋ by truncating the
- * non-negative t + 1024 (cheaper than Math.floor), and u = t − k is exact.
+/*
+ * Every kernel below finds the cell of x with t = x·128 ∈ [−1024, 1024) (exact: a power-of-two
+ * scaling of a float32): k = ⌊t⌋ by truncating the non-negative t + 1024 (cheaper than
+ * Math.floor), u = t − k (exact), and the cell's coefficients start at 8(k + 1024). Values off the
+ * grid (|x| ≥ 8, NaN) take the float64 formulas.
  */
-function interpolate(T: Float64Array, t: number): number {
-  const k = ((t + OFFSET) | 0) - OFFSET;
-  const u = t - k;
-  const j = (k + OFFSET) << 2;
-  return T[j] + u * (T[j + 1] + u * (T[j + 2] + u * T[j + 3]));
-}
 
 /** y[i] = GELU(x[i]). */
 export function geluForwardTable(x: Float32Array, y: Float32Array): void {
-  const [T] = tables();
+  const T = table();
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    y[i] = v >= -RANGE && v < RANGE ? interpolate(T, v * STEPS_PER_UNIT) : geluExact64(v);
+    const t = v * STEPS_PER_UNIT;
+    if (t >= -OFFSET && t < OFFSET) {
+      const k = ((t + OFFSET) | 0) - OFFSET;
+      const u = t - k;
+      const j = (k + OFFSET) << 3;
+      y[i] = T[j] + u * (T[j + 1] + u * (T[j + 2] + u * T[j + 3]));
+    } else {
+      y[i] = geluExact64(v);
+    }
   }
+}
+
+/**
+ * y[i] = GELU(x[i]) and slope[i] = GELU'(x[i]) in one pass (one cell lookup for both), so that
+ * backward is a plain product g·slope.
+ */
+export function geluForwardWithSlope(x: Float32Array, y: Float32Array, slope: Float32Array): void {
+  const T = table();
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    const t = v * STEPS_PER_UNIT;
+    if (t >= -OFFSET && t < OFFSET) {
+      const k = ((t + OFFSET) | 0) - OFFSET;
+      const u = t - k;
+      const j = (k + OFFSET) << 3;
+      y[i] = T[j] + u * (T[j + 1] + u * (T[j + 2] + u * T[j + 3]));
+      slope[i] = T[j + 4] + u * (T[j + 5] + u * (T[j + 6] + u * T[j + 7]));
+    } else {
+      y[i] = geluExact64(v);
+      slope[i] = geluDerivative64(v);
+    }
+  }
+}
+
+/** GELU'(v) from the table (or the float64 formula off the grid). */
+function slopeAt(T: Float64Array, v: number): number {
+  const t = v * STEPS_PER_UNIT;
+  if (!(t >= -OFFSET && t < OFFSET)) return geluDerivative64(v);
+  const k = ((t + OFFSET) | 0) - OFFSET;
+  const u = t - k;
+  const j = ((k + OFFSET) << 3) + 4;
+  return T[j] + u * (T[j + 1] + u * (T[j + 2] + u * T[j + 3]));
 }
 
 /** gx[i] += g[i]·GELU'(x[i]), or gx[i] = g[i]·GELU'(x[i]) when not `accumulate` (gx may be g itself). */
 export function geluBackwardTable(x: Float32Array, g: Float32Array, gx: Float32Array, accumulate = true): void {
-  const [, D] = tables();
+  const T = table();
   if (accumulate) {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      gx[i] += g[i] * (v >= -RANGE && v < RANGE ? interpolate(D, v * STEPS_PER_UNIT) : geluDerivative64(v));
-    }
+    for (let i = 0; i < x.length; i++) gx[i] += g[i] * slopeAt(T, x[i]);
   } else {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      gx[i] = g[i] * (v >= -RANGE && v < RANGE ? interpolate(D, v * STEPS_PER_UNIT) : geluDerivative64(v));
-    }
+    for (let i = 0; i < x.length; i++) gx[i] = g[i] * slopeAt(T, x[i]);
   }
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { erf64, erfc64 } from '../../src/autograd/erf.ts';
-import { geluBackwardTable, geluDerivative64, geluExact64, geluForwardTable } from '../../src/autograd/gelu-table.ts';
+import { geluBackwardTable, geluDerivative64, geluExact64, geluForwardTable, geluForwardWithSlope } from '../../src/autograd/gelu-table.ts';
 import { gelu, relu, silu, siluMul } from '../../src/autograd/ops/activations.ts';
 import { layerNorm, rmsNorm } from '../../src/autograd/ops/norms.ts';
 import { logSoftmax, softmax } from '../../src/autograd/ops/softmax.ts';
-import { param } from '../../src/autograd/var.ts';
+import { backward } from '../../src/autograd/graph.ts';
+import { constant, param } from '../../src/autograd/var.ts';
 import { activate } from '../../src/tensor/activations.ts';
 import { maxAbsDiff } from '../../src/tensor/elementwise.ts';
 import { Rng } from '../../src/tensor/random.ts';
@@ -60,7 +61,7 @@ test('softmax and logSoftmax', () => {
   assertGradients(logSoftmax, [x]);
 });
 
-test('float32 GELU tables: value within 1 ulp of x·Φ(x), slope within 1e-7, tails exact', () => {
+test('float32 GELU tables: value within 1 ulp of x·Φ(x), slope within 1e-7, tails exact; fused forward + slope identical', () => {
   const n = 200_000;
   const x = new Float32Array(n);
   for (let i = 0; i < n; i++) x[i] = (rng.uniform() * 2 - 1) * (i % 2 ? 9 : 0.01);
@@ -71,6 +72,10 @@ test('float32 GELU tables: value within 1 ulp of x·Φ(x), slope within 1e-7, ta
   geluForwardTable(x, y);
   const slope = new Float32Array(n);
   geluBackwardTable(x, new Float32Array(n).fill(1), slope);
+  const [yFused, slopeFused] = [new Float32Array(n), new Float32Array(n)];
+  geluForwardWithSlope(x, yFused, slopeFused);
+  assert.deepEqual(yFused, y);
+  assert.deepEqual(slopeFused, slope);
   for (let i = 0; i < n; i++) {
     const exact = geluExact64(x[i]);
     const rounded = Math.fround(exact);
@@ -78,4 +83,19 @@ test('float32 GELU tables: value within 1 ulp of x·Φ(x), slope within 1e-7, ta
     assert.ok(Math.abs(y[i] - exact) <= ulp, `GELU(${x[i]}) = ${y[i]}, exact ${exact}`);
     assert.ok(Math.abs(slope[i] - geluDerivative64(x[i])) < 1e-7, `GELU'(${x[i]})`);
   }
+});
+
+test('float32 gelu: gradient is g·GELU′ from the slope kept in forward, also when accumulating', () => {
+  const x = rng.randn([4, 300], 4);
+  const v = param(x);
+  const g = rng.randn([4, 300]);
+  backward(gelu(v), g);
+  backward(gelu(v), g); // second graph accumulates into the same gradient
+  for (let i = 0; i < x.size; i++) {
+    const want = 2 * g.data[i] * geluDerivative64(x.data[i]);
+    assert.ok(Math.abs(v.grad!.data[i] - want) < 4e-7 * (1 + Math.abs(want)), `at ${x.data[i]}`);
+  }
+  const frozen = gelu(constant(x));
+  assert.equal(frozen.requiresGrad, false);
+  assert.ok(maxAbsDiff(frozen.value, gelu(param(x)).value) === 0);
 });

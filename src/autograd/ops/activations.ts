@@ -6,13 +6,15 @@
  *   ReLU          y = max(x, 0),                    y' = [x > 0]
  *   SwiGLU        y = silu(g)·u,                    ∂y/∂g = u·silu'(g), ∂y/∂u = silu(g)
  * Exact GELU is float64-exact (erfc-based Φ) for float64 tensors and table-interpolated to float32
- * rounding for float32 tensors (gelu-table.ts).
+ * rounding for float32 tensors (gelu-table.ts; the forward pass also keeps GELU' in float32, so
+ * backward is one multiply per element).
  */
 import { activate, siluMul as siluMulForward } from '../../tensor/activations.ts';
+import { fastExp } from '../../tensor/fast-exp.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import { assertSameShape } from '../check.ts';
-import { geluBackwardTable, geluDerivative64, geluExact64, geluForwardTable } from '../gelu-table.ts';
-import { elementwiseGradTarget, gradBuffer, record } from '../graph.ts';
+import { geluDerivative64, geluExact64, geluForwardTable, geluForwardWithSlope } from '../gelu-table.ts';
+import { elementwiseGradTarget, gradBuffer, needsGrad, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -26,7 +28,7 @@ function geluTanhSlope(v: number): number {
 
 /** d/dx of x·σ(x) = σ(x)(1 + x(1 − σ(x))). */
 function siluSlope(v: number): number {
-  const s = 1 / (1 + Math.exp(-v));
+  const s = 1 / (1 + fastExp(-v));
   return s * (1 + v * (1 - s));
 }
 
@@ -42,20 +44,26 @@ function geluExact(x: Var): Var {
   const out = new Tensor(allocate(x.value.dtype, xs.length), x.value.shape);
   const y = out.data;
   if (xs instanceof Float32Array) {
-    geluForwardTable(xs, y as Float32Array);
-  } else {
-    for (let i = 0; i < xs.length; i++) y[i] = geluExact64(xs[i]);
+    if (!needsGrad(x)) {
+      geluForwardTable(xs, y as Float32Array);
+      return record('gelu', out, [x], () => {});
+    }
+    // one table lookup per element gives GELU and GELU'; backward is then a product
+    const slope = new Float32Array(xs.length);
+    geluForwardWithSlope(xs, y as Float32Array, slope);
+    return record('gelu', out, [x], (g, owned) => {
+      const { data: gx, accumulate } = elementwiseGradTarget(x, g, owned);
+      const gd = g.data;
+      if (accumulate) for (let i = 0; i < gd.length; i++) gx[i] += gd[i] * slope[i];
+      else for (let i = 0; i < gd.length; i++) gx[i] = gd[i] * slope[i];
+    });
   }
+  for (let i = 0; i < xs.length; i++) y[i] = geluExact64(xs[i]);
   return record('gelu', out, [x], (g, owned) => {
     const { data: gx, accumulate } = elementwiseGradTarget(x, g, owned);
     const gd = g.data;
-    if (xs instanceof Float32Array) {
-      geluBackwardTable(xs, gd as Float32Array, gx as Float32Array, accumulate);
-    } else if (accumulate) {
-      for (let i = 0; i < gd.length; i++) gx[i] += gd[i] * geluDerivative64(xs[i]);
-    } else {
-      for (let i = 0; i < gd.length; i++) gx[i] = gd[i] * geluDerivative64(xs[i]);
-    }
+    if (accumulate) for (let i = 0; i < gd.length; i++) gx[i] += gd[i] * geluDerivative64(xs[i]);
+    else for (let i = 0; i < gd.length; i++) gx[i] = gd[i] * geluDerivative64(xs[i]);
   });
 }
 
@@ -107,7 +115,7 @@ export function siluMul(gate: Var, up: Var): Var {
     const gu = up.requiresGrad ? gradBuffer(up).data : null;
     for (let i = 0; i < gd.length; i++) {
       const v = gs[i];
-      const s = 1 / (1 + Math.exp(-v));
+      const s = 1 / (1 + fastExp(-v));
       if (gu) gu[i] += gd[i] * v * s;
       if (gg) gg[i] += gd[i] * us[i] * s * (1 + v * (1 - s));
     }
