@@ -2,8 +2,11 @@
  * Cross-entropy over logits with integer targets, fused with log-softmax (numerically stable):
  *   loss_i = logsumexp(x_i) − x_i[t_i],   ∂loss_i/∂x_ij = softmax(x_i)_j − [j = t_i].
  * Rows whose target equals `ignoreIndex` contribute nothing; 'mean' divides by the number of the
- * other rows (NaN when every row is ignored, as PyTorch).
+ * other rows (NaN when every row is ignored, as PyTorch). For float32 logits the exponentials are
+ * fastExp (relative error < 3·10⁻¹⁰, far below float32 rounding; about twice as fast as Math.exp),
+ * for float64 logits Math.exp.
  */
+import { fastExp } from '../../tensor/fast-exp.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import { lastDim, shapeText } from '../check.ts';
 import { gradBuffer, record } from '../graph.ts';
@@ -27,6 +30,7 @@ export function crossEntropy(logits: Var, targets: ArrayLike<number>, opts: Cros
   }
   const saved = Float64Array.from(targets); // the caller may reuse its array before backward
   const x = logits.value.data;
+  const fast = x instanceof Float32Array;
   const lse = new Float64Array(rows);
   const perRow = new Float64Array(rows);
   let count = 0, total = 0;
@@ -40,7 +44,8 @@ export function crossEntropy(logits: Var, targets: ArrayLike<number>, opts: Cros
     let max = -Infinity;
     for (let j = 0; j < V; j++) if (x[off + j] > max) max = x[off + j];
     let s = 0;
-    for (let j = 0; j < V; j++) s += Math.exp(x[off + j] - max);
+    if (fast) for (let j = 0; j < V; j++) s += fastExp(x[off + j] - max);
+    else for (let j = 0; j < V; j++) s += Math.exp(x[off + j] - max);
     lse[r] = max + Math.log(s);
     perRow[r] = lse[r] - x[off + t];
     total += perRow[r];
@@ -62,7 +67,8 @@ export function crossEntropy(logits: Var, targets: ArrayLike<number>, opts: Cros
       if (t === ignoreIndex) continue;
       const gr = reduction === 'none' ? gd[r] : shared;
       const off = r * V, l = lse[r];
-      for (let j = 0; j < V; j++) gx[off + j] += gr * Math.exp(x[off + j] - l);
+      if (fast) for (let j = 0; j < V; j++) gx[off + j] += gr * fastExp(x[off + j] - l);
+      else for (let j = 0; j < V; j++) gx[off + j] += gr * Math.exp(x[off + j] - l);
       gx[off + t] -= gr;
     }
   });
