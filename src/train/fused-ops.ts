@@ -9,7 +9,7 @@
  *
  * Values equal src/autograd's siluMul / crossEntropy (same formulas and operation order); the
  * gradients differ only by float32 rounding of the kept σ and p. Exponentials are fastExp
- * (src/tensor/fast-exp.ts, relative error < 3·10⁻¹⁰, far below float32 rounding), as in the
+ * (src/tensor/fast-exp.ts, relative error < 4·10⁻¹¹, far below float32 rounding), as in the
  * model's forward kernels; the cross-entropy of float64 logits uses Math.exp.
  */
 import { accumulateGrad, gradBuffer, record } from '../autograd/graph.ts';

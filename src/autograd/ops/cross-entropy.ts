@@ -3,7 +3,7 @@
  *   loss_i = logsumexp(x_i) − x_i[t_i],   ∂loss_i/∂x_ij = softmax(x_i)_j − [j = t_i].
  * Rows whose target equals `ignoreIndex` contribute nothing; 'mean' divides by the number of the
  * other rows (NaN when every row is ignored, as PyTorch). For float32 logits the exponentials are
- * fastExp (relative error < 3·10⁻¹⁰, far below float32 rounding; about twice as fast as Math.exp),
+ * fastExp (relative error < 4·10⁻¹¹, far below float32 rounding; about twice as fast as Math.exp),
  * for float64 logits Math.exp.
  */
 import { fastExp } from '../../tensor/fast-exp.ts';
