@@ -6,6 +6,7 @@
  *   RMSNorm    dx = r·(gy − x·r²·mean(gy ⊙ x)),            dw = Σ_rows g ⊙ x·r
  */
 import { layerNorm as layerNormForward, rmsNorm as rmsNormForward } from '../../tensor/norms.ts';
+import type { TypedArray } from '../../tensor/tensor.ts';
 import { assertRowVector, lastDim } from '../check.ts';
 import { gradBuffer, record } from '../graph.ts';
 import { accumulateColumnSums } from '../kernels.ts';
@@ -63,27 +64,45 @@ export function rmsNorm(x: Var, weight: Var, eps: number, unitOffset = false): V
   const value = rmsNormForward(x.value, weight.value, eps, unitOffset);
   const offset = unitOffset ? 1 : 0;
   return record('rmsNorm', value, [x, weight], (g) => {
-    const xs = x.value.data, gd = g.data, w = weight.value.data;
     const gx = x.requiresGrad ? gradBuffer(x).data : null;
     const dw = weight.requiresGrad ? new Float64Array(n) : null;
-    for (let off = 0; off < xs.length; off += n) {
-      let ss = 0;
-      for (let j = 0; j < n; j++) ss += xs[off + j] * xs[off + j];
-      const r = 1 / Math.sqrt(ss / n + eps);
-      let meanGyX = 0;
-      for (let j = 0; j < n; j++) {
-        meanGyX += gd[off + j] * (w[j] + offset) * xs[off + j];
-        if (dw) dw[j] += gd[off + j] * xs[off + j] * r;
-      }
-      meanGyX /= n;
-      if (gx) {
-        const c = r * r * meanGyX;
-        for (let j = 0; j < n; j++) gx[off + j] += r * (gd[off + j] * (w[j] + offset) - xs[off + j] * c);
-      }
-    }
+    rmsNormBackward(x.value.data, g.data, weight.value.data, offset, eps, n, gx, dw);
     if (dw) {
       const gw = gradBuffer(weight).data;
       for (let j = 0; j < n; j++) gw[j] += dw[j];
     }
   });
+}
+
+/**
+ * RMSNorm backward over rows of n: gx += r·(g ⊙ w' − x·r²·mean(g ⊙ w' ⊙ x)) and dw += Σ_rows g ⊙ x·r,
+ * with w' = w + offset. Both row sums come from one pass; gx and dw share the second.
+ */
+function rmsNormBackward(
+  xs: TypedArray, gd: TypedArray, w: TypedArray, offset: number, eps: number, n: number,
+  gx: TypedArray | null, dw: Float64Array | null,
+): void {
+  const wEff = new Float64Array(n);
+  for (let j = 0; j < n; j++) wEff[j] = w[j] + offset;
+  for (let off = 0; off < xs.length; off += n) {
+    let ss = 0, gyx = 0;
+    for (let j = 0; j < n; j++) {
+      const xv = xs[off + j];
+      ss += xv * xv;
+      gyx += gd[off + j] * wEff[j] * xv;
+    }
+    const r = 1 / Math.sqrt(ss / n + eps);
+    const c = r * r * (gyx / n);
+    if (gx && dw) {
+      for (let j = 0; j < n; j++) {
+        const xv = xs[off + j], gv = gd[off + j];
+        dw[j] += gv * xv * r;
+        gx[off + j] += r * (gv * wEff[j] - xv * c);
+      }
+    } else if (gx) {
+      for (let j = 0; j < n; j++) gx[off + j] += r * (gd[off + j] * wEff[j] - xs[off + j] * c);
+    } else if (dw) {
+      for (let j = 0; j < n; j++) dw[j] += gd[off + j] * xs[off + j] * r;
+    }
+  }
 }
