@@ -6,11 +6,12 @@
  *   dQ = scale·dS K,   dK += scale·dSᵀ Q,   dV += Pᵀ dO
  * All products are strided GEMMs on the [B, T, H·Dh] buffers (no transposes, no head copies); the
  * query heads of one group accumulate into their shared K/V gradient slices. Masked entries have
- * P = 0 and so get no gradient, whatever the mask (causal, padding, sliding window, ALiBi).
+ * P = 0 and so get no gradient, whatever the mask (causal, padding, sliding window, ALiBi); the dS
+ * loop skips the keys outside each row's causal / sliding-window range, where P = 0 by construction.
  */
 import { backend } from '../../backend/index.ts';
 import { attention as attentionForward, type AttentionOptions } from '../../tensor/attention.ts';
-import { allocate } from '../../tensor/tensor.ts';
+import { allocate, type TypedArray } from '../../tensor/tensor.ts';
 import { assertSameDtype } from '../check.ts';
 import { gradTarget, record } from '../graph.ts';
 import type { Var } from '../var.ts';
@@ -28,6 +29,12 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
   const Tk = k.value.shape[1];
   const group = H / Hkv;
   const qWidth = H * Dh, kvWidth = Hkv * Dh;
+  // visible keys of query row i, [first(i), last(i)), as in the forward pass: P is 0 outside
+  const offset = opts.queryOffset ?? Tk - Tq;
+  const causal = opts.causal ?? true;
+  const window = opts.slidingWindow;
+  const last = (i: number) => (causal ? Math.max(0, Math.min(Tk, offset + i + 1)) : Tk);
+  const first = (i: number) => (window !== undefined ? Math.min(Tk, Math.max(0, offset + i - window + 1)) : 0);
   return record('attention', out, [q, k, v], (g) => {
     const be = backend();
     const dO = g.data;
@@ -58,11 +65,7 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
           a: dO.subarray(qBase), lda: qWidth, b: vd.subarray(kBase), ldb: kvWidth,
           beta: 0, c: dS, ldc: Tk,
         });
-        for (let row = 0; row < Tq * Tk; row += Tk) {
-          let dot = 0;
-          for (let j = 0; j < Tk; j++) dot += dS[row + j] * p[row + j];
-          for (let j = 0; j < Tk; j++) dS[row + j] = p[row + j] * (dS[row + j] - dot);
-        }
+        softmaxBackwardRows(dS, p, Tq, Tk, first, last);
         if (dq) {
           be.gemm({
             transA: false, transB: false, m: Tq, n: Dh, k: Tk, alpha: scale,
@@ -80,4 +83,24 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
       }
     }
   });
+}
+
+/**
+ * dS = P ⊙ (dP − rowsum(dP ⊙ P)) in place over [rows, n] (dS holds dP on entry), visiting only the
+ * visible keys [first(i), last(i)) of each row; elsewhere P = 0, so dS is set to 0 without reading.
+ */
+function softmaxBackwardRows(
+  dS: TypedArray, p: TypedArray, rows: number, n: number,
+  first: (i: number) => number, last: (i: number) => number,
+): void {
+  for (let i = 0; i < rows; i++) {
+    const row = i * n;
+    const a = first(i);
+    const e = Math.max(last(i), a);
+    let dot = 0;
+    for (let j = a; j < e; j++) dot += dS[row + j] * p[row + j];
+    for (let j = 0; j < a; j++) dS[row + j] = 0;
+    for (let j = a; j < e; j++) dS[row + j] = p[row + j] * (dS[row + j] - dot);
+    for (let j = e; j < n; j++) dS[row + j] = 0;
+  }
 }
