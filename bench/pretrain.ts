@@ -1,9 +1,11 @@
 /**
  * Tokens/s of one pretraining step (forward, cross-entropy (+ cosine regulariser), backward, clip,
  * AdamW) of the ~5M-parameter Llama-style model of configs/pretrain-5m.yaml on random tokens, and
- * the split of a step into GEMMs, other forward/backward work and the optimiser.
+ * the split of a step into GEMMs, other forward/backward work and the optimiser. The loss is the
+ * fused crossEntropyMean that `linscope pretrain` uses (src/train/train-step.ts); `--loss autograd`
+ * takes src/autograd's crossEntropy instead (what this bench measured before 2026-11-23).
  *
- *   node --import tsx bench/pretrain.ts [--small] [--steps N] [--reg cosine]
+ *   node --import tsx bench/pretrain.ts [--small] [--steps N] [--reg cosine] [--loss fused|autograd]
  */
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +16,7 @@ import { Rng } from '../src/tensor/random.ts';
 import { CheckpointableAdamW } from '../src/train/adamw.ts';
 import { hfLlamaConfig, parameterCount, type LlamaShape } from '../src/train/llama-config.ts';
 import { TrainableLlama } from '../src/train/llama-trainable.ts';
+import { crossEntropyMean } from '../src/train/fused-ops.ts';
 import { weightedPenalty, type RegularizerKind } from '../src/train/regularizer.ts';
 
 export const SHAPE_5M: LlamaShape = { vocabSize: 4096, hiddenSize: 256, intermediateSize: 688, numLayers: 6, numHeads: 4, numKvHeads: 2, maxPositions: 256, tieWordEmbeddings: true };
@@ -23,6 +26,8 @@ interface StepTimes {
   total: number;
   /** Process CPU time (user + system) of the step: the work done, whatever else the machine runs. */
   cpu: number;
+  /** The system part of `cpu` (page faults of fresh memory, mostly). */
+  sys: number;
   forward: number;
   backward: number;
   optimiser: number;
@@ -51,8 +56,10 @@ function timedBackend(inner: Backend, sink: { ms: number }): Backend {
   });
 }
 
+export type LossKind = 'fused' | 'autograd';
+
 /** Runs `warmup + steps` training steps; returns per-step timings after warm-up. */
-export function benchPretrainSteps(shape: LlamaShape, batch: number, seqLen: number, steps: number, reg: RegularizerKind = 'none', warmup = 2): StepTimes[] {
+export function benchPretrainSteps(shape: LlamaShape, batch: number, seqLen: number, steps: number, reg: RegularizerKind = 'none', warmup = 2, lossKind: LossKind = 'fused'): StepTimes[] {
   const rng = new Rng(7);
   const model = TrainableLlama.initialize(hfLlamaConfig(shape), rng);
   const opt = new CheckpointableAdamW(model.params.values(), { lr: 1e-3, weightDecay: 0.1, betas: [0.9, 0.95], noDecay: isNotMatrix });
@@ -67,7 +74,7 @@ export function benchPretrainSteps(shape: LlamaShape, batch: number, seqLen: num
       const t0 = performance.now();
       opt.zeroGrad();
       const f = model.forward(ids, batch, seqLen);
-      const ce = crossEntropy(f.logits, targets);
+      const ce = lossKind === 'fused' ? crossEntropyMean(f.logits, targets) : crossEntropy(f.logits, targets);
       const r = weightedPenalty(f.states, { kind: reg, lambda: 0.5 });
       const loss = r ? add(ce, r.penalty) : ce;
       const t1 = performance.now();
@@ -77,7 +84,7 @@ export function benchPretrainSteps(shape: LlamaShape, batch: number, seqLen: num
       opt.step();
       const t3 = performance.now();
       const c = process.cpuUsage(c0);
-      if (i >= warmup) out.push({ total: t3 - t0, cpu: (c.user + c.system) / 1000, forward: t1 - t0, backward: t2 - t1, optimiser: t3 - t2, gemm: gemm.ms });
+      if (i >= warmup) out.push({ total: t3 - t0, cpu: (c.user + c.system) / 1000, sys: c.system / 1000, forward: t1 - t0, backward: t2 - t1, optimiser: t3 - t2, gemm: gemm.ms });
     }
   });
   return out;
@@ -96,13 +103,15 @@ function main(): void {
   const steps = stepsArg >= 0 ? Number(argv[stepsArg + 1]) : 5;
   const regArg = argv.indexOf('--reg');
   const reg = (regArg >= 0 ? argv[regArg + 1] : 'none') as RegularizerKind;
+  const lossArg = argv.indexOf('--loss');
+  const loss = (lossArg >= 0 ? argv[lossArg + 1] : 'fused') as LossKind;
   const shape = small ? SHAPE_SMALL : SHAPE_5M;
   const [batch, seqLen] = small ? [16, 128] : [16, 256];
-  const times = benchPretrainSteps(shape, batch, seqLen, steps, reg);
+  const times = benchPretrainSteps(shape, batch, seqLen, steps, reg, 2, loss);
   const med = (f: (s: StepTimes) => number) => median(times.map(f));
   const total = med((s) => s.total);
   const tokens = batch * seqLen;
-  console.log(`pretrain step: ${parameterCount(shape).toLocaleString('en-US')} parameters (d=${shape.hiddenSize}, L=${shape.numLayers}, V=${shape.vocabSize}), batch ${batch}×${seqLen} = ${tokens} tokens, regulariser ${reg}`);
+  console.log(`pretrain step: ${parameterCount(shape).toLocaleString('en-US')} parameters (d=${shape.hiddenSize}, L=${shape.numLayers}, V=${shape.vocabSize}), batch ${batch}×${seqLen} = ${tokens} tokens, regulariser ${reg}, loss ${loss}`);
   console.log(`backend ${backend().name}, ${backend().threads()} threads; median of ${steps} steps after 2 warm-up\n`);
   printTable([
     { part: 'GEMMs (fwd + bwd)', ms: med((s) => s.gemm) },
@@ -116,7 +125,7 @@ function main(): void {
   });
   const cpu = med((s) => s.cpu);
   console.log(`\n${Math.round((tokens / total) * 1000)} tokens/s wall (median step ${total.toFixed(0)} ms; min ${Math.min(...times.map((s) => s.total)).toFixed(0)} ms)`);
-  console.log(`${Math.round((tokens / cpu) * 1000)} tokens per CPU-second (median CPU time ${cpu.toFixed(0)} ms per step; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`);
+  console.log(`${Math.round((tokens / cpu) * 1000)} tokens per CPU-second (median CPU time ${cpu.toFixed(0)} ms per step, of which system ${med((s) => s.sys).toFixed(0)} ms; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
