@@ -9,10 +9,12 @@
  * Queries run in blocks of ROW_BLOCK rows; a block's scores are computed only against the key range
  * some row of it can see (causal limit, sliding window), which skips about half the work of a long
  * causal sequence. Hidden entries get probability 0, and a row that sees no key gets all zeros.
+ * Softmax visits only each row's visible keys; unless the probabilities are kept, its division by
+ * the row sum is applied to the row's Dh outputs after P·V rather than to its probabilities.
  */
 import { backend } from '../backend/index.ts';
-import { fastExp } from './fast-exp.ts';
-import { Tensor, allocate } from './tensor.ts';
+import { expBounded } from './exp-table.ts';
+import { Tensor, allocate, type TypedArray } from './tensor.ts';
 
 export interface AttentionOptions {
   numHeads: number;
@@ -63,6 +65,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
   const probs = o.keepProbs ? new Tensor(allocate(q.dtype, B * H * Tq * Tk), [B, H, Tq, Tk]) : undefined;
   const rowBlock = Math.min(ROW_BLOCK, Tq);
   const scores = allocate(q.dtype, rowBlock * Tk);
+  /** 1 / Σ e^(s − max) of each row of the block, when the probabilities are not kept. */
+  const rowScale = new Float64Array(rowBlock);
   const be = backend();
   // These products are thin (one side is Dh wide): OpenBLAS's threads cost more than they gain here
   // (measured 3.5× the CPU time with 2 threads), so run them on one.
@@ -95,42 +99,26 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
           for (let r = 0; r < rows; r++) {
             const i = i0 + r;
             const row = r * width;
-            const a = Math.max(first(i), lo) - lo;
-            const e = Math.max(Math.min(last(i), hi) - lo, a);
-            for (let j = 0; j < a; j++) scores[row + j] = 0;
-            for (let j = e; j < width; j++) scores[row + j] = 0;
-            // masks and bias inside the visible range, then softmax over it (all hidden → zeros)
-            let max = -Infinity;
-            if (keyMask || alibiPositions) {
-              for (let j = a; j < e; j++) {
-                const key = lo + j;
-                if (keyMask && keyMask[keyRow + key] === 0) {
-                  scores[row + j] = -Infinity;
-                  continue;
-                }
-                let s = scores[row + j];
-                if (alibiPositions) s = scores[row + j] += slope * alibiPositions[keyRow + key];
-                if (s > max) max = s;
-              }
-            } else {
-              for (let j = a; j < e; j++) if (scores[row + j] > max) max = scores[row + j];
+            const a = row + Math.max(first(i), lo) - lo;
+            const e = Math.max(row + Math.min(last(i), hi) - lo, a);
+            // hidden keys outside the row's visible range [a, e): probability 0, never visited again
+            scores.fill(0, row, a);
+            scores.fill(0, e, row + width);
+            if (alibiPositions) {
+              const keys = keyRow + lo - row;
+              for (let j = a; j < e; j++) scores[j] += slope * alibiPositions[keys + j];
             }
-            if (max === -Infinity) {
-              for (let j = a; j < e; j++) scores[row + j] = 0;
-            } else {
-              let sum = 0;
-              for (let j = a; j < e; j++) {
-                // below e^−87.3 a probability is a float32 subnormal: flush it to 0 (it cannot change
-                // any sum at float32 precision, and subnormals make the P·V product crawl)
-                const d = scores[row + j] - max;
-                const p = d < SUBNORMAL_EXPONENT ? 0 : fastExp(d);
-                scores[row + j] = p;
-                sum += p;
-              }
-              const inv = 1 / sum;
-              for (let j = a; j < e; j++) scores[row + j] *= inv;
+            if (keyMask) {
+              const keys = keyRow + lo - row;
+              for (let j = a; j < e; j++) if (keyMask[keys + j] === 0) scores[j] = -Infinity;
             }
-            if (probs) probs.data.set(scores.subarray(row, row + width), ((b * H + h) * Tq + i) * Tk + lo);
+            const inv = expShiftedRow(scores, a, e);
+            if (probs) {
+              for (let j = a; j < e; j++) scores[j] *= inv;
+              probs.data.set(scores.subarray(row, row + width), ((b * H + h) * Tq + i) * Tk + lo);
+            } else {
+              rowScale[r] = inv;
+            }
           }
           if (width > 0) {
             // O_block = P V[lo:hi]
@@ -140,12 +128,47 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
               b: v.data.subarray(kBase + lo * kvWidth), ldb: kvWidth,
               beta: 0, c: out.data.subarray(qBase), ldc: qWidth,
             });
+            // softmax's 1/Σ applied to the Dh outputs of a row instead of its `width` probabilities
+            if (!probs) {
+              const od = out.data;
+              for (let r = 0; r < rows; r++) {
+                const inv = rowScale[r];
+                const start = qBase + r * qWidth;
+                for (let d = start; d < start + Dh; d++) od[d] *= inv;
+              }
+            }
           }
         }
       }
     }
   });
   return { out, probs };
+}
+
+/**
+ * Softmax numerators of one row's visible scores s[a..e): s ← e^(s − max), returning 1 / Σ (0 when
+ * every entry is −∞, i.e. the row sees no key, which leaves all zeros). Below e^−87.3 a probability is
+ * a float32 subnormal: it is flushed to 0 (it cannot change any sum at float32 precision, and
+ * subnormals make the P·V product crawl); this also keeps the argument of `expBounded` in range.
+ */
+function expShiftedRow(s: TypedArray, a: number, e: number): number {
+  let max = -Infinity;
+  for (let j = a; j < e; j++) {
+    const x = s[j];
+    if (x > max) max = x;
+  }
+  if (max === -Infinity) {
+    s.fill(0, a, e);
+    return 0;
+  }
+  let sum = 0;
+  for (let j = a; j < e; j++) {
+    const d = s[j] - max;
+    const p = d < SUBNORMAL_EXPONENT ? 0 : expBounded(d);
+    s[j] = p;
+    sum += p;
+  }
+  return 1 / sum;
 }
 
 /** Run `fn` with the BLAS on one thread, restoring the previous count. */
