@@ -1,6 +1,6 @@
 /** Activation functions, elementwise, returning new tensors. Names follow Hugging Face's ACT2FN keys. */
-import { fastExp } from './fast-exp.ts';
-import { Tensor, allocate } from './tensor.ts';
+import { expBounded } from './exp-table.ts';
+import { Tensor, allocate, type TypedArray } from './tensor.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -55,7 +55,9 @@ export function scalarActivation(name: string): (v: number) => number {
 /**
  * Applies the named activation elementwise. The common ones run as dedicated loops; tanh-GELU uses
  * the identity ½v(1 + tanh z) = v / (1 + e^(−2z)), one exp instead of a (slower) tanh, and the exps
- * are `fastExp` (relative error < 3·10⁻¹⁰). `out` may be `x` itself (in place).
+ * are `expBounded` (relative error < 4·10⁻¹¹) with the exponent clamped to ±88: beyond it
+ * v / (1 + e^y) is v (y < −88) or below |v|·10⁻³⁸ (y > 88), so the clamp changes nothing at float32
+ * precision and by less than |v|·10⁻³⁸ in float64. `out` may be `x` itself (in place).
  */
 export function activate(x: Tensor, name: string, out?: Tensor): Tensor {
   if (out && out.size !== x.size) throw new Error(`activate: output holds ${out.size} elements, input ${x.size}`);
@@ -65,11 +67,7 @@ export function activate(x: Tensor, name: string, out?: Tensor): Tensor {
     case 'gelu_new':
     case 'gelu_pytorch_tanh':
     case 'gelu_fast': {
-      const c = -2 * SQRT_2_OVER_PI;
-      for (let i = 0; i < s.length; i++) {
-        const v = s[i];
-        d[i] = v / (1 + fastExp(c * (v + 0.044715 * v * v * v)));
-      }
+      geluTanhLoop(s, d);
       break;
     }
     case 'relu':
@@ -77,7 +75,7 @@ export function activate(x: Tensor, name: string, out?: Tensor): Tensor {
       break;
     case 'silu':
     case 'swish':
-      for (let i = 0; i < s.length; i++) d[i] = s[i] / (1 + fastExp(-s[i]));
+      siluLoop(s, d);
       break;
     default: {
       const f = scalarActivation(name);
@@ -91,9 +89,35 @@ export function activate(x: Tensor, name: string, out?: Tensor): Tensor {
 export function siluMul(gate: Tensor, up: Tensor): Tensor {
   const out = new Tensor(allocate(gate.dtype, gate.size), gate.shape);
   const g = gate.data, u = up.data, d = out.data;
-  for (let i = 0; i < d.length; i++) {
+  const n = d.length;
+  for (let i = 0; i < n; i++) {
     const v = g[i];
-    d[i] = (v / (1 + fastExp(-v))) * u[i];
+    d[i] = (v / (1 + expBounded(clampExponent(-v)))) * u[i];
   }
   return out;
+}
+
+/** y clamped to [−88, 88], the domain of `expBounded` (NaN stays NaN). */
+function clampExponent(y: number): number {
+  return y > 88 ? 88 : y < -88 ? -88 : y;
+}
+
+/** d = ½v(1 + tanh(√(2/π)(v + 0.044715v³))) = v / (1 + e^(−2√(2/π)(v + 0.044715v³))). */
+function geluTanhLoop(s: TypedArray, d: TypedArray): void {
+  const c1 = -2 * SQRT_2_OVER_PI;
+  const c3 = c1 * 0.044715;
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const v = s[i];
+    d[i] = v / (1 + expBounded(clampExponent(v * (c1 + c3 * v * v))));
+  }
+}
+
+/** d = v · σ(v) = v / (1 + e^(−v)). */
+function siluLoop(s: TypedArray, d: TypedArray): void {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const v = s[i];
+    d[i] = v / (1 + expBounded(clampExponent(-v)));
+  }
 }
