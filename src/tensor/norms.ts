@@ -1,28 +1,34 @@
 /** Normalisations over the last axis, accumulated in float64 for stable statistics. */
 import { Tensor, allocate } from './tensor.ts';
 
-/** LayerNorm: (x − mean) / sqrt(var + eps) · w + b, biased variance as in PyTorch. */
+/**
+ * LayerNorm: (x − mean) / sqrt(var + eps) · w + b, biased variance as in PyTorch.
+ *
+ * One pass gathers both statistics, shifted by the row's first element K to avoid cancellation:
+ * with δ = x − K, mean = K + Σδ/n and var = Σδ²/n − (Σδ/n)² (float64; clamped at 0).
+ */
 export function layerNorm(x: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, eps: number): Tensor {
   const n = x.dim(-1);
   const out = new Tensor(allocate(x.dtype, x.size), x.shape);
   const s = x.data, d = out.data;
   const w = weight?.data, b = bias?.data;
   for (let off = 0; off < s.length; off += n) {
-    let mean = 0;
-    for (let j = 0; j < n; j++) mean += s[off + j];
-    mean /= n;
-    let v = 0;
-    for (let j = 0; j < n; j++) {
-      const c = s[off + j] - mean;
-      v += c * c;
+    const end = off + n;
+    const shift = s[off];
+    let sum = 0, squares = 0;
+    for (let j = off; j < end; j++) {
+      const c = s[j] - shift;
+      sum += c;
+      squares += c * c;
     }
-    const inv = 1 / Math.sqrt(v / n + eps);
-    for (let j = 0; j < n; j++) {
-      let y = (s[off + j] - mean) * inv;
-      if (w) y *= w[j];
-      if (b) y += b[j];
-      d[off + j] = y;
-    }
+    const m = sum / n;
+    const mean = shift + m;
+    const variance = Math.max(squares / n - m * m, 0);
+    const inv = 1 / Math.sqrt(variance + eps);
+    if (w && b) for (let j = 0; j < n; j++) d[off + j] = (s[off + j] - mean) * inv * w[j] + b[j];
+    else if (w) for (let j = 0; j < n; j++) d[off + j] = (s[off + j] - mean) * inv * w[j];
+    else if (b) for (let j = 0; j < n; j++) d[off + j] = (s[off + j] - mean) * inv + b[j];
+    else for (let j = off; j < end; j++) d[j] = (s[j] - mean) * inv;
   }
   return out;
 }
