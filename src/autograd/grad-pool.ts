@@ -4,8 +4,9 @@
  * same size (later in the same pass, or in the next training step) avoids faulting in fresh
  * memory, which on virtual machines costs about as much as the arithmetic done in it.
  *
- * Only the engine releases buffers (graph.ts, for gradients nobody adopted); buffers come back
- * with stale contents, so takers must overwrite or zero them. The pool keeps at most
+ * Buffers are released by the engine (graph.ts, for gradients nobody adopted) and by ops that
+ * borrow one for what their backward needs (GELU's kept slope, released when the graph is); they
+ * come back with stale contents, so takers must overwrite or zero them. The pool keeps at most
  * `limitBytes` of idle buffers (default 64 MiB; 0 disables it).
  */
 import type { DType, TypedArray } from '../tensor/tensor.ts';

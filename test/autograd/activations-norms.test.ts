@@ -95,6 +95,12 @@ test('float32 gelu: gradient is g·GELU′ from the slope kept in forward, also 
     const want = 2 * g.data[i] * geluDerivative64(x.data[i]);
     assert.ok(Math.abs(v.grad!.data[i] - want) < 4e-7 * (1 + Math.abs(want)), `at ${x.data[i]}`);
   }
+  // the same graph twice (retainGraph): the kept slope must survive the first pass
+  const w = param(x);
+  const y = gelu(w);
+  backward(y, g, { retainGraph: true });
+  backward(y, g);
+  assert.deepEqual(w.grad!.data, v.grad!.data);
   const frozen = gelu(constant(x));
   assert.equal(frozen.requiresGrad, false);
   assert.ok(maxAbsDiff(frozen.value, gelu(param(x)).value) === 0);

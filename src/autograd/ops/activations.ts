@@ -14,6 +14,7 @@ import { fastExp } from '../../tensor/fast-exp.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import { assertSameShape } from '../check.ts';
 import { geluDerivative64, geluExact64, geluForwardTable, geluForwardWithSlope } from '../gelu-table.ts';
+import { releaseGradBuffer, takeGradBuffer } from '../grad-pool.ts';
 import { elementwiseGradTarget, gradBuffer, needsGrad, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
@@ -48,14 +49,16 @@ function geluExact(x: Var): Var {
       geluForwardTable(xs, y as Float32Array);
       return record('gelu', out, [x], () => {});
     }
-    // one table lookup per element gives GELU and GELU'; backward is then a product
-    const slope = new Float32Array(xs.length);
+    // one table lookup per element gives GELU and GELU'; backward is then a product. The slope
+    // buffer comes from the gradient pool and goes back once the graph is released (`owned`).
+    const slope = (takeGradBuffer('float32', xs.length) as Float32Array | undefined) ?? new Float32Array(xs.length);
     geluForwardWithSlope(xs, y as Float32Array, slope);
     return record('gelu', out, [x], (g, owned) => {
       const { data: gx, accumulate } = elementwiseGradTarget(x, g, owned);
       const gd = g.data;
       if (accumulate) for (let i = 0; i < gd.length; i++) gx[i] += gd[i] * slope[i];
       else for (let i = 0; i < gd.length; i++) gx[i] = gd[i] * slope[i];
+      if (owned) releaseGradBuffer(slope);
     });
   }
   for (let i = 0; i < xs.length; i++) y[i] = geluExact64(xs[i]);
