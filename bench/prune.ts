@@ -6,7 +6,7 @@
  *
  * Run:
  *   node --import tsx bench/prune.ts [--model DIR] [--data TEXT] [--max-k 3] [--criterion linearity]
- *        [--distill-steps 384] [--eval-data TEXT] [--write bench/RESULTS-prune.md]
+ *        [--distill-steps 384] [--eval-data TEXT] [--doc-separator newline|eos] [--write bench/RESULTS-prune.md]
  * Defaults: stories260K and the TinyStories validation subset from ../shared/data.
  */
 import { writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { backend } from '../src/backend/index.ts';
 import { openModelSource } from '../src/io/model-source.ts';
 import { loadModel } from '../src/models/decoder.ts';
-import { loadPruneData } from '../src/prune/data.ts';
+import { loadPruneData, type DocumentSeparator } from '../src/prune/data.ts';
 import { distillMaps } from '../src/prune/distill.ts';
 import { evaluateModel, type EvalSettings, type ModelEvaluation } from '../src/prune/evaluate.ts';
 import { PrunedModel } from '../src/prune/pruned-model.ts';
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: join(shared, 'models', 'stories260K') },
     data: { type: 'string', default: join(shared, 'datasets', 'tinystories-valid-subset', 'tinystories_val.txt') },
     'eval-data': { type: 'string' },
+    'doc-separator': { type: 'string', default: 'newline' },
     'max-k': { type: 'string', default: '3' },
     criterion: { type: 'string', default: 'linearity' },
     'calibration-docs': { type: 'string', default: '256' },
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   const tokenizer = await source.tokenizer();
   if (!tokenizer) throw new Error(`${values.model} has no tokenizer`);
   const data = await loadPruneData(values.data!, tokenizer, {
-    calibrationDocs: Number(values['calibration-docs']), evalDocs: Number(values['eval-docs']), calibrationLength: 256, batchSize: 8, evalPath: values['eval-data'],
+    calibrationDocs: Number(values['calibration-docs']), evalDocs: Number(values['eval-docs']), calibrationLength: 256, batchSize: 8, evalPath: values['eval-data'], separator: values['doc-separator'] as DocumentSeparator,
   });
   const maxLength = Number(values['max-length']);
   const settings: EvalSettings = { ids: data.evalIds, maxLength, stride: maxLength / 2, batchSize: 4 };
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
     '',
     `- model: \`${values.model}\` (${model.config.modelType}, ${model.numLayers} blocks, d = ${model.config.hiddenSize})`,
     `- data: \`${values.data}\`; calibration = the first ${data.calibrationDocs} documents (paragraphs), ${data.calibrationTokens} tokens ` +
-      `(BOS + ≤256 tokens each); evaluation = ${values['eval-data'] ? `the first ${data.evalDocs} documents of \`${values['eval-data']}\`` : `the next ${data.evalDocs} documents`}, ${data.evalIds.length} tokens, disjoint from calibration`,
+      `(BOS + ≤256 tokens each); evaluation = ${values['eval-data'] ? `the first ${data.evalDocs} documents of \`${values['eval-data']}\`` : `the next ${data.evalDocs} documents`}, ${data.evalIds.length} tokens, disjoint from calibration, documents joined with ${values['doc-separator'] === 'eos' ? 'EOS (as in pretraining)' : '"\\n\\n"'}`,
     `- ranking criterion: ${criterion}; one-shot removes the top-k single blocks (neighbours merged into one span with one map); ` +
       'sequential removes one block, re-ranks and re-fits on the pruned model, k times',
     '- linear map: closed-form least squares h_out ≈ h_in·A + b on the calibration tokens (float64, ridge 1e-6 toward the identity)',

@@ -1,8 +1,13 @@
 /**
  * Calibration and evaluation data for pruning, from one text source: the first documents become
  * calibration batches (BOS + tokens, truncated, padded), the following ones — disjoint — the
- * evaluation stream (joined with "\n\n" and tokenized once with the tokenizer's default special
- * tokens, as src/eval's perplexity does).
+ * evaluation stream, either
+ * - 'newline' (default): joined with "\n\n" and tokenized once with the tokenizer's default special
+ *   tokens, as src/eval's perplexity does; or
+ * - 'eos': each document tokenized alone and followed by EOS (after a leading BOS when the tokenizer
+ *   has one), the layout of `linscope pretrain`'s streams and of GPT-style pretraining. A model
+ *   trained that way has never seen "\n\n" between documents and scores it as very unlikely, which
+ *   alone can move its perplexity by tens of percent.
  */
 import { buildCalibrationBatches, type TokenBatch } from '../data/calibration.ts';
 import { loadTexts, type LoadTextsOptions } from '../data/text-source.ts';
@@ -21,7 +26,11 @@ export interface PruneDataOptions {
   evalPath?: string;
   /** How text files become documents (default: paragraphs). */
   texts?: LoadTextsOptions;
+  /** How evaluation documents are joined into one stream (default 'newline'; see the module comment). */
+  separator?: DocumentSeparator;
 }
+
+export type DocumentSeparator = 'newline' | 'eos';
 
 export interface PruneData {
   batches: TokenBatch[];
@@ -53,8 +62,21 @@ export async function loadPruneData(path: string, tokenizer: EvalTokenizer, opti
   return {
     batches: set.batches,
     calibrationTokens: set.lengths.reduce((a, b) => a + b, 0),
-    evalIds: tokenizer.encode(evaluation.join('\n\n')),
+    evalIds: evaluationStream(evaluation, tokenizer, options.separator ?? 'newline'),
     calibrationDocs: calibration.length,
     evalDocs: evaluation.length,
   };
+}
+
+/** The evaluation documents as one token stream (see the module comment). */
+export function evaluationStream(docs: readonly string[], tokenizer: EvalTokenizer, separator: DocumentSeparator): number[] {
+  if (separator === 'newline') return tokenizer.encode(docs.join('\n\n'));
+  const eos = tokenizer.eosId;
+  if (eos === undefined) throw new Error('document separator "eos": the tokenizer has no EOS token');
+  const ids = tokenizer.bosId !== undefined ? [tokenizer.bosId] : [];
+  for (const doc of docs) {
+    for (const id of tokenizer.encode(doc, { addSpecialTokens: false })) ids.push(id);
+    ids.push(eos);
+  }
+  return ids;
 }

@@ -23,6 +23,7 @@ import { pruneModel, type PruneMethod } from '../../prune/replace.ts';
 import { choiceRows, evaluationRow, protocolLines, rankingRows } from '../../prune/report.ts';
 import { CRITERIA, type Criterion, type MapInput } from '../../prune/types.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
+import type { DocumentSeparator } from '../../prune/data.ts';
 import { createProgress } from '../progress.ts';
 
 const spec = defineCommand({
@@ -37,6 +38,7 @@ const spec = defineCommand({
     tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin', valueName: 'path' },
     data: { type: 'string', description: 'Calibration (and evaluation) text: file, folder, JSONL or parquet', required: true, short: 'd', valueName: 'path' },
     evalData: { type: 'string', description: 'Separate evaluation text', valueName: 'path' },
+    docSeparator: { type: 'string', description: 'Join evaluation documents with "\\n\\n" or with EOS (as linscope pretrain streams are)', default: 'newline', choices: ['newline', 'eos'] },
     k: { type: 'integer', description: 'Blocks to remove', default: 1 },
     method: { type: 'string', description: 'Drop the blocks or replace them by a linear map', default: 'linear', choices: ['linear', 'drop'] },
     criterion: { type: 'string', description: 'Ranking score', default: 'linearity', choices: CRITERIA },
@@ -95,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   const tokenizer = await loadTokenizer(o.tokenizer, source, model.config.vocabSize);
   const data = await loadPruneData(o.data, tokenizer, {
     calibrationDocs: o.calibrationDocs, calibrationLength: o.calibrationLength, batchSize: o.batchSize,
-    evalDocs: o.evalDocs, evalPath: o.evalData,
+    evalDocs: o.evalDocs, evalPath: o.evalData, separator: o.docSeparator as DocumentSeparator,
   });
   say(`${o.model}: ${model.numLayers} blocks, d = ${model.config.hiddenSize}`);
   say(`calibration: ${data.calibrationDocs} documents, ${data.calibrationTokens} tokens in ${data.batches.length} batches; evaluation: ${data.evalDocs} documents, ${data.evalIds.length} tokens`);
