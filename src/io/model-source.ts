@@ -12,6 +12,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { DType, Tensor } from '../tensor/tensor.ts';
 import { readConfig, type ModelConfig } from './config.ts';
+import { withLowRankTensors } from './low-rank-format.ts';
 import { resolveModel, type ResolveModelOptions } from './hub.ts';
 import { findLlama2cTokenizerFile, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
 import { findSafetensorsWeights, openTensorReader } from './safetensors.ts';
@@ -47,7 +48,7 @@ function safetensorsSource(dir: string, weightsPath: string): ModelSource {
   }
   const config = readConfig(dir);
   const reader = openTensorReader(weightsPath);
-  return {
+  return withLowRankTensors({
     dir,
     config,
     format: 'safetensors',
@@ -56,7 +57,7 @@ function safetensorsSource(dir: string, weightsPath: string): ModelSource {
     tensorShape: (name) => reader.info(name).shape,
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
     tokenizer: memo(async () => loadHFTokenizer(dir, config)),
-  };
+  } satisfies ModelSource);
 }
 
 function llama2cSource(binPath: string): ModelSource {

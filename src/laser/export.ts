@@ -6,10 +6,18 @@
  * For a llama2.c source the config is the equivalent HF Llama config and the weights carry HF
  * Llama names (the loader already permuted q/k rows to HF's rotary layout). Its tokenizer
  * (`tok*.bin`) is copied beside the weights.
+ *
+ * By default every weight is written dense, so transformers loads the folder as is. With
+ * `factored`, weights the model holds as `LowRankWeight` (LASER `--factored`) are written as their
+ * two factors `<name>.laser_left` [m, r] and `<name>.laser_right` [r, n] (W = L·R in the stored
+ * orientation) and listed under `linscope_low_rank` in config.json; linscope's loader reads them
+ * back as factors (format: src/io/low-rank-format.ts). Such a folder is linscope-only.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeShardedSafetensors, type FloatStorage } from '../io/safetensors.ts';
+import { LEFT_SUFFIX, LOW_RANK_CONFIG_KEY, lowRankEntry, RIGHT_SUFFIX } from '../io/low-rank-format.ts';
+import { isLowRank } from '../tensor/low-rank.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { AppliedIntervention } from './intervention.ts';
 import { formatInterventions } from './types.ts';
@@ -39,6 +47,8 @@ export interface ExportOptions {
   applied?: readonly AppliedIntervention[];
   /** Extra provenance for laser.json (command line, source path…). */
   provenance?: Record<string, unknown>;
+  /** Write factored weights as their factors (linscope-only format) instead of dense. */
+  factored?: boolean;
 }
 
 export interface ExportResult {
@@ -50,12 +60,24 @@ export interface ExportResult {
 export function exportModel(outDir: string, source: ExportSource, opts: ExportOptions = {}): ExportResult {
   mkdirSync(outDir, { recursive: true });
   const tensors: Record<string, Tensor> = {};
-  for (const name of source.weightNames()) tensors[name] = source.getWeight(name);
+  const ranks = new Map<string, number>();
+  for (const name of source.weightNames()) {
+    const w = source.getWeight(name);
+    if (opts.factored && isLowRank(w)) {
+      tensors[name + LEFT_SUFFIX] = w.left;
+      tensors[name + RIGHT_SUFFIX] = w.right;
+      ranks.set(name, w.rank);
+    } else {
+      tensors[name] = isLowRank(w) ? w.dense() : w;
+    }
+  }
   const interventions = (opts.applied ?? []).map((a) => a.intervention);
   const metadata: Record<string, string> = { format: 'pt' };
   if (interventions.length > 0) metadata.laser = formatInterventions(interventions);
   const { files } = writeShardedSafetensors(outDir, tensors, { dtype: opts.dtype ?? 'F32', maxShardBytes: opts.maxShardBytes ?? 2e9, metadata });
-  const config = { ...source.config };
+  const config: Record<string, unknown> = { ...source.config };
+  delete config[LOW_RANK_CONFIG_KEY];
+  if (ranks.size > 0) config[LOW_RANK_CONFIG_KEY] = lowRankEntry(ranks);
   if (opts.dtype) config.torch_dtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64' }[opts.dtype];
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
@@ -74,6 +96,7 @@ export function exportModel(outDir: string, source: ExportSource, opts: ExportOp
       intervention: a.intervention, tensorName: a.tensorName, outDim: a.outDim, inDim: a.inDim,
       rank: a.rank, fullRank: a.fullRank, keep: a.keep, relativeError: a.relativeError,
       denseParams: a.denseParams, factoredParams: a.factoredParams,
+      storage: a.storage === 'factored' && ranks.has(a.tensorName) ? 'factored' : 'dense', ...(a.note ? { note: a.note } : {}),
     })),
     ...opts.provenance,
   };

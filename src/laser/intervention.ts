@@ -20,7 +20,16 @@
  * Factored form: with `keepFactors`, the result carries L = U·Σ (out × r) and R = Vᵀ (r × in) in
  * the linear map's orientation (y = W·x ≈ L·(R·x)), and the parameter counts m·n vs r·(m + n),
  * which is also the ratio of multiply-adds per token.
+ *
+ * Installing the factors (`factored`): instead of the dense W_r, the model receives a
+ * `LowRankWeight` (src/tensor/low-rank.ts) holding the stored tensor as L_s = U·Σ and R_s = Vᵀ of
+ * the SVD of the *stored* block, so forwards run two thin GEMMs and the weight takes r·(m + n)
+ * elements. Only a whole stored tensor can be factored: a block of a fused tensor (GPT-2 c_attn's
+ * q, k or v) and a reduction whose factors would not be smaller than the dense matrix stay dense,
+ * and the result's `note` says so. Reading such a weight (`getWeight(...).data`, a second
+ * intervention, export) materialises L·R, so values are always those of W_r.
  */
+import { LowRankWeight } from '../tensor/low-rank.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { resolveMatrix, readBlock, writeBlock, type LaserModel, type ResolvedMatrix } from './model-api.ts';
 import { keptRank, type RankRounding } from './rank.ts';
@@ -50,6 +59,8 @@ export interface ApplyOptions {
   keepFactors?: boolean;
   /** Use exactly this many components instead of keptRank(ρ) (e.g. the k smallest for 'bottom'). */
   rank?: number;
+  /** Install the factors L·R in the model instead of the dense reduced matrix (whole tensors only). */
+  factored?: boolean;
 }
 
 export interface AppliedIntervention {
@@ -71,6 +82,10 @@ export interface AppliedIntervention {
   svdSeconds: number;
   /** L (out × r') and R (r' × in) with W' = L·R, when `keepFactors` was set. */
   factors?: { left: Tensor; right: Tensor };
+  /** How the model now holds the tensor: dense, or as the factors L·R (`factored`). */
+  storage: 'dense' | 'factored';
+  /** Why a `factored` request was kept dense. */
+  note?: string;
 }
 
 /** Where matrix `type` of `layer` lives, with a clear error when the architecture lacks it. */
@@ -137,11 +152,19 @@ export class LaserEditor {
     const { values, factors } = reduceMatrix(w, m, n, r, keep, opts);
     const svdSeconds = (performance.now() - t0) / 1000;
 
-    const updated = current.clone();
-    writeBlock(updated, loc, values);
-    this.model.setWeight(loc.tensorName, updated);
-
     const keptR = factors.r;
+    let note: string | undefined;
+    if (opts.factored) note = whyNotFactored(loc, current.shape, keptR);
+    const factoredNow = opts.factored === true && note === undefined;
+    if (factoredNow) {
+      const stored = { left: Tensor.from(scaledLeft(factors), [factors.m, keptR], current.dtype), right: Tensor.from(factors.vt, [keptR, factors.n], current.dtype) };
+      this.model.setWeight(loc.tensorName, new LowRankWeight(stored.left, stored.right) as unknown as Tensor);
+    } else {
+      const updated = current.clone();
+      writeBlock(updated, loc, values);
+      this.model.setWeight(loc.tensorName, updated);
+    }
+
     const result: AppliedIntervention = {
       intervention: { ...iv },
       tensorName: loc.tensorName,
@@ -154,7 +177,9 @@ export class LaserEditor {
       denseParams: m * n,
       factoredParams: keptR * (m + n),
       svdSeconds,
+      storage: factoredNow ? 'factored' : 'dense',
     };
+    if (note) result.note = note;
     if (opts.keepFactors) result.factors = orientFactors(factors, loc, current.dtype);
     this.log.push(result);
     return result;
@@ -179,6 +204,17 @@ export class LaserEditor {
   touchedTensors(): string[] {
     return [...this.originals.keys()];
   }
+}
+
+/** Why a reduction cannot be installed as factors of its stored tensor (undefined: it can). */
+function whyNotFactored(loc: ResolvedMatrix, storedShape: readonly number[], r: number): string | undefined {
+  const whole = (idx: Int32Array, size: number) => idx.length === size && idx.every((v, i) => v === i);
+  if (!whole(loc.rows, storedShape[0]) || !whole(loc.cols, storedShape[1])) {
+    return `kept dense: the matrix is a block of the fused tensor ${loc.tensorName} [${storedShape.join(', ')}], and only whole tensors can be factored`;
+  }
+  const [m, n] = storedShape;
+  if (r * (m + n) >= m * n) return `kept dense: rank ${r} factors (${r * (m + n)} parameters) are not smaller than the ${m}×${n} matrix`;
+  return undefined;
 }
 
 /** ‖a − b‖_F / ‖a‖_F. */
@@ -211,5 +247,9 @@ function orientFactors(f: TruncatedSvd, loc: ResolvedMatrix, dtype: 'float32' | 
 export function describeApplied(a: AppliedIntervention): string {
   const kept = a.keep === 'residual' ? `all but top ${a.rank}` : `${a.keep} ${a.rank}`;
   return `${formatIntervention(a.intervention)} → ${a.tensorName} (${a.outDim}×${a.inDim}), ${kept} of ${a.fullRank} components, ` +
-    `rel. error ${a.relativeError.toExponential(3)}, params ${a.denseParams} → ${a.factoredParams}`;
+    `rel. error ${a.relativeError.toExponential(3)}, ` +
+    (a.storage === 'factored'
+      ? `stored as factors: ${a.denseParams} → ${a.factoredParams} params`
+      : `stored dense: ${a.denseParams} params (${a.factoredParams} if factored)`) +
+    (a.note ? `; ${a.note}` : '');
 }

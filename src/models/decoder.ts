@@ -10,6 +10,7 @@
  * `setWeight` (LASER, pruning) are kept in memory in both modes and win over the source.
  */
 import { openModelSource } from '../io/model-source.ts';
+import { isLowRank } from '../tensor/low-rank.ts';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
 import { finishCache, prepareCall, type ForwardInputs } from './context.ts';
@@ -116,19 +117,32 @@ export class DecoderModel {
     return this.overrides.get(name) ?? this.kept.get(name) ?? this.load(name);
   }
 
-  /** Replace a weight (same shape); later forwards use it. Converted to the model dtype. */
+  /**
+   * Replace a weight (same shape); later forwards use it. Converted to the model dtype. A
+   * `LowRankWeight` (src/tensor/low-rank.ts) stays factored — forwards multiply by its factors —
+   * and the dense copy kept from the checkpoint is dropped so the memory is really saved
+   * (`resetWeight` reads it again).
+   */
   setWeight(name: string, tensor: Tensor): void {
     const s = this.spec(name);
     if (tensor.shape.length !== s.shape.length || tensor.shape.some((d, i) => d !== s.shape[i])) {
       throw new Error(`setWeight: "${name}" must have shape [${s.shape.join(', ')}], got [${tensor.shape.join(', ')}]`);
+    }
+    if (isLowRank(tensor)) {
+      this.overrides.set(name, tensor.withDtype(this.dtype) as unknown as Tensor);
+      this.kept.delete(name);
+      return;
     }
     this.overrides.set(name, tensor.dtype === this.dtype ? tensor : tensor.to(this.dtype));
   }
 
   /** Undo `setWeight` for one name (or all). */
   resetWeight(name?: string): void {
-    if (name === undefined) this.overrides.clear();
-    else this.overrides.delete(name);
+    const names = name === undefined ? [...this.overrides.keys()] : [name];
+    for (const n of names) {
+      this.overrides.delete(n);
+      if (!this.streaming && !this.kept.has(n)) this.kept.set(n, this.load(n));
+    }
   }
 
   /** Names replaced with `setWeight`. */

@@ -1,5 +1,6 @@
 /** Matrix products through the active backend's GEMM. */
 import { backend } from '../backend/index.ts';
+import { isLowRank, type LowRankWeight } from './low-rank.ts';
 import { Tensor, allocate } from './tensor.ts';
 
 export interface MatmulOptions {
@@ -17,6 +18,7 @@ export interface MatmulOptions {
  * batched. B 2-D: [k, n] (or [n, k] with transB).
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  if (isLowRank(b)) return matmulLowRank(a, b, opts);
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
   if (a.dtype !== b.dtype) throw new Error(`matmul: dtype mismatch ${a.dtype} vs ${b.dtype}`);
@@ -55,6 +57,16 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     });
   }
   return out;
+}
+
+/**
+ * op(A)·B with B = L·R held as factors (src/tensor/low-rank.ts): two thin GEMMs,
+ * op(A)·L·R, or op(A)·Rᵀ·Lᵀ for transB. `out`, α and β apply to the second product.
+ */
+function matmulLowRank(a: Tensor, b: LowRankWeight, opts: MatmulOptions): Tensor {
+  const transB = opts.transB ?? false;
+  const thin = matmul(a, transB ? b.right : b.left, { transA: opts.transA, transB });
+  return matmul(thin, transB ? b.left : b.right, { transB, out: opts.out, alpha: opts.alpha, beta: opts.beta });
 }
 
 /**

@@ -29,7 +29,7 @@ import { writeJson } from '../../report/json.ts';
 import { asLaserModel } from '../../laser/adapt.ts';
 import { exportModel } from '../../laser/export.ts';
 import { higherOrderStudy } from '../../laser/higher-order.ts';
-import { describeApplied, LaserEditor, type ApplyOptions } from '../../laser/intervention.ts';
+import { describeApplied, LaserEditor, type AppliedIntervention, type ApplyOptions } from '../../laser/intervention.ts';
 import type { LaserModel } from '../../laser/model-api.ts';
 import { parseIntervention, parseInterventions, parseLayers, parseRhos, parseTypes } from '../../laser/parse.ts';
 import { PrefixCachedEvaluator } from '../../laser/prefix-cache.ts';
@@ -57,6 +57,13 @@ const svdOptions = {
   oversample: { type: 'integer', description: 'Randomized SVD oversampling (0 + 2 power iterations = torch.svd_lowrank as the authors used it)', default: 10 },
   powerIterations: { type: 'integer', description: 'Randomized SVD power iterations', default: 2 },
   rankRounding: { type: 'string', description: "ρ → rank: exact ⌊ρ·min(m,n)⌋, or 'authors' float arithmetic", default: 'exact', choices: ['exact', 'authors'] },
+} as const;
+
+const factoredOption = {
+  type: 'boolean',
+  description:
+    'Hold each reduced matrix as its factors U·Σ and Vᵀ (two thin GEMMs, r·(m+n) parameters) instead of dense; whole tensors only ' +
+    '(a q/k/v block of a fused QKV tensor stays dense). apply: the export stores the factors (linscope-only format, src/io/low-rank-format.ts)',
 } as const;
 
 const dataOptions = {
@@ -113,9 +120,13 @@ function spec(sub: Subcommand): CommandSpec {
           interventions: { type: 'string', description: 'type:layer:rho[,…], e.g. out:5:0.01,in:3:0.1', required: true, short: 'i' },
           out: { type: 'string', description: 'Output folder', required: true, short: 'o', valueName: 'dir' },
           dtype: { type: 'string', description: 'Storage dtype', default: 'F32', choices: ['F32', 'F16', 'BF16'] },
+          factored: factoredOption,
           quiet: { type: 'boolean', description: 'Less output', short: 'q' },
         },
-        examples: ['linscope laser apply -m gpt2 -i out:11:0.01 -o gpt2-laser'],
+        examples: [
+          'linscope laser apply -m gpt2 -i out:11:0.01 -o gpt2-laser',
+          'linscope laser apply -m gpt2 -i out:11:0.01,in:11:0.01 --factored -o gpt2-laser-factored   # linscope-only checkpoint',
+        ],
       });
     case 'eval':
       return defineCommand({
@@ -123,6 +134,7 @@ function spec(sub: Subcommand): CommandSpec {
         options: {
           ...modelOptions, ...dataOptions, ...svdOptions,
           interventions: { type: 'string', description: 'Apply these first: type:layer:rho[,…]', short: 'i' },
+          factored: factoredOption,
           split: { type: 'string', description: 'Which cases', default: 'all', choices: ['all', 'validation', 'test'] },
           perplexity: { type: 'string', description: 'Also measure perplexity on this text source (file, folder, JSONL, parquet)', valueName: 'path' },
           maxLength: { type: 'integer', description: 'Perplexity window / chunk length (default: model context, at most 1024)' },
@@ -230,7 +242,18 @@ function applyOptions(o: Record<string, unknown>): ApplyOptions {
     oversample: o.oversample as number,
     powerIterations: o.powerIterations as number,
     rounding: o.rankRounding as 'exact' | 'authors',
+    factored: Boolean(o.factored),
   };
+}
+
+/** Parameter counts of the reduced matrices as the model now holds them. */
+function parameterSummary(applied: readonly AppliedIntervention[]): string {
+  const dense = applied.reduce((s, a) => s + a.denseParams, 0);
+  const factorable = applied.reduce((s, a) => s + a.factoredParams, 0);
+  const held = applied.reduce((s, a) => s + (a.storage === 'factored' ? a.factoredParams : a.denseParams), 0);
+  const nFactored = applied.filter((a) => a.storage === 'factored').length;
+  return `reduced matrices: ${dense} parameters dense, ${factorable} in factored form (×${(dense / factorable).toFixed(2)} fewer); ` +
+    `the model holds ${held} (${nFactored} of ${applied.length} factored)`;
 }
 
 async function loadCases(o: Record<string, unknown>): Promise<FactCase[]> {
@@ -338,13 +361,12 @@ async function runApply(o: Record<string, unknown>): Promise<number> {
   const editor = new LaserEditor(laser);
   const applied = editor.applyAll(ivs, applyOptions(o));
   if (!o.quiet) for (const a of applied) console.log(describeApplied(a));
-  const dense = applied.reduce((s, a) => s + a.denseParams, 0);
-  const factored = applied.reduce((s, a) => s + a.factoredParams, 0);
-  console.log(`reduced matrices: ${dense} parameters dense, ${factored} in factored form (×${(dense / factored).toFixed(2)} fewer; the export stores them dense)`);
+  console.log(parameterSummary(applied) + (o.factored ? '; the export stores the factored ones as factors (linscope-only)' : '; the export stores them dense'));
   const res = exportModel(o.out as string, { config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir }, {
     dtype: o.dtype as 'F32' | 'F16' | 'BF16',
+    factored: Boolean(o.factored),
     applied,
-    provenance: { source: o.model, svd: o.svd, rankRounding: o.rankRounding, command: `linscope laser apply -m ${o.model} -i ${formatInterventions(ivs)}` },
+    provenance: { source: o.model, svd: o.svd, rankRounding: o.rankRounding, command: `linscope laser apply -m ${o.model} -i ${formatInterventions(ivs)}${o.factored ? ' --factored' : ''}` },
   });
   console.log(`wrote ${res.dir}: ${[...res.weightFiles, 'config.json', 'laser.json', ...res.copied].join(', ')}`);
   return 0;
@@ -353,7 +375,11 @@ async function runApply(o: Record<string, unknown>): Promise<number> {
 async function runEval(o: Record<string, unknown>): Promise<number> {
   const { model, laser, tokenizer } = await loadAll(o);
   const ivs = o.interventions ? parseInterventions(o.interventions as string, laser.numLayers) : [];
-  if (ivs.length) for (const a of new LaserEditor(laser).applyAll(ivs, applyOptions(o))) console.error(describeApplied(a));
+  if (ivs.length) {
+    const applied = new LaserEditor(laser).applyAll(ivs, applyOptions(o));
+    for (const a of applied) console.error(describeApplied(a));
+    console.error(parameterSummary(applied));
+  }
   const rows: Record<string, unknown>[] = [];
   if (o.data) {
     const all = await loadCases(o);
