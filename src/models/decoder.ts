@@ -7,7 +7,9 @@
  * Weights are read from a `WeightSource` in their Hugging Face layout. By default every weight is
  * read once and kept; with `streaming: true` a forward loads one block's tensors at a time and
  * drops them after the block ran, so models larger than RAM can be analysed. Weights replaced with
- * `setWeight` (LASER, pruning) are kept in memory in both modes and win over the source.
+ * `setWeight` (LASER, pruning) are kept in memory in both modes and win over the source. A weight
+ * may be a `LowRankWeight` (src/tensor/low-rank.ts: LASER `--factored`, or a checkpoint storing
+ * factors): forwards multiply by its two factors, reads of its values materialise L·R.
  */
 import { openModelSource } from '../io/model-source.ts';
 import { isLowRank } from '../tensor/low-rank.ts';
