@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const seconds = (performance.now() - started) / 1000;
   result.sequences.forEach((seq, i) => {
-    const text = tokenizer.decode(seq);
+    const text = tokenizer.decode(seq, { skipSpecialTokens: true });
     console.log(text);
     if (o.ids) console.log(`ids: ${JSON.stringify(seq)}`);
     if (i < result.sequences.length - 1) console.log('---');
