@@ -6,7 +6,7 @@
  *
  * Run:
  *   node --import tsx bench/prune.ts [--model DIR] [--data TEXT] [--max-k 3] [--criterion linearity]
- *        [--distill-steps 384] [--eval-data TEXT] [--doc-separator newline|eos] [--write bench/RESULTS-prune.md]
+ *        [--distill-steps 384] [--eval-data TEXT] [--doc-separator newline|eos] [--distill-inputs original|pruned] [--write bench/RESULTS-prune.md]
  * Defaults: stories260K and the TinyStories validation subset from ../shared/data.
  */
 import { writeFileSync } from 'node:fs';
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     'distill-steps': { type: 'string', default: '384' },
     'distill-loss': { type: 'string', default: 'cosine' },
     'distill-lr': { type: 'string', default: '1e-4' },
+    'distill-inputs': { type: 'string', default: 'original' },
     write: { type: 'string' },
   },
 });
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
     const sequential = pruneModel(model, data.batches, { ...common, k, method: 'linear', sequential: true });
     grid['linear sequential'].push({ blocks: removedLabel(sequential.model), ev: await evaluateModel(sequential.model, settings, original) });
     const distilled = distillMaps(linear.model, data.batches, {
-      steps: distillSteps, loss: values['distill-loss'] as 'mse' | 'cosine' | 'mse+cosine', lr: Number(values['distill-lr']), inputs: 'original', seed: 0,
+      steps: distillSteps, loss: values['distill-loss'] as 'mse' | 'cosine' | 'mse+cosine', lr: Number(values['distill-lr']), inputs: values['distill-inputs'] as 'original' | 'pruned', seed: 0,
     });
     grid['linear + distil'].push({ blocks: removedLabel(distilled.model), ev: await evaluateModel(distilled.model, settings, original) });
     const epochs = distilled.epochs;
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
     `- ranking criterion: ${criterion}; one-shot removes the top-k single blocks (neighbours merged into one span with one map); ` +
       'sequential removes one block, re-ranks and re-fits on the pruned model, k times',
     '- linear map: closed-form least squares h_out ≈ h_in·A + b on the calibration tokens (float64, ridge 1e-6 toward the identity)',
-    `- distillation: the one-shot maps trained ${distillSteps} AdamW steps (lr ${values['distill-lr']}, loss ${values['distill-loss']}, original-model inputs, seed 0)`,
+    `- distillation: the one-shot maps trained ${distillSteps} AdamW steps (lr ${values['distill-lr']}, loss ${values['distill-loss']}, ${values['distill-inputs'] === 'pruned' ? 'inputs from the pruned model (later maps correct earlier ones)' : 'original-model inputs'}, seed 0)`,
     `- perplexity protocol: ${base.chunks.protocol.replace(/^perplexity [0-9.]+ = /, '')}`,
     `- sliding protocol: ${base.sliding!.protocol.replace(/^perplexity [0-9.]+ = /, '')}`,
     `- KL: mean KL(p_original ‖ p_pruned) in nats over ${grid.drop[0]?.ev.klPositions ?? 0} positions of the same chunks`,
