@@ -1,5 +1,5 @@
 /** Activation functions, elementwise, returning new tensors. Names follow Hugging Face's ACT2FN keys. */
-import { expBounded } from './exp-table.ts';
+import { expBounded } from './fast-exp.ts';
 import { Tensor, allocate, type TypedArray } from './tensor.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);

@@ -13,7 +13,7 @@
  * the row sum is applied to the row's Dh outputs after P·V rather than to its probabilities.
  */
 import { backend } from '../backend/index.ts';
-import { expBounded } from './exp-table.ts';
+import { expBounded } from './fast-exp.ts';
 import { Tensor, allocate, type TypedArray } from './tensor.ts';
 
 export interface AttentionOptions {

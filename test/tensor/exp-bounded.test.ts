@@ -1,7 +1,7 @@
-/** expBounded (src/tensor/exp-table.ts), the exp of the softmax and activation loops, against Math.exp. */
+/** expBounded (src/tensor/fast-exp.ts), the exp of the softmax and activation loops, against Math.exp. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expBounded } from '../../src/tensor/exp-table.ts';
+import { expBounded } from '../../src/tensor/fast-exp.ts';
 
 test('expBounded: relative error below 1e-10 on [−88, 88], exact at 0, NaN stays NaN', () => {
   let worst = 0;
