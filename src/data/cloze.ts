@@ -29,9 +29,8 @@
  *    ending before other candidate occurrences of the same word in the story (up to
  *    `maxParaphrases`, in text order), relationId = "cloze:name" or "cloze:word".
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Rng } from '../tensor/random.ts';
+import { collectTexts } from './text-source.ts';
 import type { FactCase } from './types.ts';
 
 export interface ClozeOptions {
@@ -190,17 +189,15 @@ export function buildClozeCases(text: string, opts: ClozeOptions = {}): FactCase
   return cases;
 }
 
-/** Read a TinyStories text file (or a folder of .txt files, read in name order) and build its cloze cases. */
+/** Read a TinyStories text file (or a folder of text files, read in path order) and build its cloze cases. */
 export async function loadTinyStoriesCloze(path: string, opts: ClozeOptions = {}): Promise<FactCase[]> {
   return buildClozeCases(await readStoriesText(path), opts);
 }
 
 async function readStoriesText(path: string): Promise<string> {
   try {
-    if (!(await stat(path)).isDirectory()) return await readFile(path, 'utf8');
-    const files = (await readdir(path)).filter((f) => f.endsWith('.txt')).sort();
-    if (files.length === 0) throw new Error('the folder holds no .txt file');
-    const texts = await Promise.all(files.map((f) => readFile(join(path, f), 'utf8')));
+    const texts = await collectTexts(path, { format: 'text', documents: 'whole' });
+    if (texts.length === 0) throw new Error('no text found');
     return texts.join('\n\n');
   } catch (e) {
     throw new Error(`TinyStories text not readable at ${path} (${(e as Error).message})`);

@@ -10,6 +10,7 @@
  *   alone can move its perplexity by tens of percent.
  */
 import { buildCalibrationBatches, type TokenBatch } from '../data/calibration.ts';
+import { eosJoinedIds } from '../data/eos-stream.ts';
 import { loadTexts, type LoadTextsOptions } from '../data/text-source.ts';
 import type { EvalTokenizer } from '../eval/model-api.ts';
 
@@ -73,10 +74,5 @@ export function evaluationStream(docs: readonly string[], tokenizer: EvalTokeniz
   if (separator === 'newline') return tokenizer.encode(docs.join('\n\n'));
   const eos = tokenizer.eosId;
   if (eos === undefined) throw new Error('document separator "eos": the tokenizer has no EOS token');
-  const ids = tokenizer.bosId !== undefined ? [tokenizer.bosId] : [];
-  for (const doc of docs) {
-    for (const id of tokenizer.encode(doc, { addSpecialTokens: false })) ids.push(id);
-    ids.push(eos);
-  }
-  return ids;
+  return eosJoinedIds(docs, tokenizer, eos, tokenizer.bosId !== undefined ? [tokenizer.bosId] : []);
 }

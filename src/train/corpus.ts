@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eosJoinedIds, type DocumentEncoder } from '../data/eos-stream.ts';
 import { collectTexts } from '../data/text-source.ts';
 import type { NamedSource } from './shipped-data.ts';
 
@@ -16,10 +17,6 @@ export interface TokenCorpus {
   sources: { name: string; trainDocuments: number; validationDocuments: number; trainTokens: number; validationTokens: number }[];
   /** Identifies what the streams were built from (sources, split, tokenizer settings); set by the caller. */
   key?: string;
-}
-
-export interface Encoder {
-  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
 }
 
 /** One source's documents, split into the training part and the held-out tail. */
@@ -44,18 +41,11 @@ export async function splitSources(sources: readonly NamedSource[], validationFr
 }
 
 /** Tokenises split sources into the two streams, each document followed by EOS. */
-export function tokenizeSplit(split: readonly SplitSource[], tokenizer: Encoder, eosId: number, onSource?: (name: string) => void): TokenCorpus {
+export function tokenizeSplit(split: readonly SplitSource[], tokenizer: DocumentEncoder, eosId: number, onSource?: (name: string) => void): TokenCorpus {
   const train: Int32Array[] = [];
   const validation: Int32Array[] = [];
   const stats: TokenCorpus['sources'] = [];
-  const encodePart = (part: readonly string[]) => {
-    const out: number[] = [];
-    for (const d of part) {
-      for (const id of tokenizer.encode(d, { addSpecialTokens: false })) out.push(id);
-      out.push(eosId);
-    }
-    return Int32Array.from(out);
-  };
+  const encodePart = (part: readonly string[]) => Int32Array.from(eosJoinedIds(part, tokenizer, eosId));
   for (const s of split) {
     onSource?.(s.name);
     const t = encodePart(s.train);
