@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { main } from '../../src/cli/main.ts';
+import { captureConsole } from '../helpers/console.ts';
 import { datasetsDir, skipUnless } from '../helpers/paths.ts';
 
 const tinyStories = join(datasetsDir, 'tinystories-valid-subset');
@@ -16,16 +17,10 @@ const dir = mkdtempSync(join(tmpdir(), 'linscope-pretrained-'));
 const model = join(dir, 'run', 'model');
 const text = join(dir, 'stories.txt');
 
-/** Runs `linscope ...argv` in-process; returns its exit code and what it printed. */
+/** Runs `linscope ...argv` in-process; returns its exit code and what it printed (stdout and stderr). */
 async function linscope(...argv: string[]): Promise<{ code: number; out: string }> {
-  const [log, error] = [console.log, console.error];
-  let out = '';
-  console.log = console.error = (...a: unknown[]) => (out += `${a.join(' ')}\n`);
-  try {
-    return { code: await main(argv), out };
-  } finally {
-    [console.log, console.error] = [log, error];
-  }
+  const { result, out } = await captureConsole(() => main(argv), { stderr: true });
+  return { code: result, out };
 }
 
 async function ok(...argv: string[]): Promise<string> {

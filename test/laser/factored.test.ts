@@ -22,6 +22,7 @@ import { project } from '../../src/models/layers.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { fixturesDir, skipUnless } from '../helpers/paths.ts';
+import { captureConsole } from '../helpers/console.ts';
 
 const ids = [[1, 5, 9, 42, 7, 3, 100, 11], [2, 8, 64, 4, 33, 12, 6, 90]];
 
@@ -140,14 +141,9 @@ for (const [arch, ivs] of cases) {
 test('laser apply --factored (CLI): states real parameter counts, writes factors that reload as such', { skip: skipUnless(join(fixturesDir, 'gpt2')) }, async () => {
   const { run } = await import('../../src/cli/commands/laser.ts');
   const tmp = mkdtempSync(join(tmpdir(), 'laser-factored-cli-'));
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...args: unknown[]) => void lines.push(args.join(' '));
   try {
-    const code = await run(['apply', '-m', join(fixturesDir, 'gpt2'), '-i', 'in:3:0.1,q:2:0.1', '--factored', '-o', join(tmp, 'out')]);
-    console.log = log;
+    const { result: code, out: text } = await captureConsole(() => run(['apply', '-m', join(fixturesDir, 'gpt2'), '-i', 'in:3:0.1,q:2:0.1', '--factored', '-o', join(tmp, 'out')]));
     assert.equal(code, 0);
-    const text = lines.join('\n');
     assert.match(text, /c_fc\.weight .*stored as factors: 16384 → 1920 params/);
     assert.match(text, /q:2:0\.1 .*stored dense: 4096 params.*kept dense: the matrix is a block of the fused tensor/);
     assert.match(text, /the model holds 6016 \(1 of 2 factored\)/);
@@ -155,7 +151,6 @@ test('laser apply --factored (CLI): states real parameter counts, writes factors
     assert.ok(isLowRank(reloaded.getWeight('transformer.h.3.mlp.c_fc.weight')));
     assert.ok(!isLowRank(reloaded.getWeight('transformer.h.2.attn.c_attn.weight')));
   } finally {
-    console.log = log;
     rmSync(tmp, { recursive: true, force: true });
   }
 });

@@ -6,16 +6,11 @@ import { test } from 'node:test';
 import { run as experiment } from '../../src/cli/commands/experiment.ts';
 import { run as pretrain, withOverrides } from '../../src/cli/commands/pretrain.ts';
 import { parsePretrainConfig } from '../../src/train/pretrain-config.ts';
+import { captureConsole } from '../helpers/console.ts';
 
 async function captured(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const log = console.log;
-  let out = '';
-  console.log = (...a: unknown[]) => (out += `${a.join(' ')}\n`);
-  try {
-    return { code: await fn(), out };
-  } finally {
-    console.log = log;
-  }
+  const { result, out } = await captureConsole(fn);
+  return { code: result, out };
 }
 
 test('linscope pretrain: YAML config + --data + overrides, then --resume of a finished run is a no-op', async () => {
