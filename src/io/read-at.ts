@@ -1,5 +1,6 @@
 /** Positioned reads that fill a buffer completely, with errors that name the file and the item. */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { InputError } from './input-error.ts';
 
 /** Largest single read; readSync's length must stay below 2^31. */
 const READ_CHUNK = 1 << 30;
@@ -10,14 +11,14 @@ export function readExactly(path: string, position: number, target: Uint8Array, 
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw new Error(`${path}: cannot read ${what}: ${(err as Error).message}`);
+    throw new InputError(path, `cannot read ${what}: ${(err as Error).message}`);
   }
   try {
     let done = 0;
     while (done < target.length) {
       const want = Math.min(READ_CHUNK, target.length - done);
       const got = readSync(fd, target, done, want, position + done);
-      if (got === 0) throw new Error(`${path}: ${what}: file ended after ${done} of ${target.length} bytes`);
+      if (got === 0) throw new InputError(path, `${what}: file ended after ${done} of ${target.length} bytes`);
       done += got;
     }
   } finally {

@@ -6,9 +6,11 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { decodeBF16, decodeF16 } from './half.ts';
+import { InputError } from './input-error.ts';
 import { readExactly } from './read-at.ts';
+import { parseSafetensorsHeader, type ParsedHeader } from './safetensors-header.ts';
 import {
-  DTYPE_BYTES, FLOAT_DTYPES, MAX_HEADER_BYTES, isSafetensorsDType,
+  DTYPE_BYTES, FLOAT_DTYPES, MAX_HEADER_BYTES,
   type IntegerArray, type SafetensorsDType, type TensorInfo,
 } from './safetensors-format.ts';
 
@@ -33,80 +35,39 @@ export interface TensorReader {
   readBytes(name: string): Uint8Array;
 }
 
-function parseHeader(path: string): { metadata: Record<string, string>; infos: Map<string, TensorInfo> } {
-  const fd = openSync(path, 'r');
+function parseHeader(path: string): ParsedHeader {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new InputError(path, `cannot open safetensors file: ${(err as Error).message}`);
+  }
   let headerBytes: Buffer;
   let fileSize: number;
   try {
     fileSize = fstatSync(fd).size;
-    if (fileSize < 8) throw new Error(`${path}: not a safetensors file (only ${fileSize} bytes, no header length)`);
+    if (fileSize < 8) throw new InputError(path, `not a safetensors file (only ${fileSize} bytes, no header length)`);
     const lenBuf = Buffer.alloc(8);
     readSync(fd, lenBuf, 0, 8, 0);
     const headerLen = lenBuf.readBigUInt64LE(0);
     if (headerLen > BigInt(MAX_HEADER_BYTES)) {
-      throw new Error(`${path}: not a safetensors file (header length ${headerLen} exceeds ${MAX_HEADER_BYTES} bytes)`);
+      throw new InputError(path, `not a safetensors file (header length ${headerLen} exceeds ${MAX_HEADER_BYTES} bytes)`);
     }
     if (headerLen > BigInt(fileSize - 8)) {
-      throw new Error(`${path}: truncated or not a safetensors file (header length ${headerLen} but file has ${fileSize} bytes)`);
+      throw new InputError(path, `truncated or not a safetensors file (header length ${headerLen} but file has ${fileSize} bytes)`);
     }
     headerBytes = Buffer.alloc(Number(headerLen));
     let done = 0;
     while (done < headerBytes.length) {
       const got = readSync(fd, headerBytes, done, headerBytes.length - done, 8 + done);
-      if (got === 0) throw new Error(`${path}: file ended inside the header`);
+      if (got === 0) throw new InputError(path, `file ended inside the header`);
       done += got;
     }
   } finally {
     closeSync(fd);
   }
 
-  let header: unknown;
-  try {
-    header = JSON.parse(headerBytes.toString('utf8'));
-  } catch (err) {
-    throw new Error(`${path}: safetensors header is not valid JSON (${(err as Error).message})`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    throw new Error(`${path}: safetensors header is not a JSON object`);
-  }
-
-  const dataStart = 8 + headerBytes.length;
-  const dataSize = fileSize - dataStart;
-  const metadata: Record<string, string> = {};
-  const infos = new Map<string, TensorInfo>();
-  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (entry && typeof entry === 'object') {
-        for (const [k, v] of Object.entries(entry)) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
-      }
-      continue;
-    }
-    infos.set(name, validateEntry(path, name, entry, dataStart, dataSize));
-  }
-  return { metadata, infos };
-}
-
-function validateEntry(path: string, name: string, entry: unknown, dataStart: number, dataSize: number): TensorInfo {
-  const where = `${path}: tensor "${name}"`;
-  if (!entry || typeof entry !== 'object') throw new Error(`${where}: header entry is not an object`);
-  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-  if (!isSafetensorsDType(dtype)) throw new Error(`${where}: unsupported dtype ${JSON.stringify(dtype)}`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new Error(`${where}: invalid shape ${JSON.stringify(shape)}`);
-  }
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    throw new Error(`${where}: invalid data_offsets ${JSON.stringify(offsets)}`);
-  }
-  const [begin, end] = offsets as number[];
-  if (begin > end || end > dataSize) {
-    throw new Error(`${where}: data_offsets [${begin}, ${end}] fall outside the data buffer of ${dataSize} bytes (truncated file?)`);
-  }
-  const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-  const expected = numel * DTYPE_BYTES[dtype];
-  if (end - begin !== expected) {
-    throw new Error(`${where}: data_offsets span ${end - begin} bytes but ${dtype} [${shape.join(', ')}] needs ${expected}`);
-  }
-  return { name, dtype, shape: shape as number[], begin: dataStart + begin, end: dataStart + end };
+  return parseSafetensorsHeader(path, headerBytes, fileSize);
 }
 
 /** One safetensors file, read lazily. */
@@ -132,7 +93,7 @@ export class SafetensorsFile implements TensorReader {
 
   info(name: string): TensorInfo & { file: string } {
     const info = this.infos.get(name);
-    if (!info) throw new Error(`${this.path}: no tensor named "${name}" (the file holds ${this.infos.size} tensors)`);
+    if (!info) throw new InputError(this.path, `no tensor named "${name}" (the file holds ${this.infos.size} tensors)`);
     return { ...info, shape: [...info.shape], file: this.path };
   }
 
@@ -175,7 +136,7 @@ export class SafetensorsFile implements TensorReader {
   readIntegers(name: string): IntegerArray {
     const info = this.info(name);
     if (FLOAT_DTYPES.includes(info.dtype)) {
-      throw new Error(`${this.path}: tensor "${name}" is ${info.dtype}, not an integer tensor (use readTensor)`);
+      throw new InputError(this.path, `tensor "${name}" is ${info.dtype}, not an integer tensor (use readTensor)`);
     }
     const bytes = this.readBytes(name);
     const n = bytes.length / DTYPE_BYTES[info.dtype];
@@ -186,7 +147,7 @@ export class SafetensorsFile implements TensorReader {
         const big = info.dtype === 'I64' ? new BigInt64Array(buf, 0, n) : new BigUint64Array(buf, 0, n);
         data = Array.from(big, (v) => {
           const x = Number(v);
-          if (!Number.isSafeInteger(x)) throw new Error(`${this.path}: tensor "${name}" holds ${v}, beyond exact JS numbers`);
+          if (!Number.isSafeInteger(x)) throw new InputError(this.path, `tensor "${name}" holds ${v}, beyond exact JS numbers`);
           return x;
         });
         break;
