@@ -11,7 +11,7 @@ import { Tensor } from '../tensor/tensor.ts';
 import { anisotropyFromMoments, largestShare, meanCosineFromMoments } from './anisotropy.ts';
 import { fitLinearMap, type FitOptions, type LinearFit, type TokenResiduals } from './linear-fit.ts';
 import { normalMatrixEigen, solvePairLinearity, type NormalEigen, type PairLinearity, type SolveOptions } from './linearity-solve.ts';
-import { centredPairStatistics, type CentredPairStatistics } from './linearity-statistics.ts';
+import { assertFiniteStream, centredPairStatistics, type CentredPairStatistics } from './linearity-statistics.ts';
 import { CrossMoments, DEFAULT_CHUNK_ROWS, StreamMoments } from './moments.ts';
 import { checkRows, rowCount, selectedCount, type RowSelection } from './rows.ts';
 
@@ -176,8 +176,18 @@ export class LinearityProfileAccumulator {
     t.mlp!.addShifted(mid, mlp, m);
   }
 
+  /** Name the first stream holding NaN/Inf (states, then block parts) before LAPACK sees it. */
+  private checkFinite(): void {
+    this.states.forEach((s, i) => assertFiniteStream(s.sumSquares, `hidden state ${i} (${i === 0 ? 'the embeddings' : `output of block ${i - 1}`})`));
+    for (const t of this.tracked) {
+      if (t.attention) assertFiniteStream(t.attention.sumSquaresDelta, `the attention output of block ${t.block}`);
+      if (t.mlp) assertFiniteStream(t.mlp.sumSquaresDelta, `the MLP output of block ${t.block}`);
+    }
+  }
+
   /** Centred statistics of one tracked block's pair. */
   statistics(block: number, part: BlockPart = 'layer'): CentredPairStatistics {
+    this.checkFinite();
     const t = this.byBlock.get(block);
     if (!t) throw new Error(`LinearityProfile: block ${block} is not tracked`);
     if (part !== 'layer' && !this.parts) throw new Error('LinearityProfile: block parts were not measured (parts: false)');
@@ -187,6 +197,7 @@ export class LinearityProfileAccumulator {
 
   /** Scores of every tracked block (and part), anisotropy and mean cosine of every state. */
   result(options: SolveOptions = {}): LinearityProfile {
+    this.checkFinite();
     const blocks: BlockLinearity[] = [];
     const anisotropy = this.states.map(() => Number.NaN);
     for (const t of this.tracked) {

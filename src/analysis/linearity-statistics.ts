@@ -57,12 +57,24 @@ export interface CentredPairStatistics {
   meanY: Float64Array;
 }
 
+/**
+ * Refuse a stream whose sum of squares is NaN or ±Infinity: some row held a NaN or an Inf (or
+ * overflowed), and LAPACK would fail on it with a bare "illegal value". `what` names the stream.
+ */
+export function assertFiniteStream(sumSquares: number, what: string): void {
+  if (!Number.isFinite(sumSquares)) {
+    throw new Error(`linearity: ${what} holds NaN or Inf values (the forward pass overflowed or a weight is not finite; try --dtype float64)`);
+  }
+}
+
 /** The centred statistics of a pair from X's stream moments and the pair's cross moments. */
 export function centredPairStatistics(x: StreamMoments, pair: CrossMoments): CentredPairStatistics {
   const n = x.count;
   const d = x.dim;
   if (pair.count !== n) throw new Error(`linearity: X has ${n} rows but the pair has ${pair.count}`);
   if (n === 0) throw new Error('linearity: no tokens were added');
+  assertFiniteStream(x.sumSquares, 'the input states X');
+  assertFiniteStream(pair.sumSquaresDelta + pair.sumSquaresTarget, 'the target states Y');
   const cxx = x.centredGram();
   const cxd = centredProduct(pair.cross, x.sum, pair.sumDelta, n, d);
   let xx = 0;

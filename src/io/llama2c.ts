@@ -24,7 +24,9 @@
  * Tensors are read lazily, one at a time, at their byte offset.
  */
 import { statSync } from 'node:fs';
+import { nonFiniteSummary } from '../tensor/finite.ts';
 import { type DType, Tensor } from '../tensor/tensor.ts';
+import { InputError } from './input-error.ts';
 import { tagConfig, type ModelConfig } from './config.ts';
 import { readExactly, readFloat32At } from './read-at.ts';
 import { interleavedToHalfRows } from './rope-permute.ts';
@@ -215,6 +217,8 @@ export class Llama2cCheckpoint {
     const slot = this.slot(name);
     const n = slot.shape.reduce((a, b) => a * b, 1);
     let t = new Tensor(readFloat32At(this.path, slot.offset, n, `tensor "${name}"`), slot.shape);
+    const bad = nonFiniteSummary(t.data, t.shape);
+    if (bad) throw new InputError(this.path, `tensor "${name}" ${bad}: the checkpoint is corrupt (or was saved from a diverged run)`);
     if (slot.ropeHeads !== undefined) t = interleavedToHalfRows(t, slot.ropeHeads);
     return dtype === 'float64' ? t.to('float64') : t;
   }

@@ -4,6 +4,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { nonFiniteSummary } from '../tensor/finite.ts';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { decodeBF16, decodeF16 } from './half.ts';
 import { InputError } from './input-error.ts';
@@ -27,7 +28,10 @@ export interface TensorReader {
   has(name: string): boolean;
   /** Dtype, shape and byte range of a tensor; throws a clear error for an unknown name. */
   info(name: string): TensorInfo & { file: string };
-  /** Read a float tensor (F16/BF16/F32/F64, or an integer tensor cast) as float32 or float64. */
+  /**
+   * Read a float tensor (F16/BF16/F32/F64, or an integer tensor cast) as float32 or float64. A tensor
+   * holding NaN or ±Infinity is refused with an error naming it.
+   */
   readTensor(name: string, dtype?: DType): Tensor;
   /** Read an integer (or BOOL) tensor as plain numbers. */
   readIntegers(name: string): IntegerArray;
@@ -130,6 +134,8 @@ export class SafetensorsFile implements TensorReader {
       default:
         out.set(this.readIntegers(name).data);
     }
+    const bad = nonFiniteSummary(out, info.shape);
+    if (bad) throw new InputError(this.path, `tensor "${name}" ${bad}: the checkpoint is corrupt (or was saved from a diverged run)`);
     return new Tensor(out, info.shape);
   }
 

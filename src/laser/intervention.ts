@@ -29,6 +29,7 @@
  * and the result's `note` says so. Reading such a weight (`getWeight(...).data`, a second
  * intervention, export) materialises L·R, so values are always those of W_r.
  */
+import { nonFiniteSummary } from '../tensor/finite.ts';
 import { LowRankWeight } from '../tensor/low-rank.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { resolveMatrix, readBlock, writeBlock, type LaserModel, type ResolvedMatrix } from './model-api.ts';
@@ -148,6 +149,8 @@ export class LaserEditor {
     const r = opts.rank ?? keptRank(iv.rho, m, n, opts.rounding);
     if (!(Number.isInteger(r) && r >= 1 && r <= Math.min(m, n))) throw new Error(`LASER: rank ${r} outside 1…${Math.min(m, n)} for ${loc.tensorName}`);
     const w = readBlock(current, loc);
+    const bad = nonFiniteSummary(w, [m, n]);
+    if (bad) throw new Error(`LASER: "${loc.tensorName}" (${iv.type}, layer ${iv.layer}) ${bad}; its SVD is undefined`);
     const t0 = performance.now();
     const { values, factors } = reduceMatrix(w, m, n, r, keep, opts);
     const svdSeconds = (performance.now() - t0) / 1000;
