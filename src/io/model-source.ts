@@ -14,6 +14,7 @@ import type { DType, Tensor } from '../tensor/tensor.ts';
 import { readConfig, type ModelConfig } from './config.ts';
 import { withLowRankTensors } from './low-rank-format.ts';
 import { resolveModel, type ResolveModelOptions } from './hub.ts';
+import { refuseQuantized } from './quantization.ts';
 import { findLlama2cTokenizerFile, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
 import { findSafetensorsWeights, openTensorReader } from './safetensors.ts';
 import { loadHFTokenizer, type Tokenizer } from './tokenizer.ts';
@@ -48,6 +49,7 @@ function safetensorsSource(dir: string, weightsPath: string): ModelSource {
   }
   const config = readConfig(dir);
   const reader = openTensorReader(weightsPath);
+  refuseQuantized(dir, config, reader);
   return withLowRankTensors({
     dir,
     config,
