@@ -55,9 +55,28 @@ interface Slot {
   ropeHeads?: number;
 }
 
+/** The first implausible field of a header, or undefined when it could be a llama2.c model. */
+function headerProblem(h: Llama2cHeader): string | undefined {
+  const fields: [string, number][] = [
+    ['dim', h.dim], ['hidden_dim', h.hiddenDim], ['n_layers', h.nLayers], ['n_heads', h.nHeads],
+    ['n_kv_heads', h.nKvHeads], ['vocab_size', h.vocabSize], ['seq_len', h.seqLen],
+  ];
+  for (const [name, v] of fields) if (!(v > 0 && v < 1 << 24)) return `${name} = ${v} is not a plausible size`;
+  if (h.dim % h.nHeads !== 0) return `dim = ${h.dim} is not a multiple of n_heads = ${h.nHeads}`;
+  if (h.nHeads % h.nKvHeads !== 0) return `n_heads = ${h.nHeads} is not a multiple of n_kv_heads = ${h.nKvHeads}`;
+  if ((h.dim / h.nHeads) % 2 !== 0) return `the head size dim / n_heads = ${h.dim / h.nHeads} is odd (RoPE needs pairs)`;
+  return undefined;
+}
+
 function readHeader(path: string): { header: Llama2cHeader; dataStart: number } {
-  const size = statSync(path).size;
-  if (size < 28) throw new Error(`${path}: too short for a llama2.c checkpoint (${size} bytes)`);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (err) {
+    throw new InputError(path, `cannot read llama2.c checkpoint: ${(err as Error).message}`);
+  }
+  if (size === 0) throw new InputError(path, 'not a llama2.c checkpoint: the file is empty (0 bytes)');
+  if (size < 28) throw new InputError(path, `not a llama2.c checkpoint: ${size} bytes, shorter than the 28-byte header`);
   const head = new Uint8Array(Math.min(size, 256));
   readExactly(path, 0, head, 'llama2.c header');
   const view = new DataView(head.buffer);
@@ -68,8 +87,8 @@ function readHeader(path: string): { header: Llama2cHeader; dataStart: number } 
   let dataStart: number;
   if (view.getUint32(0, true) === MAGIC_V1) {
     const v = view.getInt32(4, true);
-    if (v !== 1) throw new Error(`${path}: llama2.c format version ${v} is not supported (only the float32 versions 0 and 1)`);
-    if (size < 256) throw new Error(`${path}: truncated llama2.c v1 header`);
+    if (v !== 1) throw new InputError(path, `llama2.c format version ${v} is not supported (only the float32 versions 0 and 1)`);
+    if (size < 256) throw new InputError(path, `truncated llama2.c v1 header (${size} of 256 bytes)`);
     version = 1;
     params = ints(8);
     shared = view.getUint8(36) !== 0;
@@ -82,8 +101,8 @@ function readHeader(path: string): { header: Llama2cHeader; dataStart: number } 
   }
   const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen] = params;
   const header: Llama2cHeader = { version, dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier: shared };
-  const sane = params.every((p) => p > 0 && p < 1 << 24) && dim % nHeads === 0 && nHeads % nKvHeads === 0 && (dim / nHeads) % 2 === 0;
-  if (!sane) throw new Error(`${path}: not a llama2.c checkpoint (implausible header ${JSON.stringify(header)})`);
+  const problem = headerProblem(header);
+  if (problem) throw new InputError(path, `not a llama2.c checkpoint: in its v${version} header, ${problem}`);
   return { header, dataStart };
 }
 
@@ -184,7 +203,7 @@ export class Llama2cCheckpoint {
     const size = statSync(path).size;
     if (size !== end) {
       const h = header;
-      throw new Error(`${path}: llama2.c v${h.version} checkpoint with dim=${h.dim}, hidden_dim=${h.hiddenDim}, ` +
+      throw new InputError(path, `llama2.c v${h.version} checkpoint with dim=${h.dim}, hidden_dim=${h.hiddenDim}, ` +
         `n_layers=${h.nLayers}, n_heads=${h.nHeads}, n_kv_heads=${h.nKvHeads}, vocab_size=${h.vocabSize}, seq_len=${h.seqLen}, ` +
         `${h.sharedClassifier ? 'tied' : 'untied'} classifier should be ${end} bytes, but the file has ${size}` +
         (size < end ? ' (truncated?)' : ''));
@@ -208,7 +227,7 @@ export class Llama2cCheckpoint {
 
   private slot(name: string): Slot {
     const slot = this.slots.get(name);
-    if (!slot) throw new Error(`${this.path}: no tensor named "${name}" in this llama2.c checkpoint`);
+    if (!slot) throw new InputError(this.path, `no tensor named "${name}" in this llama2.c checkpoint`);
     return slot;
   }
 
@@ -231,10 +250,16 @@ export function openLlama2c(path: string): Llama2cCheckpoint {
 
 /** True when `path` starts like a llama2.c checkpoint (v1 magic, or a plausible v0 header). */
 export function looksLikeLlama2c(path: string): boolean {
+  return llama2cHeaderProblem(path) === undefined;
+}
+
+/** Why `path` is not a llama2.c checkpoint (the header error), or undefined when its header is plausible. */
+export function llama2cHeaderProblem(path: string): InputError | undefined {
   try {
     readHeader(path);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
   }
 }

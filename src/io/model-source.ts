@@ -8,14 +8,15 @@
  * Tensors are read lazily, one per getTensor call, so a model larger than RAM can be streamed
  * layer by layer. F16/BF16 weights are upcast to float32 (or float64 on request).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { DType, Tensor } from '../tensor/tensor.ts';
 import { readConfig, type ModelConfig } from './config.ts';
 import { withLowRankTensors } from './low-rank-format.ts';
 import { resolveModel, type ResolveModelOptions } from './hub.ts';
 import { refuseQuantized } from './quantization.ts';
-import { findLlama2cTokenizerFile, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
+import { InputError } from './input-error.ts';
+import { findLlama2cTokenizerFile, llama2cHeaderProblem, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
 import { findSafetensorsWeights, openTensorReader } from './safetensors.ts';
 import { loadHFTokenizer, type Tokenizer } from './tokenizer.ts';
 
@@ -80,12 +81,29 @@ function llama2cSource(binPath: string): ModelSource {
   };
 }
 
-/** llama2.c checkpoints in a folder: `.bin` files other than tokenizers and PyTorch pickles. */
+/** True when a `.bin` is a PyTorch file (by its name, or a zip / pickle start), not a llama2.c checkpoint. */
+function isTorchBin(path: string): boolean {
+  const name = basename(path);
+  if (name.startsWith('pytorch_model') || name.startsWith('training_args')) return true;
+  const head = Buffer.alloc(4);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    readSync(fd, head, 0, 4, 0);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return head.readUInt32BE(0) === 0x504b0304 || (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5); // zip, pickle protocol 2–5
+}
+
+/** Possible llama2.c checkpoints in a folder: `.bin` files other than tokenizers and PyTorch files. */
 function llama2cCandidates(dir: string, files: string[]): string[] {
   return files
-    .filter((f) => f.endsWith('.bin') && !/^tok.*\.bin$/.test(f) && !f.startsWith('pytorch_model') && !f.startsWith('training_args'))
+    .filter((f) => f.endsWith('.bin') && !/^tok.*\.bin$/.test(f))
     .map((f) => join(dir, f))
-    .filter(looksLikeLlama2c);
+    .filter((f) => !isTorchBin(f));
 }
 
 /** Open the model at a local folder or file, or a hub id (downloaded into the HF cache first). */
@@ -94,15 +112,22 @@ export async function openModelSource(pathOrId: string, options: OpenModelSource
   if (statSync(path).isFile()) {
     if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return safetensorsSource(dirname(path), path);
     if (looksLikeLlama2c(path)) return llama2cSource(path);
+    if (path.endsWith('.bin') && !isTorchBin(path)) throw llama2cHeaderProblem(path)!;
     throw new Error(`${path}: not a model file linscope can read (expected *.safetensors, *.safetensors.index.json or a llama2.c .bin)`);
   }
   const files = readdirSync(path);
   const weights = findSafetensorsWeights(path, files);
   if (weights) return safetensorsSource(path, weights);
-  const bins = llama2cCandidates(path, files);
+  const candidates = llama2cCandidates(path, files);
+  const bins = candidates.filter(looksLikeLlama2c);
   if (bins.length === 1) return llama2cSource(bins[0]);
   if (bins.length > 1) {
     throw new Error(`${path}: holds several llama2.c checkpoints (${bins.map((b) => basename(b)).join(', ')}); pass the one to use`);
+  }
+  if (candidates.length === 1) throw llama2cHeaderProblem(candidates[0])!;
+  if (candidates.length > 1) {
+    const problems = candidates.map((c) => llama2cHeaderProblem(c)!.message).join('; ');
+    throw new InputError(path, `no model weights found: none of its .bin files is a llama2.c checkpoint (${problems})`);
   }
   const pickles = files.filter((f) => /^pytorch_model.*\.bin$|\.pt$|\.pth$/.test(f));
   const hint = pickles.length > 0
