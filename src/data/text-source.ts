@@ -3,7 +3,8 @@
  * JSONL, a JSON array, or a Hugging Face dataset exported as parquet.
  *
  * Everything is an async generator, so a large corpus streams through instead of sitting in memory
- * (JSON arrays are the exception: the format has to be parsed whole).
+ * (JSON arrays are the exception: the format has to be parsed whole). Text, JSON and JSONL files
+ * that are not UTF-8 text (binary, archives, UTF-16) are refused, naming the file (text-sniff.ts).
  */
 import { createReadStream } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Compressors } from 'hyparquet';
 import { readParquetTexts } from './parquet-texts.ts';
+import { assertTextFile } from './text-sniff.ts';
 
 export type TextFormat = 'text' | 'jsonl' | 'json' | 'parquet';
 
@@ -89,6 +91,7 @@ function formatOf(path: string, forced: LoadTextsOptions['format']): TextFormat 
 }
 
 async function* fileDocuments(path: string, format: TextFormat, opts: LoadTextsOptions): AsyncGenerator<string> {
+  if (format !== 'parquet') await assertTextFile(path);
   switch (format) {
     case 'text':
       yield* textFileDocuments(path, opts.documents ?? 'paragraphs');
