@@ -15,6 +15,7 @@ import { openModelSource } from '../io/model-source.ts';
 import { isLowRank } from '../tensor/low-rank.ts';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
+import { checkCheckpointNames } from './checkpoint-names.ts';
 import { finishCache, prepareCall, type ForwardInputs } from './context.ts';
 import type { Architecture, WeightSpec } from './family.ts';
 import { warnIfLinscopeLinearMaps } from './linscope-maps.ts';
@@ -80,11 +81,7 @@ export class DecoderModel {
     for (const s of [...globals, ...blocks.flat()]) this.specs.set(s.name, s);
     this.globalNames = globals.map((s) => s.name);
     this.blockNames = blocks.map((b) => b.map((s) => s.name));
-    const missing = [...this.specs.keys()].filter((name) => !source.hasTensor(name));
-    if (missing.length > 0) {
-      const shown = missing.slice(0, 5).map((m) => `"${m}"`).join(', ');
-      throw new Error(`${this.config.modelType} checkpoint lacks ${missing.length} tensor(s) the model needs: ${shown}${missing.length > 5 ? ', …' : ''}`);
-    }
+    checkCheckpointNames(source, [...this.specs.keys()], this.config.modelType, this.config.numLayers, this.config.tieWordEmbeddings);
     if (!this.streaming) for (const name of this.specs.keys()) this.kept.set(name, this.load(name));
   }
 
