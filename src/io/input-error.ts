@@ -18,7 +18,14 @@ export class InputError extends Error {
   }
 }
 
-/** True when `err` is an `InputError` about `file` (its message names it). */
-export function isInputErrorAbout(err: unknown, file: string): boolean {
-  return err instanceof InputError && err.message.startsWith(`${err.file}: `) && (err.file === file || err.file.startsWith(file) || file.startsWith(err.file));
+/**
+ * What a clear error about `file` is: an `InputError` naming it, or a plain `Error` (not one of
+ * JavaScript's own TypeError, RangeError, SyntaxError…) whose message names it — by path, or by file
+ * name for the config readers that say "config.json: …". The fuzz tests hold every parser to this.
+ */
+export function isClearInputError(err: unknown, file: string): boolean {
+  if (!(err instanceof Error)) return false;
+  if (!(err instanceof InputError) && Object.getPrototypeOf(err) !== Error.prototype) return false;
+  const name = file.slice(file.lastIndexOf('/') + 1);
+  return err.message.includes(file) || err.message.includes(`${name}:`) || err.message.includes(`${name} `);
 }
