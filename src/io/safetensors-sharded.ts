@@ -2,11 +2,21 @@
  * Sharded safetensors checkpoints: `model.safetensors.index.json` maps every tensor name to the
  * shard file that holds it (`weight_map`). One reader serves all shards, opening each lazily.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { InputError } from './input-error.ts';
 import type { DType, Tensor } from '../tensor/tensor.ts';
 import { SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME, type IntegerArray, type SafetensorsIndex, type TensorInfo } from './safetensors-format.ts';
 import { SafetensorsFile, type TensorReader } from './safetensors-read.ts';
+
+/** Why `file` cannot be a shard named by an index (undefined when it can): a relative path inside the folder. */
+function badShardName(file: string): string | undefined {
+  if (file === '' || isAbsolute(file) || file.split(/[\\/]/).some((part) => part === '..' || part === '' || part === '.')) {
+    return 'is not a file name inside the checkpoint folder';
+  }
+  if (!file.endsWith('.safetensors')) return 'is not a .safetensors file';
+  return undefined;
+}
 
 /** Parse and check an index file. */
 export function readSafetensorsIndex(indexPath: string): SafetensorsIndex {
@@ -14,11 +24,19 @@ export function readSafetensorsIndex(indexPath: string): SafetensorsIndex {
   try {
     parsed = JSON.parse(readFileSync(indexPath, 'utf8'));
   } catch (err) {
-    throw new Error(`${indexPath}: cannot read safetensors index (${(err as Error).message})`);
+    throw new InputError(indexPath, `cannot read safetensors index (${(err as Error).message})`);
   }
   const map = (parsed as SafetensorsIndex | null)?.weight_map;
-  if (!map || typeof map !== 'object' || !Object.values(map).every((f) => typeof f === 'string')) {
-    throw new Error(`${indexPath}: safetensors index has no valid "weight_map" {tensor name: shard file}`);
+  if (!map || typeof map !== 'object' || Array.isArray(map) || !Object.values(map).every((f) => typeof f === 'string')) {
+    throw new InputError(indexPath, 'safetensors index has no valid "weight_map" {tensor name: shard file}');
+  }
+  for (const [name, file] of Object.entries(map)) {
+    const bad = badShardName(file);
+    if (bad) throw new InputError(indexPath, `"weight_map" puts tensor "${name}" in ${JSON.stringify(file)}, which ${bad}`);
+  }
+  const metadata = (parsed as SafetensorsIndex).metadata;
+  if (metadata !== undefined && (typeof metadata !== 'object' || Array.isArray(metadata))) {
+    throw new InputError(indexPath, '"metadata" is not an object');
   }
   return parsed as SafetensorsIndex;
 }
@@ -46,18 +64,18 @@ export class ShardedSafetensors implements TensorReader {
   private shardFor(name: string): SafetensorsFile {
     const file = this.weightMap.get(name);
     if (file === undefined) {
-      throw new Error(`${this.path}: no tensor named "${name}" in the weight_map (${this.weightMap.size} tensors)`);
+      throw new InputError(this.path, `no tensor named "${name}" in the weight_map (${this.weightMap.size} tensors)`);
     }
     let shard = this.shards.get(file);
     if (!shard) {
       const shardPath = join(dirname(this.path), file);
-      if (!existsSync(shardPath)) {
-        throw new Error(`${this.path}: tensor "${name}" lives in shard ${file}, which is missing (${shardPath})`);
+      if (!existsSync(shardPath) || !statSync(shardPath).isFile()) {
+        throw new InputError(this.path, `tensor "${name}" lives in shard ${file}, which is missing (${shardPath})`);
       }
       shard = new SafetensorsFile(shardPath);
       this.shards.set(file, shard);
     }
-    if (!shard.has(name)) throw new Error(`${shard.path}: the index says it holds tensor "${name}", but it does not`);
+    if (!shard.has(name)) throw new InputError(shard.path, `the index says it holds tensor "${name}", but it does not`);
     return shard;
   }
 
