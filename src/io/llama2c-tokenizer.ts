@@ -17,6 +17,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from './input-error.ts';
 import type { DecodeOptions, EncodeOptions, Tokenizer } from './tokenizer.ts';
 
 const BOS = 1;
@@ -217,7 +218,7 @@ export class Llama2cTokenizer implements Tokenizer {
  */
 export function readLlama2cTokenizer(path: string, vocabSize?: number): Llama2cTokenizer {
   const buf = readFileSync(path);
-  const fail = (msg: string) => new Error(`${path}: not a llama2.c tokenizer: ${msg}`);
+  const fail = (msg: string) => new InputError(path, `not a llama2.c tokenizer: ${msg}`);
   if (buf.length < 4) throw fail('too short');
   const maxTokenLength = buf.readInt32LE(0);
   if (maxTokenLength <= 0 || maxTokenLength > 1 << 16) throw fail(`implausible max_token_length ${maxTokenLength}`);
@@ -235,6 +236,14 @@ export function readLlama2cTokenizer(path: string, vocabSize?: number): Llama2cT
   }
   if (vocabSize !== undefined && pieces.length < vocabSize) throw fail(`holds ${pieces.length} tokens, the model needs ${vocabSize}`);
   if (pieces.length < BYTE_OFFSET + 256) throw fail(`only ${pieces.length} tokens (need at least the 3 specials and 256 byte pieces)`);
+  // encode() spells unknown characters as byte tokens id = byte + 3, so those pieces must be <0xXX>
+  for (let b = 0; b < 256; b++) {
+    const want = `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
+    const got = pieces[BYTE_OFFSET + b];
+    if (got.length !== want.length || String.fromCharCode(...got) !== want) {
+      throw fail(`token ${BYTE_OFFSET + b} should be the byte piece ${want}, found ${JSON.stringify(utf8.decode(got))}`);
+    }
+  }
   return new Llama2cTokenizer(pieces, Float32Array.from(scores), maxTokenLength);
 }
 

@@ -106,6 +106,20 @@ function readHeader(path: string): { header: Llama2cHeader; dataStart: number } 
   return { header, dataStart };
 }
 
+/**
+ * Bytes a checkpoint with header `h` has, by arithmetic alone (the same sum `layout` walks), so an
+ * absurd header is refused before millions of slots are laid out.
+ */
+function layoutBytes(h: Llama2cHeader, dataStart: number): number {
+  const headSize = h.dim / h.nHeads;
+  const kvDim = headSize * h.nKvHeads;
+  const perLayer = 2 * h.dim + 2 * h.dim * h.dim + 2 * kvDim * h.dim + 3 * h.dim * h.hiddenDim;
+  let floats = h.vocabSize * h.dim + h.nLayers * perLayer + h.dim;
+  if (h.version === 0) floats += h.seqLen * headSize; // freq_cis_real and freq_cis_imag, seqLen × headSize/2 each
+  if (!h.sharedClassifier) floats += h.vocabSize * h.dim;
+  return dataStart + 4 * floats;
+}
+
 /** Byte offsets of every tensor, under HF names. */
 function layout(h: Llama2cHeader, dataStart: number): { slots: Map<string, Slot>; end: number } {
   const headSize = h.dim / h.nHeads;
@@ -199,8 +213,8 @@ export class Llama2cCheckpoint {
     this.path = path;
     const { header, dataStart } = readHeader(path);
     this.header = header;
-    const { slots, end } = layout(header, dataStart);
     const size = statSync(path).size;
+    const end = layoutBytes(header, dataStart);
     if (size !== end) {
       const h = header;
       throw new InputError(path, `llama2.c v${h.version} checkpoint with dim=${h.dim}, hidden_dim=${h.hiddenDim}, ` +
@@ -208,6 +222,8 @@ export class Llama2cCheckpoint {
         `${h.sharedClassifier ? 'tied' : 'untied'} classifier should be ${end} bytes, but the file has ${size}` +
         (size < end ? ' (truncated?)' : ''));
     }
+    const { slots, end: laidOut } = layout(header, dataStart);
+    if (laidOut !== end) throw new Error(`llama2.c layout: ${laidOut} bytes laid out but ${end} expected (a bug)`);
     this.slots = slots;
     this.config = tagConfig(llama2cConfig(header), path);
   }

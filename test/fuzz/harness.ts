@@ -30,7 +30,7 @@ export interface FuzzOptions<T> {
   files?: string[];
   iterations: number;
   seed: number;
-  /** A single load slower than this is reported (default 2000 ms). */
+  /** A single load slower than this is reported (default 5000 ms: generous for a loaded machine). */
   slowMs?: number;
 }
 
@@ -68,7 +68,7 @@ export async function fuzz<T>(o: FuzzOptions<T>): Promise<FuzzReport> {
       else outcome = `unclear error: ${err instanceof Error ? `${err.constructor.name}: ${err.message}\n${err.stack?.split('\n').slice(1, 4).join('\n')}` : `non-Error ${String(err)}`}`;
     }
     const ms = performance.now() - t0;
-    if (!outcome && ms > (o.slowMs ?? 2000)) outcome = `took ${ms.toFixed(0)} ms`;
+    if (!outcome && ms > (o.slowMs ?? 5000)) outcome = `took ${ms.toFixed(0)} ms`;
     if (outcome) report.failures.push(`seed ${o.seed} iteration ${it} (${bytes.length} bytes): ${outcome}`);
   }
   return report;
