@@ -7,6 +7,7 @@
  * one give the same `DecoderConfig`.
  */
 import type { ModelConfig } from '../io/config.ts';
+import { scalarActivation } from '../tensor/activations.ts';
 
 /** Architectures (HF `model_type`) we run. */
 export const SUPPORTED_MODEL_TYPES = [
@@ -476,18 +477,34 @@ export function normalizeConfig(raw: ModelConfig): DecoderConfig {
   const modelType = (MODEL_TYPE_ALIASES[given] ?? given) as ModelType;
   const read = READERS[modelType];
   if (!read || !Object.hasOwn(READERS, modelType)) {
-    throw new Error(`unsupported model_type "${given}"; supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}`);
+    throw new Error(`config.json: unsupported model_type "${given}"; supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}`);
   }
   const cfg = read(raw);
   validate(cfg);
   return cfg;
 }
 
+/** Upper bounds no real decoder reaches (Llama 3.1 405B: 126 layers, width 16384, vocabulary 128256), so a damaged size is refused before anything is allocated. */
+const SIZE_LIMITS: Record<string, number> = {
+  numLayers: 10_000, hiddenSize: 2 ** 20, numHeads: 2 ** 16, numKvHeads: 2 ** 16, intermediateSize: 2 ** 22, vocabSize: 2 ** 24,
+};
+
 function validate(c: DecoderConfig): void {
   const where = `config.json (${c.modelType})`;
   for (const [k, v] of Object.entries({ numLayers: c.numLayers, hiddenSize: c.hiddenSize, numHeads: c.numHeads, numKvHeads: c.numKvHeads, intermediateSize: c.intermediateSize, vocabSize: c.vocabSize })) {
     if (!(Number.isInteger(v) && v > 0)) throw new Error(`${where}: ${k} must be a positive integer, got ${v}`);
+    if (v > SIZE_LIMITS[k]) throw new Error(`${where}: ${k} = ${v} is beyond any real model (at most ${SIZE_LIMITS[k]}); the config is damaged`);
   }
+  if (c.maxPositions !== undefined && !(Number.isInteger(c.maxPositions) && c.maxPositions > 0 && c.maxPositions <= 2 ** 24)) {
+    throw new Error(`${where}: the number of positions must be an integer in 1…${2 ** 24}, got ${c.maxPositions}`);
+  }
+  try {
+    scalarActivation(c.activation);
+  } catch (err) {
+    throw new Error(`${where}: ${(err as Error).message}`);
+  }
+  if (!(c.norm.eps >= 0 && c.norm.eps < 1)) throw new Error(`${where}: the norm epsilon must be in [0, 1), got ${c.norm.eps}`);
+  if (c.rope && !(c.rope.theta > 0 && Number.isFinite(c.rope.theta))) throw new Error(`${where}: rope_theta must be positive, got ${c.rope.theta}`);
   if (!Number.isInteger(c.headDim)) throw new Error(`${where}: hidden size ${c.hiddenSize} is not divisible by ${c.numHeads} heads`);
   if (c.numHeads % c.numKvHeads !== 0) throw new Error(`${where}: ${c.numHeads} attention heads are not a multiple of ${c.numKvHeads} key/value heads`);
   if (c.rope && (c.rope.rotaryDim % 2 !== 0 || c.rope.rotaryDim > c.headDim || c.rope.rotaryDim <= 0)) {
