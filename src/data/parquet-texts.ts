@@ -4,6 +4,7 @@
  */
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import type { Compressors, FileMetaData } from 'hyparquet';
+import { InputError } from '../io/input-error.ts';
 
 /** Codecs hyparquet decodes without extra packages. */
 const BUILT_IN_CODECS = new Set(['UNCOMPRESSED', 'SNAPPY']);
@@ -26,18 +27,28 @@ export function parquetColumnNames(metadata: FileMetaData): string[] {
  */
 export async function* readParquetTexts(path: string, opts: ParquetTextOptions = {}): AsyncGenerator<string> {
   const column = opts.column ?? 'text';
-  const file = await asyncBufferFromFile(path);
+  const damaged = (what: string) => (err: unknown) => {
+    if (err instanceof InputError) throw err;
+    throw new InputError(path, `${what} (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  };
+  const file = await asyncBufferFromFile(path).catch(damaged('cannot open the parquet file'));
   let metadata: FileMetaData;
+  let names: string[];
   try {
     metadata = await parquetMetadataAsync(file);
+    names = parquetColumnNames(metadata);
   } catch (err) {
-    throw new Error(`${path}: not a readable parquet file (${(err as Error).message})`);
+    damaged('not a readable parquet file')(err);
+    throw err; // unreachable: damaged() throws
   }
-  const names = parquetColumnNames(metadata);
   if (!names.includes(column)) {
-    throw new Error(`${path}: no column "${column}"; columns are ${names.map((n) => `"${n}"`).join(', ')}`);
+    throw new InputError(path, `no column "${column}"; columns are ${names.map((n) => `"${n}"`).join(', ')}`);
   }
-  checkCodecs(path, metadata, column, opts.compressors);
+  try {
+    checkCodecs(path, metadata, column, opts.compressors);
+  } catch (err) {
+    damaged('not a readable parquet file')(err);
+  }
 
   let rowStart = 0;
   for (const group of metadata.row_groups) {
@@ -49,12 +60,12 @@ export async function* readParquetTexts(path: string, opts: ParquetTextOptions =
       rowStart,
       rowEnd,
       compressors: opts.compressors,
-    });
+    }).catch(damaged(`row group at rows ${rowStart}…${rowEnd - 1} cannot be read: the parquet file is damaged`));
     for (let i = 0; i < rows.length; i++) {
       const value = rows[i][column];
       if (value === null || value === undefined) continue;
       if (typeof value !== 'string') {
-        throw new Error(`${path}: row ${rowStart + i} of column "${column}" is ${describe(value)}, not text`);
+        throw new InputError(path, `row ${rowStart + i} of column "${column}" is ${describe(value)}, not text`);
       }
       yield value;
     }
@@ -68,8 +79,9 @@ function checkCodecs(path: string, metadata: FileMetaData, column: string, compr
       const meta = chunk.meta_data;
       if (!meta || meta.path_in_schema[0] !== column) continue;
       if (!BUILT_IN_CODECS.has(meta.codec) && !compressors?.[meta.codec]) {
-        throw new Error(
-          `${path}: column "${column}" is ${meta.codec}-compressed; hyparquet reads only snappy and ` +
+        throw new InputError(
+          path,
+          `column "${column}" is ${meta.codec}-compressed; hyparquet reads only snappy and ` +
             `uncompressed data by itself. Install hyparquet-compressors and pass its \`compressors\`.`,
         );
       }
