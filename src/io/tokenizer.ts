@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HFTokenizerImpl } from '@huggingface/tokenizers';
 import type { ModelConfig } from './config.ts';
+import { checkTokenizerJson } from './tokenizer-json-check.ts';
 
 export interface EncodeOptions {
   /** Add the model's special tokens (BOS etc.) as its tokenizer does by default. Default true. */
@@ -100,8 +101,13 @@ export function loadHFTokenizer(dir: string, modelConfig: ModelConfig = {}): HFT
   if (!existsSync(jsonPath)) return undefined;
   const configPath = join(dir, 'tokenizer_config.json');
   const tokenizerConfig = existsSync(configPath) ? readJson(configPath) : {};
+  const json = readJson(jsonPath);
+  checkTokenizerJson(jsonPath, json);
   try {
-    return new HFTokenizer(readJson(jsonPath), tokenizerConfig, modelConfig);
+    const tokenizer = new HFTokenizer(json, tokenizerConfig, modelConfig);
+    // a damaged post-processor or decoder only fails when used: try it once here, where the file is known
+    tokenizer.decode(tokenizer.encode('Probe 12, é 🎉'));
+    return tokenizer;
   } catch (err) {
     throw new Error(`${jsonPath}: cannot build tokenizer: ${(err as Error).message}`);
   }
