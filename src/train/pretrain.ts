@@ -17,7 +17,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node
 import { join } from 'node:path';
 import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
 import { backend } from '../backend/index.ts';
-import { createProgress } from '../cli/progress.ts';
+import { createProgress } from '../report/progress.ts';
 import { loadHFTokenizer, type HFTokenizer } from '../io/tokenizer.ts';
 import { stableHash } from '../report/cache.ts';
 import { Rng } from '../tensor/random.ts';

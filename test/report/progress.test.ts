@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createProgress, describeProgress, formatDuration, formatRate, withProgress } from '../../src/cli/progress.ts';
+import { createProgress, describeProgress, formatDuration, formatRate, withProgress } from '../../src/report/progress.ts';
 
 function sink(isTTY = false) {
   const chunks: string[] = [];
