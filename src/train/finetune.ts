@@ -17,7 +17,7 @@ import type { Tokenizer } from '../io/tokenizer.ts';
 import { normalisedDepth, linearityProfileChart } from '../report/chart-specs.ts';
 import { writeHtmlReport } from '../report/html.ts';
 import { Rng } from '../tensor/random.ts';
-import { CheckpointableAdamW } from './adamw.ts';
+import { CheckpointableAdamW } from '../autograd/optim/adam.ts';
 import { buildTask, type FinetuneTask, type SftExample } from './finetune-tasks.ts';
 import { saveHFModel } from './hf-folder.ts';
 import { TrainableLlama } from './llama-trainable.ts';

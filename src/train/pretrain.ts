@@ -22,7 +22,7 @@ import { loadHFTokenizer, type HFTokenizer } from '../io/tokenizer.ts';
 import { stableHash } from '../report/cache.ts';
 import { Rng } from '../tensor/random.ts';
 import { trainByteLevelBpe, writeTokenizerFiles } from '../tokenizer-train/train.ts';
-import { CheckpointableAdamW } from './adamw.ts';
+import { CheckpointableAdamW } from '../autograd/optim/adam.ts';
 import { validationBatches, WindowSampler } from './batches.ts';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
 import { loadCorpus, saveCorpus, splitSources, tokenizeSplit, type TokenCorpus } from './corpus.ts';
