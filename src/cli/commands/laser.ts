@@ -26,11 +26,10 @@ import { cachedGreedy } from '../../eval/greedy.ts';
 import { textPerplexity } from '../../eval/perplexity.ts';
 import { formatTable, writeCsv } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
-import { asLaserModel } from '../../laser/adapt.ts';
 import { exportModel } from '../../laser/export.ts';
 import { higherOrderStudy } from '../../laser/higher-order.ts';
 import { describeApplied, LaserEditor, type AppliedIntervention, type ApplyOptions } from '../../laser/intervention.ts';
-import type { LaserModel } from '../../laser/model-api.ts';
+import type { MatrixModel } from '../../models/matrices.ts';
 import { parseIntervention, parseInterventions, parseLayers, parseRhos, parseTypes } from '../../laser/parse.ts';
 import { PrefixCachedEvaluator } from '../../laser/prefix-cache.ts';
 import { RunLog } from '../../laser/run-log.ts';
@@ -183,14 +182,14 @@ type SvdArgs = OptionsOf<typeof svdOptions> & Partial<OptionsOf<typeof factoredO
 interface Loaded {
   source: ModelSource;
   model: DecoderModel;
-  laser: LaserModel;
+  laser: MatrixModel;
   tokenizer: EvalTokenizer;
 }
 
-async function loadModelOnly(o: ModelArgs): Promise<{ source: ModelSource; model: DecoderModel; laser: LaserModel }> {
+async function loadModelOnly(o: ModelArgs): Promise<{ source: ModelSource; model: DecoderModel; laser: MatrixModel }> {
   const source = await openModel(o);
   const model = await loadModel(source);
-  return { source, model, laser: asLaserModel(model) };
+  return { source, model, laser: model };
 }
 
 async function loadAll(o: OptionsOf<typeof laserModelOptions>): Promise<Loaded> {
@@ -396,7 +395,7 @@ async function runHigherOrder(o: ParsedOptions<typeof higherOrderSpec>): Promise
   const { model, laser, tokenizer } = await loadAll(o);
   const iv = parseIntervention(o.intervention, laser.numLayers);
   const cases = selectCases(o, await loadCases(o));
-  const both: LaserModel & CausalLM = {
+  const both: MatrixModel & CausalLM = {
     numLayers: laser.numLayers,
     getWeight: (name) => laser.getWeight(name),
     setWeight: (name, value) => laser.setWeight(name, value),
