@@ -33,7 +33,7 @@ import { LowRankWeight } from '../tensor/low-rank.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { locateMatrix, readBlock, writeBlock, type MatrixModel, type ResolvedMatrix } from '../models/matrices.ts';
 import { keptRank, type RankRounding } from './rank.ts';
-import { reconstruct, scaledLeft, truncatedSvd, type SvdMethod, type TruncatedSvd } from './svd.ts';
+import { reconstruct, scaledLeft, truncatedSvd, type SvdMethod, type TruncatedSvd } from '../linalg/truncated-svd.ts';
 import { formatIntervention, type Intervention } from './types.ts';
 
 /**
