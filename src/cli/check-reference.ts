@@ -9,7 +9,7 @@ import type { IntegerArray } from '../io/safetensors-format.ts';
 import { loadModel, type DecoderModel } from '../models/decoder.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { defineCommand, parseOrExplain } from './args.ts';
-import { modelOptions, openModel } from './options.ts';
+import { applyThreads, modelOptions, openModel, threadsOptions } from './options.ts';
 
 export interface CheckReferenceOptions {
   /** Model folder / file / hub id, or a loaded model. */
@@ -119,6 +119,7 @@ export const checkReferenceSpec = defineCommand({
   description: 'Runs the model on the reference inputs (input_ids, attention_mask, position_ids) and prints the largest absolute difference of logits, hidden_states.{i} and pre_final_norm over real (mask == 1) positions. Exits non-zero above the tolerance.',
   options: {
     ...modelOptions,
+    ...threadsOptions,
     reference: { type: 'string', description: 'Reference .safetensors file', required: true, valueName: 'file' },
     tolerance: { type: 'number', description: 'Largest allowed max-abs difference', default: 1e-4 },
   },
@@ -129,6 +130,7 @@ export const checkReferenceSpec = defineCommand({
 export async function runCheckReference(argv: string[]): Promise<number> {
   const args = parseOrExplain(checkReferenceSpec, argv);
   if (typeof args === 'number') return args;
+  applyThreads(args.options);
   const { model, offline, reference, tolerance } = args.options;
   const result = await checkReference({ model, offline, reference, tolerance });
   return result.pass ? 0 : 1;

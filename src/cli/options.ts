@@ -3,6 +3,7 @@
  * help text and type everywhere: spread a group into a command's `options`, and type a helper's
  * argument with `OptionsOf<typeof group>`.
  */
+import { backend } from '../backend/index.ts';
 import { openModelSource, type ModelSource } from '../io/model-source.ts';
 import { defineOptions, type OptionsOf } from './args.ts';
 
@@ -26,6 +27,18 @@ export const tokenizerOptions = defineOptions({
 export const quietOptions = defineOptions({
   quiet: { type: 'boolean', description: 'No progress output', short: 'q' },
 });
+
+/** BLAS threads for the command's computation. */
+export const threadsOptions = defineOptions({
+  threads: { type: 'integer', description: 'BLAS threads (default: $LINSCOPE_THREADS, else one per core)', valueName: 'n' },
+});
+
+/** Sets the backend's thread count from `--threads` (absent: leaves $LINSCOPE_THREADS / the default). */
+export function applyThreads(o: OptionsOf<typeof threadsOptions>): void {
+  if (o.threads === undefined) return;
+  if (!(o.threads >= 1)) throw new Error(`--threads must be at least 1, got ${o.threads}`);
+  backend().setThreads(o.threads);
+}
 
 /** Opens `--model` honouring `--offline` (absent: $HF_HUB_OFFLINE / $TRANSFORMERS_OFFLINE decide). */
 export function openModel(o: OptionsOf<typeof modelOptions>): Promise<ModelSource> {

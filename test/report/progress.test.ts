@@ -1,4 +1,4 @@
-// Tests for src/cli/progress.ts (kept under test/report/ with the other output modules).
+// Tests for src/report/progress.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';

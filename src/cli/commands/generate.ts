@@ -2,13 +2,14 @@
 import { loadModel } from '../../models/decoder.ts';
 import { generate } from '../../models/generate.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
-import { modelOptions, openModel } from '../options.ts';
+import { applyThreads, modelOptions, openModel, threadsOptions } from '../options.ts';
 
 const spec = defineCommand({
   name: 'generate',
   summary: 'Generate text (greedy or sampled) with a KV cache',
   options: {
     ...modelOptions,
+    ...threadsOptions,
     prompt: { type: 'string', description: 'Prompt text (repeat for a batch)', multiple: true },
     maxNewTokens: { type: 'integer', description: 'Tokens to generate', default: 64 },
     temperature: { type: 'number', description: '0 = greedy', default: 0 },
@@ -24,6 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
   if (typeof args === 'number') return args;
   const o = args.options;
+  applyThreads(o);
   const source = await openModel(o);
   const tokenizer = await source.tokenizer();
   if (!tokenizer) throw new Error(`${o.model} has no tokenizer (tokenizer.json or tok*.bin) to encode the prompt`);

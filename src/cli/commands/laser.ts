@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineCommand, defineCommandGroup, defineOptions, formatHelp, parseSubcommandOrExplain, type OptionsOf, type ParsedOptions } from '../args.ts';
-import { modelOptions, openModel, quietOptions, tokenizerOptions } from '../options.ts';
+import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
 import { createProgress } from '../../report/progress.ts';
 import { splitCases } from '../../data/split.ts';
 import { collectTexts } from '../../data/text-source.ts';
@@ -37,7 +37,7 @@ import { laserSearch, modelMatrixTypes, SELECTION_METRICS } from '../../laser/se
 import { formatSearchTables, writeSearchOutputs } from '../../laser/search-report.ts';
 import { formatInterventions, PAPER_RHOS } from '../../laser/types.ts';
 
-const laserModelOptions = defineOptions({ ...modelOptions, ...tokenizerOptions });
+const laserModelOptions = defineOptions({ ...modelOptions, ...tokenizerOptions, ...threadsOptions });
 
 const svdOptions = defineOptions({
   svd: { type: 'string', description: 'SVD: exact (float64 LAPACK) or randomized (seeded)', default: 'exact', choices: ['exact', 'randomized'] },
@@ -106,7 +106,7 @@ const applySpec = defineCommand({
   name: 'laser apply', summary: 'Apply interventions and write the model as a Hugging Face folder',
   description: 'Interventions are applied in the order given, each on the current weights. Writes config.json, model.safetensors, the tokenizer files and laser.json.',
   options: {
-    ...modelOptions, ...svdOptions, ...factoredOptions,
+    ...modelOptions, ...threadsOptions, ...svdOptions, ...factoredOptions,
     interventions: { type: 'string', description: 'type:layer:rho[,…], e.g. out:5:0.01,in:3:0.1', required: true, short: 'i' },
     out: { type: 'string', description: 'Output folder', required: true, short: 'o', valueName: 'dir' },
     dtype: { type: 'string', description: 'Storage dtype', default: 'F32', choices: ['F32', 'F16', 'BF16'] },
@@ -156,6 +156,7 @@ type Subcommand = keyof typeof laser.subcommands;
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseSubcommandOrExplain(laser, argv);
   if (typeof parsed === 'number') return parsed;
+  applyThreads(parsed.options);
   switch (parsed.subcommand) {
     case 'search':
       return runSearch(parsed.options);

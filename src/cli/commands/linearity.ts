@@ -4,7 +4,7 @@
  * written as JSON, CSV, charts (SVG + PNG) and a self-contained HTML report.
  */
 import { defineCommand, formatHelp, parseOrExplain } from '../args.ts';
-import { offlineOption, quietOptions } from '../options.ts';
+import { applyThreads, offlineOption, quietOptions, threadsOptions } from '../options.ts';
 import { createProgress, type Progress } from '../../report/progress.ts';
 import { holdsTokenIds } from '../../linearity/data.ts';
 import { DEFAULT_ANALYSIS, DEFAULT_SAMPLING, type AnalysisOptions, type DataSpec, type SamplingOptions } from '../../linearity/options.ts';
@@ -60,6 +60,7 @@ const spec = defineCommand({
     refresh: { type: 'boolean', description: 'Recompute and overwrite cached results' },
     cacheDir: { type: 'string', description: 'Cache folder (default $LINSCOPE_CACHE or .cache/linscope)', valueName: 'dir' },
     png: { type: 'boolean', description: 'Also write PNG charts', default: true },
+    ...threadsOptions,
     ...quietOptions,
   },
   examples: [
@@ -94,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseOrExplain(spec, argv);
   if (typeof parsed === 'number') return parsed;
   const o = parsed.options;
+  applyThreads(o);
   if (o.label.length > o.model.length) throw new Error(`${o.label.length} --label values for ${o.model.length} --model values`);
   const sampling: SamplingOptions = { samples: o.samples, chars: o.chars, seed: o.seed, bos: o.bos, ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}) };
   const analysis: AnalysisOptions = {

@@ -20,7 +20,7 @@ import { pruneModel } from '../../prune/replace.ts';
 import { choiceRows, evaluationRow, protocolLines, rankingRows } from '../../prune/report.ts';
 import { CRITERIA } from '../../prune/types.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
-import { modelOptions, openModel, quietOptions, tokenizerOptions } from '../options.ts';
+import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
 import { createProgress } from '../../report/progress.ts';
 
 export const spec = defineCommand({
@@ -66,6 +66,7 @@ export const spec = defineCommand({
     maxFacts: { type: 'integer', description: 'Use at most this many fact cases', default: 200 },
     out: { type: 'string', description: 'Output folder: ranking.csv, results.csv, results.json, model/', required: true, short: 'o', valueName: 'dir' },
     export: { type: 'boolean', description: 'Write the pruned model to <out>/model', default: true },
+    ...threadsOptions,
     ...quietOptions,
   },
   examples: [
@@ -79,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
   if (typeof args === 'number') return args;
   const o = args.options;
+  applyThreads(o);
   const quiet = o.quiet ?? false;
   const say = (s: string) => console.log(s);
   const source = await openModel(o);
