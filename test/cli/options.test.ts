@@ -14,9 +14,9 @@ test('--threads: parsed as an integer, applied to the backend, refused below 1; 
   const before = be.threads();
   try {
     applyThreads(o);
-    if (be.name !== 'pure') assert.equal(be.threads(), 1);
+    if (be.name === 'openblas') assert.equal(be.threads(), 1);
     applyThreads({ threads: undefined });
-    if (be.name !== 'pure') assert.equal(be.threads(), 1, 'absent: unchanged');
+    if (be.name === 'openblas') assert.equal(be.threads(), 1, 'absent: unchanged');
     assert.throws(() => applyThreads({ threads: 0 }), /--threads must be at least 1, got 0/);
   } finally {
     be.setThreads(before);

@@ -21,7 +21,7 @@ import { resolveTokenizer } from '../../io/tokenizer-override.ts';
 import { loadModel, type DecoderModel } from '../../models/decoder.ts';
 import { evaluateFactualRecall, prepareCases, type FactualRecallOptions, type PreparedCases } from '../../eval/factual-recall.ts';
 import { FACT_SET_KINDS, loadFactSet } from '../../eval/fact-sets.ts';
-import type { CausalLM, EvalTokenizer } from '../../eval/model-api.ts';
+import type { EvalTokenizer } from '../../eval/model-api.ts';
 import { cachedGreedy } from '../../eval/greedy.ts';
 import { textPerplexity } from '../../eval/perplexity.ts';
 import { formatTable, writeCsv } from '../../report/table.ts';
@@ -29,7 +29,6 @@ import { writeJson } from '../../report/json.ts';
 import { exportModel } from '../../laser/export.ts';
 import { higherOrderStudy } from '../../laser/higher-order.ts';
 import { describeApplied, LaserEditor, type AppliedIntervention, type ApplyOptions } from '../../laser/intervention.ts';
-import type { MatrixModel } from '../../models/matrices.ts';
 import { parseIntervention, parseInterventions, parseLayers, parseRhos, parseTypes } from '../../laser/parse.ts';
 import { PrefixCachedEvaluator } from '../../laser/prefix-cache.ts';
 import { RunLog } from '../../laser/run-log.ts';
@@ -183,19 +182,17 @@ type SvdArgs = OptionsOf<typeof svdOptions> & Partial<OptionsOf<typeof factoredO
 interface Loaded {
   source: ModelSource;
   model: DecoderModel;
-  laser: MatrixModel;
   tokenizer: EvalTokenizer;
 }
 
-async function loadModelOnly(o: ModelArgs): Promise<{ source: ModelSource; model: DecoderModel; laser: MatrixModel }> {
+async function loadModelOnly(o: ModelArgs): Promise<{ source: ModelSource; model: DecoderModel }> {
   const source = await openModel(o);
-  const model = await loadModel(source);
-  return { source, model, laser: model };
+  return { source, model: await loadModel(source) };
 }
 
 async function loadAll(o: OptionsOf<typeof laserModelOptions>): Promise<Loaded> {
-  const { source, model, laser } = await loadModelOnly(o);
-  return { source, model, laser, tokenizer: await resolveTokenizer(source, o.tokenizer) };
+  const { source, model } = await loadModelOnly(o);
+  return { source, model, tokenizer: await resolveTokenizer(source, o.tokenizer) };
 }
 
 function applyOptions(o: SvdArgs): ApplyOptions {
@@ -253,14 +250,14 @@ function pct(x: number | undefined): string {
 // ---------------------------------------------------------------------------------------------
 
 async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
-  const { model, laser, tokenizer } = await loadAll(o);
+  const { model, tokenizer } = await loadAll(o);
   const cases = await loadCases(o);
   const { validation, test } = split(o, cases);
   if (validation.length === 0) throw new Error(`the validation split is empty (${cases.length} cases × ${o.valFraction})`);
   const metric = o.metric;
   if (metric.startsWith('generation') && !o.generate) throw new Error(`--metric ${metric} needs --generate`);
-  const types = o.types ? parseTypes(o.types) : modelMatrixTypes(laser);
-  const layers = parseLayers(o.layers, laser.numLayers);
+  const types = o.types ? parseTypes(o.types) : modelMatrixTypes(model);
+  const layers = parseLayers(o.layers, model.numLayers);
   const rhos = parseRhos(o.rhos);
   const outDir = o.out;
   mkdirSync(outDir, { recursive: true });
@@ -291,7 +288,7 @@ async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
   }
   const progress = createProgress({ label: 'laser search', total: grid + 1, unit: 'config', quiet });
   const result = await laserSearch({
-    model: laser,
+    model,
     evaluate: cached
       ? async (which, ivs) => (await cached.evaluate(which, ivs)).summary
       : async (which) => (await evaluateFactualRecall(model, tokenizer, prepared[which], evalOpts)).summary,
@@ -321,10 +318,10 @@ async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
 }
 
 async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
-  const { source, model, laser } = await loadModelOnly(o);
-  const ivs = parseInterventions(o.interventions, laser.numLayers);
+  const { source, model } = await loadModelOnly(o);
+  const ivs = parseInterventions(o.interventions, model.numLayers);
   if (ivs.length === 0) throw new Error('--interventions is empty');
-  const editor = new LaserEditor(laser);
+  const editor = new LaserEditor(model);
   const applied = editor.applyAll(ivs, applyOptions(o));
   if (!o.quiet) for (const a of applied) console.log(describeApplied(a));
   console.log(parameterSummary(applied) + (o.factored ? '; the export stores the factored ones as factors (linscope-only)' : '; the export stores them dense'));
@@ -339,10 +336,10 @@ async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
 }
 
 async function runEval(o: ParsedOptions<typeof evalSpec>): Promise<number> {
-  const { model, laser, tokenizer } = await loadAll(o);
-  const ivs = o.interventions ? parseInterventions(o.interventions, laser.numLayers) : [];
+  const { model, tokenizer } = await loadAll(o);
+  const ivs = o.interventions ? parseInterventions(o.interventions, model.numLayers) : [];
   if (ivs.length) {
-    const applied = new LaserEditor(laser).applyAll(ivs, applyOptions(o));
+    const applied = new LaserEditor(model).applyAll(ivs, applyOptions(o));
     for (const a of applied) console.error(describeApplied(a));
     console.error(parameterSummary(applied));
   }
@@ -393,17 +390,10 @@ async function runEval(o: ParsedOptions<typeof evalSpec>): Promise<number> {
 }
 
 async function runHigherOrder(o: ParsedOptions<typeof higherOrderSpec>): Promise<number> {
-  const { model, laser, tokenizer } = await loadAll(o);
-  const iv = parseIntervention(o.intervention, laser.numLayers);
+  const { model, tokenizer } = await loadAll(o);
+  const iv = parseIntervention(o.intervention, model.numLayers);
   const cases = selectCases(o, await loadCases(o));
-  const both: MatrixModel & CausalLM = {
-    numLayers: laser.numLayers,
-    getWeight: (name) => laser.getWeight(name),
-    setWeight: (name, value) => laser.setWeight(name, value),
-    matrices: (layer) => laser.matrices(layer),
-    forward: (ids, opts) => model.forward(ids, opts),
-  };
-  const res = await higherOrderStudy(both, tokenizer, cases, iv, {
+  const res = await higherOrderStudy(model, tokenizer, cases, iv, {
     eval: { batchSize: o.batchSize },
     bottomK: o.bottomK,
     apply: { rounding: o.rankRounding },
