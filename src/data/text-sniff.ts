@@ -33,7 +33,7 @@ export function notTextReason(bytes: Uint8Array, stats: { invalid?: number } = {
   if (nul >= 0) {
     let count = 0;
     for (const b of bytes) if (b === 0) count++;
-    return `not text: ${count} NUL bytes in the first ${bytes.length} bytes (first at byte ${nul}); a binary file?`;
+    return `not text: ${count} NUL byte${count === 1 ? '' : 's'} in the first ${bytes.length} bytes (first at byte ${nul}); a binary file?`;
   }
   const decoded = new TextDecoder('utf-8').decode(bytes, { stream: true });
   let replacements = 0;
