@@ -1,8 +1,10 @@
 /**
  * ModelSource: what the model code reads weights, config and tokenizer from, whatever the
  * checkpoint format. `openModelSource` takes a folder, a file, or a hub id and picks the format:
- *   - Hugging Face folder: config.json + model.safetensors or model.safetensors.index.json (sharded),
- *     tokenizer.json (+ tokenizer_config.json);
+ *   - Hugging Face folder: config.json + weights, picked in transformers' order: model.safetensors.index.json
+ *     (sharded), model.safetensors, pytorch_model.bin.index.json, pytorch_model.bin (torch.save pickles,
+ *     read by a restricted unpickler, torch-bin.ts); another lone *.safetensors only when none of those
+ *     exists; tokenizer per tokenizer.ts;
  *   - llama2.c: a `.bin` checkpoint (the folder holding one, or the file itself), with the `tok*.bin`
  *     beside it as tokenizer; served under HF Llama names (see llama2c.ts).
  * Tensors are read lazily, one per getTensor call, so a model larger than RAM can be streamed
@@ -15,7 +17,8 @@ import { readConfig, type ModelConfig } from './config.ts';
 import { withLowRankTensors } from './low-rank-format.ts';
 import { resolveModel, type ResolveModelOptions } from './hub.ts';
 import { findLlama2cTokenizerFile, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
-import { findSafetensorsWeights, openTensorReader } from './safetensors.ts';
+import { findSafetensorsWeights, openTensorReader, SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME } from './safetensors.ts';
+import { findTorchBinWeights, looksLikeTorchBin, openTorchWeights } from './torch-bin.ts';
 import { loadHFTokenizer, type Tokenizer } from './tokenizer.ts';
 
 export interface ModelSource {
@@ -24,7 +27,7 @@ export interface ModelSource {
   /** config.json as a plain record (for llama2.c: the equivalent HF Llama config). */
   config: ModelConfig;
   /** Checkpoint format. */
-  format: 'safetensors' | 'llama2c';
+  format: 'safetensors' | 'pytorch' | 'llama2c';
   tensorNames(): string[];
   hasTensor(name: string): boolean;
   /** Shape without reading the data. */
@@ -55,6 +58,24 @@ function safetensorsSource(dir: string, weightsPath: string): ModelSource {
     tensorNames: () => reader.names(),
     hasTensor: (name) => reader.has(name),
     tensorShape: (name) => reader.info(name).shape,
+    getTensor: (name, dtype) => reader.readTensor(name, dtype),
+    tokenizer: memo(async () => loadHFTokenizer(dir, config)),
+  } satisfies ModelSource);
+}
+
+function torchBinSource(dir: string, weightsPath: string): ModelSource {
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new Error(`${dir}: has PyTorch weights (${basename(weightsPath)}) but no config.json`);
+  }
+  const config = readConfig(dir);
+  const reader = openTorchWeights(weightsPath);
+  return withLowRankTensors({
+    dir,
+    config,
+    format: 'pytorch',
+    tensorNames: () => reader.names(),
+    hasTensor: (name) => reader.has(name),
+    tensorShape: (name) => reader.shape(name),
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
     tokenizer: memo(async () => loadHFTokenizer(dir, config)),
   } satisfies ModelSource);
@@ -91,10 +112,17 @@ export async function openModelSource(pathOrId: string, options: OpenModelSource
   const path = await resolveModel(pathOrId, options);
   if (statSync(path).isFile()) {
     if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return safetensorsSource(dirname(path), path);
+    if (path.endsWith('.bin.index.json') || looksLikeTorchBin(path)) return torchBinSource(dirname(path), path);
     if (looksLikeLlama2c(path)) return llama2cSource(path);
-    throw new Error(`${path}: not a model file linscope can read (expected *.safetensors, *.safetensors.index.json or a llama2.c .bin)`);
+    throw new Error(`${path}: not a model file linscope can read (expected *.safetensors, *.safetensors.index.json, a torch.save .bin, *.bin.index.json or a llama2.c .bin)`);
   }
   const files = readdirSync(path);
+  // transformers' order: HF-named safetensors, then PyTorch pickles, then any other lone safetensors.
+  if (files.includes(SAFETENSORS_INDEX_NAME) || files.includes(SAFETENSORS_SINGLE_NAME)) {
+    return safetensorsSource(path, findSafetensorsWeights(path, files)!);
+  }
+  const torchWeights = findTorchBinWeights(path, files);
+  if (torchWeights) return torchBinSource(path, torchWeights);
   const weights = findSafetensorsWeights(path, files);
   if (weights) return safetensorsSource(path, weights);
   const bins = llama2cCandidates(path, files);
@@ -102,9 +130,8 @@ export async function openModelSource(pathOrId: string, options: OpenModelSource
   if (bins.length > 1) {
     throw new Error(`${path}: holds several llama2.c checkpoints (${bins.map((b) => basename(b)).join(', ')}); pass the one to use`);
   }
-  const pickles = files.filter((f) => /^pytorch_model.*\.bin$|\.pt$|\.pth$/.test(f));
-  const hint = pickles.length > 0
-    ? ` It has PyTorch pickles (${pickles.join(', ')}), which linscope does not load: convert them to safetensors.`
-    : '';
-  throw new Error(`${path}: no model weights found (expected model.safetensors, model.safetensors.index.json or a llama2.c .bin).${hint}`);
+  const found = files.filter((f) => /\.(safetensors|bin|pt|pth|json)$/.test(f) && f !== 'config.json');
+  const hint = found.length > 0 ? ` Found: ${found.slice(0, 8).join(', ')}${found.length > 8 ? ', …' : ''}.` : '';
+  throw new Error(`${path}: no model weights found (expected model.safetensors, model.safetensors.index.json, ` +
+    `pytorch_model.bin, pytorch_model.bin.index.json or a llama2.c .bin).${hint}`);
 }

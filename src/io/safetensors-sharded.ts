@@ -9,16 +9,16 @@ import { SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME, type IntegerArray, typ
 import { SafetensorsFile, type TensorReader } from './safetensors-read.ts';
 
 /** Parse and check an index file. */
-export function readSafetensorsIndex(indexPath: string): SafetensorsIndex {
+export function readSafetensorsIndex(indexPath: string, kind = 'safetensors'): SafetensorsIndex {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(indexPath, 'utf8'));
   } catch (err) {
-    throw new Error(`${indexPath}: cannot read safetensors index (${(err as Error).message})`);
+    throw new Error(`${indexPath}: cannot read ${kind} index (${(err as Error).message})`);
   }
   const map = (parsed as SafetensorsIndex | null)?.weight_map;
   if (!map || typeof map !== 'object' || !Object.values(map).every((f) => typeof f === 'string')) {
-    throw new Error(`${indexPath}: safetensors index has no valid "weight_map" {tensor name: shard file}`);
+    throw new Error(`${indexPath}: ${kind} index has no valid "weight_map" {tensor name: shard file}`);
   }
   return parsed as SafetensorsIndex;
 }
