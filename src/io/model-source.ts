@@ -19,7 +19,8 @@ import { resolveModel, type ResolveModelOptions } from './hub.ts';
 import { findLlama2cTokenizerFile, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
 import { findSafetensorsWeights, openTensorReader, SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME } from './safetensors.ts';
 import { findTorchBinWeights, looksLikeTorchBin, openTorchWeights } from './torch-bin.ts';
-import { loadHFTokenizer, type Tokenizer } from './tokenizer.ts';
+import type { Tokenizer } from './tokenizer.ts';
+import { loadFolderTokenizer } from './tokenizer-files.ts';
 
 export interface ModelSource {
   /** Folder the model lives in (for a hub id: its snapshot folder in the cache). */
@@ -59,7 +60,7 @@ function safetensorsSource(dir: string, weightsPath: string): ModelSource {
     hasTensor: (name) => reader.has(name),
     tensorShape: (name) => reader.info(name).shape,
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
-    tokenizer: memo(async () => loadHFTokenizer(dir, config)),
+    tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
   } satisfies ModelSource);
 }
 
@@ -77,7 +78,7 @@ function torchBinSource(dir: string, weightsPath: string): ModelSource {
     hasTensor: (name) => reader.has(name),
     tensorShape: (name) => reader.shape(name),
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
-    tokenizer: memo(async () => loadHFTokenizer(dir, config)),
+    tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
   } satisfies ModelSource);
 }
 

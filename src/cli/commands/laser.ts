@@ -17,7 +17,7 @@ import { collectTexts } from '../../data/text-source.ts';
 import type { FactCase } from '../../data/types.ts';
 import { openModelSource, type ModelSource } from '../../io/model-source.ts';
 import { readLlama2cTokenizer } from '../../io/llama2c.ts';
-import { loadHFTokenizer } from '../../io/tokenizer.ts';
+import { loadFolderTokenizer } from '../../io/tokenizer-files.ts';
 import { loadModel, type DecoderModel } from '../../models/decoder.ts';
 import { evaluateFactualRecall, prepareCases, type FactualRecallOptions, type PreparedCases } from '../../eval/factual-recall.ts';
 import { FACT_SET_KINDS, loadFactSet, type FactSetKind } from '../../eval/fact-sets.ts';
@@ -48,7 +48,7 @@ type Subcommand = keyof typeof SUBCOMMANDS;
 
 const modelOptions = {
   model: { type: 'string', description: 'Model folder, hub id, or llama2.c checkpoint', required: true, short: 'm', valueName: 'path' },
-  tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin', valueName: 'path' },
+  tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer folder (tokenizer.json, tokenizer.model or vocab.json + merges.txt) or a llama2.c tok*.bin', valueName: 'path' },
 } as const;
 
 const svdOptions = {
@@ -226,11 +226,11 @@ async function loadAll(o: Record<string, unknown>): Promise<Loaded> {
   let tokenizer: EvalTokenizer | undefined;
   const override = o.tokenizer as string | undefined;
   if (override) {
-    tokenizer = override.endsWith('.bin') ? readLlama2cTokenizer(override, model.config.vocabSize) : loadHFTokenizer(override, source.config);
-    if (!tokenizer) throw new Error(`no tokenizer.json in ${override}`);
+    tokenizer = override.endsWith('.bin') ? readLlama2cTokenizer(override, model.config.vocabSize) : loadFolderTokenizer(override, source.config);
+    if (!tokenizer) throw new Error(`no tokenizer (tokenizer.json, tokenizer.model or vocab.json + merges.txt) in ${override}`);
   } else {
     tokenizer = await source.tokenizer();
-    if (!tokenizer) throw new Error(`${source.dir} has no tokenizer (tokenizer.json or tok*.bin); pass --tokenizer`);
+    if (!tokenizer) throw new Error(`${source.dir} has no tokenizer (tokenizer.json, tokenizer.model, vocab.json + merges.txt or tok*.bin); pass --tokenizer`);
   }
   return { source, model, laser, tokenizer };
 }

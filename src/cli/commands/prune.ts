@@ -10,7 +10,7 @@ import { loadFactSet, FACT_SET_KINDS, type FactSetKind } from '../../eval/fact-s
 import type { EvalTokenizer } from '../../eval/model-api.ts';
 import { readLlama2cTokenizer } from '../../io/llama2c.ts';
 import { openModelSource } from '../../io/model-source.ts';
-import { loadHFTokenizer } from '../../io/tokenizer.ts';
+import { loadFolderTokenizer } from '../../io/tokenizer-files.ts';
 import { loadModel } from '../../models/decoder.ts';
 import { formatTable, writeCsv, type Row } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
@@ -35,7 +35,7 @@ const spec = defineCommand({
     '--sequential removes one block at a time and re-measures. Linear maps are fitted in closed form (float64, ridge toward the identity).',
   options: {
     model: { type: 'string', description: 'Model folder, llama2.c .bin, or hub id', required: true, short: 'm', valueName: 'path' },
-    tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin', valueName: 'path' },
+    tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer folder (tokenizer.json, tokenizer.model or vocab.json + merges.txt) or a llama2.c tok*.bin', valueName: 'path' },
     data: { type: 'string', description: 'Calibration (and evaluation) text: file, folder, JSONL or parquet', required: true, short: 'd', valueName: 'path' },
     evalData: { type: 'string', description: 'Separate evaluation text', valueName: 'path' },
     docSeparator: { type: 'string', description: 'Join evaluation documents with "\\n\\n" or with EOS (as linscope pretrain streams are)', default: 'newline', choices: ['newline', 'eos'] },
@@ -77,12 +77,12 @@ const spec = defineCommand({
 
 async function loadTokenizer(override: string | undefined, source: Awaited<ReturnType<typeof openModelSource>>, vocab: number): Promise<EvalTokenizer> {
   if (override) {
-    const t = override.endsWith('.bin') ? readLlama2cTokenizer(override, vocab) : loadHFTokenizer(override, source.config);
-    if (!t) throw new Error(`no tokenizer.json in ${override}`);
+    const t = override.endsWith('.bin') ? readLlama2cTokenizer(override, vocab) : loadFolderTokenizer(override, source.config);
+    if (!t) throw new Error(`no tokenizer (tokenizer.json, tokenizer.model or vocab.json + merges.txt) in ${override}`);
     return t;
   }
   const t = await source.tokenizer();
-  if (!t) throw new Error(`${source.dir} has no tokenizer (tokenizer.json or tok*.bin); pass --tokenizer`);
+  if (!t) throw new Error(`${source.dir} has no tokenizer (tokenizer.json, tokenizer.model, vocab.json + merges.txt or tok*.bin); pass --tokenizer`);
   return t;
 }
 

@@ -1,0 +1,274 @@
+/**
+ * SentencePiece encoding and decoding, as the sentencepiece library (v0.1.9x) does it:
+ *  - normalizer (normalizer.cc, identity rule): with remove_extra_whitespaces, leading, trailing
+ *    and repeated spaces go; add_dummy_prefix puts a space in front; escape_whitespaces writes
+ *    every space as ▁ (U+2581);
+ *  - BPE (bpe_model.cc): start from characters (user-defined symbols whole), repeatedly merge the
+ *    adjacent pair whose concatenation is a piece with the highest score (leftmost on ties);
+ *    pieces of type UNUSED are split back along the merges that made them;
+ *  - unigram (unigram_model.cc, EncodeOptimized): Viterbi over the pieces that start at each
+ *    character, path scores stored as float32 (piece candidates compared in double, as there),
+ *    first-found best kept; a character no piece covers is an unknown node scored
+ *    min(normal scores) − 10; user-defined pieces score (UTF-8 length)·max − 0.1;
+ *  - unknown pieces become their UTF-8 bytes (<0xXX>) with byte_fallback, otherwise consecutive
+ *    unknowns merge into one <unk> (sentencepiece_processor.cc).
+ * Decoding joins pieces, assembles byte pieces into UTF-8, turns ▁ back into spaces and drops the
+ * dummy-prefix space of the first piece; control pieces vanish and <unk> reads as unk_surface.
+ */
+import type { SentencePieceModel } from './sentencepiece-model.ts';
+
+const SPACE = '\u2581';
+const UNK_PENALTY = 10;
+const f32 = Math.fround;
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
+
+export class SentencePieceCodec {
+  readonly model: SentencePieceModel;
+  /** Pieces that encoding may produce (normal, user-defined, unused), by text. */
+  private readonly ids = new Map<string, number>();
+  private readonly userDefined: string[] = [];
+  private readonly byteIds = new Int32Array(256).fill(-1);
+  private readonly minScore: number;
+  private readonly maxScore: number;
+  private readonly maxPieceChars: number;
+
+  constructor(model: SentencePieceModel, where: string) {
+    this.model = model;
+    if (model.modelType !== 'bpe' && model.modelType !== 'unigram') {
+      throw new Error(`${where}: SentencePiece model type "${model.modelType}" is not supported (only bpe and unigram)`);
+    }
+    if (model.normalizer.charsmapBytes > 0) {
+      throw new Error(`${where}: SentencePiece normalization "${model.normalizer.name}" (a precompiled character map) is not supported; ` +
+        'linscope reads identity-normalized models (Llama, Mistral, Gemma) — use the model\'s tokenizer.json');
+    }
+    if (model.treatWhitespaceAsSuffix) throw new Error(`${where}: SentencePiece treat_whitespace_as_suffix is not supported`);
+    let min = Infinity;
+    let max = -Infinity;
+    let maxChars = 1;
+    model.pieces.forEach((p, id) => {
+      if (p.type === 'normal' || p.type === 'user_defined' || p.type === 'unused') {
+        if (!this.ids.has(p.piece)) this.ids.set(p.piece, id);
+        maxChars = Math.max(maxChars, [...p.piece].length);
+      }
+      if (p.type === 'user_defined') this.userDefined.push(p.piece);
+      if (p.type === 'normal') {
+        min = Math.min(min, p.score);
+        max = Math.max(max, p.score);
+      }
+      if (p.type === 'byte') {
+        const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(p.piece);
+        if (m) this.byteIds[Number.parseInt(m[1], 16)] = id;
+      }
+    });
+    this.userDefined.sort((a, b) => b.length - a.length);
+    this.minScore = min;
+    this.maxScore = max;
+    this.maxPieceChars = maxChars;
+    if (model.byteFallback && this.byteIds.some((id) => id < 0)) throw new Error(`${where}: SentencePiece byte_fallback is on but some <0xXX> byte pieces are missing`);
+    if (!(model.unkId >= 0 && model.unkId < model.pieces.length)) throw new Error(`${where}: SentencePiece unk_id ${model.unkId} is not a piece`);
+  }
+
+  /** normalizer.cc with the identity rule. */
+  normalize(text: string): string {
+    const n = this.model.normalizer;
+    let s = text;
+    if (n.removeExtraWhitespaces) s = s.replace(/^ +/, '').replace(/ +$/, '').replace(/ {2,}/g, ' ');
+    if (s.length === 0) return '';
+    if (n.addDummyPrefix) s = ` ${s}`;
+    return n.escapeWhitespaces ? s.replaceAll(' ', SPACE) : s;
+  }
+
+  /** Initial symbols: user-defined pieces whole, otherwise one Unicode character each. */
+  private symbols(s: string): string[] {
+    const out: string[] = [];
+    let i = 0;
+    while (i < s.length) {
+      const ud = this.userDefined.find((u) => s.startsWith(u, i));
+      const cp = s.codePointAt(i)!;
+      const piece = ud ?? String.fromCodePoint(cp);
+      out.push(piece);
+      i += piece.length;
+    }
+    return out;
+  }
+
+  private encodeBpe(s: string): { piece: string; id: number }[] {
+    const sym = this.symbols(s);
+    const n = sym.length;
+    const prev = Array.from({ length: n }, (_, i) => i - 1);
+    const next = Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
+    const alive = new Array<boolean>(n).fill(true);
+    const revMerge = new Map<string, [string, string]>();
+    // Agenda: best (score, -left) first. A small binary heap of candidate pairs.
+    type Pair = { left: number; right: number; score: number; text: string };
+    const heap: Pair[] = [];
+    const better = (a: Pair, b: Pair) => a.score > b.score || (a.score === b.score && a.left < b.left);
+    const push = (p: Pair) => {
+      heap.push(p);
+      for (let i = heap.length - 1; i > 0;) {
+        const parent = (i - 1) >> 1;
+        if (!better(heap[i], heap[parent])) break;
+        [heap[i], heap[parent]] = [heap[parent], heap[i]];
+        i = parent;
+      }
+    };
+    const pop = (): Pair => {
+      const top = heap[0];
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        heap[0] = last;
+        for (let i = 0; ;) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let m = i;
+          if (l < heap.length && better(heap[l], heap[m])) m = l;
+          if (r < heap.length && better(heap[r], heap[m])) m = r;
+          if (m === i) break;
+          [heap[i], heap[m]] = [heap[m], heap[i]];
+          i = m;
+        }
+      }
+      return top;
+    };
+    const maybeAdd = (left: number, right: number) => {
+      if (left < 0 || right < 0) return;
+      const text = sym[left] + sym[right];
+      const id = this.ids.get(text);
+      if (id === undefined) return;
+      push({ left, right, score: this.model.pieces[id].score, text });
+    };
+    for (let i = 0; i + 1 < n; i++) maybeAdd(i, i + 1);
+    while (heap.length > 0) {
+      const top = pop();
+      // stale entry: one side was merged away or changed since the pair was queued
+      if (!alive[top.left] || !alive[top.right] || next[top.left] !== top.right || sym[top.left] + sym[top.right] !== top.text) continue;
+      if (this.model.pieces[this.ids.get(top.text)!].type === 'unused') revMerge.set(top.text, [sym[top.left], sym[top.right]]);
+      sym[top.left] = top.text;
+      alive[top.right] = false;
+      next[top.left] = next[top.right];
+      if (next[top.right] >= 0) prev[next[top.right]] = top.left;
+      maybeAdd(prev[top.left], top.left);
+      maybeAdd(top.left, next[top.left]);
+    }
+    const out: { piece: string; id: number }[] = [];
+    const resegment = (w: string) => {
+      const id = this.ids.get(w);
+      const split = id !== undefined && this.model.pieces[id].type === 'unused' ? revMerge.get(w) : undefined;
+      if (!split) {
+        out.push({ piece: w, id: id ?? -1 });
+        return;
+      }
+      resegment(split[0]);
+      resegment(split[1]);
+    };
+    for (let i = n > 0 ? 0 : -1; i >= 0; i = next[i]) resegment(sym[i]);
+    return out;
+  }
+
+  private encodeUnigram(s: string): { piece: string; id: number }[] {
+    const chars = [...s];
+    const n = chars.length;
+    const best = new Float32Array(n + 1).fill(0);
+    const from = new Int32Array(n + 1).fill(-1);
+    const ids = new Int32Array(n + 1).fill(-1);
+    const found = new Uint8Array(n + 1);
+    found[0] = 1;
+    const unkScore = this.minScore - UNK_PENALTY;
+    for (let start = 0; start < n; start++) {
+      if (!found[start]) continue;
+      const base = best[start];
+      let piece = '';
+      let singleNode = false;
+      for (let len = 1; len <= this.maxPieceChars && start + len <= n; len++) {
+        piece += chars[start + len - 1];
+        const id = this.ids.get(piece);
+        if (id === undefined) continue;
+        const p = this.model.pieces[id];
+        if (p.type === 'unused') continue;
+        // In sentencepiece this sum is a double (the user-defined branch makes `score` double),
+        // compared with the float stored path score, and stored rounded to float.
+        const score = p.type === 'user_defined' ? utf8Length(piece) * this.maxScore - 0.1 : p.score;
+        const cand = base + score;
+        const end = start + len;
+        if (!found[end] || cand > best[end]) {
+          best[end] = cand;
+          from[end] = start;
+          ids[end] = id;
+          found[end] = 1;
+        }
+        if (len === 1) singleNode = true;
+      }
+      if (!singleNode) {
+        const cand = f32(base + unkScore);
+        const end = start + 1;
+        if (!found[end] || cand > best[end]) {
+          best[end] = cand;
+          from[end] = start;
+          ids[end] = -1;
+          found[end] = 1;
+        }
+      }
+    }
+    const out: { piece: string; id: number }[] = [];
+    for (let end = n; end > 0; end = from[end]) out.push({ piece: chars.slice(from[end], end).join(''), id: ids[end] });
+    return out.reverse();
+  }
+
+  /** Ids of `text` (no BOS/EOS). */
+  encode(text: string): number[] {
+    const s = this.normalize(text);
+    if (s.length === 0) return [];
+    const raw = this.model.modelType === 'bpe' ? this.encodeBpe(s) : this.encodeUnigram(s);
+    const out: number[] = [];
+    const utf8 = new TextEncoder();
+    let prevUnk = false;
+    for (const { piece, id } of raw) {
+      const isUnk = id < 0 || id === this.model.unkId;
+      if (isUnk && this.model.byteFallback) {
+        for (const b of utf8.encode(piece)) out.push(this.byteIds[b]);
+        prevUnk = false;
+        continue;
+      }
+      if (isUnk && prevUnk) continue; // runs of unknowns read as one <unk>
+      out.push(isUnk ? this.model.unkId : id);
+      prevUnk = isUnk;
+    }
+    return out;
+  }
+
+  /** Text of `ids`, as sentencepiece's DecodeIds. */
+  decode(ids: ArrayLike<number>, skipSpecial = false): string {
+    const pieces = this.model.pieces;
+    const decoder = new TextDecoder('utf-8', { fatal: false });
+    let text = '';
+    let bytes: number[] = [];
+    let first = true;
+    const flush = () => {
+      if (bytes.length > 0) text += decoder.decode(Uint8Array.from(bytes));
+      bytes = [];
+    };
+    for (let k = 0; k < ids.length; k++) {
+      const p = pieces[ids[k]];
+      if (!p) continue;
+      if (p.type === 'byte') {
+        const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(p.piece);
+        if (m) bytes.push(Number.parseInt(m[1], 16));
+        first = false;
+        continue;
+      }
+      flush();
+      if (p.type === 'control') continue;
+      if (p.type === 'unknown') {
+        if (!skipSpecial) text += this.model.unkSurface;
+        first = false;
+        continue;
+      }
+      let piece = p.piece;
+      if (first && this.model.normalizer.addDummyPrefix && piece.startsWith(SPACE)) piece = piece.slice(1);
+      first = false;
+      text += this.model.normalizer.escapeWhitespaces ? piece.replaceAll(SPACE, ' ') : piece;
+    }
+    flush();
+    return text;
+  }
+}
