@@ -211,14 +211,14 @@ export class TorchBinFile implements TorchWeights {
       throw new Error(`${this.path}: tensor "${name}" is ${stored} (torch.${kind}); linscope reads float32, float16 and bfloat16 weights only`);
     }
     const numel = r.shape.reduce((a, b) => a * b, 1);
-    const out = dtype === 'float64' ? new Float64Array(numel) : new Float32Array(numel);
-    if (numel === 0) return new Tensor(out, r.shape);
+    if (numel === 0) return new Tensor(dtype === 'float64' ? new Float64Array(0) : new Float32Array(0), r.shape);
     // Elements of the storage the view touches: offset … offset + Σ (size_i − 1)·stride_i.
     let last = r.offset;
     for (let i = 0; i < r.shape.length; i++) last += (r.shape[i] - 1) * r.stride[i];
-    if (last >= r.storage.numel) {
+    if (!(last < r.storage.numel)) {
       throw new Error(`${this.path}: tensor "${name}" (offset ${r.offset}, size [${r.shape}], stride [${r.stride}]) reaches past its storage of ${r.storage.numel} elements`);
     }
+    const out = dtype === 'float64' ? new Float64Array(numel) : new Float32Array(numel);
     const span = last - r.offset + 1;
     const raw = new Uint8Array(span * bytes);
     readExactly(this.path, r.storage.dataOffset() + r.offset * bytes, raw, `tensor "${name}"`);
