@@ -219,14 +219,20 @@ export class TorchBinFile implements TorchWeights {
       throw new Error(`${this.path}: tensor "${name}" (offset ${r.offset}, size [${r.shape}], stride [${r.stride}]) reaches past its storage of ${r.storage.numel} elements`);
     }
     const out = dtype === 'float64' ? new Float64Array(numel) : new Float32Array(numel);
+    const start = r.storage.dataOffset() + r.offset * bytes;
+    const dense = isRowMajor(r.shape, r.stride);
+    if (dense && ((stored === 'float32' && out instanceof Float32Array) || (stored === 'float64' && out instanceof Float64Array))) {
+      readExactly(this.path, start, new Uint8Array(out.buffer), `tensor "${name}"`); // same type: no copy
+      return new Tensor(out, r.shape);
+    }
     const span = last - r.offset + 1;
     const raw = new Uint8Array(span * bytes);
-    readExactly(this.path, r.storage.dataOffset() + r.offset * bytes, raw, `tensor "${name}"`);
+    readExactly(this.path, start, raw, `tensor "${name}"`);
     const src = bytes === 8 ? new Float64Array(raw.buffer) : bytes === 4 ? new Float32Array(raw.buffer) : new Uint16Array(raw.buffer);
-    const dense = isRowMajor(r.shape, r.stride) ? src : gather(src, r.shape, r.stride);
-    if (stored === 'float16') decodeF16(dense as Uint16Array, out);
-    else if (stored === 'bfloat16') decodeBF16(dense as Uint16Array, out);
-    else out.set(dense);
+    const values = dense ? src : gather(src, r.shape, r.stride);
+    if (stored === 'float16') decodeF16(values as Uint16Array, out);
+    else if (stored === 'bfloat16') decodeBF16(values as Uint16Array, out);
+    else out.set(values);
     return new Tensor(out, r.shape);
   }
 }
