@@ -115,7 +115,7 @@ export const checkReferenceSpec = defineCommand({
   summary: 'Compare our logits and hidden states with a reference .safetensors file',
   description: 'Runs the model on the reference inputs (input_ids, attention_mask, position_ids) and prints the largest absolute difference of logits, hidden_states.{i} and pre_final_norm over real (mask == 1) positions. Exits non-zero above the tolerance.',
   options: {
-    model: { type: 'string', description: 'Model folder, file or hub id', required: true, valueName: 'dir', short: 'm' },
+    model: { type: 'string', description: 'Model folder, file or hub id[@revision]', required: true, valueName: 'dir', short: 'm' },
     reference: { type: 'string', description: 'Reference .safetensors file', required: true, valueName: 'file' },
     tolerance: { type: 'number', description: 'Largest allowed max-abs difference', default: 1e-4 },
   },

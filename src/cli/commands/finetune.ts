@@ -14,7 +14,7 @@ const spec = defineCommand({
     'the residual before and after (like the paper\'s Table 1). Tasks: source-id (which corpus a passage is from), ' +
     'cloze (TinyStories name completion), pararel (fact completion as instructions).',
   options: {
-    model: { type: 'string', description: 'Model folder, llama2.c .bin or hub id', required: true, valueName: 'path|id', short: 'm' },
+    model: { type: 'string', description: 'Model folder, llama2.c .bin or hub id[@revision]', required: true, valueName: 'path|id', short: 'm' },
     task: { type: 'string', choices: FINETUNE_TASKS, description: 'Fine-tuning task', default: 'source-id' },
     out: { type: 'string', description: 'Output folder', default: 'out/finetune', valueName: 'dir', short: 'o' },
     steps: { type: 'integer', description: 'Optimiser steps', default: 200 },

@@ -8,7 +8,7 @@ const spec = defineCommand({
   name: 'generate',
   summary: 'Generate text (greedy or sampled) with a KV cache',
   options: {
-    model: { type: 'string', description: 'Model folder, llama2.c .bin, or hub id', required: true, valueName: 'path|id', short: 'm' },
+    model: { type: 'string', description: 'Model folder, llama2.c .bin, or hub id[@revision]', required: true, valueName: 'path|id', short: 'm' },
     prompt: { type: 'string', description: 'Prompt text (repeat for a batch)', multiple: true },
     maxNewTokens: { type: 'integer', description: 'Tokens to generate', default: 64 },
     temperature: { type: 'number', description: '0 = greedy', default: 0 },

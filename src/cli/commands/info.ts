@@ -7,7 +7,7 @@ const spec = defineCommand({
   name: 'info',
   summary: 'Describe a model: architecture, sizes, parameters, weight names',
   options: {
-    model: { type: 'string', description: 'Model folder, llama2.c .bin, or Hugging Face hub id', required: true, valueName: 'path|id', short: 'm' },
+    model: { type: 'string', description: 'Model folder, llama2.c .bin, or Hugging Face hub id[@revision]', required: true, valueName: 'path|id', short: 'm' },
     weights: { type: 'boolean', description: 'List every weight with its shape' },
     json: { type: 'boolean', description: 'Print JSON instead of text' },
     offline: { type: 'boolean', description: 'Use only the local Hugging Face cache' },

@@ -47,7 +47,7 @@ const SUBCOMMANDS = {
 type Subcommand = keyof typeof SUBCOMMANDS;
 
 const modelOptions = {
-  model: { type: 'string', description: 'Model folder, hub id, or llama2.c checkpoint', required: true, short: 'm', valueName: 'path' },
+  model: { type: 'string', description: 'Model folder, hub id[@revision], or llama2.c checkpoint', required: true, short: 'm', valueName: 'path' },
   tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer folder (tokenizer.json, tokenizer.model or vocab.json + merges.txt) or a llama2.c tok*.bin', valueName: 'path' },
 } as const;
 

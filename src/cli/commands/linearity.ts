@@ -20,7 +20,7 @@ const spec = defineCommand({
     'Defaults follow the paper: 128 random slices of 512 characters of --data, seed 0, BOS prepended. Pad tokens never enter a statistic. ' +
     'Results are cached by model, exact token sequences and options; outputs go to --out.',
   options: {
-    model: { type: 'string', description: 'Model folder, hub id or llama2.c checkpoint', required: true, multiple: true, short: 'm', valueName: 'path' },
+    model: { type: 'string', description: 'Model folder, hub id[@revision] or llama2.c checkpoint', required: true, multiple: true, short: 'm', valueName: 'path' },
     label: { type: 'string', description: 'Name of the model in charts and tables, one per --model (default: folder name)', multiple: true },
     data: { type: 'string', description: 'Texts (file, folder, JSONL, JSON, parquet) or token ids (JSON/JSONL of id arrays)', short: 'd', valueName: 'path' },
     dataFormat: { type: 'string', description: 'What --data holds', default: 'auto', choices: ['auto', 'text', 'ids'] },

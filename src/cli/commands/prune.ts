@@ -34,7 +34,7 @@ const spec = defineCommand({
     'One-shot removes the k best-ranked blocks (neighbours merged into one map); --span removes the best run of k consecutive blocks; ' +
     '--sequential removes one block at a time and re-measures. Linear maps are fitted in closed form (float64, ridge toward the identity).',
   options: {
-    model: { type: 'string', description: 'Model folder, llama2.c .bin, or hub id', required: true, short: 'm', valueName: 'path' },
+    model: { type: 'string', description: 'Model folder, llama2.c .bin, or hub id[@revision]', required: true, short: 'm', valueName: 'path' },
     tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer folder (tokenizer.json, tokenizer.model or vocab.json + merges.txt) or a llama2.c tok*.bin', valueName: 'path' },
     data: { type: 'string', description: 'Calibration (and evaluation) text: file, folder, JSONL or parquet', required: true, short: 'd', valueName: 'path' },
     evalData: { type: 'string', description: 'Separate evaluation text', valueName: 'path' },
