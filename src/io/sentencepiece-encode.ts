@@ -22,6 +22,12 @@ const UNK_PENALTY = 10;
 const f32 = Math.fround;
 const utf8Length = (s: string) => new TextEncoder().encode(s).length;
 
+interface TrieNode {
+  children: Map<string, TrieNode>;
+  /** Piece id ending here, −1 when none. */
+  id: number;
+}
+
 export class SentencePieceCodec {
   readonly model: SentencePieceModel;
   /** Pieces that encoding may produce (normal, user-defined, unused), by text. */
@@ -30,7 +36,8 @@ export class SentencePieceCodec {
   private readonly byteIds = new Int32Array(256).fill(-1);
   private readonly minScore: number;
   private readonly maxScore: number;
-  private readonly maxPieceChars: number;
+  /** Prefix tree of the pieces unigram segmentation may use (normal and user-defined), by character. */
+  private readonly trie: TrieNode = { children: new Map(), id: -1 };
 
   constructor(model: SentencePieceModel, where: string) {
     this.model = model;
@@ -44,11 +51,18 @@ export class SentencePieceCodec {
     if (model.treatWhitespaceAsSuffix) throw new Error(`${where}: SentencePiece treat_whitespace_as_suffix is not supported`);
     let min = Infinity;
     let max = -Infinity;
-    let maxChars = 1;
     model.pieces.forEach((p, id) => {
       if (p.type === 'normal' || p.type === 'user_defined' || p.type === 'unused') {
         if (!this.ids.has(p.piece)) this.ids.set(p.piece, id);
-        maxChars = Math.max(maxChars, [...p.piece].length);
+      }
+      if ((p.type === 'normal' || p.type === 'user_defined') && p.piece.length > 0) {
+        let node = this.trie;
+        for (const ch of p.piece) {
+          let next = node.children.get(ch);
+          if (!next) node.children.set(ch, (next = { children: new Map(), id: -1 }));
+          node = next;
+        }
+        if (node.id < 0) node.id = id;
       }
       if (p.type === 'user_defined') this.userDefined.push(p.piece);
       if (p.type === 'normal') {
@@ -63,7 +77,6 @@ export class SentencePieceCodec {
     this.userDefined.sort((a, b) => b.length - a.length);
     this.minScore = min;
     this.maxScore = max;
-    this.maxPieceChars = maxChars;
     if (model.byteFallback && this.byteIds.some((id) => id < 0)) throw new Error(`${where}: SentencePiece byte_fallback is on but some <0xXX> byte pieces are missing`);
     if (!(model.unkId >= 0 && model.unkId < model.pieces.length)) throw new Error(`${where}: SentencePiece unk_id ${model.unkId} is not a piece`);
   }
@@ -177,17 +190,17 @@ export class SentencePieceCodec {
     for (let start = 0; start < n; start++) {
       if (!found[start]) continue;
       const base = best[start];
-      let piece = '';
       let singleNode = false;
-      for (let len = 1; len <= this.maxPieceChars && start + len <= n; len++) {
-        piece += chars[start + len - 1];
-        const id = this.ids.get(piece);
-        if (id === undefined) continue;
+      let node: TrieNode | undefined = this.trie;
+      for (let len = 1; start + len <= n; len++) {
+        node = node.children.get(chars[start + len - 1]);
+        if (!node) break;
+        const id = node.id;
+        if (id < 0) continue;
         const p = this.model.pieces[id];
-        if (p.type === 'unused') continue;
         // In sentencepiece this sum is a double (the user-defined branch makes `score` double),
         // compared with the float stored path score, and stored rounded to float.
-        const score = p.type === 'user_defined' ? utf8Length(piece) * this.maxScore - 0.1 : p.score;
+        const score = p.type === 'user_defined' ? utf8Length(p.piece) * this.maxScore - 0.1 : p.score;
         const cand = base + score;
         const end = start + len;
         if (!found[end] || cand > best[end]) {
