@@ -4,8 +4,8 @@
  *    and repeated spaces go; add_dummy_prefix puts a space in front; escape_whitespaces writes
  *    every space as ▁ (U+2581);
  *  - BPE (bpe_model.cc): start from characters (user-defined symbols whole), repeatedly merge the
- *    adjacent pair whose concatenation is a piece with the highest score (leftmost on ties);
- *    pieces of type UNUSED are split back along the merges that made them;
+ *    adjacent pair whose concatenation is a piece with the highest score (leftmost on ties;
+ *    score-merge.ts); pieces of type UNUSED are split back along the merges that made them;
  *  - unigram (unigram_model.cc, EncodeOptimized): Viterbi over the pieces that start at each
  *    character, path scores stored as float32 (piece candidates compared in double, as there),
  *    first-found best kept; a character no piece covers is an unknown node scored
@@ -15,6 +15,7 @@
  * Decoding joins pieces, assembles byte pieces into UTF-8, turns ▁ back into spaces and drops the
  * dummy-prefix space of the first piece; control pieces vanish and <unk> reads as unk_surface.
  */
+import { mergeByScore } from './score-merge.ts';
 import type { SentencePieceModel } from './sentencepiece-model.ts';
 
 const SPACE = '\u2581';
@@ -106,75 +107,26 @@ export class SentencePieceCodec {
   }
 
   private encodeBpe(s: string): { piece: string; id: number }[] {
-    const sym = this.symbols(s);
-    const n = sym.length;
-    const prev = Array.from({ length: n }, (_, i) => i - 1);
-    const next = Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
-    const alive = new Array<boolean>(n).fill(true);
-    const revMerge = new Map<string, [string, string]>();
-    // Agenda: best (score, -left) first. A small binary heap of candidate pairs.
-    type Pair = { left: number; right: number; score: number; text: string };
-    const heap: Pair[] = [];
-    const better = (a: Pair, b: Pair) => a.score > b.score || (a.score === b.score && a.left < b.left);
-    const push = (p: Pair) => {
-      heap.push(p);
-      for (let i = heap.length - 1; i > 0;) {
-        const parent = (i - 1) >> 1;
-        if (!better(heap[i], heap[parent])) break;
-        [heap[i], heap[parent]] = [heap[parent], heap[i]];
-        i = parent;
-      }
-    };
-    const pop = (): Pair => {
-      const top = heap[0];
-      const last = heap.pop()!;
-      if (heap.length > 0) {
-        heap[0] = last;
-        for (let i = 0; ;) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let m = i;
-          if (l < heap.length && better(heap[l], heap[m])) m = l;
-          if (r < heap.length && better(heap[r], heap[m])) m = r;
-          if (m === i) break;
-          [heap[i], heap[m]] = [heap[m], heap[i]];
-          i = m;
-        }
-      }
-      return top;
-    };
-    const maybeAdd = (left: number, right: number) => {
-      if (left < 0 || right < 0) return;
-      const text = sym[left] + sym[right];
-      const id = this.ids.get(text);
-      if (id === undefined) return;
-      push({ left, right, score: this.model.pieces[id].score, text });
-    };
-    for (let i = 0; i + 1 < n; i++) maybeAdd(i, i + 1);
-    while (heap.length > 0) {
-      const top = pop();
-      // stale entry: one side was merged away or changed since the pair was queued
-      if (!alive[top.left] || !alive[top.right] || next[top.left] !== top.right || sym[top.left] + sym[top.right] !== top.text) continue;
-      if (this.model.pieces[this.ids.get(top.text)!].type === 'unused') revMerge.set(top.text, [sym[top.left], sym[top.right]]);
-      sym[top.left] = top.text;
-      alive[top.right] = false;
-      next[top.left] = next[top.right];
-      if (next[top.right] >= 0) prev[next[top.right]] = top.left;
-      maybeAdd(prev[top.left], top.left);
-      maybeAdd(top.left, next[top.left]);
-    }
+    const pieces = this.model.pieces;
+    // symbols outside the vocabulary get placeholder ids past its end
+    const extra: string[] = [];
+    const initial = this.symbols(s).map((sym) => this.ids.get(sym) ?? pieces.length + extra.push(sym) - 1);
+    const text = (id: number) => (id < pieces.length ? pieces[id].piece : extra[id - pieces.length]);
+    const revMerge = new Map<number, [number, number]>();
+    const merged = mergeByScore(initial, text, (t) => this.ids.get(t), (id) => pieces[id].score, (m, l, r) => {
+      if (pieces[m].type === 'unused') revMerge.set(m, [l, r]);
+    });
     const out: { piece: string; id: number }[] = [];
-    const resegment = (w: string) => {
-      const id = this.ids.get(w);
-      const split = id !== undefined && this.model.pieces[id].type === 'unused' ? revMerge.get(w) : undefined;
-      if (!split) {
-        out.push({ piece: w, id: id ?? -1 });
-        return;
+    const resegment = (id: number) => {
+      const split = revMerge.get(id);
+      if (split) {
+        resegment(split[0]);
+        resegment(split[1]);
+      } else {
+        out.push({ piece: text(id), id: id < pieces.length ? id : -1 });
       }
-      resegment(split[0]);
-      resegment(split[1]);
     };
-    for (let i = n > 0 ? 0 : -1; i >= 0; i = next[i]) resegment(sym[i]);
+    for (const id of merged) resegment(id);
     return out;
   }
 
