@@ -123,7 +123,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const say = (s: string) => (o.log ? o.log(s) : o.quiet ? undefined : process.stderr.write(`${s}\n`));
   const source = await openModelSource(o.model, { offline: o.offline });
   const tokenizer = await source.tokenizer();
-  if (!tokenizer) throw new Error(`${o.model}: the model has no tokenizer (tokenizer.json or a llama2.c tok*.bin), which fine-tuning needs`);
+  if (!tokenizer) throw new Error(`${o.model}: the model has no tokenizer (tokenizer.json, tokenizer.model, vocab.json + merges.txt or a llama2.c tok*.bin), which fine-tuning needs`);
   const model = TrainableLlama.fromSource(source);
   const steps = o.steps ?? 200, batchSize = o.batchSize ?? 16, seed = o.seed ?? 0;
   const maxLen = Math.min(o.maxLen ?? 256, model.config.maxPositions ?? Infinity);
