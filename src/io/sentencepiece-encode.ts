@@ -83,12 +83,13 @@ export class SentencePieceCodec {
   }
 
   /** normalizer.cc with the identity rule. */
-  normalize(text: string): string {
+  /** @param addDummyPrefix override the model's add_dummy_prefix (transformers' non-legacy Llama turns it off) */
+  normalize(text: string, addDummyPrefix = this.model.normalizer.addDummyPrefix): string {
     const n = this.model.normalizer;
     let s = text;
     if (n.removeExtraWhitespaces) s = s.replace(/^ +/, '').replace(/ +$/, '').replace(/ {2,}/g, ' ');
     if (s.length === 0) return '';
-    if (n.addDummyPrefix) s = ` ${s}`;
+    if (addDummyPrefix) s = ` ${s}`;
     return n.escapeWhitespaces ? s.replaceAll(' ', SPACE) : s;
   }
 
@@ -180,8 +181,8 @@ export class SentencePieceCodec {
   }
 
   /** Ids of `text` (no BOS/EOS). */
-  encode(text: string): number[] {
-    const s = this.normalize(text);
+  encode(text: string, addDummyPrefix?: boolean): number[] {
+    const s = this.normalize(text, addDummyPrefix);
     if (s.length === 0) return [];
     const raw = this.model.modelType === 'bpe' ? this.encodeBpe(s) : this.encodeUnigram(s);
     const out: number[] = [];

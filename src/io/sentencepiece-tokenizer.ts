@@ -1,9 +1,13 @@
 /**
  * A `tokenizer.model` (SentencePiece) folder tokenizer, as transformers' slow LlamaTokenizer
- * (legacy mode) uses it: special tokens — the model's control and unknown pieces and
- * tokenizer_config.json's added tokens — are cut out of the text first (added-tokens.ts), the rest
- * is encoded by sentencepiece's algorithms (sentencepiece-encode.ts), and BOS (add_bos_token,
- * default true) / EOS (add_eos_token, default false) are added.
+ * uses it: special tokens — the model's control and unknown pieces and tokenizer_config.json's added
+ * tokens — are cut out of the text first (added-tokens.ts), the rest is encoded by sentencepiece's
+ * algorithms (sentencepiece-encode.ts), and BOS (add_bos_token, default true) / EOS (add_eos_token,
+ * default false) are added. Legacy mode (the default) encodes every piece of text between special
+ * tokens with the model's dummy prefix; with `"legacy": false` (transformers' LlamaTokenizer.tokenize)
+ * "▁" in the text reads as a space, one space is put in front of the whole text (add_prefix_space,
+ * default true), the pieces are encoded without dummy prefix, and a lone leading "▁" before a special
+ * token is dropped.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +27,9 @@ export class SentencePieceTokenizer implements Tokenizer {
   private readonly addedIds = new Map<number, string>();
   private readonly addBos: boolean;
   private readonly addEos: boolean;
+  private readonly legacy: boolean;
+  private readonly addPrefixSpace: boolean;
+  private readonly spaceId: number | undefined;
 
   constructor(modelBytes: Uint8Array, config: Record<string, unknown>, modelConfig: ModelConfig, where: string) {
     const model = parseSentencePieceModel(modelBytes, where);
@@ -58,15 +65,30 @@ export class SentencePieceTokenizer implements Tokenizer {
     this.padId = idOf('pad_token', model.padId);
     this.addBos = config.add_bos_token !== false;
     this.addEos = config.add_eos_token === true;
+    this.legacy = config.legacy !== false;
+    this.addPrefixSpace = config.add_prefix_space !== false;
+    this.spaceId = pieceIds.get('\u2581');
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
     const special = options.addSpecialTokens ?? true;
     const out: number[] = [];
     if (special && this.addBos && this.bosId !== undefined) out.push(this.bosId);
-    for (const seg of splitOnTokens(text, this.specials.keys())) {
-      if ('token' in seg) out.push(this.specials.get(seg.token)!);
-      else out.push(...this.codec.encode(seg.text));
+    if (this.legacy) {
+      for (const seg of splitOnTokens(text, this.specials.keys())) {
+        if ('token' in seg) out.push(this.specials.get(seg.token)!);
+        else out.push(...this.codec.encode(seg.text));
+      }
+    } else if (text.length > 0) {
+      const body: number[] = [];
+      const prefixed = (this.addPrefixSpace ? '\u2581' : '') + text.replaceAll('\u2581', ' ');
+      const segments = splitOnTokens(prefixed, this.specials.keys());
+      segments.forEach((seg) => {
+        if ('token' in seg) body.push(this.specials.get(seg.token)!);
+        else body.push(...this.codec.encode(seg.text, false));
+      });
+      const leadingLone = segments.length > 1 && 'text' in segments[0] && segments[0].text === '\u2581' && 'token' in segments[1];
+      out.push(...(leadingLone && body[0] === this.spaceId ? body.slice(1) : body));
     }
     if (special && this.addEos && this.eosId !== undefined) out.push(this.eosId);
     return out;

@@ -87,3 +87,26 @@ test('clear one-line errors: not a model, unsupported normalization', () => {
     return true;
   });
 });
+
+test('tokenizer_config "legacy": false: one prefix space for the whole text, no dummy prefix after special tokens', () => {
+  const work = mkdtempSync(join(tmpdir(), 'linscope-spm-'));
+  try {
+    copyFileSync(join(dir, 'bpe.model'), join(work, 'tokenizer.model'));
+    writeFileSync(join(work, 'tokenizer_config.json'), JSON.stringify({ legacy: false }));
+    const tok = loadFolderTokenizer(work)!;
+    const c = codec('bpe');
+    const plain = { addSpecialTokens: false };
+    // without special tokens in the text both modes agree: the dummy prefix equals the one prefix space
+    for (const t of ref.texts.tinystories) assert.deepEqual(tok.encode(t, plain), c.encode(t));
+    // after a special token the text gets no prefix: "there" is encoded as sentencepiece encodes it
+    // with the dummy prefix turned off — checked through encode(" " + x, no prefix) = encode(x)
+    assert.deepEqual(c.encode(' Once upon', false), c.encode('Once upon'));
+    assert.deepEqual(tok.encode('hi</s>there', plain), [...c.encode('hi'), 2, ...c.encode('there', false)]);
+    assert.notDeepEqual(c.encode('there', false), c.encode('there'));
+    // a text that starts with a special token loses the lone "▁" in front of it
+    assert.deepEqual(tok.encode('<s>Once', plain), [1, ...c.encode('Once', false)]);
+    assert.deepEqual(tok.encode('Once'), [1, ...c.encode('Once')]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
