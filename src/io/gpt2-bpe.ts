@@ -120,14 +120,11 @@ export class Gpt2BpeTokenizer implements Tokenizer {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const out: number[] = [];
     if ((options.addSpecialTokens ?? true) && this.addBos && this.bosId !== undefined) out.push(this.bosId);
-    let first = true;
-    for (const seg of splitOnTokens(text, this.specials.keys())) {
-      if ('token' in seg) {
-        out.push(this.specials.get(seg.token)!);
-      } else {
-        for (const piece of byteLevelPieces(seg.text, this.alphabet, this.addPrefixSpace && first)) out.push(...this.bpe(piece));
-      }
-      first = false;
+    // GPT2Tokenizer.prepare_for_tokenization: add_prefix_space puts one space before the whole text
+    const input = this.addPrefixSpace ? ` ${text}` : text;
+    for (const seg of splitOnTokens(input, this.specials.keys())) {
+      if ('token' in seg) out.push(this.specials.get(seg.token)!);
+      else for (const piece of byteLevelPieces(seg.text, this.alphabet)) out.push(...this.bpe(piece));
     }
     return out;
   }
