@@ -181,7 +181,7 @@ export async function resolveModel(idOrPath: string, options: ResolveModelOption
   const files = weights
     ? [...listed.filter((f) => weights.files.includes(f.path)), ...listed.filter((f) => !isWeightsFile(f.path))]
     : listed;
-  if (files.length === 0) throw new Error(`${id}@${revision} (${sha}) has no model files (config.json, *.safetensors, tokenizer files)`);
+  if (files.length === 0) throw new Error(`${id}@${revision} (${sha}) has no model files (config.json, *.safetensors, pytorch_model*.bin, tokenizer files)`);
 
   if (!/^[0-9a-f]{40}$/.test(sha)) throw new Error(`hub lookup of ${id}@${revision} returned an invalid commit sha ${JSON.stringify(sha)}`);
   const snapshot = resolve(snapshotDir(repoDir, sha));
