@@ -115,6 +115,10 @@ export class TorchBinFile implements TorchWeights {
     const pkl = zip.names().filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
     if (pkl.length !== 1) throw new Error(`${this.path}: a zip archive but not a torch.save file (expected one <archive>/data.pkl, found ${pkl.length})`);
     const prefix = pkl[0].slice(0, -'data.pkl'.length);
+    // torch ≥ 2.1 records the writer's byte order; older files are little-endian
+    if (zip.entry(`${prefix}byteorder`) && new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim() !== 'little') {
+      throw new Error(`${this.path}: written on a big-endian machine (byteorder entry); linscope reads little-endian checkpoints only`);
+    }
     const seen = new Map<string, Storage>();
     const resolve = (key: string) => () => zip.dataOffset(`${prefix}data/${key}`);
     const { value } = unpickle<Storage>(zip.read(pkl[0]), {
