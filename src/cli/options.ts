@@ -14,13 +14,13 @@ export const offlineOption = defineOptions({
 
 /** The model to load, and whether the hub may be contacted. */
 export const modelOptions = defineOptions({
-  model: { type: 'string', description: 'Model folder, llama2.c .bin, or Hugging Face hub id', required: true, short: 'm', valueName: 'path|id' },
+  model: { type: 'string', description: 'Model folder, llama2.c .bin, or Hugging Face hub id[@revision]', required: true, short: 'm', valueName: 'path|id' },
   ...offlineOption,
 });
 
 /** A tokenizer other than the model's own. */
 export const tokenizerOptions = defineOptions({
-  tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin', valueName: 'path' },
+  tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer folder (tokenizer.json, tokenizer.model or vocab.json + merges.txt) or a llama2.c tok*.bin', valueName: 'path' },
 });
 
 /** No progress output. */

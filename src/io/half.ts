@@ -112,8 +112,21 @@ export function decodeF16(bits: Uint16Array, out: Float32Array | Float64Array): 
 /** Decode a run of BF16 bits into `out`. */
 export function decodeBF16(bits: Uint16Array, out: Float32Array | Float64Array): void {
   if (out instanceof Float32Array) {
-    const u32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
-    for (let i = 0; i < bits.length; i++) u32[i] = bits[i] << 16;
+    // float32 bits = bf16 bits << 16; two bf16 values are read as one little-endian uint32
+    // (about twice as fast as one at a time; Int32Array stores avoid a uint32 conversion).
+    const i32 = new Int32Array(out.buffer, out.byteOffset, out.length);
+    const n = bits.length;
+    if (bits.byteOffset % 4 === 0) {
+      const pairs = new Int32Array(bits.buffer, bits.byteOffset, n >> 1);
+      for (let j = 0; j < pairs.length; j++) {
+        const p = pairs[j];
+        i32[2 * j] = p << 16;
+        i32[2 * j + 1] = p & 0xffff0000;
+      }
+      if (n & 1) i32[n - 1] = bits[n - 1] << 16;
+      return;
+    }
+    for (let i = 0; i < n; i++) i32[i] = bits[i] << 16;
     return;
   }
   for (let i = 0; i < bits.length; i++) out[i] = bf16ToNumber(bits[i]);

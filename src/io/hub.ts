@@ -6,10 +6,16 @@
  * tree with sizes and hashes); file contents are fetched from `<hubUrl>/<id>/resolve/<sha>/<path>`
  * by our resumable downloader, so an interrupted download continues where it stopped.
  *
+ * Which files: config and tokenizer files, and one set of weights chosen as transformers does
+ * (model.safetensors, else model.safetensors.index.json with only the shards its weight_map names,
+ * else pytorch_model.bin, else pytorch_model.bin.index.json and its shards; other top-level
+ * *.safetensors such as consolidated.safetensors only when none of those exists).
+ * A hub id may carry its revision: "org/name@revision" (branch, tag or commit sha).
+ *
  * Environment: HF_HUB_OFFLINE=1 (or TRANSFORMERS_OFFLINE=1) resolves from the cache only;
  * HF_TOKEN is the default token; HF_ENDPOINT the default hub URL; cache location per hf-cache.ts.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { HubApiError, listFiles, modelInfo } from '@huggingface/hub';
 import { downloadResumable } from './download.ts';
@@ -49,10 +55,50 @@ const MODEL_FILES = new Set([
   'tokenizer.model', 'vocab.json', 'merges.txt',
 ]);
 
-/** Files a model folder needs: config, tokenizer files, safetensors weights and their index (top level). */
+const isWeightsFile = (path: string) =>
+  path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json') || /^pytorch_model.*\.bin(\.index\.json)?$/.test(path);
+
+/** Files a model folder may need: config, tokenizer files, weights (safetensors or PyTorch) and their index (top level). */
 export function isModelFile(path: string): boolean {
   if (path.includes('/')) return false;
-  return MODEL_FILES.has(path) || path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json');
+  return MODEL_FILES.has(path) || isWeightsFile(path);
+}
+
+/**
+ * The weights to fetch among a repo's top-level files, in transformers' order: `model.safetensors`,
+ * `model.safetensors.index.json`, `pytorch_model.bin`, `pytorch_model.bin.index.json`; else every
+ * other top-level safetensors file or index. An index is returned alone: its shards come from its
+ * weight_map once it is downloaded.
+ */
+export function chooseWeights(paths: readonly string[]): { files: string[]; index?: string } {
+  for (const name of ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json']) {
+    if (paths.includes(name)) return name.endsWith('.json') ? { files: [name], index: name } : { files: [name] };
+  }
+  return { files: paths.filter((p) => !p.includes('/') && (p.endsWith('.safetensors') || p.endsWith('.safetensors.index.json'))) };
+}
+
+/** Split "org/name@revision" into id and revision (undefined when there is no "@"). */
+export function splitRevision(idOrPath: string): { id: string; revision?: string } {
+  const at = idOrPath.indexOf('@');
+  if (at < 0) return { id: idOrPath };
+  return { id: idOrPath.slice(0, at), revision: idOrPath.slice(at + 1) };
+}
+
+/** The shard files an index's weight_map names, as listed by the hub. */
+function indexShards<T extends { path: string }>(indexFile: string, listed: readonly T[], where: string): T[] {
+  let map: unknown;
+  try {
+    map = (JSON.parse(readFileSync(indexFile, 'utf8')) as { weight_map?: unknown }).weight_map;
+  } catch (err) {
+    throw new Error(`${where}: cannot read ${indexFile} (${(err as Error).message})`);
+  }
+  if (!map || typeof map !== 'object') throw new Error(`${where}: ${indexFile} has no "weight_map"`);
+  const shards = [...new Set(Object.values(map as Record<string, unknown>))];
+  return shards.map((s) => {
+    const f = listed.find((l) => l.path === s);
+    if (!f) throw new Error(`${where}: the index names shard ${String(s)}, which the repo does not have`);
+    return f;
+  });
 }
 
 function envFlag(value: string | undefined): boolean {
@@ -72,11 +118,14 @@ export function isRepoId(s: string): boolean {
  */
 export async function resolveModel(idOrPath: string, options: ResolveModelOptions = {}): Promise<string> {
   if (existsSync(idOrPath)) return resolve(idOrPath);
-  if (!isRepoId(idOrPath)) {
-    throw new Error(`model "${idOrPath}" is neither an existing file or folder nor a hub id like "org/name"`);
+  const { id, revision: pinned } = splitRevision(idOrPath);
+  if (!isRepoId(id) || pinned === '') {
+    throw new Error(`model "${idOrPath}" is neither an existing file or folder nor a hub id like "org/name" or "org/name@revision"`);
   }
-  const id = idOrPath;
-  const revision = options.revision ?? 'main';
+  if (pinned !== undefined && options.revision !== undefined && options.revision !== pinned) {
+    throw new Error(`model "${idOrPath}" names revision ${pinned} but --revision says ${options.revision}: give one`);
+  }
+  const revision = pinned ?? options.revision ?? 'main';
   const cacheDir = options.cacheDir ?? defaultHubCacheDir();
   const repoDir = repoCacheDir(cacheDir, id);
   const offline = options.offline ?? (envFlag(process.env.HF_HUB_OFFLINE) || envFlag(process.env.TRANSFORMERS_OFFLINE));
@@ -119,19 +168,26 @@ export async function resolveModel(idOrPath: string, options: ResolveModelOption
   }
 
   const include = options.include ?? isModelFile;
-  const files: { path: string; size: number; etag: string; sha256?: string }[] = [];
+  type Listed = { path: string; size: number; etag: string; sha256?: string };
+  const listed: Listed[] = [];
   for await (const entry of listFiles({ repo: { type: 'model', name: id }, revision: sha, recursive: true, hubUrl, ...credentials })) {
     if (entry.type !== 'file' || !include(entry.path)) continue;
     const etag = entry.lfs?.oid ?? entry.oid;
     if (!etag || !/^[0-9a-f]{40,64}$/i.test(etag)) throw new Error(`hub listing of ${id}@${sha} gives no valid hash for ${entry.path}`);
-    files.push({ path: entry.path, size: entry.lfs?.size ?? entry.size, etag, sha256: entry.lfs?.oid });
+    listed.push({ path: entry.path, size: entry.lfs?.size ?? entry.size, etag, sha256: entry.lfs?.oid });
   }
-  if (files.length === 0) throw new Error(`${id}@${revision} (${sha}) has no model files (config.json, *.safetensors, tokenizer files)`);
+  // With the default selection, fetch one set of weights (see chooseWeights); an index comes first.
+  const weights = options.include ? undefined : chooseWeights(listed.map((f) => f.path).filter(isWeightsFile));
+  const files = weights
+    ? [...listed.filter((f) => weights.files.includes(f.path)), ...listed.filter((f) => !isWeightsFile(f.path))]
+    : listed;
+  if (files.length === 0) throw new Error(`${id}@${revision} (${sha}) has no model files (config.json, *.safetensors, pytorch_model*.bin, tokenizer files)`);
 
   if (!/^[0-9a-f]{40}$/.test(sha)) throw new Error(`hub lookup of ${id}@${revision} returned an invalid commit sha ${JSON.stringify(sha)}`);
   const snapshot = resolve(snapshotDir(repoDir, sha));
   const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-  for (const [fileIndex, f] of files.entries()) {
+  for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+    const f = files[fileIndex];
     const report = (downloadedBytes: number, status: HubProgress['status']) =>
       options.onProgress?.({ file: f.path, fileIndex, fileCount: files.length, downloadedBytes, totalBytes: f.size, status });
     const pointer = resolve(snapshot, f.path);
@@ -152,6 +208,7 @@ export async function resolveModel(idOrPath: string, options: ResolveModelOption
       report(f.size, 'cached');
     }
     linkSnapshotFile(pointer, blob);
+    if (f.path === weights?.index) files.push(...indexShards(pointer, listed, `${id}@${sha}`));
   }
   writeRef(repoDir, revision, sha);
   return snapshot;

@@ -1,8 +1,10 @@
 /**
  * ModelSource: what the model code reads weights, config and tokenizer from, whatever the
  * checkpoint format. `openModelSource` takes a folder, a file, or a hub id and picks the format:
- *   - Hugging Face folder: config.json + model.safetensors or model.safetensors.index.json (sharded),
- *     tokenizer.json (+ tokenizer_config.json);
+ *   - Hugging Face folder: config.json + weights, picked in transformers' order: model.safetensors.index.json
+ *     (sharded), model.safetensors, pytorch_model.bin.index.json, pytorch_model.bin (torch.save pickles,
+ *     read by a restricted unpickler, torch-bin.ts); another lone *.safetensors only when none of those
+ *     exists; tokenizer per tokenizer.ts;
  *   - llama2.c: a `.bin` checkpoint (the folder holding one, or the file itself), with the `tok*.bin`
  *     beside it as tokenizer; served under HF Llama names (see llama2c.ts).
  * Tensors are read lazily, one per getTensor call, so a model larger than RAM can be streamed
@@ -17,8 +19,10 @@ import { resolveModel, type ResolveModelOptions } from './hub.ts';
 import { refuseQuantized } from './quantization.ts';
 import { InputError } from './input-error.ts';
 import { findLlama2cTokenizerFile, llama2cHeaderProblem, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
-import { findSafetensorsWeights, openTensorReader } from './safetensors.ts';
-import { loadHFTokenizer, type Tokenizer } from './tokenizer.ts';
+import { findSafetensorsWeights, openTensorReader, SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME } from './safetensors.ts';
+import { findTorchBinWeights, looksLikeTorchBin, openTorchWeights } from './torch-bin.ts';
+import type { Tokenizer } from './tokenizer.ts';
+import { loadFolderTokenizer } from './tokenizer-files.ts';
 
 export interface ModelSource {
   /** Folder the model lives in (for a hub id: its snapshot folder in the cache). */
@@ -26,7 +30,7 @@ export interface ModelSource {
   /** config.json as a plain record (for llama2.c: the equivalent HF Llama config). */
   config: ModelConfig;
   /** Checkpoint format. */
-  format: 'safetensors' | 'llama2c';
+  format: 'safetensors' | 'pytorch' | 'llama2c';
   tensorNames(): string[];
   hasTensor(name: string): boolean;
   /** Shape without reading the data. */
@@ -59,7 +63,25 @@ function safetensorsSource(dir: string, weightsPath: string): ModelSource {
     hasTensor: (name) => reader.has(name),
     tensorShape: (name) => reader.info(name).shape,
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
-    tokenizer: memo(async () => loadHFTokenizer(dir, config)),
+    tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
+  } satisfies ModelSource);
+}
+
+function torchBinSource(dir: string, weightsPath: string): ModelSource {
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new Error(`${dir}: has PyTorch weights (${basename(weightsPath)}) but no config.json`);
+  }
+  const config = readConfig(dir);
+  const reader = openTorchWeights(weightsPath);
+  return withLowRankTensors({
+    dir,
+    config,
+    format: 'pytorch',
+    tensorNames: () => reader.names(),
+    hasTensor: (name) => reader.has(name),
+    tensorShape: (name) => reader.shape(name),
+    getTensor: (name, dtype) => reader.readTensor(name, dtype),
+    tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
   } satisfies ModelSource);
 }
 
@@ -111,11 +133,18 @@ export async function openModelSource(pathOrId: string, options: OpenModelSource
   const path = await resolveModel(pathOrId, options);
   if (statSync(path).isFile()) {
     if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return safetensorsSource(dirname(path), path);
+    if (path.endsWith('.bin.index.json') || looksLikeTorchBin(path)) return torchBinSource(dirname(path), path);
     if (looksLikeLlama2c(path)) return llama2cSource(path);
     if (path.endsWith('.bin') && !isTorchBin(path)) throw llama2cHeaderProblem(path)!;
-    throw new Error(`${path}: not a model file linscope can read (expected *.safetensors, *.safetensors.index.json or a llama2.c .bin)`);
+    throw new Error(`${path}: not a model file linscope can read (expected *.safetensors, *.safetensors.index.json, a torch.save .bin, *.bin.index.json or a llama2.c .bin)`);
   }
   const files = readdirSync(path);
+  // transformers' order: HF-named safetensors, then PyTorch pickles, then any other lone safetensors.
+  if (files.includes(SAFETENSORS_INDEX_NAME) || files.includes(SAFETENSORS_SINGLE_NAME)) {
+    return safetensorsSource(path, findSafetensorsWeights(path, files)!);
+  }
+  const torchWeights = findTorchBinWeights(path, files);
+  if (torchWeights) return torchBinSource(path, torchWeights);
   const weights = findSafetensorsWeights(path, files);
   if (weights) return safetensorsSource(path, weights);
   const candidates = llama2cCandidates(path, files);
@@ -129,9 +158,8 @@ export async function openModelSource(pathOrId: string, options: OpenModelSource
     const problems = candidates.map((c) => llama2cHeaderProblem(c)!.message).join('; ');
     throw new InputError(path, `no model weights found: none of its .bin files is a llama2.c checkpoint (${problems})`);
   }
-  const pickles = files.filter((f) => /^pytorch_model.*\.bin$|\.pt$|\.pth$/.test(f));
-  const hint = pickles.length > 0
-    ? ` It has PyTorch pickles (${pickles.join(', ')}), which linscope does not load: convert them to safetensors.`
-    : '';
-  throw new Error(`${path}: no model weights found (expected model.safetensors, model.safetensors.index.json or a llama2.c .bin).${hint}`);
+  const found = files.filter((f) => /\.(safetensors|bin|pt|pth|json)$/.test(f) && f !== 'config.json');
+  const hint = found.length > 0 ? ` Found: ${found.slice(0, 8).join(', ')}${found.length > 8 ? ', …' : ''}.` : '';
+  throw new Error(`${path}: no model weights found (expected model.safetensors, model.safetensors.index.json, ` +
+    `pytorch_model.bin, pytorch_model.bin.index.json or a llama2.c .bin).${hint}`);
 }

@@ -10,28 +10,28 @@ import { SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME, type IntegerArray, typ
 import { SafetensorsFile, type TensorReader } from './safetensors-read.ts';
 
 /** Why `file` cannot be a shard named by an index (undefined when it can): a relative path inside the folder. */
-function badShardName(file: string): string | undefined {
+function badShardName(file: string, extension: string): string | undefined {
   if (file === '' || isAbsolute(file) || file.split(/[\\/]/).some((part) => part === '..' || part === '' || part === '.')) {
     return 'is not a file name inside the checkpoint folder';
   }
-  if (!file.endsWith('.safetensors')) return 'is not a .safetensors file';
+  if (!file.endsWith(extension)) return `is not a ${extension} file`;
   return undefined;
 }
 
 /** Parse and check an index file. */
-export function readSafetensorsIndex(indexPath: string): SafetensorsIndex {
+export function readSafetensorsIndex(indexPath: string, kind = 'safetensors'): SafetensorsIndex {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(indexPath, 'utf8'));
   } catch (err) {
-    throw new InputError(indexPath, `cannot read safetensors index (${(err as Error).message})`);
+    throw new InputError(indexPath, `cannot read ${kind} index (${(err as Error).message})`);
   }
   const map = (parsed as SafetensorsIndex | null)?.weight_map;
   if (!map || typeof map !== 'object' || Array.isArray(map) || !Object.values(map).every((f) => typeof f === 'string')) {
-    throw new InputError(indexPath, 'safetensors index has no valid "weight_map" {tensor name: shard file}');
+    throw new InputError(indexPath, `${kind} index has no valid "weight_map" {tensor name: shard file}`);
   }
   for (const [name, file] of Object.entries(map)) {
-    const bad = badShardName(file);
+    const bad = badShardName(file, kind === 'safetensors' ? '.safetensors' : '.bin');
     if (bad) throw new InputError(indexPath, `"weight_map" puts tensor "${name}" in ${JSON.stringify(file)}, which ${bad}`);
   }
   const metadata = (parsed as SafetensorsIndex).metadata;

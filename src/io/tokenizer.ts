@@ -32,13 +32,13 @@ export interface Tokenizer {
 }
 
 /** A special token in tokenizer_config.json: a plain string or an AddedToken-like {content}. */
-function specialTokenText(v: unknown): string | undefined {
+export function specialTokenText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
   return undefined;
 }
 
-function readJson(path: string): Record<string, unknown> {
+export function readJson(path: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {

@@ -168,7 +168,7 @@ export function probeSequences(
   }
   const tokenizer = model.tokenizer;
   if (!tokenizer) {
-    throw new Error('the model has no tokenizer (tokenizer.json or tok*.bin), so --data texts cannot be tokenized: pass token ids (a JSON/JSONL of id arrays) or --random-tokens N');
+    throw new Error('the model has no tokenizer (tokenizer.json, tokenizer.model, vocab.json + merges.txt or tok*.bin), so --data texts cannot be tokenized: pass token ids (a JSON/JSONL of id arrays) or --random-tokens N');
   }
   const prependBos = sampling.bos && tokenizer.bosId !== undefined;
   const tokenized = tokenizeTexts(source.texts!, tokenizer, { prependBos, maxLength: model.maxTokens });

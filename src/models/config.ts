@@ -27,7 +27,9 @@ const MODEL_TYPE_ALIASES: Record<string, ModelType> = {
 export type RopeScaling =
   | { type: 'linear'; factor: number }
   | { type: 'dynamic'; factor: number; maxPositions: number }
-  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number }
+  | { type: 'yarn'; factor: number; originalMaxPositions: number; betaFast: number; betaSlow: number; attentionFactor: number; truncate: boolean }
+  | { type: 'longrope'; shortFactor: number[]; longFactor: number[]; originalMaxPositions: number; attentionFactor: number };
 
 export interface RopeConfig {
   theta: number;
@@ -178,9 +180,77 @@ export function parseRopeScaling(raw: ModelConfig, maxPositions: number | undefi
         highFreqFactor: need('high_freq_factor'), originalMaxPositions: need('original_max_position_embeddings'),
       };
     }
+    case 'yarn':
+      return parseYarn(rs, maxPositions, needFactor());
+    case 'longrope':
+      return parseLongrope(raw, rs, maxPositions);
     default:
-      throw new Error(`config.json: rope_scaling type ${JSON.stringify(type)} is not supported (supported: linear, dynamic, llama3)`);
+      throw new Error(`config.json: rope_scaling type ${JSON.stringify(type)} is not supported (supported: linear, dynamic, llama3, yarn, longrope)`);
   }
+}
+
+/** YaRN's cos/sin multiplier: 0.1 · m · ln(s) + 1 for s > 1, else 1 (transformers' get_mscale). */
+function yarnMscale(scale: number, m = 1): number {
+  return scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1;
+}
+
+/**
+ * rope_scaling type "yarn", with transformers' defaults (modeling_rope_utils `_compute_yarn_parameters`):
+ * an `original_max_position_embeddings` in rope_scaling replaces the factor by max_position_embeddings / it;
+ * attention_factor defaults to mscale(factor, mscale) / mscale(factor, mscale_all_dim) when both are set,
+ * else mscale(factor); beta_fast 32, beta_slow 1; truncate true.
+ */
+function parseYarn(rs: Record<string, any>, maxPositions: number | undefined, factor: number): RopeScaling {
+  const opt = (k: string, d: number): number => {
+    const v = rs[k];
+    if (v === undefined || v === null || v === 0) return d; // transformers: `rope_scaling.get(k) or default`
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`config.json: rope_scaling "${k}" must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  let f = factor;
+  let original = maxPositions;
+  if (typeof rs.original_max_position_embeddings === 'number') {
+    original = rs.original_max_position_embeddings;
+    if (maxPositions === undefined) throw new Error('config.json: yarn rope_scaling with original_max_position_embeddings needs "max_position_embeddings"');
+    f = maxPositions / rs.original_max_position_embeddings;
+  }
+  if (original === undefined || !(original > 0)) throw new Error('config.json: yarn rope_scaling needs "max_position_embeddings"');
+  const mscale = rs.mscale;
+  const mscaleAllDim = rs.mscale_all_dim;
+  let attentionFactor = rs.attention_factor;
+  if (attentionFactor === undefined || attentionFactor === null) {
+    attentionFactor = mscale && mscaleAllDim ? yarnMscale(f, mscale) / yarnMscale(f, mscaleAllDim) : yarnMscale(f);
+  }
+  if (typeof attentionFactor !== 'number' || !(attentionFactor > 0)) throw new Error(`config.json: rope_scaling "attention_factor" must be a positive number, got ${JSON.stringify(attentionFactor)}`);
+  return {
+    type: 'yarn', factor: f, originalMaxPositions: original, betaFast: opt('beta_fast', 32), betaSlow: opt('beta_slow', 1),
+    attentionFactor, truncate: rs.truncate !== false,
+  };
+}
+
+/**
+ * rope_scaling type "longrope" (Phi-3 style): per-frequency short_factor / long_factor lists;
+ * a top-level `original_max_position_embeddings` makes the factor max_position_embeddings / it;
+ * attention_factor defaults to √(1 + ln(factor) / ln(original)) (1 when factor ≤ 1).
+ */
+function parseLongrope(raw: ModelConfig, rs: Record<string, any>, maxPositions: number | undefined): RopeScaling {
+  const list = (k: string): number[] => {
+    const v = rs[k];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && x > 0)) throw new Error(`config.json: longrope rope_scaling needs "${k}", a list of positive numbers`);
+    return v;
+  };
+  let original = typeof rs.original_max_position_embeddings === 'number' ? rs.original_max_position_embeddings : maxPositions;
+  let factor = typeof rs.factor === 'number' ? rs.factor : undefined;
+  if (typeof raw.original_max_position_embeddings === 'number') {
+    original = raw.original_max_position_embeddings;
+    if (maxPositions === undefined) throw new Error('config.json: longrope rope_scaling needs "max_position_embeddings"');
+    factor = maxPositions / raw.original_max_position_embeddings;
+  }
+  if (original === undefined || !(original > 0)) throw new Error('config.json: longrope rope_scaling needs "max_position_embeddings"');
+  if (factor === undefined) throw new Error('config.json: longrope rope_scaling needs "factor" (or a top-level original_max_position_embeddings)');
+  const attentionFactor = typeof rs.attention_factor === 'number' ? rs.attention_factor
+    : factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+  return { type: 'longrope', shortFactor: list('short_factor'), longFactor: list('long_factor'), originalMaxPositions: original, attentionFactor };
 }
 
 /** Fields shared by all architectures, with neutral defaults; each reader overrides what it needs. */

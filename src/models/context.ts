@@ -111,6 +111,7 @@ export function prepareCall(cfg: DecoderConfig, inputIds: readonly (readonly num
     const r = ropeForCall(cfg.rope, positions);
     ctx.ropeInvFreq = r.invFreq;
     ctx.ropePositions = r.positions;
+    ctx.ropeAttentionScaling = r.attentionScaling;
   }
   return ctx;
 }

@@ -33,7 +33,7 @@ export function concatTime(a: Tensor, b: Tensor): Tensor {
 export function attendWithCache(cfg: DecoderConfig, q: Tensor, k: Tensor, v: Tensor, ctx: ForwardContext, spec: AttentionSpec): Tensor {
   const { numHeads, numKvHeads, headDim } = cfg;
   if (cfg.rope && ctx.ropeInvFreq && ctx.ropePositions) {
-    const common = { headDim, rotaryDim: cfg.rope.rotaryDim, invFreq: ctx.ropeInvFreq, style: cfg.rope.style, positions: ctx.ropePositions };
+    const common = { headDim, rotaryDim: cfg.rope.rotaryDim, invFreq: ctx.ropeInvFreq, style: cfg.rope.style, positions: ctx.ropePositions, attentionScaling: ctx.ropeAttentionScaling };
     applyRope(q, { ...common, numHeads });
     applyRope(k, { ...common, numHeads: numKvHeads });
   }

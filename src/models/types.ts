@@ -64,6 +64,8 @@ export interface ForwardContext {
   /** RoPE: inverse frequencies for this call and the (possibly rescaled) positions to rotate by. */
   ropeInvFreq?: Float32Array;
   ropePositions?: number[];
+  /** cos/sin multiplier of the RoPE variant (YaRN, LongRoPE); undefined = 1. */
+  ropeAttentionScaling?: number;
   /** Cache read by this call (undefined: none) and the one being built (undefined: not asked for). */
   cacheIn?: KVCache;
   cacheOut?: { keys: Tensor[]; values: Tensor[] };

@@ -43,8 +43,9 @@ export function applyRope(x: Tensor, o: RopeOptions): void {
     const p = o.positions[t];
     for (let i = 0; i < half; i++) {
       const angle = Math.fround(p * o.invFreq[i]);
-      cos[i] = Math.fround(Math.cos(angle) * sc);
-      sin[i] = Math.fround(Math.sin(angle) * sc);
+      // HF: cos/sin in float32, then times the scaling in float32 (the same as one rounding when sc = 1)
+      cos[i] = Math.fround(Math.fround(Math.cos(angle)) * sc);
+      sin[i] = Math.fround(Math.fround(Math.sin(angle)) * sc);
     }
     for (let h = 0; h < o.numHeads; h++) {
       const base = t * width + h * o.headDim;

@@ -8,7 +8,7 @@
  * examples in a fresh seeded order each epoch. Output: DIR/model (HF folder), finetune.json,
  * metrics.jsonl, report.html.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
 import { createProgress } from '../report/progress.ts';
@@ -123,7 +123,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const say = (s: string) => (o.log ? o.log(s) : o.quiet ? undefined : process.stderr.write(`${s}\n`));
   const source = await openModelSource(o.model, { offline: o.offline });
   const tokenizer = await source.tokenizer();
-  if (!tokenizer) throw new Error(`${o.model}: the model has no tokenizer (tokenizer.json or a llama2.c tok*.bin), which fine-tuning needs`);
+  if (!tokenizer) throw new Error(`${o.model}: the model has no tokenizer (tokenizer.json, tokenizer.model, vocab.json + merges.txt or a llama2.c tok*.bin), which fine-tuning needs`);
   const model = TrainableLlama.fromSource(source);
   const steps = o.steps ?? 200, batchSize = o.batchSize ?? 16, seed = o.seed ?? 0;
   const maxLen = Math.min(o.maxLen ?? 256, model.config.maxPositions ?? Infinity);
@@ -170,7 +170,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   say(`after:  answer loss ${after.answerLoss.toFixed(4)}, first-token accuracy ${after.firstTokenAccuracy.toFixed(3)}${after.choiceAccuracy !== undefined ? `, label accuracy ${after.choiceAccuracy.toFixed(3)}` : ''}; linearity ${linearityAfter.meanWithResidual.toFixed(4)} / ${linearityAfter.meanWithoutResidual.toFixed(4)}`);
 
   const modelDir = join(o.outDir, 'model');
-  saveHFModel(modelDir, model, existsSync(join(source.dir, 'tokenizer.json')) ? source.dir : undefined, { linscope_finetune_task: o.task });
+  saveHFModel(modelDir, model, source.dir, { linscope_finetune_task: o.task }); // copies the tokenizer files it finds
   const result: FinetuneResult = {
     task: o.task, model: o.model, modelDir, steps, parameters: model.parameterCount,
     before, after, linearityBefore, linearityAfter, seconds: (performance.now() - t0) / 1000,

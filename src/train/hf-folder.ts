@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { writeSafetensors } from '../io/safetensors-write.ts';
 import type { TrainableLlama } from './llama-trainable.ts';
 
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
+export const TOKENIZER_FILES = [
+  'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model', 'vocab.json', 'merges.txt', 'added_tokens.json',
+] as const;
 
 /** Writes the model (and the tokenizer files found in `tokenizerDir`) into `dir`. */
 export function saveHFModel(dir: string, model: TrainableLlama, tokenizerDir?: string, metadata: Record<string, string> = {}): void {

@@ -122,7 +122,7 @@ export class TrainableLlama {
     for (let b = 0; b < batch; b++) for (let t = 0; t < seqLen; t++) positions[b * seqLen + t] = t;
     const rot = ropeForCall(cfg.rope!, positions);
     const ropeFor = (numHeads: number) => ({
-      numHeads, headDim: cfg.headDim, rotaryDim: cfg.rope!.rotaryDim, invFreq: rot.invFreq, style: cfg.rope!.style, positions: rot.positions,
+      numHeads, headDim: cfg.headDim, rotaryDim: cfg.rope!.rotaryDim, invFreq: rot.invFreq, style: cfg.rope!.style, positions: rot.positions, attentionScaling: rot.attentionScaling,
     });
     const eps = cfg.norm.eps;
 

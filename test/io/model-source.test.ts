@@ -81,7 +81,10 @@ test('clear errors for folders without readable weights', async () => {
   await withTempDir(async (dir) => {
     await assert.rejects(openModelSource(dir), /no model weights found \(expected model\.safetensors/);
     writeFileSync(join(dir, 'pytorch_model.bin'), 'pickle');
-    await assert.rejects(openModelSource(dir), /PyTorch pickles \(pytorch_model\.bin\).*convert them to safetensors/);
+    await assert.rejects(openModelSource(dir), /has PyTorch weights \(pytorch_model\.bin\) but no config\.json/);
+    writeFileSync(join(dir, 'config.json'), '{"model_type": "gpt2"}');
+    await assert.rejects(openModelSource(dir), /pytorch_model\.bin: not a PyTorch checkpoint/);
+    rmSync(join(dir, 'config.json'));
     const st = join(dir, 'st');
     mkdirSync(st);
     copyFileSync(join(fixturesDir, 'gpt2', 'model.safetensors'), join(st, 'model.safetensors'));

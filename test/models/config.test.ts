@@ -71,7 +71,7 @@ test('architecture details that differ between families', () => {
 test('bad configs give clear errors', () => {
   assert.throws(() => normalizeConfig({ model_type: 'llama', hidden_size: 65, num_attention_heads: 4 }), /not divisible by 4 heads/);
   assert.throws(() => normalizeConfig({ model_type: 'llama', hidden_size: 48, num_attention_heads: 6, num_key_value_heads: 4 }), /not a multiple of 4 key\/value heads/);
-  assert.throws(() => normalizeConfig({ model_type: 'llama', rope_scaling: { type: 'yarn', factor: 4 } }), /rope_scaling type "yarn" is not supported/);
+  assert.throws(() => normalizeConfig({ model_type: 'llama', rope_scaling: { type: 'su', factor: 4 } }), /rope_scaling type "su" is not supported \(supported: linear, dynamic, llama3, yarn, longrope\)/);
   assert.throws(() => normalizeConfig({ model_type: 'llama', hidden_size: '64' }), /"hidden_size" should be a number/);
 });
 

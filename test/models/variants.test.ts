@@ -21,6 +21,11 @@ const variants: Record<string, Record<string, unknown>> = {
   },
   'llama with linear RoPE scaling': { ...small, model_type: 'llama', rope_scaling: { type: 'linear', factor: 2 } },
   'llama with dynamic RoPE scaling': { ...small, model_type: 'llama', rope_scaling: { type: 'dynamic', factor: 2 } },
+  'qwen2 with yarn RoPE scaling': { ...small, model_type: 'qwen2', num_key_value_heads: 2, rope_scaling: { type: 'yarn', factor: 4, original_max_position_embeddings: 16 } },
+  'llama with longrope scaling': {
+    ...small, model_type: 'llama', original_max_position_embeddings: 32,
+    rope_scaling: { type: 'longrope', short_factor: [1, 1.5, 2, 3], long_factor: [2, 4, 6, 8] },
+  },
   'gpt_neox sequential residual': { ...small, model_type: 'gpt_neox', use_parallel_residual: false, rotary_pct: 0.5 },
   'bloom residual from the norm': { ...small, model_type: 'bloom', n_head: 4, apply_residual_connection_post_layernorm: true },
   'phi with qk_layernorm': { ...small, model_type: 'phi', qk_layernorm: true, partial_rotary_factor: 0.5 },

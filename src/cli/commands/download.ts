@@ -1,4 +1,4 @@
-/** `linscope download <hub-id>`: fetch a model's config, tokenizer and safetensors into the HF cache. */
+/** `linscope download <hub-id>`: fetch a model's config, tokenizer and weights into the HF cache. */
 import { resolveModel } from '../../io/hub.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 import { offlineOption } from '../options.ts';
@@ -7,9 +7,9 @@ import { createProgress } from '../../report/progress.ts';
 const spec = defineCommand({
   name: 'download',
   summary: 'Download a Hugging Face model into the standard cache (resumable)',
-  positionals: [{ name: 'model', description: 'Hub id, e.g. gpt2 or EleutherAI/pythia-160m', required: true }],
+  positionals: [{ name: 'model', description: 'Hub id, e.g. gpt2 or EleutherAI/pythia-160m (id@revision pins a branch, tag or commit)', required: true }],
   options: {
-    revision: { type: 'string', description: 'Branch, tag or commit', default: 'main' },
+    revision: { type: 'string', description: 'Branch, tag or commit (default main; or give the model as id@revision)' },
     cacheDir: { type: 'string', description: 'Cache folder (default $HF_HUB_CACHE or ~/.cache/huggingface/hub)' },
     ...offlineOption,
     quiet: { type: 'boolean', description: 'No progress output' },

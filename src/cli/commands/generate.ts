@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   applyThreads(o);
   const source = await openModel(o);
   const tokenizer = await source.tokenizer();
-  if (!tokenizer) throw new Error(`${o.model} has no tokenizer (tokenizer.json or tok*.bin) to encode the prompt`);
+  if (!tokenizer) throw new Error(`${o.model} has no tokenizer (tokenizer.json, tokenizer.model, vocab.json + merges.txt or tok*.bin) to encode the prompt`);
   const model = await loadModel(source);
   const prompts = o.prompt.length > 0 ? o.prompt : [''];
   const encoded = prompts.map((p) => {
