@@ -24,7 +24,7 @@ import { Rng } from '../tensor/random.ts';
 import { trainByteLevelBpe, writeTokenizerFiles } from '../tokenizer-train/train.ts';
 import { CheckpointableAdamW } from './adamw.ts';
 import { validationBatches, WindowSampler } from './batches.ts';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
+import { loadCheckpoint, resumeCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
 import { loadCorpus, saveCorpus, splitSources, tokenizeSplit, type TokenCorpus } from './corpus.ts';
 import { saveHFModel, TOKENIZER_FILES } from './hf-folder.ts';
 import { hfLlamaConfig, type LlamaShape } from './llama-config.ts';
@@ -131,7 +131,9 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
   const configPath = join(o.outDir, 'pretrain-config.json');
   const hash = configHash(config);
   const ckptRoot = join(o.outDir, 'checkpoints');
-  const resumeFrom = o.resume ? latestCheckpoint(ckptRoot) : undefined;
+  const resumePoint = o.resume ? resumeCheckpoint(ckptRoot) : undefined;
+  for (const note of resumePoint?.notes ?? []) say(note);
+  const resumeFrom = resumePoint?.dir;
   if (o.resume && existsSync(configPath)) {
     const saved = JSON.parse(readFileSync(configPath, 'utf8')) as PretrainConfig;
     if (configHash(saved) !== hash) throw new Error(`${o.outDir}: --resume with a config different from the one this run started with (${configPath})`);
