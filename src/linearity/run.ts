@@ -1,6 +1,6 @@
 /**
  * A whole linearity run over one or more models: load the probe set once, then per model tokenize,
- * look the result up in the cache (keyed by model identity + the exact token sequences + every
+ * look the result up in the cache (keyed by the model's content fingerprint + the exact token sequences + every
  * option that changes a number), or load the model and analyse it.
  */
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,8 @@ import { openModelSource } from '../io/model-source.ts';
 import { normalizeConfig, type DecoderConfig } from '../models/config.ts';
 import { createModel } from '../models/decoder.ts';
 import type { WeightSource } from '../models/types.ts';
-import { cacheKey, pathIdentity, ResultCache, stableHash } from '../report/cache.ts';
+import { contentFingerprint } from '../io/fingerprint.ts';
+import { cacheKey, ResultCache, stableHash } from '../report/cache.ts';
 import { analyseModel, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
 import { loadProbeSource, probeSequences, type ProbeSource } from './data.ts';
 import { checkOptions, type AnalysisOptions, type DataSpec, type ExecutionOptions, type SamplingOptions } from './options.ts';
@@ -99,7 +100,7 @@ async function openModel(input: ModelInput): Promise<OpenedModel> {
     return { spec: input.label, source: input.source, config: normalizeConfig(input.source.config), identity: input.identity, tokenizer: input.tokenizer };
   }
   const source = await openModelSource(input);
-  return { spec: input, source, config: normalizeConfig(source.config), identity: pathIdentity(source.dir), tokenizer: await source.tokenizer() };
+  return { spec: input, source, config: normalizeConfig(source.config), identity: contentFingerprint(source.dir, { depth: 1 }), tokenizer: await source.tokenizer() };
 }
 
 /** The cache key of one model's result: what was run, on exactly which tokens, measured how. */

@@ -25,6 +25,7 @@ import { trainByteLevelBpe, writeTokenizerFiles } from '../tokenizer-train/train
 import { CheckpointableAdamW } from './adamw.ts';
 import { validationBatches, WindowSampler } from './batches.ts';
 import { loadCheckpoint, resumeCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
+import { checkSourcesUnchanged, saveSourceFingerprints, sourceFingerprints } from './data-fingerprint.ts';
 import { loadCorpus, saveCorpus, splitSources, tokenizeSplit, type TokenCorpus } from './corpus.ts';
 import { saveHFModel, TOKENIZER_FILES } from './hf-folder.ts';
 import { hfLlamaConfig, type LlamaShape } from './llama-config.ts';
@@ -79,8 +80,10 @@ async function prepareData(config: PretrainConfig, o: PretrainOptions, say: (s: 
   const dataDir = join(o.outDir, 'data');
   const sources = o.sources ?? config.data.sources ?? defaultPretrainSources();
   // the streams are reused only when built from the same sources, split and tokenizer settings
-  const key = stableHash({ sources, validationFraction: config.data.validationFraction, tokenizer: config.tokenizer, seqLen: config.seqLen });
+  const inputs = sourceFingerprints(sources);
+  const key = stableHash({ sources, inputs, validationFraction: config.data.validationFraction, tokenizer: config.tokenizer, seqLen: config.seqLen });
   let corpus = loadCorpus(dataDir);
+  if (o.resume && corpus) checkSourcesUnchanged(dataDir, inputs);
   if (!corpus || corpus.key !== key || !existsSync(join(tokenizerDir, 'tokenizer.json'))) {
     say(`data: reading ${sources.map((s) => s.name).join(', ')}`);
     const split = await splitSources(sources, config.data.validationFraction);
@@ -100,6 +103,7 @@ async function prepareData(config: PretrainConfig, o: PretrainOptions, say: (s: 
     const t0 = performance.now();
     corpus = { ...tokenizeSplit(split, tok, eos), key };
     saveCorpus(dataDir, corpus);
+    saveSourceFingerprints(dataDir, inputs);
     say(`data: ${corpus.train.length.toLocaleString('en-US')} training and ${corpus.validation.length.toLocaleString('en-US')} validation tokens (${((performance.now() - t0) / 1000).toFixed(1)} s to tokenise)`);
   }
   return { corpus, tokenizer: loadHFTokenizer(tokenizerDir)!, tokenizerDir };

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ResultCache, cacheKey, cached, canonicalJson, defaultCacheDir, pathIdentity, stableHash } from '../../src/report/cache.ts';
+import { ResultCache, cacheKey, cached, canonicalJson, defaultCacheDir, stableHash } from '../../src/report/cache.ts';
+import { contentFingerprint as pathIdentity } from '../../src/io/fingerprint.ts';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'linscope-cache-'));
@@ -143,7 +144,7 @@ test('LINSCOPE_CACHE sets the folder; LINSCOPE_CACHE=off disables caching', asyn
   }
 });
 
-test('pathIdentity changes when a model file changes', () => {
+test('the content fingerprint changes when a model file changes', () => {
   const dir = tempDir();
   try {
     writeFileSync(join(dir, 'config.json'), '{}');

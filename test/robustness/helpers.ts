@@ -88,3 +88,26 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.P
     });
   return { child, out: () => out, err: () => err, waitFor, exit };
 }
+
+/**
+ * Runs the CLI in-process (`main(argv)`) with everything written to stdout and stderr recorded
+ * (and still passed through: the test runner reports on stdout).
+ */
+export async function runCli(argv: string[]): Promise<{ code: number; out: string }> {
+  const { main } = await import('../../src/cli/main.ts');
+  let out = '';
+  const write = { out: process.stdout.write, err: process.stderr.write };
+  const tee = (stream: NodeJS.WriteStream, original: typeof process.stdout.write) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      out += String(chunk);
+      return (original as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof process.stdout.write;
+  process.stdout.write = tee(process.stdout, write.out);
+  process.stderr.write = tee(process.stderr, write.err);
+  try {
+    return { code: await main(argv), out };
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+}

@@ -15,6 +15,7 @@ import { createProgress } from '../progress.ts';
 import { splitCases } from '../../data/split.ts';
 import { collectTexts } from '../../data/text-source.ts';
 import type { FactCase } from '../../data/types.ts';
+import { contentFingerprint } from '../../io/fingerprint.ts';
 import { openModelSource, type ModelSource } from '../../io/model-source.ts';
 import { readLlama2cTokenizer } from '../../io/llama2c.ts';
 import { loadHFTokenizer } from '../../io/tokenizer.ts';
@@ -90,7 +91,8 @@ function spec(sub: Subcommand): CommandSpec {
         description:
           'Evaluates every single intervention (τ, ℓ, ρ) on the validation split, layers from last to first, picks the best validation accuracy ' +
           '(ties: lower answer log-loss, then grid order), optionally composes greedily, and evaluates base and chosen on the test split. ' +
-          'Each result is appended to <out>/runs.jsonl as it is measured; rerunning the same command resumes.',
+          'Each result is appended to <out>/runs.jsonl as it is measured; rerunning the same command resumes ' +
+          '(refused, naming the change, when the model files, the data or the settings differ from the logged run: --restart starts over).',
         options: {
           ...modelOptions, ...dataOptions, ...svdOptions,
           out: { type: 'string', description: 'Output folder (log, tables, heatmap, report)', required: true, short: 'o', valueName: 'dir' },
@@ -101,6 +103,7 @@ function spec(sub: Subcommand): CommandSpec {
           compose: { type: 'boolean', description: 'Greedily add further interventions while validation improves' },
           maxCompose: { type: 'integer', description: 'Most interventions added by composition', default: 8 },
           test: { type: 'boolean', description: 'Evaluate base and chosen on the test split', default: true },
+          restart: { type: 'boolean', description: 'Discard the results already in <out>/runs.jsonl and start over (needed after the model, data or settings changed)' },
           prefixCache: {
             type: 'boolean', default: true,
             description: 'Compute the hidden states entering layer ℓ once and run only blocks ℓ…L−1 per intervention (teacher-forced metrics; same results)',
@@ -288,7 +291,7 @@ function pct(x: number | undefined): string {
 // ---------------------------------------------------------------------------------------------
 
 async function runSearch(o: Record<string, unknown>): Promise<number> {
-  const { model, laser, tokenizer } = await loadAll(o);
+  const { source, model, laser, tokenizer } = await loadAll(o);
   const cases = await loadCases(o);
   const { validation, test } = split(o, cases);
   if (validation.length === 0) throw new Error(`the validation split is empty (${cases.length} cases × ${o.valFraction})`);
@@ -301,13 +304,22 @@ async function runSearch(o: Record<string, unknown>): Promise<number> {
   mkdirSync(outDir, { recursive: true });
 
   const settings = {
-    model: o.model, dataset: o.dataset, data: o.data, maxCases: o.maxCases ?? null, clozeKind: o.dataset === 'cloze' ? o.clozeKind : null,
+    dataset: o.dataset, maxCases: o.maxCases ?? null, clozeKind: o.dataset === 'cloze' ? o.clozeKind : null,
     cases: cases.length, validation: validation.length, test: test.length, valFraction: o.valFraction, splitMode: o.splitMode, seed: o.seed,
     generate: Boolean(o.generate), extraTokens: o.extraTokens, topkMatch: o.topkMatch,
     svd: o.svd, svdSeed: o.svd === 'randomized' ? o.svdSeed : null, oversample: o.svd === 'randomized' ? o.oversample : null,
     powerIterations: o.svd === 'randomized' ? o.powerIterations : null, rankRounding: o.rankRounding,
   };
-  const log = new RunLog(join(outDir, 'runs.jsonl'), settings);
+  // results are keyed on what the model and data files hold, not on their paths
+  const inputs = {
+    model: contentFingerprint(source.dir, { depth: 1 }),
+    data: contentFingerprint(o.data as string),
+    ...(o.tokenizer ? { tokenizer: contentFingerprint(o.tokenizer as string, { depth: 1 }) } : {}),
+  };
+  const log = new RunLog(join(outDir, 'runs.jsonl'), settings, {
+    inputs, restart: Boolean(o.restart), info: { model: o.model, data: o.data, tokenizer: o.tokenizer },
+  });
+  if (log.discarded > 0) console.error(`--restart: discarded ${log.discarded} results of the earlier run in ${log.path}`);
   const prepared: Record<'validation' | 'test', PreparedCases> = {
     validation: prepareCases(validation, tokenizer),
     test: prepareCases(test, tokenizer),
