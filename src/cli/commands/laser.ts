@@ -16,6 +16,8 @@ import { splitCases } from '../../data/split.ts';
 import { collectTexts } from '../../data/text-source.ts';
 import type { FactCase } from '../../data/types.ts';
 import { contentFingerprint } from '../../io/fingerprint.ts';
+import { acquireLock } from '../../io/lock-file.ts';
+import { assertWritableDir } from '../../io/writable.ts';
 import { openModelSource, type ModelSource } from '../../io/model-source.ts';
 import { readLlama2cTokenizer } from '../../io/llama2c.ts';
 import { loadHFTokenizer } from '../../io/tokenizer.ts';
@@ -291,6 +293,18 @@ function pct(x: number | undefined): string {
 // ---------------------------------------------------------------------------------------------
 
 async function runSearch(o: Record<string, unknown>): Promise<number> {
+  const outDir = o.out as string;
+  assertWritableDir(outDir, '--out');
+  // one search per output folder at a time: two would append the same results to one log
+  const lock = acquireLock(join(outDir, '.linscope.lock'), { what: `the output folder ${outDir}`, onMessage: (m) => console.error(m) });
+  try {
+    return await search(o, outDir);
+  } finally {
+    lock.release();
+  }
+}
+
+async function search(o: Record<string, unknown>, outDir: string): Promise<number> {
   const { source, model, laser, tokenizer } = await loadAll(o);
   const cases = await loadCases(o);
   const { validation, test } = split(o, cases);
@@ -300,7 +314,6 @@ async function runSearch(o: Record<string, unknown>): Promise<number> {
   const types = o.types ? parseTypes(o.types as string) : modelMatrixTypes(laser);
   const layers = parseLayers(o.layers as string, laser.numLayers);
   const rhos = parseRhos(o.rhos as string);
-  const outDir = o.out as string;
   mkdirSync(outDir, { recursive: true });
 
   const settings = {
@@ -367,6 +380,7 @@ async function runSearch(o: Record<string, unknown>): Promise<number> {
 }
 
 async function runApply(o: Record<string, unknown>): Promise<number> {
+  assertWritableDir(o.out as string, '--out');
   const { source, model, laser } = await loadModelOnly(o);
   const ivs = parseInterventions(o.interventions as string, laser.numLayers);
   if (ivs.length === 0) throw new Error('--interventions is empty');
@@ -385,6 +399,7 @@ async function runApply(o: Record<string, unknown>): Promise<number> {
 }
 
 async function runEval(o: Record<string, unknown>): Promise<number> {
+  if (o.out) assertWritableDir(o.out as string, '--out');
   const { model, laser, tokenizer } = await loadAll(o);
   const ivs = o.interventions ? parseInterventions(o.interventions as string, laser.numLayers) : [];
   if (ivs.length) {
@@ -441,6 +456,7 @@ async function runEval(o: Record<string, unknown>): Promise<number> {
 }
 
 async function runHigherOrder(o: Record<string, unknown>): Promise<number> {
+  if (o.out) assertWritableDir(o.out as string, '--out');
   const { model, laser, tokenizer } = await loadAll(o);
   const iv = parseIntervention(o.intervention as string, laser.numLayers);
   const all = await loadCases(o);

@@ -5,7 +5,9 @@
  */
 import { defineCommand, formatHelp, parseOrExplain } from '../args.ts';
 import { createProgress, type Progress } from '../progress.ts';
+import { assertWritableDir } from '../../io/writable.ts';
 import { holdsTokenIds } from '../../linearity/data.ts';
+import { defaultCacheDir } from '../../report/cache.ts';
 import { DEFAULT_ANALYSIS, DEFAULT_SAMPLING, type AnalysisOptions, type DataSpec, type SamplingOptions } from '../../linearity/options.ts';
 import { writeLinearityOutputs } from '../../linearity/outputs.ts';
 import { runLinearity, type RunProgress } from '../../linearity/run.ts';
@@ -93,6 +95,8 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const o = parsed.options;
   if (o.label.length > o.model.length) throw new Error(`${o.label.length} --label values for ${o.model.length} --model values`);
+  assertWritableDir(o.out, '--out');
+  if (o.cache && process.env.LINSCOPE_CACHE !== 'off') assertWritableDir(o.cacheDir ?? defaultCacheDir(), o.cacheDir ? '--cache-dir' : 'the result cache');
   const sampling: SamplingOptions = { samples: o.samples, chars: o.chars, seed: o.seed, bos: o.bos, ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}) };
   const analysis: AnalysisOptions = {
     lastPair: o.lastPair,

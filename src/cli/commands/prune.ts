@@ -10,6 +10,7 @@ import { loadFactSet, FACT_SET_KINDS, type FactSetKind } from '../../eval/fact-s
 import type { EvalTokenizer } from '../../eval/model-api.ts';
 import { readLlama2cTokenizer } from '../../io/llama2c.ts';
 import { openModelSource } from '../../io/model-source.ts';
+import { assertWritableDir } from '../../io/writable.ts';
 import { loadHFTokenizer } from '../../io/tokenizer.ts';
 import { loadModel } from '../../models/decoder.ts';
 import { formatTable, writeCsv, type Row } from '../../report/table.ts';
@@ -92,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   const o = args.options;
   const quiet = Boolean(o.quiet);
   const say = (s: string) => console.log(s);
+  assertWritableDir(o.out, '--out');
   const source = await openModelSource(o.model);
   const model = await loadModel(source);
   const tokenizer = await loadTokenizer(o.tokenizer, source, model.config.vocabSize);
