@@ -117,6 +117,8 @@ export interface ModelLinearity {
   computedAt: string;
   /** True when this result came from the cache. */
   cached: boolean;
+  /** Why the numbers may mislead (e.g. too few tokens for the hidden size); set on every run, never cached. */
+  warnings?: string[];
 }
 
 /** Everything `linearity.json` holds. */

@@ -10,6 +10,7 @@ import { openModelSource } from '../io/model-source.ts';
 import { normalizeConfig, type DecoderConfig } from '../models/config.ts';
 import { createModel } from '../models/decoder.ts';
 import type { WeightSource } from '../models/types.ts';
+import { linearityTokenWarning } from '../analysis/sample-size.ts';
 import { contentFingerprint } from '../io/fingerprint.ts';
 import { cacheKey, ResultCache, stableHash } from '../report/cache.ts';
 import { analyseModel, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
@@ -61,6 +62,8 @@ export interface LinearityRequest {
   progress?: RunProgress;
   /** Messages (cache hits, model summaries); default silent. */
   log?: (message: string) => void;
+  /** Warnings about the numbers (e.g. too few tokens); default stderr. */
+  warn?: (message: string) => void;
 }
 
 function packageVersion(): string {
@@ -115,6 +118,14 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
   checkOptions(sampling, analysis);
   if (request.models.length === 0) throw new Error('no model given: pass --model (repeatable)');
   const log = request.log ?? (() => {});
+  const warn = request.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  /** Adds the warnings a result calls for (they depend on the run, so they are never cached). */
+  const withWarnings = (r: ModelLinearity, label: string): ModelLinearity => {
+    const tokens = linearityTokenWarning(r.tokens, r.model.hiddenSize);
+    if (!tokens) return r;
+    warn(`${label}: ${tokens}`);
+    return { ...r, warnings: [tokens] };
+  };
   const cache = new ResultCache(request.cache?.dir, request.cache?.enabled === false ? { enabled: false } : {});
   const labels = uniqueLabels(request.models.map((m, i) => request.labels?.[i] ?? (typeof m === 'string' ? defaultLabel(m) : m.label)));
   const probe: ProbeSource = await loadProbeSource(data, sampling);
@@ -142,7 +153,7 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
     const hit = request.cache?.refresh ? undefined : cache.get<ModelLinearity>(key);
     if (hit) {
       log(`${labels[i]}: cached result (${cache.describe(key)})`);
-      results.push({ ...hit, model: { ...hit.model, spec: opened.spec, label: labels[i] }, cached: true });
+      results.push(withWarnings({ ...hit, model: { ...hit.model, spec: opened.spec, label: labels[i] }, cached: true }, labels[i]));
       continue;
     }
     const model = createModel(opened.source, { dtype: analysis.dtype, streaming: request.execution?.streaming ?? false });
@@ -160,7 +171,7 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
       request.progress?.end();
     }
     cache.set(key, result);
-    results.push(result);
+    results.push(withWarnings(result, labels[i]));
   }
 
   return {

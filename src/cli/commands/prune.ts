@@ -11,6 +11,7 @@ import type { EvalTokenizer } from '../../eval/model-api.ts';
 import { readLlama2cTokenizer } from '../../io/llama2c.ts';
 import { openModelSource } from '../../io/model-source.ts';
 import { assertWritableDir } from '../../io/writable.ts';
+import { minLinearityTokens } from '../../analysis/sample-size.ts';
 import { loadHFTokenizer } from '../../io/tokenizer.ts';
 import { loadModel } from '../../models/decoder.ts';
 import { formatTable, writeCsv, type Row } from '../../report/table.ts';
@@ -103,6 +104,14 @@ export async function run(argv: string[]): Promise<number> {
   });
   say(`${o.model}: ${model.numLayers} blocks, d = ${model.config.hiddenSize}`);
   say(`calibration: ${data.calibrationDocs} documents, ${data.calibrationTokens} tokens in ${data.batches.length} batches; evaluation: ${data.evalDocs} documents, ${data.evalIds.length} tokens`);
+  const needed = minLinearityTokens(model.config.hiddenSize);
+  if (o.criterion === 'linearity' && data.calibrationTokens < needed) {
+    // with N ≤ d + 1 tokens every block scores ≈ 1 and the ranking would be arbitrary
+    throw new Error(
+      `ranking by linearity needs at least ${needed} calibration tokens (hidden size ${model.config.hiddenSize}); got ${data.calibrationTokens}. ` +
+        'Raise --calibration-docs or --calibration-length (several times the hidden size gives a stable ranking), or rank by --criterion bi or angular.',
+    );
+  }
 
   const mapInput = o.mapInput as MapInput;
   // an 'mlp' map folds into the MLP output projection only if its bias has somewhere to go
