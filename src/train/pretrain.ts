@@ -17,6 +17,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node
 import { join } from 'node:path';
 import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
 import { backend } from '../backend/index.ts';
+import { InterruptedError, interruptRequested, yieldToSignals } from '../cli/interrupt.ts';
 import { createProgress } from '../cli/progress.ts';
 import { loadHFTokenizer, type HFTokenizer } from '../io/tokenizer.ts';
 import { stableHash } from '../report/cache.ts';
@@ -194,7 +195,11 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
     metrics.write({ type: 'linearity', step: state.step, ...l });
     return l;
   };
-  const checkpoint = () => saveCheckpoint(ckptRoot, model, opt, state, tokenizerDir, config.checkpoint.keep);
+  let savedStep = -1;
+  const checkpoint = () => {
+    savedStep = state.step;
+    return saveCheckpoint(ckptRoot, model, opt, state, tokenizerDir, config.checkpoint.keep);
+  };
 
   let lastEval: EvalResult | undefined;
   let lastLinearity: LinearitySummary | undefined;
@@ -243,6 +248,13 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
     if (outOfTime && !done) {
       say(`time budget of ${o.timeBudgetSeconds} s reached at step ${state.step}; resume with --resume`);
       break;
+    }
+    // Ctrl-C (see src/cli/interrupt.ts): keep the steps done so far and say how to continue
+    await yieldToSignals();
+    if (interruptRequested() && !done) {
+      progress.stop();
+      const saved = savedStep === state.step ? join(ckptRoot, `step-${String(state.step).padStart(6, '0')}`) : checkpoint();
+      throw new InterruptedError(`stopped at step ${state.step} of ${config.steps}; checkpoint saved in ${saved}. Continue with: linscope pretrain --out ${o.outDir} --resume`);
     }
   }
   progress.stop();

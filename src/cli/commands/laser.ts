@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineCommand, formatHelp, parseOrExplain, type CommandSpec } from '../args.ts';
+import { handleInterrupts, yieldToSignals } from '../interrupt.ts';
 import { createProgress } from '../progress.ts';
 import { splitCases } from '../../data/split.ts';
 import { collectTexts } from '../../data/text-source.ts';
@@ -349,22 +350,33 @@ async function search(o: Record<string, unknown>, outDir: string): Promise<numbe
     );
   }
   const progress = createProgress({ label: 'laser search', total: grid + 1, unit: 'config', quiet });
-  const result = await laserSearch({
-    model: laser,
-    evaluate: cached
-      ? async (which, ivs) => (await cached.evaluate(which, ivs)).summary
-      : async (which) => (await evaluateFactualRecall(model, tokenizer, prepared[which], evalOpts)).summary,
-    log, types, layers, rhos, metric,
-    apply: applyOptions(o),
-    compose: Boolean(o.compose),
-    maxCompose: o.maxCompose as number,
-    test: (o.test as boolean) && test.length > 0,
-    onStep: (step) => {
-      if (step.index > 0) progress.update(step.index);
-      else if (!step.resumed) progress.log(`${step.record.split} ${step.record.key}: log-loss ${step.record.summary.logLoss.toFixed(4)}`);
-    },
+  // every result is in runs.jsonl as soon as it is measured, so Ctrl-C can exit at once
+  const stopHandling = handleInterrupts({
+    command: 'laser search',
+    status: () => `${log.all().length} results are saved in ${log.path}; rerun the same command to continue where it stopped`,
   });
-  progress.stop();
+  let result: Awaited<ReturnType<typeof laserSearch>>;
+  try {
+    result = await laserSearch({
+      model: laser,
+      evaluate: async (which, ivs) => {
+        await yieldToSignals();
+        return cached ? (await cached.evaluate(which, ivs)).summary : (await evaluateFactualRecall(model, tokenizer, prepared[which], evalOpts)).summary;
+      },
+      log, types, layers, rhos, metric,
+      apply: applyOptions(o),
+      compose: Boolean(o.compose),
+      maxCompose: o.maxCompose as number,
+      test: (o.test as boolean) && test.length > 0,
+      onStep: (step) => {
+        if (step.index > 0) progress.update(step.index);
+        else if (!step.resumed) progress.log(`${step.record.split} ${step.record.key}: log-loss ${step.record.summary.logLoss.toFixed(4)}`);
+      },
+    });
+  } finally {
+    progress.stop();
+    stopHandling();
+  }
   if (result.skipped.length > 0 && !quiet) console.error(`skipped ${result.skipped.length} cells whose matrix the architecture lacks`);
 
   console.log(formatSearchTables(result));

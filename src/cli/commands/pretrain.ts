@@ -6,6 +6,7 @@ import { runPretraining } from '../../train/pretrain.ts';
 import { REGULARIZER_KINDS } from '../../train/regularizer.ts';
 import type { NamedSource } from '../../train/shipped-data.ts';
 import { acquireLock } from '../../io/lock-file.ts';
+import { handleInterrupts } from '../interrupt.ts';
 import { assertWritableDir } from '../../io/writable.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 
@@ -45,6 +46,14 @@ export function withOverrides(config: PretrainConfig, o: { steps?: number; seed?
   return parsePretrainConfig(raw);
 }
 
+/** Where the newest checkpoint is and how to continue from it (for an interrupted run). */
+function lastCheckpoint(out: string): string {
+  const pointer = join(out, 'checkpoints', 'latest.json');
+  if (!existsSync(pointer)) return 'No checkpoint was written yet: rerun the command to start over.';
+  const { checkpoint, step } = JSON.parse(readFileSync(pointer, 'utf8')) as { checkpoint: string; step: number };
+  return `The newest checkpoint is ${join(out, 'checkpoints', checkpoint)} (step ${step}). Continue with: linscope pretrain --out ${out} --resume`;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
   if (typeof args === 'number') return args;
@@ -60,12 +69,14 @@ export async function run(argv: string[]): Promise<number> {
   // one run per output folder at a time: two would overwrite each other's checkpoints
   const lock = acquireLock(join(o.out, '.linscope.lock'), { what: `the output folder ${o.out}`, onMessage: (m) => console.error(m) });
   let result: Awaited<ReturnType<typeof runPretraining>>;
+  const stopHandling = handleInterrupts({ command: 'pretrain', graceful: true, status: () => lastCheckpoint(o.out) });
   try {
     result = await runPretraining(config, {
       outDir: o.out, resume: o.resume, sources, quiet: o.quiet,
       timeBudgetSeconds: o.timeBudget !== undefined ? o.timeBudget * 60 : undefined,
     });
   } finally {
+    stopHandling();
     lock.release();
   }
   console.log(JSON.stringify({
