@@ -63,6 +63,28 @@ const now = () => performance.now() / 1000;
 
 /** Runs the whole analysis of one model on `sequences`. */
 export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks = {}): ModelLinearity {
+  const steps = analysisSteps(model, info, sequences, options, hooks);
+  let r = steps.next();
+  while (!r.done) r = steps.next();
+  return r.value;
+}
+
+/**
+ * {@link analyseModel} that gives the event loop a turn after every batch (a setImmediate), so a
+ * long analysis still hears Ctrl-C (src/cli/interrupt.ts). Same numbers.
+ */
+export async function analyseModelAsync(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks = {}): Promise<ModelLinearity> {
+  const steps = analysisSteps(model, info, sequences, options, hooks);
+  let r = steps.next();
+  while (!r.done) {
+    await new Promise((resolve) => setImmediate(resolve));
+    r = steps.next();
+  }
+  return r.value;
+}
+
+/** The analysis as a generator that pauses after every batch of either pass. */
+function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks): Generator<void, ModelLinearity, void> {
   const started = now();
   const cfg = model.config;
   const L = cfg.numLayers;
@@ -95,7 +117,7 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
   if (firstRows) timings.intrinsicDimension = 0;
 
   let pads = 0;
-  batches.forEach((batch, i) => {
+  for (const [i, batch] of batches.entries()) {
     let t = now();
     const out = model.forward(batch.ids, forwardOptions(batch));
     timings.forward += now() - t;
@@ -123,7 +145,8 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
       timings.logitLens! += now() - t;
     }
     hooks.onBatch?.(1, i + 1, batches.length);
-  });
+    yield;
+  }
 
   let t = now();
   const profileResult = profile.result({ ridge: options.ridge, rcond: options.rcond });
@@ -175,7 +198,7 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
 
   if (options.perToken > 0) {
     t = now();
-    result.worstTokens = worstTokensPass(model, profile, batches, sequences, options, hooks);
+    result.worstTokens = yield* worstTokensPass(model, profile, batches, sequences, options, hooks);
     timings.perToken = now() - t;
   }
   timings.total = now() - started;
@@ -183,14 +206,14 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
 }
 
 /** Second pass: the K tokens each pair's fitted map misses most, with their context. */
-function worstTokensPass(
+function* worstTokensPass(
   model: AnalysableModel,
   profile: LinearityProfileAccumulator,
   batches: TokenBatch[],
   sequences: number[][],
   options: AnalysisOptions,
   hooks: AnalyseHooks,
-): WorstTokenRecord[][] {
+): Generator<void, WorstTokenRecord[][], void> {
   const P = profile.blocks;
   const fits: (LinearFit | undefined)[] = Array.from({ length: P }, (_, p) => {
     try {
@@ -200,7 +223,7 @@ function worstTokensPass(
     }
   });
   const keepers = fits.map(() => new WorstTokenKeeper(options.perToken));
-  batches.forEach((batch, i) => {
+  for (const [i, batch] of batches.entries()) {
     const out = model.forward(batch.ids, { attentionMask: batch.attentionMask, outputHiddenStates: true, lastTokenLogitsOnly: true });
     const states = residualStates(out, options.lastPair);
     const where: BatchRows = batchRows(batch);
@@ -210,7 +233,8 @@ function worstTokensPass(
       keepers[p].offer(r.residual, r.targetEnergy, where);
     });
     hooks.onBatch?.(2, i + 1, batches.length);
-  });
+    yield;
+  }
   return keepers.map((keeper) =>
     keeper.result().map((m) => {
       const ids = sequences[m.sequence];

@@ -13,7 +13,7 @@ import type { WeightSource } from '../models/types.ts';
 import { linearityTokenWarning } from '../analysis/sample-size.ts';
 import { contentFingerprint } from '../io/fingerprint.ts';
 import { cacheKey, ResultCache, stableHash } from '../report/cache.ts';
-import { analyseModel, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
+import { analyseModelAsync, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
 import { loadProbeSource, probeSequences, type ProbeSource } from './data.ts';
 import { checkOptions, type AnalysisOptions, type DataSpec, type ExecutionOptions, type SamplingOptions } from './options.ts';
 import type { LinearityRun, ModelInfo, ModelLinearity } from './result.ts';
@@ -166,7 +166,7 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
     };
     let result: ModelLinearity;
     try {
-      result = analyseModel(model, info, sequences, analysis, hooks);
+      result = await analyseModelAsync(model, info, sequences, analysis, hooks);
     } finally {
       request.progress?.end();
     }

@@ -1,15 +1,16 @@
 /**
  * Ctrl-C on long commands, sent to the real CLI process (bin/linscope.mjs): `pretrain` saves a
  * checkpoint of the steps done and prints how to resume (and the resume continues from it);
- * `laser search` says how many results are saved and that a rerun continues. Exit code 130 each.
+ * `laser search` says how many results are saved and that a rerun continues; `linearity` says which
+ * models are already in the result cache. Exit code 130 each.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runPretraining } from '../../src/train/pretrain.ts';
 import { parsePretrainConfig } from '../../src/train/pretrain-config.ts';
-import { datasetsDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
+import { datasetsDir, fixturesDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
 import { spawnCli, withTmp, writeCorpus } from './helpers.ts';
 
 const storiesText = join(datasetsDir, 'tinystories-valid-subset', 'tinystories_val.txt');
@@ -55,4 +56,23 @@ test('laser search: Ctrl-C says how many results are saved and that rerunning co
   assert.match(cli.err(), /laser search: interrupted \(SIGINT\)\. \d+ results are saved in .*runs\.jsonl; rerun the same command to continue/);
   assert.ok(existsSync(join(out, 'runs.jsonl')));
   assert.ok(!existsSync(join(out, '.linscope.lock')), 'the lock is released on exit');
+}));
+
+/** Polls `ready()` every 50 ms; throws (with the child's stderr) on timeout or when the child ended. */
+async function until(ready: () => boolean, cli: { child: { exitCode: number | null }; err: () => string }, what: string): Promise<void> {
+  for (const t0 = Date.now(); !ready(); await new Promise((ok) => setTimeout(ok, 50))) {
+    if (Date.now() - t0 > 120_000 || cli.child.exitCode !== null) throw new Error(`${what} did not happen:\n${cli.err()}`);
+  }
+}
+
+test('linearity: Ctrl-C during the second model says the first is in the result cache and a rerun reuses it; exits 130', { skip: skipUnless(fixturesDir) }, () => withTmp(async (dir) => {
+  const cacheDir = join(dir, 'cache');
+  const out = join(dir, 'out');
+  const cli = spawnCli(['linearity', '-m', join(fixturesDir, 'llama'), '-m', join(fixturesDir, 'mistral'), '--random-tokens', '64', '--samples', '120', '--no-png', '-q', '--cache-dir', cacheDir, '-o', out]);
+  const entries = () => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((d) => !d.startsWith('.')).length : 0);
+  await until(() => entries() > 0, cli, 'the first model finishing');
+  cli.child.kill('SIGINT');
+  assert.equal(await cli.exit, 130, cli.err());
+  assert.match(cli.err(), /linearity: interrupted \(SIGINT\)\. 1 model\(s\) finished in this run and are in the result cache; the analysis of mistral was lost; nothing was written to .* yet\. Rerun the same command: finished models come from the cache\./);
+  assert.ok(!existsSync(join(out, 'linearity.json')));
 }));

@@ -4,6 +4,7 @@
  * written as JSON, CSV, charts (SVG + PNG) and a self-contained HTML report.
  */
 import { defineCommand, formatHelp, parseOrExplain } from '../args.ts';
+import { handleInterrupts } from '../interrupt.ts';
 import { createProgress, type Progress } from '../progress.ts';
 import { assertWritableDir } from '../../io/writable.ts';
 import { holdsTokenIds } from '../../linearity/data.ts';
@@ -114,25 +115,46 @@ export async function run(argv: string[]): Promise<number> {
     ...(o.rcond !== undefined ? { rcond: o.rcond } : {}),
   };
   let bar: Progress | undefined;
+  let computed = 0;
+  let current: string | undefined;
   const progress: RunProgress = {
     start: (label, total) => {
+      current = label;
       bar = createProgress({ label: `linearity ${label}`, total, unit: 'batch', quiet: o.quiet });
     },
     batch: (done) => bar?.update(done),
-    end: () => bar?.stop(),
+    end: () => {
+      bar?.stop();
+      computed++;
+      current = undefined;
+    },
   };
-  const result = await runLinearity({
-    models: o.model,
-    labels: o.label,
-    data: await dataSpec(o),
-    sampling,
-    analysis,
-    execution: { streaming: o.streaming },
-    cache: { enabled: o.cache, refresh: o.refresh, dir: o.cacheDir },
-    command: ['linscope', 'linearity', ...argv].map(quote).join(' '),
-    progress,
-    log: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
+  // a model's result is cached when it is done; the outputs are written at the end
+  const cached = o.cache && process.env.LINSCOPE_CACHE !== 'off';
+  const stopHandling = handleInterrupts({
+    command: 'linearity',
+    status: () =>
+      `${computed} model(s) finished in this run${computed > 0 ? (cached ? ' and are in the result cache' : ', not kept (--no-cache)') : ''}` +
+      `${current ? `; the analysis of ${current} was lost` : ''}; nothing was written to ${o.out} yet. ` +
+      (cached ? 'Rerun the same command: finished models come from the cache.' : 'Rerun the command to start over.'),
   });
+  let result: Awaited<ReturnType<typeof runLinearity>>;
+  try {
+    result = await runLinearity({
+      models: o.model,
+      labels: o.label,
+      data: await dataSpec(o),
+      sampling,
+      analysis,
+      execution: { streaming: o.streaming },
+      cache: { enabled: o.cache, refresh: o.refresh, dir: o.cacheDir },
+      command: ['linscope', 'linearity', ...argv].map(quote).join(' '),
+      progress,
+      log: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
+    });
+  } finally {
+    stopHandling();
+  }
   process.stdout.write(formatRunTables(result));
   const files = await writeLinearityOutputs(o.out, result, { png: o.png });
   process.stdout.write(`\nwrote ${files.length} files to ${o.out}: ${files.join(', ')}\n`);
