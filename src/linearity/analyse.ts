@@ -16,7 +16,7 @@ import { makeBatches, type TokenBatch } from '../data/calibration.ts';
 import type { DecoderConfig } from '../models/config.ts';
 import type { ForwardOptions, ForwardResult } from '../models/decoder.ts';
 import { normalisedDepth } from '../report/chart-specs.ts';
-import { stableHash } from '../report/cache.ts';
+import { stableHashOfRows } from '../report/cache.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { batchRows, type BatchRows } from './batch-rows.ts';
 import { FirstRows, WorstTokenKeeper } from './collectors.ts';
@@ -189,7 +189,7 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
     batches: batches.length,
     pairs,
     states,
-    sequencesHash: stableHash(sequences),
+    sequencesHash: stableHashOfRows(sequences),
     timings,
     computedAt: new Date().toISOString(),
     cached: false,

@@ -12,9 +12,10 @@ import { createModel } from '../models/decoder.ts';
 import type { WeightSource } from '../models/types.ts';
 import { linearityTokenWarning } from '../analysis/sample-size.ts';
 import { contentFingerprint } from '../io/fingerprint.ts';
-import { cacheKey, ResultCache, stableHash } from '../report/cache.ts';
+import { cacheKey, ResultCache, stableHashOfRows } from '../report/cache.ts';
 import { analyseModelAsync, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
 import { loadProbeSource, probeSequences, type ProbeSource } from './data.ts';
+import { checkLinearityMemory } from './memory.ts';
 import { checkOptions, type AnalysisOptions, type DataSpec, type ExecutionOptions, type SamplingOptions } from './options.ts';
 import type { LinearityRun, ModelInfo, ModelLinearity } from './result.ts';
 
@@ -108,7 +109,7 @@ async function openModel(input: ModelInput): Promise<OpenedModel> {
 
 /** The cache key of one model's result: what was run, on exactly which tokens, measured how. */
 export function resultKey(identity: unknown, sequences: readonly (readonly number[])[], analysis: AnalysisOptions) {
-  return cacheKey({ kind: 'linearity', version: RESULT_VERSION, model: identity, data: { sequences: stableHash(sequences) }, options: analysis });
+  return cacheKey({ kind: 'linearity', version: RESULT_VERSION, model: identity, data: { sequences: stableHashOfRows(sequences) }, options: analysis });
 }
 
 /** Runs the analysis for every model (or takes it from the cache) and collects the results. */
@@ -128,11 +129,17 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
   };
   const cache = new ResultCache(request.cache?.dir, request.cache?.enabled === false ? { enabled: false } : {});
   const labels = uniqueLabels(request.models.map((m, i) => request.labels?.[i] ?? (typeof m === 'string' ? defaultLabel(m) : m.label)));
+  // models first (config and header only), so an impossible memory need is refused before the probe set is built
+  const models: OpenedModel[] = [];
+  for (const input of request.models) {
+    const opened = await openModel(input);
+    checkLinearityMemory(opened.config, data, sampling, analysis);
+    models.push(opened);
+  }
   const probe: ProbeSource = await loadProbeSource(data, sampling);
   const results: ModelLinearity[] = [];
 
-  for (const [i, input] of request.models.entries()) {
-    const opened = await openModel(input);
+  for (const [i, opened] of models.entries()) {
     const cfg = opened.config;
     if (analysis.parts) checkPartsSupported(cfg);
     if (pairCount(cfg.numLayers, analysis.lastPair) < 1) throw new Error(`${opened.spec}: --last-pair skip leaves no pair (the model has ${cfg.numLayers} block)`);

@@ -85,6 +85,18 @@ export function stableHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
+/**
+ * {@link stableHash} of an array of integer arrays (token id sequences), fed to the hash row by
+ * row: the same digest without building the whole JSON text (or its copy) in memory.
+ */
+export function stableHashOfRows(rows: readonly (readonly number[])[]): string {
+  // integers print the same in JSON and in join(); anything else takes the general path
+  if (!rows.every((row) => row.every((v) => Number.isSafeInteger(v)))) return stableHash(rows);
+  const hash = createHash('sha256').update('[');
+  rows.forEach((row, i) => hash.update(`${i > 0 ? ',' : ''}[${row.join(',')}]`));
+  return hash.update(']').digest('hex');
+}
+
 /** What determines a cached result. */
 export interface CacheKeyParts {
   /** What is computed, e.g. 'linearity' or 'laser-sweep'; keeps different analyses apart. */
