@@ -98,6 +98,7 @@ export async function tokenPerplexity(model: CausalLM, ids: readonly number[], o
       }
     });
     opts.onProgress?.(Math.min(start + batchSize, windows.length), windows.length);
+    await new Promise((resolve) => setImmediate(resolve)); // an event-loop turn per group: Ctrl-C is heard
   }
   const meanNll = nll / scored;
   const result: PerplexityResult = {

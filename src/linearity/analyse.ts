@@ -18,6 +18,7 @@ import type { ForwardOptions, ForwardResult } from '../models/decoder.ts';
 import { normalisedDepth } from '../report/chart-specs.ts';
 import { stableHashOfRows } from '../report/cache.ts';
 import { Tensor } from '../tensor/tensor.ts';
+import { runSteps, runStepsYielding } from '../util/steps.ts';
 import { batchRows, type BatchRows } from './batch-rows.ts';
 import { FirstRows, WorstTokenKeeper } from './collectors.ts';
 import type { AnalysisOptions } from './options.ts';
@@ -63,24 +64,15 @@ const now = () => performance.now() / 1000;
 
 /** Runs the whole analysis of one model on `sequences`. */
 export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks = {}): ModelLinearity {
-  const steps = analysisSteps(model, info, sequences, options, hooks);
-  let r = steps.next();
-  while (!r.done) r = steps.next();
-  return r.value;
+  return runSteps(analysisSteps(model, info, sequences, options, hooks));
 }
 
 /**
  * {@link analyseModel} that gives the event loop a turn after every batch (a setImmediate), so a
  * long analysis still hears Ctrl-C (src/cli/interrupt.ts). Same numbers.
  */
-export async function analyseModelAsync(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks = {}): Promise<ModelLinearity> {
-  const steps = analysisSteps(model, info, sequences, options, hooks);
-  let r = steps.next();
-  while (!r.done) {
-    await new Promise((resolve) => setImmediate(resolve));
-    r = steps.next();
-  }
-  return r.value;
+export function analyseModelAsync(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks = {}): Promise<ModelLinearity> {
+  return runStepsYielding(analysisSteps(model, info, sequences, options, hooks));
 }
 
 /** The analysis as a generator that pauses after every batch of either pass. */

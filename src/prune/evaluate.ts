@@ -87,6 +87,7 @@ export async function meanKlDivergence(reference: CausalLM, model: CausalLM, set
     const { sum, count } = klSum(p, q);
     total += sum;
     positions += count;
+    await new Promise((resolve) => setImmediate(resolve)); // an event-loop turn per group: Ctrl-C is heard
   }
   return { kl: total / positions, positions };
 }

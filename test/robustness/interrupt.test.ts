@@ -76,3 +76,13 @@ test('linearity: Ctrl-C during the second model says the first is in the result 
   assert.match(cli.err(), /linearity: interrupted \(SIGINT\)\. 1 model\(s\) finished in this run and are in the result cache; the analysis of mistral was lost; nothing was written to .* yet\. Rerun the same command: finished models come from the cache\./);
   assert.ok(!existsSync(join(out, 'linearity.json')));
 }));
+
+test('prune: Ctrl-C during the ranking says nothing was written and to rerun; exits 130', { skip: skipUnless(stories260KDir) || skipUnless(storiesText) }, () => withTmp(async (dir) => {
+  const out = join(dir, 'prune');
+  const cli = spawnCli(['prune', '-m', stories260KDir, '-d', storiesText, '--k', '1', '--distill-steps', '100000', '-o', out]);
+  await cli.waitFor(/calibration: \d+ documents/, 120_000);
+  cli.child.kill('SIGINT');
+  assert.equal(await cli.exit, 130, cli.err());
+  assert.match(cli.err(), /linscope prune: interrupted \(SIGINT\)\. nothing was written to .* \(prune writes its outputs when it finishes\); rerun the same command to start again/);
+  assert.ok(!existsSync(join(out, 'results.json')));
+}));
