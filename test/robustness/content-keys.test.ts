@@ -29,7 +29,7 @@ test('laser search: weights changed in place → the rerun refuses (names the fi
   const model = join(dir, 'stories260K');
   cpSync(stories260KDir, model, { recursive: true });
   const out = join(dir, 'search');
-  const argv = ['laser', 'search', '-m', model, '--dataset', 'cloze', '--data', storiesText, '--max-cases', '10', '--quiet', '--types', 'out', '--layers', 'last:1', '--rhos', '0.5', '-o', out];
+  const argv = ['laser', 'search', '-m', model, '--dataset', 'cloze', '--data', storiesText, '--max-cases', '5', '--no-test', '--quiet', '--types', 'out', '--layers', 'last:1', '--rhos', '0.5', '-o', out];
   assert.equal((await cli(argv)).code, 0);
   const before = readFileSync(join(out, 'runs.jsonl'), 'utf8');
   editInPlace(join(model, 'stories260K.bin'), 600_000);
@@ -48,7 +48,7 @@ test('laser search: the fact data changed in place → refused', { skip: skipUnl
   const data = join(dir, 'stories.txt');
   cpSync(storiesText, data);
   const out = join(dir, 'search');
-  const argv = ['laser', 'search', '-m', stories260KDir, '--dataset', 'cloze', '--data', data, '--max-cases', '8', '--quiet', '--types', 'out', '--layers', 'last:1', '--rhos', '0.5', '-o', out];
+  const argv = ['laser', 'search', '-m', stories260KDir, '--dataset', 'cloze', '--data', data, '--max-cases', '5', '--no-test', '--quiet', '--types', 'out', '--layers', 'last:1', '--rhos', '0.5', '-o', out];
   assert.equal((await cli(argv)).code, 0);
   const st = statSync(data);
   const text = readFileSync(data, 'utf8');

@@ -26,7 +26,7 @@ function writeLock(dir: string, pid: number): void {
   writeFileSync(join(dir, LOCK), JSON.stringify({ pid, host: hostname(), command: 'laser search -o x', startedAt: new Date().toISOString(), token: 'other' }));
 }
 
-const searchArgs = (out: string) => ['laser', 'search', '-m', stories260KDir, '--dataset', 'cloze', '--data', storiesText, '--max-cases', '8', '--quiet', '--types', 'out', '--layers', 'last:1', '--rhos', '0.5', '-o', out];
+const searchArgs = (out: string) => ['laser', 'search', '-m', stories260KDir, '--dataset', 'cloze', '--data', storiesText, '--max-cases', '5', '--no-test', '--quiet', '--types', 'out', '--layers', 'last:1', '--rhos', '0.5', '-o', out];
 
 test('laser search into an output folder held by a live process → refused with its pid, nothing written', { skip }, () => withTmp(async (dir) => {
   const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
