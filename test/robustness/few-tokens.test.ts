@@ -22,6 +22,7 @@ test('linearity: 32 tokens at hidden size 64 → the scores are ≈ 1 and a warn
   for (const p of json.models[0].pairs) assert.ok(p.layer.withResidual.exact > 0.95, String(p.layer.withResidual.exact));
   assert.match(r.out, /warning: .*only 32 tokens for hidden size 64.*every linearity score is ≈ 1.*at least 66 tokens/);
   assert.match(json.models[0].warnings.join('\n'), /only 32 tokens for hidden size 64/);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /Warning, llama: only 32 tokens for hidden size 64/);
   // enough tokens: no warning
   const enough = await runCli(['linearity', '-m', join(fixturesDir, 'llama'), '--random-tokens', '40', '--samples', '4', '--no-png', '--no-cache', '-q', '-o', out]);
   assert.equal(enough.code, 0);
