@@ -40,6 +40,24 @@ export interface AnalyseHooks {
   decode?: Decode;
 }
 
+/** The probe set's batches, padded one at a time when needed (the padded copy of the whole set never exists). */
+interface LazyBatches {
+  readonly length: number;
+  at(i: number): TokenBatch;
+}
+
+/** Batch i holds sequences [i·B, (i + 1)·B), exactly as `makeBatches` cuts them (indices into `sequences`). */
+function lazyBatches(sequences: number[][], options: AnalysisOptions): LazyBatches {
+  const B = options.batchSize;
+  return {
+    length: Math.ceil(sequences.length / B),
+    at(i) {
+      const batch = makeBatches(sequences.slice(i * B, (i + 1) * B), { batchSize: B, padding: options.padding, padId: 0 })[0];
+      return { ...batch, indices: batch.indices.map((j) => j + i * B) };
+    },
+  };
+}
+
 /** Number of consecutive pairs the analysis scores for a model of `layers` blocks. */
 export function pairCount(layers: number, lastPair: AnalysisOptions['lastPair']): number {
   return lastPair === 'skip' ? layers - 1 : layers;
@@ -85,7 +103,7 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
   if (P < 1) throw new Error(`--last-pair skip leaves no pair to score: the model has ${L} block`);
   if (sequences.length === 0) throw new Error('the probe set is empty');
   if (options.parts) checkPartsSupported(cfg);
-  const batches = makeBatches(sequences, { batchSize: options.batchSize, padding: options.padding, padId: 0 });
+  const batches = lazyBatches(sequences, options);
   const forwardOptions = (batch: TokenBatch): ForwardOptions => ({
     attentionMask: batch.attentionMask,
     outputHiddenStates: true,
@@ -109,7 +127,8 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
   if (firstRows) timings.intrinsicDimension = 0;
 
   let pads = 0;
-  for (const [i, batch] of batches.entries()) {
+  for (let i = 0; i < batches.length; i++) {
+    const batch = batches.at(i);
     let t = now();
     const out = model.forward(batch.ids, forwardOptions(batch));
     timings.forward += now() - t;
@@ -201,7 +220,7 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
 function* worstTokensPass(
   model: AnalysableModel,
   profile: LinearityProfileAccumulator,
-  batches: TokenBatch[],
+  batches: LazyBatches,
   sequences: number[][],
   options: AnalysisOptions,
   hooks: AnalyseHooks,
@@ -215,7 +234,8 @@ function* worstTokensPass(
     }
   });
   const keepers = fits.map(() => new WorstTokenKeeper(options.perToken));
-  for (const [i, batch] of batches.entries()) {
+  for (let i = 0; i < batches.length; i++) {
+    const batch = batches.at(i);
     const out = model.forward(batch.ids, { attentionMask: batch.attentionMask, outputHiddenStates: true, lastTokenLogitsOnly: true });
     const states = residualStates(out, options.lastPair);
     const where: BatchRows = batchRows(batch);

@@ -1,7 +1,8 @@
 /**
  * What a linearity run holds, estimated before the probe set is built (src/util/memory-estimate.ts
- * decides whether it fits). The probe set is kept whole (token sequences, padded batches: about
- * 48 bytes per token on the JavaScript heap, measured, plus the text slices); one batch of hidden
+ * decides whether it fits). The probe set is kept whole (the token sequences: 9 bytes per token on
+ * the JavaScript heap, measured, plus the text slices; batches are padded one at a time and the
+ * sequences are hashed as a stream); one batch of hidden
  * states lives at a time (B × T × d × (L + 1) floats, three times with --parts, plus the attention
  * scores B × heads × T²); the statistics are O(d²) per pair. The weights come on top.
  */
@@ -11,8 +12,8 @@ import { checkMemoryBudget, formatBytes, HEAP_SHARE, memoryLimits, type MemoryLi
 import type { AnalysisOptions, DataSpec, SamplingOptions } from './options.ts';
 import { pairCount } from './analyse.ts';
 
-/** JavaScript heap per probe token: sequence arrays (9 B), padded ids and masks (28 B), hashing and slack. */
-const HEAP_BYTES_PER_TOKEN = 48;
+/** JavaScript heap per probe token: the sequence arrays (9 B, measured) and slack for tokenizing. */
+const HEAP_BYTES_PER_TOKEN = 16;
 const HEAP_BYTES_PER_SEQUENCE = 200;
 
 /** Most tokens one sequence can have for this model (an upper bound: ≤ one token per character, plus BOS). */
@@ -38,7 +39,7 @@ export function linearityMemoryParts(config: DecoderConfig, data: DataSpec, samp
   const B = Math.min(analysis.batchSize, sequences);
   const floatBytes = analysis.dtype === 'float64' ? 8 : 4;
   const parts: MemoryPart[] = [
-    { what: `token sequences and batches (${sequences.toLocaleString('en-US')} sequences, up to ${Math.round(tokens).toLocaleString('en-US')} tokens)`, bytes: tokens * HEAP_BYTES_PER_TOKEN + sequences * HEAP_BYTES_PER_SEQUENCE, heap: true },
+    { what: `token sequences (${sequences.toLocaleString('en-US')} sequences, up to ${Math.round(tokens).toLocaleString('en-US')} tokens)`, bytes: tokens * HEAP_BYTES_PER_TOKEN + sequences * HEAP_BYTES_PER_SEQUENCE, heap: true },
     { what: `hidden states of one batch (${B} × ${T} tokens × d ${d} × ${L + 1} states)`, bytes: B * T * d * (L + 1) * floatBytes * (analysis.parts ? 3 : 1) + B * config.numHeads * T * T * 4, heap: false },
     { what: `statistics of ${P} pairs (d² each)`, bytes: P * (analysis.parts ? 3 : 1) * 4 * d * d * 8, heap: false },
   ];

@@ -30,7 +30,7 @@ test('linearity --samples 1000000000: refused at once with the estimate and what
   const t0 = performance.now();
   const random = await runCli(['linearity', '-m', join(fixturesDir, 'llama'), '--random-tokens', '64', '--samples', '1000000000', '-q', '-o', join(dir, 'a')]);
   assert.equal(random.code, 1, random.out);
-  assert.match(random.out, /linscope linearity: this run needs about [\d.]+ (GB|TB) of (memory|JavaScript heap) \(token sequences and batches \(1,000,000,000 sequences, up to 64,000,000,000 tokens\) .*lower --samples \(about [\d,]+ fit/);
+  assert.match(random.out, /linscope linearity: this run needs about [\d.]+ (GB|TB) of (memory|JavaScript heap) \(token sequences \(1,000,000,000 sequences, up to 64,000,000,000 tokens\) .*lower --samples \(about [\d,]+ fit/);
   const text = await runCli(['linearity', '-m', join(fixturesDir, 'llama'), '-d', storiesText, '--samples', '1000000000', '-q', '-o', join(dir, 'b')]);
   assert.equal(text.code, 1, text.out);
   assert.match(text.out, /needs about .*lower --samples .* or --chars \/ --max-tokens/);
