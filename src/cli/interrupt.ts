@@ -50,14 +50,16 @@ export function yieldToSignals(): Promise<void> {
 export function handleInterrupts(options: InterruptOptions): () => void {
   requested = false;
   const say = (s: string) => process.stderr.write(`\nlinscope ${options.command}: ${s}\n`);
-  const exitNow = (signal: NodeJS.Signals) => {
-    let status = '';
+  const status = () => {
     try {
-      status = options.status?.() ?? '';
+      return options.status?.() ?? '';
     } catch {
-      // describing the state must never stop the exit
+      return ''; // describing the state must never stop the exit
     }
-    say(`interrupted (${signal})${status ? `. ${status}` : ''}`);
+  };
+  const exitNow = (signal: NodeJS.Signals) => {
+    const s = status();
+    say(`interrupted (${signal})${s ? `. ${s}` : ''}`);
     process.exit(INTERRUPTED_EXIT_CODE);
   };
   const onSignal = (signal: NodeJS.Signals) => {
@@ -67,7 +69,8 @@ export function handleInterrupts(options: InterruptOptions): () => void {
       return;
     }
     if (options.graceful) {
-      say(`interrupted again: quitting without saving${options.status ? `. ${options.status()}` : ''}`);
+      const s = status();
+      say(`interrupted again: quitting without saving${s ? `. ${s}` : ''}`);
       process.exit(INTERRUPTED_EXIT_CODE);
     }
     exitNow(signal);

@@ -7,7 +7,8 @@
  *   pretrain-config.json   the resolved config (a resume must use the same one)
  *   run.json               seeds, parameter count, backend, timings
  *   tokenizer/             tokenizer.json + tokenizer_config.json
- *   data/                  train.bin / validation.bin token streams, corpus.json
+ *   data/                  train.bin / validation.bin token streams, corpus.json, inputs.json (the sources' content
+ *                          fingerprints: a resume refuses when they changed)
  *   checkpoints/           step-NNNNNN/ (HF model + optimizer.safetensors + trainer-state.json), latest.json
  *   metrics.jsonl          train / eval / linearity records
  *   model/                 the final model (HF Llama folder)
