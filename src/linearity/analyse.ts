@@ -87,7 +87,7 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
 
 /**
  * {@link analyseModel} that gives the event loop a turn after every batch (a setImmediate), so a
- * long analysis still hears Ctrl-C (src/cli/interrupt.ts). Same numbers.
+ * long analysis still hears Ctrl-C (src/util/interrupt.ts). Same numbers.
  */
 export function analyseModelAsync(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks = {}): Promise<ModelLinearity> {
   return runStepsYielding(analysisSteps(model, info, sequences, options, hooks));

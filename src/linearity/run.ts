@@ -65,6 +65,8 @@ export interface LinearityRequest {
   log?: (message: string) => void;
   /** Warnings about the numbers (e.g. too few tokens); default stderr. */
   warn?: (message: string) => void;
+  /** Never contact the Hugging Face hub for models given by id (default: $HF_HUB_OFFLINE). */
+  offline?: boolean;
 }
 
 function packageVersion(): string {
@@ -99,11 +101,11 @@ interface OpenedModel {
   tokenizer?: Tokenizer;
 }
 
-async function openModel(input: ModelInput): Promise<OpenedModel> {
+async function openModel(input: ModelInput, offline: boolean | undefined): Promise<OpenedModel> {
   if (typeof input !== 'string') {
     return { spec: input.label, source: input.source, config: normalizeConfig(input.source.config), identity: input.identity, tokenizer: input.tokenizer };
   }
-  const source = await openModelSource(input);
+  const source = await openModelSource(input, { offline });
   return { spec: input, source, config: normalizeConfig(source.config), identity: contentFingerprint(source.dir, { depth: 1 }), tokenizer: await source.tokenizer() };
 }
 
@@ -132,7 +134,7 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
   // models first (config and header only), so an impossible memory need is refused before the probe set is built
   const models: OpenedModel[] = [];
   for (const input of request.models) {
-    const opened = await openModel(input);
+    const opened = await openModel(input, request.offline);
     checkLinearityMemory(opened.config, data, sampling, analysis);
     models.push(opened);
   }

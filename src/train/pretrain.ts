@@ -18,13 +18,13 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node
 import { join } from 'node:path';
 import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
 import { backend } from '../backend/index.ts';
-import { InterruptedError, interruptRequested, yieldToSignals } from '../cli/interrupt.ts';
-import { createProgress } from '../cli/progress.ts';
+import { createProgress } from '../report/progress.ts';
+import { InterruptedError, interruptRequested, yieldToSignals } from '../util/interrupt.ts';
 import { loadHFTokenizer, type HFTokenizer } from '../io/tokenizer.ts';
 import { stableHash } from '../report/cache.ts';
 import { Rng } from '../tensor/random.ts';
 import { trainByteLevelBpe, writeTokenizerFiles } from '../tokenizer-train/train.ts';
-import { CheckpointableAdamW } from './adamw.ts';
+import { CheckpointableAdamW } from '../autograd/optim/adam.ts';
 import { validationBatches, WindowSampler } from './batches.ts';
 import { loadCheckpoint, resumeCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
 import { checkSourcesUnchanged, saveSourceFingerprints, sourceFingerprints } from './data-fingerprint.ts';
@@ -250,7 +250,7 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
       say(`time budget of ${o.timeBudgetSeconds} s reached at step ${state.step}; resume with --resume`);
       break;
     }
-    // Ctrl-C (see src/cli/interrupt.ts): keep the steps done so far and say how to continue
+    // Ctrl-C (see src/util/interrupt.ts): keep the steps done so far and say how to continue
     await yieldToSignals();
     if (interruptRequested() && !done) {
       progress.stop();

@@ -1,7 +1,7 @@
 /**
  * Long loops written as generators that pause (`yield`) after each unit of work (a batch, a step),
  * run either straight through or with an event-loop turn at every pause so that signal handlers
- * (Ctrl-C, src/cli/interrupt.ts) can run during an otherwise synchronous computation. Both give
+ * (Ctrl-C, src/util/interrupt.ts) can run during an otherwise synchronous computation. Both give
  * the same result.
  */
 

@@ -6,7 +6,7 @@ import { runPretraining } from '../../train/pretrain.ts';
 import { REGULARIZER_KINDS } from '../../train/regularizer.ts';
 import type { NamedSource } from '../../train/shipped-data.ts';
 import { acquireLock } from '../../io/lock-file.ts';
-import { handleInterrupts } from '../interrupt.ts';
+import { handleInterrupts } from '../../util/interrupt.ts';
 import { assertWritableDir } from '../../io/writable.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 
