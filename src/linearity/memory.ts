@@ -6,7 +6,7 @@
  * states lives at a time (B × T × d × (L + 1) floats, three times with --parts, plus the attention
  * scores B × heads × T²); the statistics are O(d²) per pair. The weights come on top.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { DecoderConfig } from '../models/config.ts';
 import { checkMemoryBudget, formatBytes, HEAP_SHARE, memoryLimits, type MemoryLimits, type MemoryPart } from '../util/memory-estimate.ts';
 import type { AnalysisOptions, DataSpec, SamplingOptions } from './options.ts';
@@ -33,7 +33,7 @@ export function linearityMemoryParts(config: DecoderConfig, data: DataSpec, samp
   let tokens = sequences * T;
   if (data.kind === 'ids') {
     // the file holds the sequences: a few bytes of JSON per id
-    tokens = statSync(data.path).size / 3;
+    tokens = existsSync(data.path) ? statSync(data.path).size / 3 : 0; // a missing file is reported when it is read
     sequences = Math.max(1, tokens / T);
   }
   const B = Math.min(analysis.batchSize, sequences);
