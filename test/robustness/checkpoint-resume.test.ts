@@ -8,7 +8,7 @@ import { readFileSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runPretraining } from '../../src/train/pretrain.ts';
-import { tinyPretrainConfig, withTmp, writeCorpus } from './helpers.ts';
+import { tinyPretrainConfig, withTmp, writeCorpus } from './harness.ts';
 
 const config = tinyPretrainConfig(6, { checkpoint: { every: 2, keep: 5 } });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runPretraining } from '../../src/train/pretrain.ts';
 import { datasetsDir, fixturesDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
-import { runCli, tinyPretrainConfig, withTmp, writeCorpus } from './helpers.ts';
+import { runCli, tinyPretrainConfig, withTmp, writeCorpus } from './harness.ts';
 
 const storiesText = join(datasetsDir, 'tinystories-valid-subset', 'tinystories_val.txt');
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { datasetsDir, fixturesDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
-import { runCli, withTmp } from './helpers.ts';
+import { runCli, withTmp } from './harness.ts';
 
 const storiesText = join(datasetsDir, 'tinystories-valid-subset', 'tinystories_val.txt');
 

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { runPretraining } from '../../src/train/pretrain.ts';
 import { parsePretrainConfig } from '../../src/train/pretrain-config.ts';
 import { datasetsDir, fixturesDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
-import { spawnCli, withTmp, writeCorpus } from './helpers.ts';
+import { spawnCli, withTmp, writeCorpus } from './harness.ts';
 
 const storiesText = join(datasetsDir, 'tinystories-valid-subset', 'tinystories_val.txt');
 

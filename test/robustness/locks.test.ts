@@ -15,7 +15,7 @@ import { Tensor } from '../../src/tensor/tensor.ts';
 import { writeSafetensors } from '../../src/io/safetensors.ts';
 import { startFakeHub } from '../io/fake-hub.ts';
 import { datasetsDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
-import { runCli, withTmp } from './helpers.ts';
+import { runCli, withTmp } from './harness.ts';
 
 const storiesText = join(datasetsDir, 'tinystories-valid-subset', 'tinystories_val.txt');
 const skip = skipUnless(stories260KDir) || skipUnless(storiesText);

@@ -12,7 +12,7 @@ import { datasetsDir, fixturesDir, skipUnless } from '../helpers/paths.ts';
 import { normalizeConfig } from '../../src/models/config.ts';
 import { checkLinearityMemory } from '../../src/linearity/memory.ts';
 import { DEFAULT_ANALYSIS, DEFAULT_SAMPLING, type DataSpec } from '../../src/linearity/options.ts';
-import { runCli, spawnCli, withTmp } from './helpers.ts';
+import { runCli, spawnCli, withTmp } from './harness.ts';
 
 const storiesText = join(datasetsDir, 'tinystories-valid-subset', 'tinystories_val.txt');
 

@@ -16,7 +16,7 @@ import { resolveModel } from '../../src/io/hub.ts';
 import { assertWritableDir } from '../../src/io/writable.ts';
 import { startFakeHub } from '../io/fake-hub.ts';
 import { datasetsDir, fixturesDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
-import { runCli, withTmp, writeCorpus } from './helpers.ts';
+import { runCli, withTmp, writeCorpus } from './harness.ts';
 
 const storiesText = join(datasetsDir, 'tinystories-valid-subset', 'tinystories_val.txt');
 const NOT_A_FOLDER = /cannot write there: .*blocker is a file, not a folder \(ENOTDIR\)/;
