@@ -6,7 +6,7 @@
  *   - `graceful` (pretrain): the first signal only raises a flag; the training loop checks it at
  *     the next step boundary (`interruptRequested()`), saves a checkpoint, and throws an
  *     `InterruptedError` with how to resume. A second signal exits at once.
- *   - otherwise (laser search, linearity): the process prints `status()` (what is saved, e.g.
+ *   - otherwise (laser search, linearity, prune): the process prints `status()` (what is saved, e.g.
  *     "12 results in runs.jsonl; rerun the same command to continue") and exits 130 at once. Their
  *     results are written as they are made, so nothing half-done is left behind.
  * Signal handlers run on the event loop, so a long synchronous loop must offer it a turn now and

@@ -4,6 +4,7 @@
  * (Ctrl-C, src/util/interrupt.ts) can run during an otherwise synchronous computation. Both give
  * the same result.
  */
+import { yieldToSignals } from './interrupt.ts';
 
 /** Runs `steps` to the end synchronously and returns its result. */
 export function runSteps<T>(steps: Generator<void, T, void>): T {
@@ -16,7 +17,7 @@ export function runSteps<T>(steps: Generator<void, T, void>): T {
 export async function runStepsYielding<T>(steps: Generator<void, T, void>): Promise<T> {
   let r = steps.next();
   while (!r.done) {
-    await new Promise((resolve) => setImmediate(resolve));
+    await yieldToSignals();
     r = steps.next();
   }
   return r.value;
