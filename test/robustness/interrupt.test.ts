@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { runPretraining } from '../../src/train/pretrain.ts';
 import { parsePretrainConfig } from '../../src/train/pretrain-config.ts';
 import { datasetsDir, fixturesDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
-import { spawnCli, withTmp, writeCorpus } from './harness.ts';
+import { runCli, spawnCli, withTmp, writeCorpus } from './harness.ts';
 
 const storiesText = join(datasetsDir, 'tinystories-valid-subset', 'tinystories_val.txt');
 
@@ -42,7 +42,7 @@ test('pretrain: Ctrl-C saves a checkpoint of the steps done, prints how to resum
   assert.equal(resumed.steps, step + 1, 'the resume continues from the saved step');
 }));
 
-test('laser search: Ctrl-C says how many results are saved and that rerunning continues; exits 130', { skip: skipUnless(stories260KDir) || skipUnless(storiesText) }, () => withTmp(async (dir) => {
+test('laser search: a second run into the same folder is refused with the first one\'s pid; Ctrl-C says how many results are saved and that rerunning continues; exits 130', { skip: skipUnless(stories260KDir) || skipUnless(storiesText) }, () => withTmp(async (dir) => {
   const out = join(dir, 'search');
   const cli = spawnCli(['laser', 'search', '-m', stories260KDir, '--dataset', 'cloze', '--data', storiesText, '--max-cases', '20', '--rhos', '0.9,0.5,0.2,0.1,0.05,0.01', '-o', out]);
   // wait until a few results are in the log
@@ -50,6 +50,10 @@ test('laser search: Ctrl-C says how many results are saved and that rerunning co
   for (const t0 = Date.now(); lines() < 4; await new Promise((ok) => setTimeout(ok, 50))) {
     if (Date.now() - t0 > 120_000 || cli.child.exitCode !== null) throw new Error(`no results logged:\n${cli.err()}`);
   }
+  // meanwhile, a second search into the same folder is refused with the running one's pid
+  const second = await runCli(['laser', 'search', '-m', stories260KDir, '--dataset', 'cloze', '--data', storiesText, '--max-cases', '5', '--quiet', '-o', out]);
+  assert.equal(second.code, 1);
+  assert.match(second.out, new RegExp(`the output folder .* is in use by pid ${cli.child.pid}`));
   cli.child.kill('SIGINT');
   const code = await cli.exit;
   assert.equal(code, 130, cli.err());
