@@ -4,9 +4,10 @@
  * mistaken for the one a stored result was computed from.
  *
  * A file's fingerprint is its size and a SHA-256 of its bytes: of all of them when the file is at
- * most {@link FULL_HASH_BYTES} (config, tokenizer, small checkpoints, data files; 0.37 s for 64 MiB
- * measured on a loaded 2-core machine), otherwise of its first and last MiB (the safetensors header and the tensors at both
- * ends) and 32 blocks of 64 KiB spread evenly, plus its modification time. A folder's fingerprint
+ * most {@link FULL_HASH_BYTES} (config, tokenizer, small checkpoints, data files; 0.37 s for
+ * 64 MiB, measured on a loaded 2-core machine), otherwise of its first and last MiB (the
+ * safetensors header and the tensors at both ends) and 32 blocks of 64 KiB spread evenly, plus its
+ * modification time (a 600 MB file: 0.04 s). A folder's fingerprint
  * is that of every file in it (symlinks followed, as a Hugging Face cache snapshot is made of them;
  * names starting with "." skipped), to `depth` levels.
  *
