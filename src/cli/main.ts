@@ -55,6 +55,11 @@ export async function main(argv: string[]): Promise<number> {
     return await run(rest);
   } catch (e) {
     const err = e as Error;
+    if (err.name === 'InterruptedError') {
+      // stopped on Ctrl-C after saving: the message says what was saved and how to continue
+      console.error(`linscope ${name}: ${err.message}`);
+      return 130;
+    }
     if (process.env.LINSCOPE_DEBUG) console.error(err.stack);
     else console.error(`linscope ${name}: ${err.message}`);
     return 1;

@@ -20,6 +20,7 @@
 import { chunkTokens, slidingWindows } from '../data/slices.ts';
 import type { CausalLM, EvalTokenizer } from './model-api.ts';
 import { tokenLogProb } from './log-probs.ts';
+import { yieldToSignals } from '../util/interrupt.ts';
 
 export interface PerplexityOptions {
   /** Window / chunk length in tokens (required; at most the model's context). */
@@ -98,6 +99,7 @@ export async function tokenPerplexity(model: CausalLM, ids: readonly number[], o
       }
     });
     opts.onProgress?.(Math.min(start + batchSize, windows.length), windows.length);
+    await yieldToSignals(); // an event-loop turn per group: Ctrl-C is heard
   }
   const meanNll = nll / scored;
   const result: PerplexityResult = {

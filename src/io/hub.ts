@@ -16,9 +16,11 @@
  * HF_TOKEN is the default token; HF_ENDPOINT the default hub URL; cache location per hf-cache.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { HubApiError, listFiles, modelInfo } from '@huggingface/hub';
 import { downloadResumable } from './download.ts';
+import { waitForLock } from './lock-file.ts';
+import { assertWritableDir } from './writable.ts';
 import {
   blobPath, cachedCommit, defaultHubCacheDir, existsResolved, linkSnapshotFile, repoCacheDir, snapshotDir, writeRef,
 } from './hf-cache.ts';
@@ -46,6 +48,8 @@ export interface ResolveModelOptions {
   /** Hub base URL. Default $HF_ENDPOINT or https://huggingface.co. */
   hubUrl?: string;
   onProgress?: (p: HubProgress) => void;
+  /** Notices (waiting for another download of the same repository); default: stderr. */
+  onMessage?: (message: string) => void;
   /** Which repository files to fetch. Default: {@link isModelFile}. */
   include?: (path: string) => boolean;
 }
@@ -144,6 +148,7 @@ export async function resolveModel(idOrPath: string, options: ResolveModelOption
     return dir;
   }
 
+  assertWritableDir(cacheDir, 'the hub cache');
   const hubUrl = (options.hubUrl ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
   const token = options.token ?? process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN;
   if (token !== undefined && !token.startsWith('hf_')) {
@@ -186,30 +191,37 @@ export async function resolveModel(idOrPath: string, options: ResolveModelOption
   if (!/^[0-9a-f]{40}$/.test(sha)) throw new Error(`hub lookup of ${id}@${revision} returned an invalid commit sha ${JSON.stringify(sha)}`);
   const snapshot = resolve(snapshotDir(repoDir, sha));
   const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-  for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
-    const f = files[fileIndex];
-    const report = (downloadedBytes: number, status: HubProgress['status']) =>
-      options.onProgress?.({ file: f.path, fileIndex, fileCount: files.length, downloadedBytes, totalBytes: f.size, status });
-    const pointer = resolve(snapshot, f.path);
-    if (!pointer.startsWith(snapshot + sep)) throw new Error(`hub listing of ${id}@${sha} has a path outside the repo: ${f.path}`);
-    if (existsResolved(pointer)) {
-      report(f.size, 'cached');
-      continue;
+  // one download of a repository into a cache at a time (another process or call waits)
+  const lock = await waitForLock(join(cacheDir, '.locks', basename(repoDir), 'linscope.lock'), {
+    what: `the hub cache of ${id} (${cacheDir})`,
+    onMessage: options.onMessage ?? ((m) => process.stderr.write(`${m}\n`)),
+  });
+  try {
+    for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+      const f = files[fileIndex];
+      const report = (downloadedBytes: number, status: HubProgress['status']) =>
+        options.onProgress?.({ file: f.path, fileIndex, fileCount: files.length, downloadedBytes, totalBytes: f.size, status });
+      const pointer = resolve(snapshot, f.path);
+      if (!pointer.startsWith(snapshot + sep)) throw new Error(`hub listing of ${id}@${sha} has a path outside the repo: ${f.path}`);
+      const blob = blobPath(repoDir, f.etag);
+      if (existsResolved(pointer)) {
+        report(f.size, 'cached');
+      } else if (!existsResolved(blob)) {
+        const url = `${hubUrl}/${id}/resolve/${sha}/${f.path.split('/').map(encodeURIComponent).join('/')}`;
+        await downloadResumable({
+          url, dest: blob, size: f.size, sha256: f.sha256, headers,
+          onBytes: (n) => report(n, 'downloading'),
+        });
+        report(f.size, 'done');
+      } else {
+        report(f.size, 'cached');
+      }
+      if (!existsResolved(pointer)) linkSnapshotFile(pointer, blob);
+      if (f.path === weights?.index) files.push(...indexShards(pointer, listed, `${id}@${sha}`));
     }
-    const blob = blobPath(repoDir, f.etag);
-    if (!existsResolved(blob)) {
-      const url = `${hubUrl}/${id}/resolve/${sha}/${f.path.split('/').map(encodeURIComponent).join('/')}`;
-      await downloadResumable({
-        url, dest: blob, size: f.size, sha256: f.sha256, headers,
-        onBytes: (n) => report(n, 'downloading'),
-      });
-      report(f.size, 'done');
-    } else {
-      report(f.size, 'cached');
-    }
-    linkSnapshotFile(pointer, blob);
-    if (f.path === weights?.index) files.push(...indexShards(pointer, listed, `${id}@${sha}`));
+    writeRef(repoDir, revision, sha);
+  } finally {
+    lock.release();
   }
-  writeRef(repoDir, revision, sha);
   return snapshot;
 }

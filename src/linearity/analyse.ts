@@ -16,8 +16,9 @@ import { makeBatches, type TokenBatch } from '../data/calibration.ts';
 import type { DecoderConfig } from '../models/config.ts';
 import type { ForwardOptions, ForwardResult } from '../models/decoder.ts';
 import { normalisedDepth } from '../report/chart-specs.ts';
-import { stableHash } from '../report/cache.ts';
+import { stableHashOfRows } from '../report/cache.ts';
 import { Tensor } from '../tensor/tensor.ts';
+import { runSteps, runStepsYielding } from '../util/steps.ts';
 import { batchRows, type BatchRows } from './batch-rows.ts';
 import { FirstRows, WorstTokenKeeper } from './collectors.ts';
 import type { AnalysisOptions } from './options.ts';
@@ -37,6 +38,24 @@ export interface AnalyseHooks {
   onBatch?: (pass: 1 | 2, done: number, total: number) => void;
   /** Turns ids into text for the per-token view (ids are shown without it). */
   decode?: Decode;
+}
+
+/** The probe set's batches, padded one at a time when needed (the padded copy of the whole set never exists). */
+interface LazyBatches {
+  readonly length: number;
+  at(i: number): TokenBatch;
+}
+
+/** Batch i holds sequences [i·B, (i + 1)·B), exactly as `makeBatches` cuts them (indices into `sequences`). */
+function lazyBatches(sequences: number[][], options: AnalysisOptions): LazyBatches {
+  const B = options.batchSize;
+  return {
+    length: Math.ceil(sequences.length / B),
+    at(i) {
+      const batch = makeBatches(sequences.slice(i * B, (i + 1) * B), { batchSize: B, padding: options.padding, padId: 0 })[0];
+      return { ...batch, indices: batch.indices.map((j) => j + i * B) };
+    },
+  };
 }
 
 /** Number of consecutive pairs the analysis scores for a model of `layers` blocks. */
@@ -63,6 +82,19 @@ const now = () => performance.now() / 1000;
 
 /** Runs the whole analysis of one model on `sequences`. */
 export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks = {}): ModelLinearity {
+  return runSteps(analysisSteps(model, info, sequences, options, hooks));
+}
+
+/**
+ * {@link analyseModel} that gives the event loop a turn after every batch (a setImmediate), so a
+ * long analysis still hears Ctrl-C (src/util/interrupt.ts). Same numbers.
+ */
+export function analyseModelAsync(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks = {}): Promise<ModelLinearity> {
+  return runStepsYielding(analysisSteps(model, info, sequences, options, hooks));
+}
+
+/** The analysis as a generator that pauses after every batch of either pass. */
+function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks): Generator<void, ModelLinearity, void> {
   const started = now();
   const cfg = model.config;
   const L = cfg.numLayers;
@@ -71,7 +103,7 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
   if (P < 1) throw new Error(`--last-pair skip leaves no pair to score: the model has ${L} block`);
   if (sequences.length === 0) throw new Error('the probe set is empty');
   if (options.parts) checkPartsSupported(cfg);
-  const batches = makeBatches(sequences, { batchSize: options.batchSize, padding: options.padding, padId: 0 });
+  const batches = lazyBatches(sequences, options);
   const forwardOptions = (batch: TokenBatch): ForwardOptions => ({
     attentionMask: batch.attentionMask,
     outputHiddenStates: true,
@@ -95,7 +127,8 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
   if (firstRows) timings.intrinsicDimension = 0;
 
   let pads = 0;
-  batches.forEach((batch, i) => {
+  for (let i = 0; i < batches.length; i++) {
+    const batch = batches.at(i);
     let t = now();
     const out = model.forward(batch.ids, forwardOptions(batch));
     timings.forward += now() - t;
@@ -123,7 +156,8 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
       timings.logitLens! += now() - t;
     }
     hooks.onBatch?.(1, i + 1, batches.length);
-  });
+    yield;
+  }
 
   let t = now();
   const profileResult = profile.result({ ridge: options.ridge, rcond: options.rcond });
@@ -166,7 +200,7 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
     batches: batches.length,
     pairs,
     states,
-    sequencesHash: stableHash(sequences),
+    sequencesHash: stableHashOfRows(sequences),
     timings,
     computedAt: new Date().toISOString(),
     cached: false,
@@ -175,7 +209,7 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
 
   if (options.perToken > 0) {
     t = now();
-    result.worstTokens = worstTokensPass(model, profile, batches, sequences, options, hooks);
+    result.worstTokens = yield* worstTokensPass(model, profile, batches, sequences, options, hooks);
     timings.perToken = now() - t;
   }
   timings.total = now() - started;
@@ -183,14 +217,14 @@ export function analyseModel(model: AnalysableModel, info: ModelInfo, sequences:
 }
 
 /** Second pass: the K tokens each pair's fitted map misses most, with their context. */
-function worstTokensPass(
+function* worstTokensPass(
   model: AnalysableModel,
   profile: LinearityProfileAccumulator,
-  batches: TokenBatch[],
+  batches: LazyBatches,
   sequences: number[][],
   options: AnalysisOptions,
   hooks: AnalyseHooks,
-): WorstTokenRecord[][] {
+): Generator<void, WorstTokenRecord[][], void> {
   const P = profile.blocks;
   const fits: (LinearFit | undefined)[] = Array.from({ length: P }, (_, p) => {
     try {
@@ -200,7 +234,8 @@ function worstTokensPass(
     }
   });
   const keepers = fits.map(() => new WorstTokenKeeper(options.perToken));
-  batches.forEach((batch, i) => {
+  for (let i = 0; i < batches.length; i++) {
+    const batch = batches.at(i);
     const out = model.forward(batch.ids, { attentionMask: batch.attentionMask, outputHiddenStates: true, lastTokenLogitsOnly: true });
     const states = residualStates(out, options.lastPair);
     const where: BatchRows = batchRows(batch);
@@ -210,7 +245,8 @@ function worstTokensPass(
       keepers[p].offer(r.residual, r.targetEnergy, where);
     });
     hooks.onBatch?.(2, i + 1, batches.length);
-  });
+    yield;
+  }
   return keepers.map((keeper) =>
     keeper.result().map((m) => {
       const ids = sequences[m.sequence];

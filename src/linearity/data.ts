@@ -9,7 +9,7 @@ import { sampleCharSlices } from '../data/slices.ts';
 import { collectTexts } from '../data/text-source.ts';
 import { tokenizeTexts } from '../data/calibration.ts';
 import type { Tokenizer } from '../data/types.ts';
-import { pathIdentity } from '../report/cache.ts';
+import { contentFingerprint } from '../io/fingerprint.ts';
 import { Rng } from '../tensor/random.ts';
 import type { DataSpec, SamplingOptions } from './options.ts';
 import type { DataInfo } from './result.ts';
@@ -129,7 +129,7 @@ export async function loadProbeSource(spec: DataSpec, sampling: SamplingOptions)
     const ids = readTokenIds(spec.path);
     return {
       ids,
-      info: { kind: 'ids', description: `${ids.length} token id sequences from ${basename(spec.path)}`, identity: pathIdentity(spec.path) },
+      info: { kind: 'ids', description: `${ids.length} token id sequences from ${basename(spec.path)}`, identity: { path: spec.path, content: contentFingerprint(spec.path).hash } },
     };
   }
   const docs = await collectTexts(spec.path, { field: spec.field, column: spec.column, split: spec.split });
@@ -140,7 +140,7 @@ export async function loadProbeSource(spec: DataSpec, sampling: SamplingOptions)
     info: {
       kind: 'text',
       description: `${sampling.samples} random slices of ${sampling.chars} characters (seed ${sampling.seed}) of ${basename(spec.path)}`,
-      identity: { source: pathIdentity(spec.path), field: spec.field, column: spec.column, split: spec.split },
+      identity: { source: { path: spec.path, content: contentFingerprint(spec.path).hash }, field: spec.field, column: spec.column, split: spec.split },
     },
   };
 }

@@ -36,6 +36,7 @@ export function buildReport(run: LinearityRun): Report {
         ]),
       },
       { kind: 'text', text: DEFINITION },
+      ...run.models.flatMap((m): Block[] => (m.warnings ?? []).map((w) => ({ kind: 'text', text: `Warning, ${m.model.label}: ${w}.` }))),
     ],
   });
 

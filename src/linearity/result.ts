@@ -93,7 +93,7 @@ export interface ModelInfo {
   hiddenSize: number;
   vocabSize: number;
   parallelResidual: boolean;
-  /** Identity used in the cache key (resolved path with file sizes and times, or given). */
+  /** Identity used in the cache key: the content fingerprint of the model folder (src/io/fingerprint.ts), or as given. */
   identity: unknown;
 }
 
@@ -117,6 +117,8 @@ export interface ModelLinearity {
   computedAt: string;
   /** True when this result came from the cache. */
   cached: boolean;
+  /** Why the numbers may mislead (e.g. too few tokens for the hidden size); set on every run, never cached. */
+  warnings?: string[];
 }
 
 /** Everything `linearity.json` holds. */
@@ -138,6 +140,6 @@ export interface DataInfo {
   kind: 'text' | 'ids' | 'random';
   /** Human-readable description, e.g. "128 slices of 512 chars (seed 0) of tinystories_val.txt". */
   description: string;
-  /** Source identity (path with size and mtime), for the cache key. */
+  /** Source identity: the path as given and the content fingerprint of what it holds. */
   identity: unknown;
 }

@@ -1,6 +1,6 @@
 /**
  * A whole linearity run over one or more models: load the probe set once, then per model tokenize,
- * look the result up in the cache (keyed by model identity + the exact token sequences + every
+ * look the result up in the cache (keyed by the model's content fingerprint + the exact token sequences + every
  * option that changes a number), or load the model and analyse it.
  */
 import { readFileSync } from 'node:fs';
@@ -10,9 +10,12 @@ import { openModelSource } from '../io/model-source.ts';
 import { normalizeConfig, type DecoderConfig } from '../models/config.ts';
 import { createModel } from '../models/decoder.ts';
 import type { WeightSource } from '../models/types.ts';
-import { cacheKey, pathIdentity, ResultCache, stableHash } from '../report/cache.ts';
-import { analyseModel, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
+import { linearityTokenWarning } from '../analysis/sample-size.ts';
+import { contentFingerprint } from '../io/fingerprint.ts';
+import { cacheKey, ResultCache, stableHashOfRows } from '../report/cache.ts';
+import { analyseModelAsync, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
 import { loadProbeSource, probeSequences, type ProbeSource } from './data.ts';
+import { checkLinearityMemory } from './memory.ts';
 import { checkOptions, type AnalysisOptions, type DataSpec, type ExecutionOptions, type SamplingOptions } from './options.ts';
 import type { LinearityRun, ModelInfo, ModelLinearity } from './result.ts';
 
@@ -60,6 +63,8 @@ export interface LinearityRequest {
   progress?: RunProgress;
   /** Messages (cache hits, model summaries); default silent. */
   log?: (message: string) => void;
+  /** Warnings about the numbers (e.g. too few tokens); default stderr. */
+  warn?: (message: string) => void;
   /** Never contact the Hugging Face hub for models given by id (default: $HF_HUB_OFFLINE). */
   offline?: boolean;
 }
@@ -101,12 +106,12 @@ async function openModel(input: ModelInput, offline: boolean | undefined): Promi
     return { spec: input.label, source: input.source, config: normalizeConfig(input.source.config), identity: input.identity, tokenizer: input.tokenizer };
   }
   const source = await openModelSource(input, { offline });
-  return { spec: input, source, config: normalizeConfig(source.config), identity: pathIdentity(source.dir), tokenizer: await source.tokenizer() };
+  return { spec: input, source, config: normalizeConfig(source.config), identity: contentFingerprint(source.dir, { depth: 1 }), tokenizer: await source.tokenizer() };
 }
 
 /** The cache key of one model's result: what was run, on exactly which tokens, measured how. */
 export function resultKey(identity: unknown, sequences: readonly (readonly number[])[], analysis: AnalysisOptions) {
-  return cacheKey({ kind: 'linearity', version: RESULT_VERSION, model: identity, data: { sequences: stableHash(sequences) }, options: analysis });
+  return cacheKey({ kind: 'linearity', version: RESULT_VERSION, model: identity, data: { sequences: stableHashOfRows(sequences) }, options: analysis });
 }
 
 /** Runs the analysis for every model (or takes it from the cache) and collects the results. */
@@ -116,13 +121,27 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
   checkOptions(sampling, analysis);
   if (request.models.length === 0) throw new Error('no model given: pass --model (repeatable)');
   const log = request.log ?? (() => {});
+  const warn = request.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  /** Adds the warnings a result calls for (they depend on the run, so they are never cached). */
+  const withWarnings = (r: ModelLinearity, label: string): ModelLinearity => {
+    const tokens = linearityTokenWarning(r.tokens, r.model.hiddenSize);
+    if (!tokens) return r;
+    warn(`${label}: ${tokens}`);
+    return { ...r, warnings: [tokens] };
+  };
   const cache = new ResultCache(request.cache?.dir, request.cache?.enabled === false ? { enabled: false } : {});
   const labels = uniqueLabels(request.models.map((m, i) => request.labels?.[i] ?? (typeof m === 'string' ? defaultLabel(m) : m.label)));
+  // models first (config and header only), so an impossible memory need is refused before the probe set is built
+  const models: OpenedModel[] = [];
+  for (const input of request.models) {
+    const opened = await openModel(input, request.offline);
+    checkLinearityMemory(opened.config, data, sampling, analysis);
+    models.push(opened);
+  }
   const probe: ProbeSource = await loadProbeSource(data, sampling);
   const results: ModelLinearity[] = [];
 
-  for (const [i, input] of request.models.entries()) {
-    const opened = await openModel(input, request.offline);
+  for (const [i, opened] of models.entries()) {
     const cfg = opened.config;
     if (analysis.parts) checkPartsSupported(cfg);
     if (pairCount(cfg.numLayers, analysis.lastPair) < 1) throw new Error(`${opened.spec}: --last-pair skip leaves no pair (the model has ${cfg.numLayers} block)`);
@@ -143,7 +162,7 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
     const hit = request.cache?.refresh ? undefined : cache.get<ModelLinearity>(key);
     if (hit) {
       log(`${labels[i]}: cached result (${cache.describe(key)})`);
-      results.push({ ...hit, model: { ...hit.model, spec: opened.spec, label: labels[i] }, cached: true });
+      results.push(withWarnings({ ...hit, model: { ...hit.model, spec: opened.spec, label: labels[i] }, cached: true }, labels[i]));
       continue;
     }
     const model = createModel(opened.source, { dtype: analysis.dtype, streaming: request.execution?.streaming ?? false });
@@ -156,12 +175,12 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
     };
     let result: ModelLinearity;
     try {
-      result = analyseModel(model, info, sequences, analysis, hooks);
+      result = await analyseModelAsync(model, info, sequences, analysis, hooks);
     } finally {
       request.progress?.end();
     }
     cache.set(key, result);
-    results.push(result);
+    results.push(withWarnings(result, labels[i]));
   }
 
   return {

@@ -26,6 +26,7 @@ import { Tensor, allocate, type DType } from '../tensor/tensor.ts';
 import { PrunedModel } from './pruned-model.ts';
 import { tokenRows } from './spans.ts';
 import { spanLabel, type Replacement } from './types.ts';
+import { runSteps, runStepsYielding } from '../util/steps.ts';
 
 export type DistillLoss = 'mse' | 'cosine' | 'mse+cosine';
 export type DistillInputs = 'original' | 'pruned';
@@ -86,6 +87,15 @@ interface MapRows {
 
 /** Train the maps of `model`'s replacements (see the module comment). */
 export function distillMaps(model: PrunedModel, batches: readonly TokenBatch[], options: DistillOptions): DistillResult {
+  return runSteps(distillSteps(model, batches, options));
+}
+
+/** {@link distillMaps} giving the event loop a turn after every step, so Ctrl-C is heard (same result). */
+export function distillMapsAsync(model: PrunedModel, batches: readonly TokenBatch[], options: DistillOptions): Promise<DistillResult> {
+  return runStepsYielding(distillSteps(model, batches, options));
+}
+
+function* distillSteps(model: PrunedModel, batches: readonly TokenBatch[], options: DistillOptions): Generator<void, DistillResult, void> {
   const steps = options.steps;
   if (!(Number.isInteger(steps) && steps >= 0)) throw new Error(`distillation steps must be a non-negative integer, got ${steps}`);
   if (batches.length === 0) throw new Error('distillation needs at least one calibration batch');
@@ -158,6 +168,7 @@ export function distillMaps(model: PrunedModel, batches: readonly TokenBatch[], 
       epochPer = new Array<number>(trainables.length).fill(0);
       epochSteps = 0;
     }
+    yield;
   }
   return { model: current(), trained, epochs };
 }

@@ -15,6 +15,7 @@ import { logSumExp } from '../eval/log-probs.ts';
 import type { CausalLM, EvalTokenizer } from '../eval/model-api.ts';
 import { tokenPerplexity, type PerplexityResult } from '../eval/perplexity.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import { yieldToSignals } from '../util/interrupt.ts';
 
 export interface EvalSettings {
   /** The evaluation token stream (e.g. held-out texts joined and tokenized once). */
@@ -87,6 +88,7 @@ export async function meanKlDivergence(reference: CausalLM, model: CausalLM, set
     const { sum, count } = klSum(p, q);
     total += sum;
     positions += count;
+    await yieldToSignals(); // an event-loop turn per group: Ctrl-C is heard
   }
   return { kl: total / positions, positions };
 }

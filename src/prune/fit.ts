@@ -23,7 +23,8 @@ import type { TokenBatch } from '../data/calibration.ts';
 import { sub } from '../tensor/elementwise.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import type { PrunedModel } from './pruned-model.ts';
-import { streamSpans } from './spans.ts';
+import { runSteps } from '../util/steps.ts';
+import { streamSpansSteps } from './spans.ts';
 import { spanLabel, type LinearMap, type MapInput, type Span } from './types.ts';
 
 export const DEFAULT_MAP_RIDGE = 1e-6;
@@ -136,6 +137,16 @@ export function fitSpanMaps(
   requests: readonly SpanFitRequest[],
   options: FitMapOptions & { onBatch?: (done: number, total: number) => void } = {},
 ): FittedMap[] {
+  return runSteps(fitSpanMapsSteps(model, batches, requests, options));
+}
+
+/** {@link fitSpanMaps} pausing after every batch (src/util/steps.ts). */
+export function* fitSpanMapsSteps(
+  model: PrunedModel,
+  batches: readonly TokenBatch[],
+  requests: readonly SpanFitRequest[],
+  options: FitMapOptions & { onBatch?: (done: number, total: number) => void } = {},
+): Generator<void, FittedMap[], void> {
   const dim = model.base.config.hiddenSize;
   const acc = requests.map((r) => new MapFitAccumulator(r.input, dim));
   for (const r of requests) {
@@ -143,7 +154,7 @@ export function fitSpanMaps(
       throw new Error(`span ${spanLabel(r)}: an 'mlp' map needs block ${r.start - 1} kept`);
     }
   }
-  streamSpans(model, batches, requests, (k, s) => {
+  yield* streamSpansSteps(model, batches, requests, (k, s) => {
     const r = requests[k];
     let x = s.input;
     if (r.input === 'mlp') {

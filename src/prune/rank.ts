@@ -19,7 +19,8 @@ import { LinearityAccumulator } from '../analysis/linearity-accumulator.ts';
 import type { TokenBatch } from '../data/calibration.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { PrunedModel } from './pruned-model.ts';
-import { candidateSpans, streamSpans } from './spans.ts';
+import { runSteps } from '../util/steps.ts';
+import { candidateSpans, streamSpansSteps } from './spans.ts';
 import type { Criterion, RankedSpan, Span, SpanScores } from './types.ts';
 
 export interface ScoreOptions {
@@ -114,11 +115,16 @@ export interface MeasureOptions extends ScoreOptions {
 
 /** Scores of every candidate span of `model` over the calibration batches. */
 export function measureSpans(model: PrunedModel, batches: readonly TokenBatch[], options: MeasureOptions = {}): SpanScores[] {
+  return runSteps(measureSpansSteps(model, batches, options));
+}
+
+/** {@link measureSpans} pausing after every batch (src/util/steps.ts). */
+export function* measureSpansSteps(model: PrunedModel, batches: readonly TokenBatch[], options: MeasureOptions = {}): Generator<void, SpanScores[], void> {
   const spans = options.spans ?? candidateSpans(model, options.count ?? 1);
   if (spans.length === 0) throw new Error(`no span of ${options.count ?? 1} kept block(s) is left to score`);
   const dim = model.base.config.hiddenSize;
   const acc = spans.map((s) => new SpanScoreAccumulator(s, dim, options));
-  streamSpans(model, batches, spans, (k, s) => acc[k].add(s.input, s.output, s.rows, s.lastRows), options.onBatch);
+  yield* streamSpansSteps(model, batches, spans, (k, s) => acc[k].add(s.input, s.output, s.rows, s.lastRows), options.onBatch);
   return acc.map((a) => a.scores());
 }
 

@@ -15,9 +15,10 @@
  */
 import type { TokenBatch } from '../data/calibration.ts';
 import type { DecoderModel } from '../models/decoder.ts';
-import { fitSpanMaps, type FitMapOptions, type SpanFitRequest } from './fit.ts';
+import { runSteps, runStepsYielding } from '../util/steps.ts';
+import { fitSpanMapsSteps, type FitMapOptions, type SpanFitRequest } from './fit.ts';
 import { PrunedModel } from './pruned-model.ts';
-import { measureSpans, rankSpans, type RankOptions, type ScoreOptions } from './rank.ts';
+import { measureSpansSteps, rankSpans, type RankOptions, type ScoreOptions } from './rank.ts';
 import { candidateSpans } from './spans.ts';
 import type { Criterion, MapInput, RankedSpan, Replacement, Span } from './types.ts';
 
@@ -55,6 +56,15 @@ export interface PruneResult {
 
 /** Prune `k` blocks of `model` (see the module comment). */
 export function pruneModel(model: DecoderModel | PrunedModel, batches: readonly TokenBatch[], options: PruneOptions): PruneResult {
+  return runSteps(pruneSteps(model, batches, options));
+}
+
+/** {@link pruneModel} giving the event loop a turn after every batch, so Ctrl-C is heard (same result). */
+export function pruneModelAsync(model: DecoderModel | PrunedModel, batches: readonly TokenBatch[], options: PruneOptions): Promise<PruneResult> {
+  return runStepsYielding(pruneSteps(model, batches, options));
+}
+
+function* pruneSteps(model: DecoderModel | PrunedModel, batches: readonly TokenBatch[], options: PruneOptions): Generator<void, PruneResult, void> {
   let current = model instanceof PrunedModel ? model : new PrunedModel(model);
   const k = options.k;
   if (!(Number.isInteger(k) && k >= 0)) throw new Error(`k must be a non-negative integer, got ${k}`);
@@ -70,7 +80,7 @@ export function pruneModel(model: DecoderModel | PrunedModel, batches: readonly 
     const spans = candidateSpans(current, count).filter((s) => removable(current, s));
     if (spans.length === 0) throw new Error(`no removable span of ${count} block(s) is left (kept: ${current.keptBlocks().join(', ')})`);
     const label = options.sequential ? `rank ${round + 1}/${k}` : 'rank';
-    const ranking = rankSpans(measureSpans(current, batches, { ...options, spans, onBatch: progress(label) }), options.criterion, options);
+    const ranking = rankSpans(yield* measureSpansSteps(current, batches, { ...options, spans, onBatch: progress(label) }), options.criterion, options);
     const picked = options.sequential || options.span ? [ranking[0]] : ranking.slice(0, k);
     const chosen = mergeNeighbours(picked);
     const step: PruneStep = { ranking, chosen };
@@ -79,7 +89,7 @@ export function pruneModel(model: DecoderModel | PrunedModel, batches: readonly 
       replacements = chosen.map((s) => ({ start: s.start, count: s.count }));
     } else {
       const requests: SpanFitRequest[] = chosen.map((s) => ({ ...s, input: mapInputFor(current, s, options.mapInput ?? 'residual') }));
-      const fits = fitSpanMaps(current, batches, requests, { ...options, onBatch: progress(options.sequential ? `fit ${round + 1}/${k}` : 'fit') });
+      const fits = yield* fitSpanMapsSteps(current, batches, requests, { ...options, onBatch: progress(options.sequential ? `fit ${round + 1}/${k}` : 'fit') });
       replacements = chosen.map((s, i) => ({ start: s.start, count: s.count, map: fits[i].map }));
       step.fits = fits.map((f, i) => ({ span: chosen[i], input: requests[i].input, explained: f.explained, tokens: f.tokens, lambda: f.lambda }));
     }

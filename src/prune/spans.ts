@@ -8,6 +8,7 @@
 import type { TokenBatch } from '../data/calibration.ts';
 import type { BlockOutput } from '../models/types.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import { runSteps } from '../util/steps.ts';
 import type { PrunedModel } from './pruned-model.ts';
 import { spanLabel, type Span } from './types.ts';
 
@@ -73,6 +74,17 @@ export function streamSpans(
   visit: (spanIndex: number, states: SpanStates, batchIndex: number) => void,
   onBatch?: (done: number, total: number) => void,
 ): void {
+  runSteps(streamSpansSteps(model, batches, spans, visit, onBatch));
+}
+
+/** {@link streamSpans} pausing after every batch (src/util/steps.ts). */
+export function* streamSpansSteps(
+  model: PrunedModel,
+  batches: readonly TokenBatch[],
+  spans: readonly Span[],
+  visit: (spanIndex: number, states: SpanStates, batchIndex: number) => void,
+  onBatch?: (done: number, total: number) => void,
+): Generator<void, void, void> {
   checkSpans(model, spans);
   const startsAt = new Map<number, number[]>();
   const endsAt = new Map<number, number[]>();
@@ -80,7 +92,7 @@ export function streamSpans(
     startsAt.set(s.start, [...(startsAt.get(s.start) ?? []), k]);
     endsAt.set(s.start + s.count - 1, [...(endsAt.get(s.start + s.count - 1) ?? []), k]);
   });
-  batches.forEach((batch, bi) => {
+  for (const [bi, batch] of batches.entries()) {
     const { rows, lastRows } = tokenRows(batch);
     const inputs = new Map<number, { input: Tensor; previous?: BlockOutput }>();
     let previous: { layer: number; output: BlockOutput } | undefined;
@@ -104,5 +116,6 @@ export function streamSpans(
       },
     });
     onBatch?.(bi + 1, batches.length);
-  });
+    yield;
+  }
 }

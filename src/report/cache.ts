@@ -1,9 +1,10 @@
 /**
  * Result cache: expensive analysis results (per-layer scores, LASER sweeps) stored as JSON files
  * under `.cache/linscope/` (or `$LINSCOPE_CACHE`; `LINSCOPE_CACHE=off` disables caching), keyed
- * by a stable hash of what determines the result: model identity, data identity and options.
+ * by a stable hash of what determines the result: the model's and the data's content (see
+ * src/io/fingerprint.ts: never their paths, which stay the same when files are replaced) and options.
  *
- *   const key = cacheKey({ kind: 'linearity', model: pathIdentity(modelDir), data: dataId, options });
+ *   const key = cacheKey({ kind: 'linearity', model: contentFingerprint(modelDir, { depth: 1 }), data: dataId, options });
  *   const scores = await cached(key, () => computeScores(...));
  *
  * Values round-trip exactly: numbers keep every bit (shortest round-trip decimal), NaN/±Infinity
@@ -84,13 +85,25 @@ export function stableHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
+/**
+ * {@link stableHash} of an array of integer arrays (token id sequences), fed to the hash row by
+ * row: the same digest without building the whole JSON text (or its copy) in memory.
+ */
+export function stableHashOfRows(rows: readonly (readonly number[])[]): string {
+  // integers print the same in JSON and in join(); anything else takes the general path
+  if (!rows.every((row) => row.every((v) => Number.isSafeInteger(v)))) return stableHash(rows);
+  const hash = createHash('sha256').update('[');
+  rows.forEach((row, i) => hash.update(`${i > 0 ? ',' : ''}[${row.join(',')}]`));
+  return hash.update(']').digest('hex');
+}
+
 /** What determines a cached result. */
 export interface CacheKeyParts {
   /** What is computed, e.g. 'linearity' or 'laser-sweep'; keeps different analyses apart. */
   kind: string;
-  /** Model identity, e.g. {@link pathIdentity} of the model folder or a hub id + revision. */
+  /** Model identity: the content fingerprint of the model folder (src/io/fingerprint.ts). */
   model: unknown;
-  /** Data identity, e.g. data set name + split + sample count + seed, or a file identity. */
+  /** Data identity: the exact inputs (e.g. a hash of the token sequences) or a content fingerprint. */
   data: unknown;
   /** Every option that affects the result. */
   options?: unknown;
@@ -108,26 +121,6 @@ export interface CacheKey {
 export function cacheKey(parts: CacheKeyParts | Record<string, unknown>): CacheKey {
   const normalised = JSON.parse(canonicalJson(parts));
   return { hash: stableHash({ format: CACHE_FORMAT, key: normalised }), parts: normalised };
-}
-
-/**
- * Identity of a file or folder for cache keys without reading contents: resolved path plus size
- * and modification time of the file, or of every file in the folder (one level deep; enough for a
- * model folder of config.json + *.safetensors + tokenizer.json). Editing or replacing a file
- * changes the identity.
- */
-export function pathIdentity(path: string): { path: string; files: { name: string; size: number; mtimeMs: number }[] } {
-  const full = resolve(path);
-  const st = statSync(full);
-  if (!st.isDirectory()) return { path: full, files: [{ name: '.', size: st.size, mtimeMs: Math.floor(st.mtimeMs) }] };
-  const files = readdirSync(full, { withFileTypes: true })
-    .filter((e) => e.isFile() && !e.name.startsWith('.'))
-    .map((e) => {
-      const s = statSync(join(full, e.name));
-      return { name: e.name, size: s.size, mtimeMs: Math.floor(s.mtimeMs) };
-    })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { path: full, files };
 }
 
 /** Cache folder: $LINSCOPE_CACHE if set (relative to the working directory), else ./.cache/linscope. */

@@ -5,12 +5,14 @@
  * `trainer-state.json` (step, samples
  * and tokens seen, seed, optimizer step counts, elapsed time). The folder is written under a
  * temporary name and renamed, and `checkpoints/latest.json` names the newest complete one, so an
- * interrupted write never leaves a checkpoint that `--resume` would pick up.
+ * interrupted write never leaves a checkpoint that `--resume` would pick up. When the one
+ * `latest.json` names is missing or incomplete anyway (a disk fault, a hand-deleted folder), a
+ * resume falls back to the newest complete one and says so ({@link resumeCheckpoint}).
  */
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModelSource } from '../io/model-source.ts';
-import { loadSafetensors } from '../io/safetensors-read.ts';
+import { loadSafetensors, openSafetensors } from '../io/safetensors-read.ts';
 import { writeSafetensors } from '../io/safetensors-write.ts';
 import { writeFileAtomicSync } from '../io/atomic-file.ts';
 import { Tensor } from '../tensor/tensor.ts';
@@ -51,13 +53,78 @@ export function saveCheckpoint(root: string, model: TrainableLlama, opt: Optimiz
   return final;
 }
 
-/** The newest complete checkpoint folder under `root`, or undefined. */
-export function latestCheckpoint(root: string): string | undefined {
+/**
+ * Why `dir` is not a complete checkpoint (missing file, unreadable state, truncated weights), or
+ * undefined when it is one. Reads only the JSON files and the safetensors headers (the header
+ * check compares the declared tensor spans with the file size, so a truncated file is caught).
+ */
+export function checkpointProblem(dir: string): string | undefined {
+  if (!existsSync(dir)) return 'missing';
+  for (const f of ['trainer-state.json', 'config.json']) {
+    try {
+      JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    } catch (e) {
+      return existsSync(join(dir, f)) ? `${f} is unreadable (${(e as Error).message})` : `${f} is missing`;
+    }
+  }
+  const weights = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
+  if (!weights.includes('optimizer.safetensors')) return 'optimizer.safetensors is missing';
+  if (weights.length < 2) return 'the model weights (*.safetensors) are missing';
+  for (const f of weights) {
+    try {
+      openSafetensors(join(dir, f));
+    } catch (e) {
+      return `${f} is incomplete (${(e as Error).message.replace(`${join(dir, f)}: `, '')})`;
+    }
+  }
+  return undefined;
+}
+
+/** Where a resume continues from, and what was noticed on the way (to be shown to the user). */
+export interface ResumePoint {
+  /** The checkpoint folder, or undefined when `root` holds no checkpoint at all (a fresh start). */
+  dir?: string;
+  notes: string[];
+}
+
+/**
+ * The checkpoint `--resume` continues from: the one `latest.json` names when it is complete;
+ * otherwise the newest complete `step-*` folder, with a note saying why. Throws when checkpoints
+ * exist but none is complete (a silent restart from step 0 would lose the run).
+ */
+export function resumeCheckpoint(root: string): ResumePoint {
   const pointer = join(root, 'latest.json');
-  if (!existsSync(pointer)) return undefined;
-  const { checkpoint } = JSON.parse(readFileSync(pointer, 'utf8')) as { checkpoint: string };
-  const dir = join(root, checkpoint);
-  return existsSync(join(dir, 'trainer-state.json')) ? dir : undefined;
+  let named: string | undefined;
+  const notes: string[] = [];
+  if (existsSync(pointer)) {
+    try {
+      named = (JSON.parse(readFileSync(pointer, 'utf8')) as { checkpoint?: unknown }).checkpoint as string | undefined;
+      if (typeof named !== 'string') throw new Error('no "checkpoint" field');
+    } catch (e) {
+      notes.push(`${pointer} is unreadable (${(e as Error).message})`);
+      named = undefined;
+    }
+  }
+  if (named !== undefined) {
+    const problem = checkpointProblem(join(root, named));
+    if (problem === undefined) return { dir: join(root, named), notes };
+    notes.push(`${pointer} names ${named}, which is ${problem === 'missing' ? 'missing' : `incomplete: ${problem}`}`);
+  }
+  const steps = existsSync(root) ? readdirSync(root).filter((f) => /^step-\d+$/.test(f)).sort().reverse() : [];
+  const problems: string[] = [];
+  for (const name of steps) {
+    const problem = checkpointProblem(join(root, name));
+    if (problem === undefined) {
+      notes.push(`resuming from the newest complete checkpoint, ${name}`);
+      return { dir: join(root, name), notes };
+    }
+    if (name !== named) problems.push(`${name}: ${problem}`);
+  }
+  if (named === undefined && steps.length === 0 && notes.length === 0) return { notes: [`no checkpoint in ${root} yet: starting from step 0`] };
+  throw new Error(
+    `no complete checkpoint in ${root} to resume from (${[...notes, ...problems].join('; ')}). ` +
+      'Move the folder away (or choose another --out) to start over.',
+  );
 }
 
 export interface LoadedCheckpoint {

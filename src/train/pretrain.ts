@@ -7,7 +7,8 @@
  *   pretrain-config.json   the resolved config (a resume must use the same one)
  *   run.json               seeds, parameter count, backend, timings
  *   tokenizer/             tokenizer.json + tokenizer_config.json
- *   data/                  train.bin / validation.bin token streams, corpus.json
+ *   data/                  train.bin / validation.bin token streams, corpus.json, inputs.json (the sources' content
+ *                          fingerprints: a resume refuses when they changed)
  *   checkpoints/           step-NNNNNN/ (HF model + optimizer.safetensors + trainer-state.json), latest.json
  *   metrics.jsonl          train / eval / linearity records
  *   model/                 the final model (HF Llama folder)
@@ -18,13 +19,15 @@ import { join } from 'node:path';
 import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
 import { backend } from '../backend/index.ts';
 import { createProgress } from '../report/progress.ts';
+import { InterruptedError, interruptRequested, yieldToSignals } from '../util/interrupt.ts';
 import { loadHFTokenizer, type HFTokenizer } from '../io/tokenizer.ts';
 import { stableHash } from '../report/cache.ts';
 import { Rng } from '../tensor/random.ts';
 import { trainByteLevelBpe, writeTokenizerFiles } from '../tokenizer-train/train.ts';
 import { CheckpointableAdamW } from '../autograd/optim/adam.ts';
 import { validationBatches, WindowSampler } from './batches.ts';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
+import { loadCheckpoint, resumeCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
+import { checkSourcesUnchanged, saveSourceFingerprints, sourceFingerprints } from './data-fingerprint.ts';
 import { loadCorpus, saveCorpus, splitSources, tokenizeSplit, type TokenCorpus } from './corpus.ts';
 import { saveHFModel, TOKENIZER_FILES } from './hf-folder.ts';
 import { hfLlamaConfig, type LlamaShape } from './llama-config.ts';
@@ -79,8 +82,10 @@ async function prepareData(config: PretrainConfig, o: PretrainOptions, say: (s: 
   const dataDir = join(o.outDir, 'data');
   const sources = o.sources ?? config.data.sources ?? defaultPretrainSources();
   // the streams are reused only when built from the same sources, split and tokenizer settings
-  const key = stableHash({ sources, validationFraction: config.data.validationFraction, tokenizer: config.tokenizer, seqLen: config.seqLen });
+  const inputs = sourceFingerprints(sources);
+  const key = stableHash({ sources, inputs, validationFraction: config.data.validationFraction, tokenizer: config.tokenizer, seqLen: config.seqLen });
   let corpus = loadCorpus(dataDir);
+  if (o.resume && corpus) checkSourcesUnchanged(dataDir, inputs);
   if (!corpus || corpus.key !== key || !existsSync(join(tokenizerDir, 'tokenizer.json'))) {
     say(`data: reading ${sources.map((s) => s.name).join(', ')}`);
     const split = await splitSources(sources, config.data.validationFraction);
@@ -100,6 +105,7 @@ async function prepareData(config: PretrainConfig, o: PretrainOptions, say: (s: 
     const t0 = performance.now();
     corpus = { ...tokenizeSplit(split, tok, eos), key };
     saveCorpus(dataDir, corpus);
+    saveSourceFingerprints(dataDir, inputs);
     say(`data: ${corpus.train.length.toLocaleString('en-US')} training and ${corpus.validation.length.toLocaleString('en-US')} validation tokens (${((performance.now() - t0) / 1000).toFixed(1)} s to tokenise)`);
   }
   return { corpus, tokenizer: loadHFTokenizer(tokenizerDir)!, tokenizerDir };
@@ -131,7 +137,9 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
   const configPath = join(o.outDir, 'pretrain-config.json');
   const hash = configHash(config);
   const ckptRoot = join(o.outDir, 'checkpoints');
-  const resumeFrom = o.resume ? latestCheckpoint(ckptRoot) : undefined;
+  const resumePoint = o.resume ? resumeCheckpoint(ckptRoot) : undefined;
+  for (const note of resumePoint?.notes ?? []) say(note);
+  const resumeFrom = resumePoint?.dir;
   if (o.resume && existsSync(configPath)) {
     const saved = JSON.parse(readFileSync(configPath, 'utf8')) as PretrainConfig;
     if (configHash(saved) !== hash) throw new Error(`${o.outDir}: --resume with a config different from the one this run started with (${configPath})`);
@@ -188,7 +196,11 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
     metrics.write({ type: 'linearity', step: state.step, ...l });
     return l;
   };
-  const checkpoint = () => saveCheckpoint(ckptRoot, model, opt, state, tokenizerDir, config.checkpoint.keep);
+  let savedStep = -1;
+  const checkpoint = () => {
+    savedStep = state.step;
+    return saveCheckpoint(ckptRoot, model, opt, state, tokenizerDir, config.checkpoint.keep);
+  };
 
   let lastEval: EvalResult | undefined;
   let lastLinearity: LinearitySummary | undefined;
@@ -237,6 +249,13 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
     if (outOfTime && !done) {
       say(`time budget of ${o.timeBudgetSeconds} s reached at step ${state.step}; resume with --resume`);
       break;
+    }
+    // Ctrl-C (see src/util/interrupt.ts): keep the steps done so far and say how to continue
+    await yieldToSignals();
+    if (interruptRequested() && !done) {
+      progress.stop();
+      const saved = savedStep === state.step ? join(ckptRoot, `step-${String(state.step).padStart(6, '0')}`) : checkpoint();
+      throw new InterruptedError(`stopped at step ${state.step} of ${config.steps}; checkpoint saved in ${saved}. Continue with: linscope pretrain --out ${o.outDir} --resume`);
     }
   }
   progress.stop();

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ResultCache, cacheKey, cached, canonicalJson, defaultCacheDir, pathIdentity, stableHash } from '../../src/report/cache.ts';
+import { ResultCache, cacheKey, cached, canonicalJson, defaultCacheDir, stableHash } from '../../src/report/cache.ts';
+import { contentFingerprint } from '../../src/io/fingerprint.ts';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'linscope-cache-'));
@@ -143,18 +144,18 @@ test('LINSCOPE_CACHE sets the folder; LINSCOPE_CACHE=off disables caching', asyn
   }
 });
 
-test('pathIdentity changes when a model file changes', () => {
+test('the content fingerprint changes when a model file changes', () => {
   const dir = tempDir();
   try {
     writeFileSync(join(dir, 'config.json'), '{}');
     writeFileSync(join(dir, 'model.safetensors'), 'abc');
-    const before = pathIdentity(dir);
+    const before = contentFingerprint(dir);
     assert.deepEqual(before.files.map((f) => f.name), ['config.json', 'model.safetensors']);
-    assert.equal(stableHash(pathIdentity(dir)), stableHash(before));
+    assert.equal(stableHash(contentFingerprint(dir)), stableHash(before));
     writeFileSync(join(dir, 'model.safetensors'), 'abcd');
     utimesSync(join(dir, 'model.safetensors'), new Date(), new Date(Date.now() + 5000));
-    assert.notEqual(stableHash(pathIdentity(dir)), stableHash(before));
-    assert.equal(pathIdentity(join(dir, 'config.json')).files[0].size, 2);
+    assert.notEqual(stableHash(contentFingerprint(dir)), stableHash(before));
+    assert.equal(contentFingerprint(join(dir, 'config.json')).files[0].size, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { runCosineRegExperiment } from '../../train/cosine-reg-experiment.ts';
 import { runSummaryRow } from '../../train/run-report.ts';
 import { loadPretrainConfig, type PretrainConfig } from '../../train/pretrain-config.ts';
 import type { NamedSource } from '../../train/shipped-data.ts';
+import { assertWritableDir } from '../../io/writable.ts';
 import { didYouMean } from '../../util/closest-match.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 import { withOverrides } from './pretrain.ts';
@@ -55,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
   if (typeof args === 'number') return args;
   const o = args.options;
+  assertWritableDir(o.out, '--out');
   const which = args.positionals[0];
   if (!(EXPERIMENTS as readonly string[]).includes(which)) {
     throw new Error(`unknown experiment "${which}"${didYouMean(which, EXPERIMENTS, '"')} (available: ${EXPERIMENTS.join(', ')})`);

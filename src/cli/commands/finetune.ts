@@ -3,6 +3,7 @@ import { printTable } from '../../report/table.ts';
 import { FINETUNE_TASKS } from '../../train/finetune-tasks.ts';
 import { linearityChangeTable, runFinetune } from '../../train/finetune.ts';
 import { REGULARIZER_KINDS } from '../../train/regularizer.ts';
+import { assertWritableDir } from '../../io/writable.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 import { modelOptions } from '../options.ts';
 
@@ -41,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
   if (typeof args === 'number') return args;
   const o = args.options;
+  assertWritableDir(o.out, '--out');
   const r = await runFinetune({
     model: o.model, task: o.task, outDir: o.out, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay,
     maxLen: o.maxLen, trainExamples: o.trainExamples, evalExamples: o.evalExamples, seed: o.seed, quiet: o.quiet, offline: o.offline,

@@ -12,11 +12,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineCommand, defineCommandGroup, defineOptions, formatHelp, parseSubcommandOrExplain, type OptionsOf, type ParsedOptions } from '../args.ts';
 import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
+import { handleInterrupts, yieldToSignals } from '../../util/interrupt.ts';
 import { createProgress } from '../../report/progress.ts';
 import { splitCases } from '../../data/split.ts';
 import { collectTexts } from '../../data/text-source.ts';
 import type { FactCase } from '../../data/types.ts';
+import { contentFingerprint } from '../../io/fingerprint.ts';
+import { acquireLock } from '../../io/lock-file.ts';
 import type { ModelSource } from '../../io/model-source.ts';
+import { assertWritableDir } from '../../io/writable.ts';
 import { resolveTokenizer } from '../../io/tokenizer-override.ts';
 import { loadModel, type DecoderModel } from '../../models/decoder.ts';
 import { evaluateFactualRecall, prepareCases, type FactualRecallOptions, type PreparedCases } from '../../eval/factual-recall.ts';
@@ -79,7 +83,8 @@ const searchSpec = defineCommand({
   description:
     'Evaluates every single intervention (τ, ℓ, ρ) on the validation split, layers from last to first, picks the best validation accuracy ' +
     '(ties: lower answer log-loss, then grid order), optionally composes greedily, and evaluates base and chosen on the test split. ' +
-    'Each result is appended to <out>/runs.jsonl as it is measured; rerunning the same command resumes.',
+    'Each result is appended to <out>/runs.jsonl as it is measured; rerunning the same command resumes ' +
+    '(refused, naming the change, when the model files, the data or the settings differ from the logged run: --restart starts over).',
   options: {
     ...laserModelOptions, ...dataOptions, ...svdOptions,
     out: { type: 'string', description: 'Output folder (log, tables, heatmap, report)', required: true, short: 'o', valueName: 'dir' },
@@ -90,6 +95,7 @@ const searchSpec = defineCommand({
     compose: { type: 'boolean', description: 'Greedily add further interventions while validation improves' },
     maxCompose: { type: 'integer', description: 'Most interventions added by composition', default: 8 },
     test: { type: 'boolean', description: 'Evaluate base and chosen on the test split', default: true },
+    restart: { type: 'boolean', description: 'Discard the results already in <out>/runs.jsonl and start over (needed after the model, data or settings changed)' },
     prefixCache: {
       type: 'boolean', default: true,
       description: 'Compute the hidden states entering layer ℓ once and run only blocks ℓ…L−1 per intervention (teacher-forced metrics; same results)',
@@ -250,7 +256,19 @@ function pct(x: number | undefined): string {
 // ---------------------------------------------------------------------------------------------
 
 async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
-  const { model, tokenizer } = await loadAll(o);
+  const outDir = o.out;
+  assertWritableDir(outDir, '--out');
+  // one search per output folder at a time: two would append the same results to one log
+  const lock = acquireLock(join(outDir, '.linscope.lock'), { what: `the output folder ${outDir}`, onMessage: (m) => console.error(m) });
+  try {
+    return await search(o, outDir);
+  } finally {
+    lock.release();
+  }
+}
+
+async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Promise<number> {
+  const { source, model, tokenizer } = await loadAll(o);
   const cases = await loadCases(o);
   const { validation, test } = split(o, cases);
   if (validation.length === 0) throw new Error(`the validation split is empty (${cases.length} cases × ${o.valFraction})`);
@@ -259,18 +277,26 @@ async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
   const types = o.types ? parseTypes(o.types) : modelMatrixTypes(model);
   const layers = parseLayers(o.layers, model.numLayers);
   const rhos = parseRhos(o.rhos);
-  const outDir = o.out;
   mkdirSync(outDir, { recursive: true });
 
   const randomized = o.svd === 'randomized';
   const settings = {
-    model: o.model, dataset: o.dataset, data: o.data, maxCases: o.maxCases ?? null, clozeKind: o.dataset === 'cloze' ? o.clozeKind : null,
+    dataset: o.dataset, maxCases: o.maxCases ?? null, clozeKind: o.dataset === 'cloze' ? o.clozeKind : null,
     cases: cases.length, validation: validation.length, test: test.length, valFraction: o.valFraction, splitMode: o.splitMode, seed: o.seed,
     generate: o.generate ?? false, extraTokens: o.extraTokens, topkMatch: o.topkMatch,
     svd: o.svd, svdSeed: randomized ? o.svdSeed : null, oversample: randomized ? o.oversample : null,
     powerIterations: randomized ? o.powerIterations : null, rankRounding: o.rankRounding,
   };
-  const log = new RunLog(join(outDir, 'runs.jsonl'), settings);
+  // results are keyed on what the model and data files hold, not on their paths
+  const inputs = {
+    model: contentFingerprint(source.dir, { depth: 1 }),
+    data: contentFingerprint(o.data!),
+    ...(o.tokenizer ? { tokenizer: contentFingerprint(o.tokenizer, { depth: 1 }) } : {}),
+  };
+  const log = new RunLog(join(outDir, 'runs.jsonl'), settings, {
+    inputs, restart: o.restart ?? false, info: { model: o.model, data: o.data, tokenizer: o.tokenizer },
+  });
+  if (log.discarded > 0) console.error(`--restart: discarded ${log.discarded} results of the earlier run in ${log.path}`);
   const prepared: Record<'validation' | 'test', PreparedCases> = {
     validation: prepareCases(validation, tokenizer),
     test: prepareCases(test, tokenizer),
@@ -287,22 +313,33 @@ async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
     );
   }
   const progress = createProgress({ label: 'laser search', total: grid + 1, unit: 'config', quiet });
-  const result = await laserSearch({
-    model,
-    evaluate: cached
-      ? async (which, ivs) => (await cached.evaluate(which, ivs)).summary
-      : async (which) => (await evaluateFactualRecall(model, tokenizer, prepared[which], evalOpts)).summary,
-    log, types, layers, rhos, metric,
-    apply: applyOptions(o),
-    compose: o.compose ?? false,
-    maxCompose: o.maxCompose,
-    test: o.test && test.length > 0,
-    onStep: (step) => {
-      if (step.index > 0) progress.update(step.index);
-      else if (!step.resumed) progress.log(`${step.record.split} ${step.record.key}: log-loss ${step.record.summary.logLoss.toFixed(4)}`);
-    },
+  // every result is in runs.jsonl as soon as it is measured, so Ctrl-C can exit at once
+  const stopHandling = handleInterrupts({
+    command: 'laser search',
+    status: () => `${log.all().length} results are saved in ${log.path}; rerun the same command to continue where it stopped`,
   });
-  progress.stop();
+  let result: Awaited<ReturnType<typeof laserSearch>>;
+  try {
+    result = await laserSearch({
+      model,
+      evaluate: async (which, ivs) => {
+        await yieldToSignals();
+        return cached ? (await cached.evaluate(which, ivs)).summary : (await evaluateFactualRecall(model, tokenizer, prepared[which], evalOpts)).summary;
+      },
+      log, types, layers, rhos, metric,
+      apply: applyOptions(o),
+      compose: o.compose ?? false,
+      maxCompose: o.maxCompose,
+      test: o.test && test.length > 0,
+      onStep: (step) => {
+        if (step.index > 0) progress.update(step.index);
+        else if (!step.resumed) progress.log(`${step.record.split} ${step.record.key}: log-loss ${step.record.summary.logLoss.toFixed(4)}`);
+      },
+    });
+  } finally {
+    progress.stop();
+    stopHandling();
+  }
   if (result.skipped.length > 0 && !quiet) console.error(`skipped ${result.skipped.length} cells whose matrix the architecture lacks`);
 
   console.log(formatSearchTables(result));
@@ -318,6 +355,7 @@ async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
 }
 
 async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
+  assertWritableDir(o.out, '--out');
   const { source, model } = await loadModelOnly(o);
   const ivs = parseInterventions(o.interventions, model.numLayers);
   if (ivs.length === 0) throw new Error('--interventions is empty');
@@ -336,6 +374,7 @@ async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
 }
 
 async function runEval(o: ParsedOptions<typeof evalSpec>): Promise<number> {
+  if (o.out) assertWritableDir(o.out, '--out');
   const { model, tokenizer } = await loadAll(o);
   const ivs = o.interventions ? parseInterventions(o.interventions, model.numLayers) : [];
   if (ivs.length) {
@@ -390,6 +429,7 @@ async function runEval(o: ParsedOptions<typeof evalSpec>): Promise<number> {
 }
 
 async function runHigherOrder(o: ParsedOptions<typeof higherOrderSpec>): Promise<number> {
+  if (o.out) assertWritableDir(o.out, '--out');
   const { model, tokenizer } = await loadAll(o);
   const iv = parseIntervention(o.intervention, model.numLayers);
   const cases = selectCases(o, await loadCases(o));

@@ -4,9 +4,12 @@
  * written as JSON, CSV, charts (SVG + PNG) and a self-contained HTML report.
  */
 import { defineCommand, formatHelp, parseOrExplain } from '../args.ts';
+import { handleInterrupts } from '../../util/interrupt.ts';
 import { applyThreads, offlineOption, quietOptions, threadsOptions } from '../options.ts';
 import { createProgress, type Progress } from '../../report/progress.ts';
+import { assertWritableDir } from '../../io/writable.ts';
 import { holdsTokenIds } from '../../linearity/data.ts';
+import { defaultCacheDir } from '../../report/cache.ts';
 import { DEFAULT_ANALYSIS, DEFAULT_SAMPLING, type AnalysisOptions, type DataSpec, type SamplingOptions } from '../../linearity/options.ts';
 import { writeLinearityOutputs } from '../../linearity/outputs.ts';
 import { runLinearity, type RunProgress } from '../../linearity/run.ts';
@@ -97,6 +100,8 @@ export async function run(argv: string[]): Promise<number> {
   const o = parsed.options;
   applyThreads(o);
   if (o.label.length > o.model.length) throw new Error(`${o.label.length} --label values for ${o.model.length} --model values`);
+  assertWritableDir(o.out, '--out');
+  if (o.cache && process.env.LINSCOPE_CACHE !== 'off') assertWritableDir(o.cacheDir ?? defaultCacheDir(), o.cacheDir ? '--cache-dir' : 'the result cache');
   const sampling: SamplingOptions = { samples: o.samples, chars: o.chars, seed: o.seed, bos: o.bos, ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}) };
   const analysis: AnalysisOptions = {
     lastPair: o.lastPair,
@@ -114,26 +119,47 @@ export async function run(argv: string[]): Promise<number> {
     ...(o.rcond !== undefined ? { rcond: o.rcond } : {}),
   };
   let bar: Progress | undefined;
+  let computed = 0;
+  let current: string | undefined;
   const progress: RunProgress = {
     start: (label, total) => {
+      current = label;
       bar = createProgress({ label: `linearity ${label}`, total, unit: 'batch', quiet: o.quiet });
     },
     batch: (done) => bar?.update(done),
-    end: () => bar?.stop(),
+    end: () => {
+      bar?.stop();
+      computed++;
+      current = undefined;
+    },
   };
-  const result = await runLinearity({
-    models: o.model,
-    labels: o.label,
-    data: await dataSpec(o),
-    sampling,
-    analysis,
-    execution: { streaming: o.streaming },
-    cache: { enabled: o.cache, refresh: o.refresh, dir: o.cacheDir },
-    command: ['linscope', 'linearity', ...argv].map(quote).join(' '),
-    progress,
-    offline: o.offline,
-    log: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
+  // a model's result is cached when it is done; the outputs are written at the end
+  const cached = o.cache && process.env.LINSCOPE_CACHE !== 'off';
+  const stopHandling = handleInterrupts({
+    command: 'linearity',
+    status: () =>
+      `${computed} model(s) finished in this run${computed > 0 ? (cached ? ' and are in the result cache' : ', not kept (--no-cache)') : ''}` +
+      `${current ? `; the analysis of ${current} was lost` : ''}; nothing was written to ${o.out} yet. ` +
+      (cached ? 'Rerun the same command: finished models come from the cache.' : 'Rerun the command to start over.'),
   });
+  let result: Awaited<ReturnType<typeof runLinearity>>;
+  try {
+    result = await runLinearity({
+      models: o.model,
+      labels: o.label,
+      data: await dataSpec(o),
+      sampling,
+      analysis,
+      execution: { streaming: o.streaming },
+      cache: { enabled: o.cache, refresh: o.refresh, dir: o.cacheDir },
+      command: ['linscope', 'linearity', ...argv].map(quote).join(' '),
+      progress,
+      offline: o.offline,
+      log: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
+    });
+  } finally {
+    stopHandling();
+  }
   process.stdout.write(formatRunTables(result));
   const files = await writeLinearityOutputs(o.out, result, { png: o.png });
   process.stdout.write(`\nwrote ${files.length} files to ${o.out}: ${files.join(', ')}\n`);

@@ -5,6 +5,9 @@ import { loadPretrainConfig, parsePretrainConfig, type PretrainConfig } from '..
 import { runPretraining } from '../../train/pretrain.ts';
 import { REGULARIZER_KINDS } from '../../train/regularizer.ts';
 import type { NamedSource } from '../../train/shipped-data.ts';
+import { acquireLock } from '../../io/lock-file.ts';
+import { handleInterrupts } from '../../util/interrupt.ts';
+import { assertWritableDir } from '../../io/writable.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 
 const spec = defineCommand({
@@ -43,10 +46,19 @@ export function withOverrides(config: PretrainConfig, o: { steps?: number; seed?
   return parsePretrainConfig(raw);
 }
 
+/** Where the newest checkpoint is and how to continue from it (for an interrupted run). */
+function lastCheckpoint(out: string): string {
+  const pointer = join(out, 'checkpoints', 'latest.json');
+  if (!existsSync(pointer)) return 'No checkpoint was written yet: rerun the command to start over.';
+  const { checkpoint, step } = JSON.parse(readFileSync(pointer, 'utf8')) as { checkpoint: string; step: number };
+  return `The newest checkpoint is ${join(out, 'checkpoints', checkpoint)} (step ${step}). Continue with: linscope pretrain --out ${out} --resume`;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
   if (typeof args === 'number') return args;
   const o = args.options;
+  assertWritableDir(o.out, '--out');
   const savedConfig = join(o.out, 'pretrain-config.json');
   let config: PretrainConfig;
   if (o.config) config = loadPretrainConfig(o.config);
@@ -54,10 +66,19 @@ export async function run(argv: string[]): Promise<number> {
   else throw new Error('--config is required (or --resume with an --out folder that holds a run)');
   config = withOverrides(config, o);
   const sources: NamedSource[] | undefined = o.data.length > 0 ? o.data.map((p) => ({ name: basename(p), path: p })) : undefined;
-  const result = await runPretraining(config, {
-    outDir: o.out, resume: o.resume, sources, quiet: o.quiet,
-    timeBudgetSeconds: o.timeBudget !== undefined ? o.timeBudget * 60 : undefined,
-  });
+  // one run per output folder at a time: two would overwrite each other's checkpoints
+  const lock = acquireLock(join(o.out, '.linscope.lock'), { what: `the output folder ${o.out}`, onMessage: (m) => console.error(m) });
+  let result: Awaited<ReturnType<typeof runPretraining>>;
+  const stopHandling = handleInterrupts({ command: 'pretrain', graceful: true, status: () => lastCheckpoint(o.out) });
+  try {
+    result = await runPretraining(config, {
+      outDir: o.out, resume: o.resume, sources, quiet: o.quiet,
+      timeBudgetSeconds: o.timeBudget !== undefined ? o.timeBudget * 60 : undefined,
+    });
+  } finally {
+    stopHandling();
+    lock.release();
+  }
   console.log(JSON.stringify({
     out: result.outDir, model: result.finished ? result.modelDir : undefined, steps: result.steps, finished: result.finished,
     parameters: result.parameters, valLoss: result.finalEval.loss, valPerplexity: result.finalEval.perplexity,

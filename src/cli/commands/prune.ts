@@ -8,15 +8,18 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadFactSet, FACT_SET_KINDS } from '../../eval/fact-sets.ts';
 import { resolveTokenizer } from '../../io/tokenizer-override.ts';
+import { assertWritableDir } from '../../io/writable.ts';
+import { minLinearityTokens } from '../../analysis/sample-size.ts';
+import { handleInterrupts } from '../../util/interrupt.ts';
 import { loadModel } from '../../models/decoder.ts';
 import { formatTable, writeCsv, type Row } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
 import { loadPruneData } from '../../prune/data.ts';
-import { distillMaps } from '../../prune/distill.ts';
+import { distillMapsAsync } from '../../prune/distill.ts';
 import { evaluateModel, prepareFacts, type EvalSettings, type ModelEvaluation } from '../../prune/evaluate.ts';
 import { exportPrunedModel } from '../../prune/export.ts';
 import { PrunedModel } from '../../prune/pruned-model.ts';
-import { pruneModel } from '../../prune/replace.ts';
+import { pruneModelAsync } from '../../prune/replace.ts';
 import { choiceRows, evaluationRow, protocolLines, rankingRows } from '../../prune/report.ts';
 import { CRITERIA } from '../../prune/types.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
@@ -81,90 +84,109 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof args === 'number') return args;
   const o = args.options;
   applyThreads(o);
-  const quiet = o.quiet ?? false;
-  const say = (s: string) => console.log(s);
-  const source = await openModel(o);
-  const model = await loadModel(source);
-  const tokenizer = await resolveTokenizer(source, o.tokenizer);
-  const data = await loadPruneData(o.data, tokenizer, {
-    calibrationDocs: o.calibrationDocs, calibrationLength: o.calibrationLength, batchSize: o.batchSize,
-    evalDocs: o.evalDocs, evalPath: o.evalData, separator: o.docSeparator,
+  // prune writes its outputs only when it is done, so an interrupted run leaves nothing half-written
+  const stopHandling = handleInterrupts({
+    command: 'prune',
+    status: () => `nothing was written to ${o.out} (prune writes its outputs when it finishes); rerun the same command to start again`,
   });
-  say(`${o.model}: ${model.numLayers} blocks, d = ${model.config.hiddenSize}`);
-  say(`calibration: ${data.calibrationDocs} documents, ${data.calibrationTokens} tokens in ${data.batches.length} batches; evaluation: ${data.evalDocs} documents, ${data.evalIds.length} tokens`);
-
-  const progress = createProgress({ label: 'prune', unit: 'batch', quiet });
-  let phase = '';
-  const result = pruneModel(model, data.batches, {
-    k: o.k, method: o.method, criterion: o.criterion, span: o.span, sequential: o.sequential,
-    mapInput: o.mapInput, bias: o.bias, ridge: o.ridge, linearityVariant: o.linearityVariant, angularTokens: o.angularTokens,
-    onProgress: (p, done, total) => {
-      if (p !== phase) {
-        phase = p;
-        progress.log(p);
-      }
-      progress.setTotal(total);
-      progress.update(done);
-    },
-  });
-  progress.stop();
-  const first = result.steps[0];
-  if (first) {
-    say(`\nranking by ${o.criterion} (removal order${o.sequential ? ', first step' : ''}):`);
-    say(formatTable(rankingRows(first.ranking)).trimEnd());
-    say('\nremoved:');
-    say(formatTable(choiceRows(result.steps)).trimEnd());
-  }
-  let pruned = result.model;
-  let distilled: PrunedModel | undefined;
-  let epochs: { epoch: number; loss: number }[] = [];
-  if (o.distillSteps > 0 && o.method === 'linear') {
-    const d = distillMaps(pruned, data.batches, {
-      steps: o.distillSteps, loss: o.distillLoss, inputs: o.distillInputs, lr: o.distillLr, seed: o.seed,
+  try {
+    const quiet = o.quiet ?? false;
+    const say = (s: string) => console.log(s);
+    assertWritableDir(o.out, '--out');
+    const source = await openModel(o);
+    const model = await loadModel(source);
+    const tokenizer = await resolveTokenizer(source, o.tokenizer);
+    const data = await loadPruneData(o.data, tokenizer, {
+      calibrationDocs: o.calibrationDocs, calibrationLength: o.calibrationLength, batchSize: o.batchSize,
+      evalDocs: o.evalDocs, evalPath: o.evalData, separator: o.docSeparator,
     });
-    distilled = d.model;
-    epochs = d.epochs;
-    say(`\ndistillation (${o.distillLoss}, ${o.distillInputs} inputs, ${o.distillSteps} steps, maps ${d.trained.join(', ')}):`);
-    say(formatTable(d.epochs.map((e) => ({ epoch: e.epoch, steps: e.steps, loss: e.loss }))).trimEnd());
-  }
+    say(`${o.model}: ${model.numLayers} blocks, d = ${model.config.hiddenSize}`);
+    say(`calibration: ${data.calibrationDocs} documents, ${data.calibrationTokens} tokens in ${data.batches.length} batches; evaluation: ${data.evalDocs} documents, ${data.evalIds.length} tokens`);
+    const needed = minLinearityTokens(model.config.hiddenSize);
+    if (o.criterion === 'linearity' && data.calibrationTokens < needed) {
+      // with N ≤ d + 1 tokens every block scores ≈ 1 and the ranking would be arbitrary
+      throw new Error(
+        `ranking by linearity needs at least ${needed} calibration tokens (hidden size ${model.config.hiddenSize}); got ${data.calibrationTokens}. ` +
+          'Raise --calibration-docs or --calibration-length (several times the hidden size gives a stable ranking), or rank by --criterion bi or angular.',
+      );
+    }
 
-  const stride = o.stride === 0 ? undefined : (o.stride ?? Math.max(1, Math.floor(o.maxLength / 2)));
-  const settings: EvalSettings = { ids: data.evalIds, maxLength: o.maxLength, stride, maxWindows: o.maxWindows };
-  if (o.facts) {
-    const cases = await loadFactSet(o.factsKind, o.facts, { maxCases: o.maxFacts, seed: o.seed });
-    settings.facts = { cases: prepareFacts(cases, tokenizer), tokenizer };
-  }
-  const original = new PrunedModel(model);
-  const evaluations: { name: string; layers: number; ev: ModelEvaluation }[] = [];
-  evaluations.push({ name: 'original', layers: model.numLayers, ev: await evaluateModel(original, settings, original) });
-  evaluations.push({ name: `${o.method} k=${o.k}`, layers: pruned.numLayers, ev: await evaluateModel(pruned, settings, original) });
-  if (distilled) evaluations.push({ name: `${o.method} k=${o.k} + distil`, layers: distilled.numLayers, ev: await evaluateModel(distilled, settings, original) });
-  const rows: Row[] = evaluations.map((e) => evaluationRow(e.name, e.layers, e.ev));
-  say('\nbefore / after:');
-  say(formatTable(rows).trimEnd());
-  for (const line of protocolLines(evaluations[evaluations.length - 1].ev)) say(`  ${line}`);
+    const progress = createProgress({ label: 'prune', unit: 'batch', quiet });
+    let phase = '';
+    const result = await pruneModelAsync(model, data.batches, {
+      k: o.k, method: o.method, criterion: o.criterion, span: o.span, sequential: o.sequential,
+      mapInput: o.mapInput, bias: o.bias, ridge: o.ridge, linearityVariant: o.linearityVariant, angularTokens: o.angularTokens,
+      onProgress: (p, done, total) => {
+        if (p !== phase) {
+          phase = p;
+          progress.log(p);
+        }
+        progress.setTotal(total);
+        progress.update(done);
+      },
+    });
+    progress.stop();
+    const first = result.steps[0];
+    if (first) {
+      say(`\nranking by ${o.criterion} (removal order${o.sequential ? ', first step' : ''}):`);
+      say(formatTable(rankingRows(first.ranking)).trimEnd());
+      say('\nremoved:');
+      say(formatTable(choiceRows(result.steps)).trimEnd());
+    }
+    let pruned = result.model;
+    let distilled: PrunedModel | undefined;
+    let epochs: { epoch: number; loss: number }[] = [];
+    if (o.distillSteps > 0 && o.method === 'linear') {
+      const d = await distillMapsAsync(pruned, data.batches, {
+        steps: o.distillSteps, loss: o.distillLoss, inputs: o.distillInputs, lr: o.distillLr, seed: o.seed,
+      });
+      distilled = d.model;
+      epochs = d.epochs;
+      say(`\ndistillation (${o.distillLoss}, ${o.distillInputs} inputs, ${o.distillSteps} steps, maps ${d.trained.join(', ')}):`);
+      say(formatTable(d.epochs.map((e) => ({ epoch: e.epoch, steps: e.steps, loss: e.loss }))).trimEnd());
+    }
 
-  mkdirSync(o.out, { recursive: true });
-  if (first) writeCsv(join(o.out, 'ranking.csv'), rankingRows(first.ranking));
-  writeCsv(join(o.out, 'results.csv'), rows);
-  const final = distilled ?? pruned;
-  const record = {
-    command: ['linscope', 'prune', ...argv].join(' '),
-    model: o.model,
-    options: o,
-    data: { calibrationDocs: data.calibrationDocs, calibrationTokens: data.calibrationTokens, evalDocs: data.evalDocs, evalTokens: data.evalIds.length },
-    steps: result.steps.map((s) => ({ ranking: s.ranking, chosen: s.chosen, fits: s.fits })),
-    distillation: epochs,
-    evaluations: evaluations.map((e) => ({ name: e.name, blocks: e.layers, ...e.ev })),
-    keptBlocks: final.keptBlocks(),
-  };
-  writeJson(join(o.out, 'results.json'), record);
-  if (o.export) {
-    const ex = exportPrunedModel(join(o.out, 'model'), final, { provenance: { command: record.command, criterion: o.criterion, method: o.method } });
-    say(`\nexported ${ex.numLayers} blocks (kept ${ex.keptBlocks.join(', ')}) to ${ex.dir}` +
-      (ex.folded.length ? `; folded ${ex.folded.map((f) => `${f.span} → ${f.tensor}`).join(', ')}` : '') +
-      (ex.stored.length ? `; ${ex.stored.length} map(s) stored in linscope_linear_maps.safetensors (load with linscope)` : ''));
+    const stride = o.stride === 0 ? undefined : (o.stride ?? Math.max(1, Math.floor(o.maxLength / 2)));
+    const settings: EvalSettings = { ids: data.evalIds, maxLength: o.maxLength, stride, maxWindows: o.maxWindows };
+    if (o.facts) {
+      const cases = await loadFactSet(o.factsKind, o.facts, { maxCases: o.maxFacts, seed: o.seed });
+      settings.facts = { cases: prepareFacts(cases, tokenizer), tokenizer };
+    }
+    const original = new PrunedModel(model);
+    const evaluations: { name: string; layers: number; ev: ModelEvaluation }[] = [];
+    evaluations.push({ name: 'original', layers: model.numLayers, ev: await evaluateModel(original, settings, original) });
+    evaluations.push({ name: `${o.method} k=${o.k}`, layers: pruned.numLayers, ev: await evaluateModel(pruned, settings, original) });
+    if (distilled) evaluations.push({ name: `${o.method} k=${o.k} + distil`, layers: distilled.numLayers, ev: await evaluateModel(distilled, settings, original) });
+    const rows: Row[] = evaluations.map((e) => evaluationRow(e.name, e.layers, e.ev));
+    say('\nbefore / after:');
+    say(formatTable(rows).trimEnd());
+    for (const line of protocolLines(evaluations[evaluations.length - 1].ev)) say(`  ${line}`);
+
+    stopHandling(); // from here on outputs are written: a Ctrl-C ends the process as usual
+    mkdirSync(o.out, { recursive: true });
+    if (first) writeCsv(join(o.out, 'ranking.csv'), rankingRows(first.ranking));
+    writeCsv(join(o.out, 'results.csv'), rows);
+    const final = distilled ?? pruned;
+    const record = {
+      command: ['linscope', 'prune', ...argv].join(' '),
+      model: o.model,
+      options: o,
+      data: { calibrationDocs: data.calibrationDocs, calibrationTokens: data.calibrationTokens, evalDocs: data.evalDocs, evalTokens: data.evalIds.length },
+      steps: result.steps.map((s) => ({ ranking: s.ranking, chosen: s.chosen, fits: s.fits })),
+      distillation: epochs,
+      evaluations: evaluations.map((e) => ({ name: e.name, blocks: e.layers, ...e.ev })),
+      keptBlocks: final.keptBlocks(),
+    };
+    writeJson(join(o.out, 'results.json'), record);
+    if (o.export) {
+      const ex = exportPrunedModel(join(o.out, 'model'), final, { provenance: { command: record.command, criterion: o.criterion, method: o.method } });
+      say(`\nexported ${ex.numLayers} blocks (kept ${ex.keptBlocks.join(', ')}) to ${ex.dir}` +
+        (ex.folded.length ? `; folded ${ex.folded.map((f) => `${f.span} → ${f.tensor}`).join(', ')}` : '') +
+        (ex.stored.length ? `; ${ex.stored.length} map(s) stored in linscope_linear_maps.safetensors (load with linscope)` : ''));
+    }
+    say(`results: ${join(o.out, 'results.json')}, results.csv, ranking.csv`);
+    return 0;
+  } finally {
+    stopHandling();
   }
-  say(`results: ${join(o.out, 'results.json')}, results.csv, ranking.csv`);
-  return 0;
 }
