@@ -168,7 +168,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   say(`after:  answer loss ${after.answerLoss.toFixed(4)}, first-token accuracy ${after.firstTokenAccuracy.toFixed(3)}${after.choiceAccuracy !== undefined ? `, label accuracy ${after.choiceAccuracy.toFixed(3)}` : ''}; linearity ${linearityAfter.meanWithResidual.toFixed(4)} / ${linearityAfter.meanWithoutResidual.toFixed(4)}`);
 
   const modelDir = join(o.outDir, 'model');
-  saveHFModel(modelDir, model, existsSync(join(source.dir, 'tokenizer.json')) ? source.dir : undefined, { linscope_finetune_task: o.task });
+  saveHFModel(modelDir, model, source.dir, { linscope_finetune_task: o.task });
   const result: FinetuneResult = {
     task: o.task, model: o.model, modelDir, steps, parameters: model.parameterCount,
     before, after, linearityBefore, linearityAfter, seconds: (performance.now() - t0) / 1000,

@@ -28,6 +28,7 @@ import { formatTable, writeCsv } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
 import { asLaserModel } from '../../laser/adapt.ts';
 import { exportModel } from '../../laser/export.ts';
+import { checkpointMaps } from '../../export/model-parts.ts';
 import { higherOrderStudy } from '../../laser/higher-order.ts';
 import { describeApplied, LaserEditor, type AppliedIntervention, type ApplyOptions } from '../../laser/intervention.ts';
 import type { LaserModel } from '../../laser/model-api.ts';
@@ -63,7 +64,7 @@ const factoredOption = {
   type: 'boolean',
   description:
     'Hold each reduced matrix as its factors U·Σ and Vᵀ (two thin GEMMs, r·(m+n) parameters) instead of dense; whole tensors only ' +
-    '(a q/k/v block of a fused QKV tensor stays dense). apply: the export stores the factors (linscope-only format, src/io/low-rank-format.ts)',
+    '(a q/k/v block of a fused QKV tensor stays dense). apply: the export stores the factors with a modeling file; transformers loads it only with trust_remote_code=True (the default dense export loads as is)',
 } as const;
 
 const dataOptions = {
@@ -125,7 +126,7 @@ function spec(sub: Subcommand): CommandSpec {
         },
         examples: [
           'linscope laser apply -m gpt2 -i out:11:0.01 -o gpt2-laser',
-          'linscope laser apply -m gpt2 -i out:11:0.01,in:11:0.01 --factored -o gpt2-laser-factored   # linscope-only checkpoint',
+          'linscope laser apply -m gpt2 -i out:11:0.01,in:11:0.01 --factored -o gpt2-laser-factored   # transformers: trust_remote_code=True',
         ],
       });
     case 'eval':
@@ -361,14 +362,18 @@ async function runApply(o: Record<string, unknown>): Promise<number> {
   const editor = new LaserEditor(laser);
   const applied = editor.applyAll(ivs, applyOptions(o));
   if (!o.quiet) for (const a of applied) console.log(describeApplied(a));
-  console.log(parameterSummary(applied) + (o.factored ? '; the export stores the factored ones as factors (linscope-only)' : '; the export stores them dense'));
-  const res = exportModel(o.out as string, { config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir }, {
+  console.log(parameterSummary(applied) + (o.factored ? '; the export stores the factored ones as factors (transformers: trust_remote_code=True)' : '; the export stores them dense'));
+  const res = exportModel(o.out as string, {
+    config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir,
+    vocabSize: model.config.vocabSize, linearMaps: checkpointMaps(model),
+  }, {
     dtype: o.dtype as 'F32' | 'F16' | 'BF16',
     factored: Boolean(o.factored),
     applied,
     provenance: { source: o.model, svd: o.svd, rankRounding: o.rankRounding, command: `linscope laser apply -m ${o.model} -i ${formatInterventions(ivs)}${o.factored ? ' --factored' : ''}` },
   });
-  console.log(`wrote ${res.dir}: ${[...res.weightFiles, 'config.json', 'laser.json', ...res.copied].join(', ')}`);
+  console.log(`wrote ${res.dir}: ${[...res.weightFiles, 'config.json', 'laser.json', ...res.copied].join(', ')}` +
+    (res.customCode ? ' and modeling_linscope.py (load in transformers with trust_remote_code=True)' : ''));
   return 0;
 }
 

@@ -176,7 +176,7 @@ export async function run(argv: string[]): Promise<number> {
     const ex = exportPrunedModel(join(o.out, 'model'), final, { provenance: { command: record.command, criterion: o.criterion, method: o.method } });
     say(`\nexported ${ex.numLayers} blocks (kept ${ex.keptBlocks.join(', ')}) to ${ex.dir}` +
       (ex.folded.length ? `; folded ${ex.folded.map((f) => `${f.span} → ${f.tensor}`).join(', ')}` : '') +
-      (ex.stored.length ? `; ${ex.stored.length} map(s) stored in linscope_linear_maps.safetensors (load with linscope)` : ''));
+      (ex.stored.length ? `; ${ex.stored.length} map(s) stored with the weights: transformers loads it with trust_remote_code=True (modeling_linscope.py), linscope as is` : ''));
   }
   say(`results: ${join(o.out, 'results.json')}, results.csv, ranking.csv`);
   return 0;
