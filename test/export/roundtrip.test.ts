@@ -1,0 +1,46 @@
+/**
+ * Every export is the model linscope evaluated: for each shared fixture architecture and the
+ * llama2.c stories260K model, every export kind (test/helpers/export-kinds.ts) reloaded through
+ * `loadModel` — what every command taking --model uses — gives the intended model's logits to 1e-5,
+ * and the folder is vanilla exactly when transformers can load it without custom code.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel } from '../../src/models/decoder.ts';
+import { buildExport, EVAL_IDS, EXPORT_KINDS, kindApplies } from '../helpers/export-kinds.ts';
+import { fixtureArchs, fixturesDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
+
+const CUSTOM_KINDS = new Set(['laser-factored', 'prune-linear', 'prune-linear-distil']);
+const models: [string, string][] = [...fixtureArchs.map((a) => [a, join(fixturesDir, a)] as [string, string]), ['stories260K', stories260KDir]];
+
+for (const [name, dir] of models) {
+  test(`${name}: every export kind reloads as the evaluated model (logits to 1e-5)`, { skip: skipUnless(dir) }, async () => {
+    const root = mkdtempSync(join(tmpdir(), `linscope-export-${name}-`));
+    try {
+      for (const kind of EXPORT_KINDS) {
+        if (!(await kindApplies(kind, dir))) continue;
+        const out = join(root, kind);
+        const built = await buildExport(kind, dir, out);
+        const reloaded = await loadModel(out);
+        const got = reloaded.forward(EVAL_IDS).logits;
+        assert.deepEqual(got.shape, built.expected.shape, `${kind}: logits shape`);
+        let worst = 0;
+        for (let i = 0; i < got.size; i++) worst = Math.max(worst, Math.abs(got.data[i] - built.expected.data[i]));
+        assert.ok(worst <= 1e-5, `${name} ${kind}: reload differs from the evaluated model by ${worst}`);
+        const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+        const custom = existsSync(join(out, 'modeling_linscope.py'));
+        assert.equal(custom, built.customCode, `${kind}: modeling file iff custom code`);
+        assert.equal(custom, String(config.model_type).startsWith('linscope_'), `${kind}: model_type marks custom code`);
+        if (CUSTOM_KINDS.has(kind)) assert.ok(custom, `${kind} must carry the modeling file`);
+        if (kind === 'laser-dense' || kind === 'laser-bf16' || kind === 'prune-drop' || kind === 'pretrain') assert.ok(!custom, `${kind} must be vanilla`);
+        // a tokenizer goes with every export (llama2.c: tokenizer.json written from tok512.bin)
+        if (name === 'stories260K') assert.ok(existsSync(join(out, 'tokenizer.json')), `${kind}: tokenizer.json`);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+}
