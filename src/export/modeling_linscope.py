@@ -125,7 +125,7 @@ class LinscopeForCausalLM(_BaseModel):
                 if m["input"] == "residual":
                     h = lin(h)
                 else:
-                    x = captured.pop(j)
+                    x = captured.pop(j).reshape(h.shape)  # OPT runs its MLP on [B*T, D]
                     h = h - x + lin(x)
             return h
 

@@ -13,7 +13,7 @@ import { loadModel } from '../../src/models/decoder.ts';
 import { buildExport, EVAL_IDS, EXPORT_KINDS, kindApplies } from '../helpers/export-kinds.ts';
 import { fixtureArchs, fixturesDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
 
-const CUSTOM_KINDS = new Set(['laser-factored', 'prune-linear', 'prune-linear-distil']);
+const CUSTOM_KINDS = new Set(['laser-factored', 'prune-linear', 'prune-linear-distil', 'prune-maps-unfolded']);
 const models: [string, string][] = [...fixtureArchs.map((a) => [a, join(fixturesDir, a)] as [string, string]), ['stories260K', stories260KDir]];
 
 for (const [name, dir] of models) {

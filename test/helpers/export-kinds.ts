@@ -7,6 +7,8 @@
  * Kinds: laser-dense, laser-bf16, laser-factored (laser apply), prune-drop, prune-linear (fitted
  * residual map), prune-linear-distil (fitted, then distilled), prune-mlp-folded (ReplaceMe map
  * folded into the previous block; stored with the modeling file where folding is not exact),
+ * prune-maps-unfolded (a residual map on the embeddings replacing block 0 and a ReplaceMe map kept
+ * unfolded after block 1: the two other places a map can run),
  * pretrain (a trainable Llama saved as pretrain/finetune do; Llama family only).
  */
 import { bf16Bits, bf16ToNumber } from '../../src/io/half.ts';
@@ -29,7 +31,8 @@ import { TrainableLlama } from '../../src/train/llama-trainable.ts';
 import { randomBatches } from '../prune/helpers.ts';
 
 export const EXPORT_KINDS = [
-  'laser-dense', 'laser-bf16', 'laser-factored', 'prune-drop', 'prune-linear', 'prune-linear-distil', 'prune-mlp-folded', 'pretrain',
+  'laser-dense', 'laser-bf16', 'laser-factored', 'prune-drop', 'prune-linear', 'prune-linear-distil', 'prune-mlp-folded',
+  'prune-maps-unfolded', 'pretrain',
 ] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
 
@@ -113,6 +116,12 @@ export async function buildExport(kind: ExportKind, sourceDir: string, outDir: s
       const res = exportPrunedModel(outDir, pruned);
       const note = res.folded.length > 0 ? `folded into ${res.folded.map((f) => f.tensor).join(', ')}` : `not foldable (${mlpFoldProblem(model, 0, fit.map)}): map stored`;
       return { kind, expected: pruned.forward(EVAL_IDS).logits, customCode: res.customCode, note };
+    }
+    case 'prune-maps-unfolded': {
+      const fits = fitSpanMaps(new PrunedModel(model), calibration(), [{ start: 0, count: 1, input: 'residual' }, { start: 2, count: 1, input: 'mlp' }], { bias: true });
+      const pruned = new PrunedModel(model, [{ start: 0, count: 1, map: fits[0].map }, { start: 2, count: 1, map: fits[1].map }]);
+      const res = exportPrunedModel(outDir, pruned, { fold: false });
+      return { kind, expected: pruned.forward(EVAL_IDS).logits, customCode: res.customCode, note: `maps after blocks ${res.stored.map((m) => m.after_layer).join(', ')} (${res.stored.map((m) => m.input).join(', ')})` };
     }
     case 'pretrain': {
       const trainable = TrainableLlama.fromSource(source);
