@@ -28,6 +28,7 @@ import { formatTable, writeCsv } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
 import { asLaserModel } from '../../laser/adapt.ts';
 import { exportModel } from '../../laser/export.ts';
+import { checkExportTarget } from '../../export/hf-folder.ts';
 import { checkpointMaps } from '../../export/model-parts.ts';
 import { higherOrderStudy } from '../../laser/higher-order.ts';
 import { describeApplied, LaserEditor, type AppliedIntervention, type ApplyOptions } from '../../laser/intervention.ts';
@@ -356,6 +357,7 @@ async function runSearch(o: Record<string, unknown>): Promise<number> {
 }
 
 async function runApply(o: Record<string, unknown>): Promise<number> {
+  checkExportTarget(o.out as string); // before any work: never compute for an output that cannot be written
   const { source, model, laser } = await loadModelOnly(o);
   const ivs = parseInterventions(o.interventions as string, laser.numLayers);
   if (ivs.length === 0) throw new Error('--interventions is empty');

@@ -18,6 +18,7 @@ import { loadPruneData } from '../../prune/data.ts';
 import { distillMaps, type DistillLoss, type DistillInputs } from '../../prune/distill.ts';
 import { evaluateModel, prepareFacts, type EvalSettings, type ModelEvaluation } from '../../prune/evaluate.ts';
 import { exportPrunedModel } from '../../prune/export.ts';
+import { checkExportTarget } from '../../export/hf-folder.ts';
 import { PrunedModel } from '../../prune/pruned-model.ts';
 import { pruneModel, type PruneMethod } from '../../prune/replace.ts';
 import { choiceRows, evaluationRow, protocolLines, rankingRows } from '../../prune/report.ts';
@@ -92,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   const o = args.options;
   const quiet = Boolean(o.quiet);
   const say = (s: string) => console.log(s);
+  if (o.export) checkExportTarget(join(o.out, 'model')); // before any work
   const source = await openModelSource(o.model);
   const model = await loadModel(source);
   const tokenizer = await loadTokenizer(o.tokenizer, source, model.config.vocabSize);
