@@ -6,7 +6,7 @@
  * for transformers' AutoTokenizer.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { findLlama2cTokenizerFile, readLlama2cTokenizer } from '../io/llama2c.ts';
 import { llama2cTokenizerFiles } from '../io/llama2c-tokenizer-json.ts';
 
@@ -23,9 +23,18 @@ export interface TokenizerFiles {
   write: Record<string, string>;
 }
 
-/** What to copy and write for the tokenizer of `sourceDir` (a model folder; `vocabSize` picks a llama2.c tok file). */
+/**
+ * What to copy and write for the tokenizer of `sourceDir`: a model folder (`vocabSize` picks a
+ * llama2.c tok file there) or a llama2.c `tok*.bin` itself (a --tokenizer override).
+ */
 export function tokenizerFilesFor(sourceDir: string | undefined, vocabSize?: number): TokenizerFiles {
   const files: TokenizerFiles = { copy: {}, write: {} };
+  if (sourceDir && sourceDir.endsWith('.bin') && existsSync(sourceDir) && statSync(sourceDir).isFile()) {
+    files.copy[basename(sourceDir)] = sourceDir;
+    const generated = llama2cTokenizerFiles(readLlama2cTokenizer(sourceDir, vocabSize));
+    for (const [name, record] of Object.entries(generated)) files.write[name] = `${JSON.stringify(record, null, 2)}\n`;
+    return files;
+  }
   if (!sourceDir || !existsSync(sourceDir) || !statSync(sourceDir).isDirectory()) return files;
   const names = new Set(readdirSync(sourceDir));
   for (const f of [...COPIED_FILES.filter((f) => names.has(f)), ...[...names].filter((f) => /^tok.*\.bin$/.test(f))]) {

@@ -9,6 +9,9 @@ import type { Tokenizer } from '../data/types.ts';
 import { openModelSource } from '../io/model-source.ts';
 import { normalizeConfig, type DecoderConfig } from '../models/config.ts';
 import { createModel } from '../models/decoder.ts';
+import { intendedConfig } from '../models/linscope-maps.ts';
+import { readLlama2cTokenizer } from '../io/llama2c.ts';
+import { loadHFTokenizer } from '../io/tokenizer.ts';
 import type { WeightSource } from '../models/types.ts';
 import { cacheKey, pathIdentity, ResultCache, stableHash } from '../report/cache.ts';
 import { analyseModel, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
@@ -48,6 +51,8 @@ export interface RunProgress {
 
 export interface LinearityRequest {
   models: readonly ModelInput[];
+  /** Tokenizer override for models given by path: a tokenizer.json folder or a llama2.c tok*.bin. */
+  tokenizer?: string;
   /** Names in charts and tables, one per model (default: folder names). */
   labels?: readonly (string | undefined)[];
   data: DataSpec;
@@ -94,12 +99,18 @@ interface OpenedModel {
   tokenizer?: Tokenizer;
 }
 
-async function openModel(input: ModelInput): Promise<OpenedModel> {
+async function openModel(input: ModelInput, tokenizerOverride?: string): Promise<OpenedModel> {
   if (typeof input !== 'string') {
-    return { spec: input.label, source: input.source, config: normalizeConfig(input.source.config), identity: input.identity, tokenizer: input.tokenizer };
+    return { spec: input.label, source: input.source, config: normalizeConfig(intendedConfig(input.source.config)), identity: input.identity, tokenizer: input.tokenizer };
   }
   const source = await openModelSource(input);
-  return { spec: input, source, config: normalizeConfig(source.config), identity: pathIdentity(source.dir), tokenizer: await source.tokenizer() };
+  const config = normalizeConfig(intendedConfig(source.config));
+  let tokenizer: Tokenizer | undefined = await source.tokenizer();
+  if (tokenizerOverride) {
+    tokenizer = tokenizerOverride.endsWith('.bin') ? readLlama2cTokenizer(tokenizerOverride, config.vocabSize) : loadHFTokenizer(tokenizerOverride, source.config);
+    if (!tokenizer) throw new Error(`no tokenizer.json in ${tokenizerOverride}`);
+  }
+  return { spec: input, source, config, identity: pathIdentity(source.dir), tokenizer };
 }
 
 /** The cache key of one model's result: what was run, on exactly which tokens, measured how. */
@@ -120,7 +131,7 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
   const results: ModelLinearity[] = [];
 
   for (const [i, input] of request.models.entries()) {
-    const opened = await openModel(input);
+    const opened = await openModel(input, request.tokenizer);
     const cfg = opened.config;
     if (analysis.parts) checkPartsSupported(cfg);
     if (pairCount(cfg.numLayers, analysis.lastPair) < 1) throw new Error(`${opened.spec}: --last-pair skip leaves no pair (the model has ${cfg.numLayers} block)`);

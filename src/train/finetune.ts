@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
 import { createProgress } from '../cli/progress.ts';
 import { openModelSource } from '../io/model-source.ts';
-import type { Tokenizer } from '../io/tokenizer.ts';
+import { loadHFTokenizer, type Tokenizer } from '../io/tokenizer.ts';
+import { readLlama2cTokenizer } from '../io/llama2c.ts';
+import { customParts } from '../export/custom-code.ts';
 import { normalisedDepth, linearityProfileChart } from '../report/chart-specs.ts';
 import { writeHtmlReport } from '../report/html.ts';
 import { Rng } from '../tensor/random.ts';
@@ -31,6 +33,8 @@ import { trainStep } from './train-step.ts';
 export interface FinetuneOptions {
   /** Model folder, llama2.c file or hub id (Llama family). */
   model: string;
+  /** Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin (default: the model's). */
+  tokenizer?: string;
   task: FinetuneTask;
   outDir: string;
   steps?: number;
@@ -120,8 +124,12 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const t0 = performance.now();
   const say = (s: string) => (o.log ? o.log(s) : o.quiet ? undefined : process.stderr.write(`${s}\n`));
   const source = await openModelSource(o.model);
-  const tokenizer = await source.tokenizer();
-  if (!tokenizer) throw new Error(`${o.model}: the model has no tokenizer (tokenizer.json or a llama2.c tok*.bin), which fine-tuning needs`);
+  const custom = customParts(source.config);
+  if (custom.length > 0) throw new Error(`${o.model} holds ${custom.join(' and ')}, which fine-tuning does not train; fine-tune the model it was exported from`);
+  const tokenizer = o.tokenizer
+    ? (o.tokenizer.endsWith('.bin') ? readLlama2cTokenizer(o.tokenizer, source.config.vocab_size) : loadHFTokenizer(o.tokenizer, source.config))
+    : await source.tokenizer();
+  if (!tokenizer) throw new Error(o.tokenizer ? `no tokenizer.json in ${o.tokenizer}` : `${o.model}: the model has no tokenizer (tokenizer.json or a llama2.c tok*.bin), which fine-tuning needs; pass --tokenizer`);
   const model = TrainableLlama.fromSource(source);
   const steps = o.steps ?? 200, batchSize = o.batchSize ?? 16, seed = o.seed ?? 0;
   const maxLen = Math.min(o.maxLen ?? 256, model.config.maxPositions ?? Infinity);
@@ -168,7 +176,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   say(`after:  answer loss ${after.answerLoss.toFixed(4)}, first-token accuracy ${after.firstTokenAccuracy.toFixed(3)}${after.choiceAccuracy !== undefined ? `, label accuracy ${after.choiceAccuracy.toFixed(3)}` : ''}; linearity ${linearityAfter.meanWithResidual.toFixed(4)} / ${linearityAfter.meanWithoutResidual.toFixed(4)}`);
 
   const modelDir = join(o.outDir, 'model');
-  saveHFModel(modelDir, model, source.dir, { linscope_finetune_task: o.task });
+  saveHFModel(modelDir, model, o.tokenizer ?? source.dir, { linscope_finetune_task: o.task });
   const result: FinetuneResult = {
     task: o.task, model: o.model, modelDir, steps, parameters: model.parameterCount,
     before, after, linearityBefore, linearityAfter, seconds: (performance.now() - t0) / 1000,

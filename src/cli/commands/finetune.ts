@@ -15,6 +15,7 @@ const spec = defineCommand({
     'cloze (TinyStories name completion), pararel (fact completion as instructions).',
   options: {
     model: { type: 'string', description: 'Model folder, llama2.c .bin or hub id', required: true, valueName: 'path|id', short: 'm' },
+    tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin', valueName: 'path' },
     task: { type: 'string', choices: FINETUNE_TASKS, description: 'Fine-tuning task', default: 'source-id' },
     out: { type: 'string', description: 'Output folder', default: 'out/finetune', valueName: 'dir', short: 'o' },
     steps: { type: 'integer', description: 'Optimiser steps', default: 200 },
@@ -41,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof args === 'number') return args;
   const o = args.options;
   const r = await runFinetune({
-    model: o.model, task: o.task, outDir: o.out, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay,
+    model: o.model, tokenizer: o.tokenizer, task: o.task, outDir: o.out, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay,
     maxLen: o.maxLen, trainExamples: o.trainExamples, evalExamples: o.evalExamples, seed: o.seed, quiet: o.quiet,
     regularizer: { kind: o.regularizer as RegularizerKind, lambda: o.lambda },
   });

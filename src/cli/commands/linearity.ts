@@ -21,6 +21,7 @@ const spec = defineCommand({
     'Results are cached by model, exact token sequences and options; outputs go to --out.',
   options: {
     model: { type: 'string', description: 'Model folder, hub id or llama2.c checkpoint', required: true, multiple: true, short: 'm', valueName: 'path' },
+    tokenizer: { type: 'string', description: 'Tokenizer override for every model: a tokenizer.json folder or a llama2.c tok*.bin', valueName: 'path' },
     label: { type: 'string', description: 'Name of the model in charts and tables, one per --model (default: folder name)', multiple: true },
     data: { type: 'string', description: 'Texts (file, folder, JSONL, JSON, parquet) or token ids (JSON/JSONL of id arrays)', short: 'd', valueName: 'path' },
     dataFormat: { type: 'string', description: 'What --data holds', default: 'auto', choices: ['auto', 'text', 'ids'] },
@@ -119,6 +120,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   const result = await runLinearity({
     models: o.model,
+    tokenizer: o.tokenizer,
     labels: o.label,
     data: await dataSpec(o),
     sampling,
