@@ -33,7 +33,10 @@ const spec = defineCommand({
   description:
     'Calibration: the first --calibration-docs documents of --data; evaluation: the next --eval-docs documents (or --eval-data). ' +
     'One-shot removes the k best-ranked blocks (neighbours merged into one map); --span removes the best run of k consecutive blocks; ' +
-    '--sequential removes one block at a time and re-measures. Linear maps are fitted in closed form (float64, ridge toward the identity).',
+    '--sequential removes one block at a time and re-measures. Linear maps are fitted in closed form (float64, ridge toward the identity). ' +
+    'Export (<out>/model): transformers loads --method drop and folded --map-input mlp exports as they are; exports with maps between blocks ' +
+    'carry modeling_linscope.py and load with AutoModelForCausalLM.from_pretrained(dir, trust_remote_code=True) (without it transformers refuses them). ' +
+    'Every linscope command runs the export with its maps.',
   options: {
     model: { type: 'string', description: 'Model folder, llama2.c .bin, or hub id', required: true, short: 'm', valueName: 'path' },
     tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin', valueName: 'path' },
@@ -47,8 +50,12 @@ const spec = defineCommand({
     sequential: { type: 'boolean', description: 'Remove one block at a time, re-measuring after each' },
     linearityVariant: { type: 'string', description: 'Linearity score ranked on', default: 'withResidual', choices: ['withResidual', 'withoutResidual'] },
     angularTokens: { type: 'string', description: 'Tokens the angular distance averages over (Gromov et al.: last)', default: 'all', choices: ['all', 'last'] },
-    mapInput: { type: 'string', description: "What the map reads: the residual stream, or (ReplaceMe, foldable) the previous block's MLP output", default: 'residual', choices: ['residual', 'mlp'] },
-    bias: { type: 'boolean', description: 'Fit a bias (default: yes, except mlp maps on MLPs without output bias, so they fold)' },
+    mapInput: {
+      type: 'string', default: 'residual', choices: ['residual', 'mlp'],
+      description: "What the map reads: the residual stream (export: the maps ship with modeling_linscope.py, transformers needs trust_remote_code=True), " +
+        "or (ReplaceMe) the previous block's MLP output (folded into that block's output projection where exact: a vanilla checkpoint transformers loads as is)",
+    },
+    bias: { type: 'boolean', description: "Fit a bias (default: yes; for --map-input mlp on an MLP whose output projection has no bias: no, so the map folds into it and the export stays vanilla)" },
     ridge: { type: 'number', description: 'Relative ridge of the map fit', default: 1e-6 },
     distillSteps: { type: 'integer', description: 'AdamW steps training the maps (0: none)', default: 0 },
     distillLoss: { type: 'string', description: 'Distillation loss', default: 'mse', choices: ['mse', 'cosine', 'mse+cosine'] },
@@ -75,6 +82,11 @@ const spec = defineCommand({
     'linscope prune -m model --data text.txt --k 2 --map-input mlp --distill-steps 200 --distill-loss cosine -o runs/replaceme',
   ],
 });
+
+/** prune's map-bias default: yes, except 'mlp' maps on an MLP output projection without bias (so they fold). */
+export function defaultMapBias(mapInput: MapInput, outputHasBias: boolean): boolean {
+  return !(mapInput === 'mlp' && !outputHasBias);
+}
 
 async function loadTokenizer(override: string | undefined, source: Awaited<ReturnType<typeof openModelSource>>, vocab: number): Promise<EvalTokenizer> {
   if (override) {
@@ -105,8 +117,11 @@ export async function run(argv: string[]): Promise<number> {
   say(`calibration: ${data.calibrationDocs} documents, ${data.calibrationTokens} tokens in ${data.batches.length} batches; evaluation: ${data.evalDocs} documents, ${data.evalIds.length} tokens`);
 
   const mapInput = o.mapInput as MapInput;
-  // an 'mlp' map folds into the MLP output projection only if its bias has somewhere to go
-  const bias = o.bias ?? !(mapInput === 'mlp' && !model.matrices(0).out?.biasName);
+  // The documented default (one value, help = code): a bias, except for 'mlp' maps on MLPs whose
+  // output projection has none — then none, so the map folds. Only an explicit --bias/--no-bias/
+  // --bias=… overrides it (a boolean the parser fills with false must not).
+  const biasGiven = argv.some((a) => /^--(no-)?bias(=.*)?$/.test(a));
+  const bias = (biasGiven ? o.bias : undefined) ?? defaultMapBias(mapInput, model.matrices(0).out?.biasName !== undefined);
   const progress = createProgress({ label: 'prune', unit: 'batch', quiet });
   let phase = '';
   const result = pruneModel(model, data.batches, {
