@@ -133,3 +133,40 @@ export async function buildExport(kind: ExportKind, sourceDir: string, outDir: s
   }
   throw new Error(`unknown export kind ${kind as string}`);
 }
+
+/**
+ * Exports built from seeded, fixed parts (no fitting), so that their transformers reference files
+ * (test/fixtures/export/*.reference.safetensors, written once by bench/export-hf-reference.py) stay
+ * valid: a Llama with a map on the embeddings (replacing block 0) and an unfolded ReplaceMe map
+ * after block 1 (replacing block 2); a GPT-2 with two matrices stored as LASER factors.
+ */
+export const SEEDED_EXPORTS = ['llama-maps', 'gpt2-factored'] as const;
+export type SeededExport = (typeof SEEDED_EXPORTS)[number];
+
+export async function buildSeededExport(which: SeededExport, fixturesDir: string, outDir: string): Promise<void> {
+  if (which === 'llama-maps') {
+    const model = await load(`${fixturesDir}/llama`);
+    const d = model.config.hiddenSize;
+    const pruned = new PrunedModel(model, [
+      { start: 0, count: 1, map: seededMap(d, 'residual', 21) },
+      { start: 2, count: 1, map: seededMap(d, 'mlp', 22) },
+    ]);
+    exportPrunedModel(outDir, pruned, { fold: false });
+    return;
+  }
+  const model = await load(`${fixturesDir}/gpt2`);
+  const applied = new LaserEditor(asLaserModel(model)).applyAll([{ type: 'out', layer: 1, rho: 0.25 }, { type: 'in', layer: 0, rho: 0.5 }], { factored: true });
+  const source = model.source as WeightSource & { dir?: string; config: Record<string, unknown> };
+  exportModel(outDir, { config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir }, { applied, factored: true });
+}
+
+/** I + 0.05·N(0, 1) with bias 0.1·N(0, 1), seeded (xorshift-free: a fixed LCG, independent of linscope's RNG). */
+function seededMap(d: number, input: 'residual' | 'mlp', seed: number) {
+  let state = seed >>> 0;
+  const uniform = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const weight = Tensor.zeros([d, d], 'float64');
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) weight.data[i * d + j] = (i === j ? 1 : 0) + 0.05 * normal();
+  const bias = Tensor.from(Array.from({ length: d }, () => 0.1 * normal()), [d], 'float64');
+  return { input, weight, bias };
+}
