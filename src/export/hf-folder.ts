@@ -20,7 +20,9 @@ import { copyFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../io/atomic-file.ts';
 import { writeShardedSafetensors, type FloatStorage } from '../io/safetensors.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import { LOW_RANK_CONFIG_KEY, type LowRankEntry } from '../io/low-rank-format.ts';
 import { exportConfig, MODELING_FILE } from './custom-code.ts';
+import { MAP_TENSOR_PREFIX } from './model-parts.ts';
 import { tokenizerFilesFor } from './tokenizer-files.ts';
 
 export interface HFFolderContent {
@@ -39,6 +41,12 @@ export interface HFFolderContent {
   vocabSize?: number;
   /** Further files: name → text (JSON records end with a newline). */
   files?: Record<string, string>;
+  /**
+   * Body prefix of the tensor names and the one transformers' CausalLM class uses (`checkpointPrefix`
+   * in model-parts.ts): a custom-code folder gets full names, since transformers cannot load a
+   * checkpoint without the body prefix that has tensors outside the body (the maps).
+   */
+  prefix?: { from: string; to: string };
 }
 
 export interface HFFolderResult {
@@ -73,7 +81,8 @@ export function writeHFFolder(outDir: string, content: HFFolderContent): HFFolde
   try {
     const { config, modelingFile } = exportConfig(content.config);
     if (content.dtype) config.torch_dtype = TORCH_DTYPES[content.dtype];
-    const { files: weightFiles } = writeShardedSafetensors(partial, content.tensors, {
+    const tensors = modelingFile && content.prefix ? withFullNames(content.tensors, config, content.prefix) : content.tensors;
+    const { files: weightFiles } = writeShardedSafetensors(partial, tensors, {
       dtype: content.dtype ?? 'F32',
       maxShardBytes: content.maxShardBytes ?? 2e9,
       metadata: content.metadata ?? { format: 'pt' },
@@ -93,6 +102,19 @@ export function writeHFFolder(outDir: string, content: HFFolderContent): HFFolde
     rmSync(partial, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Tensors renamed from `prefix.from` to `prefix.to` (and the names config.json lists with them). */
+function withFullNames(tensors: Record<string, Tensor>, config: Record<string, unknown>, prefix: { from: string; to: string }): Record<string, Tensor> {
+  const outside = ['lm_head.', 'embed_out.', MAP_TENSOR_PREFIX];
+  const rename = (name: string) => (name.startsWith(prefix.from) && !outside.some((o) => name.startsWith(o)) ? prefix.to + name.slice(prefix.from.length) : name);
+  const maps = (config.linscope as { linear_maps?: { mlp_output?: string }[] } | undefined)?.linear_maps ?? [];
+  for (const m of maps) if (m.mlp_output) m.mlp_output = rename(m.mlp_output);
+  const lowRank = config[LOW_RANK_CONFIG_KEY] as LowRankEntry | undefined;
+  if (lowRank) {
+    lowRank.tensors = Object.fromEntries(Object.entries(lowRank.tensors).map(([n, f]) => [rename(n), { ...f, left: rename(f.left), right: rename(f.right) }]));
+  }
+  return Object.fromEntries(Object.entries(tensors).map(([n, t]) => [rename(n), t]));
 }
 
 function copyFileAtomic(from: string, to: string): void {

@@ -12,6 +12,7 @@ import type { MapInput } from '../prune/types.ts';
 import { isLowRank } from '../tensor/low-rank.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import type { DecoderModel } from '../models/decoder.ts';
+import { familyFor } from '../models/registry.ts';
 
 /** A map to store: A in x·A form ([d, d], any dtype), optional bias, where it runs. */
 export interface MapToStore {
@@ -72,6 +73,17 @@ function transposedF32(m: Tensor): Tensor {
   const out = Tensor.zeros([d, d], 'float32');
   for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) out.data[j * d + i] = m.data[i * d + j];
   return out;
+}
+
+/**
+ * The body prefix a checkpoint's tensor names use and the one transformers' CausalLM class expects
+ * (the family's first: `transformer.`, `model.`, `model.decoder.`, `gpt_neox.`); undefined when equal.
+ */
+export function checkpointPrefix(model: DecoderModel): { from: string; to: string } | undefined {
+  const family = familyFor(model.config);
+  const from = family.prefixes.find((p) => model.source.hasTensor(p + family.embeddingName));
+  const to = family.prefixes[0];
+  return from === undefined || from === to ? undefined : { from, to };
 }
 
 /** A loaded checkpoint's own linear maps, to store again unchanged (same blocks, same names). */

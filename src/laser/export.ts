@@ -39,6 +39,8 @@ export interface ExportSource {
   vocabSize?: number;
   /** The model's linear maps between blocks (`checkpointMaps(model)`), stored again. */
   linearMaps?: readonly MapToStore[];
+  /** Body prefix to normalise for custom-code folders (`checkpointPrefix(model)`). */
+  prefix?: { from: string; to: string };
 }
 
 export interface ExportOptions {
@@ -86,7 +88,7 @@ export function exportModel(outDir: string, source: ExportSource, opts: ExportOp
   };
   const written = writeHFFolder(outDir, {
     config, tensors: { ...weights.tensors, ...maps.tensors }, dtype: opts.dtype, maxShardBytes: opts.maxShardBytes, metadata,
-    tokenizerFrom: source.dir, vocabSize: source.vocabSize,
+    tokenizerFrom: source.dir, vocabSize: source.vocabSize, prefix: source.prefix,
     files: { 'laser.json': `${JSON.stringify(record, null, 2)}\n` },
   });
   return { dir: outDir, weightFiles: written.weightFiles, copied: written.tokenizerFiles, customCode: written.customCode };

@@ -30,7 +30,7 @@ import { backend } from '../backend/index.ts';
 import type { FloatStorage } from '../io/safetensors.ts';
 import { vanillaConfig } from '../export/custom-code.ts';
 import { writeHFFolder } from '../export/hf-folder.ts';
-import { storeLinearMaps, storeWeights, type MapToStore } from '../export/model-parts.ts';
+import { checkpointPrefix, storeLinearMaps, storeWeights, type MapToStore } from '../export/model-parts.ts';
 import type { DecoderModel } from '../models/decoder.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { LINEAR_MAPS_FORMAT, LINSCOPE_CONFIG_KEY, type StoredLinearMap } from './linear-maps-format.ts';
@@ -146,7 +146,7 @@ export function exportPrunedModel(outDir: string, pruned: PrunedModel, options: 
   };
   const written = writeHFFolder(outDir, {
     config, tensors: { ...weights.tensors, ...maps.tensors }, dtype: options.dtype, maxShardBytes: options.maxShardBytes,
-    tokenizerFrom: (model.source as { dir?: string }).dir, vocabSize: model.config.vocabSize,
+    tokenizerFrom: (model.source as { dir?: string }).dir, vocabSize: model.config.vocabSize, prefix: checkpointPrefix(model),
     files: { 'prune.json': `${JSON.stringify(record, null, 2)}\n` },
   });
   return { dir: outDir, numLayers: kept.length, keptBlocks: kept, folded, stored: maps.entries, weightFiles: written.weightFiles, customCode: written.customCode };

@@ -44,3 +44,37 @@ for (const [name, dir] of models) {
     }
   });
 }
+
+/** A copy of a fixture whose tensor names lack `strip` (as GPT-2's and OPT's hub checkpoints do). */
+async function withoutPrefix(arch: string, strip: string, into: string): Promise<void> {
+  const { loadSafetensors, writeSafetensors } = await import('../../src/io/safetensors.ts');
+  const { copyFileSync, mkdirSync } = await import('node:fs');
+  mkdirSync(into, { recursive: true });
+  const tensors = loadSafetensors(join(fixturesDir, arch, 'model.safetensors')) as Record<string, import('../../src/tensor/tensor.ts').Tensor>;
+  writeSafetensors(join(into, 'model.safetensors'), Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n.startsWith(strip) ? n.slice(strip.length) : n, t])));
+  copyFileSync(join(fixturesDir, arch, 'config.json'), join(into, 'config.json'));
+}
+
+for (const [arch, strip, full] of [['gpt2', 'transformer.', 'transformer.h.0.'], ['opt', 'model.', 'model.decoder.layers.0.']] as const) {
+  test(`${arch} checkpoint without the "${strip}" prefix: custom-code exports get transformers' full names`, { skip: skipUnless(join(fixturesDir, arch)) }, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'linscope-export-prefix-'));
+    try {
+      const source = join(root, 'source');
+      await withoutPrefix(arch, strip, source);
+      for (const kind of ['prune-linear', 'laser-factored', 'prune-drop'] as const) {
+        const out = join(root, kind);
+        const built = await buildExport(kind, source, out);
+        const got = (await loadModel(out)).forward(EVAL_IDS).logits;
+        let worst = 0;
+        for (let i = 0; i < got.size; i++) worst = Math.max(worst, Math.abs(got.data[i] - built.expected.data[i]));
+        assert.ok(worst <= 1e-5, `${kind}: ${worst}`);
+        const { openSafetensors } = await import('../../src/io/safetensors.ts');
+        const names = openSafetensors(join(out, 'model.safetensors')).names();
+        const hasFull = names.some((n) => n.startsWith(full));
+        assert.equal(hasFull, built.customCode, `${kind}: full names exactly in custom-code folders (${names.slice(0, 3).join(', ')})`);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+}

@@ -16,7 +16,7 @@ import { openModelSource } from '../../src/io/model-source.ts';
 import { asLaserModel } from '../../src/laser/adapt.ts';
 import { exportModel } from '../../src/laser/export.ts';
 import { LaserEditor } from '../../src/laser/intervention.ts';
-import { checkpointMaps } from '../../src/export/model-parts.ts';
+import { checkpointMaps, checkpointPrefix } from '../../src/export/model-parts.ts';
 import { createModel, type DecoderModel } from '../../src/models/decoder.ts';
 import type { WeightSource } from '../../src/models/types.ts';
 import { distillMaps } from '../../src/prune/distill.ts';
@@ -73,7 +73,7 @@ export async function buildExport(kind: ExportKind, sourceDir: string, outDir: s
   const source = model.source as WeightSource & { dir?: string; config: Record<string, unknown> };
   const exportSource = {
     config: source.config, weightNames: () => model.weightNames(), getWeight: (n: string) => model.getWeight(n), dir: source.dir,
-    vocabSize: model.config.vocabSize, linearMaps: checkpointMaps(model),
+    vocabSize: model.config.vocabSize, linearMaps: checkpointMaps(model), prefix: checkpointPrefix(model),
   };
   const calibration = () => randomBatches(Math.min(model.config.vocabSize, 512), 6, 3, 11);
   switch (kind) {

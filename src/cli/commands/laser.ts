@@ -29,7 +29,7 @@ import { writeJson } from '../../report/json.ts';
 import { asLaserModel } from '../../laser/adapt.ts';
 import { exportModel } from '../../laser/export.ts';
 import { checkExportTarget } from '../../export/hf-folder.ts';
-import { checkpointMaps } from '../../export/model-parts.ts';
+import { checkpointMaps, checkpointPrefix } from '../../export/model-parts.ts';
 import { higherOrderStudy } from '../../laser/higher-order.ts';
 import { describeApplied, LaserEditor, type AppliedIntervention, type ApplyOptions } from '../../laser/intervention.ts';
 import type { LaserModel } from '../../laser/model-api.ts';
@@ -367,7 +367,7 @@ async function runApply(o: Record<string, unknown>): Promise<number> {
   console.log(parameterSummary(applied) + (o.factored ? '; the export stores the factored ones as factors (transformers: trust_remote_code=True)' : '; the export stores them dense'));
   const res = exportModel(o.out as string, {
     config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir,
-    vocabSize: model.config.vocabSize, linearMaps: checkpointMaps(model),
+    vocabSize: model.config.vocabSize, linearMaps: checkpointMaps(model), prefix: checkpointPrefix(model),
   }, {
     dtype: o.dtype as 'F32' | 'F16' | 'BF16',
     factored: Boolean(o.factored),
