@@ -47,12 +47,6 @@ export function intendedConfig(config: ModelConfig): ModelConfig {
   return { ...config, model_type: typeof base === 'string' ? base : type.slice(CUSTOM_MODEL_TYPE_PREFIX.length) };
 }
 
-/** Number of linscope linear maps a config lists (0 for ordinary checkpoints). */
-export function linscopeLinearMapCount(config: ModelConfig): number {
-  const maps = (config.linscope as { linear_maps?: unknown } | undefined)?.linear_maps;
-  return Array.isArray(maps) ? maps.length : 0;
-}
-
 /**
  * The maps a checkpoint lists, read from its weights (format 2: tensors beside the model's own)
  * or from `linscope_linear_maps.safetensors` in its folder (format 1). [] for ordinary checkpoints.

@@ -22,8 +22,9 @@ test('tokenizer.json written for tok512.bin encodes every TinyStories line to th
   const extra = ['', ' ', '  two  spaces', 'tab\there', 'héllo wörld ☃ 你好 🙂', '\n', 'end.\n'];
   let mismatches = 0;
   let first = '';
-  for (const line of [...lines, ...extra]) {
-    for (const special of [true, false]) {
+  for (const [i, line] of [...lines, ...extra].entries()) {
+    // with BOS on every line; without on the extras and every 50th line (the post-processor is the only difference)
+    for (const special of i >= lines.length || i % 50 === 0 ? [true, false] : [true]) {
       const want = llama2c.encode(line, { addSpecialTokens: special });
       const got = hf.encode(line, { addSpecialTokens: special });
       if (want.join() !== got.join()) {
