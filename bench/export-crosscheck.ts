@@ -31,7 +31,7 @@ for (const [name, dir] of models) {
     let worst = 0;
     for (let i = 0; i < got.size; i++) worst = Math.max(worst, Math.abs(got.data[i] - built.expected.data[i]));
     const expectedFile = join(out, name, `${kind}.expected.safetensors`);
-    writeSafetensors(expectedFile, { logits: built.expected.to('float32') }, { dtype: 'F32' });
+    writeSafetensors(expectedFile, { logits: built.expected.to('float32') }, { format: 'pt' });
     manifest.push({ model: name, kind, folder, expected: expectedFile, custom_code: built.customCode, note: built.note, linscope_reload_max_abs: worst });
     rows.push({ model: name, kind, 'custom code': built.customCode ? 'yes' : 'no', 'linscope reload max|Δ|': worst.toExponential(2), note: built.note });
   }

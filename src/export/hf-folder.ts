@@ -20,6 +20,7 @@ import { copyFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../io/atomic-file.ts';
 import { writeShardedSafetensors, type FloatStorage } from '../io/safetensors.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import type { RawTensor } from '../io/safetensors-write.ts';
 import { LOW_RANK_CONFIG_KEY, type LowRankEntry } from '../io/low-rank-format.ts';
 import { exportConfig, MODELING_FILE } from './custom-code.ts';
 import { MAP_TENSOR_PREFIX } from './model-parts.ts';
@@ -28,8 +29,8 @@ import { tokenizerFilesFor } from './tokenizer-files.ts';
 export interface HFFolderContent {
   /** config.json before the export rule is applied (may carry `linscope` / `linscope_low_rank`). */
   config: Record<string, unknown>;
-  /** Every tensor of the checkpoint, by name. */
-  tensors: Record<string, Tensor>;
+  /** Every tensor of the checkpoint, by name (RawTensor entries keep their own dtype). */
+  tensors: Record<string, Tensor | RawTensor>;
   /** Storage dtype (default F32); recorded as torch_dtype when given. */
   dtype?: FloatStorage;
   /** Shard size in bytes (default 2 GB; one file when everything fits). */
@@ -105,7 +106,7 @@ export function writeHFFolder(outDir: string, content: HFFolderContent): HFFolde
 }
 
 /** Tensors renamed from `prefix.from` to `prefix.to` (and the names config.json lists with them). */
-function withFullNames(tensors: Record<string, Tensor>, config: Record<string, unknown>, prefix: { from: string; to: string }): Record<string, Tensor> {
+function withFullNames<T>(tensors: Record<string, T>, config: Record<string, unknown>, prefix: { from: string; to: string }): Record<string, T> {
   const outside = ['lm_head.', 'embed_out.', MAP_TENSOR_PREFIX];
   const rename = (name: string) => (name.startsWith(prefix.from) && !outside.some((o) => name.startsWith(o)) ? prefix.to + name.slice(prefix.from.length) : name);
   const maps = (config.linscope as { linear_maps?: { mlp_output?: string }[] } | undefined)?.linear_maps ?? [];

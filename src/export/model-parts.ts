@@ -10,6 +10,7 @@ import { LEFT_SUFFIX, lowRankEntry, RIGHT_SUFFIX, type LowRankEntry } from '../i
 import type { StoredLinearMap } from '../prune/linear-maps-format.ts';
 import type { MapInput } from '../prune/types.ts';
 import { isLowRank } from '../tensor/low-rank.ts';
+import type { RawTensor } from '../io/safetensors-write.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import type { DecoderModel } from '../models/decoder.ts';
 import { familyFor } from '../models/registry.ts';
@@ -28,10 +29,10 @@ export interface MapToStore {
 
 export const MAP_TENSOR_PREFIX = 'linscope_maps.';
 
-/** Tensors and config entries of `maps`, numbered in order. */
-export function storeLinearMaps(maps: readonly MapToStore[]): { entries: StoredLinearMap[]; tensors: Record<string, Tensor> } {
+/** Tensors and config entries of `maps`, numbered in order; the tensors stay F32 whatever the export's dtype. */
+export function storeLinearMaps(maps: readonly MapToStore[]): { entries: StoredLinearMap[]; tensors: Record<string, RawTensor> } {
   const entries: StoredLinearMap[] = [];
-  const tensors: Record<string, Tensor> = {};
+  const tensors: Record<string, RawTensor> = {};
   maps.forEach((m, n) => {
     const entry: StoredLinearMap = {
       after_layer: m.afterLayer,
@@ -44,8 +45,8 @@ export function storeLinearMaps(maps: readonly MapToStore[]): { entries: StoredL
       if (!m.mlpOutputTensor) throw new Error(`an 'mlp' linear map after block ${m.afterLayer} needs the block's MLP output projection`);
       entry.mlp_output = m.mlpOutputTensor.replace(/\.weight$/, '');
     }
-    tensors[entry.weight] = transposedF32(m.weight);
-    if (m.bias) tensors[entry.bias!] = m.bias.to('float32');
+    tensors[entry.weight] = { dtype: 'F32', shape: [...m.weight.shape], data: transposedF32(m.weight).data };
+    if (m.bias) tensors[entry.bias!] = { dtype: 'F32', shape: [...m.bias.shape], data: Float32Array.from(m.bias.data) };
     entries.push(entry);
   });
   return { entries, tensors };

@@ -78,3 +78,30 @@ for (const [arch, strip, full] of [['gpt2', 'transformer.', 'transformer.h.0.'],
     }
   });
 }
+
+test('an export of an export keeps its maps (F32 even in a BF16 export) with the blocks they follow', { skip: skipUnless(join(fixturesDir, 'llama')) }, async () => {
+  const { exportModel } = await import('../../src/laser/export.ts');
+  const { checkpointMaps, checkpointPrefix } = await import('../../src/export/model-parts.ts');
+  const { openSafetensors } = await import('../../src/io/safetensors.ts');
+  const root = mkdtempSync(join(tmpdir(), 'linscope-export-again-'));
+  try {
+    await buildExport('prune-linear', join(fixturesDir, 'llama'), join(root, 'pruned'));
+    const pruned = await loadModel(join(root, 'pruned'));
+    assert.equal(pruned.linearMaps.length, 1);
+    const src = pruned.source as { config: Record<string, unknown>; dir?: string };
+    exportModel(join(root, 'bf16'), {
+      config: src.config, weightNames: () => pruned.weightNames(), getWeight: (n) => pruned.getWeight(n), dir: src.dir,
+      linearMaps: checkpointMaps(pruned), prefix: checkpointPrefix(pruned),
+    }, { dtype: 'BF16' });
+    const file = openSafetensors(join(root, 'bf16', 'model.safetensors'));
+    assert.equal(file.info('linscope_maps.0.weight').dtype, 'F32');
+    assert.equal(file.info('model.embed_tokens.weight').dtype, 'BF16');
+    const again = await loadModel(join(root, 'bf16'));
+    assert.equal(again.linearMaps.length, 1);
+    assert.deepEqual(again.linearMaps[0].weight.data, pruned.linearMaps[0].weight.data);
+    assert.equal(again.linearMaps[0].afterLayer, pruned.linearMaps[0].afterLayer);
+    assert.equal(JSON.parse(readFileSync(join(root, 'bf16', 'config.json'), 'utf8')).model_type, 'linscope_llama');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
