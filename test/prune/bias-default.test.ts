@@ -1,7 +1,7 @@
 /**
  * `prune --bias`: one default, the same in `--help` and in the code — a bias, except for --map-input
  * mlp on an MLP whose output projection has none (then none, so the map folds and the export stays
- * vanilla) — and an explicit --bias / --no-bias always wins.
+ * vanilla) — and an explicit --bias / --no-bias always wins. (--help: test/cli/tokenizer-option.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,18 +37,6 @@ test('defaultMapBias: yes, except mlp maps on output projections without bias', 
   assert.equal(defaultMapBias('residual', true), true);
   assert.equal(defaultMapBias('mlp', true), true);
   assert.equal(defaultMapBias('mlp', false), false);
-});
-
-test('prune --help states that default', async () => {
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
-  try {
-    assert.equal(await run(['--help']), 0);
-  } finally {
-    process.stdout.write = write;
-  }
-  assert.match(out.replace(/\s+/g, ' '), /--bias\b.*default: yes; for --map-input mlp on an MLP whose output projection has no bias: no/);
 });
 
 test('prune: residual maps get a bias by default; --no-bias and --bias=false drop it; mlp maps on Llama fold', { skip: skipUnless(stories260KDir) }, async () => {
