@@ -116,7 +116,8 @@ function spec(sub: Subcommand): CommandSpec {
     case 'apply':
       return defineCommand({
         name, summary: SUBCOMMANDS.apply,
-        description: 'Interventions are applied in the order given, each on the current weights. Writes config.json, model.safetensors, the tokenizer files and laser.json.',
+        description: 'Interventions are applied in the order given, each on the current weights. Writes config.json, model.safetensors, the tokenizer files and laser.json ' +
+          '(with --factored also modeling_linscope.py: transformers then needs trust_remote_code=True), as one folder that appears complete or not at all.',
         options: {
           ...modelOptions, ...svdOptions,
           interventions: { type: 'string', description: 'type:layer:rho[,…], e.g. out:5:0.01,in:3:0.1', required: true, short: 'i' },
