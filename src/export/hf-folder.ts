@@ -11,7 +11,7 @@
  *   as it was (absent, or the previous export) and no partial folder under its name — never a
  *   folder that loads as something else. A target that exists is replaced whole if it is a model
  *   folder (has config.json) or empty; any other existing folder is refused, so no unrelated files
- *   are lost.
+ *   are lost. Partial folders a killed process left beside the target are removed by the next export.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -76,6 +76,7 @@ export function checkExportTarget(dir: string): void {
 export function writeHFFolder(outDir: string, content: HFFolderContent): HFFolderResult {
   const target = resolve(outDir);
   checkExportTarget(target);
+  removeAbandoned(target);
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const partial = join(dirname(target), `.${basename(target)}.linscope-partial-${tag}`);
   mkdirSync(partial, { recursive: true });
@@ -116,6 +117,26 @@ function withFullNames<T>(tensors: Record<string, T>, config: Record<string, unk
     lowRank.tensors = Object.fromEntries(Object.entries(lowRank.tensors).map(([n, f]) => [rename(n), { ...f, left: rename(f.left), right: rename(f.right) }]));
   }
   return Object.fromEntries(Object.entries(tensors).map(([n, t]) => [rename(n), t]));
+}
+
+/** Partial folders of `target` left by killed processes (their pid is gone) are removed. */
+function removeAbandoned(target: string): void {
+  const parent = dirname(target);
+  if (!existsSync(parent)) return;
+  const pattern = new RegExp(`^\\.${basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.linscope-(?:partial|replaced)-(\\d+)-[0-9a-f]+$`);
+  for (const name of readdirSync(parent)) {
+    const m = pattern.exec(name);
+    if (m && !processAlive(Number(m[1]))) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function copyFileAtomic(from: string, to: string): void {

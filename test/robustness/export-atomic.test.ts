@@ -103,6 +103,11 @@ test('prune export: a full disk while writing leaves no folder that loads', { sk
       assert.deepEqual(readdirSync(root), []);
     }
     assert.equal((await loadModel(out)).numLayers, model.numLayers - 1);
+    // a partial folder a killed export left (its pid is gone) is removed by the next export
+    const abandoned = join(root, '.pruned.linscope-partial-2147483646-0badc0de');
+    mkdirSync(abandoned);
+    exportPrunedModel(out, new PrunedModel(model, [{ start: 2, count: 1 }]));
+    assert.deepEqual(readdirSync(root), ['pruned']);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
