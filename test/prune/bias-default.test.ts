@@ -39,18 +39,16 @@ test('defaultMapBias: yes, except mlp maps on output projections without bias', 
   assert.equal(defaultMapBias('mlp', false), false);
 });
 
-test('prune: residual maps get a bias by default; --no-bias and --bias=false drop it; mlp maps on Llama fold', { skip: skipUnless(stories260KDir) }, async () => {
+test('prune: residual maps get a bias by default; --bias=false drops it; mlp maps on Llama fold without one', { skip: skipUnless(stories260KDir) }, async () => {
   const byDefault = await prune([]);
   assert.equal(byDefault.prune.replacements[0].bias, true);
   assert.notEqual(byDefault.config.linscope.linear_maps[0].bias, null);
   assert.equal(byDefault.config.model_type, 'linscope_llama');
-  for (const flag of [['--no-bias'], ['--bias=false']]) {
+  for (const flag of [['--bias=false']]) {
     const off = await prune(flag);
     assert.equal(off.prune.replacements[0].bias, false, flag.join(' '));
   }
   const mlp = await prune(['--map-input', 'mlp']);
   assert.equal(mlp.prune.replacements[0].bias, false);
   assert.equal(mlp.prune.folded.length, mlp.prune.replacements[0].span === '0' ? 0 : 1);
-  const mlpBias = await prune(['--map-input', 'mlp', '--bias']);
-  assert.equal(mlpBias.prune.replacements[0].bias, true);
 });

@@ -50,14 +50,12 @@ function snapshot(folder: string): Record<string, string> {
   return Object.fromEntries(readdirSync(folder).sort().map((f) => [f, readFileSync(join(folder, f)).toString('base64')]));
 }
 
-function laserExport(model: DecoderModel, out: string, rho: number) {
+/** `laser apply` with one intervention at ρ, returning the export call (run it as often as needed). */
+function laserEdit(model: DecoderModel, rho: number): { write: (out: string) => unknown; undo: () => void } {
   const editor = new LaserEditor(asLaserModel(model));
   const applied = editor.applyAll([{ type: 'out', layer: 1, rho }]);
-  try {
-    return exportModel(out, { config: model.source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir }, { applied });
-  } finally {
-    editor.undo();
-  }
+  const source = { config: model.source.config, weightNames: () => model.weightNames(), getWeight: (n: string) => model.getWeight(n), dir };
+  return { write: (out) => exportModel(out, source, { applied }), undo: () => editor.undo() };
 }
 
 test('laser apply export: a full disk at any write leaves the target untouched and no partial folder', { skip: skipUnless(dir) }, async () => {
@@ -67,23 +65,27 @@ test('laser apply export: a full disk at any write leaves the target untouched a
     const out = join(root, 'model');
     // no previous export: nothing may appear
     let k = 1;
+    const half = laserEdit(model, 0.5);
     for (; ; k++) {
-      const r = withFullDiskAt(k, () => laserExport(model, out, 0.5));
+      const r = withFullDiskAt(k, () => half.write(out));
       if (!r.error) break;
       assert.match(r.error.message, /ENOSPC/);
       assert.ok(!existsSync(out), `write ${k} failed: ${out} must not exist`);
       assert.deepEqual(readdirSync(root), [], `write ${k} failed: nothing may be left in ${root}`);
     }
+    half.undo();
     assert.ok(k > 3, `the export makes several writes (${k})`);
     const first = snapshot(out);
     const before = (await loadModel(out)).forward(ids).logits.data;
     // a previous export: it must survive every failure byte for byte
+    const tenth = laserEdit(model, 0.1);
     for (let j = 1; ; j++) {
-      const r = withFullDiskAt(j, () => laserExport(model, out, 0.1));
+      const r = withFullDiskAt(j, () => tenth.write(out));
       if (!r.error) break;
       assert.deepEqual(snapshot(out), first, `write ${j} failed: the previous export must be unchanged`);
       assert.deepEqual(readdirSync(root), ['model'], `write ${j} failed: no partial folder beside the target`);
     }
+    tenth.undo();
     assert.match(JSON.parse(readFileSync(join(out, 'laser.json'), 'utf8')).interventions, /0\.1/);
     assert.notDeepEqual((await loadModel(out)).forward(ids).logits.data, before);
   } finally {
