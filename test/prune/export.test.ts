@@ -174,3 +174,31 @@ test('loadModel (every command) runs an export\'s maps; the folder is marked for
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an older export (format 1: maps in linscope_linear_maps.safetensors, base model_type) still loads with its maps', { skip: skipUnless(join(fixturesDir, 'llama')) }, async () => {
+  const { loadSafetensors, writeSafetensors } = await import('../../src/io/safetensors.ts');
+  const { writeFileSync } = await import('node:fs');
+  const model = await loadModel(join(fixturesDir, 'llama'));
+  const pruned = new PrunedModel(model, [{ start: 1, count: 1, map: randomMap(model.config.hiddenSize, 'residual', 12) }]);
+  const dir = mkdtempSync(join(tmpdir(), 'linscope-prune-v1-'));
+  try {
+    exportPrunedModel(dir, pruned);
+    // rewrite it the way format 1 stored it
+    const all = loadSafetensors(join(dir, 'model.safetensors')) as Record<string, Tensor>;
+    const maps = Object.fromEntries(Object.entries(all).filter(([n]) => n.startsWith('linscope_maps.')).map(([n, t]) => [n.replace('linscope_maps.', 'linear_maps.'), t]));
+    writeSafetensors(join(dir, 'model.safetensors'), Object.fromEntries(Object.entries(all).filter(([n]) => !n.startsWith('linscope_maps.'))));
+    writeSafetensors(join(dir, 'linscope_linear_maps.safetensors'), maps);
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    const entry = config.linscope.linear_maps[0];
+    config.linscope = { format: 1, linear_maps: [{ ...entry, weight: 'linear_maps.0.weight', bias: 'linear_maps.0.bias' }] };
+    config.model_type = 'llama';
+    config.architectures = ['LlamaForCausalLM'];
+    delete config.auto_map;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const reloaded = await loadModel(dir);
+    assert.equal(reloaded.linearMaps.length, 1);
+    assert.ok(maxAbsDiff(reloaded.forward(ids).logits, pruned.forward(ids).logits) < 1e-5);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
