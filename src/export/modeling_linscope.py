@@ -112,14 +112,13 @@ class LinscopeForCausalLM(_BaseModel):
             after.setdefault(int(m["after_layer"]), []).append((n, m))
         captured = {}
         for j, entries in after.items():
-            for n, m in entries:
-                if m["input"] == "mlp":
-                    module = self.get_submodule(self._module_path(m["mlp_output"]))
+            outputs = {m["mlp_output"] for _, m in entries if m["input"] == "mlp"}
+            for name in outputs:  # one block has one MLP output projection
 
-                    def capture(_module, _inputs, output, j=j):
-                        captured[j] = output
+                def capture(_module, _inputs, output, j=j):
+                    captured[j] = output
 
-                    module.register_forward_hook(capture)
+                self.get_submodule(self._module_path(name)).register_forward_hook(capture)
 
         def run(j, h):
             for n, m in after.get(j, []):
@@ -127,7 +126,7 @@ class LinscopeForCausalLM(_BaseModel):
                 if m["input"] == "residual":
                     h = lin(h)
                 else:
-                    x = captured.pop(j).reshape(h.shape)  # OPT runs its MLP on [B*T, D]
+                    x = captured[j].reshape(h.shape)  # OPT runs its MLP on [B*T, D]
                     h = h - x + lin(x)
             return h
 
