@@ -2,10 +2,6 @@
 AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True) (float32, eager) on fixed ids,
 in the layout `linscope check-reference` reads (input_ids, logits, hidden_states.{i}).
 
-hidden_states.0 is left out when the export has a map on the embeddings (transformers records the
-embeddings before the first layer runs the map; linscope's hidden state 0 is the state entering
-block 0, after it).
-
 Assumes PyTorch and transformers are importable; installs nothing; not run by the test suite. Used
 once to write test/fixtures/export/*.reference.safetensors:
     node --import tsx bench/export-reference-folders.ts /tmp/linscope-seeded
@@ -46,17 +42,12 @@ def save(path, tensors):
 
 
 def main(folder, out):
-    config = json.load(open(os.path.join(folder, "config.json")))
-    maps = (config.get("linscope") or {}).get("linear_maps", [])
     model = AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True, torch_dtype=torch.float32, attn_implementation="eager").eval()
     ids = torch.tensor(IDS, dtype=torch.long)
     with torch.no_grad():
         res = model(ids, output_hidden_states=True)
     tensors = {"input_ids": ids, "logits": res.logits.float()}
-    skip0 = any(m["after_layer"] == -1 for m in maps)
     for i, h in enumerate(res.hidden_states):
-        if i == 0 and skip0:
-            continue
         tensors[f"hidden_states.{i}"] = h.float()
     save(out, tensors)
     print(f"{type(model).__name__}: wrote {out} ({', '.join(tensors)})")

@@ -12,7 +12,7 @@ own) with the parts linscope's export added, as config.json describes them:
       input "mlp":       h <- h - m + m W^T + b,  m = the block's MLP output (module "mlp_output")
   W and b are the tensors "linscope_maps.<n>.weight/.bias" of the checkpoint.
   A map after block j is part of that block's output (output_hidden_states shows it); a map on the
-  embeddings runs as block 0 starts, so hidden_states[0] is the state before it.
+  embeddings runs as block 0 starts, so hidden_states[0] is the embeddings (as in linscope).
 - "linscope_low_rank": {"tensors": {name: {...}}}: matrices stored as factors W = L R
   ("<name>.laser_left" L [m, r], "<name>.laser_right" R [r, n], W in the stored orientation) and
   multiplied as factors: x R^T L^T for a Linear ([out, in]), (x L) R for a GPT-2 Conv1D ([in, out]).

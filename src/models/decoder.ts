@@ -172,13 +172,15 @@ export class DecoderModel {
     const ctx = prepareCall(this.config, inputIds, options);
     const ids: number[] = [];
     for (const row of inputIds) for (const id of row) ids.push(id);
-    return { hidden: this.maps.apply(-1, this.arch.embed(this.scoped(), ids, ctx)), ctx };
+    return { hidden: this.arch.embed(this.scoped(), ids, ctx), ctx };
   }
 
   /** Run block `layer` on `hidden` [B, T, D] (appends to the context's cache when it builds one). */
   runBlock(layer: number, hidden: Tensor, ctx: ForwardContext): BlockOutput {
     this.checkLayer(layer);
-    const out = this.arch.block(this.scoped(), layer, hidden, ctx);
+    // maps listed "after block −1" start block 0; maps after block `layer` end it (linscope-maps.ts)
+    const input = layer === 0 ? this.maps.apply(-1, hidden) : hidden;
+    const out = this.arch.block(this.scoped(), layer, input, ctx);
     if (this.maps.after(layer).length === 0) return out;
     return { ...out, hidden: this.maps.apply(layer, out.hidden, out.mlpOut) };
   }

@@ -2,10 +2,11 @@
  * Checkpoints exported by linscope that hold more than plain blocks, read as the model they are:
  *
  * - linear maps on the residual stream between blocks (`linscope prune --method linear`; format:
- *   src/prune/linear-maps-format.ts). `DecoderModel` runs each map right after the block it follows
- *   (`after_layer` j: inside `runBlock(j)`, so every consumer — forward, hidden states, partial
- *   forwards, generation — sees the exported model; j = −1: inside `embed`). A map and its block
- *   are one unit: pruning block j later drops the maps after it too.
+ *   src/prune/linear-maps-format.ts). `DecoderModel` runs each map as part of a block, inside
+ *   `runBlock`, so every consumer — forward, hidden states, partial forwards, generation — sees the
+ *   exported model: `after_layer` j ≥ 0 at the end of block j, j = −1 at the start of block 0 (so
+ *   hidden state 0 is the embeddings, as in transformers' run of the modeling file). A map and its
+ *   block are one unit: pruning that block later drops its maps too.
  * - the `linscope_<base>` model_type such exports carry so that Hugging Face refuses to load them
  *   without their modeling file (src/export/custom-code.ts): `intendedConfig` gives the base
  *   config linscope's architectures read.
@@ -29,7 +30,7 @@ export const CUSTOM_MODEL_TYPE_PREFIX = 'linscope_';
 
 /** One map of a checkpoint, ready to run: A [d, d] (x·A form) and b, float64 masters. */
 export interface CheckpointMap {
-  /** Runs after block `afterLayer` (−1: on the embeddings, before block 0). */
+  /** Runs after block `afterLayer` (−1: at the start of block 0, on the embeddings). */
   afterLayer: number;
   input: 'residual' | 'mlp';
   /** A = Wᵀ, float64. */

@@ -24,7 +24,7 @@
  * Every other map is stored beside the weights (format: linear-maps-format.ts) and the folder gets
  * linscope's modeling file (src/export/custom-code.ts): transformers loads it with
  * `trust_remote_code=True` and refuses it without. A source checkpoint's own maps are carried over
- * with the blocks they follow. The folder is written by the one writer, src/export/hf-folder.ts.
+ * with their blocks (after block j: block j's; on the embeddings: block 0's). The folder is written by the one writer, src/export/hf-folder.ts.
  */
 import { backend } from '../backend/index.ts';
 import type { FloatStorage } from '../io/safetensors.ts';
@@ -101,9 +101,9 @@ export function exportPrunedModel(outDir: string, pruned: PrunedModel, options: 
   const folded: FoldedMap[] = [];
   const toStore: MapToStore[] = [];
   const outTensorOf = (layer: number) => renamed.get(model.matrices(layer).out?.tensorName ?? '');
-  // the checkpoint's own maps go with the blocks they follow (−1: the embeddings, always kept)
+  // the checkpoint's own maps go with their blocks (−1: part of block 0)
   for (const m of model.linearMaps) {
-    if (m.afterLayer >= 0 && !newIndex.has(m.afterLayer)) continue;
+    if (!newIndex.has(Math.max(m.afterLayer, 0))) continue;
     toStore.push({
       afterLayer: m.afterLayer < 0 ? -1 : newIndex.get(m.afterLayer)!, input: m.input, weight: m.weight, bias: m.bias,
       replaces: m.entry.replaces, mlpOutputTensor: m.input === 'mlp' ? outTensorOf(m.afterLayer) : undefined,

@@ -18,7 +18,8 @@
  * (older exports, still read) stored them in `linscope_linear_maps.safetensors`.
  *
  * - `after_layer` j: the map runs after block j of this checkpoint (renumbered index), before block
- *   j + 1; −1 = on the embeddings, before block 0. Maps with the same `after_layer` run in list order.
+ *   j + 1; −1 = on the embeddings, as block 0 starts (hidden state 0 stays the embeddings). Maps with
+ *   the same `after_layer` run in list order.
  * - `weight` W [d, d] in PyTorch Linear layout, `bias` b [d] or null, F32 tensors in
  *   linscope_linear_maps.safetensors.
  * - `input` "residual": h ← h·Wᵀ + b (h the residual stream after block j).
