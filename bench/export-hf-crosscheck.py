@@ -3,7 +3,8 @@ wrote with transformers' AutoModelForCausalLM and compares its logits with the o
 
 - every folder loads with trust_remote_code=True (vanilla folders load as their base class, custom
   folders through their modeling_linscope.py) and its float32 eager logits are compared;
-- folders with custom code must FAIL to load without trust_remote_code (the error is recorded).
+- folders with custom code must FAIL to load without trust_remote_code (the error is recorded), and
+  when the base class is named explicitly (LlamaForCausalLM.from_pretrained: config.json's guard key).
 
 Assumes PyTorch and transformers (4.42-era API) are importable by this Python; it installs nothing.
 Not run by the test suite. Run after step 1:
@@ -41,8 +42,8 @@ def main():
     manifest = json.load(open(os.path.join(out, "manifest.json")))
     ids = torch.tensor(manifest["input_ids"], dtype=torch.long)
     print(f"transformers {transformers.__version__}, torch {torch.__version__}, {len(manifest['exports'])} exports\n")
-    print("| model | export | custom code | HF class | HF max abs diff of logits | without trust_remote_code |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| model | export | custom code | HF class | HF max abs diff of logits | without trust_remote_code | base class named explicitly |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     failures = 0
     for e in manifest["exports"]:
         expected = read_safetensors(e["expected"])
@@ -65,10 +66,19 @@ def main():
                 text = " ".join(str(err).split())
                 asks = "asks for `trust_remote_code=True`" if "trust_remote_code=True" in text else text[:90]
                 plain = f"refused: {type(err).__name__}, {asks}"
+            config = json.load(open(os.path.join(e["folder"], "config.json")))
+            base_class = getattr(transformers, config["linscope"]["base_architectures"][0])
+            try:
+                base_class.from_pretrained(e["folder"])
+                explicit = f"{base_class.__name__}: LOADED (wrong)"
+                ok = False
+            except Exception as err:  # noqa: BLE001
+                explicit = f"{base_class.__name__}: refused ({type(err).__name__})"
         else:
             plain = "loads (vanilla)"
+            explicit = "-"
         failures += 0 if ok else 1
-        print(f"| {e['model']} | {e['kind']} | {'yes' if e['custom_code'] else 'no'} | {cls} | {diff:.2e} | {plain} |")
+        print(f"| {e['model']} | {e['kind']} | {'yes' if e['custom_code'] else 'no'} | {cls} | {diff:.2e} | {plain} | {explicit} |")
     print(f"\n{len(manifest['exports']) - failures} of {len(manifest['exports'])} exports as expected")
     return 1 if failures else 0
 

@@ -16,7 +16,8 @@
  * `AutoModelForCausalLM.from_pretrained(dir, trust_remote_code=True)` builds the exported model,
  * and without `trust_remote_code` transformers raises (it knows no model type "linscope_<base>"
  * and asks for `trust_remote_code=True`) instead of loading the base model with maps dropped or
- * factors initialised at random. Every other export stays a vanilla folder of the base type.
+ * factors initialised at random; naming the base class explicitly raises too (GUARD_KEY). Every
+ * other export stays a vanilla folder of the base type.
  */
 import { readFileSync } from 'node:fs';
 import { LOW_RANK_CONFIG_KEY, readLowRankEntry } from '../io/low-rank-format.ts';
@@ -24,6 +25,14 @@ import { CUSTOM_MODEL_TYPE_PREFIX, intendedConfig } from '../models/linscope-map
 import { LINEAR_MAPS_FORMAT, LINSCOPE_CONFIG_KEY, readLinscopeEntry } from '../prune/linear-maps-format.ts';
 
 export const MODELING_FILE = 'modeling_linscope.py';
+/**
+ * A config key transformers' own config classes cannot set (a read-only property of
+ * PretrainedConfig): naming the base class explicitly (`LlamaForCausalLM.from_pretrained(dir)`,
+ * which bypasses the auto mechanism) then raises, after logging "Can't set use_return_dict with
+ * value <this text>". LinscopeConfig takes the key out before the base config sees it.
+ */
+export const GUARD_KEY = 'use_return_dict';
+export const GUARD_TEXT = "this folder needs linscope's modeling file: load it with AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)";
 export const CUSTOM_ARCHITECTURE = 'LinscopeForCausalLM';
 const TEMPLATE_URL = new URL('./modeling_linscope.py', import.meta.url);
 
@@ -43,7 +52,7 @@ export function vanillaConfig(config: Record<string, unknown>): Record<string, u
   const entry = readLinscopeEntry(config);
   const architectures = entry?.base_architectures ?? (config.model_type === base.model_type ? config.architectures : undefined);
   const out: Record<string, unknown> = { ...base };
-  for (const key of ['auto_map', LINSCOPE_CONFIG_KEY, LOW_RANK_CONFIG_KEY]) delete out[key];
+  for (const key of ['auto_map', LINSCOPE_CONFIG_KEY, LOW_RANK_CONFIG_KEY, GUARD_KEY]) delete out[key];
   if (architectures !== undefined) out.architectures = architectures;
   else delete out.architectures;
   return out;
@@ -60,6 +69,7 @@ export function exportConfig(config: Record<string, unknown>): { config: Record<
   const baseArchitectures = out.architectures;
   out.model_type = CUSTOM_MODEL_TYPE_PREFIX + baseType;
   out.architectures = [CUSTOM_ARCHITECTURE];
+  out[GUARD_KEY] = GUARD_TEXT;
   out.auto_map = {
     AutoConfig: `${MODELING_FILE.replace(/\.py$/, '')}.LinscopeConfig`,
     AutoModelForCausalLM: `${MODELING_FILE.replace(/\.py$/, '')}.${CUSTOM_ARCHITECTURE}`,

@@ -36,6 +36,11 @@ _BaseModel = getattr(transformers, MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[BASE_MODEL_
 class LinscopeConfig(_BaseConfig):
     model_type = "linscope_" + BASE_MODEL_TYPE
 
+    def __init__(self, use_return_dict=None, **kwargs):
+        # config.json sets "use_return_dict" (read-only in transformers' configs) so that the base
+        # class named explicitly refuses the folder; this class takes it out.
+        super().__init__(**kwargs)
+
 
 class _Factors(nn.Module):
     """Holds L [m, r] and R [r, n] under the checkpoint's names "<name>.laser_left/.laser_right"."""
