@@ -40,6 +40,8 @@ test('exportConfig: vanilla without linscope parts, auto_map with them, and back
   assert.deepEqual(custom.config.architectures, ['LinscopeForCausalLM']);
   assert.deepEqual(custom.config.auto_map, { AutoConfig: 'modeling_linscope.LinscopeConfig', AutoModelForCausalLM: 'modeling_linscope.LinscopeForCausalLM' });
   assert.deepEqual((custom.config.linscope as { base_architectures: string[] }).base_architectures, ['GPT2LMHeadModel']);
+  // the guard that makes the base class named explicitly refuse the folder
+  assert.match(String(custom.config.use_return_dict), /AutoModelForCausalLM\.from_pretrained\(folder, trust_remote_code=True\)/);
   // a custom config with its maps gone is the vanilla base config again
   const back = exportConfig({ ...custom.config, linscope: { ...(custom.config.linscope as object), linear_maps: [] } });
   assert.deepEqual(back.config, base);
