@@ -10,8 +10,7 @@ import { openModelSource } from '../io/model-source.ts';
 import { normalizeConfig, type DecoderConfig } from '../models/config.ts';
 import { createModel } from '../models/decoder.ts';
 import { intendedConfig } from '../models/linscope-maps.ts';
-import { readLlama2cTokenizer } from '../io/llama2c.ts';
-import { loadHFTokenizer } from '../io/tokenizer.ts';
+import { resolveTokenizer } from '../io/tokenizer-override.ts';
 import type { WeightSource } from '../models/types.ts';
 import { cacheKey, pathIdentity, ResultCache, stableHash } from '../report/cache.ts';
 import { analyseModel, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
@@ -65,6 +64,8 @@ export interface LinearityRequest {
   progress?: RunProgress;
   /** Messages (cache hits, model summaries); default silent. */
   log?: (message: string) => void;
+  /** Never contact the Hugging Face hub for models given by id (default: $HF_HUB_OFFLINE). */
+  offline?: boolean;
 }
 
 function packageVersion(): string {
@@ -99,18 +100,13 @@ interface OpenedModel {
   tokenizer?: Tokenizer;
 }
 
-async function openModel(input: ModelInput, tokenizerOverride?: string): Promise<OpenedModel> {
+async function openModel(input: ModelInput, offline: boolean | undefined, tokenizerOverride?: string): Promise<OpenedModel> {
   if (typeof input !== 'string') {
     return { spec: input.label, source: input.source, config: normalizeConfig(intendedConfig(input.source.config)), identity: input.identity, tokenizer: input.tokenizer };
   }
-  const source = await openModelSource(input);
-  const config = normalizeConfig(intendedConfig(source.config));
-  let tokenizer: Tokenizer | undefined = await source.tokenizer();
-  if (tokenizerOverride) {
-    tokenizer = tokenizerOverride.endsWith('.bin') ? readLlama2cTokenizer(tokenizerOverride, config.vocabSize) : loadHFTokenizer(tokenizerOverride, source.config);
-    if (!tokenizer) throw new Error(`no tokenizer.json in ${tokenizerOverride}`);
-  }
-  return { spec: input, source, config, identity: pathIdentity(source.dir), tokenizer };
+  const source = await openModelSource(input, { offline });
+  const tokenizer = tokenizerOverride ? await resolveTokenizer(source, tokenizerOverride) : await source.tokenizer();
+  return { spec: input, source, config: normalizeConfig(intendedConfig(source.config)), identity: pathIdentity(source.dir), tokenizer };
 }
 
 /** The cache key of one model's result: what was run, on exactly which tokens, measured how. */
@@ -131,7 +127,7 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
   const results: ModelLinearity[] = [];
 
   for (const [i, input] of request.models.entries()) {
-    const opened = await openModel(input, request.tokenizer);
+    const opened = await openModel(input, request.offline, request.tokenizer);
     const cfg = opened.config;
     if (analysis.parts) checkPartsSupported(cfg);
     if (pairCount(cfg.numLayers, analysis.lastPair) < 1) throw new Error(`${opened.spec}: --last-pair skip leaves no pair (the model has ${cfg.numLayers} block)`);

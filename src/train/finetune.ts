@@ -11,15 +11,15 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
-import { createProgress } from '../cli/progress.ts';
+import { createProgress } from '../report/progress.ts';
 import { openModelSource } from '../io/model-source.ts';
-import { loadHFTokenizer, type Tokenizer } from '../io/tokenizer.ts';
-import { readLlama2cTokenizer } from '../io/llama2c.ts';
+import type { Tokenizer } from '../io/tokenizer.ts';
+import { resolveTokenizer } from '../io/tokenizer-override.ts';
 import { customParts } from '../export/custom-code.ts';
 import { normalisedDepth, linearityProfileChart } from '../report/chart-specs.ts';
 import { writeHtmlReport } from '../report/html.ts';
 import { Rng } from '../tensor/random.ts';
-import { CheckpointableAdamW } from './adamw.ts';
+import { CheckpointableAdamW } from '../autograd/optim/adam.ts';
 import { buildTask, type FinetuneTask, type SftExample } from './finetune-tasks.ts';
 import { saveHFModel } from './hf-folder.ts';
 import { TrainableLlama } from './llama-trainable.ts';
@@ -52,6 +52,8 @@ export interface FinetuneOptions {
   regularizer?: RegularizerOptions;
   quiet?: boolean;
   log?: (line: string) => void;
+  /** Never contact the Hugging Face hub (default: $HF_HUB_OFFLINE). */
+  offline?: boolean;
 }
 
 export interface SftEval {
@@ -123,13 +125,10 @@ function linearityOn(model: TrainableLlama, batches: readonly SftBatch[]): Linea
 export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const t0 = performance.now();
   const say = (s: string) => (o.log ? o.log(s) : o.quiet ? undefined : process.stderr.write(`${s}\n`));
-  const source = await openModelSource(o.model);
+  const source = await openModelSource(o.model, { offline: o.offline });
   const custom = customParts(source.config);
   if (custom.length > 0) throw new Error(`${o.model} holds ${custom.join(' and ')}, which fine-tuning does not train; fine-tune the model it was exported from`);
-  const tokenizer = o.tokenizer
-    ? (o.tokenizer.endsWith('.bin') ? readLlama2cTokenizer(o.tokenizer, source.config.vocab_size) : loadHFTokenizer(o.tokenizer, source.config))
-    : await source.tokenizer();
-  if (!tokenizer) throw new Error(o.tokenizer ? `no tokenizer.json in ${o.tokenizer}` : `${o.model}: the model has no tokenizer (tokenizer.json or a llama2.c tok*.bin), which fine-tuning needs; pass --tokenizer`);
+  const tokenizer = await resolveTokenizer(source, o.tokenizer);
   const model = TrainableLlama.fromSource(source);
   const steps = o.steps ?? 200, batchSize = o.batchSize ?? 16, seed = o.seed ?? 0;
   const maxLen = Math.min(o.maxLen ?? 256, model.config.maxPositions ?? Infinity);

@@ -13,7 +13,6 @@
  */
 import { bf16Bits, bf16ToNumber } from '../../src/io/half.ts';
 import { openModelSource } from '../../src/io/model-source.ts';
-import { asLaserModel } from '../../src/laser/adapt.ts';
 import { exportModel } from '../../src/laser/export.ts';
 import { LaserEditor } from '../../src/laser/intervention.ts';
 import { checkpointMaps, checkpointPrefix } from '../../src/export/model-parts.ts';
@@ -81,7 +80,7 @@ export async function buildExport(kind: ExportKind, sourceDir: string, outDir: s
     case 'laser-bf16':
     case 'laser-factored': {
       const factored = kind === 'laser-factored';
-      const applied = new LaserEditor(asLaserModel(model)).applyAll(laserEdits(model), { factored });
+      const applied = new LaserEditor(model).applyAll(laserEdits(model), { factored });
       if (kind === 'laser-bf16') {
         // the exported model is the BF16 one: evaluate that model
         for (const name of model.weightNames()) {
@@ -155,7 +154,7 @@ export async function buildSeededExport(which: SeededExport, fixturesDir: string
     return;
   }
   const model = await load(`${fixturesDir}/gpt2`);
-  const applied = new LaserEditor(asLaserModel(model)).applyAll([{ type: 'out', layer: 1, rho: 0.25 }, { type: 'in', layer: 0, rho: 0.5 }], { factored: true });
+  const applied = new LaserEditor(model).applyAll([{ type: 'out', layer: 1, rho: 0.25 }, { type: 'in', layer: 0, rho: 0.5 }], { factored: true });
   const source = model.source as WeightSource & { dir?: string; config: Record<string, unknown> };
   exportModel(outDir, { config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir }, { applied, factored: true });
 }

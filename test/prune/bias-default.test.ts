@@ -1,14 +1,14 @@
 /**
- * `prune --bias`: one default, the same in `--help` and in the code — a bias, except for --map-input
- * mlp on an MLP whose output projection has none (then none, so the map folds and the export stays
- * vanilla) — and an explicit --bias / --no-bias always wins. (--help: test/cli/tokenizer-option.test.ts.)
+ * `prune --bias`: one default, the same in `--help` and in the code — no bias, so an mlp map folds
+ * into any MLP output projection and the export stays vanilla — and an explicit --bias / --bias=true
+ * wins; what the export then holds follows (--help: test/cli/tokenizer-option.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultMapBias, run } from '../../src/cli/commands/prune.ts';
+import { run } from '../../src/cli/commands/prune.ts';
 import { captureConsole } from '../helpers/console.ts';
 import { skipUnless, stories260KDir } from '../helpers/paths.ts';
 
@@ -32,23 +32,18 @@ async function prune(extra: string[]): Promise<{ prune: Record<string, any>; con
   }
 }
 
-test('defaultMapBias: yes, except mlp maps on output projections without bias', () => {
-  assert.equal(defaultMapBias('residual', false), true);
-  assert.equal(defaultMapBias('residual', true), true);
-  assert.equal(defaultMapBias('mlp', true), true);
-  assert.equal(defaultMapBias('mlp', false), false);
-});
-
-test('prune: residual maps get a bias by default; --bias=false drops it; mlp maps on Llama fold without one', { skip: skipUnless(stories260KDir) }, async () => {
+test('prune: no map bias by default; --bias and --bias=true fit one; mlp maps on Llama fold', { skip: skipUnless(stories260KDir) }, async () => {
   const byDefault = await prune([]);
-  assert.equal(byDefault.prune.replacements[0].bias, true);
-  assert.notEqual(byDefault.config.linscope.linear_maps[0].bias, null);
+  assert.equal(byDefault.prune.replacements[0].bias, false);
+  assert.equal(byDefault.config.linscope.linear_maps[0].bias, null);
   assert.equal(byDefault.config.model_type, 'linscope_llama');
-  for (const flag of [['--bias=false']]) {
-    const off = await prune(flag);
-    assert.equal(off.prune.replacements[0].bias, false, flag.join(' '));
+  for (const flag of [['--bias'], ['--bias=true']]) {
+    const on = await prune(flag);
+    assert.equal(on.prune.replacements[0].bias, true, flag.join(' '));
+    assert.notEqual(on.config.linscope.linear_maps[0].bias, null);
   }
   const mlp = await prune(['--map-input', 'mlp']);
   assert.equal(mlp.prune.replacements[0].bias, false);
-  assert.equal(mlp.prune.folded.length, mlp.prune.replacements[0].span === '0' ? 0 : 1);
+  assert.equal(mlp.prune.folded.length, 1);
+  assert.equal(mlp.config.model_type, 'llama');
 });

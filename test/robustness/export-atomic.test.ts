@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkExportTarget } from '../../src/export/hf-folder.ts';
 import { exportModel } from '../../src/laser/export.ts';
-import { asLaserModel } from '../../src/laser/adapt.ts';
 import { LaserEditor } from '../../src/laser/intervention.ts';
 import { loadModel, type DecoderModel } from '../../src/models/decoder.ts';
 import { exportPrunedModel } from '../../src/prune/export.ts';
@@ -52,7 +51,7 @@ function snapshot(folder: string): Record<string, string> {
 
 /** `laser apply` with one intervention at ρ, returning the export call (run it as often as needed). */
 function laserEdit(model: DecoderModel, rho: number): { write: (out: string) => unknown; undo: () => void } {
-  const editor = new LaserEditor(asLaserModel(model));
+  const editor = new LaserEditor(model);
   const applied = editor.applyAll([{ type: 'out', layer: 1, rho }]);
   const source = { config: model.source.config, weightNames: () => model.weightNames(), getWeight: (n: string) => model.getWeight(n), dir };
   return { write: (out) => exportModel(out, source, { applied }), undo: () => editor.undo() };
