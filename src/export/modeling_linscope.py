@@ -121,7 +121,7 @@ class LinscopeForCausalLM(_BaseModel):
             for name in outputs:  # one block has one MLP output projection
 
                 def capture(_module, _inputs, output, j=j):
-                    captured[j] = output
+                    captured[j] = output.clone()  # Falcon adds the attention output into it in place
 
                 self.get_submodule(self._module_path(name)).register_forward_hook(capture)
 
