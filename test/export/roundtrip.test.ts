@@ -105,3 +105,35 @@ test('an export of an export keeps its maps (F32 even in a BF16 export) with the
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('Falcon and Gemma (random weights): custom-code exports reload as the evaluated model', async () => {
+  const { randomWeightSource } = await import('../../src/models/random-weights.ts');
+  const { writeSafetensors } = await import('../../src/io/safetensors.ts');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const small = { hidden_size: 32, num_hidden_layers: 3, vocab_size: 512, max_position_embeddings: 64 };
+  const configs = {
+    falcon: { ...small, model_type: 'falcon', num_attention_heads: 4 },
+    gemma: { ...small, model_type: 'gemma', num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, intermediate_size: 48 },
+  };
+  const root = mkdtempSync(join(tmpdir(), 'linscope-export-random-'));
+  try {
+    for (const [name, config] of Object.entries(configs)) {
+      const src = join(root, name);
+      mkdirSync(src);
+      const source = randomWeightSource(config, { seed: 3, std: 0.1 });
+      writeSafetensors(join(src, 'model.safetensors'), Object.fromEntries(source.tensorNames!().map((n) => [n, source.getTensor(n)])));
+      writeFileSync(join(src, 'config.json'), JSON.stringify(config));
+      for (const kind of ['prune-maps-unfolded', 'laser-factored'] as const) {
+        const out = join(root, `${name}-${kind}`);
+        const built = await buildExport(kind, src, out);
+        assert.ok(built.customCode);
+        const got = (await loadModel(out)).forward(EVAL_IDS).logits;
+        let worst = 0;
+        for (let i = 0; i < got.size; i++) worst = Math.max(worst, Math.abs(got.data[i] - built.expected.data[i]));
+        assert.ok(worst <= 1e-5, `${name} ${kind}: ${worst}`);
+      }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
