@@ -16,8 +16,9 @@
  *     }
  *
  * linscope's loader (`openModelSource`) serves `<name>` as a `LowRankWeight` (src/tensor/low-rank.ts),
- * so the model multiplies by the factors. Hugging Face transformers does not know this key and would
- * find `<name>` missing: export dense (the default) for checkpoints meant for other tools.
+ * so the model multiplies by the factors. Such a folder also carries linscope's modeling file
+ * (src/export/custom-code.ts): transformers multiplies by the factors with `trust_remote_code=True`
+ * and refuses the folder without it (rather than initialising `<name>` at random).
  */
 import { LowRankWeight } from '../tensor/low-rank.ts';
 import type { DType, Tensor } from '../tensor/tensor.ts';

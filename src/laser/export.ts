@@ -10,23 +10,22 @@
  * By default every weight is written dense, so transformers loads the folder as is. With
  * `factored`, weights the model holds as `LowRankWeight` (LASER `--factored`) are written as their
  * two factors `<name>.laser_left` [m, r] and `<name>.laser_right` [r, n] (W = L·R in the stored
- * orientation) and listed under `linscope_low_rank` in config.json; linscope's loader reads them
- * back as factors (format: src/io/low-rank-format.ts). Such a folder is linscope-only.
+ * orientation) and listed under `linscope_low_rank` in config.json (src/io/low-rank-format.ts);
+ * linscope's loader reads them back as factors, and the folder carries linscope's modeling file so
+ * transformers runs them too with `trust_remote_code=True` and refuses the folder without it
+ * (src/export/custom-code.ts). A source checkpoint's linear maps between blocks are kept. The folder
+ * is written by the one writer, src/export/hf-folder.ts (atomic as a whole).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeShardedSafetensors, type FloatStorage } from '../io/safetensors.ts';
-import { LEFT_SUFFIX, LOW_RANK_CONFIG_KEY, lowRankEntry, RIGHT_SUFFIX } from '../io/low-rank-format.ts';
-import { isLowRank } from '../tensor/low-rank.ts';
+import { writeHFFolder } from '../export/hf-folder.ts';
+import { storeLinearMaps, storeWeights, type MapToStore } from '../export/model-parts.ts';
+import { LOW_RANK_CONFIG_KEY } from '../io/low-rank-format.ts';
+import type { FloatStorage } from '../io/safetensors.ts';
+import { LINEAR_MAPS_FORMAT, LINSCOPE_CONFIG_KEY } from '../prune/linear-maps-format.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { AppliedIntervention } from './intervention.ts';
 import { formatInterventions } from './types.ts';
 
-/** Files copied from the source folder when present (tokenizer and generation settings). */
-export const COPIED_FILES = [
-  'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt',
-  'tokenizer.model', 'added_tokens.json', 'generation_config.json',
-];
+export { COPIED_FILES } from '../export/tokenizer-files.ts';
 
 export interface ExportSource {
   /** config.json record. */
@@ -36,6 +35,12 @@ export interface ExportSource {
   getWeight(name: string): Tensor;
   /** Folder whose tokenizer files are copied (optional). */
   dir?: string;
+  /** Vocabulary size (finds a llama2.c tok file in `dir` to write tokenizer.json from). */
+  vocabSize?: number;
+  /** The model's linear maps between blocks (`checkpointMaps(model)`), stored again. */
+  linearMaps?: readonly MapToStore[];
+  /** Body prefix to normalise for custom-code folders (`checkpointPrefix(model)`). */
+  prefix?: { from: string; to: string };
 }
 
 export interface ExportOptions {
@@ -47,7 +52,7 @@ export interface ExportOptions {
   applied?: readonly AppliedIntervention[];
   /** Extra provenance for laser.json (command line, source path…). */
   provenance?: Record<string, unknown>;
-  /** Write factored weights as their factors (linscope-only format) instead of dense. */
+  /** Write factored weights as their factors (needs linscope's modeling file in transformers) instead of dense. */
   factored?: boolean;
 }
 
@@ -55,51 +60,36 @@ export interface ExportResult {
   dir: string;
   weightFiles: string[];
   copied: string[];
+  /** The folder needs linscope's modeling file in transformers (trust_remote_code=True). */
+  customCode: boolean;
 }
 
 export function exportModel(outDir: string, source: ExportSource, opts: ExportOptions = {}): ExportResult {
-  mkdirSync(outDir, { recursive: true });
-  const tensors: Record<string, Tensor> = {};
-  const ranks = new Map<string, number>();
-  for (const name of source.weightNames()) {
-    const w = source.getWeight(name);
-    if (opts.factored && isLowRank(w)) {
-      tensors[name + LEFT_SUFFIX] = w.left;
-      tensors[name + RIGHT_SUFFIX] = w.right;
-      ranks.set(name, w.rank);
-    } else {
-      tensors[name] = isLowRank(w) ? w.dense() : w;
-    }
-  }
+  const weights = storeWeights(source.weightNames().map((n) => [n, source.getWeight(n)]), opts.factored ?? false);
+  const maps = storeLinearMaps(source.linearMaps ?? []);
   const interventions = (opts.applied ?? []).map((a) => a.intervention);
   const metadata: Record<string, string> = { format: 'pt' };
   if (interventions.length > 0) metadata.laser = formatInterventions(interventions);
-  const { files } = writeShardedSafetensors(outDir, tensors, { dtype: opts.dtype ?? 'F32', maxShardBytes: opts.maxShardBytes ?? 2e9, metadata });
   const config: Record<string, unknown> = { ...source.config };
   delete config[LOW_RANK_CONFIG_KEY];
-  if (ranks.size > 0) config[LOW_RANK_CONFIG_KEY] = lowRankEntry(ranks);
-  if (opts.dtype) config.torch_dtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64' }[opts.dtype];
-  writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-
-  const copied: string[] = [];
-  if (source.dir && existsSync(source.dir)) {
-    const names = new Set(readdirSync(source.dir));
-    const wanted = [...COPIED_FILES.filter((f) => names.has(f)), ...[...names].filter((f) => /^tok.*\.bin$/.test(f))];
-    for (const f of wanted) {
-      copyFileSync(join(source.dir, f), join(outDir, f));
-      copied.push(f);
-    }
-  }
+  if (weights.lowRank) config[LOW_RANK_CONFIG_KEY] = weights.lowRank;
+  const linscope = (config[LINSCOPE_CONFIG_KEY] ?? {}) as Record<string, unknown>;
+  config[LINSCOPE_CONFIG_KEY] = { ...linscope, format: LINEAR_MAPS_FORMAT, linear_maps: maps.entries };
+  const factoredNames = new Set(Object.keys(weights.lowRank?.tensors ?? {}));
   const record = {
     interventions: formatInterventions(interventions),
     applied: (opts.applied ?? []).map((a) => ({
       intervention: a.intervention, tensorName: a.tensorName, outDim: a.outDim, inDim: a.inDim,
       rank: a.rank, fullRank: a.fullRank, keep: a.keep, relativeError: a.relativeError,
       denseParams: a.denseParams, factoredParams: a.factoredParams,
-      storage: a.storage === 'factored' && ranks.has(a.tensorName) ? 'factored' : 'dense', ...(a.note ? { note: a.note } : {}),
+      storage: a.storage === 'factored' && factoredNames.has(a.tensorName) ? 'factored' : 'dense', ...(a.note ? { note: a.note } : {}),
     })),
     ...opts.provenance,
   };
-  writeFileSync(join(outDir, 'laser.json'), JSON.stringify(record, null, 2) + '\n');
-  return { dir: outDir, weightFiles: files, copied };
+  const written = writeHFFolder(outDir, {
+    config, tensors: { ...weights.tensors, ...maps.tensors }, dtype: opts.dtype, maxShardBytes: opts.maxShardBytes, metadata,
+    tokenizerFrom: source.dir, vocabSize: source.vocabSize, prefix: source.prefix,
+    files: { 'laser.json': `${JSON.stringify(record, null, 2)}\n` },
+  });
+  return { dir: outDir, weightFiles: written.weightFiles, copied: written.tokenizerFiles, customCode: written.customCode };
 }

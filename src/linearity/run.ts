@@ -9,6 +9,8 @@ import type { Tokenizer } from '../data/types.ts';
 import { openModelSource } from '../io/model-source.ts';
 import { normalizeConfig, type DecoderConfig } from '../models/config.ts';
 import { createModel } from '../models/decoder.ts';
+import { intendedConfig } from '../models/linscope-maps.ts';
+import { resolveTokenizer } from '../io/tokenizer-override.ts';
 import type { WeightSource } from '../models/types.ts';
 import { linearityTokenWarning } from '../analysis/sample-size.ts';
 import { contentFingerprint } from '../io/fingerprint.ts';
@@ -51,6 +53,8 @@ export interface RunProgress {
 
 export interface LinearityRequest {
   models: readonly ModelInput[];
+  /** Tokenizer override for models given by path: a tokenizer.json folder or a llama2.c tok*.bin. */
+  tokenizer?: string;
   /** Names in charts and tables, one per model (default: folder names). */
   labels?: readonly (string | undefined)[];
   data: DataSpec;
@@ -101,12 +105,13 @@ interface OpenedModel {
   tokenizer?: Tokenizer;
 }
 
-async function openModel(input: ModelInput, offline: boolean | undefined): Promise<OpenedModel> {
+async function openModel(input: ModelInput, offline: boolean | undefined, tokenizerOverride?: string): Promise<OpenedModel> {
   if (typeof input !== 'string') {
-    return { spec: input.label, source: input.source, config: normalizeConfig(input.source.config), identity: input.identity, tokenizer: input.tokenizer };
+    return { spec: input.label, source: input.source, config: normalizeConfig(intendedConfig(input.source.config)), identity: input.identity, tokenizer: input.tokenizer };
   }
   const source = await openModelSource(input, { offline });
-  return { spec: input, source, config: normalizeConfig(source.config), identity: contentFingerprint(source.dir, { depth: 1 }), tokenizer: await source.tokenizer() };
+  const tokenizer = tokenizerOverride ? await resolveTokenizer(source, tokenizerOverride) : await source.tokenizer();
+  return { spec: input, source, config: normalizeConfig(intendedConfig(source.config)), identity: contentFingerprint(source.dir, { depth: 1 }), tokenizer };
 }
 
 /** The cache key of one model's result: what was run, on exactly which tokens, measured how. */
@@ -134,7 +139,7 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
   // models first (config and header only), so an impossible memory need is refused before the probe set is built
   const models: OpenedModel[] = [];
   for (const input of request.models) {
-    const opened = await openModel(input, request.offline);
+    const opened = await openModel(input, request.offline, request.tokenizer);
     checkLinearityMemory(opened.config, data, sampling, analysis);
     models.push(opened);
   }

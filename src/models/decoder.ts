@@ -10,6 +10,8 @@
  * `setWeight` (LASER, pruning) are kept in memory in both modes and win over the source. A weight
  * may be a `LowRankWeight` (src/tensor/low-rank.ts: LASER `--factored`, or a checkpoint storing
  * factors): forwards multiply by its two factors, reads of its values materialise L·R.
+ * A checkpoint exported with linear maps between blocks (`linscope prune`) runs them: each map is
+ * part of the block it follows (src/models/linscope-maps.ts), so the model is the one exported.
  */
 import { openModelSource } from '../io/model-source.ts';
 import { isLowRank } from '../tensor/low-rank.ts';
@@ -18,7 +20,7 @@ import { normalizeConfig, type DecoderConfig } from './config.ts';
 import { checkCheckpointNames } from './checkpoint-names.ts';
 import { finishCache, prepareCall, type ForwardInputs } from './context.ts';
 import type { Architecture, WeightSpec } from './family.ts';
-import { warnIfLinscopeLinearMaps } from './linscope-maps.ts';
+import { intendedConfig, MapRunner, readCheckpointMaps, type CheckpointMap } from './linscope-maps.ts';
 import { familyFor } from './registry.ts';
 import type { BlockOutput, ForwardContext, KVCache, MatrixTable, WeightGetter, WeightSource } from './types.ts';
 
@@ -63,10 +65,11 @@ export class DecoderModel {
   private readonly globalNames: string[];
   private readonly kept = new Map<string, Tensor>();
   private readonly overrides = new Map<string, Tensor>();
+  private readonly maps: MapRunner;
 
   constructor(source: WeightSource, options: LoadOptions = {}) {
     this.source = source;
-    this.config = normalizeConfig(source.config);
+    this.config = normalizeConfig(intendedConfig(source.config));
     this.dtype = options.dtype ?? 'float32';
     this.streaming = options.streaming ?? false;
     const family = familyFor(this.config);
@@ -83,6 +86,12 @@ export class DecoderModel {
     this.blockNames = blocks.map((b) => b.map((s) => s.name));
     checkCheckpointNames(source, [...this.specs.keys()], this.config.modelType, this.config.numLayers, this.config.tieWordEmbeddings);
     if (!this.streaming) for (const name of this.specs.keys()) this.kept.set(name, this.load(name));
+    this.maps = new MapRunner(readCheckpointMaps(source as WeightSource & { dir?: string }, this.config.hiddenSize, this.config.numLayers));
+  }
+
+  /** The checkpoint's linear maps between blocks (empty for ordinary checkpoints). */
+  get linearMaps(): readonly CheckpointMap[] {
+    return this.maps.maps;
   }
 
   get numLayers(): number {
@@ -166,7 +175,11 @@ export class DecoderModel {
   /** Run block `layer` on `hidden` [B, T, D] (appends to the context's cache when it builds one). */
   runBlock(layer: number, hidden: Tensor, ctx: ForwardContext): BlockOutput {
     this.checkLayer(layer);
-    return this.arch.block(this.scoped(), layer, hidden, ctx);
+    // maps listed "after block −1" start block 0; maps after block `layer` end it (linscope-maps.ts)
+    const input = layer === 0 ? this.maps.apply(-1, hidden) : hidden;
+    const out = this.arch.block(this.scoped(), layer, input, ctx);
+    if (this.maps.after(layer).length === 0) return out;
+    return { ...out, hidden: this.maps.apply(layer, out.hidden, out.mlpOut) };
   }
 
   /** The final norm (OPT: and project_out). */
@@ -272,6 +285,5 @@ export function createModel(source: WeightSource, options: LoadOptions = {}): De
 /** Open a model folder / file / hub id (or take a ready source) and build the model. */
 export async function loadModel(source: WeightSource | string, options: LoadOptions = {}): Promise<DecoderModel> {
   const src = typeof source === 'string' ? await openModelSource(source) : source;
-  warnIfLinscopeLinearMaps(src.config, typeof source === 'string' ? source : 'this checkpoint');
   return new DecoderModel(src, options);
 }

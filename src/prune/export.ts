@@ -21,17 +21,19 @@
  *   parallel blocks; not OPT's post-LN blocks, do_layer_norm_before = false, which normalise the sum);
  * - the MLP output projection is its own tensor (not fused), and it has a bias tensor whenever the
  *   map's bias is non-zero (Llama-style MLPs without bias need a map fitted without bias).
- * Every other map is written to `linscope_linear_maps.safetensors` and listed under the `linscope`
- * key of config.json (format: linear-maps-format.ts), which `loadPrunedCheckpoint` reads.
+ * Every other map is stored beside the weights (format: linear-maps-format.ts) and the folder gets
+ * linscope's modeling file (src/export/custom-code.ts): transformers loads it with
+ * `trust_remote_code=True` and refuses it without. A source checkpoint's own maps are carried over
+ * with their blocks (after block j: block j's; on the embeddings: block 0's). The folder is written by the one writer, src/export/hf-folder.ts.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { backend } from '../backend/index.ts';
-import { writeSafetensors, writeShardedSafetensors, type FloatStorage } from '../io/safetensors.ts';
-import { COPIED_FILES } from '../laser/export.ts';
+import type { FloatStorage } from '../io/safetensors.ts';
+import { vanillaConfig } from '../export/custom-code.ts';
+import { writeHFFolder } from '../export/hf-folder.ts';
+import { checkpointPrefix, storeLinearMaps, storeWeights, type MapToStore } from '../export/model-parts.ts';
 import type { DecoderModel } from '../models/decoder.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { LINEAR_MAPS_FILE, LINEAR_MAPS_FORMAT, LINSCOPE_CONFIG_KEY, type StoredLinearMap } from './linear-maps-format.ts';
+import { LINEAR_MAPS_FORMAT, LINSCOPE_CONFIG_KEY, type StoredLinearMap } from './linear-maps-format.ts';
 import type { PrunedModel } from './pruned-model.ts';
 import { spanLabel, type LinearMap, type Replacement } from './types.ts';
 
@@ -60,11 +62,14 @@ export interface PruneExportResult {
   folded: FoldedMap[];
   stored: StoredLinearMap[];
   weightFiles: string[];
+  /** The folder needs linscope's modeling file in transformers (trust_remote_code=True). */
+  customCode: boolean;
 }
 
 /** Why an 'mlp' map cannot be folded into block `layer`'s MLP output projection (undefined: it can). */
 export function mlpFoldProblem(model: DecoderModel, layer: number, map?: LinearMap): string | undefined {
   if (model.config.normBeforeSublayer === false) return 'post-LN blocks normalise the sum after the MLP output is added';
+  if (model.linearMaps.some((m) => m.afterLayer === layer)) return `block ${layer} is followed by linear maps of the checkpoint`;
   const out = model.matrices(layer).out;
   if (!out) return `block ${layer} has no MLP output matrix`;
   if (out.outRanges) return `block ${layer}'s MLP output projection is part of a fused tensor`;
@@ -94,8 +99,16 @@ export function exportPrunedModel(outDir: string, pruned: PrunedModel, options: 
   });
 
   const folded: FoldedMap[] = [];
-  const stored: StoredLinearMap[] = [];
-  const mapTensors: Record<string, Tensor> = {};
+  const toStore: MapToStore[] = [];
+  const outTensorOf = (layer: number) => renamed.get(model.matrices(layer).out?.tensorName ?? '');
+  // the checkpoint's own maps go with their blocks (−1: part of block 0)
+  for (const m of model.linearMaps) {
+    if (!newIndex.has(Math.max(m.afterLayer, 0))) continue;
+    toStore.push({
+      afterLayer: m.afterLayer < 0 ? -1 : newIndex.get(m.afterLayer)!, input: m.input, weight: m.weight, bias: m.bias,
+      replaces: m.entry.replaces, mlpOutputTensor: m.input === 'mlp' ? outTensorOf(m.afterLayer) : undefined,
+    });
+  }
   for (const r of pruned.replacements) {
     if (!r.map) continue;
     const previous = r.start - 1;
@@ -107,43 +120,36 @@ export function exportPrunedModel(outDir: string, pruned: PrunedModel, options: 
       folded.push({ span: spanLabel(r), intoBlock: previous, tensor: renamed.get(ref.tensorName)! });
       continue;
     }
-    const n = stored.length;
-    const entry: StoredLinearMap = {
-      after_layer: lastKeptBefore(kept, r.start, newIndex),
-      input: r.map.input,
-      weight: `linear_maps.${n}.weight`,
-      bias: r.map.bias ? `linear_maps.${n}.bias` : null,
+    toStore.push({
+      afterLayer: lastKeptBefore(kept, r.start, newIndex), input: r.map.input, weight: r.map.weight, bias: r.map.bias,
       replaces: Array.from({ length: r.count }, (_, i) => r.start + i),
-    };
-    mapTensors[entry.weight] = transposed(r.map.weight);
-    if (r.map.bias) mapTensors[entry.bias!] = r.map.bias;
-    stored.push(entry);
+      mlpOutputTensor: r.map.input === 'mlp' ? outTensorOf(previous) : undefined,
+    });
   }
+  // carried maps first within a block: they are part of it, new ones run after it
+  const order = toStore.map((m, i) => ({ m, i })).sort((a, b) => a.m.afterLayer - b.m.afterLayer || a.i - b.i).map((x) => x.m);
+  const maps = storeLinearMaps(order);
+  const weights = storeWeights(Object.entries(tensors), true);
 
-  mkdirSync(outDir, { recursive: true });
-  const { files } = writeShardedSafetensors(outDir, tensors, {
-    dtype: options.dtype ?? 'F32',
-    maxShardBytes: options.maxShardBytes ?? 2e9,
-    metadata: { format: 'pt' },
-  });
-  if (stored.length > 0) writeSafetensors(join(outDir, LINEAR_MAPS_FILE), mapTensors, { dtype: 'F32' });
-
-  const config = prunedConfig(model.source.config, kept, model.numLayers);
-  if (stored.length > 0) config[LINSCOPE_CONFIG_KEY] = { format: LINEAR_MAPS_FORMAT, linear_maps: stored };
-  if (options.dtype) config.torch_dtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64' }[options.dtype];
-  writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  copyTokenizerFiles((model.source as { dir?: string }).dir, outDir);
+  const config = prunedConfig(vanillaConfig(model.source.config), kept, model.numLayers);
+  if (maps.entries.length > 0) config[LINSCOPE_CONFIG_KEY] = { format: LINEAR_MAPS_FORMAT, linear_maps: maps.entries };
+  if (weights.lowRank) config.linscope_low_rank = weights.lowRank;
+  else delete config.linscope_low_rank;
   const record = {
     originalLayers: model.numLayers,
     numLayers: kept.length,
     keptBlocks: kept,
     replacements: pruned.replacements.map(describeReplacement),
     folded,
-    storedMaps: stored,
+    storedMaps: maps.entries,
     ...options.provenance,
   };
-  writeFileSync(join(outDir, 'prune.json'), JSON.stringify(record, null, 2) + '\n');
-  return { dir: outDir, numLayers: kept.length, keptBlocks: kept, folded, stored, weightFiles: files };
+  const written = writeHFFolder(outDir, {
+    config, tensors: { ...weights.tensors, ...maps.tensors }, dtype: options.dtype, maxShardBytes: options.maxShardBytes,
+    tokenizerFrom: (model.source as { dir?: string }).dir, vocabSize: model.config.vocabSize, prefix: checkpointPrefix(model),
+    files: { 'prune.json': `${JSON.stringify(record, null, 2)}\n` },
+  });
+  return { dir: outDir, numLayers: kept.length, keptBlocks: kept, folded, stored: maps.entries, weightFiles: written.weightFiles, customCode: written.customCode };
 }
 
 /** W_out' and b_out' with the map folded in (float64 arithmetic, stored in the weight's dtype). */
@@ -179,20 +185,13 @@ function lastKeptBefore(kept: readonly number[], start: number, newIndex: Map<nu
   return j;
 }
 
-/** [d, d] → its transpose (A in x·A form → W in PyTorch Linear form, W = Aᵀ), float32. */
-function transposed(m: Tensor): Tensor {
-  const d = m.shape[0];
-  const out = Tensor.zeros([d, d], 'float32');
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) out.data[j * d + i] = m.data[i * d + j];
-  return out;
-}
-
 const LAYER_COUNT_KEYS = ['num_hidden_layers', 'n_layer', 'num_layers'];
 
 /** The source config with the layer count (and per-layer lists) of the kept blocks. */
 export function prunedConfig(source: Record<string, unknown>, kept: readonly number[], originalLayers: number): Record<string, unknown> {
   const config: Record<string, unknown> = JSON.parse(JSON.stringify(source));
   delete config[LINSCOPE_CONFIG_KEY];
+  delete config.auto_map;
   const present = LAYER_COUNT_KEYS.filter((k) => typeof config[k] === 'number');
   for (const k of present.length > 0 ? present : ['num_hidden_layers']) config[k] = kept.length;
   for (const [key, value] of Object.entries(config)) {
@@ -201,14 +200,6 @@ export function prunedConfig(source: Record<string, unknown>, kept: readonly num
     }
   }
   return config;
-}
-
-function copyTokenizerFiles(from: string | undefined, to: string): string[] {
-  if (!from || !existsSync(from)) return [];
-  const names = new Set(readdirSync(from));
-  const wanted = [...COPIED_FILES.filter((f) => names.has(f)), ...[...names].filter((f) => /^tok.*\.bin$/.test(f))];
-  for (const f of wanted) copyFileSync(join(from, f), join(to, f));
-  return wanted;
 }
 
 function describeReplacement(r: Replacement): Record<string, unknown> {

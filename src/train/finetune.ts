@@ -14,6 +14,8 @@ import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
 import { createProgress } from '../report/progress.ts';
 import { openModelSource } from '../io/model-source.ts';
 import type { Tokenizer } from '../io/tokenizer.ts';
+import { resolveTokenizer } from '../io/tokenizer-override.ts';
+import { customParts } from '../export/custom-code.ts';
 import { normalisedDepth, linearityProfileChart } from '../report/chart-specs.ts';
 import { writeHtmlReport } from '../report/html.ts';
 import { Rng } from '../tensor/random.ts';
@@ -31,6 +33,8 @@ import { trainStep } from './train-step.ts';
 export interface FinetuneOptions {
   /** Model folder, llama2.c file or hub id (Llama family). */
   model: string;
+  /** Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin (default: the model's). */
+  tokenizer?: string;
   task: FinetuneTask;
   outDir: string;
   steps?: number;
@@ -122,8 +126,9 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const t0 = performance.now();
   const say = (s: string) => (o.log ? o.log(s) : o.quiet ? undefined : process.stderr.write(`${s}\n`));
   const source = await openModelSource(o.model, { offline: o.offline });
-  const tokenizer = await source.tokenizer();
-  if (!tokenizer) throw new Error(`${o.model}: the model has no tokenizer (tokenizer.json, tokenizer.model, vocab.json + merges.txt or a llama2.c tok*.bin), which fine-tuning needs`);
+  const custom = customParts(source.config);
+  if (custom.length > 0) throw new Error(`${o.model} holds ${custom.join(' and ')}, which fine-tuning does not train; fine-tune the model it was exported from`);
+  const tokenizer = await resolveTokenizer(source, o.tokenizer);
   const model = TrainableLlama.fromSource(source);
   const steps = o.steps ?? 200, batchSize = o.batchSize ?? 16, seed = o.seed ?? 0;
   const maxLen = Math.min(o.maxLen ?? 256, model.config.maxPositions ?? Infinity);
@@ -170,7 +175,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   say(`after:  answer loss ${after.answerLoss.toFixed(4)}, first-token accuracy ${after.firstTokenAccuracy.toFixed(3)}${after.choiceAccuracy !== undefined ? `, label accuracy ${after.choiceAccuracy.toFixed(3)}` : ''}; linearity ${linearityAfter.meanWithResidual.toFixed(4)} / ${linearityAfter.meanWithoutResidual.toFixed(4)}`);
 
   const modelDir = join(o.outDir, 'model');
-  saveHFModel(modelDir, model, source.dir, { linscope_finetune_task: o.task }); // copies the tokenizer files it finds
+  saveHFModel(modelDir, model, o.tokenizer ?? source.dir, { linscope_finetune_task: o.task }); // copies the tokenizer files it finds
   const result: FinetuneResult = {
     task: o.task, model: o.model, modelDir, steps, parameters: model.parameterCount,
     before, after, linearityBefore, linearityAfter, seconds: (performance.now() - t0) / 1000,

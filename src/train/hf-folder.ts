@@ -1,11 +1,10 @@
 /**
  * Save a trainable model as a Hugging Face model folder: `config.json`, `model.safetensors`
  * (float32, HF Llama names; the head is left out when tied, as transformers saves it) and the
- * tokenizer files, so both transformers and linscope's loader open it as LlamaForCausalLM.
+ * tokenizer files (a llama2.c `tok*.bin` in `tokenizerDir` also as tokenizer.json), so both transformers and linscope's loader open it as LlamaForCausalLM.
+ * Written by the one folder writer (src/export/hf-folder.ts): the folder appears complete or not at all.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeSafetensors } from '../io/safetensors-write.ts';
+import { writeHFFolder } from '../export/hf-folder.ts';
 import type { TrainableLlama } from './llama-trainable.ts';
 
 export const TOKENIZER_FILES = [
@@ -14,13 +13,11 @@ export const TOKENIZER_FILES = [
 
 /** Writes the model (and the tokenizer files found in `tokenizerDir`) into `dir`. */
 export function saveHFModel(dir: string, model: TrainableLlama, tokenizerDir?: string, metadata: Record<string, string> = {}): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(model.rawConfig, null, 2)}\n`);
-  writeSafetensors(join(dir, 'model.safetensors'), model.namedTensors(), { format: 'pt', ...metadata });
-  if (tokenizerDir) {
-    for (const f of TOKENIZER_FILES) {
-      const from = join(tokenizerDir, f);
-      if (existsSync(from) && from !== join(dir, f)) copyFileSync(from, join(dir, f));
-    }
-  }
+  writeHFFolder(dir, {
+    config: model.rawConfig as Record<string, unknown>,
+    tensors: model.namedTensors(),
+    metadata: { format: 'pt', ...metadata },
+    tokenizerFrom: tokenizerDir,
+    vocabSize: typeof model.rawConfig.vocab_size === 'number' ? model.rawConfig.vocab_size : undefined,
+  });
 }

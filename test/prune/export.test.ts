@@ -1,7 +1,7 @@
 /**
  * Export of pruned models on the shared HF fixtures: dropped blocks renumbered, 'mlp' maps folded
  * into the previous block's MLP output projection where exact, other maps stored in the linscope
- * format; reloading gives the pruned model's logits (to 1e-5). Folding is checked to leave no
+ * format (with linscope's modeling file); reloading gives the pruned model's logits (to 1e-5). Folding is checked to leave no
  * `linscope` key behind, and the renamed tensors are checked against the source by name.
  */
 import { test } from 'node:test';
@@ -134,21 +134,71 @@ test('stories260K (llama2.c): export with a stored map reloads to the same logit
   assert.ok(diff < 1e-5, `logits differ by ${diff}`);
 });
 
-test('loadModel warns that a checkpoint with linscope maps needs loadPrunedCheckpoint', { skip: skipUnless(join(fixturesDir, 'llama')) }, async () => {
+test('loadModel (every command) runs an export\'s maps; the folder is marked for transformers\' custom-code mechanism', { skip: skipUnless(join(fixturesDir, 'llama')) }, async () => {
   const model = await loadModel(join(fixturesDir, 'llama'));
   const pruned = new PrunedModel(model, [{ start: 1, count: 1, map: randomMap(model.config.hiddenSize, 'residual', 9) }]);
   const dir = mkdtempSync(join(tmpdir(), 'linscope-prune-'));
-  const warnings: string[] = [];
-  const warn = console.warn;
-  console.warn = (s: unknown) => warnings.push(String(s));
   try {
-    exportPrunedModel(dir, pruned);
+    const result = exportPrunedModel(dir, pruned);
+    assert.equal(result.customCode, true);
     const plain = await loadModel(dir);
     assert.equal(plain.numLayers, 3);
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /1 linear map\(s\).*loadPrunedCheckpoint/);
+    assert.equal(plain.linearMaps.length, 1);
+    assert.ok(maxAbsDiff(plain.forward(ids).logits, pruned.forward(ids).logits) < 1e-5);
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    assert.equal(config.model_type, 'linscope_llama');
+    assert.deepEqual(config.architectures, ['LinscopeForCausalLM']);
+    assert.equal(config.auto_map.AutoModelForCausalLM, 'modeling_linscope.LinscopeForCausalLM');
+    assert.equal(config.linscope.base_model_type, 'llama');
+    assert.deepEqual(config.linscope.base_architectures, ['LlamaForCausalLM']);
+    assert.match(readFileSync(join(dir, 'modeling_linscope.py'), 'utf8'), /^BASE_MODEL_TYPE = "llama"$/m);
+    assert.ok(!existsSync(join(dir, 'linscope_linear_maps.safetensors')));
+    // pruning the export again carries its map with the block it follows
+    const again = new PrunedModel(plain, [{ start: 2, count: 1 }]);
+    const dir2 = `${dir}-again`;
+    try {
+      const r2 = exportPrunedModel(dir2, again);
+      assert.equal(r2.stored.length, 1);
+      const reloaded = await loadModel(dir2);
+      assert.ok(maxAbsDiff(reloaded.forward(ids).logits, again.forward(ids).logits) < 1e-5);
+      // dropping the block the map follows drops the map too: a vanilla folder again
+      const r3 = exportPrunedModel(dir2, new PrunedModel(plain, [{ start: 0, count: 1 }]));
+      assert.equal(r3.stored.length, 0);
+      assert.equal(r3.customCode, false);
+      assert.equal(JSON.parse(readFileSync(join(dir2, 'config.json'), 'utf8')).model_type, 'llama');
+      assert.ok(!existsSync(join(dir2, 'modeling_linscope.py')));
+    } finally {
+      rmSync(dir2, { recursive: true, force: true });
+    }
   } finally {
-    console.warn = warn;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an older export (format 1: maps in linscope_linear_maps.safetensors, base model_type) still loads with its maps', { skip: skipUnless(join(fixturesDir, 'llama')) }, async () => {
+  const { loadSafetensors, writeSafetensors } = await import('../../src/io/safetensors.ts');
+  const { writeFileSync } = await import('node:fs');
+  const model = await loadModel(join(fixturesDir, 'llama'));
+  const pruned = new PrunedModel(model, [{ start: 1, count: 1, map: randomMap(model.config.hiddenSize, 'residual', 12) }]);
+  const dir = mkdtempSync(join(tmpdir(), 'linscope-prune-v1-'));
+  try {
+    exportPrunedModel(dir, pruned);
+    // rewrite it the way format 1 stored it
+    const all = loadSafetensors(join(dir, 'model.safetensors')) as Record<string, Tensor>;
+    const maps = Object.fromEntries(Object.entries(all).filter(([n]) => n.startsWith('linscope_maps.')).map(([n, t]) => [n.replace('linscope_maps.', 'linear_maps.'), t]));
+    writeSafetensors(join(dir, 'model.safetensors'), Object.fromEntries(Object.entries(all).filter(([n]) => !n.startsWith('linscope_maps.'))));
+    writeSafetensors(join(dir, 'linscope_linear_maps.safetensors'), maps);
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    const entry = config.linscope.linear_maps[0];
+    config.linscope = { format: 1, linear_maps: [{ ...entry, weight: 'linear_maps.0.weight', bias: 'linear_maps.0.bias' }] };
+    config.model_type = 'llama';
+    config.architectures = ['LlamaForCausalLM'];
+    delete config.auto_map;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const reloaded = await loadModel(dir);
+    assert.equal(reloaded.linearMaps.length, 1);
+    assert.ok(maxAbsDiff(reloaded.forward(ids).logits, pruned.forward(ids).logits) < 1e-5);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

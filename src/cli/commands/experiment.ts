@@ -27,6 +27,7 @@ const spec = defineCommand({
     config: { type: 'string', description: 'Pretraining config (YAML or JSON)', default: 'configs/pretrain-tiny.yaml', valueName: 'path' },
     lambda: { type: 'number', description: 'Regulariser weight λ', default: 0.5 },
     data: { type: 'string', multiple: true, description: 'Text source instead of the shipped texts', valueName: 'path' },
+    tokenizer: { type: 'string', description: "Use this tokenizer.json folder instead of training one (overrides the config's tokenizer.path)", valueName: 'path' },
     out: { type: 'string', description: 'Output folder', default: 'out/cosine-reg', valueName: 'dir', short: 'o' },
     steps: { type: 'integer', description: 'Override the config\'s steps' },
     seed: { type: 'integer', description: 'Override the config\'s seed' },

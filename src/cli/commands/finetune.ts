@@ -5,7 +5,7 @@ import { linearityChangeTable, runFinetune } from '../../train/finetune.ts';
 import { REGULARIZER_KINDS } from '../../train/regularizer.ts';
 import { assertWritableDir } from '../../io/writable.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
-import { modelOptions } from '../options.ts';
+import { modelOptions, tokenizerOptions } from '../options.ts';
 
 const spec = defineCommand({
   name: 'finetune',
@@ -17,6 +17,7 @@ const spec = defineCommand({
     'cloze (TinyStories name completion), pararel (fact completion as instructions).',
   options: {
     ...modelOptions,
+    ...tokenizerOptions,
     task: { type: 'string', choices: FINETUNE_TASKS, description: 'Fine-tuning task', default: 'source-id' },
     out: { type: 'string', description: 'Output folder', default: 'out/finetune', valueName: 'dir', short: 'o' },
     steps: { type: 'integer', description: 'Optimiser steps', default: 200 },
@@ -44,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const o = args.options;
   assertWritableDir(o.out, '--out');
   const r = await runFinetune({
-    model: o.model, task: o.task, outDir: o.out, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay,
+    model: o.model, tokenizer: o.tokenizer, task: o.task, outDir: o.out, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay,
     maxLen: o.maxLen, trainExamples: o.trainExamples, evalExamples: o.evalExamples, seed: o.seed, quiet: o.quiet, offline: o.offline,
     regularizer: { kind: o.regularizer, lambda: o.lambda },
   });

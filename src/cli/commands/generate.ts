@@ -2,13 +2,15 @@
 import { loadModel } from '../../models/decoder.ts';
 import { generate } from '../../models/generate.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
-import { applyThreads, modelOptions, openModel, threadsOptions } from '../options.ts';
+import { resolveTokenizer } from '../../io/tokenizer-override.ts';
+import { applyThreads, modelOptions, openModel, threadsOptions, tokenizerOptions } from '../options.ts';
 
 const spec = defineCommand({
   name: 'generate',
   summary: 'Generate text (greedy or sampled) with a KV cache',
   options: {
     ...modelOptions,
+    ...tokenizerOptions,
     ...threadsOptions,
     prompt: { type: 'string', description: 'Prompt text (repeat for a batch)', multiple: true },
     maxNewTokens: { type: 'integer', description: 'Tokens to generate', default: 64 },
@@ -27,8 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const o = args.options;
   applyThreads(o);
   const source = await openModel(o);
-  const tokenizer = await source.tokenizer();
-  if (!tokenizer) throw new Error(`${o.model} has no tokenizer (tokenizer.json, tokenizer.model, vocab.json + merges.txt or tok*.bin) to encode the prompt`);
+  const tokenizer = await resolveTokenizer(source, o.tokenizer);
   const model = await loadModel(source);
   const prompts = o.prompt.length > 0 ? o.prompt : [''];
   const encoded = prompts.map((p) => {

@@ -1,5 +1,6 @@
 /** `linscope info --model M`: what a model is — architecture, sizes, parameter count, LASER matrices. */
 import { loadModel } from '../../models/decoder.ts';
+import { customParts } from '../../export/custom-code.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 import { modelOptions, openModel } from '../options.ts';
 
@@ -41,6 +42,8 @@ export async function run(argv: string[]): Promise<number> {
     intermediateSize: c.intermediateSize,
     vocabSize: c.vocabSize,
     parameters: params,
+    linearMaps: model.linearMaps.map((m) => ({ afterBlock: m.afterLayer, input: m.input, bias: m.bias !== undefined })),
+    customCode: customParts(source.config as Record<string, unknown>),
     laserMatrices: Object.fromEntries(Object.entries(model.matrices(0)).map(([k, v]) => [k, v?.tensorName])),
     ...(o.weights ? { weights: shapes } : {}),
   };
@@ -55,6 +58,12 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`  MLP size       ${c.intermediateSize}`);
   console.log(`  vocabulary     ${c.vocabSize}`);
   console.log(`  parameters     ${params.toLocaleString('en-US')} (unique tensors)`);
+  if (model.linearMaps.length > 0) {
+    console.log(`  linear maps    ${model.linearMaps.map((m) => `${m.input} map ${m.afterLayer < 0 ? 'on the embeddings' : `after block ${m.afterLayer}`}`).join(', ')} (run by linscope)`);
+  }
+  if (summary.customCode.length > 0) {
+    console.log(`  transformers   ${summary.customCode.join(', ')}: AutoModelForCausalLM.from_pretrained(dir, trust_remote_code=True) (modeling_linscope.py)`);
+  }
   console.log('  LASER matrices (layer 0):');
   for (const [k, v] of Object.entries(summary.laserMatrices)) console.log(`    ${k.padEnd(4)} ${v}`);
   if (o.weights) for (const [name, shape] of Object.entries(shapes)) console.log(`  ${name}  [${shape.join(', ')}]`);

@@ -31,6 +31,8 @@ import { textPerplexity } from '../../eval/perplexity.ts';
 import { formatTable, writeCsv } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
 import { exportModel } from '../../laser/export.ts';
+import { checkExportTarget } from '../../export/hf-folder.ts';
+import { checkpointMaps, checkpointPrefix } from '../../export/model-parts.ts';
 import { higherOrderStudy } from '../../laser/higher-order.ts';
 import { describeApplied, LaserEditor, type AppliedIntervention, type ApplyOptions } from '../../laser/intervention.ts';
 import { parseIntervention, parseInterventions, parseLayers, parseRhos, parseTypes } from '../../laser/parse.ts';
@@ -55,7 +57,7 @@ const factoredOptions = defineOptions({
     type: 'boolean',
     description:
       'Hold each reduced matrix as its factors U·Σ and Vᵀ (two thin GEMMs, r·(m+n) parameters) instead of dense; whole tensors only ' +
-      '(a q/k/v block of a fused QKV tensor stays dense). apply: the export stores the factors (linscope-only format, src/io/low-rank-format.ts)',
+      '(a q/k/v block of a fused QKV tensor stays dense). apply: the export stores the factors with a modeling file; transformers loads it only with trust_remote_code=True (the default dense export loads as is)',
   },
 });
 
@@ -109,7 +111,8 @@ const searchSpec = defineCommand({
 
 const applySpec = defineCommand({
   name: 'laser apply', summary: 'Apply interventions and write the model as a Hugging Face folder',
-  description: 'Interventions are applied in the order given, each on the current weights. Writes config.json, model.safetensors, the tokenizer files and laser.json.',
+  description: 'Interventions are applied in the order given, each on the current weights. Writes config.json, model.safetensors, the tokenizer files and laser.json ' +
+    '(with --factored also modeling_linscope.py: transformers then needs trust_remote_code=True), as one folder that appears complete or not at all.',
   options: {
     ...modelOptions, ...threadsOptions, ...svdOptions, ...factoredOptions,
     interventions: { type: 'string', description: 'type:layer:rho[,…], e.g. out:5:0.01,in:3:0.1', required: true, short: 'i' },
@@ -119,7 +122,7 @@ const applySpec = defineCommand({
   },
   examples: [
     'linscope laser apply -m gpt2 -i out:11:0.01 -o gpt2-laser',
-    'linscope laser apply -m gpt2 -i out:11:0.01,in:11:0.01 --factored -o gpt2-laser-factored   # linscope-only checkpoint',
+    'linscope laser apply -m gpt2 -i out:11:0.01,in:11:0.01 --factored -o gpt2-laser-factored   # transformers: trust_remote_code=True',
   ],
 });
 
@@ -356,20 +359,25 @@ async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Prom
 
 async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
   assertWritableDir(o.out, '--out');
+  checkExportTarget(o.out); // before any work: never compute for an output that cannot be written
   const { source, model } = await loadModelOnly(o);
   const ivs = parseInterventions(o.interventions, model.numLayers);
   if (ivs.length === 0) throw new Error('--interventions is empty');
   const editor = new LaserEditor(model);
   const applied = editor.applyAll(ivs, applyOptions(o));
   if (!o.quiet) for (const a of applied) console.log(describeApplied(a));
-  console.log(parameterSummary(applied) + (o.factored ? '; the export stores the factored ones as factors (linscope-only)' : '; the export stores them dense'));
-  const res = exportModel(o.out, { config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir }, {
+  console.log(parameterSummary(applied) + (o.factored ? '; the export stores the factored ones as factors (transformers: trust_remote_code=True)' : '; the export stores them dense'));
+  const res = exportModel(o.out, {
+    config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir,
+    vocabSize: model.config.vocabSize, linearMaps: checkpointMaps(model), prefix: checkpointPrefix(model),
+  }, {
     dtype: o.dtype,
     factored: o.factored ?? false,
     applied,
     provenance: { source: o.model, svd: o.svd, rankRounding: o.rankRounding, command: `linscope laser apply -m ${o.model} -i ${formatInterventions(ivs)}${o.factored ? ' --factored' : ''}` },
   });
-  console.log(`wrote ${res.dir}: ${[...res.weightFiles, 'config.json', 'laser.json', ...res.copied].join(', ')}`);
+  console.log(`wrote ${res.dir}: ${[...res.weightFiles, 'config.json', 'laser.json', ...res.copied].join(', ')}` +
+    (res.customCode ? ' and modeling_linscope.py (load in transformers with trust_remote_code=True)' : ''));
   return 0;
 }
 

@@ -5,7 +5,7 @@
  */
 import { defineCommand, formatHelp, parseOrExplain } from '../args.ts';
 import { handleInterrupts } from '../../util/interrupt.ts';
-import { applyThreads, offlineOption, quietOptions, threadsOptions } from '../options.ts';
+import { applyThreads, offlineOption, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
 import { createProgress, type Progress } from '../../report/progress.ts';
 import { assertWritableDir } from '../../io/writable.ts';
 import { holdsTokenIds } from '../../linearity/data.ts';
@@ -26,6 +26,7 @@ const spec = defineCommand({
   options: {
     model: { type: 'string', description: 'Model folder, hub id or llama2.c checkpoint', required: true, multiple: true, short: 'm', valueName: 'path' },
     ...offlineOption,
+    ...tokenizerOptions,
     label: { type: 'string', description: 'Name of the model in charts and tables, one per --model (default: folder name)', multiple: true },
     data: { type: 'string', description: 'Texts (file, folder, JSONL, JSON, parquet) or token ids (JSON/JSONL of id arrays)', short: 'd', valueName: 'path' },
     dataFormat: { type: 'string', description: 'What --data holds', default: 'auto', choices: ['auto', 'text', 'ids'] },
@@ -146,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     result = await runLinearity({
       models: o.model,
+      tokenizer: o.tokenizer,
       labels: o.label,
       data: await dataSpec(o),
       sampling,

@@ -20,6 +20,7 @@ const spec = defineCommand({
   options: {
     config: { type: 'string', description: 'YAML or JSON config (see configs/); optional with --resume', valueName: 'path' },
     data: { type: 'string', multiple: true, description: 'Text source (file, folder, .jsonl, parquet) instead of the shipped texts', valueName: 'path' },
+    tokenizer: { type: 'string', description: "Use this tokenizer.json folder instead of training one (overrides the config's tokenizer.path)", valueName: 'path' },
     out: { type: 'string', description: 'Output folder', default: 'out/pretrain', valueName: 'dir', short: 'o' },
     resume: { type: 'boolean', description: 'Continue from the newest checkpoint in --out (bit-exact)' },
     steps: { type: 'integer', description: 'Override the config\'s number of steps' },
@@ -37,8 +38,9 @@ const spec = defineCommand({
 });
 
 /** The config with command-line overrides applied (validated again). */
-export function withOverrides(config: PretrainConfig, o: { steps?: number; seed?: number; regularizer?: string; lambda?: number }): PretrainConfig {
-  const raw = JSON.parse(JSON.stringify(config)) as Record<string, unknown> & { regularizer: Record<string, unknown> };
+export function withOverrides(config: PretrainConfig, o: { steps?: number; seed?: number; regularizer?: string; lambda?: number; tokenizer?: string }): PretrainConfig {
+  const raw = JSON.parse(JSON.stringify(config)) as Record<string, unknown> & { regularizer: Record<string, unknown>; tokenizer: Record<string, unknown> };
+  if (o.tokenizer !== undefined) raw.tokenizer.path = o.tokenizer;
   if (o.steps !== undefined) raw.steps = o.steps;
   if (o.seed !== undefined) raw.seed = o.seed;
   if (o.regularizer !== undefined) raw.regularizer.kind = o.regularizer;

@@ -18,6 +18,7 @@ import { loadPruneData } from '../../prune/data.ts';
 import { distillMapsAsync } from '../../prune/distill.ts';
 import { evaluateModel, prepareFacts, type EvalSettings, type ModelEvaluation } from '../../prune/evaluate.ts';
 import { exportPrunedModel } from '../../prune/export.ts';
+import { checkExportTarget } from '../../export/hf-folder.ts';
 import { PrunedModel } from '../../prune/pruned-model.ts';
 import { pruneModelAsync } from '../../prune/replace.ts';
 import { choiceRows, evaluationRow, protocolLines, rankingRows } from '../../prune/report.ts';
@@ -32,7 +33,10 @@ export const spec = defineCommand({
   description:
     'Calibration: the first --calibration-docs documents of --data; evaluation: the next --eval-docs documents (or --eval-data). ' +
     'One-shot removes the k best-ranked blocks (neighbours merged into one map); --span removes the best run of k consecutive blocks; ' +
-    '--sequential removes one block at a time and re-measures. Linear maps are fitted in closed form (float64, ridge toward the identity).',
+    '--sequential removes one block at a time and re-measures. Linear maps are fitted in closed form (float64, ridge toward the identity). ' +
+    'Export (<out>/model): transformers loads --method drop and folded --map-input mlp exports as they are; exports with maps between blocks ' +
+    'carry modeling_linscope.py and load with AutoModelForCausalLM.from_pretrained(dir, trust_remote_code=True) (without it transformers refuses them). ' +
+    'Every linscope command runs the export with its maps.',
   options: {
     ...modelOptions,
     ...tokenizerOptions,
@@ -46,7 +50,11 @@ export const spec = defineCommand({
     sequential: { type: 'boolean', description: 'Remove one block at a time, re-measuring after each' },
     linearityVariant: { type: 'string', description: 'Linearity score ranked on', default: 'withResidual', choices: ['withResidual', 'withoutResidual'] },
     angularTokens: { type: 'string', description: 'Tokens the angular distance averages over (Gromov et al.: last)', default: 'all', choices: ['all', 'last'] },
-    mapInput: { type: 'string', description: "What the map reads: the residual stream, or (ReplaceMe, foldable) the previous block's MLP output", default: 'residual', choices: ['residual', 'mlp'] },
+    mapInput: {
+      type: 'string', default: 'residual', choices: ['residual', 'mlp'],
+      description: "What the map reads: the residual stream (export: the maps ship with modeling_linscope.py, transformers needs trust_remote_code=True), " +
+        "or (ReplaceMe) the previous block's MLP output (folded into that block's output projection where exact: a vanilla checkpoint transformers loads as is)",
+    },
     bias: {
       type: 'boolean', default: false,
       description: 'Fit a bias b in the map h ↦ h·A + b (--bias / --bias=true; default no, so an mlp map folds into any MLP output projection)',
@@ -93,6 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     const quiet = o.quiet ?? false;
     const say = (s: string) => console.log(s);
     assertWritableDir(o.out, '--out');
+    if (o.export) checkExportTarget(join(o.out, 'model')); // before any work
     const source = await openModel(o);
     const model = await loadModel(source);
     const tokenizer = await resolveTokenizer(source, o.tokenizer);
@@ -182,7 +191,7 @@ export async function run(argv: string[]): Promise<number> {
       const ex = exportPrunedModel(join(o.out, 'model'), final, { provenance: { command: record.command, criterion: o.criterion, method: o.method } });
       say(`\nexported ${ex.numLayers} blocks (kept ${ex.keptBlocks.join(', ')}) to ${ex.dir}` +
         (ex.folded.length ? `; folded ${ex.folded.map((f) => `${f.span} → ${f.tensor}`).join(', ')}` : '') +
-        (ex.stored.length ? `; ${ex.stored.length} map(s) stored in linscope_linear_maps.safetensors (load with linscope)` : ''));
+        (ex.stored.length ? `; ${ex.stored.length} map(s) stored with the weights: transformers loads it with trust_remote_code=True (modeling_linscope.py), linscope as is` : ''));
     }
     say(`results: ${join(o.out, 'results.json')}, results.csv, ranking.csv`);
     return 0;
