@@ -15,8 +15,8 @@ import { printTable } from '../src/report/table.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { CheckpointableAdamW } from '../src/train/adamw.ts';
 import { hfLlamaConfig, parameterCount, type LlamaShape } from '../src/train/llama-config.ts';
-import { TrainableLlama } from '../src/train/llama-trainable.ts';
-import { crossEntropyMean } from '../src/train/fused-ops.ts';
+import { TrainableModel } from '../src/train/trainable-model.ts';
+import { crossEntropyMean } from '../src/autograd/ops/fused.ts';
 import { weightedPenalty, type RegularizerKind } from '../src/train/regularizer.ts';
 
 export const SHAPE_5M: LlamaShape = { vocabSize: 4096, hiddenSize: 256, intermediateSize: 688, numLayers: 6, numHeads: 4, numKvHeads: 2, maxPositions: 256, tieWordEmbeddings: true };
@@ -61,7 +61,7 @@ export type LossKind = 'fused' | 'autograd';
 /** Runs `warmup + steps` training steps; returns per-step timings after warm-up. */
 export function benchPretrainSteps(shape: LlamaShape, batch: number, seqLen: number, steps: number, reg: RegularizerKind = 'none', warmup = 2, lossKind: LossKind = 'fused'): StepTimes[] {
   const rng = new Rng(7);
-  const model = TrainableLlama.initialize(hfLlamaConfig(shape), rng);
+  const model = TrainableModel.initialize(hfLlamaConfig(shape), rng);
   const opt = new CheckpointableAdamW(model.params.values(), { lr: 1e-3, weightDecay: 0.1, betas: [0.9, 0.95], noDecay: isNotMatrix });
   const ids = new Int32Array(batch * seqLen).map(() => rng.int(shape.vocabSize));
   const targets = new Int32Array(batch * seqLen).map(() => rng.int(shape.vocabSize));

@@ -16,6 +16,7 @@ import { isLowRank } from '../tensor/low-rank.ts';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
 import { finishCache, prepareCall, type ForwardInputs } from './context.ts';
+import { eagerOps } from './eager-ops.ts';
 import type { Architecture, WeightSpec } from './family.ts';
 import { warnIfLinscopeLinearMaps } from './linscope-maps.ts';
 import { familyFor } from './registry.ts';
@@ -163,23 +164,23 @@ export class DecoderModel {
     const ctx = prepareCall(this.config, inputIds, options);
     const ids: number[] = [];
     for (const row of inputIds) for (const id of row) ids.push(id);
-    return { hidden: this.arch.embed(this.scoped(), ids, ctx), ctx };
+    return { hidden: this.arch.embed(eagerOps, this.scoped(), ids, ctx), ctx };
   }
 
   /** Run block `layer` on `hidden` [B, T, D] (appends to the context's cache when it builds one). */
   runBlock(layer: number, hidden: Tensor, ctx: ForwardContext): BlockOutput {
     this.checkLayer(layer);
-    return this.arch.block(this.scoped(), layer, hidden, ctx);
+    return this.arch.block(eagerOps, this.scoped(), layer, hidden, ctx);
   }
 
   /** The final norm (OPT: and project_out). */
   finalNorm(hidden: Tensor): Tensor {
-    return this.arch.finalNorm(this.scoped(), hidden);
+    return this.arch.finalNorm(eagerOps, this.scoped(), hidden);
   }
 
   /** Logits [B, T, V] from post-final-norm states. */
   lmHead(hidden: Tensor): Tensor {
-    return this.arch.lmHead(this.scoped(), hidden);
+    return this.arch.lmHead(eagerOps, this.scoped(), hidden);
   }
 
   /** The cache a context built (after all blocks ran). */

@@ -15,7 +15,7 @@ import { writeFileAtomicSync } from '../io/atomic-file.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import type { CheckpointableAdamW } from './adamw.ts';
 import { saveHFModel } from './hf-folder.ts';
-import { TrainableLlama } from './llama-trainable.ts';
+import { TrainableModel } from './trainable-model.ts';
 
 export interface TrainerState {
   /** Optimiser steps completed. */
@@ -32,7 +32,7 @@ export interface TrainerState {
 const stepDirName = (step: number) => `step-${String(step).padStart(6, '0')}`;
 
 /** Saves model, optimiser and trainer state as checkpoint `state.step`; keeps the newest `keep`. */
-export function saveCheckpoint(root: string, model: TrainableLlama, opt: CheckpointableAdamW, state: TrainerState, tokenizerDir: string | undefined, keep: number): string {
+export function saveCheckpoint(root: string, model: TrainableModel, opt: CheckpointableAdamW, state: TrainerState, tokenizerDir: string | undefined, keep: number): string {
   const name = stepDirName(state.step);
   const final = join(root, name);
   const tmp = join(root, `.${name}.partial`);
@@ -67,7 +67,7 @@ export function latestCheckpoint(root: string): string | undefined {
 }
 
 export interface LoadedCheckpoint {
-  model: TrainableLlama;
+  model: TrainableModel;
   state: TrainerState;
   /** Restores the optimiser's moments into `opt` (built over `model`'s parameters). */
   restoreOptimizer(opt: CheckpointableAdamW): void;
@@ -75,7 +75,7 @@ export interface LoadedCheckpoint {
 
 /** Reads a checkpoint folder written by `saveCheckpoint`. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const model = TrainableLlama.fromSource(await openModelSource(dir));
+  const model = TrainableModel.fromSource(await openModelSource(dir));
   const raw = JSON.parse(readFileSync(join(dir, 'trainer-state.json'), 'utf8')) as TrainerState & { optimizerSteps: Record<string, number> };
   const { optimizerSteps, ...state } = raw;
   const moments = loadSafetensors(join(dir, 'optimizer.safetensors'));

@@ -20,7 +20,7 @@ import { Rng } from '../tensor/random.ts';
 import { CheckpointableAdamW } from './adamw.ts';
 import { buildTask, type FinetuneTask, type SftExample } from './finetune-tasks.ts';
 import { saveHFModel } from './hf-folder.ts';
-import { TrainableLlama } from './llama-trainable.ts';
+import { TrainableModel } from './trainable-model.ts';
 import { measureLinearity, type LinearitySummary } from './linearity-probe.ts';
 import { MetricsLog, readMetrics } from './metrics-log.ts';
 import type { RegularizerOptions } from './regularizer.ts';
@@ -72,7 +72,7 @@ export interface FinetuneResult {
   seconds: number;
 }
 
-function evaluateSft(model: TrainableLlama, evalSeqs: readonly SftSequence[], examples: readonly SftExample[], tokenizer: Tokenizer, maxLen: number, batchSize: number, padId: number): SftEval {
+function evaluateSft(model: TrainableModel, evalSeqs: readonly SftSequence[], examples: readonly SftExample[], tokenizer: Tokenizer, maxLen: number, batchSize: number, padId: number): SftEval {
   let ll = 0, tokens = 0, first = 0;
   for (let i = 0; i < evalSeqs.length; i += batchSize) {
     const seqs = evalSeqs.slice(i, i + batchSize);
@@ -112,7 +112,7 @@ function evaluateSft(model: TrainableLlama, evalSeqs: readonly SftSequence[], ex
   return out;
 }
 
-function linearityOn(model: TrainableLlama, batches: readonly SftBatch[]): LinearitySummary {
+function linearityOn(model: TrainableModel, batches: readonly SftBatch[]): LinearitySummary {
   return measureLinearity(batches, (b) => ({ states: model.evaluate(b.inputs, b.batch, b.seqLen).states.map((s) => s.value), rows: b.realRows }));
 }
 
@@ -122,7 +122,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const source = await openModelSource(o.model);
   const tokenizer = await source.tokenizer();
   if (!tokenizer) throw new Error(`${o.model}: the model has no tokenizer (tokenizer.json or a llama2.c tok*.bin), which fine-tuning needs`);
-  const model = TrainableLlama.fromSource(source);
+  const model = TrainableModel.fromSource(source);
   const steps = o.steps ?? 200, batchSize = o.batchSize ?? 16, seed = o.seed ?? 0;
   const maxLen = Math.min(o.maxLen ?? 256, model.config.maxPositions ?? Infinity);
   const padId = tokenizer.padId ?? tokenizer.eosId ?? 0;

@@ -6,12 +6,12 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSafetensors } from '../io/safetensors-write.ts';
-import type { TrainableLlama } from './llama-trainable.ts';
+import type { TrainableModel } from './trainable-model.ts';
 
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
 
 /** Writes the model (and the tokenizer files found in `tokenizerDir`) into `dir`. */
-export function saveHFModel(dir: string, model: TrainableLlama, tokenizerDir?: string, metadata: Record<string, string> = {}): void {
+export function saveHFModel(dir: string, model: TrainableModel, tokenizerDir?: string, metadata: Record<string, string> = {}): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(model.rawConfig, null, 2)}\n`);
   writeSafetensors(join(dir, 'model.safetensors'), model.namedTensors(), { format: 'pt', ...metadata });

@@ -28,7 +28,7 @@ import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } f
 import { loadCorpus, saveCorpus, splitSources, tokenizeSplit, type TokenCorpus } from './corpus.ts';
 import { saveHFModel, TOKENIZER_FILES } from './hf-folder.ts';
 import { hfLlamaConfig, type LlamaShape } from './llama-config.ts';
-import { TrainableLlama } from './llama-trainable.ts';
+import { TrainableModel } from './trainable-model.ts';
 import { measureLinearity, type LinearitySummary } from './linearity-probe.ts';
 import { MetricsLog } from './metrics-log.ts';
 import type { PretrainConfig } from './pretrain-config.ts';
@@ -142,7 +142,7 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
 
   const { corpus, tokenizer, tokenizerDir } = await prepareData(config, o, say);
-  let model: TrainableLlama;
+  let model: TrainableModel;
   let state: TrainerState;
   let restore: ((opt: CheckpointableAdamW) => void) | undefined;
   if (resumeFrom) {
@@ -153,7 +153,7 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
     restore = ck.restoreOptimizer;
     say(`resuming from ${resumeFrom} (step ${state.step})`);
   } else {
-    model = TrainableLlama.initialize(hfLlamaConfig(modelShape(config, tokenizer)), new Rng(config.seed));
+    model = TrainableModel.initialize(hfLlamaConfig(modelShape(config, tokenizer)), new Rng(config.seed));
     state = { step: 0, samplesSeen: 0, tokensSeen: 0, seed: config.seed, elapsedSeconds: 0, configHash: hash };
   }
   const opt = new CheckpointableAdamW(model.params.values(), {

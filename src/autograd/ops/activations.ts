@@ -124,3 +124,25 @@ export function siluMul(gate: Var, up: Var): Var {
     }
   });
 }
+
+/**
+ * The activation a Hugging Face config names (ACT2FN keys, as src/tensor/activations `activate`):
+ * gelu (exact), gelu_new / gelu_pytorch_tanh / gelu_fast (tanh approximation), relu, silu / swish.
+ */
+export function activation(x: Var, name: string): Var {
+  switch (name) {
+    case 'gelu':
+      return gelu(x, 'none');
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast':
+      return gelu(x, 'tanh');
+    case 'relu':
+      return relu(x);
+    case 'silu':
+    case 'swish':
+      return silu(x);
+    default:
+      throw new Error(`unsupported activation function "${name}" (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu)`);
+  }
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backward, crossEntropy, mul, param, siluMul, sum, constant } from '../../src/autograd/index.ts';
 import { Rng } from '../../src/tensor/random.ts';
-import { crossEntropyMean, swiGlu } from '../../src/train/fused-ops.ts';
+import { crossEntropyMean, swiGlu } from '../../src/autograd/ops/fused.ts';
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;

@@ -12,10 +12,10 @@
  * (src/tensor/fast-exp.ts, relative error < 4·10⁻¹¹, far below float32 rounding), as in the
  * model's forward kernels; the cross-entropy of float64 logits uses Math.exp.
  */
-import { accumulateGrad, gradBuffer, record } from '../autograd/graph.ts';
-import type { Var } from '../autograd/var.ts';
-import { fastExp } from '../tensor/fast-exp.ts';
-import { Tensor, allocate } from '../tensor/tensor.ts';
+import { accumulateGrad, gradBuffer, record } from '../graph.ts';
+import type { Var } from '../var.ts';
+import { fastExp } from '../../tensor/fast-exp.ts';
+import { Tensor, allocate } from '../../tensor/tensor.ts';
 
 /** silu(gate) ⊙ up, same shape as its inputs. */
 export function swiGlu(gate: Var, up: Var): Var {
