@@ -14,13 +14,13 @@ import { add, backward, clipGradNorm, crossEntropy, isNotMatrix } from '../src/a
 import { printTable } from '../src/report/table.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { CheckpointableAdamW } from '../src/train/adamw.ts';
-import { hfLlamaConfig, parameterCount, type LlamaShape } from '../src/train/llama-config.ts';
+import { hfConfig, parameterCount, type ModelShape } from '../src/train/model-shape.ts';
 import { TrainableModel } from '../src/train/trainable-model.ts';
 import { crossEntropyMean } from '../src/autograd/ops/fused.ts';
 import { weightedPenalty, type RegularizerKind } from '../src/train/regularizer.ts';
 
-export const SHAPE_5M: LlamaShape = { vocabSize: 4096, hiddenSize: 256, intermediateSize: 688, numLayers: 6, numHeads: 4, numKvHeads: 2, maxPositions: 256, tieWordEmbeddings: true };
-const SHAPE_SMALL: LlamaShape = { vocabSize: 2048, hiddenSize: 96, intermediateSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 2, maxPositions: 128, tieWordEmbeddings: true };
+export const SHAPE_5M: ModelShape = { vocabSize: 4096, hiddenSize: 256, intermediateSize: 688, numLayers: 6, numHeads: 4, numKvHeads: 2, maxPositions: 256, tieWordEmbeddings: true };
+const SHAPE_SMALL: ModelShape = { vocabSize: 2048, hiddenSize: 96, intermediateSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 2, maxPositions: 128, tieWordEmbeddings: true };
 
 interface StepTimes {
   total: number;
@@ -59,9 +59,9 @@ function timedBackend(inner: Backend, sink: { ms: number }): Backend {
 export type LossKind = 'fused' | 'autograd';
 
 /** Runs `warmup + steps` training steps; returns per-step timings after warm-up. */
-export function benchPretrainSteps(shape: LlamaShape, batch: number, seqLen: number, steps: number, reg: RegularizerKind = 'none', warmup = 2, lossKind: LossKind = 'fused'): StepTimes[] {
+export function benchPretrainSteps(shape: ModelShape, batch: number, seqLen: number, steps: number, reg: RegularizerKind = 'none', warmup = 2, lossKind: LossKind = 'fused'): StepTimes[] {
   const rng = new Rng(7);
-  const model = TrainableModel.initialize(hfLlamaConfig(shape), rng);
+  const model = TrainableModel.initialize(hfConfig(shape), rng);
   const opt = new CheckpointableAdamW(model.params.values(), { lr: 1e-3, weightDecay: 0.1, betas: [0.9, 0.95], noDecay: isNotMatrix });
   const ids = new Int32Array(batch * seqLen).map(() => rng.int(shape.vocabSize));
   const targets = new Int32Array(batch * seqLen).map(() => rng.int(shape.vocabSize));

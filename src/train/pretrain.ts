@@ -10,7 +10,7 @@
  *   data/                  train.bin / validation.bin token streams, corpus.json
  *   checkpoints/           step-NNNNNN/ (HF model + optimizer.safetensors + trainer-state.json), latest.json
  *   metrics.jsonl          train / eval / linearity records
- *   model/                 the final model (HF Llama folder)
+ *   model/                 the final model (HF folder of the config's architecture, model.arch)
  *   loss.svg, report.html  loss curves, linearity profile
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
@@ -27,7 +27,7 @@ import { validationBatches, WindowSampler } from './batches.ts';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
 import { loadCorpus, saveCorpus, splitSources, tokenizeSplit, type TokenCorpus } from './corpus.ts';
 import { saveHFModel, TOKENIZER_FILES } from './hf-folder.ts';
-import { hfLlamaConfig, type LlamaShape } from './llama-config.ts';
+import { hfConfig, type ModelShape } from './model-shape.ts';
 import { TrainableModel } from './trainable-model.ts';
 import { measureLinearity, type LinearitySummary } from './linearity-probe.ts';
 import { MetricsLog } from './metrics-log.ts';
@@ -106,7 +106,7 @@ async function prepareData(config: PretrainConfig, o: PretrainOptions, say: (s: 
 }
 
 /** The model shape: config sizes, vocabulary from the tokenizer, context from seqLen. */
-export function modelShape(config: PretrainConfig, tokenizer: { vocabSize: number; bosId?: number; eosId?: number }): LlamaShape {
+export function modelShape(config: PretrainConfig, tokenizer: { vocabSize: number; bosId?: number; eosId?: number }): ModelShape {
   const vocabSize = config.model.vocabSize ?? tokenizer.vocabSize;
   if (vocabSize < tokenizer.vocabSize) throw new Error(`model.vocabSize ${vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} tokens`);
   return {
@@ -153,7 +153,7 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
     restore = ck.restoreOptimizer;
     say(`resuming from ${resumeFrom} (step ${state.step})`);
   } else {
-    model = TrainableModel.initialize(hfLlamaConfig(modelShape(config, tokenizer)), new Rng(config.seed));
+    model = TrainableModel.initialize(hfConfig(modelShape(config, tokenizer)), new Rng(config.seed));
     state = { step: 0, samplesSeen: 0, tokensSeen: 0, seed: config.seed, elapsedSeconds: 0, configHash: hash };
   }
   const opt = new CheckpointableAdamW(model.params.values(), {

@@ -9,11 +9,11 @@ import { loadModel } from '../../src/models/decoder.ts';
 import { memorySource } from '../../src/models/memory-source.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { saveHFModel } from '../../src/train/hf-folder.ts';
-import { hfLlamaConfig, parameterCount, type LlamaShape } from '../../src/train/llama-config.ts';
+import { hfConfig, parameterCount, type ModelShape } from '../../src/train/model-shape.ts';
 import { TrainableModel } from '../../src/train/trainable-model.ts';
 import { skipUnless, stories260KDir } from '../helpers/paths.ts';
 
-const SHAPE: LlamaShape = { vocabSize: 50, hiddenSize: 32, intermediateSize: 48, numLayers: 3, numHeads: 4, numKvHeads: 2, maxPositions: 16, tieWordEmbeddings: false, initializerRange: 0.2 };
+const SHAPE: ModelShape = { vocabSize: 50, hiddenSize: 32, intermediateSize: 48, numLayers: 3, numHeads: 4, numKvHeads: 2, maxPositions: 16, tieWordEmbeddings: false, initializerRange: 0.2 };
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -27,7 +27,7 @@ function randomIds(rng: Rng, n: number, vocab: number): number[] {
 }
 
 test('HF names, shapes and parameter count', () => {
-  const m = TrainableModel.initialize(hfLlamaConfig(SHAPE), new Rng(1));
+  const m = TrainableModel.initialize(hfConfig(SHAPE), new Rng(1));
   assert.equal(m.parameterCount, parameterCount(SHAPE));
   assert.deepEqual(m.param('model.layers.0.self_attn.k_proj.weight').shape, [16, 32]);
   assert.deepEqual(m.param('model.layers.2.mlp.down_proj.weight').shape, [32, 48]);
@@ -39,14 +39,14 @@ test('HF names, shapes and parameter count', () => {
   for (const x of q as Float32Array) ss += x * x;
   const std = Math.sqrt(ss / q.length);
   assert.ok(Math.abs(std - 0.2) < 0.02, `std ${std}`);
-  const tied = TrainableModel.initialize(hfLlamaConfig({ ...SHAPE, tieWordEmbeddings: true }), new Rng(1));
+  const tied = TrainableModel.initialize(hfConfig({ ...SHAPE, tieWordEmbeddings: true }), new Rng(1));
   assert.equal(tied.params.has('lm_head.weight'), false);
 });
 
 test('logits and hidden states equal the inference runtime (untied and tied, GQA)', async () => {
   for (const tie of [false, true]) {
     const rng = new Rng(tie ? 3 : 2);
-    const config = hfLlamaConfig({ ...SHAPE, tieWordEmbeddings: tie });
+    const config = hfConfig({ ...SHAPE, tieWordEmbeddings: tie });
     const m = TrainableModel.initialize(config, rng);
     const runtime = await loadModel(memorySource(config, m.namedTensors()));
     const B = 2, T = 7;
@@ -63,7 +63,7 @@ test('logits and hidden states equal the inference runtime (untied and tied, GQA
 
 test('gradient of the loss matches a finite difference along a random direction', () => {
   const rng = new Rng(5);
-  const m = TrainableModel.initialize(hfLlamaConfig(SHAPE), rng);
+  const m = TrainableModel.initialize(hfConfig(SHAPE), rng);
   const B = 2, T = 5;
   const ids = randomIds(rng, B * T, SHAPE.vocabSize);
   const targets = randomIds(rng, B * T, SHAPE.vocabSize);
@@ -92,7 +92,7 @@ test('saved HF folder reloads through openModelSource / loadModel with identical
   const dir = mkdtempSync(join(tmpdir(), 'linscope-train-'));
   try {
     const rng = new Rng(9);
-    const m = TrainableModel.initialize(hfLlamaConfig({ ...SHAPE, tieWordEmbeddings: true }), rng);
+    const m = TrainableModel.initialize(hfConfig({ ...SHAPE, tieWordEmbeddings: true }), rng);
     saveHFModel(dir, m);
     const source = await openModelSource(dir);
     assert.equal(source.config.model_type, 'llama');
