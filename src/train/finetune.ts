@@ -1,5 +1,5 @@
 /**
- * Fine-tune a Llama-family model on a small task (finetune-tasks.ts) and measure how its linearity
+ * Fine-tune a model of any supported architecture (src/train/trainable-model.ts) on a small task (finetune-tasks.ts) and measure how its linearity
  * changes, as the paper's Table 1 does for pretrained vs fine-tuned models: the per-layer linearity
  * score with and without the residual, before and after, plus the task metrics (answer loss,
  * first-token accuracy, label accuracy for classification).
@@ -29,7 +29,7 @@ import { scoreRow, sftBatch, sftBatches, tokenizeExamples, tokenizePair, type Sf
 import { trainStep } from './train-step.ts';
 
 export interface FinetuneOptions {
-  /** Model folder, llama2.c file or hub id (Llama family). */
+  /** Model folder, llama2.c file or hub id (any supported architecture). */
   model: string;
   task: FinetuneTask;
   outDir: string;

@@ -1,7 +1,7 @@
 /**
  * Save a trainable model as a Hugging Face model folder: `config.json`, `model.safetensors`
- * (float32, HF Llama names; the head is left out when tied, as transformers saves it) and the
- * tokenizer files, so both transformers and linscope's loader open it as LlamaForCausalLM.
+ * (float32, the architecture's HF names; the head is left out when tied, as transformers saves it) and the
+ * tokenizer files, so both transformers and linscope's loader open it as its HF model class.
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
