@@ -13,13 +13,19 @@
 import { noGrad, param, type Var } from '../autograd/index.ts';
 import type { ModelConfig } from '../io/config.ts';
 import { normalizeConfig, type DecoderConfig } from '../models/config.ts';
+import type { DecoderModel } from '../models/decoder.ts';
+import { memorySource } from '../models/memory-source.ts';
 import { prepareCall, type ForwardInputs } from '../models/context.ts';
 import type { Architecture, WeightSpec } from '../models/family.ts';
+import type { BlockResult } from '../models/ops.ts';
 import { familyFor } from '../models/registry.ts';
 import { tapeOps } from '../models/tape-ops.ts';
-import type { WeightSource } from '../models/types.ts';
+import type { ForwardContext, WeightSource } from '../models/types.ts';
 import type { Rng } from '../tensor/random.ts';
 import { Tensor, type DType } from '../tensor/tensor.ts';
+
+/** Attention mask and position ids of a training call (src/models/context.ts); no cache. */
+export type TrainInputs = Pick<ForwardInputs, 'attentionMask' | 'positionIds'>;
 
 export interface TrainForwardResult {
   /** Next-token logits [B, T, V]. */
@@ -106,6 +112,12 @@ export class TrainableModel {
     return new TrainableModel({ ...source.config }, arch, params);
   }
 
+  /** A trainable copy of an inference model's current weights (including `setWeight` replacements). */
+  static fromDecoder(model: DecoderModel, dtype: DType = 'float32'): TrainableModel {
+    const tensors = new Map(model.weightNames().map((name) => [name, model.getWeight(name)] as const));
+    return TrainableModel.fromSource(memorySource(model.source.config, tensors), dtype);
+  }
+
   get numLayers(): number {
     return this.config.numLayers;
   }
@@ -141,29 +153,44 @@ export class TrainableModel {
    * a padded tail cannot influence real tokens. `inputs` takes the inference runtime's attention
    * mask and position ids (src/models/context.ts).
    */
-  forward(ids: ArrayLike<number>, batch: number, seqLen: number, inputs: Omit<ForwardInputs, 'cache' | 'keepAttentionProbs'> = {}): TrainForwardResult {
-    if (ids.length !== batch * seqLen) throw new Error(`forward: ${ids.length} ids for a [${batch}, ${seqLen}] batch`);
-    const flat = Array.from(ids);
-    const rows = Array.from({ length: batch }, (_, b) => flat.slice(b * seqLen, (b + 1) * seqLen));
-    const ctx = prepareCall(this.config, rows, inputs);
-    const o = tapeOps, w = this.weights;
-    let h = this.arch.embed(o, w, flat, ctx);
+  forward(ids: ArrayLike<number>, batch: number, seqLen: number, inputs: TrainInputs = {}): TrainForwardResult {
+    const { hidden, ctx } = this.embed(ids, batch, seqLen, inputs);
+    let h = hidden;
     const states = [h];
     const attnOutputs: Var[] = [];
     const mlpOutputs: Var[] = [];
     for (let i = 0; i < this.config.numLayers; i++) {
-      const out = this.arch.block(o, w, i, h, ctx);
+      const out = this.runBlock(i, h, ctx);
       h = out.hidden;
       states.push(h);
       attnOutputs.push(out.attnOut);
       mlpOutputs.push(out.mlpOut);
     }
-    const normed = this.arch.finalNorm(o, w, h);
-    return { logits: this.arch.lmHead(o, w, normed), states, normed, attnOutputs, mlpOutputs };
+    return { ...this.head(h), states, attnOutputs, mlpOutputs };
+  }
+
+  /** The embedding step of `forward`: the state fed to block 0 and the context the blocks share. */
+  embed(ids: ArrayLike<number>, batch: number, seqLen: number, inputs: TrainInputs = {}): { hidden: Var; ctx: ForwardContext } {
+    if (ids.length !== batch * seqLen) throw new Error(`forward: ${ids.length} ids for a [${batch}, ${seqLen}] batch`);
+    const flat = Array.from(ids);
+    const rows = Array.from({ length: batch }, (_, b) => flat.slice(b * seqLen, (b + 1) * seqLen));
+    const ctx = prepareCall(this.config, rows, inputs);
+    return { hidden: this.arch.embed(tapeOps, this.weights, flat, ctx), ctx };
+  }
+
+  /** Block `layer` on the tape. */
+  runBlock(layer: number, hidden: Var, ctx: ForwardContext): BlockResult<Var> {
+    return this.arch.block(tapeOps, this.weights, layer, hidden, ctx);
+  }
+
+  /** Final norm and LM head. */
+  head(hidden: Var): { normed: Var; logits: Var } {
+    const normed = this.arch.finalNorm(tapeOps, this.weights, hidden);
+    return { normed, logits: this.arch.lmHead(tapeOps, this.weights, normed) };
   }
 
   /** Forward without recording a graph (evaluation, analysis). */
-  evaluate(ids: ArrayLike<number>, batch: number, seqLen: number, inputs: Omit<ForwardInputs, 'cache' | 'keepAttentionProbs'> = {}): TrainForwardResult {
+  evaluate(ids: ArrayLike<number>, batch: number, seqLen: number, inputs: TrainInputs = {}): TrainForwardResult {
     return noGrad(() => this.forward(ids, batch, seqLen, inputs));
   }
 }
