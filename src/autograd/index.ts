@@ -18,7 +18,7 @@ export { embedding } from './ops/embedding.ts';
 export { layerNorm, rmsNorm } from './ops/norms.ts';
 export { softmax, logSoftmax } from './ops/softmax.ts';
 export { crossEntropy, type CrossEntropyOptions } from './ops/cross-entropy.ts';
-export { gelu, silu, relu, siluMul, activation, type GeluApproximation } from './ops/activations.ts';
+export { gelu, silu, relu, activation, type GeluApproximation } from './ops/activations.ts';
 export { swiGlu, crossEntropyMean } from './ops/fused.ts';
 export { rope, sequentialPositions, type RopeOptions, type RopeStyle } from './ops/rope.ts';
 export { attention, type AttentionOptions } from './ops/attention.ts';
