@@ -13,7 +13,7 @@ import { backend, withBackend, type Backend } from '../src/backend/index.ts';
 import { add, backward, clipGradNorm, crossEntropy, isNotMatrix } from '../src/autograd/index.ts';
 import { printTable } from '../src/report/table.ts';
 import { Rng } from '../src/tensor/random.ts';
-import { CheckpointableAdamW } from '../src/train/adamw.ts';
+import { CheckpointableAdamW } from '../src/autograd/optim/adam.ts';
 import { hfConfig, parameterCount, type ModelShape } from '../src/train/model-shape.ts';
 import { TrainableModel } from '../src/train/trainable-model.ts';
 import { crossEntropyMean } from '../src/autograd/ops/fused.ts';
