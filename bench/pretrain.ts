@@ -5,7 +5,7 @@
  * fused crossEntropyMean that `linscope pretrain` uses (src/train/train-step.ts); `--loss autograd`
  * takes src/autograd's crossEntropy instead (what this bench measured before 2026-11-23).
  *
- *   node --import tsx bench/pretrain.ts [--small] [--steps N] [--reg cosine] [--loss fused|autograd]
+ *   node --import tsx bench/pretrain.ts [--small] [--arch gpt2|opt|…] [--steps N] [--reg cosine] [--loss fused|autograd]
  */
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -14,7 +14,7 @@ import { add, backward, clipGradNorm, crossEntropy, isNotMatrix } from '../src/a
 import { printTable } from '../src/report/table.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { CheckpointableAdamW } from '../src/autograd/optim/adam.ts';
-import { hfConfig, parameterCount, type ModelShape } from '../src/train/model-shape.ts';
+import { hfConfig, parameterCount, type ModelShape, type PretrainArch } from '../src/train/model-shape.ts';
 import { TrainableModel } from '../src/train/trainable-model.ts';
 import { crossEntropyMean } from '../src/autograd/ops/fused.ts';
 import { weightedPenalty, type RegularizerKind } from '../src/train/regularizer.ts';
@@ -105,13 +105,21 @@ function main(): void {
   const reg = (regArg >= 0 ? argv[regArg + 1] : 'none') as RegularizerKind;
   const lossArg = argv.indexOf('--loss');
   const loss = (lossArg >= 0 ? argv[lossArg + 1] : 'fused') as LossKind;
-  const shape = small ? SHAPE_SMALL : SHAPE_5M;
+  const archArg = argv.indexOf('--arch');
+  const arch = (archArg >= 0 ? argv[archArg + 1] : 'llama') as PretrainArch;
+  const sized = small ? SHAPE_SMALL : SHAPE_5M;
+  // the same sizes in another architecture (without grouped-query heads where it has none; BLOOM's MLP is 4·d)
+  const shape: ModelShape = arch === 'llama' ? sized : {
+    ...sized, arch,
+    ...(['mistral', 'qwen2', 'gemma', 'phi', 'falcon'].includes(arch) ? {} : { numKvHeads: undefined }),
+    ...(arch === 'bloom' ? { intermediateSize: 4 * sized.hiddenSize } : {}),
+  };
   const [batch, seqLen] = small ? [16, 128] : [16, 256];
   const times = benchPretrainSteps(shape, batch, seqLen, steps, reg, 2, loss);
   const med = (f: (s: StepTimes) => number) => median(times.map(f));
   const total = med((s) => s.total);
   const tokens = batch * seqLen;
-  console.log(`pretrain step: ${parameterCount(shape).toLocaleString('en-US')} parameters (d=${shape.hiddenSize}, L=${shape.numLayers}, V=${shape.vocabSize}), batch ${batch}×${seqLen} = ${tokens} tokens, regulariser ${reg}, loss ${loss}`);
+  console.log(`pretrain step: ${arch}, ${parameterCount(shape).toLocaleString('en-US')} parameters (d=${shape.hiddenSize}, L=${shape.numLayers}, V=${shape.vocabSize}), batch ${batch}×${seqLen} = ${tokens} tokens, regulariser ${reg}, loss ${loss}`);
   console.log(`backend ${backend().name}, ${backend().threads()} threads; median of ${steps} steps after 2 warm-up\n`);
   printTable([
     { part: 'GEMMs (fwd + bwd)', ms: med((s) => s.gemm) },
