@@ -5,7 +5,7 @@
  * fused crossEntropyMean that `linscope pretrain` uses (src/train/train-step.ts); `--loss autograd`
  * takes src/autograd's crossEntropy instead (what this bench measured before 2026-11-23).
  *
- *   node --import tsx bench/pretrain.ts [--small] [--steps N] [--reg cosine] [--loss fused|autograd]
+ *   node --import tsx bench/pretrain.ts [--small] [--arch gpt2|opt|…] [--steps N] [--reg cosine] [--loss fused|autograd]
  */
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -14,13 +14,13 @@ import { add, backward, clipGradNorm, crossEntropy, isNotMatrix } from '../src/a
 import { printTable } from '../src/report/table.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { CheckpointableAdamW } from '../src/autograd/optim/adam.ts';
-import { hfLlamaConfig, parameterCount, type LlamaShape } from '../src/train/llama-config.ts';
-import { TrainableLlama } from '../src/train/llama-trainable.ts';
-import { crossEntropyMean } from '../src/train/fused-ops.ts';
+import { hfConfig, parameterCount, type ModelShape, type PretrainArch } from '../src/train/model-shape.ts';
+import { TrainableModel } from '../src/train/trainable-model.ts';
+import { crossEntropyMean } from '../src/autograd/ops/fused.ts';
 import { weightedPenalty, type RegularizerKind } from '../src/train/regularizer.ts';
 
-export const SHAPE_5M: LlamaShape = { vocabSize: 4096, hiddenSize: 256, intermediateSize: 688, numLayers: 6, numHeads: 4, numKvHeads: 2, maxPositions: 256, tieWordEmbeddings: true };
-const SHAPE_SMALL: LlamaShape = { vocabSize: 2048, hiddenSize: 96, intermediateSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 2, maxPositions: 128, tieWordEmbeddings: true };
+export const SHAPE_5M: ModelShape = { vocabSize: 4096, hiddenSize: 256, intermediateSize: 688, numLayers: 6, numHeads: 4, numKvHeads: 2, maxPositions: 256, tieWordEmbeddings: true };
+const SHAPE_SMALL: ModelShape = { vocabSize: 2048, hiddenSize: 96, intermediateSize: 256, numLayers: 4, numHeads: 4, numKvHeads: 2, maxPositions: 128, tieWordEmbeddings: true };
 
 interface StepTimes {
   total: number;
@@ -59,9 +59,9 @@ function timedBackend(inner: Backend, sink: { ms: number }): Backend {
 export type LossKind = 'fused' | 'autograd';
 
 /** Runs `warmup + steps` training steps; returns per-step timings after warm-up. */
-export function benchPretrainSteps(shape: LlamaShape, batch: number, seqLen: number, steps: number, reg: RegularizerKind = 'none', warmup = 2, lossKind: LossKind = 'fused'): StepTimes[] {
+export function benchPretrainSteps(shape: ModelShape, batch: number, seqLen: number, steps: number, reg: RegularizerKind = 'none', warmup = 2, lossKind: LossKind = 'fused'): StepTimes[] {
   const rng = new Rng(7);
-  const model = TrainableLlama.initialize(hfLlamaConfig(shape), rng);
+  const model = TrainableModel.initialize(hfConfig(shape), rng);
   const opt = new CheckpointableAdamW(model.params.values(), { lr: 1e-3, weightDecay: 0.1, betas: [0.9, 0.95], noDecay: isNotMatrix });
   const ids = new Int32Array(batch * seqLen).map(() => rng.int(shape.vocabSize));
   const targets = new Int32Array(batch * seqLen).map(() => rng.int(shape.vocabSize));
@@ -105,13 +105,21 @@ function main(): void {
   const reg = (regArg >= 0 ? argv[regArg + 1] : 'none') as RegularizerKind;
   const lossArg = argv.indexOf('--loss');
   const loss = (lossArg >= 0 ? argv[lossArg + 1] : 'fused') as LossKind;
-  const shape = small ? SHAPE_SMALL : SHAPE_5M;
+  const archArg = argv.indexOf('--arch');
+  const arch = (archArg >= 0 ? argv[archArg + 1] : 'llama') as PretrainArch;
+  const sized = small ? SHAPE_SMALL : SHAPE_5M;
+  // the same sizes in another architecture (without grouped-query heads where it has none; BLOOM's MLP is 4·d)
+  const shape: ModelShape = arch === 'llama' ? sized : {
+    ...sized, arch,
+    ...(['mistral', 'qwen2', 'gemma', 'phi', 'falcon'].includes(arch) ? {} : { numKvHeads: undefined }),
+    ...(arch === 'bloom' ? { intermediateSize: 4 * sized.hiddenSize } : {}),
+  };
   const [batch, seqLen] = small ? [16, 128] : [16, 256];
   const times = benchPretrainSteps(shape, batch, seqLen, steps, reg, 2, loss);
   const med = (f: (s: StepTimes) => number) => median(times.map(f));
   const total = med((s) => s.total);
   const tokens = batch * seqLen;
-  console.log(`pretrain step: ${parameterCount(shape).toLocaleString('en-US')} parameters (d=${shape.hiddenSize}, L=${shape.numLayers}, V=${shape.vocabSize}), batch ${batch}×${seqLen} = ${tokens} tokens, regulariser ${reg}, loss ${loss}`);
+  console.log(`pretrain step: ${arch}, ${parameterCount(shape).toLocaleString('en-US')} parameters (d=${shape.hiddenSize}, L=${shape.numLayers}, V=${shape.vocabSize}), batch ${batch}×${seqLen} = ${tokens} tokens, regulariser ${reg}, loss ${loss}`);
   console.log(`backend ${backend().name}, ${backend().threads()} threads; median of ${steps} steps after 2 warm-up\n`);
   printTable([
     { part: 'GEMMs (fwd + bwd)', ms: med((s) => s.gemm) },

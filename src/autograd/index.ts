@@ -13,12 +13,13 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult, type InputGradE
 export { erf64, erfc64 } from './erf.ts';
 export { add, sub, mul, scale, sum, mean } from './ops/arith.ts';
 export { matmul, linear, type MatmulFlags } from './ops/linalg.ts';
-export { reshape, concatLast, sliceLast } from './ops/shape.ts';
+export { reshape, concatLast, sliceLast, gatherColumns } from './ops/shape.ts';
 export { embedding } from './ops/embedding.ts';
 export { layerNorm, rmsNorm } from './ops/norms.ts';
 export { softmax, logSoftmax } from './ops/softmax.ts';
 export { crossEntropy, type CrossEntropyOptions } from './ops/cross-entropy.ts';
-export { gelu, silu, relu, siluMul, type GeluApproximation } from './ops/activations.ts';
+export { gelu, silu, relu, activation, type GeluApproximation } from './ops/activations.ts';
+export { swiGlu, crossEntropyMean } from './ops/fused.ts';
 export { rope, sequentialPositions, type RopeOptions, type RopeStyle } from './ops/rope.ts';
 export { attention, type AttentionOptions } from './ops/attention.ts';
 export { dropout } from './ops/dropout.ts';

@@ -5,11 +5,9 @@
  * embedding. `apply_residual_connection_post_layernorm` makes the residual start from the normed input.
  */
 import { alibiSlopes } from '../tensor/attention.ts';
-import { linear } from '../tensor/matmul.ts';
 import type { DecoderConfig } from './config.ts';
-import { embedTokens, headWeightName, spec, type Architecture, type Family } from './family.ts';
-import { fusedQkvRanges, gatherColumns, norm, plainMlp, sum2 } from './layers.ts';
-import { attendWithCache } from './self-attention.ts';
+import { headWeightName, spec, type Architecture, type Family } from './family.ts';
+import { fusedQkvRanges } from './layers.ts';
 import type { MatrixTable } from './types.ts';
 
 function create(cfg: DecoderConfig, p: string): Architecture {
@@ -35,21 +33,21 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
     ],
     blockWeights: (i) => names.flatMap((m) => [spec(n(i, `${m}.weight`), shapes[m]), spec(n(i, `${m}.bias`), [shapes[m][0]])]),
-    embed: (w, ids, ctx) => norm(cfg.norm, embedTokens(w(emb), ids, ctx), w(`${p}word_embeddings_layernorm.weight`), w(`${p}word_embeddings_layernorm.bias`)),
-    block(w, i, x, ctx) {
+    embed: (o, w, ids, ctx) => o.norm(cfg.norm, o.embed(w(emb), ids, ctx), w(`${p}word_embeddings_layernorm.weight`), w(`${p}word_embeddings_layernorm.bias`)),
+    block(o, w, i, x, ctx) {
       const W = (m: string) => w(n(i, `${m}.weight`));
       const B = (m: string) => w(n(i, `${m}.bias`));
-      const h = norm(cfg.norm, x, W('input_layernorm'), B('input_layernorm'));
-      const fused = linear(h, W('self_attention.query_key_value'), B('self_attention.query_key_value'));
-      const a = attendWithCache(cfg, gatherColumns(fused, qkv.q), gatherColumns(fused, qkv.k), gatherColumns(fused, qkv.v), ctx, { layer: i, scale: cfg.attentionScale, alibiSlopes: slopes });
-      const attnOut = linear(a, W('self_attention.dense'), B('self_attention.dense'));
-      const mid = sum2(attnOut, cfg.residualFromNorm ? h : x);
-      const h2 = norm(cfg.norm, mid, W('post_attention_layernorm'), B('post_attention_layernorm'));
-      const mlpOut = plainMlp(h2, cfg.activation, W('mlp.dense_h_to_4h'), B('mlp.dense_h_to_4h'), W('mlp.dense_4h_to_h'), B('mlp.dense_4h_to_h'));
-      return { hidden: sum2(mlpOut, cfg.residualFromNorm ? h2 : mid), attnOut, mlpOut };
+      const h = o.norm(cfg.norm, x, W('input_layernorm'), B('input_layernorm'));
+      const fused = o.project(h, W('self_attention.query_key_value'), B('self_attention.query_key_value'));
+      const a = o.attention(cfg, o.columns(fused, qkv.q), o.columns(fused, qkv.k), o.columns(fused, qkv.v), ctx, { layer: i, scale: cfg.attentionScale, alibiSlopes: slopes });
+      const attnOut = o.project(a, W('self_attention.dense'), B('self_attention.dense'));
+      const mid = o.add(attnOut, cfg.residualFromNorm ? h : x);
+      const h2 = o.norm(cfg.norm, mid, W('post_attention_layernorm'), B('post_attention_layernorm'));
+      const mlpOut = o.plainMlp(h2, cfg.activation, W('mlp.dense_h_to_4h'), B('mlp.dense_h_to_4h'), W('mlp.dense_4h_to_h'), B('mlp.dense_4h_to_h'));
+      return { hidden: o.add(mlpOut, cfg.residualFromNorm ? h2 : mid), attnOut, mlpOut };
     },
-    finalNorm: (w, x) => norm(cfg.norm, x, w(`${p}ln_f.weight`), w(`${p}ln_f.bias`)),
-    lmHead: (w, x) => linear(x, w(head)),
+    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}ln_f.weight`), w(`${p}ln_f.bias`)),
+    lmHead: (o, w, x) => o.project(x, w(head)),
     matrices(i): MatrixTable {
       const fusedName = n(i, 'self_attention.query_key_value.weight');
       const biasName = n(i, 'self_attention.query_key_value.bias');

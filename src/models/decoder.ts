@@ -19,6 +19,7 @@ import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
 import { checkCheckpointNames } from './checkpoint-names.ts';
 import { finishCache, prepareCall, type ForwardInputs } from './context.ts';
+import { eagerOps } from './eager-ops.ts';
 import type { Architecture, WeightSpec } from './family.ts';
 import { intendedConfig, MapRunner, readCheckpointMaps, type CheckpointMap } from './linscope-maps.ts';
 import { familyFor } from './registry.ts';
@@ -169,7 +170,7 @@ export class DecoderModel {
     const ctx = prepareCall(this.config, inputIds, options);
     const ids: number[] = [];
     for (const row of inputIds) for (const id of row) ids.push(id);
-    return { hidden: this.arch.embed(this.scoped(), ids, ctx), ctx };
+    return { hidden: this.arch.embed(eagerOps, this.scoped(), ids, ctx), ctx };
   }
 
   /** Run block `layer` on `hidden` [B, T, D] (appends to the context's cache when it builds one). */
@@ -177,19 +178,19 @@ export class DecoderModel {
     this.checkLayer(layer);
     // maps listed "after block −1" start block 0; maps after block `layer` end it (linscope-maps.ts)
     const input = layer === 0 ? this.maps.apply(-1, hidden) : hidden;
-    const out = this.arch.block(this.scoped(), layer, input, ctx);
+    const out = this.arch.block(eagerOps, this.scoped(), layer, input, ctx);
     if (this.maps.after(layer).length === 0) return out;
     return { ...out, hidden: this.maps.apply(layer, out.hidden, out.mlpOut) };
   }
 
   /** The final norm (OPT: and project_out). */
   finalNorm(hidden: Tensor): Tensor {
-    return this.arch.finalNorm(this.scoped(), hidden);
+    return this.arch.finalNorm(eagerOps, this.scoped(), hidden);
   }
 
   /** Logits [B, T, V] from post-final-norm states. */
   lmHead(hidden: Tensor): Tensor {
-    return this.arch.lmHead(this.scoped(), hidden);
+    return this.arch.lmHead(eagerOps, this.scoped(), hidden);
   }
 
   /** The cache a context built (after all blocks ran). */

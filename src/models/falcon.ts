@@ -8,13 +8,11 @@
  * where HF scales the ALiBi bias together with the scores: (QKᵀ + alibi)/√d.
  */
 import { alibiSlopes } from '../tensor/attention.ts';
-import { linear } from '../tensor/matmul.ts';
-import type { Tensor } from '../tensor/tensor.ts';
 import type { DecoderConfig } from './config.ts';
-import { embedTokens, headWeightName, spec, type Architecture, type Family, type WeightSpec } from './family.ts';
-import { fusedQkvRanges, gatherColumns, norm, plainMlp, sum2, sum3, type FusedQkvLayout } from './layers.ts';
-import { attendWithCache } from './self-attention.ts';
-import type { MatrixRef, MatrixTable, WeightGetter } from './types.ts';
+import { headWeightName, spec, type Architecture, type Family, type Weights, type WeightSpec } from './family.ts';
+import { fusedQkvRanges, type FusedQkvLayout } from './layers.ts';
+import type { Ops } from './ops.ts';
+import type { MatrixRef, MatrixTable } from './types.ts';
 
 function create(cfg: DecoderConfig, p: string): Architecture {
   const D = cfg.hiddenSize, F = cfg.intermediateSize, Dh = cfg.headDim;
@@ -33,8 +31,8 @@ function create(cfg: DecoderConfig, p: string): Architecture {
   const head = headWeightName(cfg, emb);
   const withBias = (name: string, shape: number[], bias: boolean): WeightSpec[] =>
     [spec(`${name}.weight`, shape), ...(bias ? [spec(`${name}.bias`, [shape[0]])] : [])];
-  const dense = (w: WeightGetter, name: string, x: Tensor, bias: boolean): Tensor => linear(x, w(`${name}.weight`), bias ? w(`${name}.bias`) : undefined);
-  const ln = (w: WeightGetter, name: string, x: Tensor): Tensor => norm(cfg.norm, x, w(`${name}.weight`), w(`${name}.bias`));
+  const dense = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T, bias: boolean): T => o.project(x, w(`${name}.weight`), bias ? w(`${name}.bias`) : undefined);
+  const ln = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T): T => o.norm(cfg.norm, x, w(`${name}.weight`), w(`${name}.bias`));
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
@@ -48,24 +46,24 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       ...withBias(n(i, 'mlp.dense_h_to_4h'), [F, D], cfg.mlpBias),
       ...withBias(n(i, 'mlp.dense_4h_to_h'), [D, F], cfg.mlpBias),
     ],
-    embed: (w, ids, ctx) => embedTokens(w(emb), ids, ctx),
-    block(w, i, x, ctx) {
-      const attnIn = ln(w, n(i, twoNorms ? 'ln_attn' : 'input_layernorm'), x);
-      const fused = dense(w, n(i, 'self_attention.query_key_value'), attnIn, cfg.qkvBias);
-      const a = attendWithCache(cfg, gatherColumns(fused, qkv.q), gatherColumns(fused, qkv.k), gatherColumns(fused, qkv.v), ctx, { layer: i, scale: cfg.attentionScale, alibiSlopes: slopes });
-      const attnOut = dense(w, n(i, 'self_attention.dense'), a, cfg.attnOutBias);
-      const mlp = (input: Tensor) => plainMlp(input, cfg.activation, w(n(i, 'mlp.dense_h_to_4h.weight')), cfg.mlpBias ? w(n(i, 'mlp.dense_h_to_4h.bias')) : undefined,
+    embed: (o, w, ids, ctx) => o.embed(w(emb), ids, ctx),
+    block(o, w, i, x, ctx) {
+      const attnIn = ln(o, w, n(i, twoNorms ? 'ln_attn' : 'input_layernorm'), x);
+      const fused = dense(o, w, n(i, 'self_attention.query_key_value'), attnIn, cfg.qkvBias);
+      const a = o.attention(cfg, o.columns(fused, qkv.q), o.columns(fused, qkv.k), o.columns(fused, qkv.v), ctx, { layer: i, scale: cfg.attentionScale, alibiSlopes: slopes });
+      const attnOut = dense(o, w, n(i, 'self_attention.dense'), a, cfg.attnOutBias);
+      const mlp = (input: typeof x) => o.plainMlp(input, cfg.activation, w(n(i, 'mlp.dense_h_to_4h.weight')), cfg.mlpBias ? w(n(i, 'mlp.dense_h_to_4h.bias')) : undefined,
         w(n(i, 'mlp.dense_4h_to_h.weight')), cfg.mlpBias ? w(n(i, 'mlp.dense_4h_to_h.bias')) : undefined);
       if (cfg.parallelResidual) {
-        const mlpOut = mlp(twoNorms ? ln(w, n(i, 'ln_mlp'), x) : attnIn);
-        return { hidden: sum3(mlpOut, attnOut, x), attnOut, mlpOut };
+        const mlpOut = mlp(twoNorms ? ln(o, w, n(i, 'ln_mlp'), x) : attnIn);
+        return { hidden: o.add(mlpOut, attnOut, x), attnOut, mlpOut };
       }
-      const mid = sum2(attnOut, x);
-      const mlpOut = mlp(ln(w, n(i, 'post_attention_layernorm'), mid));
-      return { hidden: sum2(mlpOut, mid), attnOut, mlpOut };
+      const mid = o.add(attnOut, x);
+      const mlpOut = mlp(ln(o, w, n(i, 'post_attention_layernorm'), mid));
+      return { hidden: o.add(mlpOut, mid), attnOut, mlpOut };
     },
-    finalNorm: (w, x) => ln(w, `${p}ln_f`, x),
-    lmHead: (w, x) => linear(x, w(head)),
+    finalNorm: (o, w, x) => ln(o, w, `${p}ln_f`, x),
+    lmHead: (o, w, x) => o.project(x, w(head)),
     matrices(i): MatrixTable {
       const fusedName = n(i, 'self_attention.query_key_value.weight');
       const fusedBias = cfg.qkvBias ? { biasName: n(i, 'self_attention.query_key_value.bias') } : {};

@@ -2,17 +2,22 @@
  * The contract each architecture module fulfils. A module knows its checkpoint's tensor names and
  * shapes, how to run embed → blocks → final norm → head, and where LASER's matrices live.
  * Weights stay in their Hugging Face layout; modules pass transpose flags instead of copying.
+ * The forward steps are written once against `Ops<T>` (ops.ts): with eager ops on tensors they are
+ * the inference runtime (decoder.ts), with tape ops on autograd Vars the training model
+ * (src/train/trainable-model.ts).
  */
-import { embedding } from '../tensor/embedding.ts';
-import type { Tensor } from '../tensor/tensor.ts';
 import type { DecoderConfig, FamilyName } from './config.ts';
-import type { BlockOutput, ForwardContext, MatrixTable, WeightGetter } from './types.ts';
+import type { BlockResult, Ops } from './ops.ts';
+import type { ForwardContext, MatrixTable } from './types.ts';
 
 /** A tensor the model reads, with the shape it must have. */
 export interface WeightSpec {
   name: string;
   shape: number[];
 }
+
+/** Resolves a weight by its full HF name: a tensor (inference) or a parameter Var (training). */
+export type Weights<T> = (name: string) => T;
 
 export interface Architecture {
   readonly config: DecoderConfig;
@@ -22,11 +27,11 @@ export interface Architecture {
   globalWeights(): WeightSpec[];
   blockWeights(layer: number): WeightSpec[];
   /** Token ids (B·T, row-major) → the hidden state fed to block 0, [B, T, D]. */
-  embed(w: WeightGetter, ids: readonly number[], ctx: ForwardContext): Tensor;
-  block(w: WeightGetter, layer: number, x: Tensor, ctx: ForwardContext): BlockOutput;
+  embed<T>(o: Ops<T>, w: Weights<T>, ids: readonly number[], ctx: ForwardContext): T;
+  block<T>(o: Ops<T>, w: Weights<T>, layer: number, x: T, ctx: ForwardContext): BlockResult<T>;
   /** Final norm (and OPT's project_out): the last entry of HF's hidden_states. */
-  finalNorm(w: WeightGetter, x: Tensor): Tensor;
-  lmHead(w: WeightGetter, x: Tensor): Tensor;
+  finalNorm<T>(o: Ops<T>, w: Weights<T>, x: T): T;
+  lmHead<T>(o: Ops<T>, w: Weights<T>, x: T): T;
   /** LASER's matrix types of block `layer` → tensor name, layout and ranges. */
   matrices(layer: number): MatrixTable;
 }
@@ -37,20 +42,6 @@ export interface Family {
   prefixes: string[];
   embeddingName: string;
   create(config: DecoderConfig, prefix: string): Architecture;
-}
-
-/** Token embedding rows for a flat id list, shaped [B, T, D]. */
-export function embedTokens(table: Tensor, ids: readonly number[], ctx: ForwardContext): Tensor {
-  return embedding(table, ids, [ctx.batch, ctx.length]);
-}
-
-/** Rows of a learned position table, with a clear error past its end. */
-export function embedPositions(table: Tensor, positions: readonly number[], ctx: ForwardContext, offset = 0, what = 'learned positions'): Tensor {
-  const limit = table.shape[0] - offset;
-  for (const p of positions) {
-    if (p >= limit) throw new Error(`forward: position ${p} is beyond the model's ${limit} ${what} (sequence too long)`);
-  }
-  return embedding(table, offset === 0 ? positions : positions.map((p) => p + offset), [ctx.batch, ctx.length]);
 }
 
 /** Weight spec helper: `spec('x.weight', [a, b])`. */

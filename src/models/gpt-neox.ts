@@ -3,11 +3,9 @@
  * q, k, v per head ([q_h | k_h | v_h] for h = 0…H−1), partial rotary (rotary_pct of each head,
  * rotate-half), parallel residual x + attn(ln1(x)) + mlp(ln2(x)) by default, untied `embed_out`.
  */
-import { linear } from '../tensor/matmul.ts';
 import type { DecoderConfig } from './config.ts';
-import { embedTokens, spec, type Architecture, type Family, type WeightSpec } from './family.ts';
-import { fusedQkvRanges, gatherColumns, norm, plainMlp, sum2, sum3 } from './layers.ts';
-import { attendWithCache } from './self-attention.ts';
+import { spec, type Architecture, type Family, type WeightSpec } from './family.ts';
+import { fusedQkvRanges } from './layers.ts';
 import type { MatrixTable } from './types.ts';
 
 function create(cfg: DecoderConfig, p: string): Architecture {
@@ -33,25 +31,25 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       ...withBias(n(i, 'mlp.dense_h_to_4h'), [F, D], true),
       ...withBias(n(i, 'mlp.dense_4h_to_h'), [D, F], true),
     ],
-    embed: (w, ids, ctx) => embedTokens(w(emb), ids, ctx),
-    block(w, i, x, ctx) {
-      const h = norm(cfg.norm, x, w(n(i, 'input_layernorm.weight')), w(n(i, 'input_layernorm.bias')));
-      const fused = linear(h, w(n(i, 'attention.query_key_value.weight')), cfg.qkvBias ? w(n(i, 'attention.query_key_value.bias')) : undefined);
-      const a = attendWithCache(cfg, gatherColumns(fused, qkv.q), gatherColumns(fused, qkv.k), gatherColumns(fused, qkv.v), ctx, { layer: i, scale: cfg.attentionScale });
-      const attnOut = linear(a, w(n(i, 'attention.dense.weight')), cfg.attnOutBias ? w(n(i, 'attention.dense.bias')) : undefined);
-      const mlp = (input: typeof x) => plainMlp(
-        norm(cfg.norm, input, w(n(i, 'post_attention_layernorm.weight')), w(n(i, 'post_attention_layernorm.bias'))),
+    embed: (o, w, ids, ctx) => o.embed(w(emb), ids, ctx),
+    block(o, w, i, x, ctx) {
+      const h = o.norm(cfg.norm, x, w(n(i, 'input_layernorm.weight')), w(n(i, 'input_layernorm.bias')));
+      const fused = o.project(h, w(n(i, 'attention.query_key_value.weight')), cfg.qkvBias ? w(n(i, 'attention.query_key_value.bias')) : undefined);
+      const a = o.attention(cfg, o.columns(fused, qkv.q), o.columns(fused, qkv.k), o.columns(fused, qkv.v), ctx, { layer: i, scale: cfg.attentionScale });
+      const attnOut = o.project(a, w(n(i, 'attention.dense.weight')), cfg.attnOutBias ? w(n(i, 'attention.dense.bias')) : undefined);
+      const mlp = (input: typeof x) => o.plainMlp(
+        o.norm(cfg.norm, input, w(n(i, 'post_attention_layernorm.weight')), w(n(i, 'post_attention_layernorm.bias'))),
         cfg.activation, w(n(i, 'mlp.dense_h_to_4h.weight')), w(n(i, 'mlp.dense_h_to_4h.bias')), w(n(i, 'mlp.dense_4h_to_h.weight')), w(n(i, 'mlp.dense_4h_to_h.bias')));
       if (cfg.parallelResidual) {
         const mlpOut = mlp(x);
-        return { hidden: sum3(mlpOut, attnOut, x), attnOut, mlpOut };
+        return { hidden: o.add(mlpOut, attnOut, x), attnOut, mlpOut };
       }
-      const mid = sum2(attnOut, x);
+      const mid = o.add(attnOut, x);
       const mlpOut = mlp(mid);
-      return { hidden: sum2(mlpOut, mid), attnOut, mlpOut };
+      return { hidden: o.add(mlpOut, mid), attnOut, mlpOut };
     },
-    finalNorm: (w, x) => norm(cfg.norm, x, w(`${p}final_layer_norm.weight`), w(`${p}final_layer_norm.bias`)),
-    lmHead: (w, x) => linear(x, w(head)),
+    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}final_layer_norm.weight`), w(`${p}final_layer_norm.bias`)),
+    lmHead: (o, w, x) => o.project(x, w(head)),
     matrices(i): MatrixTable {
       const fusedName = n(i, 'attention.query_key_value.weight');
       const fusedBias = cfg.qkvBias ? { biasName: n(i, 'attention.query_key_value.bias') } : {};

@@ -2,12 +2,9 @@
  * GPT-2 (HF `GPT2LMHeadModel`): learned positions, pre-LN blocks, fused c_attn, Conv1D weights
  * stored [in, out] (y = x·W + b), LM head tied to wte.
  */
-import { addInPlace } from '../tensor/elementwise.ts';
-import { linear } from '../tensor/matmul.ts';
 import type { DecoderConfig } from './config.ts';
-import { embedPositions, embedTokens, headWeightName, spec, type Architecture, type Family } from './family.ts';
-import { fusedQkvRanges, gatherColumns, norm, plainMlp, project, sum2 } from './layers.ts';
-import { attendWithCache } from './self-attention.ts';
+import { headWeightName, spec, type Architecture, type Family } from './family.ts';
+import { fusedQkvRanges } from './layers.ts';
 import type { MatrixTable } from './types.ts';
 
 function create(cfg: DecoderConfig, p: string): Architecture {
@@ -31,23 +28,23 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       spec(n(i, 'mlp.c_fc.weight'), [D, F]), spec(n(i, 'mlp.c_fc.bias'), [F]),
       spec(n(i, 'mlp.c_proj.weight'), [F, D]), spec(n(i, 'mlp.c_proj.bias'), [D]),
     ],
-    embed(w, ids, ctx) {
-      const h = embedTokens(w(wte), ids, ctx);
-      return addInPlace(h, embedPositions(w(`${p}wpe.weight`), ctx.positions, ctx));
+    embed(o, w, ids, ctx) {
+      const h = o.embed(w(wte), ids, ctx);
+      return o.addTo(h, o.embedPositions(w(`${p}wpe.weight`), ctx.positions, ctx));
     },
-    block(w, i, x, ctx) {
-      const h = norm(cfg.norm, x, w(n(i, 'ln_1.weight')), w(n(i, 'ln_1.bias')));
-      const fused = project(h, w(n(i, 'attn.c_attn.weight')), w(n(i, 'attn.c_attn.bias')), 'in_out');
+    block(o, w, i, x, ctx) {
+      const h = o.norm(cfg.norm, x, w(n(i, 'ln_1.weight')), w(n(i, 'ln_1.bias')));
+      const fused = o.project(h, w(n(i, 'attn.c_attn.weight')), w(n(i, 'attn.c_attn.bias')), 'in_out');
       const scale = cfg.attentionScale / (cfg.scaleAttnByInverseLayerIdx ? i + 1 : 1);
-      const a = attendWithCache(cfg, gatherColumns(fused, qkv.q), gatherColumns(fused, qkv.k), gatherColumns(fused, qkv.v), ctx, { layer: i, scale });
-      const attnOut = project(a, w(n(i, 'attn.c_proj.weight')), w(n(i, 'attn.c_proj.bias')), 'in_out');
-      const mid = sum2(x, attnOut);
-      const h2 = norm(cfg.norm, mid, w(n(i, 'ln_2.weight')), w(n(i, 'ln_2.bias')));
-      const mlpOut = plainMlp(h2, cfg.activation, w(n(i, 'mlp.c_fc.weight')), w(n(i, 'mlp.c_fc.bias')), w(n(i, 'mlp.c_proj.weight')), w(n(i, 'mlp.c_proj.bias')), 'in_out');
-      return { hidden: sum2(mid, mlpOut), attnOut, mlpOut };
+      const a = o.attention(cfg, o.columns(fused, qkv.q), o.columns(fused, qkv.k), o.columns(fused, qkv.v), ctx, { layer: i, scale });
+      const attnOut = o.project(a, w(n(i, 'attn.c_proj.weight')), w(n(i, 'attn.c_proj.bias')), 'in_out');
+      const mid = o.add(x, attnOut);
+      const h2 = o.norm(cfg.norm, mid, w(n(i, 'ln_2.weight')), w(n(i, 'ln_2.bias')));
+      const mlpOut = o.plainMlp(h2, cfg.activation, w(n(i, 'mlp.c_fc.weight')), w(n(i, 'mlp.c_fc.bias')), w(n(i, 'mlp.c_proj.weight')), w(n(i, 'mlp.c_proj.bias')), 'in_out');
+      return { hidden: o.add(mid, mlpOut), attnOut, mlpOut };
     },
-    finalNorm: (w, x) => norm(cfg.norm, x, w(`${p}ln_f.weight`), w(`${p}ln_f.bias`)),
-    lmHead: (w, x) => linear(x, w(head)),
+    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}ln_f.weight`), w(`${p}ln_f.bias`)),
+    lmHead: (o, w, x) => o.project(x, w(head)),
     matrices(i): MatrixTable {
       const attn = n(i, 'attn.c_attn.weight');
       const bias = n(i, 'attn.c_attn.bias');

@@ -3,11 +3,8 @@
  * (x + attn(ln(x)) + mlp(ln(x))), separate bias-free q/k/v/out projections, interleaved RoPE
  * (rotate_every_two) on the first `rotary_dim` coordinates of each head, untied head with a bias.
  */
-import { linear } from '../tensor/matmul.ts';
 import type { DecoderConfig } from './config.ts';
-import { embedTokens, headWeightName, spec, type Architecture, type Family } from './family.ts';
-import { norm, plainMlp, sum3 } from './layers.ts';
-import { attendWithCache } from './self-attention.ts';
+import { headWeightName, spec, type Architecture, type Family } from './family.ts';
 import type { MatrixTable } from './types.ts';
 
 function create(cfg: DecoderConfig, p: string): Architecture {
@@ -29,19 +26,19 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       spec(n(i, 'mlp.fc_in.weight'), [F, D]), spec(n(i, 'mlp.fc_in.bias'), [F]),
       spec(n(i, 'mlp.fc_out.weight'), [D, F]), spec(n(i, 'mlp.fc_out.bias'), [D]),
     ],
-    embed: (w, ids, ctx) => embedTokens(w(emb), ids, ctx),
-    block(w, i, x, ctx) {
-      const h = norm(cfg.norm, x, w(n(i, 'ln_1.weight')), w(n(i, 'ln_1.bias')));
-      const q = linear(h, w(n(i, 'attn.q_proj.weight')));
-      const k = linear(h, w(n(i, 'attn.k_proj.weight')));
-      const v = linear(h, w(n(i, 'attn.v_proj.weight')));
-      const a = attendWithCache(cfg, q, k, v, ctx, { layer: i, scale: cfg.attentionScale });
-      const attnOut = linear(a, w(n(i, 'attn.out_proj.weight')));
-      const mlpOut = plainMlp(h, cfg.activation, w(n(i, 'mlp.fc_in.weight')), w(n(i, 'mlp.fc_in.bias')), w(n(i, 'mlp.fc_out.weight')), w(n(i, 'mlp.fc_out.bias')));
-      return { hidden: sum3(attnOut, mlpOut, x), attnOut, mlpOut };
+    embed: (o, w, ids, ctx) => o.embed(w(emb), ids, ctx),
+    block(o, w, i, x, ctx) {
+      const h = o.norm(cfg.norm, x, w(n(i, 'ln_1.weight')), w(n(i, 'ln_1.bias')));
+      const q = o.project(h, w(n(i, 'attn.q_proj.weight')));
+      const k = o.project(h, w(n(i, 'attn.k_proj.weight')));
+      const v = o.project(h, w(n(i, 'attn.v_proj.weight')));
+      const a = o.attention(cfg, q, k, v, ctx, { layer: i, scale: cfg.attentionScale });
+      const attnOut = o.project(a, w(n(i, 'attn.out_proj.weight')));
+      const mlpOut = o.plainMlp(h, cfg.activation, w(n(i, 'mlp.fc_in.weight')), w(n(i, 'mlp.fc_in.bias')), w(n(i, 'mlp.fc_out.weight')), w(n(i, 'mlp.fc_out.bias')));
+      return { hidden: o.add(attnOut, mlpOut, x), attnOut, mlpOut };
     },
-    finalNorm: (w, x) => norm(cfg.norm, x, w(`${p}ln_f.weight`), w(`${p}ln_f.bias`)),
-    lmHead: (w, x) => linear(x, w(head), cfg.lmHeadBias ? w('lm_head.bias') : undefined),
+    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}ln_f.weight`), w(`${p}ln_f.bias`)),
+    lmHead: (o, w, x) => o.project(x, w(head), cfg.lmHeadBias ? w('lm_head.bias') : undefined),
     matrices: (i): MatrixTable => ({
       q: { tensorName: n(i, 'attn.q_proj.weight'), layout: 'out_in', shape: [D, D] },
       k: { tensorName: n(i, 'attn.k_proj.weight'), layout: 'out_in', shape: [D, D] },

@@ -8,3 +8,7 @@ export { memorySource } from './memory-source.ts';
 export { randomWeightSource, type RandomWeightsOptions } from './random-weights.ts';
 export { positionsFromMask, alibiPositionsFromMask, optPositionsFromMask, emptyCache, type ForwardInputs } from './context.ts';
 export { MATRIX_TYPES, type MatrixType, type MatrixRef, type MatrixTable, type KVCache, type BlockOutput, type ForwardContext, type WeightSource } from './types.ts';
+export { eagerOps } from './eager-ops.ts';
+export { tapeOps } from './tape-ops.ts';
+export type { Ops, AttentionSpec, BlockResult, Layout } from './ops.ts';
+export type { Architecture, Family, Weights, WeightSpec } from './family.ts';

@@ -5,13 +5,10 @@
  * Mistral's sliding window (Qwen2's from `max_window_layers` on when enabled), tied heads.
  * Gemma reuses these blocks (see gemma.ts) with its own norm offset, activation and embedding scale.
  */
-import { scaleInPlace } from '../tensor/elementwise.ts';
-import { linear } from '../tensor/matmul.ts';
 import type { DecoderConfig } from './config.ts';
-import { embedTokens, headWeightName, spec, type Architecture, type Family, type WeightSpec } from './family.ts';
-import { gatedMlp, norm, sum2 } from './layers.ts';
-import { attendWithCache } from './self-attention.ts';
-import type { MatrixTable, WeightGetter } from './types.ts';
+import { headWeightName, spec, type Architecture, type Family, type Weights, type WeightSpec } from './family.ts';
+import type { Ops } from './ops.ts';
+import type { MatrixTable } from './types.ts';
 
 export function createLlamaLike(cfg: DecoderConfig, p: string): Architecture {
   const D = cfg.hiddenSize, F = cfg.intermediateSize;
@@ -24,8 +21,8 @@ export function createLlamaLike(cfg: DecoderConfig, p: string): Architecture {
     v: ['self_attn.v_proj', kvW, D, cfg.qkvBias], o: ['self_attn.o_proj', D, qW, cfg.attnOutBias],
     in: ['mlp.gate_proj', F, D, cfg.mlpBias], up: ['mlp.up_proj', F, D, cfg.mlpBias], out: ['mlp.down_proj', D, F, cfg.mlpBias],
   } as const;
-  const bias = (w: WeightGetter, i: number, key: keyof typeof proj) => (proj[key][3] ? w(n(i, `${proj[key][0]}.bias`)) : undefined);
-  const dense = (w: WeightGetter, i: number, key: keyof typeof proj, x: Parameters<typeof linear>[0]) => linear(x, w(n(i, `${proj[key][0]}.weight`)), bias(w, i, key));
+  const bias = <T>(w: Weights<T>, i: number, key: keyof typeof proj) => (proj[key][3] ? w(n(i, `${proj[key][0]}.bias`)) : undefined);
+  const dense = <T>(o: Ops<T>, w: Weights<T>, i: number, key: keyof typeof proj, x: T) => o.project(x, w(n(i, `${proj[key][0]}.weight`)), bias(w, i, key));
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
@@ -47,23 +44,23 @@ export function createLlamaLike(cfg: DecoderConfig, p: string): Architecture {
       }
       return out;
     },
-    embed(w, ids, ctx) {
-      const h = embedTokens(w(emb), ids, ctx);
-      return cfg.embeddingMultiplier === 1 ? h : scaleInPlace(h, cfg.embeddingMultiplier);
+    embed(o, w, ids, ctx) {
+      const h = o.embed(w(emb), ids, ctx);
+      return cfg.embeddingMultiplier === 1 ? h : o.scaleTo(h, cfg.embeddingMultiplier);
     },
-    block(w, i, x, ctx) {
-      const h = norm(cfg.norm, x, w(n(i, 'input_layernorm.weight')));
+    block(o, w, i, x, ctx) {
+      const h = o.norm(cfg.norm, x, w(n(i, 'input_layernorm.weight')));
       const window = cfg.slidingWindow !== undefined && i >= cfg.slidingWindowFromLayer ? cfg.slidingWindow : undefined;
-      const a = attendWithCache(cfg, dense(w, i, 'q', h), dense(w, i, 'k', h), dense(w, i, 'v', h), ctx, { layer: i, scale: cfg.attentionScale, slidingWindow: window });
-      const attnOut = dense(w, i, 'o', a);
-      const mid = sum2(x, attnOut);
-      const h2 = norm(cfg.norm, mid, w(n(i, 'post_attention_layernorm.weight')));
-      const mlpOut = gatedMlp(h2, cfg.activation, w(n(i, 'mlp.gate_proj.weight')), w(n(i, 'mlp.up_proj.weight')), w(n(i, 'mlp.down_proj.weight')),
+      const a = o.attention(cfg, dense(o, w, i, 'q', h), dense(o, w, i, 'k', h), dense(o, w, i, 'v', h), ctx, { layer: i, scale: cfg.attentionScale, slidingWindow: window });
+      const attnOut = dense(o, w, i, 'o', a);
+      const mid = o.add(x, attnOut);
+      const h2 = o.norm(cfg.norm, mid, w(n(i, 'post_attention_layernorm.weight')));
+      const mlpOut = o.gatedMlp(h2, cfg.activation, w(n(i, 'mlp.gate_proj.weight')), w(n(i, 'mlp.up_proj.weight')), w(n(i, 'mlp.down_proj.weight')),
         cfg.mlpBias ? { gate: bias(w, i, 'in'), up: bias(w, i, 'up'), down: bias(w, i, 'out') } : undefined);
-      return { hidden: sum2(mid, mlpOut), attnOut, mlpOut };
+      return { hidden: o.add(mid, mlpOut), attnOut, mlpOut };
     },
-    finalNorm: (w, x) => norm(cfg.norm, x, w(`${p}norm.weight`)),
-    lmHead: (w, x) => linear(x, w(head)),
+    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}norm.weight`)),
+    lmHead: (o, w, x) => o.project(x, w(head)),
     matrices(i): MatrixTable {
       const table: MatrixTable = {};
       for (const key of ['q', 'k', 'v', 'o', 'in', 'up', 'out'] as const) {

@@ -4,15 +4,11 @@
  * pre-LN blocks (post-LN when `do_layer_norm_before` is false, opt-350m); optional
  * project_in/project_out when `word_embed_proj_dim` ≠ hidden_size; head tied to embed_tokens.
  */
-import { addInPlace } from '../tensor/elementwise.ts';
-import { linear } from '../tensor/matmul.ts';
-import type { Tensor } from '../tensor/tensor.ts';
 import type { DecoderConfig } from './config.ts';
 import { optPositionsFromMask } from './context.ts';
-import { embedPositions, embedTokens, headWeightName, spec, type Architecture, type Family, type WeightSpec } from './family.ts';
-import { norm, plainMlp, sum2 } from './layers.ts';
-import { attendWithCache } from './self-attention.ts';
-import type { MatrixTable, WeightGetter } from './types.ts';
+import { headWeightName, spec, type Architecture, type Family, type Weights, type WeightSpec } from './family.ts';
+import type { Ops } from './ops.ts';
+import type { MatrixTable } from './types.ts';
 
 /** OPTLearnedPositionalEmbedding's offset. */
 const POSITION_OFFSET = 2;
@@ -25,8 +21,8 @@ function create(cfg: DecoderConfig, p: string): Architecture {
   const head = headWeightName(cfg, emb);
   const withBias = (name: string, shape: number[], bias: boolean): WeightSpec[] =>
     [spec(`${name}.weight`, shape), ...(bias ? [spec(`${name}.bias`, [shape[0]])] : [])];
-  const dense = (w: WeightGetter, name: string, x: Tensor, bias: boolean): Tensor => linear(x, w(`${name}.weight`), bias ? w(`${name}.bias`) : undefined);
-  const ln = (w: WeightGetter, name: string, x: Tensor): Tensor => norm(cfg.norm, x, w(`${name}.weight`), w(`${name}.bias`));
+  const dense = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T, bias: boolean): T => o.project(x, w(`${name}.weight`), bias ? w(`${name}.bias`) : undefined);
+  const ln = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T): T => o.norm(cfg.norm, x, w(`${name}.weight`), w(`${name}.bias`));
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
@@ -42,35 +38,35 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       ...withBias(n(i, 'fc1'), [F, D], cfg.mlpBias), ...withBias(n(i, 'fc2'), [D, F], cfg.mlpBias),
       spec(n(i, 'final_layer_norm.weight'), [D]), spec(n(i, 'final_layer_norm.bias'), [D]),
     ],
-    embed(w, ids, ctx) {
-      let h = embedTokens(w(emb), ids, ctx);
-      if (projected) h = linear(h, w(`${p}project_in.weight`));
+    embed(o, w, ids, ctx) {
+      let h = o.embed(w(emb), ids, ctx);
+      if (projected) h = o.project(h, w(`${p}project_in.weight`));
       const positions = ctx.maskRows.flatMap((row) => optPositionsFromMask(row).slice(ctx.pastLength));
-      return addInPlace(h, embedPositions(w(`${p}embed_positions.weight`), positions, ctx, POSITION_OFFSET));
+      return o.addTo(h, o.embedPositions(w(`${p}embed_positions.weight`), positions, ctx, POSITION_OFFSET));
     },
-    block(w, i, x, ctx) {
+    block(o, w, i, x, ctx) {
       const pre = cfg.normBeforeSublayer;
-      const h = pre ? ln(w, n(i, 'self_attn_layer_norm'), x) : x;
-      const q = dense(w, n(i, 'self_attn.q_proj'), h, cfg.qkvBias);
-      const k = dense(w, n(i, 'self_attn.k_proj'), h, cfg.qkvBias);
-      const v = dense(w, n(i, 'self_attn.v_proj'), h, cfg.qkvBias);
-      const a = attendWithCache(cfg, q, k, v, ctx, { layer: i, scale: cfg.attentionScale });
-      const attnOut = dense(w, n(i, 'self_attn.out_proj'), a, cfg.attnOutBias);
-      let mid = sum2(x, attnOut);
-      if (!pre) mid = ln(w, n(i, 'self_attn_layer_norm'), mid);
-      const h2 = pre ? ln(w, n(i, 'final_layer_norm'), mid) : mid;
+      const h = pre ? ln(o, w, n(i, 'self_attn_layer_norm'), x) : x;
+      const q = dense(o, w, n(i, 'self_attn.q_proj'), h, cfg.qkvBias);
+      const k = dense(o, w, n(i, 'self_attn.k_proj'), h, cfg.qkvBias);
+      const v = dense(o, w, n(i, 'self_attn.v_proj'), h, cfg.qkvBias);
+      const a = o.attention(cfg, q, k, v, ctx, { layer: i, scale: cfg.attentionScale });
+      const attnOut = dense(o, w, n(i, 'self_attn.out_proj'), a, cfg.attnOutBias);
+      let mid = o.add(x, attnOut);
+      if (!pre) mid = ln(o, w, n(i, 'self_attn_layer_norm'), mid);
+      const h2 = pre ? ln(o, w, n(i, 'final_layer_norm'), mid) : mid;
       const b = (name: string) => (cfg.mlpBias ? w(n(i, `${name}.bias`)) : undefined);
-      const mlpOut = plainMlp(h2, cfg.activation, w(n(i, 'fc1.weight')), b('fc1'), w(n(i, 'fc2.weight')), b('fc2'));
-      let out = sum2(mid, mlpOut);
-      if (!pre) out = ln(w, n(i, 'final_layer_norm'), out);
+      const mlpOut = o.plainMlp(h2, cfg.activation, w(n(i, 'fc1.weight')), b('fc1'), w(n(i, 'fc2.weight')), b('fc2'));
+      let out = o.add(mid, mlpOut);
+      if (!pre) out = ln(o, w, n(i, 'final_layer_norm'), out);
       return { hidden: out, attnOut, mlpOut };
     },
-    finalNorm(w, x) {
-      let h = cfg.finalNorm ? ln(w, `${p}final_layer_norm`, x) : x;
-      if (projected) h = linear(h, w(`${p}project_out.weight`));
+    finalNorm(o, w, x) {
+      let h = cfg.finalNorm ? ln(o, w, `${p}final_layer_norm`, x) : x;
+      if (projected) h = o.project(h, w(`${p}project_out.weight`));
       return h;
     },
-    lmHead: (w, x) => linear(x, w(head)),
+    lmHead: (o, w, x) => o.project(x, w(head)),
     matrices(i): MatrixTable {
       const m = (name: string, shape: [number, number], bias: boolean) =>
         ({ tensorName: n(i, `${name}.weight`), layout: 'out_in' as const, shape, ...(bias ? { biasName: n(i, `${name}.bias`) } : {}) });

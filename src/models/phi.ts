@@ -3,18 +3,14 @@
  * q/k/v/dense with biases, partial rotary (partial_rotary_factor of each head, rotate-half),
  * optional per-head LayerNorm on queries and keys (`qk_layernorm`), untied head with a bias.
  */
-import { layerNorm } from '../tensor/norms.ts';
-import { linear } from '../tensor/matmul.ts';
-import type { Tensor } from '../tensor/tensor.ts';
 import type { DecoderConfig } from './config.ts';
-import { embedTokens, headWeightName, spec, type Architecture, type Family } from './family.ts';
-import { norm, plainMlp, sum3 } from './layers.ts';
-import { attendWithCache } from './self-attention.ts';
+import { headWeightName, spec, type Architecture, type Family } from './family.ts';
+import type { Ops } from './ops.ts';
 import type { MatrixTable } from './types.ts';
 
 /** LayerNorm over each head's Dh coordinates of a [B, T, H·Dh] projection. */
-function perHeadLayerNorm(x: Tensor, headDim: number, weight: Tensor, bias: Tensor, eps: number): Tensor {
-  return layerNorm(x.reshape(-1, headDim), weight, bias, eps).reshape(...x.shape);
+function perHeadLayerNorm<T>(o: Ops<T>, x: T, headDim: number, weight: T, bias: T, eps: number): T {
+  return o.reshape(o.norm({ kind: 'layernorm', eps, unitOffset: false }, o.reshape(x, [-1, headDim]), weight, bias), o.shape(x));
 }
 
 function create(cfg: DecoderConfig, p: string): Architecture {
@@ -39,23 +35,23 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       ...Object.values(mats).flatMap(([name, rows, cols]) => [spec(n(i, `${name}.weight`), [rows, cols]), spec(n(i, `${name}.bias`), [rows])]),
       ...(cfg.qkLayerNorm ? ['q_layernorm', 'k_layernorm'].flatMap((m) => [spec(n(i, `self_attn.${m}.weight`), [Dh]), spec(n(i, `self_attn.${m}.bias`), [Dh])]) : []),
     ],
-    embed: (w, ids, ctx) => embedTokens(w(emb), ids, ctx),
-    block(w, i, x, ctx) {
-      const dense = (key: keyof typeof mats, input: Tensor) => linear(input, w(n(i, `${mats[key][0]}.weight`)), w(n(i, `${mats[key][0]}.bias`)));
-      const h = norm(cfg.norm, x, w(n(i, 'input_layernorm.weight')), w(n(i, 'input_layernorm.bias')));
+    embed: (o, w, ids, ctx) => o.embed(w(emb), ids, ctx),
+    block(o, w, i, x, ctx) {
+      const dense = (key: keyof typeof mats, input: typeof x) => o.project(input, w(n(i, `${mats[key][0]}.weight`)), w(n(i, `${mats[key][0]}.bias`)));
+      const h = o.norm(cfg.norm, x, w(n(i, 'input_layernorm.weight')), w(n(i, 'input_layernorm.bias')));
       let q = dense('q', h);
       let k = dense('k', h);
       if (cfg.qkLayerNorm) {
-        q = perHeadLayerNorm(q, Dh, w(n(i, 'self_attn.q_layernorm.weight')), w(n(i, 'self_attn.q_layernorm.bias')), cfg.norm.eps);
-        k = perHeadLayerNorm(k, Dh, w(n(i, 'self_attn.k_layernorm.weight')), w(n(i, 'self_attn.k_layernorm.bias')), cfg.norm.eps);
+        q = perHeadLayerNorm(o, q, Dh, w(n(i, 'self_attn.q_layernorm.weight')), w(n(i, 'self_attn.q_layernorm.bias')), cfg.norm.eps);
+        k = perHeadLayerNorm(o, k, Dh, w(n(i, 'self_attn.k_layernorm.weight')), w(n(i, 'self_attn.k_layernorm.bias')), cfg.norm.eps);
       }
-      const a = attendWithCache(cfg, q, k, dense('v', h), ctx, { layer: i, scale: cfg.attentionScale });
+      const a = o.attention(cfg, q, k, dense('v', h), ctx, { layer: i, scale: cfg.attentionScale });
       const attnOut = dense('o', a);
-      const mlpOut = plainMlp(h, cfg.activation, w(n(i, 'mlp.fc1.weight')), w(n(i, 'mlp.fc1.bias')), w(n(i, 'mlp.fc2.weight')), w(n(i, 'mlp.fc2.bias')));
-      return { hidden: sum3(attnOut, mlpOut, x), attnOut, mlpOut };
+      const mlpOut = o.plainMlp(h, cfg.activation, w(n(i, 'mlp.fc1.weight')), w(n(i, 'mlp.fc1.bias')), w(n(i, 'mlp.fc2.weight')), w(n(i, 'mlp.fc2.bias')));
+      return { hidden: o.add(attnOut, mlpOut, x), attnOut, mlpOut };
     },
-    finalNorm: (w, x) => norm(cfg.norm, x, w(`${p}final_layernorm.weight`), w(`${p}final_layernorm.bias`)),
-    lmHead: (w, x) => linear(x, w(head), cfg.lmHeadBias ? w('lm_head.bias') : undefined),
+    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}final_layernorm.weight`), w(`${p}final_layernorm.bias`)),
+    lmHead: (o, w, x) => o.project(x, w(head), cfg.lmHeadBias ? w('lm_head.bias') : undefined),
     matrices(i): MatrixTable {
       const table: MatrixTable = {};
       for (const [key, [name, rows, cols]] of Object.entries(mats) as Array<[keyof typeof mats, (typeof mats)[keyof typeof mats]]>) {

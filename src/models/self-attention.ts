@@ -1,5 +1,5 @@
 /**
- * The attention core every architecture shares once it has its q, k, v projections ([B, T, H·Dh]):
+ * The eager attention core (eager-ops.ts) once q, k, v are projected ([B, T, H·Dh]):
  * rotate q and k (RoPE), append k and v to the cache, attend (causal, key padding, ALiBi, sliding
  * window, GQA), and keep the probabilities when asked.
  */
@@ -7,15 +7,8 @@ import { attention } from '../tensor/attention.ts';
 import { applyRope } from '../tensor/rope.ts';
 import { Tensor, allocate } from '../tensor/tensor.ts';
 import type { DecoderConfig } from './config.ts';
+import type { AttentionSpec } from './ops.ts';
 import type { ForwardContext } from './types.ts';
-
-export interface AttentionSpec {
-  layer: number;
-  scale: number;
-  /** Per-head ALiBi slopes (already including any scale the architecture applies to them). */
-  alibiSlopes?: ArrayLike<number>;
-  slidingWindow?: number;
-}
 
 /** [B, Ta, W] ++ [B, Tb, W] along the time axis. */
 export function concatTime(a: Tensor, b: Tensor): Tensor {

@@ -72,7 +72,7 @@ interface Trainable {
 }
 
 /** Rows of a batch's real tokens gathered into [N, d] (the parameter dtype). */
-function gather(t: Tensor, rows: Int32Array, d: number, dtype: DType): Tensor {
+export function gather(t: Tensor, rows: Int32Array, d: number, dtype: DType): Tensor {
   const out = allocate(dtype, rows.length * d);
   for (let i = 0; i < rows.length; i++) out.set(t.data.subarray(rows[i] * d, rows[i] * d + d), i * d);
   return new Tensor(out, [rows.length, d]);
@@ -173,7 +173,7 @@ function* distillSteps(model: PrunedModel, batches: readonly TokenBatch[], optio
   return { model: current(), trained, epochs };
 }
 
-function mapLoss(pred: Var, target: Var, kind: DistillLoss, cosineWeight: number): Var {
+export function mapLoss(pred: Var, target: Var, kind: DistillLoss, cosineWeight: number): Var {
   if (kind === 'mse') return mse(pred, target);
   if (kind === 'cosine') return cosineDistanceMean(pred, target);
   return add(mse(pred, target), scale(cosineDistanceMean(pred, target), cosineWeight));
@@ -250,7 +250,7 @@ function transpose(m: Tensor, dtype: DType): Tensor {
   return new Tensor(out, [d, d]);
 }
 
-function shuffled(n: number, rng: Rng): number[] {
+export function shuffled(n: number, rng: Rng): number[] {
   const a = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rng.uniform() * (i + 1));

@@ -19,7 +19,7 @@ import { Tensor } from '../tensor/tensor.ts';
 import type { Optimizer } from '../autograd/optim/optimizer.ts';
 import { restoreOptimizerState, saveOptimizerState } from '../autograd/optim/state.ts';
 import { saveHFModel } from './hf-folder.ts';
-import { TrainableLlama } from './llama-trainable.ts';
+import { TrainableModel } from './trainable-model.ts';
 
 export interface TrainerState {
   /** Optimiser steps completed. */
@@ -36,7 +36,7 @@ export interface TrainerState {
 const stepDirName = (step: number) => `step-${String(step).padStart(6, '0')}`;
 
 /** Saves model, optimiser and trainer state as checkpoint `state.step`; keeps the newest `keep`. */
-export function saveCheckpoint(root: string, model: TrainableLlama, opt: Optimizer, state: TrainerState, tokenizerDir: string | undefined, keep: number): string {
+export function saveCheckpoint(root: string, model: TrainableModel, opt: Optimizer, state: TrainerState, tokenizerDir: string | undefined, keep: number): string {
   const name = stepDirName(state.step);
   const final = join(root, name);
   const tmp = join(root, `.${name}.partial`);
@@ -128,7 +128,7 @@ export function resumeCheckpoint(root: string): ResumePoint {
 }
 
 export interface LoadedCheckpoint {
-  model: TrainableLlama;
+  model: TrainableModel;
   state: TrainerState;
   /** Restores the optimiser's state into `opt` (built over `model`'s parameters). */
   restoreOptimizer(opt: Optimizer): void;
@@ -136,7 +136,7 @@ export interface LoadedCheckpoint {
 
 /** Reads a checkpoint folder written by `saveCheckpoint`. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const model = TrainableLlama.fromSource(await openModelSource(dir));
+  const model = TrainableModel.fromSource(await openModelSource(dir));
   const raw = JSON.parse(readFileSync(join(dir, 'trainer-state.json'), 'utf8')) as TrainerState & { optimizerSteps: Record<string, number> };
   const { optimizerSteps, ...state } = raw;
   const tensors = loadSafetensors(join(dir, 'optimizer.safetensors'));

@@ -1,5 +1,5 @@
 /**
- * Fine-tune a Llama-family model on a small task (finetune-tasks.ts) and measure how its linearity
+ * Fine-tune a model of any supported architecture (src/train/trainable-model.ts) on a small task (finetune-tasks.ts) and measure how its linearity
  * changes, as the paper's Table 1 does for pretrained vs fine-tuned models: the per-layer linearity
  * score with and without the residual, before and after, plus the task metrics (answer loss,
  * first-token accuracy, label accuracy for classification).
@@ -22,7 +22,7 @@ import { Rng } from '../tensor/random.ts';
 import { CheckpointableAdamW } from '../autograd/optim/adam.ts';
 import { buildTask, type FinetuneTask, type SftExample } from './finetune-tasks.ts';
 import { saveHFModel } from './hf-folder.ts';
-import { TrainableLlama } from './llama-trainable.ts';
+import { TrainableModel } from './trainable-model.ts';
 import { measureLinearity, type LinearitySummary } from './linearity-probe.ts';
 import { MetricsLog, readMetrics } from './metrics-log.ts';
 import type { RegularizerOptions } from './regularizer.ts';
@@ -31,7 +31,7 @@ import { scoreRow, sftBatch, sftBatches, tokenizeExamples, tokenizePair, type Sf
 import { trainStep } from './train-step.ts';
 
 export interface FinetuneOptions {
-  /** Model folder, llama2.c file or hub id (Llama family). */
+  /** Model folder, llama2.c file or hub id (any supported architecture). */
   model: string;
   /** Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin (default: the model's). */
   tokenizer?: string;
@@ -78,7 +78,7 @@ export interface FinetuneResult {
   seconds: number;
 }
 
-function evaluateSft(model: TrainableLlama, evalSeqs: readonly SftSequence[], examples: readonly SftExample[], tokenizer: Tokenizer, maxLen: number, batchSize: number, padId: number): SftEval {
+function evaluateSft(model: TrainableModel, evalSeqs: readonly SftSequence[], examples: readonly SftExample[], tokenizer: Tokenizer, maxLen: number, batchSize: number, padId: number): SftEval {
   let ll = 0, tokens = 0, first = 0;
   for (let i = 0; i < evalSeqs.length; i += batchSize) {
     const seqs = evalSeqs.slice(i, i + batchSize);
@@ -118,7 +118,7 @@ function evaluateSft(model: TrainableLlama, evalSeqs: readonly SftSequence[], ex
   return out;
 }
 
-function linearityOn(model: TrainableLlama, batches: readonly SftBatch[]): LinearitySummary {
+function linearityOn(model: TrainableModel, batches: readonly SftBatch[]): LinearitySummary {
   return measureLinearity(batches, (b) => ({ states: model.evaluate(b.inputs, b.batch, b.seqLen).states.map((s) => s.value), rows: b.realRows }));
 }
 
@@ -129,7 +129,7 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const custom = customParts(source.config);
   if (custom.length > 0) throw new Error(`${o.model} holds ${custom.join(' and ')}, which fine-tuning does not train; fine-tune the model it was exported from`);
   const tokenizer = await resolveTokenizer(source, o.tokenizer);
-  const model = TrainableLlama.fromSource(source);
+  const model = TrainableModel.fromSource(source);
   const steps = o.steps ?? 200, batchSize = o.batchSize ?? 16, seed = o.seed ?? 0;
   const maxLen = Math.min(o.maxLen ?? 256, model.config.maxPositions ?? Infinity);
   const padId = tokenizer.padId ?? tokenizer.eosId ?? 0;

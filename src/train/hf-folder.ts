@@ -1,18 +1,18 @@
 /**
  * Save a trainable model as a Hugging Face model folder: `config.json`, `model.safetensors`
- * (float32, HF Llama names; the head is left out when tied, as transformers saves it) and the
- * tokenizer files (a llama2.c `tok*.bin` in `tokenizerDir` also as tokenizer.json), so both transformers and linscope's loader open it as LlamaForCausalLM.
+ * (float32, the architecture's HF names; the head is left out when tied, as transformers saves it) and the
+ * tokenizer files (a llama2.c `tok*.bin` in `tokenizerDir` also as tokenizer.json), so both transformers and linscope's loader open it as its HF model class.
  * Written by the one folder writer (src/export/hf-folder.ts): the folder appears complete or not at all.
  */
 import { writeHFFolder } from '../export/hf-folder.ts';
-import type { TrainableLlama } from './llama-trainable.ts';
+import type { TrainableModel } from './trainable-model.ts';
 
 export const TOKENIZER_FILES = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model', 'vocab.json', 'merges.txt', 'added_tokens.json',
 ] as const;
 
 /** Writes the model (and the tokenizer files found in `tokenizerDir`) into `dir`. */
-export function saveHFModel(dir: string, model: TrainableLlama, tokenizerDir?: string, metadata: Record<string, string> = {}): void {
+export function saveHFModel(dir: string, model: TrainableModel, tokenizerDir?: string, metadata: Record<string, string> = {}): void {
   writeHFFolder(dir, {
     config: model.rawConfig as Record<string, unknown>,
     tensors: model.namedTensors(),

@@ -4,7 +4,7 @@
  * checkpoint. Every field has a default except the model sizes; unknown keys are errors (with a
  * did-you-mean), so a typo never silently trains the wrong thing.
  *
- *   model: { hiddenSize: 256, numLayers: 6, numHeads: 8, numKvHeads: 4, intermediateSize: 688 }
+ *   model: { arch: llama, hiddenSize: 256, numLayers: 6, numHeads: 8, numKvHeads: 4, intermediateSize: 688 }
  *   tokenizer: { vocabSize: 4096 }          # or { path: some/folder/with/tokenizer.json }
  *   seqLen: 256
  *   batchSize: 16
@@ -19,12 +19,12 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import { closestMatch } from '../util/closest-match.ts';
-import { checkShape, type LlamaShape } from './llama-config.ts';
+import { checkShape, PRETRAIN_ARCHS, type ModelShape, type PretrainArch } from './model-shape.ts';
 import { REGULARIZER_KINDS, type RegularizerKind } from './regularizer.ts';
 
 export interface PretrainConfig {
   /** Model sizes; vocabSize and maxPositions are filled from the tokenizer and seqLen when omitted. */
-  model: Omit<LlamaShape, 'vocabSize' | 'maxPositions'> & { vocabSize?: number; maxPositions?: number };
+  model: Omit<ModelShape, 'vocabSize' | 'maxPositions'> & { vocabSize?: number; maxPositions?: number };
   tokenizer: { vocabSize: number; path?: string; minFrequency: number };
   seqLen: number;
   batchSize: number;
@@ -57,7 +57,7 @@ const DEFAULTS = {
   logEvery: 10,
 };
 
-const MODEL_KEYS = ['hiddenSize', 'intermediateSize', 'numLayers', 'numHeads', 'numKvHeads', 'ropeTheta', 'rmsNormEps', 'tieWordEmbeddings', 'initializerRange', 'vocabSize', 'maxPositions'];
+const MODEL_KEYS = ['arch', 'hiddenSize', 'intermediateSize', 'numLayers', 'numHeads', 'numKvHeads', 'ropeTheta', 'rmsNormEps', 'tieWordEmbeddings', 'initializerRange', 'vocabSize', 'maxPositions'];
 
 function checkKeys(where: string, obj: Obj, allowed: readonly string[]): void {
   for (const k of Object.keys(obj)) {
@@ -101,6 +101,13 @@ export function parsePretrainConfig(raw: unknown): PretrainConfig {
     numLayers: posInt('model.numLayers', m.numLayers),
     numHeads: posInt('model.numHeads', m.numHeads),
   };
+  if (m.arch !== undefined) {
+    if (!PRETRAIN_ARCHS.includes(m.arch as PretrainArch)) {
+      const hint = typeof m.arch === 'string' ? closestMatch(m.arch, PRETRAIN_ARCHS) : undefined;
+      throw new Error(`config: "model.arch" must be one of ${PRETRAIN_ARCHS.join(', ')}, got ${JSON.stringify(m.arch)}${hint ? ` (did you mean "${hint}"?)` : ''}`);
+    }
+    model.arch = m.arch as PretrainArch;
+  }
   if (m.numKvHeads !== undefined) model.numKvHeads = posInt('model.numKvHeads', m.numKvHeads);
   if (m.ropeTheta !== undefined) model.ropeTheta = number('model.ropeTheta', m.ropeTheta, undefined, (x) => x > 0, 'a positive number');
   if (m.rmsNormEps !== undefined) model.rmsNormEps = number('model.rmsNormEps', m.rmsNormEps, undefined, (x) => x > 0, 'a positive number');

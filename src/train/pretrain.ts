@@ -11,7 +11,7 @@
  *                          fingerprints: a resume refuses when they changed)
  *   checkpoints/           step-NNNNNN/ (HF model + optimizer.safetensors + trainer-state.json), latest.json
  *   metrics.jsonl          train / eval / linearity records
- *   model/                 the final model (HF Llama folder)
+ *   model/                 the final model (HF folder of the config's architecture, model.arch)
  *   loss.svg, report.html  loss curves, linearity profile
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
@@ -30,8 +30,8 @@ import { loadCheckpoint, resumeCheckpoint, saveCheckpoint, type TrainerState } f
 import { checkSourcesUnchanged, saveSourceFingerprints, sourceFingerprints } from './data-fingerprint.ts';
 import { loadCorpus, saveCorpus, splitSources, tokenizeSplit, type TokenCorpus } from './corpus.ts';
 import { saveHFModel, TOKENIZER_FILES } from './hf-folder.ts';
-import { hfLlamaConfig, type LlamaShape } from './llama-config.ts';
-import { TrainableLlama } from './llama-trainable.ts';
+import { hfConfig, type ModelShape } from './model-shape.ts';
+import { TrainableModel } from './trainable-model.ts';
 import { measureLinearity, type LinearitySummary } from './linearity-probe.ts';
 import { MetricsLog } from './metrics-log.ts';
 import type { PretrainConfig } from './pretrain-config.ts';
@@ -112,7 +112,7 @@ async function prepareData(config: PretrainConfig, o: PretrainOptions, say: (s: 
 }
 
 /** The model shape: config sizes, vocabulary from the tokenizer, context from seqLen. */
-export function modelShape(config: PretrainConfig, tokenizer: { vocabSize: number; bosId?: number; eosId?: number }): LlamaShape {
+export function modelShape(config: PretrainConfig, tokenizer: { vocabSize: number; bosId?: number; eosId?: number }): ModelShape {
   const vocabSize = config.model.vocabSize ?? tokenizer.vocabSize;
   if (vocabSize < tokenizer.vocabSize) throw new Error(`model.vocabSize ${vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} tokens`);
   return {
@@ -150,7 +150,7 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
 
   const { corpus, tokenizer, tokenizerDir } = await prepareData(config, o, say);
-  let model: TrainableLlama;
+  let model: TrainableModel;
   let state: TrainerState;
   let restore: ((opt: CheckpointableAdamW) => void) | undefined;
   if (resumeFrom) {
@@ -161,7 +161,7 @@ export async function runPretraining(config: PretrainConfig, o: PretrainOptions)
     restore = ck.restoreOptimizer;
     say(`resuming from ${resumeFrom} (step ${state.step})`);
   } else {
-    model = TrainableLlama.initialize(hfLlamaConfig(modelShape(config, tokenizer)), new Rng(config.seed));
+    model = TrainableModel.initialize(hfConfig(modelShape(config, tokenizer)), new Rng(config.seed));
     state = { step: 0, samplesSeen: 0, tokensSeen: 0, seed: config.seed, elapsedSeconds: 0, configHash: hash };
   }
   const opt = new CheckpointableAdamW(model.params.values(), {

@@ -6,9 +6,9 @@
  */
 import { add, backward, clipGradNorm, crossEntropy, noGrad } from '../autograd/index.ts';
 import type { CheckpointableAdamW } from '../autograd/optim/adam.ts';
-import { crossEntropyMean } from './fused-ops.ts';
+import { crossEntropyMean } from '../autograd/ops/fused.ts';
 import type { TokenBatch } from './batches.ts';
-import type { TrainableLlama } from './llama-trainable.ts';
+import type { TrainableModel } from './trainable-model.ts';
 import { consecutiveStatePenalty, weightedPenalty, type RegularizerOptions } from './regularizer.ts';
 
 /** Targets equal to this are not scored (prompt tokens, padding). */
@@ -32,7 +32,7 @@ export interface StepOptions {
   gradClip: number;
 }
 
-export function trainStep(model: TrainableLlama, opt: CheckpointableAdamW, batch: TokenBatch, o: StepOptions): StepResult {
+export function trainStep(model: TrainableModel, opt: CheckpointableAdamW, batch: TokenBatch, o: StepOptions): StepResult {
   opt.zeroGrad();
   const out = model.forward(batch.inputs, batch.batch, batch.seqLen);
   const ce = crossEntropyMean(out.logits, batch.targets, IGNORE_INDEX);
@@ -56,7 +56,7 @@ export interface EvalResult {
 }
 
 /** Validation loss over fixed batches (no graph recorded). */
-export function evaluateLoss(model: TrainableLlama, batches: readonly TokenBatch[]): EvalResult {
+export function evaluateLoss(model: TrainableModel, batches: readonly TokenBatch[]): EvalResult {
   return noGrad(() => {
     let total = 0, tokens = 0, penalty = 0;
     for (const b of batches) {

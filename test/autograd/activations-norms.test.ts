@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { erf64, erfc64 } from '../../src/autograd/erf.ts';
 import { geluBackwardTable, geluDerivative64, geluExact64, geluForwardTable, geluForwardWithSlope } from '../../src/autograd/gelu-table.ts';
-import { gelu, relu, silu, siluMul } from '../../src/autograd/ops/activations.ts';
+import { gelu, relu, silu } from '../../src/autograd/ops/activations.ts';
+import { swiGlu } from '../../src/autograd/ops/fused.ts';
 import { layerNorm, rmsNorm } from '../../src/autograd/ops/norms.ts';
 import { logSoftmax, softmax } from '../../src/autograd/ops/softmax.ts';
 import { backward } from '../../src/autograd/graph.ts';
@@ -32,7 +33,7 @@ test('GELU exact and tanh, SiLU, ReLU, SwiGLU', () => {
   const away = x.clone();
   for (let i = 0; i < away.size; i++) if (Math.abs(away.data[i]) < 0.05) away.data[i] += 0.1;
   assertGradients(relu, [away]);
-  assertGradients(siluMul, [x, randn(rng, [3, 7])]);
+  assertGradients(swiGlu, [x, randn(rng, [3, 7])]);
 });
 
 test('activation forwards agree with src/tensor (float32 and float64)', () => {

@@ -9,7 +9,7 @@ import { cosineDistanceMean } from '../../src/autograd/ops/losses.ts';
 import { layerNorm, rmsNorm } from '../../src/autograd/ops/norms.ts';
 import { rope, sequentialPositions } from '../../src/autograd/ops/rope.ts';
 import { reshape, sliceLast } from '../../src/autograd/ops/shape.ts';
-import { siluMul } from '../../src/autograd/ops/activations.ts';
+import { swiGlu } from '../../src/autograd/ops/fused.ts';
 import type { Var } from '../../src/autograd/var.ts';
 import { ropeInverseFrequencies } from '../../src/tensor/rope.ts';
 import { Rng } from '../../src/tensor/random.ts';
@@ -34,7 +34,7 @@ test('decoder layer (RMSNorm, fused QKV, partial RoPE, GQA, SwiGLU, tied LM head
     const attn = attention(q, k, v, { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale: 1 / Math.sqrt(Dh) });
     const x1 = add(x0, linear(attn, wo));
     const gu = linear(layerNorm(x1, norm2w, norm2b, 1e-5), wgu);
-    const x2 = add(x1, linear(siluMul(sliceLast(gu, 0, F), sliceLast(gu, F, 2 * F)), wd));
+    const x2 = add(x1, linear(swiGlu(sliceLast(gu, 0, F), sliceLast(gu, F, 2 * F)), wd));
     const logits = matmul(reshape(x2, B * T, D), table, { transB: true });
     const ce = crossEntropy(logits, targets);
     const reg = cosineDistanceMean(reshape(x1, B * T, D), reshape(x2, B * T, D));

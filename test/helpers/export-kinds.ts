@@ -26,7 +26,7 @@ import { pruneModel } from '../../src/prune/replace.ts';
 import { isLowRank } from '../../src/tensor/low-rank.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { saveHFModel } from '../../src/train/hf-folder.ts';
-import { TrainableLlama } from '../../src/train/llama-trainable.ts';
+import { TrainableModel } from '../../src/train/trainable-model.ts';
 import { randomBatches } from '../prune/helpers.ts';
 
 export const EXPORT_KINDS = [
@@ -123,7 +123,7 @@ export async function buildExport(kind: ExportKind, sourceDir: string, outDir: s
       return { kind, expected: pruned.forward(EVAL_IDS).logits, customCode: res.customCode, note: `maps after blocks ${res.stored.map((m) => m.after_layer).join(', ')} (${res.stored.map((m) => m.input).join(', ')})` };
     }
     case 'pretrain': {
-      const trainable = TrainableLlama.fromSource(source);
+      const trainable = TrainableModel.fromSource(source);
       const ids = EVAL_IDS.flat();
       const logits = trainable.evaluate(ids, EVAL_IDS.length, EVAL_IDS[0].length).logits;
       saveHFModel(outDir, trainable, source.dir);

@@ -4,18 +4,16 @@
  *   GELU (tanh)   y = ½x(1 + tanh u), u = c(x + 0.044715x³),  y' = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²)
  *   SiLU          y = x·σ(x),                       y' = σ(1 + x(1 − σ))
  *   ReLU          y = max(x, 0),                    y' = [x > 0]
- *   SwiGLU        y = silu(g)·u,                    ∂y/∂g = u·silu'(g), ∂y/∂u = silu(g)
  * Exact GELU is float64-exact (erfc-based Φ) for float64 tensors and table-interpolated to float32
  * rounding for float32 tensors (gelu-table.ts; the forward pass also keeps GELU' in float32, so
  * backward is one multiply per element).
  */
-import { activate, siluMul as siluMulForward } from '../../tensor/activations.ts';
+import { activate } from '../../tensor/activations.ts';
 import { fastExp } from '../../tensor/fast-exp.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
-import { assertSameShape } from '../check.ts';
 import { geluDerivative64, geluExact64, geluForwardTable, geluForwardWithSlope } from '../gelu-table.ts';
 import { releaseGradBuffer, takeGradBuffer } from '../grad-pool.ts';
-import { elementwiseGradTarget, gradBuffer, needsGrad, record } from '../graph.ts';
+import { elementwiseGradTarget, needsGrad, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -107,20 +105,24 @@ export function relu(x: Var): Var {
   });
 }
 
-/** SwiGLU's product silu(gate) ⊙ up (Llama-family MLPs). */
-export function siluMul(gate: Var, up: Var): Var {
-  assertSameShape('siluMul', gate, up);
-  const out = siluMulForward(gate.value, up.value);
-  const gs = gate.value.data, us = up.value.data;
-  return record('siluMul', out, [gate, up], (g) => {
-    const gd = g.data;
-    const gg = gate.requiresGrad ? gradBuffer(gate).data : null;
-    const gu = up.requiresGrad ? gradBuffer(up).data : null;
-    for (let i = 0; i < gd.length; i++) {
-      const v = gs[i];
-      const s = 1 / (1 + fastExp(-v));
-      if (gu) gu[i] += gd[i] * v * s;
-      if (gg) gg[i] += gd[i] * us[i] * s * (1 + v * (1 - s));
-    }
-  });
+/**
+ * The activation a Hugging Face config names (ACT2FN keys, as src/tensor/activations `activate`):
+ * gelu (exact), gelu_new / gelu_pytorch_tanh / gelu_fast (tanh approximation), relu, silu / swish.
+ */
+export function activation(x: Var, name: string): Var {
+  switch (name) {
+    case 'gelu':
+      return gelu(x, 'none');
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast':
+      return gelu(x, 'tanh');
+    case 'relu':
+      return relu(x);
+    case 'silu':
+    case 'swish':
+      return silu(x);
+    default:
+      throw new Error(`unsupported activation function "${name}" (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu)`);
+  }
 }

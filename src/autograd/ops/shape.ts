@@ -1,5 +1,6 @@
-/** Shape ops: reshape (a view), concatenation and slicing along the last axis. */
+/** Shape ops: reshape (a view), concatenation, slicing and column gathers along the last axis. */
 import { concatLast as concatForward, sliceLast as sliceForward } from '../../tensor/elementwise.ts';
+import { Tensor, allocate } from '../../tensor/tensor.ts';
 import { assertSameDtype, lastDim, shapeText } from '../check.ts';
 import { accumulateGrad, gradBuffer, record } from '../graph.ts';
 import type { Var } from '../var.ts';
@@ -57,6 +58,40 @@ export function sliceLast(x: Var, start: number, end: number): Var {
     for (let r = 0; r < rows; r++) {
       const dst = r * n + start, src = r * w;
       for (let j = 0; j < w; j++) gx[dst + j] += gd[src + j];
+    }
+  });
+}
+
+/**
+ * Columns `ranges` of the last axis, concatenated: [..., n] → [..., Σ(end − start)] (how a fused
+ * QKV projection is split into q, k, v). Backward adds each output column back to its source.
+ */
+export function gatherColumns(x: Var, ranges: ReadonlyArray<readonly [number, number]>): Var {
+  const n = lastDim('gatherColumns', x);
+  for (const [a, b] of ranges) {
+    if (!(Number.isInteger(a) && Number.isInteger(b) && 0 <= a && a <= b && b <= n)) {
+      throw new Error(`gatherColumns: [${a}, ${b}) is not a range of the last axis (${n}) of ${shapeText(x)}`);
+    }
+  }
+  const width = ranges.reduce((s, [a, b]) => s + (b - a), 0);
+  const rows = x.value.size / n;
+  const value = new Tensor(allocate(x.value.dtype, rows * width), [...x.value.shape.slice(0, -1), width]);
+  const src = x.value.data, dst = value.data;
+  for (let r = 0; r < rows; r++) {
+    let o = r * width;
+    for (const [a, b] of ranges) {
+      dst.set(src.subarray(r * n + a, r * n + b), o);
+      o += b - a;
+    }
+  }
+  return record('gatherColumns', value, [x], (g) => {
+    const gx = gradBuffer(x).data, gd = g.data;
+    for (let r = 0; r < rows; r++) {
+      let o = r * width;
+      for (const [a, b] of ranges) {
+        const base = r * n;
+        for (let j = a; j < b; j++) gx[base + j] += gd[o++];
+      }
     }
   });
 }

@@ -11,7 +11,7 @@ const spec = defineCommand({
   name: 'finetune',
   summary: 'Fine-tune a model and report how its linearity changes',
   description:
-    'Fine-tunes a Llama-family model (HF folder, llama2.c .bin or hub id) on a task built from the shipped data, with ' +
+    'Fine-tunes a model of any supported architecture (HF folder, llama2.c .bin or hub id) on a task built from the shipped data, with ' +
     'the loss on answer tokens only, and reports the task metrics and the per-layer linearity score with and without ' +
     'the residual before and after (like the paper\'s Table 1). Tasks: source-id (which corpus a passage is from), ' +
     'cloze (TinyStories name completion), pararel (fact completion as instructions).',

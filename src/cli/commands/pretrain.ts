@@ -1,6 +1,7 @@
-/** `linscope pretrain --config cfg.yaml [--data …] [--out DIR] [--resume]`: pretrain a small Llama-style decoder. */
+/** `linscope pretrain --config cfg.yaml [--arch A] [--data …] [--out DIR] [--resume]`: pretrain a small decoder of any supported architecture. */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { PRETRAIN_ARCHS } from '../../train/model-shape.ts';
 import { loadPretrainConfig, parsePretrainConfig, type PretrainConfig } from '../../train/pretrain-config.ts';
 import { runPretraining } from '../../train/pretrain.ts';
 import { REGULARIZER_KINDS } from '../../train/regularizer.ts';
@@ -12,9 +13,9 @@ import { defineCommand, parseOrExplain } from '../args.ts';
 
 const spec = defineCommand({
   name: 'pretrain',
-  summary: 'Pretrain a small Llama-style decoder, optionally with the cosine regulariser',
+  summary: 'Pretrain a small decoder (Llama, Mistral, GPT-2, OPT, GPT-NeoX, …), optionally with the cosine regulariser',
   description:
-    'Trains a byte-level BPE tokenizer and a Llama-style decoder from scratch on the shipped texts (TinyStories subset, ' +
+    'Trains a byte-level BPE tokenizer and a decoder of the chosen architecture (default Llama) from scratch on the shipped texts (TinyStories subset, ' +
     'Tiny Shakespeare, War and Peace, WikiText-2; the last 5% of each held out) or on --data. Writes checkpoints, ' +
     'metrics.jsonl, loss.svg, report.html and the final model as a Hugging Face folder (DIR/model).',
   options: {
@@ -23,6 +24,7 @@ const spec = defineCommand({
     tokenizer: { type: 'string', description: "Use this tokenizer.json folder instead of training one (overrides the config's tokenizer.path)", valueName: 'path' },
     out: { type: 'string', description: 'Output folder', default: 'out/pretrain', valueName: 'dir', short: 'o' },
     resume: { type: 'boolean', description: 'Continue from the newest checkpoint in --out (bit-exact)' },
+    arch: { type: 'string', choices: PRETRAIN_ARCHS, description: 'Override the config\'s model.arch (HF model_type of the architecture)' },
     steps: { type: 'integer', description: 'Override the config\'s number of steps' },
     seed: { type: 'integer', description: 'Override the config\'s seed' },
     regularizer: { type: 'string', choices: REGULARIZER_KINDS, description: 'Override the regulariser kind' },
@@ -33,14 +35,16 @@ const spec = defineCommand({
   examples: [
     'linscope pretrain --config configs/pretrain-5m.yaml --out out/p5m',
     'linscope pretrain --config configs/pretrain-tiny.yaml --regularizer cosine --lambda 0.5 --out out/tiny-cos',
+    'linscope pretrain --config configs/pretrain-tiny.yaml --arch gpt2 --out out/tiny-gpt2',
     'linscope pretrain --out out/p5m --resume',
   ],
 });
 
 /** The config with command-line overrides applied (validated again). */
-export function withOverrides(config: PretrainConfig, o: { steps?: number; seed?: number; regularizer?: string; lambda?: number; tokenizer?: string }): PretrainConfig {
-  const raw = JSON.parse(JSON.stringify(config)) as Record<string, unknown> & { regularizer: Record<string, unknown>; tokenizer: Record<string, unknown> };
+export function withOverrides(config: PretrainConfig, o: { arch?: string; steps?: number; seed?: number; regularizer?: string; lambda?: number; tokenizer?: string }): PretrainConfig {
+  const raw = JSON.parse(JSON.stringify(config)) as Record<string, unknown> & { regularizer: Record<string, unknown>; tokenizer: Record<string, unknown>; model: Record<string, unknown> };
   if (o.tokenizer !== undefined) raw.tokenizer.path = o.tokenizer;
+  if (o.arch !== undefined) raw.model.arch = o.arch;
   if (o.steps !== undefined) raw.steps = o.steps;
   if (o.seed !== undefined) raw.seed = o.seed;
   if (o.regularizer !== undefined) raw.regularizer.kind = o.regularizer;

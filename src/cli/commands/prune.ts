@@ -1,7 +1,7 @@
 /**
  * `linscope prune`: depth pruning. Ranks blocks (or spans) on calibration text by linearity,
  * ShortGPT block influence or angular distance, removes k of them — dropped, or replaced by the
- * least-squares linear map, optionally distilled — evaluates before/after (perplexity with both
+ * least-squares linear map, optionally distilled (maps, or all parameters) and healed by fine-tuning — evaluates before/after (perplexity with both
  * protocols, KL to the original, optional fact accuracy), writes JSON/CSV and exports the model.
  */
 import { mkdirSync } from 'node:fs';
@@ -16,6 +16,8 @@ import { formatTable, writeCsv, type Row } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
 import { loadPruneData } from '../../prune/data.ts';
 import { distillMapsAsync } from '../../prune/distill.ts';
+import { distillAll } from '../../prune/distill-all.ts';
+import { healPruned } from '../../prune/heal.ts';
 import { evaluateModel, prepareFacts, type EvalSettings, type ModelEvaluation } from '../../prune/evaluate.ts';
 import { exportPrunedModel } from '../../prune/export.ts';
 import { checkExportTarget } from '../../export/hf-folder.ts';
@@ -60,10 +62,14 @@ export const spec = defineCommand({
       description: 'Fit a bias b in the map h ↦ h·A + b (--bias / --bias=true; default no, so an mlp map folds into any MLP output projection)',
     },
     ridge: { type: 'number', description: 'Relative ridge of the map fit', default: 1e-6 },
-    distillSteps: { type: 'integer', description: 'AdamW steps training the maps (0: none)', default: 0 },
+    distillSteps: { type: 'integer', description: 'AdamW distillation steps (0: none)', default: 0 },
+    distill: { type: 'string', description: 'What distillation trains: the maps alone, or all parameters of the pruned model (blocks, embeddings, head, maps) to match the original\'s states', default: 'maps', choices: ['maps', 'all'] },
     distillLoss: { type: 'string', description: 'Distillation loss', default: 'mse', choices: ['mse', 'cosine', 'mse+cosine'] },
     distillInputs: { type: 'string', description: "Map inputs during distillation: the original model's or the pruned model's", default: 'original', choices: ['original', 'pruned'] },
     distillLr: { type: 'number', description: 'AdamW learning rate', default: 1e-4 },
+    healSteps: { type: 'integer', description: 'Fine-tune the pruned model for this many AdamW steps on the calibration text (next-token loss; 0: none)', default: 0 },
+    healScope: { type: 'string', description: 'What healing trains: all parameters, or the kept blocks next to each removed span (and the maps)', default: 'all', choices: ['all', 'adjacent'] },
+    healLr: { type: 'number', description: 'Healing AdamW learning rate', default: 1e-4 },
     seed: { type: 'integer', description: 'Seed (distillation batch order, cloze construction)', default: 0 },
     calibrationDocs: { type: 'integer', description: 'Calibration documents', default: 64 },
     calibrationLength: { type: 'integer', description: 'Tokens per calibration sequence', default: 256 },
@@ -84,6 +90,7 @@ export const spec = defineCommand({
     'linscope prune -m stories260K -d tinystories_val.txt --k 2 --method linear --criterion linearity -o runs/prune',
     'linscope prune -m gpt2 -d wiki.txt --k 3 --criterion angular --span --method drop -o runs/gpt2-drop',
     'linscope prune -m model --data text.txt --k 2 --map-input mlp --distill-steps 200 --distill-loss cosine -o runs/replaceme',
+    'linscope prune -m model --data text.txt --k 2 --distill all --distill-steps 100 --heal-steps 100 --heal-scope adjacent -o runs/heal',
   ],
 });
 
@@ -145,7 +152,13 @@ export async function run(argv: string[]): Promise<number> {
     let pruned = result.model;
     let distilled: PrunedModel | undefined;
     let epochs: { epoch: number; loss: number }[] = [];
-    if (o.distillSteps > 0 && o.method === 'linear') {
+    if (o.distillSteps > 0 && o.distill === 'all') {
+      const d = distillAll(pruned, data.batches, { steps: o.distillSteps, loss: o.distillLoss, lr: o.distillLr, seed: o.seed });
+      distilled = d.model;
+      epochs = d.epochs;
+      say(`\ndistillation of all parameters (${o.distillLoss}, ${o.distillSteps} steps, ${d.parameters.toLocaleString('en-US')} parameters):`);
+      say(formatTable(d.epochs.map((e) => ({ epoch: e.epoch, steps: e.steps, loss: e.loss }))).trimEnd());
+    } else if (o.distillSteps > 0 && o.method === 'linear') {
       const d = await distillMapsAsync(pruned, data.batches, {
         steps: o.distillSteps, loss: o.distillLoss, inputs: o.distillInputs, lr: o.distillLr, seed: o.seed,
       });
@@ -153,6 +166,16 @@ export async function run(argv: string[]): Promise<number> {
       epochs = d.epochs;
       say(`\ndistillation (${o.distillLoss}, ${o.distillInputs} inputs, ${o.distillSteps} steps, maps ${d.trained.join(', ')}):`);
       say(formatTable(d.epochs.map((e) => ({ epoch: e.epoch, steps: e.steps, loss: e.loss }))).trimEnd());
+    }
+    let healed: PrunedModel | undefined;
+    let healLosses: number[] = [];
+    if (o.healSteps > 0) {
+      const h = healPruned(distilled ?? pruned, data.batches, { steps: o.healSteps, scope: o.healScope, lr: o.healLr, seed: o.seed });
+      healed = h.model;
+      healLosses = h.losses;
+      const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+      const n = Math.max(1, Math.min(10, Math.floor(h.losses.length / 2)));
+      say(`\nhealing (${h.scope} parameters: ${h.parameters.toLocaleString('en-US')}, ${o.healSteps} steps): calibration loss ${mean(h.losses.slice(0, n)).toFixed(4)} (first ${n} steps) → ${mean(h.losses.slice(-n)).toFixed(4)} (last ${n})`);
     }
 
     const stride = o.stride === 0 ? undefined : (o.stride ?? Math.max(1, Math.floor(o.maxLength / 2)));
@@ -165,7 +188,9 @@ export async function run(argv: string[]): Promise<number> {
     const evaluations: { name: string; layers: number; ev: ModelEvaluation }[] = [];
     evaluations.push({ name: 'original', layers: model.numLayers, ev: await evaluateModel(original, settings, original) });
     evaluations.push({ name: `${o.method} k=${o.k}`, layers: pruned.numLayers, ev: await evaluateModel(pruned, settings, original) });
-    if (distilled) evaluations.push({ name: `${o.method} k=${o.k} + distil`, layers: distilled.numLayers, ev: await evaluateModel(distilled, settings, original) });
+    const distilName = `${o.method} k=${o.k} + distil${o.distill === 'all' ? ' all' : ''}`;
+    if (distilled) evaluations.push({ name: distilName, layers: distilled.numLayers, ev: await evaluateModel(distilled, settings, original) });
+    if (healed) evaluations.push({ name: `${distilled ? distilName : `${o.method} k=${o.k}`} + heal${o.healScope === 'adjacent' ? ' adjacent' : ''}`, layers: healed.numLayers, ev: await evaluateModel(healed, settings, original) });
     const rows: Row[] = evaluations.map((e) => evaluationRow(e.name, e.layers, e.ev));
     say('\nbefore / after:');
     say(formatTable(rows).trimEnd());
@@ -175,7 +200,7 @@ export async function run(argv: string[]): Promise<number> {
     mkdirSync(o.out, { recursive: true });
     if (first) writeCsv(join(o.out, 'ranking.csv'), rankingRows(first.ranking));
     writeCsv(join(o.out, 'results.csv'), rows);
-    const final = distilled ?? pruned;
+    const final = healed ?? distilled ?? pruned;
     const record = {
       command: ['linscope', 'prune', ...argv].join(' '),
       model: o.model,
@@ -183,6 +208,7 @@ export async function run(argv: string[]): Promise<number> {
       data: { calibrationDocs: data.calibrationDocs, calibrationTokens: data.calibrationTokens, evalDocs: data.evalDocs, evalTokens: data.evalIds.length },
       steps: result.steps.map((s) => ({ ranking: s.ranking, chosen: s.chosen, fits: s.fits })),
       distillation: epochs,
+      healing: healLosses,
       evaluations: evaluations.map((e) => ({ name: e.name, blocks: e.layers, ...e.ev })),
       keptBlocks: final.keptBlocks(),
     };

@@ -9,11 +9,11 @@ import { loadModel } from '../../src/models/decoder.ts';
 import { memorySource } from '../../src/models/memory-source.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { saveHFModel } from '../../src/train/hf-folder.ts';
-import { hfLlamaConfig, parameterCount, type LlamaShape } from '../../src/train/llama-config.ts';
-import { TrainableLlama } from '../../src/train/llama-trainable.ts';
+import { hfConfig, parameterCount, type ModelShape } from '../../src/train/model-shape.ts';
+import { TrainableModel } from '../../src/train/trainable-model.ts';
 import { skipUnless, stories260KDir } from '../helpers/paths.ts';
 
-const SHAPE: LlamaShape = { vocabSize: 50, hiddenSize: 32, intermediateSize: 48, numLayers: 3, numHeads: 4, numKvHeads: 2, maxPositions: 16, tieWordEmbeddings: false, initializerRange: 0.2 };
+const SHAPE: ModelShape = { vocabSize: 50, hiddenSize: 32, intermediateSize: 48, numLayers: 3, numHeads: 4, numKvHeads: 2, maxPositions: 16, tieWordEmbeddings: false, initializerRange: 0.2 };
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -27,7 +27,7 @@ function randomIds(rng: Rng, n: number, vocab: number): number[] {
 }
 
 test('HF names, shapes and parameter count', () => {
-  const m = TrainableLlama.initialize(hfLlamaConfig(SHAPE), new Rng(1));
+  const m = TrainableModel.initialize(hfConfig(SHAPE), new Rng(1));
   assert.equal(m.parameterCount, parameterCount(SHAPE));
   assert.deepEqual(m.param('model.layers.0.self_attn.k_proj.weight').shape, [16, 32]);
   assert.deepEqual(m.param('model.layers.2.mlp.down_proj.weight').shape, [32, 48]);
@@ -36,18 +36,18 @@ test('HF names, shapes and parameter count', () => {
   // HF init: N(0, initializer_range²) matrices
   const q = m.param('model.layers.1.self_attn.q_proj.weight').value.data;
   let ss = 0;
-  for (const x of q) ss += x * x;
+  for (const x of q as Float32Array) ss += x * x;
   const std = Math.sqrt(ss / q.length);
   assert.ok(Math.abs(std - 0.2) < 0.02, `std ${std}`);
-  const tied = TrainableLlama.initialize(hfLlamaConfig({ ...SHAPE, tieWordEmbeddings: true }), new Rng(1));
+  const tied = TrainableModel.initialize(hfConfig({ ...SHAPE, tieWordEmbeddings: true }), new Rng(1));
   assert.equal(tied.params.has('lm_head.weight'), false);
 });
 
 test('logits and hidden states equal the inference runtime (untied and tied, GQA)', async () => {
   for (const tie of [false, true]) {
     const rng = new Rng(tie ? 3 : 2);
-    const config = hfLlamaConfig({ ...SHAPE, tieWordEmbeddings: tie });
-    const m = TrainableLlama.initialize(config, rng);
+    const config = hfConfig({ ...SHAPE, tieWordEmbeddings: tie });
+    const m = TrainableModel.initialize(config, rng);
     const runtime = await loadModel(memorySource(config, m.namedTensors()));
     const B = 2, T = 7;
     const rows = [randomIds(rng, T, SHAPE.vocabSize), randomIds(rng, T, SHAPE.vocabSize)];
@@ -63,7 +63,7 @@ test('logits and hidden states equal the inference runtime (untied and tied, GQA
 
 test('gradient of the loss matches a finite difference along a random direction', () => {
   const rng = new Rng(5);
-  const m = TrainableLlama.initialize(hfLlamaConfig(SHAPE), rng);
+  const m = TrainableModel.initialize(hfConfig(SHAPE), rng);
   const B = 2, T = 5;
   const ids = randomIds(rng, B * T, SHAPE.vocabSize);
   const targets = randomIds(rng, B * T, SHAPE.vocabSize);
@@ -92,7 +92,7 @@ test('saved HF folder reloads through openModelSource / loadModel with identical
   const dir = mkdtempSync(join(tmpdir(), 'linscope-train-'));
   try {
     const rng = new Rng(9);
-    const m = TrainableLlama.initialize(hfLlamaConfig({ ...SHAPE, tieWordEmbeddings: true }), rng);
+    const m = TrainableModel.initialize(hfConfig({ ...SHAPE, tieWordEmbeddings: true }), rng);
     saveHFModel(dir, m);
     const source = await openModelSource(dir);
     assert.equal(source.config.model_type, 'llama');
@@ -102,7 +102,7 @@ test('saved HF folder reloads through openModelSource / loadModel with identical
     const ids = randomIds(rng, 6, SHAPE.vocabSize);
     const ref = runtime.forward([ids]);
     assert.ok(maxAbsDiff(m.evaluate(ids, 1, 6).logits.value.data, ref.logits.data) < 1e-5);
-    const back = TrainableLlama.fromSource(source);
+    const back = TrainableModel.fromSource(source);
     assert.deepEqual(back.evaluate(ids, 1, 6).logits.value.data, m.evaluate(ids, 1, 6).logits.value.data);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -111,7 +111,7 @@ test('saved HF folder reloads through openModelSource / loadModel with identical
 
 test('loads llama2.c stories260K for fine-tuning and agrees with the runtime', { skip: skipUnless(stories260KDir) }, async () => {
   const source = await openModelSource(stories260KDir);
-  const m = TrainableLlama.fromSource(source);
+  const m = TrainableModel.fromSource(source);
   assert.equal(m.numLayers, 5);
   assert.equal(m.config.numKvHeads, 4);
   const runtime = await loadModel(source);
@@ -120,6 +120,10 @@ test('loads llama2.c stories260K for fine-tuning and agrees with the runtime', {
   assert.ok(maxAbsDiff(m.evaluate(ids, 1, ids.length).logits.value.data, ref.logits.data) < 1e-4);
 });
 
-test('non-Llama configs are refused with a clear message', () => {
-  assert.throws(() => TrainableLlama.initialize({ model_type: 'gpt2', n_embd: 8, n_head: 2, n_layer: 1, vocab_size: 10 }, new Rng(1)), /Llama-family/);
+test('other architectures initialise in their own HF layout', () => {
+  const gpt2 = TrainableModel.initialize({ model_type: 'gpt2', n_embd: 8, n_head: 2, n_layer: 1, vocab_size: 10, n_positions: 16 }, new Rng(1));
+  assert.deepEqual(gpt2.param('transformer.h.0.attn.c_attn.weight').shape, [8, 24]);
+  assert.ok(gpt2.param('transformer.h.0.ln_1.bias').value.data.every((x) => x === 0));
+  assert.ok(gpt2.param('transformer.ln_f.weight').value.data.every((x) => x === 1));
+  assert.throws(() => TrainableModel.initialize({ model_type: 'mamba', hidden_size: 8 }, new Rng(1)), /mamba/);
 });

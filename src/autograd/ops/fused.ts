@@ -7,15 +7,15 @@
  *   crossEntropy over logits [N, V], keeping p = softmax(x):   ∂loss/∂x_ij = w·(p_ij − [j = t_i]),
  *   computed in p's own buffer, which then becomes the logits' gradient (no second pass, no copy)
  *
- * Values equal src/autograd's siluMul / crossEntropy (same formulas and operation order); the
+ * Values equal silu(g)·u and src/autograd's crossEntropy (same formulas and operation order); the
  * gradients differ only by float32 rounding of the kept σ and p. Exponentials are fastExp
  * (src/tensor/fast-exp.ts, relative error < 4·10⁻¹¹, far below float32 rounding), as in the
  * model's forward kernels; the cross-entropy of float64 logits uses Math.exp.
  */
-import { accumulateGrad, gradBuffer, record } from '../autograd/graph.ts';
-import type { Var } from '../autograd/var.ts';
-import { fastExp } from '../tensor/fast-exp.ts';
-import { Tensor, allocate } from '../tensor/tensor.ts';
+import { accumulateGrad, gradBuffer, record } from '../graph.ts';
+import type { Var } from '../var.ts';
+import { fastExp } from '../../tensor/fast-exp.ts';
+import { Tensor, allocate } from '../../tensor/tensor.ts';
 
 /** silu(gate) ⊙ up, same shape as its inputs. */
 export function swiGlu(gate: Var, up: Var): Var {
