@@ -92,6 +92,12 @@ export function evaluateTask(model: CachedLM, tokenizer: HarnessTokenizer, task:
   for (const dr of docRequests) if (dr.gold === -100 && task.outputType === 'multiple_choice') opts.warn?.(`${task.name} doc ${dr.docId}: the label is not among the choices`);
   const flat = docRequests.flatMap((dr) => dr.requests);
   const encoded = flat.map((r) => encodeRequest(tokenizer, r.context, r.continuation));
+  const docOf = docRequests.flatMap((dr) => dr.requests.map(() => dr.docId));
+  encoded.forEach((e, i) => {
+    if (e.continuation.length > opts.maxLength) {
+      throw new Error(`${task.name} doc ${docOf[i]}: a continuation of ${e.continuation.length} tokens is longer than the model's maximum length ${opts.maxLength} (the harness refuses it too)`);
+    }
+  });
   const t1 = performance.now();
   const { results, stats } = scoreRequests(model, encoded, {
     maxLength: opts.maxLength, batchSize: opts.batchSize, padId: opts.padId,

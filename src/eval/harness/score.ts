@@ -143,7 +143,11 @@ export function scoreRequests(model: CachedLM, requests: readonly ScoreRequest[]
         const rest = c.prep.continuation.slice(0, -1);
         return [...rest, ...new Array<number>(Tr - rest.length).fill(opts.padId)];
       });
-      const res = model.forward(input, { cache });
+      // Right padding is invisible to the real tokens (causal), but masking it keeps the pad slots'
+      // position ids in range for models with learned positions.
+      const ragged = chunk.some((c) => c.prep.continuation.length - 1 !== Tr);
+      const attentionMask = ragged ? chunk.map((c) => Array.from({ length: Tr }, (_, t) => (t < c.prep.continuation.length - 1 ? 1 : 0))) : undefined;
+      const res = model.forward(input, { cache, attentionMask });
       stats.forwardCalls++;
       stats.slots += chunk.length * Tr;
       chunk.forEach((c, i) => {
