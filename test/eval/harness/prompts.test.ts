@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildRequests } from '../../../src/eval/harness/requests.ts';
 import { resolveTasks } from '../../../src/eval/harness/tasks/index.ts';
+import type { SplitData } from '../../../src/eval/harness/task.ts';
 import { TRUTHFULQA_PREAMBLE } from '../../../src/eval/harness/tasks/truthfulqa.ts';
 import { encodeRequest } from '../../../src/eval/harness/tokenize.ts';
 import { datasetsDir, skipUnless } from '../../helpers/paths.ts';
@@ -16,7 +17,7 @@ const skip = skipUnless(datasetsDir);
 function first(name: string, numFewshot = 0) {
   const [task] = resolveTasks([name]);
   const docs = task.evalDocs(datasetsDir).docs;
-  const pool = numFewshot > 0 ? (task.fewshotDocs(datasetsDir) as { docs: never[] }).docs : undefined;
+  const pool = numFewshot > 0 ? (task.fewshotDocs(datasetsDir) as SplitData).docs : undefined;
   return buildRequests(task, docs.slice(0, 2), { numFewshot, fewshotPool: pool })[0];
 }
 const pairs = (dr: { requests: { context: string; continuation: string }[] }) => dr.requests.map((r) => [r.context, r.continuation]);
