@@ -11,42 +11,14 @@
  *
  *   node --import tsx bench/eval-scoring.ts <model> [tasks=arc_easy,winogrande,boolq,truthfulqa_mc2] [limit=100] [batch=16] [rounds=2]
  */
-import { evaluateTask } from '../src/eval/harness/evaluate.ts';
 import { buildRequests } from '../src/eval/harness/requests.ts';
-import { scoreRequests, type ScoreRequest } from '../src/eval/harness/score.ts';
+import { scoreRequests, scoreRequestsPlain } from '../src/eval/harness/score.ts';
 import { resolveTasks } from '../src/eval/harness/tasks/index.ts';
 import { encodeRequest, harnessMaxLength } from '../src/eval/harness/tokenize.ts';
-import { tokenLogProb } from '../src/eval/log-probs.ts';
 import { openModelSource } from '../src/io/model-source.ts';
-import { loadModel, type DecoderModel } from '../src/models/decoder.ts';
+import { loadModel } from '../src/models/decoder.ts';
 import { printTable } from '../src/report/table.ts';
 import { resolve } from 'node:path';
-
-void evaluateTask;
-
-/** Plain scoring: one forward per request window, length-sorted right-padded batches. */
-function plainScore(model: DecoderModel, reqs: readonly ScoreRequest[], maxLength: number, batch: number): number[] {
-  const items = reqs.map((r, i) => {
-    const full = [...r.context, ...r.continuation].slice(-(maxLength + 1));
-    return { i, input: full.slice(0, -1), cont: r.continuation };
-  }).sort((a, b) => b.input.length - a.input.length);
-  const out = new Array<number>(reqs.length);
-  for (let s = 0; s < items.length; s += batch) {
-    const chunk = items.slice(s, s + batch);
-    const T = chunk[0].input.length;
-    const ids = chunk.map((c) => [...c.input, ...new Array<number>(T - c.input.length).fill(0)]);
-    const mask = chunk.map((c) => Array.from({ length: T }, (_, t) => (t < c.input.length ? 1 : 0)));
-    const { logits } = model.forward(ids, { attentionMask: mask });
-    const V = logits.shape[2];
-    chunk.forEach((c, b) => {
-      let ll = 0;
-      const L = c.input.length;
-      c.cont.forEach((tok, k) => { ll += tokenLogProb(logits.data, (b * T + L - c.cont.length + k) * V, V, tok); });
-      out[c.i] = ll;
-    });
-  }
-  return out;
-}
 
 function timed<T>(f: () => T): { value: T; wall: number; cpu: number } {
   const c0 = process.cpuUsage();
@@ -74,7 +46,7 @@ async function main(): Promise<void> {
     const reqs = buildRequests(task, docs, { numFewshot: 0 }).flatMap((d) => d.requests).map((r) => encodeRequest(tok, r.context, r.continuation));
     let plainWall = 0, plainCpu = 0, cachedWall = 0, cachedCpu = 0, maxDiff = 0, harnessTokens = 0, distinct = 0;
     for (let round = 0; round < rounds; round++) {
-      const p = timed(() => plainScore(model, reqs, maxLength, batch));
+      const p = timed(() => scoreRequestsPlain(model, reqs, { maxLength, batchSize: batch, padId: 0 }).results.map((r) => r.logLikelihood));
       const c = timed(() => scoreRequests(model, reqs, { maxLength, batchSize: batch, padId: 0 }));
       plainWall += p.wall; plainCpu += p.cpu; cachedWall += c.wall; cachedCpu += c.cpu;
       harnessTokens = c.value.stats.plainTokens;

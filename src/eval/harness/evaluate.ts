@@ -6,7 +6,7 @@
  */
 import { aggregate, firstArgmax, pyLen, type StderrValue } from './metrics.ts';
 import { buildRequests, FEWSHOT_SEED, type DocRequests } from './requests.ts';
-import { scoreRequests, type CachedLM, type ScoreResult, type ScoreStats } from './score.ts';
+import { scoreRequests, scoreRequestsPlain, type CachedLM, type PlainLM, type ScoreResult, type ScoreStats } from './score.ts';
 import type { TaskDefinition } from './task.ts';
 import { encodeRequest, type HarnessTokenizer } from './tokenize.ts';
 
@@ -20,6 +20,8 @@ export interface EvalOptions {
   maxLength: number;
   padId: number;
   bootstrapIters: number;
+  /** 'cached' (default: shared contexts, KV cache) or 'plain' (one forward per request; models without a cache). */
+  scoring?: 'cached' | 'plain';
   /** Called with (task, requests done, requests total). */
   onProgress?: (task: string, done: number, total: number) => void;
   /** Warnings (e.g. a --num-fewshot the task ignores). */
@@ -83,7 +85,7 @@ function processResults(task: TaskDefinition, dr: DocRequests, res: ScoreResult[
   return out;
 }
 
-export function evaluateTask(model: CachedLM, tokenizer: HarnessTokenizer, task: TaskDefinition, opts: EvalOptions): TaskResult {
+export function evaluateTask(model: CachedLM | PlainLM, tokenizer: HarnessTokenizer, task: TaskDefinition, opts: EvalOptions): TaskResult {
   const { docs } = task.evalDocs(opts.datasetsDir);
   const n = sampleSize(docs.length, opts.limit);
   const { k, pool } = fewshotSetup(task, opts);
@@ -99,10 +101,11 @@ export function evaluateTask(model: CachedLM, tokenizer: HarnessTokenizer, task:
     }
   });
   const t1 = performance.now();
-  const { results, stats } = scoreRequests(model, encoded, {
+  const scoreOptions = {
     maxLength: opts.maxLength, batchSize: opts.batchSize, padId: opts.padId,
-    onProgress: (done, total) => opts.onProgress?.(task.name, done, total),
-  });
+    onProgress: (done: number, total: number) => opts.onProgress?.(task.name, done, total),
+  };
+  const { results, stats } = opts.scoring === 'plain' ? scoreRequestsPlain(model, encoded, scoreOptions) : scoreRequests(model as CachedLM, encoded, scoreOptions);
   const t2 = performance.now();
   let at = 0;
   const samples: SampleRecord[] = docRequests.map((dr) => {

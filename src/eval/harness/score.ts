@@ -20,7 +20,7 @@ import { Tensor, allocate } from '../../tensor/tensor.ts';
 import type { KVCache } from '../../models/types.ts';
 import { makeCache } from '../../models/context.ts';
 
-/** What scoring needs from a model: src/models' DecoderModel. */
+/** What cached scoring needs from a model: src/models' DecoderModel. */
 export interface CachedLM {
   forward(
     inputIds: number[][],
@@ -167,5 +167,54 @@ export function scoreRequests(model: CachedLM, requests: readonly ScoreRequest[]
     opts.onProgress?.(done, requests.length);
   }
   for (let i = 0; i < requests.length; i++) results[i] = { logLikelihood: partial[i], isGreedy: greedy[i] === 1 };
+  return { results, stats };
+}
+
+/** Any causal LM (e.g. a pruned model without a KV cache) for plain scoring. */
+export interface PlainLM {
+  forward(inputIds: number[][], options?: { attentionMask?: number[][] }): { logits: Tensor };
+}
+
+/**
+ * Plain scoring, the harness's own way: one forward of each request's input window
+ * (c ++ x)[-(max_length+1):][:-1], requests sorted longest first and right-padded in batches. For
+ * models without a KV cache, and as the baseline of bench/eval-scoring.ts.
+ */
+export function scoreRequestsPlain(model: PlainLM, requests: readonly ScoreRequest[], opts: ScoreOptions): { results: ScoreResult[]; stats: ScoreStats } {
+  const { maxLength, batchSize } = opts;
+  if (!(batchSize >= 1)) throw new Error(`batch size must be ≥ 1, got ${batchSize}`);
+  const stats: ScoreStats = { requests: requests.length, distinctContexts: requests.length, forwardCalls: 0, slots: 0, tokens: 0, plainTokens: 0 };
+  const items = requests.map((r, i) => {
+    if (r.context.length === 0 || r.continuation.length === 0) throw new Error(`request ${i}: empty context or continuation`);
+    if (r.continuation.length > maxLength) throw new Error(`request ${i}: the continuation has ${r.continuation.length} tokens, more than the model's maximum length ${maxLength}`);
+    const input = [...r.context, ...r.continuation].slice(-(maxLength + 1)).slice(0, -1);
+    stats.plainTokens += input.length;
+    stats.tokens += input.length;
+    return { i, input, cont: r.continuation };
+  }).sort((a, b) => b.input.length - a.input.length);
+  const results: ScoreResult[] = new Array(requests.length);
+  for (let s = 0; s < items.length; s += batchSize) {
+    const chunk = items.slice(s, s + batchSize);
+    const T = chunk[0].input.length;
+    const ids = chunk.map((c) => [...c.input, ...new Array<number>(T - c.input.length).fill(opts.padId)]);
+    const ragged = chunk.some((c) => c.input.length !== T);
+    const attentionMask = ragged ? chunk.map((c) => Array.from({ length: T }, (_, t) => (t < c.input.length ? 1 : 0))) : undefined;
+    const { logits } = model.forward(ids, { attentionMask });
+    stats.forwardCalls++;
+    stats.slots += chunk.length * T;
+    const V = logits.shape[2];
+    chunk.forEach((c, b) => {
+      let ll = 0;
+      let greedy = true;
+      const L = c.input.length;
+      c.cont.forEach((tok, k) => {
+        const st = scoreToken(logits, (b * T + L - c.cont.length + k) * V, V, tok);
+        ll += st.lp;
+        if (!st.greedy) greedy = false;
+      });
+      results[c.i] = { logLikelihood: ll, isGreedy: greedy };
+    });
+    opts.onProgress?.(Math.min(s + batchSize, items.length), items.length);
+  }
   return { results, stats };
 }
