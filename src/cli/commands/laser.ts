@@ -8,8 +8,12 @@
  *                 interventions.
  *   higher-order  what the smallest singular directions of one matrix predict.
  */
+import { resolveTasks } from '../../eval/harness/tasks/index.ts';
+import { taskSummary } from '../../eval/harness/selection.ts';
+import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
+import { fileURLToPath } from 'node:url';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { defineCommand, formatHelp, parseOrExplain, type CommandSpec } from '../args.ts';
 import { createProgress } from '../progress.ts';
 import { splitCases } from '../../data/split.ts';
@@ -101,6 +105,8 @@ function spec(sub: Subcommand): CommandSpec {
           compose: { type: 'boolean', description: 'Greedily add further interventions while validation improves' },
           maxCompose: { type: 'integer', description: 'Most interventions added by composition', default: 8 },
           test: { type: 'boolean', description: 'Evaluate base and chosen on the test split', default: true },
+          task: { type: 'string', description: 'Select on a benchmark task instead of a fact set (linscope eval names, e.g. arc_easy; its documents are split by --val-fraction); --metric top1 = the task accuracy', valueName: 'name' },
+          dataDir: { type: 'string', description: 'Datasets folder for --task (default: $LINSCOPE_DATASETS or ../shared/data/datasets)', valueName: 'dir' },
           prefixCache: {
             type: 'boolean', default: true,
             description: 'Compute the hidden states entering layer ℓ once and run only blocks ℓ…L−1 per intervention (teacher-forced metrics; same results)',
@@ -288,6 +294,7 @@ function pct(x: number | undefined): string {
 // ---------------------------------------------------------------------------------------------
 
 async function runSearch(o: Record<string, unknown>): Promise<number> {
+  if (o.task !== undefined) return runTaskSearch(o);
   const { model, laser, tokenizer } = await loadAll(o);
   const cases = await loadCases(o);
   const { validation, test } = split(o, cases);
@@ -347,6 +354,63 @@ async function runSearch(o: Record<string, unknown>): Promise<number> {
   const meta = {
     model: o.model as string, dataset: `${o.dataset} (${o.data})`, cases: cases.length,
     split: `${validation.length} validation / ${test.length} test (${o.splitMode})`, metric,
+    svd: o.svd as string, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}`,
+  };
+  const written = await writeSearchOutputs(outDir, result, meta);
+  console.log(`wrote ${written.files.map((f) => join(outDir, f)).join(', ')} and ${log.path}`);
+  return 0;
+}
+
+/** `laser search --task T`: the same search, selecting on a benchmark task's accuracy (src/eval/harness/selection.ts). */
+async function runTaskSearch(o: Record<string, unknown>): Promise<number> {
+  const [task] = resolveTasks([o.task as string]);
+  if (o.metric !== 'top1') throw new Error(`--task selects on the task accuracy: --metric must be top1, got ${String(o.metric)}`);
+  if (o.generate) throw new Error('--task does not generate: drop --generate');
+  const { source, model, laser, tokenizer } = await loadAll(o);
+  const datasetsDir = resolve((o.dataDir as string | undefined) ?? process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets'));
+  const all = task.evalDocs(datasetsDir).docs;
+  const docs = o.maxCases !== undefined ? all.slice(0, o.maxCases as number) : all;
+  const { validation, test } = splitCases(docs, { fraction: o.valFraction as number, mode: o.splitMode as 'first' | 'random', seed: o.seed as number });
+  if (validation.length === 0) throw new Error(`the validation split is empty (${docs.length} documents × ${String(o.valFraction)})`);
+  const types = o.types ? parseTypes(o.types as string) : modelMatrixTypes(laser);
+  const layers = parseLayers(o.layers as string, laser.numLayers);
+  const rhos = parseRhos(o.rhos as string);
+  const outDir = o.out as string;
+  mkdirSync(outDir, { recursive: true });
+  const settings = {
+    model: o.model, task: task.name, harness: 'lm-evaluation-harness 4e7e0d47 definitions, 0-shot', datasetsDir, maxCases: o.maxCases ?? null,
+    documents: docs.length, validation: validation.length, test: test.length, valFraction: o.valFraction, splitMode: o.splitMode, seed: o.seed,
+    svd: o.svd, svdSeed: o.svd === 'randomized' ? o.svdSeed : null, oversample: o.svd === 'randomized' ? o.oversample : null,
+    powerIterations: o.svd === 'randomized' ? o.powerIterations : null, rankRounding: o.rankRounding,
+  };
+  const log = new RunLog(join(outDir, 'runs.jsonl'), settings);
+  const evalOpts = {
+    datasetsDir, batchSize: o.batchSize as number, maxLength: harnessMaxLength(source.config as Record<string, unknown>),
+    padId: tokenizer.padId ?? tokenizer.eosId ?? 0, bootstrapIters: 0,
+  };
+  const splits = { validation, test };
+  const grid = layers.length * types.length * rhos.length;
+  const quiet = Boolean(o.quiet);
+  if (!quiet) console.error(`LASER search on ${task.name}: ${docs.length} documents (${validation.length} validation, ${test.length} test), ${grid} interventions`);
+  const progress = createProgress({ label: 'laser search', total: grid + 1, unit: 'config', quiet });
+  const result = await laserSearch({
+    model: laser,
+    evaluate: async (which) => taskSummary(model, tokenizer, task, splits[which], evalOpts),
+    log, types, layers, rhos, metric: 'top1',
+    apply: applyOptions(o),
+    compose: Boolean(o.compose),
+    maxCompose: o.maxCompose as number,
+    test: (o.test as boolean) && test.length > 0,
+    onStep: (step) => {
+      if (step.index > 0) progress.update(step.index);
+    },
+  });
+  progress.stop();
+  console.log(formatSearchTables(result));
+  console.log(`\nchosen: ${result.chosen.key} (top1 = ${task.name} acc)`);
+  const meta = {
+    model: o.model as string, dataset: `${task.name} (lm-evaluation-harness definition)`, cases: docs.length,
+    split: `${validation.length} validation / ${test.length} test (${String(o.splitMode)})`, metric: 'top1' as SelectionMetric,
     svd: o.svd as string, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}`,
   };
   const written = await writeSearchOutputs(outDir, result, meta);

@@ -7,7 +7,7 @@
 import { aggregate, firstArgmax, pyLen, type StderrValue } from './metrics.ts';
 import { buildRequests, FEWSHOT_SEED, type DocRequests } from './requests.ts';
 import { scoreRequests, scoreRequestsPlain, type CachedLM, type PlainLM, type ScoreResult, type ScoreStats } from './score.ts';
-import type { TaskDefinition } from './task.ts';
+import type { Doc, TaskDefinition } from './task.ts';
 import { encodeRequest, type HarnessTokenizer } from './tokenize.ts';
 
 export interface EvalOptions {
@@ -20,6 +20,8 @@ export interface EvalOptions {
   maxLength: number;
   padId: number;
   bootstrapIters: number;
+  /** Evaluate these documents instead of the task's split (e.g. a validation share for LASER's search). */
+  docs?: Doc[];
   /** 'cached' (default: shared contexts, KV cache) or 'plain' (one forward per request; models without a cache). */
   scoring?: 'cached' | 'plain';
   /** Called with (task, requests done, requests total). */
@@ -86,7 +88,7 @@ function processResults(task: TaskDefinition, dr: DocRequests, res: ScoreResult[
 }
 
 export function evaluateTask(model: CachedLM | PlainLM, tokenizer: HarnessTokenizer, task: TaskDefinition, opts: EvalOptions): TaskResult {
-  const { docs } = task.evalDocs(opts.datasetsDir);
+  const docs = opts.docs ?? task.evalDocs(opts.datasetsDir).docs;
   const n = sampleSize(docs.length, opts.limit);
   const { k, pool } = fewshotSetup(task, opts);
   const t0 = performance.now();

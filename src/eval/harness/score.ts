@@ -38,6 +38,8 @@ export interface ScoreResult {
   logLikelihood: number;
   /** Every continuation token is the model's argmax. */
   isGreedy: boolean;
+  /** Continuation tokens scored. */
+  tokens: number;
 }
 
 export interface ScoreOptions {
@@ -166,7 +168,7 @@ export function scoreRequests(model: CachedLM, requests: readonly ScoreRequest[]
     }
     opts.onProgress?.(done, requests.length);
   }
-  for (let i = 0; i < requests.length; i++) results[i] = { logLikelihood: partial[i], isGreedy: greedy[i] === 1 };
+  for (let i = 0; i < requests.length; i++) results[i] = { logLikelihood: partial[i], isGreedy: greedy[i] === 1, tokens: requests[i].continuation.length };
   return { results, stats };
 }
 
@@ -212,7 +214,7 @@ export function scoreRequestsPlain(model: PlainLM, requests: readonly ScoreReque
         ll += st.lp;
         if (!st.greedy) greedy = false;
       });
-      results[c.i] = { logLikelihood: ll, isGreedy: greedy };
+      results[c.i] = { logLikelihood: ll, isGreedy: greedy, tokens: c.cont.length };
     });
     opts.onProgress?.(Math.min(s + batchSize, items.length), items.length);
   }
