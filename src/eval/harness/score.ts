@@ -6,7 +6,8 @@
  * _loglikelihood_tokens); it also records whether every x_i is the argmax ("is_greedy").
  * Multiple-choice tasks send the same context with 2–13 continuations, so here:
  *
- * 1. requests are grouped by their (left-truncated) context P; each distinct P runs once, in
+ * 1. requests are grouped by their (left-truncated) context P; a P with one continuation is scored
+ *    plainly (one forward of P ++ x_<k, nothing to share); every other distinct P runs once, in
  *    batches of left-padded contexts sorted by length (little padding), building a KV cache and
  *    the next-token distribution after P, which scores x₁ of every continuation of P;
  * 2. the continuations with k > 1 are fed x₁…x_{k−1} on top of copies of their context's cache
@@ -110,7 +111,23 @@ export function scoreRequests(model: CachedLM, requests: readonly ScoreRequest[]
   const partial = new Float64Array(requests.length);
   const greedy = new Uint8Array(requests.length).fill(1);
   let done = 0;
-  const contexts = [...groups.values()].sort((a, b) => b[0].prefix.length - a[0].prefix.length);
+  // A context with a single continuation gains nothing from the cache: such requests run plain
+  // (one forward of context ++ continuation[:-1]), which saves the second call and the cache copy.
+  const single = [...groups.values()].filter((g) => g.length === 1).map((g) => g[0]);
+  const contexts = [...groups.values()].filter((g) => g.length > 1).sort((a, b) => b[0].prefix.length - a[0].prefix.length);
+  if (single.length > 0) {
+    const plain = scoreRequestsPlain(model, single.map((p) => requests[p.index]), {
+      ...opts, onProgress: (d) => opts.onProgress?.(d, requests.length),
+    });
+    single.forEach((p, i) => {
+      partial[p.index] = plain.results[i].logLikelihood;
+      greedy[p.index] = plain.results[i].isGreedy ? 1 : 0;
+    });
+    done = single.length;
+    stats.forwardCalls += plain.stats.forwardCalls;
+    stats.slots += plain.stats.slots;
+    stats.tokens += plain.stats.tokens;
+  }
 
   for (let s = 0; s < contexts.length; s += batchSize) {
     const batch = contexts.slice(s, s + batchSize);
