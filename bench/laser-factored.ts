@@ -16,7 +16,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asLaserModel } from '../src/laser/adapt.ts';
 import { exportModel } from '../src/laser/export.ts';
 import { LaserEditor } from '../src/laser/intervention.ts';
 import type { Intervention } from '../src/laser/types.ts';
@@ -113,7 +112,7 @@ export async function benchLaserFactored(opts: { tokens?: number; runs?: number;
     const ref: { logits?: Tensor; diff?: number } = {};
     rows.push(measureVariant('base (dense, full rank)', model, mlpNames, ids, runs, ref));
 
-    const editor = new LaserEditor(asLaserModel(model));
+    const editor = new LaserEditor(model);
     const t0 = performance.now();
     const applied = editor.applyAll(ivs, { factored: true });
     const svdSeconds = (performance.now() - t0) / 1e3;

@@ -20,7 +20,6 @@
 import { backend } from '../src/backend/index.ts';
 import { evaluateFactualRecall, type FactualRecallResult, type PreparedCases } from '../src/eval/factual-recall.ts';
 import type { EvalTokenizer } from '../src/eval/model-api.ts';
-import { asLaserModel } from '../src/laser/adapt.ts';
 import { LaserEditor, type ApplyOptions } from '../src/laser/intervention.ts';
 import { PrefixCachedEvaluator } from '../src/laser/prefix-cache.ts';
 import type { Intervention } from '../src/laser/types.ts';
@@ -111,7 +110,7 @@ export async function benchLaser(options: { cases?: number; promptTokens?: numbe
   const rng = new Rng(0);
   const config = { model_type: 'gpt2', n_embd: d, n_layer: layers, n_head: 12, vocab_size: vocab, n_positions: 1024 };
   const model = createModel(memorySource(config, gpt2Weights(rng, d, layers, vocab, 1024)));
-  const laser = asLaserModel(model);
+  const laser = model;
   const prepared: PreparedCases = {
     items: Array.from({ length: cases }, (_, i) => ({
       fact: { id: String(i), prompt: '', subject: '', answer: ' x', paraphrases: [] },

@@ -13,7 +13,7 @@ import { backend, withBackend, type Backend } from '../src/backend/index.ts';
 import { add, backward, clipGradNorm, crossEntropy, isNotMatrix } from '../src/autograd/index.ts';
 import { printTable } from '../src/report/table.ts';
 import { Rng } from '../src/tensor/random.ts';
-import { CheckpointableAdamW } from '../src/train/adamw.ts';
+import { CheckpointableAdamW } from '../src/autograd/optim/adam.ts';
 import { hfLlamaConfig, parameterCount, type LlamaShape } from '../src/train/llama-config.ts';
 import { TrainableLlama } from '../src/train/llama-trainable.ts';
 import { crossEntropyMean } from '../src/train/fused-ops.ts';

@@ -1,16 +1,17 @@
 /**
- * SVD timings through linscope's backend (thin SVD via `svd`, randomized via `randomizedSvd`) on
- * GPT-2-small-sized matrices, float32 and float64, with all BLAS threads and with one. Each case is the best of 5 runs after a warm-up
+ * SVD timings through linscope's backend (thin SVD via the backend's gesdd, in float32 and float64;
+ * LASER's randomized truncated SVD via src/linalg/truncated-svd.ts, float64 as LASER runs it) on
+ * GPT-2-small-sized matrices, with all BLAS threads and with one. Each case is the best of 5 runs after a warm-up
  * (1 for the 2048² case and with --quick).
  *
  *   node --import tsx bench/svd.ts [--quick]
  */
 import { pathToFileURL } from 'node:url';
 import { backend } from '../src/backend/index.ts';
-import { randomizedSvd, svd } from '../src/linalg/index.ts';
+import { truncatedSvd } from '../src/linalg/truncated-svd.ts';
 import { printTable } from '../src/report/table.ts';
 import { Rng } from '../src/tensor/random.ts';
-import type { DType, Tensor } from '../src/tensor/tensor.ts';
+import type { DType } from '../src/tensor/tensor.ts';
 
 export interface SvdBenchRow {
   case: string;
@@ -30,18 +31,25 @@ interface SvdCase {
   name: string;
   m: number;
   n: number;
-  run: (a: Tensor) => unknown;
+  run: (a: Float32Array | Float64Array, m: number, n: number) => unknown;
+  /** Dtypes measured (default both). */
+  dtypes?: readonly DType[];
   limitMs?: number;
   /** Skipped with --quick. */
   slow?: boolean;
 }
 
+const gesdd = (vectors: boolean) => (a: Float32Array | Float64Array, m: number, n: number) => backend().gesdd(a, m, n, vectors);
+
 const CASES: SvdCase[] = [
-  { name: 'svd 768×768 (U, S, Vᵀ)', m: 768, n: 768, run: (a) => svd(a) },
-  { name: 'svd 768×768 values only', m: 768, n: 768, run: (a) => svd(a, { vectors: false }) },
-  { name: 'svd 768×3072 values only', m: 768, n: 3072, run: (a) => svd(a, { vectors: false }), limitMs: 300 },
-  { name: 'svd 2048×2048 values only', m: 2048, n: 2048, run: (a) => svd(a, { vectors: false }), slow: true },
-  { name: 'randomized svd 768×3072, rank 64', m: 768, n: 3072, run: (a) => randomizedSvd(a, 64, { seed: 0 }) },
+  { name: 'svd 768×768 (U, S, Vᵀ)', m: 768, n: 768, run: gesdd(true) },
+  { name: 'svd 768×768 values only', m: 768, n: 768, run: gesdd(false) },
+  { name: 'svd 768×3072 values only', m: 768, n: 3072, run: gesdd(false), limitMs: 300 },
+  { name: 'svd 2048×2048 values only', m: 2048, n: 2048, run: gesdd(false), slow: true },
+  {
+    name: 'randomized svd 768×3072, rank 64', m: 768, n: 3072, dtypes: ['float64'],
+    run: (a, m, n) => truncatedSvd(a as Float64Array, m, n, 64, { method: 'randomized', seed: 0 }),
+  },
 ];
 
 /** Best wall time and best process CPU time (ms) over `runs` calls. */
@@ -72,11 +80,11 @@ export function benchSvd(quick = false): SvdBenchRow[] {
     be.setThreads(t);
     try {
       for (const c of CASES) {
-        for (const dtype of ['float32', 'float64'] as const) {
+        for (const dtype of c.dtypes ?? (['float32', 'float64'] as const)) {
           const runs = quick || c.slow ? 1 : 5;
-          const a = new Rng(1).randn([c.m, c.n], 0.02, dtype);
-          c.run(a); // warm-up (JIT, LAPACK workspace queries, thread pool)
-          rows.push({ case: c.name, dtype, threads: t, ...bestOf(runs, () => c.run(a)), runs, limitMs: c.limitMs });
+          const a = new Rng(1).randn([c.m, c.n], 0.02, dtype).data as Float32Array | Float64Array;
+          c.run(a, c.m, c.n); // warm-up (JIT, LAPACK workspace queries, thread pool)
+          rows.push({ case: c.name, dtype, threads: t, ...bestOf(runs, () => c.run(a, c.m, c.n)), runs, limitMs: c.limitMs });
         }
       }
     } finally {

@@ -23,8 +23,9 @@ export { rope, sequentialPositions, type RopeOptions, type RopeStyle } from './o
 export { attention, type AttentionOptions } from './ops/attention.ts';
 export { dropout } from './ops/dropout.ts';
 export { mse, cosineSimilarity, cosineDistanceMean } from './ops/losses.ts';
-export { Optimizer, isNotMatrix } from './optim/optimizer.ts';
-export { Adam, AdamW, type AdamOptions } from './optim/adam.ts';
+export { Optimizer, isNotMatrix, type ParamState } from './optim/optimizer.ts';
+export { Adam, AdamW, CheckpointableAdamW, type AdamOptions } from './optim/adam.ts';
+export { restoreOptimizerState, saveOptimizerState, type SavedOptimizerState } from './optim/state.ts';
 export { SGD, type SgdOptions } from './optim/sgd.ts';
 export { clipGradNorm } from './optim/clip.ts';
 export { cosineWithWarmup, type CosineScheduleOptions } from './optim/schedule.ts';

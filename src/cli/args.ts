@@ -13,9 +13,19 @@
  *   const args = parseArgs(spec, argv);   // args.options.batchSize: number
  *
  * Option keys are camelCase in code and kebab-case on the command line (batchSize ↔ --batch-size).
- * Accepted forms: `--flag value`, `--flag=value`, `-f value`, `--bool`, `--no-bool`,
- * `--bool=false`, bundled short booleans `-qv`, and `--` to end options.
+ * Accepted forms: `--flag value`, `--flag=value`, `-f value`, bundled short booleans `-qv`, and `--`
+ * to end options. Every boolean option accepts `--x`, `--no-x`, `--x=true|false` (also yes/no, 1/0,
+ * on/off) and `--x true|false` (only the literal words true/false are taken as its value). A
+ * boolean without a default is `undefined` when absent, so `o.x ?? fallback` works as written.
+ *
+ * Shared option groups are plain objects made with {@link defineOptions} and spread into `options`;
+ * {@link OptionsOf} types a group's parsed values. Commands with subcommands (`laser search|apply…`)
+ * declare them with {@link defineCommandGroup} and parse with {@link parseSubcommandOrExplain}, which
+ * returns a union discriminated by `subcommand` (each member with its own typed options).
  */
+import { closestMatch, didYouMean } from '../util/closest-match.ts';
+
+export { closestMatch, editDistance } from '../util/closest-match.ts';
 
 export type OptionType = 'string' | 'number' | 'integer' | 'boolean';
 
@@ -73,18 +83,19 @@ type ValueOf<O extends OptionSpec> = O['type'] extends 'boolean'
       ? C
       : string;
 
-/** Type of a parsed option: arrays for `multiple`, definite when required/defaulted/boolean. */
+/** Type of a parsed option: arrays for `multiple`, definite when required or defaulted, else `| undefined`. */
 export type OptionValue<O extends OptionSpec> = O extends { multiple: true }
   ? ValueOf<O>[]
   : O extends { required: true }
     ? ValueOf<O>
     : O extends { default: Scalar }
       ? ValueOf<O>
-      : O['type'] extends 'boolean'
-        ? boolean
-        : ValueOf<O> | undefined;
+      : ValueOf<O> | undefined;
 
-export type ParsedOptions<S extends CommandSpec> = { -readonly [K in keyof S['options']]: OptionValue<S['options'][K]> };
+/** Parsed values of an option group (a record of {@link OptionSpec}s). */
+export type OptionsOf<O extends Readonly<Record<string, OptionSpec>>> = { -readonly [K in keyof O]: OptionValue<O[K]> };
+
+export type ParsedOptions<S extends CommandSpec> = OptionsOf<S['options']>;
 
 export interface ParsedArgs<S extends CommandSpec> {
   options: ParsedOptions<S>;
@@ -116,43 +127,14 @@ export function defineCommand<const S extends CommandSpec>(spec: S): S {
   return spec;
 }
 
+/** Declares a group of options shared by several commands (keeps literal types, like {@link defineCommand}). */
+export function defineOptions<const O extends Readonly<Record<string, OptionSpec>>>(options: O): O {
+  return options;
+}
+
 /** camelCase key → kebab-case flag name: batchSize → batch-size. */
 export function flagName(key: string): string {
   return key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-}
-
-/**
- * Edit distance with adjacent transpositions counted as one edit (optimal string alignment), so
- * "modle" is one edit from "model".
- */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 0; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/** The candidate closest to `input`, if it is close enough to be a plausible typo or prefix. */
-export function closestMatch(input: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const dist = editDistance(input.toLowerCase(), c.toLowerCase());
-    if (dist < bestDistance) {
-      best = c;
-      bestDistance = dist;
-    }
-  }
-  const limit = input.length <= 3 ? 1 : input.length <= 6 ? 2 : 3;
-  if (best !== undefined && bestDistance <= limit) return best;
-  const prefixed = candidates.filter((c) => input.length >= 2 && c.startsWith(input));
-  return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
 function commandLabel(spec: CommandSpec): string {
@@ -251,9 +233,11 @@ export function parseArgs<const S extends CommandSpec>(spec: S, argv: readonly s
 
   const unknown = (flag: string): never => {
     const candidates = [...byFlag.keys(), 'help'].map((f) => `--${f}`);
-    const hint = closestMatch(flag, candidates);
-    return fail(`unknown option ${flag}${hint ? ` (did you mean ${hint}?)` : ''}`);
+    return fail(`unknown option ${flag}${didYouMean(flag, candidates)}`);
   };
+
+  /** `--x true` / `--x false`: the token after a switch is its value only when it is literally true or false. */
+  const switchValue = (i: number): boolean => /^(true|false)$/i.test(argv[i + 1] ?? '');
 
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
@@ -281,7 +265,7 @@ export function parseArgs<const S extends CommandSpec>(spec: S, argv: readonly s
       }
       if (key === undefined) key = unknown(flag);
       const opt = spec.options[key];
-      if (opt.type === 'boolean') store(key, flag, inline === undefined ? true : convert(key, flag, inline));
+      if (opt.type === 'boolean') store(key, flag, inline !== undefined ? convert(key, flag, inline) : switchValue(i) ? convert(key, flag, argv[++i]) : true);
       else if (inline !== undefined) store(key, flag, convert(key, flag, inline));
       else store(key, flag, convert(key, flag, takeValue(flag, key, ++i)));
       continue;
@@ -303,7 +287,7 @@ export function parseArgs<const S extends CommandSpec>(spec: S, argv: readonly s
         const flag = `-${ch}`;
         const opt = spec.options[key!];
         if (opt.type === 'boolean') {
-          store(key!, flag, true);
+          store(key!, flag, j === letters.length - 1 && switchValue(i) ? convert(key!, flag, argv[++i]) : true);
         } else {
           // A value-taking short option ends the bundle: the rest (or the next token) is its value.
           const rest = letters.slice(j + 1);
@@ -322,7 +306,6 @@ export function parseArgs<const S extends CommandSpec>(spec: S, argv: readonly s
     if (values.has(key)) options[key] = values.get(key);
     else if (opt.default !== undefined) options[key] = Array.isArray(opt.default) ? [...opt.default] : opt.default;
     else if (opt.multiple) options[key] = [];
-    else if (opt.type === 'boolean') options[key] = false;
     else options[key] = undefined;
     if (!help && opt.required && (options[key] === undefined || (opt.multiple && (options[key] as unknown[]).length === 0))) {
       fail(`missing required option ${flag} ${valuePlaceholder(opt)}`);
@@ -445,4 +428,68 @@ export function parseOrExplain<const S extends CommandSpec>(
     return 0;
   }
   return parsed;
+}
+
+/** A command made of subcommands, e.g. `linscope laser search|apply|eval|higher-order`. */
+export interface CommandGroupSpec {
+  /** Command name, e.g. 'laser'; each subcommand's spec is named '<name> <subcommand>'. */
+  name: string;
+  program?: string;
+  summary: string;
+  description?: string;
+  subcommands: Readonly<Record<string, CommandSpec>>;
+}
+
+/** One parsed subcommand: `subcommand` tells which, and narrows `options` to its typed options. */
+export type ParsedSubcommand<G extends CommandGroupSpec> = {
+  [K in keyof G['subcommands'] & string]: { subcommand: K; options: ParsedOptions<G['subcommands'][K]>; positionals: string[] };
+}[keyof G['subcommands'] & string];
+
+/** Declares a command group, checking that each subcommand spec is named '<group> <key>'. */
+export function defineCommandGroup<const G extends CommandGroupSpec>(group: G): G {
+  for (const [key, sub] of Object.entries(group.subcommands)) {
+    if (sub.name !== `${group.name} ${key}`) throw new Error(`${group.name}: subcommand '${key}' has a spec named '${sub.name}'`);
+  }
+  return group;
+}
+
+/** Help of a command group: usage, summary, one line per subcommand. */
+export function formatGroupHelp(group: CommandGroupSpec, width = 80): string {
+  const names = Object.keys(group.subcommands);
+  const lines = [`Usage: ${group.program ?? 'linscope'} ${group.name} <${names.join('|')}> [options]`, ''];
+  lines.push(...wrap(group.summary, width));
+  if (group.description) lines.push('', ...wrap(group.description, width));
+  lines.push('', 'Subcommands:', ...definitionList(names.map((n) => [n, group.subcommands[n].summary]), width));
+  lines.push('', `Run '${group.program ?? 'linscope'} ${group.name} <subcommand> --help' for its options.`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Parses `<subcommand> [options]` for a group. Returns the parsed subcommand, or an exit code after
+ * printing: the group's help (stdout; 0 for help/-h/--help, 1 when no subcommand is given), or an
+ * unknown subcommand with a "did you mean" and the help (stderr; 2), or what {@link parseOrExplain}
+ * prints for the subcommand's own options.
+ */
+export function parseSubcommandOrExplain<const G extends CommandGroupSpec>(
+  group: G,
+  argv: readonly string[],
+  io: { out: (s: string) => void; err: (s: string) => void } = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+  },
+): ParsedSubcommand<G> | number {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    io.out(formatGroupHelp(group));
+    return sub === undefined ? 1 : 0;
+  }
+  const names = Object.keys(group.subcommands);
+  if (!Object.hasOwn(group.subcommands, sub)) {
+    const label = `${group.program ?? 'linscope'} ${group.name}`;
+    io.err(`${label}: unknown subcommand "${sub}"${didYouMean(sub, names, '"')}\n\n${formatGroupHelp(group)}`);
+    return 2;
+  }
+  const parsed = parseOrExplain(group.subcommands[sub], rest, io);
+  if (typeof parsed === 'number') return parsed;
+  return { subcommand: sub, options: parsed.options, positionals: parsed.positionals } as ParsedSubcommand<G>;
 }

@@ -9,10 +9,13 @@ import type { IntegerArray } from '../io/safetensors-format.ts';
 import { loadModel, type DecoderModel } from '../models/decoder.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { defineCommand, parseOrExplain } from './args.ts';
+import { applyThreads, modelOptions, openModel, threadsOptions } from './options.ts';
 
 export interface CheckReferenceOptions {
   /** Model folder / file / hub id, or a loaded model. */
   model: string | DecoderModel;
+  /** Never contact the hub (default: $HF_HUB_OFFLINE). */
+  offline?: boolean;
   /** Path of the reference .safetensors file. */
   reference: string;
   /** Largest allowed max-abs difference (default 1e-4). */
@@ -64,7 +67,7 @@ export function maskedMaxAbsDiff(ours: Tensor, ref: Tensor, mask: number[][] | u
 export async function checkReference(options: CheckReferenceOptions): Promise<CheckReferenceResult> {
   const tolerance = options.tolerance ?? 1e-4;
   const log = options.log ?? ((line: string) => console.log(line));
-  const model = typeof options.model === 'string' ? await loadModel(options.model) : options.model;
+  const model = typeof options.model === 'string' ? await loadModel(await openModel({ model: options.model, offline: options.offline })) : options.model;
   const ref = loadSafetensors(options.reference);
   const ints = (name: string): IntegerArray | undefined => {
     const v = ref[name];
@@ -115,7 +118,8 @@ export const checkReferenceSpec = defineCommand({
   summary: 'Compare our logits and hidden states with a reference .safetensors file',
   description: 'Runs the model on the reference inputs (input_ids, attention_mask, position_ids) and prints the largest absolute difference of logits, hidden_states.{i} and pre_final_norm over real (mask == 1) positions. Exits non-zero above the tolerance.',
   options: {
-    model: { type: 'string', description: 'Model folder, file or hub id', required: true, valueName: 'dir', short: 'm' },
+    ...modelOptions,
+    ...threadsOptions,
     reference: { type: 'string', description: 'Reference .safetensors file', required: true, valueName: 'file' },
     tolerance: { type: 'number', description: 'Largest allowed max-abs difference', default: 1e-4 },
   },
@@ -126,7 +130,8 @@ export const checkReferenceSpec = defineCommand({
 export async function runCheckReference(argv: string[]): Promise<number> {
   const args = parseOrExplain(checkReferenceSpec, argv);
   if (typeof args === 'number') return args;
-  const { model, reference, tolerance } = args.options;
-  const result = await checkReference({ model, reference, tolerance });
+  applyThreads(args.options);
+  const { model, offline, reference, tolerance } = args.options;
+  const result = await checkReference({ model, offline, reference, tolerance });
   return result.pass ? 0 : 1;
 }

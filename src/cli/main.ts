@@ -2,6 +2,8 @@
  * `linscope <command> [options]`: dispatches to one module per subcommand, imported only when used
  * so that start-up stays fast.
  */
+import { didYouMean } from '../util/closest-match.ts';
+
 export interface Command {
   summary: string;
   /** Imports the command's module and returns its entry point. */
@@ -46,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) {
-    console.error(`linscope: unknown command "${name}"\n\n${usage()}`);
+    console.error(`linscope: unknown command "${name}"${didYouMean(name, Object.keys(commands), '"')}\n\n${usage()}`);
     return 2;
   }
   try {

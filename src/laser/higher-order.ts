@@ -18,9 +18,9 @@ import type { FactCase } from '../data/types.ts';
 import { evaluateFactualRecall, prepareCases, type FactualRecallOptions, type FactualRecallSummary, type PreparedCases } from '../eval/factual-recall.ts';
 import type { CausalLM, EvalTokenizer } from '../eval/model-api.ts';
 import { LaserEditor, type ApplyOptions } from './intervention.ts';
-import type { LaserModel } from './model-api.ts';
+import type { MatrixModel } from '../models/matrices.ts';
 import { keptRank } from './rank.ts';
-import { locateMatrix } from './intervention.ts';
+import { locateMatrix } from '../models/matrices.ts';
 import type { Intervention } from './types.ts';
 
 export interface HigherOrderOptions {
@@ -73,7 +73,7 @@ export interface HigherOrderResult {
 
 /** Run the study on `cases`; the model is left as it was. */
 export async function higherOrderStudy(
-  model: LaserModel & CausalLM,
+  model: MatrixModel & CausalLM,
   tokenizer: EvalTokenizer,
   cases: readonly FactCase[] | PreparedCases,
   intervention: Intervention,

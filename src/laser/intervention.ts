@@ -31,10 +31,10 @@
  */
 import { LowRankWeight } from '../tensor/low-rank.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { resolveMatrix, readBlock, writeBlock, type LaserModel, type ResolvedMatrix } from './model-api.ts';
+import { locateMatrix, readBlock, writeBlock, type MatrixModel, type ResolvedMatrix } from '../models/matrices.ts';
 import { keptRank, type RankRounding } from './rank.ts';
-import { reconstruct, scaledLeft, truncatedSvd, type SvdMethod, type TruncatedSvd } from './svd.ts';
-import { formatIntervention, type Intervention, type MatrixType } from './types.ts';
+import { reconstruct, scaledLeft, truncatedSvd, type SvdMethod, type TruncatedSvd } from '../linalg/truncated-svd.ts';
+import { formatIntervention, type Intervention } from './types.ts';
 
 /**
  * Which singular components replace W:
@@ -88,20 +88,6 @@ export interface AppliedIntervention {
   note?: string;
 }
 
-/** Where matrix `type` of `layer` lives, with a clear error when the architecture lacks it. */
-export function locateMatrix(model: LaserModel, type: MatrixType, layer: number): ResolvedMatrix {
-  if (!(Number.isInteger(layer) && layer >= 0 && layer < model.numLayers)) {
-    throw new Error(`LASER: layer ${layer} out of range (the model has ${model.numLayers} layers, 0…${model.numLayers - 1})`);
-  }
-  const table = model.matrices(layer);
-  const spec = table[type];
-  if (!spec) {
-    const present = Object.keys(table).join(', ');
-    throw new Error(`LASER: this architecture has no "${type}" matrix (layer ${layer} has: ${present})`);
-  }
-  return resolveMatrix(spec, model.getWeight(spec.tensorName).shape);
-}
-
 /**
  * Replace a float64 m × n matrix by its chosen rank-r component set. Returns the new values and
  * the factorisation that produced them.
@@ -125,7 +111,7 @@ export class LaserEditor {
   private readonly originals = new Map<string, Tensor | 'reset'>();
   private readonly log: AppliedIntervention[] = [];
 
-  constructor(readonly model: LaserModel) {}
+  constructor(readonly model: MatrixModel) {}
 
   /** Interventions applied since construction or the last undo, in order. */
   get applied(): readonly AppliedIntervention[] {

@@ -19,7 +19,7 @@
  */
 import type { FactualRecallSummary } from '../eval/factual-recall.ts';
 import { LaserEditor, type ApplyOptions } from './intervention.ts';
-import type { LaserModel } from './model-api.ts';
+import type { MatrixModel } from '../models/matrices.ts';
 import type { EvaluationRecord, RunLog } from './run-log.ts';
 import { formatInterventions, MATRIX_TYPES, PAPER_RHOS, type Intervention, type MatrixType } from './types.ts';
 
@@ -34,7 +34,7 @@ export const SELECTION_METRICS: readonly SelectionMetric[] = ['top1', 'top5', 't
 export type SplitEvaluator = (split: 'validation' | 'test', interventions: readonly Intervention[]) => Promise<FactualRecallSummary>;
 
 export interface LaserSearchOptions {
-  model: LaserModel;
+  model: MatrixModel;
   evaluate: SplitEvaluator;
   log: RunLog;
   /** Matrix types to try (default: every type layer 0 of the model has, in τ order q,k,v,o,in,up,out). */
@@ -118,7 +118,7 @@ export function searchGrid(types: readonly MatrixType[], layers: readonly number
 }
 
 /** Default matrix types: those the model has in its first layer, in the canonical order. */
-export function modelMatrixTypes(model: LaserModel): MatrixType[] {
+export function modelMatrixTypes(model: MatrixModel): MatrixType[] {
   const table = model.matrices(0);
   return MATRIX_TYPES.filter((t) => table[t] !== undefined);
 }

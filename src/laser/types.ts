@@ -8,9 +8,9 @@
  *   up       Llama-style up_proj (only gated MLPs have it)
  *   out      last MLP matrix (fc_out, down_proj, c_proj)
  */
+import type { MatrixType } from '../models/matrices.ts';
 
-export const MATRIX_TYPES = ['q', 'k', 'v', 'o', 'in', 'up', 'out'] as const;
-export type MatrixType = (typeof MATRIX_TYPES)[number];
+export { MATRIX_TYPES, isMatrixType, type MatrixType } from '../models/matrices.ts';
 
 /** The paper's grid of kept fractions ρ (the authors' "rates" 1, 2, 4, 6, 8, 9, 9.5, 9.9, 9.95 → ρ = 1 − rate/10). */
 export const PAPER_RHOS = [0.9, 0.8, 0.6, 0.4, 0.2, 0.1, 0.05, 0.01, 0.005] as const;
@@ -21,10 +21,6 @@ export interface Intervention {
   layer: number;
   /** Kept fraction ρ ∈ (0, 1]; the kept rank is {@link keptRank}. */
   rho: number;
-}
-
-export function isMatrixType(s: string): s is MatrixType {
-  return (MATRIX_TYPES as readonly string[]).includes(s);
 }
 
 /** Compact text form "type:layer:rho", e.g. "out:5:0.01". */

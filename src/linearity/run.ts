@@ -60,6 +60,8 @@ export interface LinearityRequest {
   progress?: RunProgress;
   /** Messages (cache hits, model summaries); default silent. */
   log?: (message: string) => void;
+  /** Never contact the Hugging Face hub for models given by id (default: $HF_HUB_OFFLINE). */
+  offline?: boolean;
 }
 
 function packageVersion(): string {
@@ -94,11 +96,11 @@ interface OpenedModel {
   tokenizer?: Tokenizer;
 }
 
-async function openModel(input: ModelInput): Promise<OpenedModel> {
+async function openModel(input: ModelInput, offline: boolean | undefined): Promise<OpenedModel> {
   if (typeof input !== 'string') {
     return { spec: input.label, source: input.source, config: normalizeConfig(input.source.config), identity: input.identity, tokenizer: input.tokenizer };
   }
-  const source = await openModelSource(input);
+  const source = await openModelSource(input, { offline });
   return { spec: input, source, config: normalizeConfig(source.config), identity: pathIdentity(source.dir), tokenizer: await source.tokenizer() };
 }
 
@@ -120,7 +122,7 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
   const results: ModelLinearity[] = [];
 
   for (const [i, input] of request.models.entries()) {
-    const opened = await openModel(input);
+    const opened = await openModel(input, request.offline);
     const cfg = opened.config;
     if (analysis.parts) checkPartsSupported(cfg);
     if (pairCount(cfg.numLayers, analysis.lastPair) < 1) throw new Error(`${opened.spec}: --last-pair skip leaves no pair (the model has ${cfg.numLayers} block)`);

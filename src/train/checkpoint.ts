@@ -1,7 +1,8 @@
 /**
  * Training checkpoints: `checkpoints/step-NNNNNN/` holds the model as an HF folder (config.json,
- * model.safetensors, tokenizer files), `optimizer.safetensors` (each parameter's AdamW moments as
- * `<name>.exp_avg` / `<name>.exp_avg_sq`, float32, exact) and `trainer-state.json` (step, samples
+ * model.safetensors, tokenizer files), `optimizer.safetensors` (each parameter's optimiser buffers
+ * as `<name>.exp_avg` / `<name>.exp_avg_sq` for AdamW, exact; see src/autograd/optim/state.ts) and
+ * `trainer-state.json` (step, samples
  * and tokens seen, seed, optimizer step counts, elapsed time). The folder is written under a
  * temporary name and renamed, and `checkpoints/latest.json` names the newest complete one, so an
  * interrupted write never leaves a checkpoint that `--resume` would pick up.
@@ -13,7 +14,8 @@ import { loadSafetensors } from '../io/safetensors-read.ts';
 import { writeSafetensors } from '../io/safetensors-write.ts';
 import { writeFileAtomicSync } from '../io/atomic-file.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import type { CheckpointableAdamW } from './adamw.ts';
+import type { Optimizer } from '../autograd/optim/optimizer.ts';
+import { restoreOptimizerState, saveOptimizerState } from '../autograd/optim/state.ts';
 import { saveHFModel } from './hf-folder.ts';
 import { TrainableLlama } from './llama-trainable.ts';
 
@@ -32,22 +34,14 @@ export interface TrainerState {
 const stepDirName = (step: number) => `step-${String(step).padStart(6, '0')}`;
 
 /** Saves model, optimiser and trainer state as checkpoint `state.step`; keeps the newest `keep`. */
-export function saveCheckpoint(root: string, model: TrainableLlama, opt: CheckpointableAdamW, state: TrainerState, tokenizerDir: string | undefined, keep: number): string {
+export function saveCheckpoint(root: string, model: TrainableLlama, opt: Optimizer, state: TrainerState, tokenizerDir: string | undefined, keep: number): string {
   const name = stepDirName(state.step);
   const final = join(root, name);
   const tmp = join(root, `.${name}.partial`);
   rmSync(tmp, { recursive: true, force: true });
   saveHFModel(tmp, model, tokenizerDir);
-  const moments: Record<string, Tensor> = {};
-  const steps: Record<string, number> = {};
-  for (const [pname, p] of model.params) {
-    const s = opt.stateOf(p);
-    if (!s) continue;
-    moments[`${pname}.exp_avg`] = new Tensor(s.m, p.shape);
-    moments[`${pname}.exp_avg_sq`] = new Tensor(s.v, p.shape);
-    steps[pname] = s.step;
-  }
-  writeSafetensors(join(tmp, 'optimizer.safetensors'), moments);
+  const { tensors, steps } = saveOptimizerState(opt, model.params);
+  writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors);
   writeFileAtomicSync(join(tmp, 'trainer-state.json'), `${JSON.stringify({ ...state, optimizerSteps: steps }, null, 2)}\n`);
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
@@ -69,8 +63,8 @@ export function latestCheckpoint(root: string): string | undefined {
 export interface LoadedCheckpoint {
   model: TrainableLlama;
   state: TrainerState;
-  /** Restores the optimiser's moments into `opt` (built over `model`'s parameters). */
-  restoreOptimizer(opt: CheckpointableAdamW): void;
+  /** Restores the optimiser's state into `opt` (built over `model`'s parameters). */
+  restoreOptimizer(opt: Optimizer): void;
 }
 
 /** Reads a checkpoint folder written by `saveCheckpoint`. */
@@ -78,16 +72,13 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const model = TrainableLlama.fromSource(await openModelSource(dir));
   const raw = JSON.parse(readFileSync(join(dir, 'trainer-state.json'), 'utf8')) as TrainerState & { optimizerSteps: Record<string, number> };
   const { optimizerSteps, ...state } = raw;
-  const moments = loadSafetensors(join(dir, 'optimizer.safetensors'));
+  const tensors = loadSafetensors(join(dir, 'optimizer.safetensors'));
   return {
     model,
     state,
     restoreOptimizer(opt) {
-      for (const [pname, step] of Object.entries(optimizerSteps)) {
-        const m = moments[`${pname}.exp_avg`], v = moments[`${pname}.exp_avg_sq`];
-        if (!(m instanceof Tensor) || !(v instanceof Tensor)) throw new Error(`${dir}: optimizer state lacks the moments of "${pname}"`);
-        opt.loadState(model.param(pname), { step, m: m.data, v: v.data });
-      }
+      const moments = Object.fromEntries(Object.entries(tensors).filter((e): e is [string, Tensor] => e[1] instanceof Tensor));
+      restoreOptimizerState(opt, (name) => model.param(name), { tensors: moments, steps: optimizerSteps }, dir);
     },
   };
 }

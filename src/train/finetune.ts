@@ -11,13 +11,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
-import { createProgress } from '../cli/progress.ts';
+import { createProgress } from '../report/progress.ts';
 import { openModelSource } from '../io/model-source.ts';
 import type { Tokenizer } from '../io/tokenizer.ts';
 import { normalisedDepth, linearityProfileChart } from '../report/chart-specs.ts';
 import { writeHtmlReport } from '../report/html.ts';
 import { Rng } from '../tensor/random.ts';
-import { CheckpointableAdamW } from './adamw.ts';
+import { CheckpointableAdamW } from '../autograd/optim/adam.ts';
 import { buildTask, type FinetuneTask, type SftExample } from './finetune-tasks.ts';
 import { saveHFModel } from './hf-folder.ts';
 import { TrainableLlama } from './llama-trainable.ts';
@@ -48,6 +48,8 @@ export interface FinetuneOptions {
   regularizer?: RegularizerOptions;
   quiet?: boolean;
   log?: (line: string) => void;
+  /** Never contact the Hugging Face hub (default: $HF_HUB_OFFLINE). */
+  offline?: boolean;
 }
 
 export interface SftEval {
@@ -119,7 +121,7 @@ function linearityOn(model: TrainableLlama, batches: readonly SftBatch[]): Linea
 export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const t0 = performance.now();
   const say = (s: string) => (o.log ? o.log(s) : o.quiet ? undefined : process.stderr.write(`${s}\n`));
-  const source = await openModelSource(o.model);
+  const source = await openModelSource(o.model, { offline: o.offline });
   const tokenizer = await source.tokenizer();
   if (!tokenizer) throw new Error(`${o.model}: the model has no tokenizer (tokenizer.json or a llama2.c tok*.bin), which fine-tuning needs`);
   const model = TrainableLlama.fromSource(source);

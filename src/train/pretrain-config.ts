@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
-import { closestMatch } from '../cli/args.ts';
+import { closestMatch } from '../util/closest-match.ts';
 import { checkShape, type LlamaShape } from './llama-config.ts';
 import { REGULARIZER_KINDS, type RegularizerKind } from './regularizer.ts';
 

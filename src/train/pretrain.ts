@@ -17,12 +17,12 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node
 import { join } from 'node:path';
 import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
 import { backend } from '../backend/index.ts';
-import { createProgress } from '../cli/progress.ts';
+import { createProgress } from '../report/progress.ts';
 import { loadHFTokenizer, type HFTokenizer } from '../io/tokenizer.ts';
 import { stableHash } from '../report/cache.ts';
 import { Rng } from '../tensor/random.ts';
 import { trainByteLevelBpe, writeTokenizerFiles } from '../tokenizer-train/train.ts';
-import { CheckpointableAdamW } from './adamw.ts';
+import { CheckpointableAdamW } from '../autograd/optim/adam.ts';
 import { validationBatches, WindowSampler } from './batches.ts';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.ts';
 import { loadCorpus, saveCorpus, splitSources, tokenizeSplit, type TokenCorpus } from './corpus.ts';

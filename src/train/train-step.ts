@@ -5,7 +5,7 @@
  *   backward, clip ‖g‖ to `gradClip` (when > 0), AdamW step at the scheduled learning rate.
  */
 import { add, backward, clipGradNorm, crossEntropy, noGrad } from '../autograd/index.ts';
-import type { CheckpointableAdamW } from './adamw.ts';
+import type { CheckpointableAdamW } from '../autograd/optim/adam.ts';
 import { crossEntropyMean } from './fused-ops.ts';
 import type { TokenBatch } from './batches.ts';
 import type { TrainableLlama } from './llama-trainable.ts';

@@ -54,7 +54,7 @@ for (const decoupled of [true, false]) {
     });
     assert.deepEqual(Array.from(w.value.data), Array.from(refs[0]));
     assert.deepEqual(Array.from(b.value.data), Array.from(refs[1]));
-    const mw = opt.moments(w)!;
+    const mw = opt.stateOf(w)!;
     assert.equal(mw.step, 4);
     assert.deepEqual(Array.from(mw.m), Array.from(moments[0][0]));
     assert.deepEqual(Array.from(mw.v), Array.from(moments[0][1]));
@@ -88,7 +88,7 @@ test('SIMD kernel handles many parameters of assorted sizes (memory growth)', { 
 });
 
 for (const simd of [true, false]) {
-  test(`Adam state saved with moments() and restored with loadState() resumes bit for bit (simd: ${simd})`, () => {
+  test(`Adam state saved with stateOf() and restored with loadState() resumes bit for bit (simd: ${simd})`, () => {
     const rng = new Rng(5);
     const init = rng.randn([4, 3]);
     const grads = Array.from({ length: 6 }, () => rng.randn([4, 3]));
@@ -104,7 +104,7 @@ for (const simd of [true, false]) {
     const first = param(init.clone());
     const opt1 = new AdamW([first], { lr: 0.05, simd });
     runSteps(first, opt1, 0, 3);
-    const saved = opt1.moments(first)!;
+    const saved = opt1.stateOf(first)!;
     const checkpoint = { step: saved.step, m: Array.from(saved.m), v: Array.from(saved.v) };
     const resumed = param(first.value.clone());
     const opt2 = new AdamW([resumed], { lr: 0.05, simd });

@@ -4,7 +4,8 @@ import { backward } from '../../src/autograd/graph.ts';
 import { linear } from '../../src/autograd/ops/linalg.ts';
 import { gelu } from '../../src/autograd/ops/activations.ts';
 import { mse } from '../../src/autograd/ops/losses.ts';
-import { Adam, AdamW } from '../../src/autograd/optim/adam.ts';
+import { Adam, AdamW, CheckpointableAdamW } from '../../src/autograd/optim/adam.ts';
+import { restoreOptimizerState, saveOptimizerState } from '../../src/autograd/optim/state.ts';
 import { clipGradNorm } from '../../src/autograd/optim/clip.ts';
 import { isNotMatrix } from '../../src/autograd/optim/optimizer.ts';
 import { cosineWithWarmup } from '../../src/autograd/optim/schedule.ts';
@@ -35,8 +36,8 @@ test('AdamW first step matches the hand-computed update', () => {
   const opt = new AdamW([p], { lr: 0.01, weightDecay: 0.1 });
   opt.step();
   close(p.value.data, [0.9890000009999999, -1.9880000003333333, 0.48950000005]);
-  close(opt.moments(p)!.m, [0.01, -0.03, 0.2]);
-  close(opt.moments(p)!.v, [0.00001, 0.00009, 0.004]);
+  close(opt.stateOf(p)!.m, [0.01, -0.03, 0.2]);
+  close(opt.stateOf(p)!.v, [0.00001, 0.00009, 0.004]);
 });
 
 test('Adam(W) over several steps follows the PyTorch recurrence; noDecay excludes parameters', () => {
@@ -82,7 +83,7 @@ test('Adam skips parameters without gradients; zeroGrad clears them', () => {
   assert.equal(opt.params.length, 2);
   opt.step();
   assert.deepEqual(Array.from(b.value.data), [3, 4]);
-  assert.equal(opt.moments(b), undefined);
+  assert.equal(opt.stateOf(b), undefined);
   opt.zeroGrad();
   assert.equal(a.grad, null);
   assert.throws(() => new AdamW([constant(f64([1]))]), /does not require grad/);
@@ -151,4 +152,45 @@ test('AdamW trains a small GELU MLP (loss falls a hundredfold)', () => {
     opt.step();
   }
   assert.ok(last < first / 100, `loss ${first} → ${last}`);
+});
+
+test('optimiser state as named tensors (state.ts): AdamW, CheckpointableAdamW and SGD with momentum resume bit for bit', () => {
+  const rng = new Rng(9);
+  const init = { w: rng.randn([3, 4]), b: rng.randn([4]) };
+  const grads = Array.from({ length: 6 }, () => ({ w: rng.randn([3, 4]), b: rng.randn([4]) }));
+  type Make = (ps: Var[]) => AdamW | SGD;
+  const makers: [string, Make][] = [
+    ['AdamW simd', (ps) => new AdamW(ps, { lr: 0.05, weightDecay: 0.1, noDecay: isNotMatrix })],
+    ['CheckpointableAdamW', (ps) => new CheckpointableAdamW(ps, { lr: 0.05, weightDecay: 0.1, noDecay: isNotMatrix })],
+    ['SGD momentum', (ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, nesterov: true })],
+    ['SGD plain', (ps) => new SGD(ps, { lr: 0.05 })],
+  ];
+  for (const [label, make] of makers) {
+    const build = () => {
+      const named = new Map<string, Var>([['w', param(init.w.clone())], ['b', param(init.b.clone())]]);
+      return { named, opt: make([...named.values()]) };
+    };
+    const run = (r: ReturnType<typeof build>, from: number, to: number) => {
+      for (let s = from; s < to; s++) {
+        r.named.get('w')!.grad = grads[s].w.clone();
+        r.named.get('b')!.grad = grads[s].b.clone();
+        r.opt.step();
+      }
+    };
+    const straight = build();
+    run(straight, 0, 6);
+    const first = build();
+    run(first, 0, 3);
+    const saved = saveOptimizerState(first.opt, first.named);
+    assert.deepEqual(Object.keys(saved.steps).sort(), ['b', 'w'], label);
+    const resumed = build();
+    for (const [name, p] of resumed.named) p.value.data.set(first.named.get(name)!.value.data);
+    restoreOptimizerState(resumed.opt, (n) => resumed.named.get(n)!, saved, 'test');
+    run(resumed, 3, 6);
+    for (const name of ['w', 'b']) {
+      assert.deepEqual(Array.from(resumed.named.get(name)!.value.data), Array.from(straight.named.get(name)!.value.data), `${label} ${name}`);
+    }
+  }
+  const adam = new AdamW([param(init.w.clone())], { lr: 0.1 });
+  assert.throws(() => restoreOptimizerState(adam, () => adam.params[0], { tensors: {}, steps: { w: 1 } }, 'ckpt'), /ckpt: optimizer state lacks "w.exp_avg"/);
 });

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArgsError, closestMatch, defineCommand, editDistance, flagName, formatHelp, parseArgs, parseOrExplain } from '../../src/cli/args.ts';
+import {
+  ArgsError, closestMatch, defineCommand, defineCommandGroup, editDistance, flagName, formatGroupHelp, formatHelp, parseArgs, parseOrExplain,
+  parseSubcommandOrExplain,
+} from '../../src/cli/args.ts';
 
 const linearity = defineCommand({
   name: 'linearity',
@@ -39,7 +42,7 @@ test('parses --flag value, --flag=value, numbers, defaults, booleans and positio
   const { options, positionals, help } = parseArgs(linearity, ['--model', './gpt2', '--batch-size=4', '--lr', '-1e-3', 'out/dir', '-q']);
   assert.equal(help, false);
   assert.deepEqual(options, {
-    model: './gpt2', batchSize: 4, lr: -0.001, dtype: 'f32', layer: [], quiet: true, verbose: false, residual: true,
+    model: './gpt2', batchSize: 4, lr: -0.001, dtype: 'f32', layer: [], quiet: true, verbose: undefined, residual: true,
   });
   assert.deepEqual(positionals, ['out/dir']);
   // The inferred types are usable without casts.
@@ -131,4 +134,54 @@ test('edit distance counts transpositions as one edit; closestMatch ignores far 
   assert.equal(closestMatch('linerity', ['linearity', 'laser', 'prune']), 'linearity');
   assert.equal(closestMatch('xyz', ['linearity', 'laser']), undefined);
   assert.equal(closestMatch('las', ['linearity', 'laser']), 'laser');
+});
+
+test('every boolean accepts --x, --no-x, --x=true|false and --x true|false; an absent one without default stays undefined', () => {
+  const forms: [string[], boolean | undefined][] = [
+    [[], undefined], [['--verbose'], true], [['--no-verbose'], false], [['--verbose=true'], true], [['--verbose=false'], false],
+    [['--verbose', 'true'], true], [['--verbose', 'false'], false], [['--verbose', 'FALSE'], false], [['-v', 'false'], false],
+  ];
+  for (const [argv, want] of forms) {
+    const { options, positionals } = parseArgs(linearity, ['-m', 'x', ...argv]);
+    assert.equal(options.verbose, want, argv.join(' '));
+    assert.deepEqual(positionals, []);
+    // the type keeps undefined, so a `??` fallback is reachable
+    const v: boolean | undefined = options.verbose;
+    assert.equal(v ?? 'fallback', want ?? 'fallback');
+  }
+  // only the literal words true/false are a switch's value; anything else stays a positional
+  const p = parseArgs(linearity, ['-m', 'x', '--verbose', 'out']);
+  assert.equal(p.options.verbose, true);
+  assert.deepEqual(p.positionals, ['out']);
+  // a defaulted switch keeps its default when absent
+  assert.equal(parseArgs(linearity, ['-m', 'x']).options.residual, true);
+  assert.equal(parseArgs(linearity, ['-m', 'x', '--residual', 'false']).options.residual, false);
+});
+
+const group = defineCommandGroup({
+  name: 'laser',
+  summary: 'LASER.',
+  subcommands: {
+    search: defineCommand({ name: 'laser search', summary: 'Grid search', options: { out: { type: 'string', description: 'Out', required: true } } }),
+    apply: defineCommand({ name: 'laser apply', summary: 'Apply', options: { factored: { type: 'boolean', description: 'Factors' } } }),
+  },
+});
+
+test('subcommands: typed by name, help lists them, typos get a suggestion', () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) };
+  const parsed = parseSubcommandOrExplain(group, ['search', '--out', 'd'], io);
+  assert.ok(typeof parsed !== 'number');
+  if (parsed.subcommand === 'search') {
+    const o: string = parsed.options.out; // narrowed without a cast
+    assert.equal(o, 'd');
+  } else assert.fail('expected search');
+  assert.equal(parseSubcommandOrExplain(group, ['serch'], io), 2);
+  assert.ok(err.join('').startsWith("linscope laser: unknown subcommand \"serch\" (did you mean \"search\"?)\n"));
+  assert.equal(parseSubcommandOrExplain(group, ['--help'], io), 0);
+  assert.equal(parseSubcommandOrExplain(group, [], io), 1);
+  assert.ok(out[0].startsWith('Usage: linscope laser <search|apply> [options]\n'));
+  assert.match(formatGroupHelp(group), /  search +Grid search\n  apply +Apply\n/);
+  assert.throws(() => defineCommandGroup({ name: 'g', summary: 's', subcommands: { a: defineCommand({ name: 'g b', summary: 's', options: {} }) } }), /spec named 'g b'/);
 });

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { openSafetensors } from '../../src/io/safetensors.ts';
 import { openModelSource } from '../../src/io/model-source.ts';
 import { loadModel, type DecoderModel } from '../../src/models/decoder.ts';
-import { asLaserModel } from '../../src/laser/adapt.ts';
 import { LaserEditor } from '../../src/laser/intervention.ts';
 import { exportModel } from '../../src/laser/export.ts';
 import type { Intervention } from '../../src/laser/types.ts';
@@ -44,7 +43,7 @@ function product(w: LowRankWeight): Float64Array {
 
 async function reduced(dir: string, ivs: Intervention[], factored: boolean): Promise<{ model: DecoderModel; editor: LaserEditor }> {
   const model = await loadModel(await openModelSource(dir));
-  const editor = new LaserEditor(asLaserModel(model));
+  const editor = new LaserEditor(model);
   editor.applyAll(ivs, { factored });
   return { model, editor };
 }

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSafetensors } from '../../src/io/safetensors.ts';
 import { loadModel } from '../../src/models/decoder.ts';
-import { asLaserModel } from '../../src/laser/adapt.ts';
 import { LaserEditor } from '../../src/laser/intervention.ts';
 import { exportModel } from '../../src/laser/export.ts';
 import { keptRank } from '../../src/laser/rank.ts';
@@ -83,7 +82,7 @@ for (const arch of ['gpt2', 'gpt_neox', 'llama']) {
     const d = model.config.hiddenSize, h = model.config.numHeads;
     const layer = 1;
     const where = expectedLocation[arch](layer, d, h);
-    const editor = new LaserEditor(asLaserModel(model));
+    const editor = new LaserEditor(model);
     for (const [type, loc] of Object.entries(where) as [MatrixType, Expected][]) {
       const original = file.readTensor(loc.tensor, 'float64');
       const [R, C] = original.shape;
@@ -121,7 +120,7 @@ for (const arch of ['gpt2', 'gpt_neox', 'llama']) {
 for (const [name, dir] of [['gpt2 fixture', join(fixturesDir, 'gpt2')], ['stories260K (llama2.c)', stories260KDir]] as const) {
   test(`${name}: export after LASER, reload, identical logits`, { skip: skipUnless(dir) }, async () => {
     const model = await loadModel(dir);
-    const editor = new LaserEditor(asLaserModel(model));
+    const editor = new LaserEditor(model);
     const applied = editor.applyAll([{ type: 'out', layer: 1, rho: 0.1 }, { type: 'q', layer: 0, rho: 0.5 }]);
     const ids = [[1, 5, 9, 22, 7, 300, 11, 2], [3, 3, 8, 100, 41, 6, 9, 17]];
     const before = model.forward(ids).logits;

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { evaluateFactualRecall, type FactualRecallResult, type PreparedCases } from '../../src/eval/factual-recall.ts';
 import type { EvalTokenizer } from '../../src/eval/model-api.ts';
-import { asLaserModel } from '../../src/laser/adapt.ts';
 import { LaserEditor } from '../../src/laser/intervention.ts';
 import { PrefixCachedEvaluator } from '../../src/laser/prefix-cache.ts';
 import { parseInterventions } from '../../src/laser/parse.ts';
@@ -90,7 +89,7 @@ async function checkAgainstFullForward(model: DecoderModel, vocab: number): Prom
   const splits = { validation: randomCases(1, 10, vocab), test: randomCases(2, 7, vocab) };
   const opts = { batchSize: 3 };
   const evaluator = new PrefixCachedEvaluator(model, tokenizer, splits, opts);
-  const editor = new LaserEditor(asLaserModel(model));
+  const editor = new LaserEditor(model);
   const base = await evaluateFactualRecall(model, tokenizer, splits.validation, opts);
   let changed = 0;
   for (const [split, text] of steps) {

@@ -14,7 +14,6 @@ import { splitCases } from '../../src/data/split.ts';
 import { openModelSource } from '../../src/io/model-source.ts';
 import { loadModel } from '../../src/models/decoder.ts';
 import { evaluateFactualRecall, prepareCases } from '../../src/eval/factual-recall.ts';
-import { asLaserModel } from '../../src/laser/adapt.ts';
 import { laserSearch } from '../../src/laser/search.ts';
 import { RunLog } from '../../src/laser/run-log.ts';
 import { run } from '../../src/cli/commands/laser.ts';
@@ -34,7 +33,7 @@ test('stories260K + TinyStories cloze: search end to end (library)', { skip }, a
   const dir = mkdtempSync(join(tmpdir(), 'laser-s260-'));
   try {
     const res = await laserSearch({
-      model: asLaserModel(model),
+      model: model,
       evaluate: async (split) => (await evaluateFactualRecall(model, tokenizer, prepared[split], { batchSize: 8 })).summary,
       log: new RunLog(join(dir, 'runs.jsonl'), { cases: 15 }),
       types: ['out'], layers: [4], rhos: [0.5, 0.05],

@@ -1,12 +1,12 @@
 /**
- * A tiny residual "language model" that is both a `LaserModel` and a `CausalLM`, for search tests:
+ * A tiny residual "language model" that is both a `MatrixModel` and a `CausalLM`, for search tests:
  * h₀ = E[x_t] + mean of earlier embeddings; per layer h ← h + W_out·tanh(W_in·h); logits = E·h.
  * Weights are seeded random; `in` is [d, d] out_in and `out` is [d, d] in_out.
  */
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import type { ForwardOptions } from '../../src/eval/model-api.ts';
-import type { MatrixSpec } from '../../src/laser/model-api.ts';
+import type { MatrixSpec } from '../../src/models/matrices.ts';
 import type { MatrixType } from '../../src/laser/types.ts';
 
 export class ToyLM {

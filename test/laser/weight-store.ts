@@ -1,9 +1,9 @@
-/** A minimal `LaserModel` over a map of tensors, for tests that need no forward pass. */
+/** A minimal `MatrixModel` over a map of tensors, for tests that need no forward pass. */
 import type { Tensor } from '../../src/tensor/tensor.ts';
-import type { LaserModel, MatrixSpec } from '../../src/laser/model-api.ts';
+import type { MatrixModel, MatrixSpec } from '../../src/models/matrices.ts';
 import type { MatrixType } from '../../src/laser/types.ts';
 
-export class WeightStore implements LaserModel {
+export class WeightStore implements MatrixModel {
   constructor(
     readonly weights: Map<string, Tensor>,
     readonly numLayers: number,

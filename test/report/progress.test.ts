@@ -1,8 +1,8 @@
-// Tests for src/cli/progress.ts (kept under test/report/ with the other output modules).
+// Tests for src/report/progress.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createProgress, describeProgress, formatDuration, formatRate, withProgress } from '../../src/cli/progress.ts';
+import { createProgress, describeProgress, formatDuration, formatRate, withProgress } from '../../src/report/progress.ts';
 
 function sink(isTTY = false) {
   const chunks: string[] = [];

@@ -6,13 +6,16 @@
  *   θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
  * float32 parameters go through a WebAssembly SIMD kernel doing exactly these float32 operations
  * (adam-simd.ts); float64 parameters (and float32 ones when `simd: false` or without Wasm SIMD) are
- * updated by a scalar loop computing in float64.
+ * updated by a scalar loop computing in float64 and storing in the parameter's dtype.
+ *
+ * The state (step count, m = exp_avg, v = exp_avg_sq) can be read and restored per parameter, so a
+ * resumed run continues bit for bit; state.ts saves a whole optimiser as named tensors.
  */
 import type { TypedArray } from '../../tensor/tensor.ts';
 import { allocate } from '../../tensor/tensor.ts';
 import type { Var } from '../var.ts';
 import { SimdAdamKernel, simdAvailable, type SimdSlot } from './adam-simd.ts';
-import { Optimizer } from './optimizer.ts';
+import { Optimizer, type ParamState } from './optimizer.ts';
 
 export interface AdamOptions {
   lr?: number;
@@ -58,11 +61,13 @@ export class Adam extends Optimizer {
     }
   }
 
+  readonly bufferNames = ['exp_avg', 'exp_avg_sq'] as const;
+
   /**
    * A parameter's step count and moment estimates m, v (undefined before its first step). For
    * parameters on the SIMD kernel, m and v are views of its memory, valid until the next step.
    */
-  moments(p: Var): { step: number; m: TypedArray; v: TypedArray } | undefined {
+  stateOf(p: Var): { step: number; m: TypedArray; v: TypedArray } | undefined {
     const s = this.state.get(p);
     if (!s) return undefined;
     if (s.slot) return { step: s.step, ...this.kernel!.moments(s.slot) };
@@ -74,17 +79,23 @@ export class Adam extends Optimizer {
    * the next step then continues bit for bit as if never interrupted.
    */
   loadState(p: Var, saved: { step: number; m: ArrayLike<number>; v: ArrayLike<number> }): void {
-    if (!this.params.includes(p)) throw new Error(`Adam.loadState: ${p} is not optimised here`);
-    if (saved.m.length !== p.value.size || saved.v.length !== p.value.size) {
-      throw new Error(`Adam.loadState: moments of ${saved.m.length}/${saved.v.length} elements for ${p}`);
-    }
-    if (!(Number.isInteger(saved.step) && saved.step >= 0)) throw new Error(`Adam.loadState: step ${saved.step} is not a count`);
+    this.checkState(p, { step: saved.step, buffers: { exp_avg: saved.m, exp_avg_sq: saved.v } });
     const s = this.state.get(p) ?? this.createState(p);
     this.state.set(p, s);
     s.step = saved.step;
     const { m, v } = s.slot ? this.kernel!.moments(s.slot) : { m: s.m!, v: s.v! };
     m.set(saved.m);
     v.set(saved.v);
+  }
+
+  paramState(p: Var): ParamState | undefined {
+    const s = this.stateOf(p);
+    return s && { step: s.step, buffers: { exp_avg: s.m, exp_avg_sq: s.v } };
+  }
+
+  loadParamState(p: Var, state: { step: number; buffers: Record<string, ArrayLike<number>> }): void {
+    this.checkState(p, state);
+    this.loadState(p, { step: state.step, m: state.buffers.exp_avg, v: state.buffers.exp_avg_sq });
   }
 
   private createState(p: Var): MomentState {
@@ -131,6 +142,16 @@ export class Adam extends Optimizer {
 export class AdamW extends Adam {
   constructor(params: Iterable<Var>, opts: AdamOptions = {}) {
     super(params, opts, true);
+  }
+}
+
+/**
+ * The trainers' AdamW (pretrain, finetune): the float64 scalar arithmetic on every parameter, never
+ * the float32 SIMD kernel, so runs and their checkpoints keep the numbers they always had.
+ */
+export class CheckpointableAdamW extends AdamW {
+  constructor(params: Iterable<Var>, opts: Omit<AdamOptions, 'simd'> & { lr: number }) {
+    super(params, { ...opts, simd: false });
   }
 }
 

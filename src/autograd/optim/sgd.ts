@@ -5,7 +5,7 @@
  */
 import { allocate, type TypedArray } from '../../tensor/tensor.ts';
 import type { Var } from '../var.ts';
-import { Optimizer } from './optimizer.ts';
+import { Optimizer, type ParamState } from './optimizer.ts';
 
 export interface SgdOptions {
   lr: number;
@@ -24,6 +24,7 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
   private readonly noDecay: (p: Var) => boolean;
   private readonly buffers = new Map<Var, TypedArray>();
+  private readonly steps = new Map<Var, number>();
 
   constructor(params: Iterable<Var>, opts: SgdOptions) {
     super(params, opts.lr);
@@ -37,10 +38,32 @@ export class SGD extends Optimizer {
     }
   }
 
+  /** With momentum: the momentum buffer; without: no buffer (the state is the step count only). */
+  get bufferNames(): readonly string[] {
+    return this.momentum === 0 ? [] : ['momentum_buffer'];
+  }
+
+  paramState(p: Var): ParamState | undefined {
+    const step = this.steps.get(p);
+    if (step === undefined) return undefined;
+    const buf = this.buffers.get(p);
+    return { step, buffers: buf ? { momentum_buffer: buf } : {} };
+  }
+
+  loadParamState(p: Var, state: { step: number; buffers: Record<string, ArrayLike<number>> }): void {
+    this.checkState(p, state);
+    this.steps.set(p, state.step);
+    if (this.momentum === 0) return;
+    const buf = allocate(p.value.dtype, p.value.size);
+    buf.set(state.buffers.momentum_buffer);
+    this.buffers.set(p, buf);
+  }
+
   step(): void {
     const { momentum: mu, lr, nesterov } = this;
     for (const p of this.params) {
       if (p.grad === null) continue;
+      this.steps.set(p, (this.steps.get(p) ?? 0) + 1);
       const theta = p.value.data, grad = p.grad.data;
       const wd = this.noDecay(p) ? 0 : this.weightDecay;
       if (mu === 0) {

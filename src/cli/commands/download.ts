@@ -1,7 +1,8 @@
 /** `linscope download <hub-id>`: fetch a model's config, tokenizer and safetensors into the HF cache. */
 import { resolveModel } from '../../io/hub.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
-import { createProgress } from '../progress.ts';
+import { offlineOption } from '../options.ts';
+import { createProgress } from '../../report/progress.ts';
 
 const spec = defineCommand({
   name: 'download',
@@ -10,7 +11,7 @@ const spec = defineCommand({
   options: {
     revision: { type: 'string', description: 'Branch, tag or commit', default: 'main' },
     cacheDir: { type: 'string', description: 'Cache folder (default $HF_HUB_CACHE or ~/.cache/huggingface/hub)' },
-    offline: { type: 'boolean', description: 'Resolve from the cache only' },
+    ...offlineOption,
     quiet: { type: 'boolean', description: 'No progress output' },
   },
 });

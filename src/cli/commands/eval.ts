@@ -10,12 +10,12 @@ import { evaluateTask, type TaskResult } from '../../eval/harness/evaluate.ts';
 import { resultsJson, resultsTable, sampleLines } from '../../eval/harness/output.ts';
 import { TASK_NAMES, resolveTasks } from '../../eval/harness/tasks/index.ts';
 import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
-import { openModelSource } from '../../io/model-source.ts';
 import { writeFileAtomicSync } from '../../io/atomic-file.ts';
 import { loadModel } from '../../models/decoder.ts';
 import { writeJson } from '../../report/json.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
-import { createProgress, type Progress } from '../progress.ts';
+import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions } from '../options.ts';
+import { createProgress, type Progress } from '../../report/progress.ts';
 
 /** The datasets folder: $LINSCOPE_DATASETS, else ../shared/data/datasets beside the checkout. */
 function defaultDatasetsDir(): string {
@@ -30,7 +30,8 @@ const spec = defineCommand({
     '(seed 1234), request tokenization, metrics and stderrs. Results are written in the harness JSON layout. ' +
     `Tasks: ${TASK_NAMES.join(', ')}.`,
   options: {
-    model: { type: 'string', description: 'Model folder, llama2.c .bin, or hub id', required: true, valueName: 'path|id', short: 'm' },
+    ...modelOptions,
+    ...threadsOptions,
     tasks: { type: 'string', description: 'Comma-separated task names (harness spelling)', required: true, valueName: 'a,b,…' },
     numFewshot: { type: 'integer', description: 'Few-shot examples per prompt (default 0)' },
     limit: { type: 'number', description: 'Evaluate the first n documents of each task (a fraction < 1: that share)' },
@@ -40,8 +41,7 @@ const spec = defineCommand({
     dataDir: { type: 'string', description: 'Datasets folder (default: $LINSCOPE_DATASETS or ../shared/data/datasets)', valueName: 'dir' },
     bootstrapIters: { type: 'integer', description: 'Bootstrap resamples for perplexity stderr (harness default; 0 = no stderrs)', default: 100000 },
     maxLength: { type: 'integer', description: 'Maximum sequence length (default: from config.json as the harness resolves it)' },
-    offline: { type: 'boolean', description: 'Use only the local Hugging Face cache' },
-    quiet: { type: 'boolean', description: 'No progress output', short: 'q' },
+    ...quietOptions,
   },
   examples: [
     'linscope eval -m out/p5m/model --tasks arc_easy,piqa,boolq -o runs/eval',
@@ -53,12 +53,13 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
   if (typeof args === 'number') return args;
   const o = args.options;
+  applyThreads(o);
   const tasks = resolveTasks(o.tasks.split(','));
   if (o.numFewshot !== undefined && o.numFewshot < 0) throw new Error(`--num-fewshot must be ≥ 0, got ${o.numFewshot}`);
   if (o.batchSize < 1) throw new Error(`--batch-size must be ≥ 1, got ${o.batchSize}`);
   if (o.bootstrapIters < 0) throw new Error(`--bootstrap-iters must be ≥ 0, got ${o.bootstrapIters}`);
   const datasetsDir = resolve(o.dataDir ?? defaultDatasetsDir());
-  const source = await openModelSource(o.model, { offline: o.offline });
+  const source = await openModel(o);
   const tokenizer = await source.tokenizer();
   if (!tokenizer) throw new Error(`${o.model} has no tokenizer (tokenizer.json or tok*.bin); eval needs one`);
   const model = await loadModel(source);

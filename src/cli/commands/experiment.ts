@@ -8,6 +8,7 @@ import { runCosineRegExperiment } from '../../train/cosine-reg-experiment.ts';
 import { runSummaryRow } from '../../train/run-report.ts';
 import { loadPretrainConfig, type PretrainConfig } from '../../train/pretrain-config.ts';
 import type { NamedSource } from '../../train/shipped-data.ts';
+import { didYouMean } from '../../util/closest-match.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 import { withOverrides } from './pretrain.ts';
 
@@ -35,7 +36,7 @@ const spec = defineCommand({
 });
 
 /** Runs `linscope pretrain` for each variant in its own process and waits for all. */
-function childRuns(sources: NamedSource[] | undefined, quiet: boolean) {
+function childRuns(sources: NamedSource[] | undefined, quiet = false) {
   const bin = fileURLToPath(new URL('../../../bin/linscope.mjs', import.meta.url));
   return async (variants: { name: string; config: PretrainConfig; outDir: string }[]) => {
     await Promise.all(variants.map((v) => new Promise<void>((resolve, reject) => {
@@ -55,7 +56,9 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof args === 'number') return args;
   const o = args.options;
   const which = args.positionals[0];
-  if (!(EXPERIMENTS as readonly string[]).includes(which)) throw new Error(`unknown experiment "${which}" (available: ${EXPERIMENTS.join(', ')})`);
+  if (!(EXPERIMENTS as readonly string[]).includes(which)) {
+    throw new Error(`unknown experiment "${which}"${didYouMean(which, EXPERIMENTS, '"')} (available: ${EXPERIMENTS.join(', ')})`);
+  }
   const config = withOverrides(loadPretrainConfig(o.config), o);
   const sources: NamedSource[] | undefined = o.data.length > 0 ? o.data.map((p) => ({ name: basename(p), path: p })) : undefined;
   const { runs, reportPath } = await runCosineRegExperiment(config, {

@@ -2,8 +2,9 @@
 import { printTable } from '../../report/table.ts';
 import { FINETUNE_TASKS } from '../../train/finetune-tasks.ts';
 import { linearityChangeTable, runFinetune } from '../../train/finetune.ts';
-import { REGULARIZER_KINDS, type RegularizerKind } from '../../train/regularizer.ts';
+import { REGULARIZER_KINDS } from '../../train/regularizer.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
+import { modelOptions } from '../options.ts';
 
 const spec = defineCommand({
   name: 'finetune',
@@ -14,7 +15,7 @@ const spec = defineCommand({
     'the residual before and after (like the paper\'s Table 1). Tasks: source-id (which corpus a passage is from), ' +
     'cloze (TinyStories name completion), pararel (fact completion as instructions).',
   options: {
-    model: { type: 'string', description: 'Model folder, llama2.c .bin or hub id', required: true, valueName: 'path|id', short: 'm' },
+    ...modelOptions,
     task: { type: 'string', choices: FINETUNE_TASKS, description: 'Fine-tuning task', default: 'source-id' },
     out: { type: 'string', description: 'Output folder', default: 'out/finetune', valueName: 'dir', short: 'o' },
     steps: { type: 'integer', description: 'Optimiser steps', default: 200 },
@@ -42,8 +43,8 @@ export async function run(argv: string[]): Promise<number> {
   const o = args.options;
   const r = await runFinetune({
     model: o.model, task: o.task, outDir: o.out, steps: o.steps, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay,
-    maxLen: o.maxLen, trainExamples: o.trainExamples, evalExamples: o.evalExamples, seed: o.seed, quiet: o.quiet,
-    regularizer: { kind: o.regularizer as RegularizerKind, lambda: o.lambda },
+    maxLen: o.maxLen, trainExamples: o.trainExamples, evalExamples: o.evalExamples, seed: o.seed, quiet: o.quiet, offline: o.offline,
+    regularizer: { kind: o.regularizer, lambda: o.lambda },
   });
   if (o.json) {
     console.log(JSON.stringify(r, null, 2));

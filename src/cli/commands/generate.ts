@@ -1,14 +1,15 @@
 /** `linscope generate --model M --prompt "..."`: greedy or sampled continuation with a KV cache. */
-import { openModelSource } from '../../io/model-source.ts';
 import { loadModel } from '../../models/decoder.ts';
 import { generate } from '../../models/generate.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
+import { applyThreads, modelOptions, openModel, threadsOptions } from '../options.ts';
 
 const spec = defineCommand({
   name: 'generate',
   summary: 'Generate text (greedy or sampled) with a KV cache',
   options: {
-    model: { type: 'string', description: 'Model folder, llama2.c .bin, or hub id', required: true, valueName: 'path|id', short: 'm' },
+    ...modelOptions,
+    ...threadsOptions,
     prompt: { type: 'string', description: 'Prompt text (repeat for a batch)', multiple: true },
     maxNewTokens: { type: 'integer', description: 'Tokens to generate', default: 64 },
     temperature: { type: 'number', description: '0 = greedy', default: 0 },
@@ -17,7 +18,6 @@ const spec = defineCommand({
     seed: { type: 'integer', description: 'Sampling seed', default: 0 },
     bos: { type: 'boolean', description: 'Prepend the BOS token', default: true },
     ids: { type: 'boolean', description: 'Also print the token ids' },
-    offline: { type: 'boolean', description: 'Use only the local Hugging Face cache' },
   },
 });
 
@@ -25,7 +25,8 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
   if (typeof args === 'number') return args;
   const o = args.options;
-  const source = await openModelSource(o.model, { offline: o.offline });
+  applyThreads(o);
+  const source = await openModel(o);
   const tokenizer = await source.tokenizer();
   if (!tokenizer) throw new Error(`${o.model} has no tokenizer (tokenizer.json or tok*.bin) to encode the prompt`);
   const model = await loadModel(source);

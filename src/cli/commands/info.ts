@@ -1,16 +1,15 @@
 /** `linscope info --model M`: what a model is — architecture, sizes, parameter count, LASER matrices. */
-import { openModelSource } from '../../io/model-source.ts';
 import { loadModel } from '../../models/decoder.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
+import { modelOptions, openModel } from '../options.ts';
 
 const spec = defineCommand({
   name: 'info',
   summary: 'Describe a model: architecture, sizes, parameters, weight names',
   options: {
-    model: { type: 'string', description: 'Model folder, llama2.c .bin, or Hugging Face hub id', required: true, valueName: 'path|id', short: 'm' },
+    ...modelOptions,
     weights: { type: 'boolean', description: 'List every weight with its shape' },
     json: { type: 'boolean', description: 'Print JSON instead of text' },
-    offline: { type: 'boolean', description: 'Use only the local Hugging Face cache' },
   },
 });
 
@@ -18,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
   if (typeof args === 'number') return args;
   const o = args.options;
-  const source = await openModelSource(o.model, { offline: o.offline });
+  const source = await openModel(o);
   const model = await loadModel(source);
   const names = model.weightNames();
   let params = 0;

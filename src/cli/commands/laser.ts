@@ -8,69 +8,58 @@
  *                 interventions.
  *   higher-order  what the smallest singular directions of one matrix predict.
  */
-import { resolveTasks } from '../../eval/harness/tasks/index.ts';
-import { taskSummary } from '../../eval/harness/selection.ts';
-import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
-import { fileURLToPath } from 'node:url';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { defineCommand, formatHelp, parseOrExplain, type CommandSpec } from '../args.ts';
-import { createProgress } from '../progress.ts';
+import { fileURLToPath } from 'node:url';
+import { taskSummary } from '../../eval/harness/selection.ts';
+import { resolveTasks } from '../../eval/harness/tasks/index.ts';
+import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
+import { defineCommand, defineCommandGroup, defineOptions, formatHelp, parseSubcommandOrExplain, type OptionsOf, type ParsedOptions } from '../args.ts';
+import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
+import { createProgress } from '../../report/progress.ts';
 import { splitCases } from '../../data/split.ts';
 import { collectTexts } from '../../data/text-source.ts';
 import type { FactCase } from '../../data/types.ts';
-import { openModelSource, type ModelSource } from '../../io/model-source.ts';
-import { readLlama2cTokenizer } from '../../io/llama2c.ts';
-import { loadHFTokenizer } from '../../io/tokenizer.ts';
+import type { ModelSource } from '../../io/model-source.ts';
+import { resolveTokenizer } from '../../io/tokenizer-override.ts';
 import { loadModel, type DecoderModel } from '../../models/decoder.ts';
 import { evaluateFactualRecall, prepareCases, type FactualRecallOptions, type PreparedCases } from '../../eval/factual-recall.ts';
-import { FACT_SET_KINDS, loadFactSet, type FactSetKind } from '../../eval/fact-sets.ts';
-import type { CausalLM, EvalTokenizer } from '../../eval/model-api.ts';
+import { FACT_SET_KINDS, loadFactSet } from '../../eval/fact-sets.ts';
+import type { EvalTokenizer } from '../../eval/model-api.ts';
 import { cachedGreedy } from '../../eval/greedy.ts';
 import { textPerplexity } from '../../eval/perplexity.ts';
 import { formatTable, writeCsv } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
-import { asLaserModel } from '../../laser/adapt.ts';
 import { exportModel } from '../../laser/export.ts';
 import { higherOrderStudy } from '../../laser/higher-order.ts';
 import { describeApplied, LaserEditor, type AppliedIntervention, type ApplyOptions } from '../../laser/intervention.ts';
-import type { LaserModel } from '../../laser/model-api.ts';
 import { parseIntervention, parseInterventions, parseLayers, parseRhos, parseTypes } from '../../laser/parse.ts';
 import { PrefixCachedEvaluator } from '../../laser/prefix-cache.ts';
 import { RunLog } from '../../laser/run-log.ts';
-import { laserSearch, modelMatrixTypes, SELECTION_METRICS, type SelectionMetric } from '../../laser/search.ts';
+import { laserSearch, modelMatrixTypes, SELECTION_METRICS } from '../../laser/search.ts';
 import { formatSearchTables, writeSearchOutputs } from '../../laser/search-report.ts';
 import { formatInterventions, PAPER_RHOS } from '../../laser/types.ts';
 
-const SUBCOMMANDS = {
-  search: 'Grid search over (matrix, layer, ρ) on a validation split; report the best on the test split',
-  apply: 'Apply interventions and write the model as a Hugging Face folder',
-  eval: 'Factual-recall metrics (and perplexity) of a model, optionally with interventions',
-  'higher-order': "What a matrix's smallest singular directions predict (the paper's higher-order study)",
-} as const;
-type Subcommand = keyof typeof SUBCOMMANDS;
+const laserModelOptions = defineOptions({ ...modelOptions, ...tokenizerOptions, ...threadsOptions });
 
-const modelOptions = {
-  model: { type: 'string', description: 'Model folder, hub id, or llama2.c checkpoint', required: true, short: 'm', valueName: 'path' },
-  tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin', valueName: 'path' },
-} as const;
-
-const svdOptions = {
+const svdOptions = defineOptions({
   svd: { type: 'string', description: 'SVD: exact (float64 LAPACK) or randomized (seeded)', default: 'exact', choices: ['exact', 'randomized'] },
   svdSeed: { type: 'integer', description: 'Randomized SVD seed', default: 0 },
   oversample: { type: 'integer', description: 'Randomized SVD oversampling (0 + 2 power iterations = torch.svd_lowrank as the authors used it)', default: 10 },
   powerIterations: { type: 'integer', description: 'Randomized SVD power iterations', default: 2 },
   rankRounding: { type: 'string', description: "ρ → rank: exact ⌊ρ·min(m,n)⌋, or 'authors' float arithmetic", default: 'exact', choices: ['exact', 'authors'] },
-} as const;
+});
 
-const factoredOption = {
-  type: 'boolean',
-  description:
-    'Hold each reduced matrix as its factors U·Σ and Vᵀ (two thin GEMMs, r·(m+n) parameters) instead of dense; whole tensors only ' +
-    '(a q/k/v block of a fused QKV tensor stays dense). apply: the export stores the factors (linscope-only format, src/io/low-rank-format.ts)',
-} as const;
+const factoredOptions = defineOptions({
+  factored: {
+    type: 'boolean',
+    description:
+      'Hold each reduced matrix as its factors U·Σ and Vᵀ (two thin GEMMs, r·(m+n) parameters) instead of dense; whole tensors only ' +
+      '(a q/k/v block of a fused QKV tensor stays dense). apply: the export stores the factors (linscope-only format, src/io/low-rank-format.ts)',
+  },
+});
 
-const dataOptions = {
+const dataOptions = defineOptions({
   dataset: { type: 'string', description: 'Fact set kind', choices: FACT_SET_KINDS, default: 'counterfact' },
   data: { type: 'string', description: 'Path of the fact set (file or folder; TinyStories text for cloze)', valueName: 'path' },
   maxCases: { type: 'integer', description: 'Use only the first N cases' },
@@ -82,173 +71,144 @@ const dataOptions = {
   generate: { type: 'boolean', description: 'Also measure greedy generation accuracy (slower)' },
   extraTokens: { type: 'integer', description: 'Generation budget beyond the answer length', default: 2 },
   topkMatch: { type: 'string', description: "Top-k hit: first answer token id, or the authors' decoded-string rule", default: 'token', choices: ['token', 'string'] },
-  quiet: { type: 'boolean', description: 'No progress output', short: 'q' },
-} as const;
+  ...quietOptions,
+});
 
-function spec(sub: Subcommand): CommandSpec {
-  const name = `laser ${sub}`;
-  switch (sub) {
-    case 'search':
-      return defineCommand({
-        name, summary: SUBCOMMANDS.search,
-        description:
-          'Evaluates every single intervention (τ, ℓ, ρ) on the validation split, layers from last to first, picks the best validation accuracy ' +
-          '(ties: lower answer log-loss, then grid order), optionally composes greedily, and evaluates base and chosen on the test split. ' +
-          'Each result is appended to <out>/runs.jsonl as it is measured; rerunning the same command resumes.',
-        options: {
-          ...modelOptions, ...dataOptions, ...svdOptions,
-          out: { type: 'string', description: 'Output folder (log, tables, heatmap, report)', required: true, short: 'o', valueName: 'dir' },
-          types: { type: 'string', description: 'Matrix types, comma-separated (default: all the model has)' },
-          layers: { type: 'string', description: 'Layers: all | last:N | a-b | comma list', default: 'all' },
-          rhos: { type: 'string', description: 'Kept fractions ρ', default: PAPER_RHOS.join(',') },
-          metric: { type: 'string', description: 'Selection accuracy', default: 'top1', choices: SELECTION_METRICS },
-          compose: { type: 'boolean', description: 'Greedily add further interventions while validation improves' },
-          maxCompose: { type: 'integer', description: 'Most interventions added by composition', default: 8 },
-          test: { type: 'boolean', description: 'Evaluate base and chosen on the test split', default: true },
-          task: { type: 'string', description: 'Select on a benchmark task instead of a fact set (linscope eval names, e.g. arc_easy; its documents are split by --val-fraction); --metric top1 = the task accuracy', valueName: 'name' },
-          dataDir: { type: 'string', description: 'Datasets folder for --task (default: $LINSCOPE_DATASETS or ../shared/data/datasets)', valueName: 'dir' },
-          prefixCache: {
-            type: 'boolean', default: true,
-            description: 'Compute the hidden states entering layer ℓ once and run only blocks ℓ…L−1 per intervention (teacher-forced metrics; same results)',
-          },
-        },
-        examples: [
-          'linscope laser search -m gpt2 --dataset counterfact --data counterfact.json -o runs/gpt2-cf',
-          'linscope laser search -m stories260K --dataset cloze --data tinystories_val.txt --layers last:3 --rhos 0.5,0.1,0.01 -o runs/s260k',
-        ],
-      });
-    case 'apply':
-      return defineCommand({
-        name, summary: SUBCOMMANDS.apply,
-        description: 'Interventions are applied in the order given, each on the current weights. Writes config.json, model.safetensors, the tokenizer files and laser.json.',
-        options: {
-          ...modelOptions, ...svdOptions,
-          interventions: { type: 'string', description: 'type:layer:rho[,…], e.g. out:5:0.01,in:3:0.1', required: true, short: 'i' },
-          out: { type: 'string', description: 'Output folder', required: true, short: 'o', valueName: 'dir' },
-          dtype: { type: 'string', description: 'Storage dtype', default: 'F32', choices: ['F32', 'F16', 'BF16'] },
-          factored: factoredOption,
-          quiet: { type: 'boolean', description: 'Less output', short: 'q' },
-        },
-        examples: [
-          'linscope laser apply -m gpt2 -i out:11:0.01 -o gpt2-laser',
-          'linscope laser apply -m gpt2 -i out:11:0.01,in:11:0.01 --factored -o gpt2-laser-factored   # linscope-only checkpoint',
-        ],
-      });
-    case 'eval':
-      return defineCommand({
-        name, summary: SUBCOMMANDS.eval,
-        options: {
-          ...modelOptions, ...dataOptions, ...svdOptions,
-          interventions: { type: 'string', description: 'Apply these first: type:layer:rho[,…]', short: 'i' },
-          factored: factoredOption,
-          split: { type: 'string', description: 'Which cases', default: 'all', choices: ['all', 'validation', 'test'] },
-          perplexity: { type: 'string', description: 'Also measure perplexity on this text source (file, folder, JSONL, parquet)', valueName: 'path' },
-          maxLength: { type: 'integer', description: 'Perplexity window / chunk length (default: model context, at most 1024)' },
-          stride: { type: 'integer', description: 'Sliding-window stride (enables the sliding protocol)' },
-          maxWindows: { type: 'integer', description: 'Score only the first N perplexity windows' },
-          out: { type: 'string', description: 'Write per-case CSV and summary JSON here', short: 'o', valueName: 'dir' },
-        },
-      });
-    case 'higher-order':
-      return defineCommand({
-        name, summary: SUBCOMMANDS['higher-order'],
-        description:
-          'Compares the base model, LASER (top-r components) and the model whose matrix keeps only its higher-order components ' +
-          '(by default exactly those LASER removes; --bottom-k for the k smallest), grouped by whether LASER fixed or broke each case.',
-        options: {
-          ...modelOptions, ...dataOptions,
-          intervention: { type: 'string', description: 'type:layer:rho', required: true, short: 'i' },
-          bottomK: { type: 'integer', description: 'Use the k smallest singular directions instead of all removed ones' },
-          split: { type: 'string', description: 'Which cases', default: 'all', choices: ['all', 'validation', 'test'] },
-          rankRounding: svdOptions.rankRounding,
-          out: { type: 'string', description: 'Write cases.csv and result.json here', short: 'o', valueName: 'dir' },
-        },
-      });
-  }
-}
+const splitOption = defineOptions({
+  split: { type: 'string', description: 'Which cases', default: 'all', choices: ['all', 'validation', 'test'] },
+});
 
-function usage(): string {
-  const width = Math.max(...Object.keys(SUBCOMMANDS).map((s) => s.length));
-  return [
-    'Usage: linscope laser <search|apply|eval|higher-order> [options]',
-    '',
-    'LASER: layer-selective rank reduction (Sharma et al., 2023).',
-    '',
-    ...Object.entries(SUBCOMMANDS).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
-    '',
-    "Run 'linscope laser <subcommand> --help' for its options.",
-  ].join('\n');
-}
+const searchSpec = defineCommand({
+  name: 'laser search', summary: 'Grid search over (matrix, layer, ρ) on a validation split; report the best on the test split',
+  description:
+    'Evaluates every single intervention (τ, ℓ, ρ) on the validation split, layers from last to first, picks the best validation accuracy ' +
+    '(ties: lower answer log-loss, then grid order), optionally composes greedily, and evaluates base and chosen on the test split. ' +
+    'Each result is appended to <out>/runs.jsonl as it is measured; rerunning the same command resumes.',
+  options: {
+    ...laserModelOptions, ...dataOptions, ...svdOptions,
+    out: { type: 'string', description: 'Output folder (log, tables, heatmap, report)', required: true, short: 'o', valueName: 'dir' },
+    types: { type: 'string', description: 'Matrix types, comma-separated (default: all the model has)' },
+    layers: { type: 'string', description: 'Layers: all | last:N | a-b | comma list', default: 'all' },
+    rhos: { type: 'string', description: 'Kept fractions ρ', default: PAPER_RHOS.join(',') },
+    metric: { type: 'string', description: 'Selection accuracy', default: 'top1', choices: SELECTION_METRICS },
+    compose: { type: 'boolean', description: 'Greedily add further interventions while validation improves' },
+    maxCompose: { type: 'integer', description: 'Most interventions added by composition', default: 8 },
+    test: { type: 'boolean', description: 'Evaluate base and chosen on the test split', default: true },
+    task: { type: 'string', description: 'Select on a benchmark task instead of a fact set (linscope eval names, e.g. arc_easy; its documents are split by --val-fraction); --metric top1 = the task accuracy', valueName: 'name' },
+    dataDir: { type: 'string', description: 'Datasets folder for --task (default: $LINSCOPE_DATASETS or ../shared/data/datasets)', valueName: 'dir' },
+    prefixCache: {
+      type: 'boolean', default: true,
+      description: 'Compute the hidden states entering layer ℓ once and run only blocks ℓ…L−1 per intervention (teacher-forced metrics; same results)',
+    },
+  },
+  examples: [
+    'linscope laser search -m gpt2 --dataset counterfact --data counterfact.json -o runs/gpt2-cf',
+    'linscope laser search -m stories260K --dataset cloze --data tinystories_val.txt --layers last:3 --rhos 0.5,0.1,0.01 -o runs/s260k',
+  ],
+});
+
+const applySpec = defineCommand({
+  name: 'laser apply', summary: 'Apply interventions and write the model as a Hugging Face folder',
+  description: 'Interventions are applied in the order given, each on the current weights. Writes config.json, model.safetensors, the tokenizer files and laser.json.',
+  options: {
+    ...modelOptions, ...threadsOptions, ...svdOptions, ...factoredOptions,
+    interventions: { type: 'string', description: 'type:layer:rho[,…], e.g. out:5:0.01,in:3:0.1', required: true, short: 'i' },
+    out: { type: 'string', description: 'Output folder', required: true, short: 'o', valueName: 'dir' },
+    dtype: { type: 'string', description: 'Storage dtype', default: 'F32', choices: ['F32', 'F16', 'BF16'] },
+    quiet: { type: 'boolean', description: 'Less output', short: 'q' },
+  },
+  examples: [
+    'linscope laser apply -m gpt2 -i out:11:0.01 -o gpt2-laser',
+    'linscope laser apply -m gpt2 -i out:11:0.01,in:11:0.01 --factored -o gpt2-laser-factored   # linscope-only checkpoint',
+  ],
+});
+
+const evalSpec = defineCommand({
+  name: 'laser eval', summary: 'Factual-recall metrics (and perplexity) of a model, optionally with interventions',
+  options: {
+    ...laserModelOptions, ...dataOptions, ...svdOptions, ...factoredOptions, ...splitOption,
+    interventions: { type: 'string', description: 'Apply these first: type:layer:rho[,…]', short: 'i' },
+    perplexity: { type: 'string', description: 'Also measure perplexity on this text source (file, folder, JSONL, parquet)', valueName: 'path' },
+    maxLength: { type: 'integer', description: 'Perplexity window / chunk length (default: model context, at most 1024)' },
+    stride: { type: 'integer', description: 'Sliding-window stride (enables the sliding protocol)' },
+    maxWindows: { type: 'integer', description: 'Score only the first N perplexity windows' },
+    out: { type: 'string', description: 'Write per-case CSV and summary JSON here', short: 'o', valueName: 'dir' },
+  },
+});
+
+const higherOrderSpec = defineCommand({
+  name: 'laser higher-order', summary: "What a matrix's smallest singular directions predict (the paper's higher-order study)",
+  description:
+    'Compares the base model, LASER (top-r components) and the model whose matrix keeps only its higher-order components ' +
+    '(by default exactly those LASER removes; --bottom-k for the k smallest), grouped by whether LASER fixed or broke each case.',
+  options: {
+    ...laserModelOptions, ...dataOptions, ...splitOption,
+    intervention: { type: 'string', description: 'type:layer:rho', required: true, short: 'i' },
+    bottomK: { type: 'integer', description: 'Use the k smallest singular directions instead of all removed ones' },
+    rankRounding: svdOptions.rankRounding,
+    out: { type: 'string', description: 'Write cases.csv and result.json here', short: 'o', valueName: 'dir' },
+  },
+});
+
+const laser = defineCommandGroup({
+  name: 'laser',
+  summary: 'LASER: layer-selective rank reduction (Sharma et al., 2023).',
+  subcommands: { search: searchSpec, apply: applySpec, eval: evalSpec, 'higher-order': higherOrderSpec },
+});
+type Subcommand = keyof typeof laser.subcommands;
 
 /** Entry point: `linscope laser …`. */
 export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
-    console.log(usage());
-    return sub ? 0 : 1;
-  }
-  if (!(sub in SUBCOMMANDS)) {
-    console.error(`linscope laser: unknown subcommand "${sub}"\n\n${usage()}`);
-    return 2;
-  }
-  const s = spec(sub as Subcommand);
-  const parsed = parseOrExplain(s, rest);
+  const parsed = parseSubcommandOrExplain(laser, argv);
   if (typeof parsed === 'number') return parsed;
-  const o = parsed.options as Record<string, unknown>;
-  switch (sub as Subcommand) {
+  applyThreads(parsed.options);
+  switch (parsed.subcommand) {
     case 'search':
-      return runSearch(o);
+      return runSearch(parsed.options);
     case 'apply':
-      return runApply(o);
+      return runApply(parsed.options);
     case 'eval':
-      return runEval(o);
+      return runEval(parsed.options);
     case 'higher-order':
-      return runHigherOrder(o);
+      return runHigherOrder(parsed.options);
   }
 }
 
 /** The --help text of a subcommand (for docs and tests). */
 export function help(sub: Subcommand): string {
-  return formatHelp(spec(sub));
+  return formatHelp(laser.subcommands[sub]);
 }
 
 // ---------------------------------------------------------------------------------------------
 
+type ModelArgs = OptionsOf<typeof modelOptions>;
+type DataArgs = OptionsOf<typeof dataOptions>;
+type SvdArgs = OptionsOf<typeof svdOptions> & Partial<OptionsOf<typeof factoredOptions>>;
+
 interface Loaded {
   source: ModelSource;
   model: DecoderModel;
-  laser: LaserModel;
   tokenizer: EvalTokenizer;
 }
 
-async function loadModelOnly(o: Record<string, unknown>): Promise<{ source: ModelSource; model: DecoderModel; laser: LaserModel }> {
-  const source = await openModelSource(o.model as string);
-  const model = await loadModel(source);
-  return { source, model, laser: asLaserModel(model) };
+async function loadModelOnly(o: ModelArgs): Promise<{ source: ModelSource; model: DecoderModel }> {
+  const source = await openModel(o);
+  return { source, model: await loadModel(source) };
 }
 
-async function loadAll(o: Record<string, unknown>): Promise<Loaded> {
-  const { source, model, laser } = await loadModelOnly(o);
-  let tokenizer: EvalTokenizer | undefined;
-  const override = o.tokenizer as string | undefined;
-  if (override) {
-    tokenizer = override.endsWith('.bin') ? readLlama2cTokenizer(override, model.config.vocabSize) : loadHFTokenizer(override, source.config);
-    if (!tokenizer) throw new Error(`no tokenizer.json in ${override}`);
-  } else {
-    tokenizer = await source.tokenizer();
-    if (!tokenizer) throw new Error(`${source.dir} has no tokenizer (tokenizer.json or tok*.bin); pass --tokenizer`);
-  }
-  return { source, model, laser, tokenizer };
+async function loadAll(o: OptionsOf<typeof laserModelOptions>): Promise<Loaded> {
+  const { source, model } = await loadModelOnly(o);
+  return { source, model, tokenizer: await resolveTokenizer(source, o.tokenizer) };
 }
 
-function applyOptions(o: Record<string, unknown>): ApplyOptions {
+function applyOptions(o: SvdArgs): ApplyOptions {
   return {
-    method: o.svd as 'exact' | 'randomized',
-    seed: o.svdSeed as number,
-    oversample: o.oversample as number,
-    powerIterations: o.powerIterations as number,
-    rounding: o.rankRounding as 'exact' | 'authors',
-    factored: Boolean(o.factored),
+    method: o.svd,
+    seed: o.svdSeed,
+    oversample: o.oversample,
+    powerIterations: o.powerIterations,
+    rounding: o.rankRounding,
+    factored: o.factored ?? false,
   };
 }
 
@@ -262,27 +222,29 @@ function parameterSummary(applied: readonly AppliedIntervention[]): string {
     `the model holds ${held} (${nFactored} of ${applied.length} factored)`;
 }
 
-async function loadCases(o: Record<string, unknown>): Promise<FactCase[]> {
-  const path = o.data as string | undefined;
+async function loadCases(o: DataArgs): Promise<FactCase[]> {
+  const path = o.data;
   if (!path) throw new Error('--data is required: the path of the fact set');
   if (!existsSync(path)) throw new Error(`--data: ${path} does not exist`);
-  return loadFactSet(o.dataset as FactSetKind, path, {
-    maxCases: o.maxCases as number | undefined,
-    clozeKind: o.clozeKind as 'name' | 'word' | 'any',
-    seed: o.seed as number,
-  });
+  return loadFactSet(o.dataset, path, { maxCases: o.maxCases, clozeKind: o.clozeKind, seed: o.seed });
 }
 
-function split(o: Record<string, unknown>, cases: FactCase[]) {
-  return splitCases(cases, { fraction: o.valFraction as number, mode: o.splitMode as 'first' | 'random', seed: o.seed as number });
+function split(o: DataArgs, cases: FactCase[]) {
+  return splitCases(cases, { fraction: o.valFraction, mode: o.splitMode, seed: o.seed });
 }
 
-async function recallOptions(o: Record<string, unknown>, model: DecoderModel): Promise<FactualRecallOptions> {
+/** The cases `--split` names. */
+function selectCases(o: DataArgs & OptionsOf<typeof splitOption>, all: FactCase[]): FactCase[] {
+  const parts = split(o, all);
+  return o.split === 'validation' ? parts.validation : o.split === 'test' ? parts.test : all;
+}
+
+function recallOptions(o: DataArgs, model: DecoderModel): FactualRecallOptions {
   return {
-    batchSize: o.batchSize as number,
-    generation: o.generate as boolean,
-    extraTokens: o.extraTokens as number,
-    topKMatch: o.topkMatch as 'token' | 'string',
+    batchSize: o.batchSize,
+    generation: o.generate ?? false,
+    extraTokens: o.extraTokens,
+    topKMatch: o.topkMatch,
     generate: o.generate ? cachedGreedy(model) : undefined,
   };
 }
@@ -293,36 +255,37 @@ function pct(x: number | undefined): string {
 
 // ---------------------------------------------------------------------------------------------
 
-async function runSearch(o: Record<string, unknown>): Promise<number> {
+async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
   if (o.task !== undefined) return runTaskSearch(o);
-  const { model, laser, tokenizer } = await loadAll(o);
+  const { model, tokenizer } = await loadAll(o);
   const cases = await loadCases(o);
   const { validation, test } = split(o, cases);
   if (validation.length === 0) throw new Error(`the validation split is empty (${cases.length} cases × ${o.valFraction})`);
-  const metric = o.metric as SelectionMetric;
+  const metric = o.metric;
   if (metric.startsWith('generation') && !o.generate) throw new Error(`--metric ${metric} needs --generate`);
-  const types = o.types ? parseTypes(o.types as string) : modelMatrixTypes(laser);
-  const layers = parseLayers(o.layers as string, laser.numLayers);
-  const rhos = parseRhos(o.rhos as string);
-  const outDir = o.out as string;
+  const types = o.types ? parseTypes(o.types) : modelMatrixTypes(model);
+  const layers = parseLayers(o.layers, model.numLayers);
+  const rhos = parseRhos(o.rhos);
+  const outDir = o.out;
   mkdirSync(outDir, { recursive: true });
 
+  const randomized = o.svd === 'randomized';
   const settings = {
     model: o.model, dataset: o.dataset, data: o.data, maxCases: o.maxCases ?? null, clozeKind: o.dataset === 'cloze' ? o.clozeKind : null,
     cases: cases.length, validation: validation.length, test: test.length, valFraction: o.valFraction, splitMode: o.splitMode, seed: o.seed,
-    generate: Boolean(o.generate), extraTokens: o.extraTokens, topkMatch: o.topkMatch,
-    svd: o.svd, svdSeed: o.svd === 'randomized' ? o.svdSeed : null, oversample: o.svd === 'randomized' ? o.oversample : null,
-    powerIterations: o.svd === 'randomized' ? o.powerIterations : null, rankRounding: o.rankRounding,
+    generate: o.generate ?? false, extraTokens: o.extraTokens, topkMatch: o.topkMatch,
+    svd: o.svd, svdSeed: randomized ? o.svdSeed : null, oversample: randomized ? o.oversample : null,
+    powerIterations: randomized ? o.powerIterations : null, rankRounding: o.rankRounding,
   };
   const log = new RunLog(join(outDir, 'runs.jsonl'), settings);
   const prepared: Record<'validation' | 'test', PreparedCases> = {
     validation: prepareCases(validation, tokenizer),
     test: prepareCases(test, tokenizer),
   };
-  const evalOpts = await recallOptions(o, model);
+  const evalOpts = recallOptions(o, model);
   const cached = o.prefixCache ? new PrefixCachedEvaluator(model, tokenizer, prepared, evalOpts) : undefined;
   const grid = layers.length * types.length * rhos.length;
-  const quiet = Boolean(o.quiet);
+  const quiet = o.quiet ?? false;
   if (!quiet) {
     console.error(
       `LASER search: ${cases.length} cases (${validation.length} validation, ${test.length} test), ` +
@@ -332,15 +295,15 @@ async function runSearch(o: Record<string, unknown>): Promise<number> {
   }
   const progress = createProgress({ label: 'laser search', total: grid + 1, unit: 'config', quiet });
   const result = await laserSearch({
-    model: laser,
+    model,
     evaluate: cached
       ? async (which, ivs) => (await cached.evaluate(which, ivs)).summary
       : async (which) => (await evaluateFactualRecall(model, tokenizer, prepared[which], evalOpts)).summary,
     log, types, layers, rhos, metric,
     apply: applyOptions(o),
-    compose: Boolean(o.compose),
-    maxCompose: o.maxCompose as number,
-    test: (o.test as boolean) && test.length > 0,
+    compose: o.compose ?? false,
+    maxCompose: o.maxCompose,
+    test: o.test && test.length > 0,
     onStep: (step) => {
       if (step.index > 0) progress.update(step.index);
       else if (!step.resumed) progress.log(`${step.record.split} ${step.record.key}: log-loss ${step.record.summary.logLoss.toFixed(4)}`);
@@ -352,9 +315,9 @@ async function runSearch(o: Record<string, unknown>): Promise<number> {
   console.log(formatSearchTables(result));
   console.log(`\nchosen: ${result.chosen.key}` + (result.composition.length ? ` (composition of ${result.chosen.interventions.length})` : ''));
   const meta = {
-    model: o.model as string, dataset: `${o.dataset} (${o.data})`, cases: cases.length,
+    model: o.model, dataset: `${o.dataset} (${o.data})`, cases: cases.length,
     split: `${validation.length} validation / ${test.length} test (${o.splitMode})`, metric,
-    svd: o.svd as string, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}`,
+    svd: o.svd, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}`,
   };
   const written = await writeSearchOutputs(outDir, result, meta);
   console.log(`wrote ${written.files.map((f) => join(outDir, f)).join(', ')} and ${log.path}`);
@@ -362,45 +325,46 @@ async function runSearch(o: Record<string, unknown>): Promise<number> {
 }
 
 /** `laser search --task T`: the same search, selecting on a benchmark task's accuracy (src/eval/harness/selection.ts). */
-async function runTaskSearch(o: Record<string, unknown>): Promise<number> {
-  const [task] = resolveTasks([o.task as string]);
-  if (o.metric !== 'top1') throw new Error(`--task selects on the task accuracy: --metric must be top1, got ${String(o.metric)}`);
+async function runTaskSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
+  const [task] = resolveTasks([o.task!]);
+  if (o.metric !== 'top1') throw new Error(`--task selects on the task accuracy: --metric must be top1, got ${o.metric}`);
   if (o.generate) throw new Error('--task does not generate: drop --generate');
-  const { source, model, laser, tokenizer } = await loadAll(o);
-  const datasetsDir = resolve((o.dataDir as string | undefined) ?? process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets'));
+  const { source, model, tokenizer } = await loadAll(o);
+  const datasetsDir = resolve(o.dataDir ?? process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets'));
   const all = task.evalDocs(datasetsDir).docs;
-  const docs = o.maxCases !== undefined ? all.slice(0, o.maxCases as number) : all;
-  const { validation, test } = splitCases(docs, { fraction: o.valFraction as number, mode: o.splitMode as 'first' | 'random', seed: o.seed as number });
-  if (validation.length === 0) throw new Error(`the validation split is empty (${docs.length} documents × ${String(o.valFraction)})`);
-  const types = o.types ? parseTypes(o.types as string) : modelMatrixTypes(laser);
-  const layers = parseLayers(o.layers as string, laser.numLayers);
-  const rhos = parseRhos(o.rhos as string);
-  const outDir = o.out as string;
+  const docs = o.maxCases !== undefined ? all.slice(0, o.maxCases) : all;
+  const { validation, test } = splitCases(docs, { fraction: o.valFraction, mode: o.splitMode, seed: o.seed });
+  if (validation.length === 0) throw new Error(`the validation split is empty (${docs.length} documents × ${o.valFraction})`);
+  const types = o.types ? parseTypes(o.types) : modelMatrixTypes(model);
+  const layers = parseLayers(o.layers, model.numLayers);
+  const rhos = parseRhos(o.rhos);
+  const outDir = o.out;
   mkdirSync(outDir, { recursive: true });
+  const randomized = o.svd === 'randomized';
   const settings = {
     model: o.model, task: task.name, harness: 'lm-evaluation-harness 4e7e0d47 definitions, 0-shot', datasetsDir, maxCases: o.maxCases ?? null,
     documents: docs.length, validation: validation.length, test: test.length, valFraction: o.valFraction, splitMode: o.splitMode, seed: o.seed,
-    svd: o.svd, svdSeed: o.svd === 'randomized' ? o.svdSeed : null, oversample: o.svd === 'randomized' ? o.oversample : null,
-    powerIterations: o.svd === 'randomized' ? o.powerIterations : null, rankRounding: o.rankRounding,
+    svd: o.svd, svdSeed: randomized ? o.svdSeed : null, oversample: randomized ? o.oversample : null,
+    powerIterations: randomized ? o.powerIterations : null, rankRounding: o.rankRounding,
   };
   const log = new RunLog(join(outDir, 'runs.jsonl'), settings);
   const evalOpts = {
-    datasetsDir, batchSize: o.batchSize as number, maxLength: harnessMaxLength(source.config as Record<string, unknown>),
+    datasetsDir, batchSize: o.batchSize, maxLength: harnessMaxLength(source.config as Record<string, unknown>),
     padId: tokenizer.padId ?? tokenizer.eosId ?? 0, bootstrapIters: 0,
   };
   const splits = { validation, test };
   const grid = layers.length * types.length * rhos.length;
-  const quiet = Boolean(o.quiet);
+  const quiet = o.quiet ?? false;
   if (!quiet) console.error(`LASER search on ${task.name}: ${docs.length} documents (${validation.length} validation, ${test.length} test), ${grid} interventions`);
   const progress = createProgress({ label: 'laser search', total: grid + 1, unit: 'config', quiet });
   const result = await laserSearch({
-    model: laser,
+    model,
     evaluate: async (which) => taskSummary(model, tokenizer, task, splits[which], evalOpts),
     log, types, layers, rhos, metric: 'top1',
     apply: applyOptions(o),
-    compose: Boolean(o.compose),
-    maxCompose: o.maxCompose as number,
-    test: (o.test as boolean) && test.length > 0,
+    compose: o.compose ?? false,
+    maxCompose: o.maxCompose,
+    test: o.test && test.length > 0,
     onStep: (step) => {
       if (step.index > 0) progress.update(step.index);
     },
@@ -409,26 +373,26 @@ async function runTaskSearch(o: Record<string, unknown>): Promise<number> {
   console.log(formatSearchTables(result));
   console.log(`\nchosen: ${result.chosen.key} (top1 = ${task.name} acc)`);
   const meta = {
-    model: o.model as string, dataset: `${task.name} (lm-evaluation-harness definition)`, cases: docs.length,
-    split: `${validation.length} validation / ${test.length} test (${String(o.splitMode)})`, metric: 'top1' as SelectionMetric,
-    svd: o.svd as string, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}`,
+    model: o.model, dataset: `${task.name} (lm-evaluation-harness definition)`, cases: docs.length,
+    split: `${validation.length} validation / ${test.length} test (${o.splitMode})`, metric: 'top1' as const,
+    svd: o.svd, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}`,
   };
   const written = await writeSearchOutputs(outDir, result, meta);
   console.log(`wrote ${written.files.map((f) => join(outDir, f)).join(', ')} and ${log.path}`);
   return 0;
 }
 
-async function runApply(o: Record<string, unknown>): Promise<number> {
-  const { source, model, laser } = await loadModelOnly(o);
-  const ivs = parseInterventions(o.interventions as string, laser.numLayers);
+async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
+  const { source, model } = await loadModelOnly(o);
+  const ivs = parseInterventions(o.interventions, model.numLayers);
   if (ivs.length === 0) throw new Error('--interventions is empty');
-  const editor = new LaserEditor(laser);
+  const editor = new LaserEditor(model);
   const applied = editor.applyAll(ivs, applyOptions(o));
   if (!o.quiet) for (const a of applied) console.log(describeApplied(a));
   console.log(parameterSummary(applied) + (o.factored ? '; the export stores the factored ones as factors (linscope-only)' : '; the export stores them dense'));
-  const res = exportModel(o.out as string, { config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir }, {
-    dtype: o.dtype as 'F32' | 'F16' | 'BF16',
-    factored: Boolean(o.factored),
+  const res = exportModel(o.out, { config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir }, {
+    dtype: o.dtype,
+    factored: o.factored ?? false,
     applied,
     provenance: { source: o.model, svd: o.svd, rankRounding: o.rankRounding, command: `linscope laser apply -m ${o.model} -i ${formatInterventions(ivs)}${o.factored ? ' --factored' : ''}` },
   });
@@ -436,21 +400,19 @@ async function runApply(o: Record<string, unknown>): Promise<number> {
   return 0;
 }
 
-async function runEval(o: Record<string, unknown>): Promise<number> {
-  const { model, laser, tokenizer } = await loadAll(o);
-  const ivs = o.interventions ? parseInterventions(o.interventions as string, laser.numLayers) : [];
+async function runEval(o: ParsedOptions<typeof evalSpec>): Promise<number> {
+  const { model, tokenizer } = await loadAll(o);
+  const ivs = o.interventions ? parseInterventions(o.interventions, model.numLayers) : [];
   if (ivs.length) {
-    const applied = new LaserEditor(laser).applyAll(ivs, applyOptions(o));
+    const applied = new LaserEditor(model).applyAll(ivs, applyOptions(o));
     for (const a of applied) console.error(describeApplied(a));
     console.error(parameterSummary(applied));
   }
   const rows: Record<string, unknown>[] = [];
   if (o.data) {
-    const all = await loadCases(o);
-    const parts = split(o, all);
-    const cases = o.split === 'validation' ? parts.validation : o.split === 'test' ? parts.test : all;
-    const progress = createProgress({ label: 'factual recall', total: cases.length * (o.generate ? 2 : 1), unit: 'case', quiet: Boolean(o.quiet) });
-    const opts = await recallOptions(o, model);
+    const cases = selectCases(o, await loadCases(o));
+    const progress = createProgress({ label: 'factual recall', total: cases.length * (o.generate ? 2 : 1), unit: 'case', quiet: o.quiet });
+    const opts = recallOptions(o, model);
     const { summary, perCase } = await evaluateFactualRecall(model, tokenizer, cases, { ...opts, onProgress: (d) => progress.update(d) });
     progress.stop();
     rows.push({
@@ -461,25 +423,25 @@ async function runEval(o: Record<string, unknown>): Promise<number> {
     });
     console.log(formatTable(rows).trimEnd());
     if (o.out) {
-      mkdirSync(o.out as string, { recursive: true });
-      writeJson(join(o.out as string, 'summary.json'), { interventions: formatInterventions(ivs), summary });
-      writeCsv(join(o.out as string, 'cases.csv'), perCase.map((c) => ({
+      mkdirSync(o.out, { recursive: true });
+      writeJson(join(o.out, 'summary.json'), { interventions: formatInterventions(ivs), summary });
+      writeCsv(join(o.out, 'cases.csv'), perCase.map((c) => ({
         id: c.id, promptTokens: c.promptTokens, answerTokens: c.answerTokens.length, logLoss: c.logLoss, firstTokenRank: c.firstTokenRank,
         top1: c.topK[1], top5: c.topK[5], top10: c.topK[10], generated: c.generated ?? '', generationContains: c.generationContains ?? '',
       })));
     }
   }
   if (o.perplexity) {
-    const texts = await collectTexts(o.perplexity as string);
+    const texts = await collectTexts(o.perplexity);
     const context = model.config.maxPositions ?? 1024;
-    const maxLength = (o.maxLength as number | undefined) ?? Math.min(1024, context);
-    const progress = createProgress({ label: 'perplexity', unit: 'window', quiet: Boolean(o.quiet) });
-    const r = await textPerplexity(model as CausalLM, tokenizer, texts, {
+    const maxLength = o.maxLength ?? Math.min(1024, context);
+    const progress = createProgress({ label: 'perplexity', unit: 'window', quiet: o.quiet });
+    const r = await textPerplexity(model, tokenizer, texts, {
       maxLength,
       mode: o.stride ? 'sliding' : 'chunks',
-      stride: o.stride as number | undefined,
-      batchSize: Math.max(1, Math.floor((o.batchSize as number) / 4)),
-      maxWindows: o.maxWindows as number | undefined,
+      stride: o.stride,
+      batchSize: Math.max(1, Math.floor(o.batchSize / 4)),
+      maxWindows: o.maxWindows,
       onProgress: (d, t) => {
         progress.setTotal(t);
         progress.update(d);
@@ -492,23 +454,14 @@ async function runEval(o: Record<string, unknown>): Promise<number> {
   return 0;
 }
 
-async function runHigherOrder(o: Record<string, unknown>): Promise<number> {
-  const { model, laser, tokenizer } = await loadAll(o);
-  const iv = parseIntervention(o.intervention as string, laser.numLayers);
-  const all = await loadCases(o);
-  const parts = split(o, all);
-  const cases = o.split === 'validation' ? parts.validation : o.split === 'test' ? parts.test : all;
-  const both: LaserModel & CausalLM = {
-    numLayers: laser.numLayers,
-    getWeight: (name) => laser.getWeight(name),
-    setWeight: (name, value) => laser.setWeight(name, value),
-    matrices: (layer) => laser.matrices(layer),
-    forward: (ids, opts) => model.forward(ids, opts),
-  };
-  const res = await higherOrderStudy(both, tokenizer, cases, iv, {
-    eval: { batchSize: o.batchSize as number },
-    bottomK: o.bottomK as number | undefined,
-    apply: { rounding: o.rankRounding as 'exact' | 'authors' },
+async function runHigherOrder(o: ParsedOptions<typeof higherOrderSpec>): Promise<number> {
+  const { model, tokenizer } = await loadAll(o);
+  const iv = parseIntervention(o.intervention, model.numLayers);
+  const cases = selectCases(o, await loadCases(o));
+  const res = await higherOrderStudy(model, tokenizer, cases, iv, {
+    eval: { batchSize: o.batchSize },
+    bottomK: o.bottomK,
+    apply: { rounding: o.rankRounding },
   });
   console.log(
     `${formatInterventions([iv])} on ${res.tensorName}: LASER keeps the top ${res.laserRank} of ${res.fullRank} components; ` +
@@ -523,9 +476,9 @@ async function runHigherOrder(o: Record<string, unknown>): Promise<number> {
     '= LASER top-1 %': pct(g.higherOrderAgreesWithLaser), 'most frequent higher-order predictions': g.topPredictions.slice(0, 6).map((p) => `${JSON.stringify(p.token)}×${p.count}`).join(' '),
   }))).trimEnd());
   if (o.out) {
-    mkdirSync(o.out as string, { recursive: true });
-    writeJson(join(o.out as string, 'result.json'), res);
-    writeCsv(join(o.out as string, 'cases.csv'), res.cases.map((c) => ({ ...c })));
+    mkdirSync(o.out, { recursive: true });
+    writeJson(join(o.out, 'result.json'), res);
+    writeCsv(join(o.out, 'cases.csv'), res.cases.map((c) => ({ ...c })));
   }
   return 0;
 }

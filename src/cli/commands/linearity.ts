@@ -4,7 +4,8 @@
  * written as JSON, CSV, charts (SVG + PNG) and a self-contained HTML report.
  */
 import { defineCommand, formatHelp, parseOrExplain } from '../args.ts';
-import { createProgress, type Progress } from '../progress.ts';
+import { applyThreads, offlineOption, quietOptions, threadsOptions } from '../options.ts';
+import { createProgress, type Progress } from '../../report/progress.ts';
 import { holdsTokenIds } from '../../linearity/data.ts';
 import { DEFAULT_ANALYSIS, DEFAULT_SAMPLING, type AnalysisOptions, type DataSpec, type SamplingOptions } from '../../linearity/options.ts';
 import { writeLinearityOutputs } from '../../linearity/outputs.ts';
@@ -21,6 +22,7 @@ const spec = defineCommand({
     'Results are cached by model, exact token sequences and options; outputs go to --out.',
   options: {
     model: { type: 'string', description: 'Model folder, hub id or llama2.c checkpoint', required: true, multiple: true, short: 'm', valueName: 'path' },
+    ...offlineOption,
     label: { type: 'string', description: 'Name of the model in charts and tables, one per --model (default: folder name)', multiple: true },
     data: { type: 'string', description: 'Texts (file, folder, JSONL, JSON, parquet) or token ids (JSON/JSONL of id arrays)', short: 'd', valueName: 'path' },
     dataFormat: { type: 'string', description: 'What --data holds', default: 'auto', choices: ['auto', 'text', 'ids'] },
@@ -41,14 +43,14 @@ const spec = defineCommand({
       default: DEFAULT_ANALYSIS.lastPair,
       choices: ['preFinalNorm', 'finalNorm', 'skip'],
     },
-    parts: { type: 'boolean', description: "Also score each block's attention and MLP parts" },
-    anisotropy: { type: 'boolean', description: 'Anisotropy and mean cosine similarity of every state' },
-    intrinsicDim: { type: 'boolean', description: 'TwoNN intrinsic dimension of every state' },
+    parts: { type: 'boolean', default: false, description: "Also score each block's attention and MLP parts" },
+    anisotropy: { type: 'boolean', default: false, description: 'Anisotropy and mean cosine similarity of every state' },
+    intrinsicDim: { type: 'boolean', default: false, description: 'TwoNN intrinsic dimension of every state' },
     idTokens: { type: 'integer', description: 'Tokens per state for the intrinsic dimension (the first ones)', default: DEFAULT_ANALYSIS.idTokens },
-    logitLens: { type: 'boolean', description: 'Logit lens: next-token cross-entropy, top-1 and KL to the final layer per state' },
+    logitLens: { type: 'boolean', default: false, description: 'Logit lens: next-token cross-entropy, top-1 and KL to the final layer per state' },
     perToken: { type: 'integer', description: 'Show the K tokens each linear map fits worst, with context (a second pass)', default: 0, valueName: 'K' },
     perTokenVariant: { type: 'string', description: 'Map the per-token residuals come from', default: 'with-residual', choices: ['with-residual', 'without-residual'] },
-    all: { type: 'boolean', description: 'Shorthand for --parts --anisotropy --intrinsic-dim --logit-lens' },
+    all: { type: 'boolean', default: false, description: 'Shorthand for --parts --anisotropy --intrinsic-dim --logit-lens' },
     ridge: { type: 'number', description: 'Relative ridge of the robust solver (default 1e-8)' },
     rcond: { type: 'number', description: 'Eigenvalue cutoff of the exact solver (default max(N, d)·ε)' },
     dtype: { type: 'string', description: 'Compute dtype of the model', default: 'float32', choices: ['float32', 'float64'] },
@@ -58,7 +60,8 @@ const spec = defineCommand({
     refresh: { type: 'boolean', description: 'Recompute and overwrite cached results' },
     cacheDir: { type: 'string', description: 'Cache folder (default $LINSCOPE_CACHE or .cache/linscope)', valueName: 'dir' },
     png: { type: 'boolean', description: 'Also write PNG charts', default: true },
-    quiet: { type: 'boolean', description: 'No progress output', short: 'q' },
+    ...threadsOptions,
+    ...quietOptions,
   },
   examples: [
     'linscope linearity -m stories260K -d tinystories_val.txt -o runs/lin-s260k',
@@ -92,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseOrExplain(spec, argv);
   if (typeof parsed === 'number') return parsed;
   const o = parsed.options;
+  applyThreads(o);
   if (o.label.length > o.model.length) throw new Error(`${o.label.length} --label values for ${o.model.length} --model values`);
   const sampling: SamplingOptions = { samples: o.samples, chars: o.chars, seed: o.seed, bos: o.bos, ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}) };
   const analysis: AnalysisOptions = {
@@ -127,6 +131,7 @@ export async function run(argv: string[]): Promise<number> {
     cache: { enabled: o.cache, refresh: o.refresh, dir: o.cacheDir },
     command: ['linscope', 'linearity', ...argv].map(quote).join(' '),
     progress,
+    offline: o.offline,
     log: o.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
   });
   process.stdout.write(formatRunTables(result));

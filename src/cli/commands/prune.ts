@@ -5,33 +5,30 @@
  * protocols, KL to the original, optional fact accuracy), writes JSON/CSV and exports the model.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadFactSet, FACT_SET_KINDS, type FactSetKind } from '../../eval/fact-sets.ts';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compareOnTasks, type ModelVariant } from '../../eval/harness/retained.ts';
+import { resolveTasks } from '../../eval/harness/tasks/index.ts';
+import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
 import type { EvalTokenizer } from '../../eval/model-api.ts';
-import { readLlama2cTokenizer } from '../../io/llama2c.ts';
-import { openModelSource } from '../../io/model-source.ts';
-import { loadHFTokenizer } from '../../io/tokenizer.ts';
+import { loadFactSet, FACT_SET_KINDS } from '../../eval/fact-sets.ts';
+import { resolveTokenizer } from '../../io/tokenizer-override.ts';
 import { loadModel } from '../../models/decoder.ts';
 import { formatTable, writeCsv, type Row } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
 import { loadPruneData } from '../../prune/data.ts';
-import { distillMaps, type DistillLoss, type DistillInputs } from '../../prune/distill.ts';
+import { distillMaps } from '../../prune/distill.ts';
 import { evaluateModel, prepareFacts, type EvalSettings, type ModelEvaluation } from '../../prune/evaluate.ts';
 import { exportPrunedModel } from '../../prune/export.ts';
 import { PrunedModel } from '../../prune/pruned-model.ts';
-import { pruneModel, type PruneMethod } from '../../prune/replace.ts';
+import { pruneModel } from '../../prune/replace.ts';
 import { choiceRows, evaluationRow, protocolLines, rankingRows } from '../../prune/report.ts';
-import { CRITERIA, type Criterion, type MapInput } from '../../prune/types.ts';
+import { CRITERIA } from '../../prune/types.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
-import { compareOnTasks, type ModelVariant } from '../../eval/harness/retained.ts';
-import { resolveTasks } from '../../eval/harness/tasks/index.ts';
-import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { DocumentSeparator } from '../../prune/data.ts';
-import { createProgress } from '../progress.ts';
+import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
+import { createProgress } from '../../report/progress.ts';
 
-const spec = defineCommand({
+export const spec = defineCommand({
   name: 'prune',
   summary: 'Depth pruning: replace the most linear blocks by linear maps, distil, export',
   description:
@@ -39,8 +36,8 @@ const spec = defineCommand({
     'One-shot removes the k best-ranked blocks (neighbours merged into one map); --span removes the best run of k consecutive blocks; ' +
     '--sequential removes one block at a time and re-measures. Linear maps are fitted in closed form (float64, ridge toward the identity).',
   options: {
-    model: { type: 'string', description: 'Model folder, llama2.c .bin, or hub id', required: true, short: 'm', valueName: 'path' },
-    tokenizer: { type: 'string', description: 'Tokenizer override: a tokenizer.json folder or a llama2.c tok*.bin', valueName: 'path' },
+    ...modelOptions,
+    ...tokenizerOptions,
     data: { type: 'string', description: 'Calibration (and evaluation) text: file, folder, JSONL or parquet', required: true, short: 'd', valueName: 'path' },
     evalData: { type: 'string', description: 'Separate evaluation text', valueName: 'path' },
     docSeparator: { type: 'string', description: 'Join evaluation documents with "\\n\\n" or with EOS (as linscope pretrain streams are)', default: 'newline', choices: ['newline', 'eos'] },
@@ -52,7 +49,10 @@ const spec = defineCommand({
     linearityVariant: { type: 'string', description: 'Linearity score ranked on', default: 'withResidual', choices: ['withResidual', 'withoutResidual'] },
     angularTokens: { type: 'string', description: 'Tokens the angular distance averages over (Gromov et al.: last)', default: 'all', choices: ['all', 'last'] },
     mapInput: { type: 'string', description: "What the map reads: the residual stream, or (ReplaceMe, foldable) the previous block's MLP output", default: 'residual', choices: ['residual', 'mlp'] },
-    bias: { type: 'boolean', description: 'Fit a bias (default: yes, except mlp maps on MLPs without output bias, so they fold)' },
+    bias: {
+      type: 'boolean', default: false,
+      description: 'Fit a bias b in the map h ↦ h·A + b (--bias / --bias=true; default no, so an mlp map folds into any MLP output projection)',
+    },
     ridge: { type: 'number', description: 'Relative ridge of the map fit', default: 1e-6 },
     distillSteps: { type: 'integer', description: 'AdamW steps training the maps (0: none)', default: 0 },
     distillLoss: { type: 'string', description: 'Distillation loss', default: 'mse', choices: ['mse', 'cosine', 'mse+cosine'] },
@@ -74,7 +74,8 @@ const spec = defineCommand({
     evalTasks: { type: 'string', description: 'Also score benchmark tasks (linscope eval names, comma-separated) before/after, with retained performance', valueName: 'a,b,…' },
     evalLimit: { type: 'integer', description: 'Documents per benchmark task (--eval-tasks)', default: 200 },
     dataDir: { type: 'string', description: 'Datasets folder for --eval-tasks (default: $LINSCOPE_DATASETS or ../shared/data/datasets)', valueName: 'dir' },
-    quiet: { type: 'boolean', description: 'No progress output', short: 'q' },
+    ...threadsOptions,
+    ...quietOptions,
   },
   examples: [
     'linscope prune -m stories260K -d tinystories_val.txt --k 2 --method linear --criterion linearity -o runs/prune',
@@ -101,43 +102,29 @@ function benchmarkTable(o: { evalTasks?: string; evalLimit: number; dataDir?: st
   return { limit: o.evalLimit, variants: variants.map((v) => v.name), rows, meanRetained };
 }
 
-async function loadTokenizer(override: string | undefined, source: Awaited<ReturnType<typeof openModelSource>>, vocab: number): Promise<EvalTokenizer> {
-  if (override) {
-    const t = override.endsWith('.bin') ? readLlama2cTokenizer(override, vocab) : loadHFTokenizer(override, source.config);
-    if (!t) throw new Error(`no tokenizer.json in ${override}`);
-    return t;
-  }
-  const t = await source.tokenizer();
-  if (!t) throw new Error(`${source.dir} has no tokenizer (tokenizer.json or tok*.bin); pass --tokenizer`);
-  return t;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
   if (typeof args === 'number') return args;
   const o = args.options;
-  const quiet = Boolean(o.quiet);
+  applyThreads(o);
+  const quiet = o.quiet ?? false;
   const say = (s: string) => console.log(s);
   if (o.evalTasks) resolveTasks(o.evalTasks.split(',')); // a typo fails before the pruning work
-  const source = await openModelSource(o.model);
+  const source = await openModel(o);
   const model = await loadModel(source);
-  const tokenizer = await loadTokenizer(o.tokenizer, source, model.config.vocabSize);
+  const tokenizer = await resolveTokenizer(source, o.tokenizer);
   const data = await loadPruneData(o.data, tokenizer, {
     calibrationDocs: o.calibrationDocs, calibrationLength: o.calibrationLength, batchSize: o.batchSize,
-    evalDocs: o.evalDocs, evalPath: o.evalData, separator: o.docSeparator as DocumentSeparator,
+    evalDocs: o.evalDocs, evalPath: o.evalData, separator: o.docSeparator,
   });
   say(`${o.model}: ${model.numLayers} blocks, d = ${model.config.hiddenSize}`);
   say(`calibration: ${data.calibrationDocs} documents, ${data.calibrationTokens} tokens in ${data.batches.length} batches; evaluation: ${data.evalDocs} documents, ${data.evalIds.length} tokens`);
 
-  const mapInput = o.mapInput as MapInput;
-  // an 'mlp' map folds into the MLP output projection only if its bias has somewhere to go
-  const bias = o.bias ?? !(mapInput === 'mlp' && !model.matrices(0).out?.biasName);
   const progress = createProgress({ label: 'prune', unit: 'batch', quiet });
   let phase = '';
   const result = pruneModel(model, data.batches, {
-    k: o.k, method: o.method as PruneMethod, criterion: o.criterion as Criterion, span: o.span, sequential: o.sequential,
-    mapInput, bias, ridge: o.ridge, linearityVariant: o.linearityVariant as 'withResidual' | 'withoutResidual',
-    angularTokens: o.angularTokens as 'all' | 'last',
+    k: o.k, method: o.method, criterion: o.criterion, span: o.span, sequential: o.sequential,
+    mapInput: o.mapInput, bias: o.bias, ridge: o.ridge, linearityVariant: o.linearityVariant, angularTokens: o.angularTokens,
     onProgress: (p, done, total) => {
       if (p !== phase) {
         phase = p;
@@ -160,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
   let epochs: { epoch: number; loss: number }[] = [];
   if (o.distillSteps > 0 && o.method === 'linear') {
     const d = distillMaps(pruned, data.batches, {
-      steps: o.distillSteps, loss: o.distillLoss as DistillLoss, inputs: o.distillInputs as DistillInputs, lr: o.distillLr, seed: o.seed,
+      steps: o.distillSteps, loss: o.distillLoss, inputs: o.distillInputs, lr: o.distillLr, seed: o.seed,
     });
     distilled = d.model;
     epochs = d.epochs;
@@ -171,7 +158,7 @@ export async function run(argv: string[]): Promise<number> {
   const stride = o.stride === 0 ? undefined : (o.stride ?? Math.max(1, Math.floor(o.maxLength / 2)));
   const settings: EvalSettings = { ids: data.evalIds, maxLength: o.maxLength, stride, maxWindows: o.maxWindows };
   if (o.facts) {
-    const cases = await loadFactSet(o.factsKind as FactSetKind, o.facts, { maxCases: o.maxFacts, seed: o.seed });
+    const cases = await loadFactSet(o.factsKind, o.facts, { maxCases: o.maxFacts, seed: o.seed });
     settings.facts = { cases: prepareFacts(cases, tokenizer), tokenizer };
   }
   const original = new PrunedModel(model);

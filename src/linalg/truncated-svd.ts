@@ -1,5 +1,5 @@
 /**
- * Truncated SVDs for LASER, in float64: the exact one (LAPACK gesdd, then keep r components) and a
+ * The truncated SVD of linscope (LASER's rank reduction, its higher-order study, benchmarks), in float64: the exact one (LAPACK gesdd, then keep r components) and a
  * seeded randomized one (Halko, Martinsson & Tropp 2011, Algorithm 4.4: Gaussian sketch, power
  * iterations with re-orthonormalisation, then an exact SVD of the small projected matrix).
  *
@@ -10,8 +10,8 @@
  * Which components are kept: 'top' (LASER: the r largest singular values) or 'bottom' (the r
  * smallest, for the higher-order component study). Randomized SVD only finds top components.
  *
- * Kept local to LASER on purpose: src/linalg offers general SVD helpers; this file only needs
- * "the r components of one matrix" and must not change under LASER's feet.
+ * Other decompositions (eigh, least squares, SPD solves) are called on the backend directly
+ * (src/backend: syevd, gels, posv), where they are tested on both backends and both dtypes.
  */
 import { backend } from '../backend/index.ts';
 import { Rng } from '../tensor/random.ts';
