@@ -59,6 +59,14 @@ export async function run(argv: string[]): Promise<number> {
   if (o.batchSize < 1) throw new Error(`--batch-size must be ≥ 1, got ${o.batchSize}`);
   if (o.bootstrapIters < 0) throw new Error(`--bootstrap-iters must be ≥ 0, got ${o.bootstrapIters}`);
   const datasetsDir = resolve(o.dataDir ?? defaultDatasetsDir());
+  // A few-shot request a task cannot honour is a usage error: refuse it before any work.
+  if ((o.numFewshot ?? 0) > 0) {
+    for (const task of tasks) {
+      if (task.fixedNumFewshot !== undefined) continue;
+      const fs = task.fewshotDocs(datasetsDir);
+      if ('missing' in fs) throw new Error(fs.missing);
+    }
+  }
   const source = await openModel(o);
   const tokenizer = await source.tokenizer();
   if (!tokenizer) throw new Error(`${o.model} has no tokenizer (tokenizer.json or tok*.bin); eval needs one`);
@@ -67,22 +75,33 @@ export async function run(argv: string[]): Promise<number> {
   const padId = tokenizer.padId ?? tokenizer.eosId ?? 0;
   mkdirSync(o.output, { recursive: true });
   const results: TaskResult[] = [];
+  const failed: Record<string, string> = {};
   for (const task of tasks) {
     let bar: Progress | undefined;
-    const r = evaluateTask(model, tokenizer, task, {
-      datasetsDir, numFewshot: o.numFewshot, limit: o.limit, batchSize: o.batchSize, maxLength, padId, bootstrapIters: o.bootstrapIters,
-      onProgress: (_name, done, total) => {
-        bar ??= createProgress({ label: `eval ${task.name}`, total, unit: 'request', quiet: o.quiet });
-        bar.update(done);
-      },
-      warn: (m) => console.error(`linscope eval: warning: ${m}`),
-    });
+    let r: TaskResult;
+    try {
+      r = evaluateTask(model, tokenizer, task, {
+        datasetsDir, numFewshot: o.numFewshot, limit: o.limit, batchSize: o.batchSize, maxLength, padId, bootstrapIters: o.bootstrapIters,
+        onProgress: (_name, done, total) => {
+          bar ??= createProgress({ label: `eval ${task.name}`, total, unit: 'request', quiet: o.quiet });
+          bar.update(done);
+        },
+        warn: (m) => console.error(`linscope eval: warning: ${m}`),
+      });
+    } catch (e) {
+      // One task that cannot run (e.g. a continuation longer than the model's window, which the
+      // harness refuses too) must not cost the others: record it, go on, exit 1 at the end.
+      bar?.stop();
+      failed[task.name] = (e as Error).message;
+      console.error(`linscope eval: ${task.name} not scored: ${(e as Error).message}`);
+      continue;
+    }
     bar?.stop();
     results.push(r);
     if (o.logSamples) writeFileAtomicSync(join(o.output, `samples_${task.name}.jsonl`), sampleLines(r).join('\n') + '\n');
     // Write after every task so that a long run keeps what it has finished.
     const info = { model: o.model, batchSize: o.batchSize, limit: o.limit, bootstrapIters: o.bootstrapIters, maxLength, datasetsDir, date: Date.now() / 1000 };
-    writeJson(join(o.output, 'results.json'), resultsJson(results, info));
+    writeJson(join(o.output, 'results.json'), { ...resultsJson(results, info), ...(Object.keys(failed).length ? { failed } : {}) });
   }
   const table = resultsTable(results);
   writeFileSync(join(o.output, 'results.md'), table + '\n');
@@ -90,5 +109,9 @@ export async function run(argv: string[]): Promise<number> {
   const scored = results.reduce((s, r) => s + r.scoring.tokens, 0);
   const seconds = results.reduce((s, r) => s + r.scoring.seconds, 0);
   console.error(`${scored} tokens scored in ${seconds.toFixed(1)} s (${(scored / Math.max(seconds, 1e-9)).toFixed(0)} tokens/s); results in ${o.output}`);
+  if (Object.keys(failed).length > 0) {
+    console.error(`linscope eval: ${Object.keys(failed).length} task(s) not scored: ${Object.keys(failed).join(', ')} (see "failed" in results.json)`);
+    return 1;
+  }
   return 0;
 }

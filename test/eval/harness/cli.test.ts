@@ -52,6 +52,23 @@ test('eval writes results.json in the harness layout, samples_<task>.jsonl and a
   }
 });
 
+test('eval: a task that cannot run is reported and the others are kept (exit code 1)', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'linscope-eval-'));
+  try {
+    const { result, out } = await captureConsole(
+      () => main(['eval', '-m', model, '--tasks', 'piqa,copa', '--limit', '2', '--max-length', '24', '-q', '--data-dir', datasetsDir, '-o', dir]),
+      { stderr: true },
+    );
+    assert.equal(result, 1);
+    assert.match(out, /linscope eval: piqa not scored: piqa doc 0: a continuation of \d+ tokens is longer than the model's maximum length 24/);
+    const r = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    assert.deepEqual(Object.keys(r.results), ['copa']);
+    assert.match(r.failed.piqa, /longer than the model's maximum length 24/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('eval: unknown task, unavailable few-shot split: one clear line, exit code 1', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'linscope-eval-'));
   try {
