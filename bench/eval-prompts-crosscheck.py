@@ -54,7 +54,8 @@ pools = json.load(open(sys.argv[4])) if len(sys.argv) > 4 else {}
 for name, yp in tasks.items():
     try: lines = [json.loads(l) for l in open(f'{outdir}/samples_{name}.jsonl')]
     except FileNotFoundError: continue
-    cfg = {**({} if 'include' not in load(yp) else load('truthfulqa/truthfulqa_mc1.yaml')), **load(yp)}
+    own = load(yp)
+    cfg = {**(load(os.path.join(os.path.dirname(yp), own['include'])) if 'include' in own else {}), **own}
     rnd = random.Random(1234); bad = 0
     for s in lines:
         prefix = ''
