@@ -25,6 +25,7 @@ export const commands: Record<string, Command> = {
   pretrain: { summary: 'Pretrain a small Llama-style decoder, optionally with the cosine regulariser', load: async () => (await import('./commands/pretrain.ts')).run },
   finetune: { summary: 'Fine-tune a model and report how its linearity changes', load: async () => (await import('./commands/finetune.ts')).run },
   experiment: { summary: 'Run a whole experiment (e.g. cosine-reg: baseline vs regularised pretraining)', load: async () => (await import('./commands/experiment.ts')).run },
+  eval: { summary: 'Benchmarks with lm-evaluation-harness task definitions (ARC, PIQA, SuperGLUE, …)', load: async () => (await import('./commands/eval.ts')).run },
   bench: { summary: 'Run the benchmarks and print their tables', load: async () => (await import('./commands/bench.ts')).run },
 };
 

@@ -9,7 +9,11 @@
  *   higher-order  what the smallest singular directions of one matrix predict.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { taskSummary } from '../../eval/harness/selection.ts';
+import { resolveTasks } from '../../eval/harness/tasks/index.ts';
+import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
 import { defineCommand, defineCommandGroup, defineOptions, formatHelp, parseSubcommandOrExplain, type OptionsOf, type ParsedOptions } from '../args.ts';
 import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
 import { handleInterrupts, yieldToSignals } from '../../util/interrupt.ts';
@@ -98,6 +102,8 @@ const searchSpec = defineCommand({
     maxCompose: { type: 'integer', description: 'Most interventions added by composition', default: 8 },
     test: { type: 'boolean', description: 'Evaluate base and chosen on the test split', default: true },
     restart: { type: 'boolean', description: 'Discard the results already in <out>/runs.jsonl and start over (needed after the model, data or settings changed)' },
+    task: { type: 'string', description: 'Select on a benchmark task instead of a fact set (linscope eval names, e.g. arc_easy; its documents are split by --val-fraction); --metric top1 = the task accuracy', valueName: 'name' },
+    dataDir: { type: 'string', description: 'Datasets folder for --task (default: $LINSCOPE_DATASETS or ../shared/data/datasets)', valueName: 'dir' },
     prefixCache: {
       type: 'boolean', default: true,
       description: 'Compute the hidden states entering layer ℓ once and run only blocks ℓ…L−1 per intervention (teacher-forced metrics; same results)',
@@ -271,6 +277,7 @@ async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
 }
 
 async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Promise<number> {
+  if (o.task !== undefined) return runTaskSearch(o);
   const { source, model, tokenizer } = await loadAll(o);
   const cases = await loadCases(o);
   const { validation, test } = split(o, cases);
@@ -350,6 +357,64 @@ async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Prom
   const meta = {
     model: o.model, dataset: `${o.dataset} (${o.data})`, cases: cases.length,
     split: `${validation.length} validation / ${test.length} test (${o.splitMode})`, metric,
+    svd: o.svd, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}`,
+  };
+  const written = await writeSearchOutputs(outDir, result, meta);
+  console.log(`wrote ${written.files.map((f) => join(outDir, f)).join(', ')} and ${log.path}`);
+  return 0;
+}
+
+/** `laser search --task T`: the same search, selecting on a benchmark task's accuracy (src/eval/harness/selection.ts). */
+async function runTaskSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
+  const [task] = resolveTasks([o.task!]);
+  if (o.metric !== 'top1') throw new Error(`--task selects on the task accuracy: --metric must be top1, got ${o.metric}`);
+  if (o.generate) throw new Error('--task does not generate: drop --generate');
+  const { source, model, tokenizer } = await loadAll(o);
+  const datasetsDir = resolve(o.dataDir ?? process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets'));
+  const all = task.evalDocs(datasetsDir).docs;
+  const docs = o.maxCases !== undefined ? all.slice(0, o.maxCases) : all;
+  const { validation, test } = splitCases(docs, { fraction: o.valFraction, mode: o.splitMode, seed: o.seed });
+  if (validation.length === 0) throw new Error(`the validation split is empty (${docs.length} documents × ${o.valFraction})`);
+  const types = o.types ? parseTypes(o.types) : modelMatrixTypes(model);
+  const layers = parseLayers(o.layers, model.numLayers);
+  const rhos = parseRhos(o.rhos);
+  const outDir = o.out;
+  mkdirSync(outDir, { recursive: true });
+  const randomized = o.svd === 'randomized';
+  const settings = {
+    model: o.model, task: task.name, harness: 'lm-evaluation-harness 4e7e0d47 definitions, 0-shot', datasetsDir, maxCases: o.maxCases ?? null,
+    documents: docs.length, validation: validation.length, test: test.length, valFraction: o.valFraction, splitMode: o.splitMode, seed: o.seed,
+    svd: o.svd, svdSeed: randomized ? o.svdSeed : null, oversample: randomized ? o.oversample : null,
+    powerIterations: randomized ? o.powerIterations : null, rankRounding: o.rankRounding,
+  };
+  const log = new RunLog(join(outDir, 'runs.jsonl'), settings);
+  const evalOpts = {
+    datasetsDir, batchSize: o.batchSize, maxLength: harnessMaxLength(source.config as Record<string, unknown>),
+    padId: tokenizer.padId ?? tokenizer.eosId ?? 0, bootstrapIters: 0,
+  };
+  const splits = { validation, test };
+  const grid = layers.length * types.length * rhos.length;
+  const quiet = o.quiet ?? false;
+  if (!quiet) console.error(`LASER search on ${task.name}: ${docs.length} documents (${validation.length} validation, ${test.length} test), ${grid} interventions`);
+  const progress = createProgress({ label: 'laser search', total: grid + 1, unit: 'config', quiet });
+  const result = await laserSearch({
+    model,
+    evaluate: async (which) => taskSummary(model, tokenizer, task, splits[which], evalOpts),
+    log, types, layers, rhos, metric: 'top1',
+    apply: applyOptions(o),
+    compose: o.compose ?? false,
+    maxCompose: o.maxCompose,
+    test: o.test && test.length > 0,
+    onStep: (step) => {
+      if (step.index > 0) progress.update(step.index);
+    },
+  });
+  progress.stop();
+  console.log(formatSearchTables(result));
+  console.log(`\nchosen: ${result.chosen.key} (top1 = ${task.name} acc)`);
+  const meta = {
+    model: o.model, dataset: `${task.name} (lm-evaluation-harness definition)`, cases: docs.length,
+    split: `${validation.length} validation / ${test.length} test (${o.splitMode})`, metric: 'top1' as const,
     svd: o.svd, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}`,
   };
   const written = await writeSearchOutputs(outDir, result, meta);

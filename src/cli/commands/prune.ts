@@ -5,7 +5,12 @@
  * protocols, KL to the original, optional fact accuracy), writes JSON/CSV and exports the model.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compareOnTasks, type ModelVariant } from '../../eval/harness/retained.ts';
+import { resolveTasks } from '../../eval/harness/tasks/index.ts';
+import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
+import type { EvalTokenizer } from '../../eval/model-api.ts';
 import { loadFactSet, FACT_SET_KINDS } from '../../eval/fact-sets.ts';
 import { resolveTokenizer } from '../../io/tokenizer-override.ts';
 import { assertWritableDir } from '../../io/writable.ts';
@@ -83,6 +88,9 @@ export const spec = defineCommand({
     maxFacts: { type: 'integer', description: 'Use at most this many fact cases', default: 200 },
     out: { type: 'string', description: 'Output folder: ranking.csv, results.csv, results.json, model/', required: true, short: 'o', valueName: 'dir' },
     export: { type: 'boolean', description: 'Write the pruned model to <out>/model', default: true },
+    evalTasks: { type: 'string', description: 'Also score benchmark tasks (linscope eval names, comma-separated) before/after, with retained performance', valueName: 'a,b,…' },
+    evalLimit: { type: 'integer', description: 'Documents per benchmark task (--eval-tasks)', default: 200 },
+    dataDir: { type: 'string', description: 'Datasets folder for --eval-tasks (default: $LINSCOPE_DATASETS or ../shared/data/datasets)', valueName: 'dir' },
     ...threadsOptions,
     ...quietOptions,
   },
@@ -93,6 +101,24 @@ export const spec = defineCommand({
     'linscope prune -m model --data text.txt --k 2 --distill all --distill-steps 100 --heal-steps 100 --heal-scope adjacent -o runs/heal',
   ],
 });
+
+/** --eval-tasks: each task's acc before/after, chance level and retained performance (pruned / original). */
+function benchmarkTable(o: { evalTasks?: string; evalLimit: number; dataDir?: string }, tokenizer: EvalTokenizer, maxLength: number, variants: ModelVariant[], say: (s: string) => void) {
+  const tasks = resolveTasks(o.evalTasks!.split(','));
+  const datasetsDir = o.dataDir ?? process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets');
+  const { rows, meanRetained } = compareOnTasks(variants, tokenizer, tasks, {
+    datasetsDir, limit: o.evalLimit, batchSize: 8, maxLength, padId: tokenizer.padId ?? tokenizer.eosId ?? 0, bootstrapIters: 100000,
+  });
+  const table: Row[] = rows.map((r) => ({
+    task: r.task, docs: r.docs, chance: r.chance === undefined ? '—' : r.chance.toFixed(3),
+    ...Object.fromEntries(variants.flatMap((v, i) => [[`${v.name} acc`, r.acc[i].toFixed(3)], ...(i > 0 ? [[`${v.name} retained`, r.retained[i]?.toFixed(3) ?? '—']] : [])])),
+  }));
+  say(`\nbenchmarks (lm-evaluation-harness definitions, first ${o.evalLimit} documents, 0-shot; retained = acc / original acc):`);
+  say(formatTable(table).trimEnd());
+  say(`mean retained (tasks where the original scores > 0): ${variants.slice(1).map((v, i) => `${v.name} ${meanRetained[i + 1]?.toFixed(3) ?? '—'}`).join(', ')}` +
+    (rows.some((r) => r.chance !== undefined && Math.abs(r.acc[0] - r.chance) < 0.05) ? ' (tasks where the original sits within 0.05 of chance make this ratio mostly noise)' : ''));
+  return { limit: o.evalLimit, variants: variants.map((v) => v.name), rows, meanRetained };
+}
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
@@ -109,6 +135,7 @@ export async function run(argv: string[]): Promise<number> {
     const say = (s: string) => console.log(s);
     assertWritableDir(o.out, '--out');
     if (o.export) checkExportTarget(join(o.out, 'model')); // before any work
+    if (o.evalTasks) resolveTasks(o.evalTasks.split(',')); // a typo fails before the pruning work
     const source = await openModel(o);
     const model = await loadModel(source);
     const tokenizer = await resolveTokenizer(source, o.tokenizer);
@@ -196,6 +223,12 @@ export async function run(argv: string[]): Promise<number> {
     say(formatTable(rows).trimEnd());
     for (const line of protocolLines(evaluations[evaluations.length - 1].ev)) say(`  ${line}`);
 
+    const variants = [pruned, distilled, healed].filter((m): m is PrunedModel => m !== undefined);
+    const benchmarks = o.evalTasks ? benchmarkTable(o, tokenizer, harnessMaxLength(source.config as Record<string, unknown>), [
+      { name: 'original', model: original, scoring: 'plain' as const },
+      ...evaluations.slice(1).map((e, i) => ({ name: e.name, model: variants[i], scoring: 'plain' as const })),
+    ], say) : undefined;
+
     stopHandling(); // from here on outputs are written: a Ctrl-C ends the process as usual
     mkdirSync(o.out, { recursive: true });
     if (first) writeCsv(join(o.out, 'ranking.csv'), rankingRows(first.ranking));
@@ -211,6 +244,7 @@ export async function run(argv: string[]): Promise<number> {
       healing: healLosses,
       evaluations: evaluations.map((e) => ({ name: e.name, blocks: e.layers, ...e.ev })),
       keptBlocks: final.keptBlocks(),
+      ...(benchmarks ? { benchmarks } : {}),
     };
     writeJson(join(o.out, 'results.json'), record);
     if (o.export) {
