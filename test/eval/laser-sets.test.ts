@@ -10,7 +10,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadFactSet, type FactSetKind } from '../../src/eval/fact-sets.ts';
-import { evaluateFactualRecall } from '../../src/eval/factual-recall.ts';
+import { evaluateFactualRecall, prepareCases } from '../../src/eval/factual-recall.ts';
+import { LaserEditor } from '../../src/laser/intervention.ts';
+import { parseInterventions } from '../../src/laser/parse.ts';
+import { PrefixCachedEvaluator } from '../../src/laser/prefix-cache.ts';
 import type { CausalLM, EvalTokenizer } from '../../src/eval/model-api.ts';
 import type { FactCase } from '../../src/data/types.ts';
 import { openModelSource } from '../../src/io/model-source.ts';
@@ -100,3 +103,21 @@ for (const [kind, path] of Object.entries(LASER_SETS)) {
     await check(`llama/${kind}`, model, fixtureTokenizer, cases);
   });
 }
+
+test('fever with an intervention: the prefix-cached search evaluator gives the same choices and log-probs', { skip: skipUnless(LASER_SETS.fever) || skipUnless(stories260KDir) }, async () => {
+  const source = await openModelSource(stories260KDir);
+  const model = await loadModel(source);
+  const tokenizer = (await source.tokenizer())!;
+  const prepared = prepareCases(await loadFactSet('fever', LASER_SETS.fever, { maxCases: 7 }), tokenizer);
+  const cached = new PrefixCachedEvaluator(model, tokenizer, { all: prepared }, { batchSize: 3 });
+  await cached.evaluate('all', []);
+  const ivs = parseInterventions('out:3:0.1', model.numLayers);
+  new LaserEditor(model).applyAll(ivs);
+  const fast = await cached.evaluate('all', ivs);
+  const full = await evaluateFactualRecall(model, tokenizer, prepared, { batchSize: 3 });
+  assert.equal(fast.summary.choiceAccuracy, full.summary.choiceAccuracy);
+  full.perCase.forEach((c, i) => {
+    assert.equal(fast.perCase[i].choiceCorrect, c.choiceCorrect);
+    c.choiceLogProbs!.forEach((v, j) => assert.ok(Math.abs(v - fast.perCase[i].choiceLogProbs![j]) < 1e-4));
+  });
+});
