@@ -4,7 +4,8 @@
  * src/dataset_utils/bigbench.py ("qa_wikidata") and src/intervention_llama2_bbh_qa.py (read, not
  * copied): prompt = the task input (stripped), answer = " " + the single target (stripped); top-k
  * and log-loss of the answer as for CounterFact; LASER's accuracy is greedy generation that
- * contains the answer (`--generate`).
+ * contains the answer (`--generate`; LASER generates 10 new tokens and searches prompt +
+ * generation, linscope |answer| + `--extra-tokens` new tokens and searches those only).
  *
  * Input: MosaicML's conversion (`bigbench_qa_wikidata.jsonl`, {context, continuation} per line,
  * 20,321 records), or records with BIG-bench's own `inputs`/`targets` fields (then, as in LASER,

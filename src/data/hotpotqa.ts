@@ -6,7 +6,8 @@
  * - prompt: the question (stripped) + " The answer is", with "?" inserted first when the question
  *   ends in neither "?" nor "."; answer: " " + the answer (stripped). Top-k and log-loss of the
  *   answer as for CounterFact; LASER's accuracy is greedy generation that contains the answer
- *   (`--generate`).
+ *   (`--generate`). LASER generates 15 new tokens and searches the decoded prompt + generation;
+ *   linscope generates |answer| + `--extra-tokens` and searches the new text only.
  * - LASER keeps answers of at most 15 tokens (Llama tokenizer, BOS counted); with a tokenizer we
  *   apply the same rule with it (`encode(answer)` with its default special tokens).
  * - LASER's set is the first 7,405 train questions followed by the 7,405 validation questions
