@@ -38,7 +38,7 @@ export async function readJsonLinesFile(path: string): Promise<JsonRecord[]> {
     } catch (err) {
       throw new Error(`${path}:${i + 1}: not JSON (${(err as Error).message})`);
     }
-    if (!r || typeof r !== 'object' || Array.isArray(r)) throw new Error(`${path}:${i + 1}: expected an object`);
+    if (!r || typeof r !== 'object' || Array.isArray(r)) throw new Error(`${path}:${i + 1}: expected one JSON object per line (JSON Lines)`);
     records.push(r as JsonRecord);
   });
   return records;

@@ -59,7 +59,7 @@ const dataOptions = defineOptions({
   dataset: {
     type: 'string', choices: FACT_SET_KINDS, default: 'counterfact',
     description:
-      'Fact set kind. LASER\'s other sets, built as in the authors\' scripts: fever (claim → " true"/" false"; NOT ENOUGH INFO left out), ' +
+      'Fact set kind. LASER\'s other sets, built as in the authors\' scripts: fever (claim → true or false; NOT ENOUGH INFO left out), ' +
       'truthfulqa (every mc2 candidate as a true/false statement, LASER\'s pointwise protocol; not the harness\'s truthfulqa_mc1/mc2 of ' +
       '`linscope eval`, which compare the candidates\' log-likelihoods after a few-shot QA prompt), hotpotqa (question only, closed book: ' +
       'the shipped dev questions have no contexts), bigbench_qa_wikidata. fever/truthfulqa add "choice acc" (answer more likely than the other)',
