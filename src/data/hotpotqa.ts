@@ -8,8 +8,10 @@
  *   answer as for CounterFact; LASER's accuracy is greedy generation that contains the answer
  *   (`--generate`). LASER generates 15 new tokens and searches the decoded prompt + generation;
  *   linscope generates |answer| + `--extra-tokens` and searches the new text only.
- * - LASER keeps answers of at most 15 tokens (Llama tokenizer, BOS counted); with a tokenizer we
- *   apply the same rule with it (`encode(answer)` with its default special tokens).
+ * - LASER keeps answers of at most 15 tokens (Llama tokenizer, BOS counted, for every model it
+ *   evaluates); with a tokenizer we apply the same rule with it (`encode(answer)` with its default
+ *   special tokens), so the kept questions equal LASER's only for Llama's tokenizer. The CLI passes
+ *   the evaluated model's tokenizer (stories260K keeps 5,333 of the 7,405).
  * - LASER's set is the first 7,405 train questions followed by the 7,405 validation questions
  *   (fullwiki). Only the dev/validation questions are shipped here
  *   (`hotpot_dev_v1_simplified.json`: question/answer/type, no contexts, no supporting facts), so
