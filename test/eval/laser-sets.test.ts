@@ -1,6 +1,6 @@
 /**
  * LASER's other sets (fever, truthfulqa, hotpotqa, bigbench_qa_wikidata) through the factual-recall
- * metrics, on stories260K and a Hugging Face fixture (llama, with a character tokenizer): every
+ * metrics, on stories260K and two Hugging Face fixtures (llama, gpt2; with a character tokenizer): every
  * per-case number is recomputed here from the model's own logits of the unpadded sequence
  * prompt + answer (float64 log-softmax written out below, no batching, no selected-logits path):
  * answer log-probability and log-loss to 1e-4, first-token rank and top-k hits exactly, and the
@@ -97,11 +97,13 @@ for (const [kind, path] of Object.entries(LASER_SETS)) {
     const cases = await loadFactSet(kind as FactSetKind, path, { maxCases: N, tokenizer });
     await check(`stories260K/${kind}`, model, tokenizer, cases);
   });
-  test(`${kind}: metrics equal a reference from a llama fixture's logits`, { skip: skipUnless(path) || skipUnless(join(fixturesDir, 'llama')) }, async () => {
-    const model = await loadModel(await openModelSource(join(fixturesDir, 'llama')));
-    const cases = (await loadFactSet(kind as FactSetKind, path, { maxCases: N })).map((c) => ({ ...c, prompt: c.prompt.slice(-80) }));
-    await check(`llama/${kind}`, model, fixtureTokenizer, cases);
-  });
+  for (const arch of ['llama', 'gpt2']) {
+    test(`${kind}: metrics equal a reference from the ${arch} fixture's logits`, { skip: skipUnless(path) || skipUnless(join(fixturesDir, arch)) }, async () => {
+      const model = await loadModel(await openModelSource(join(fixturesDir, arch)));
+      const cases = (await loadFactSet(kind as FactSetKind, path, { maxCases: N })).map((c) => ({ ...c, prompt: c.prompt.slice(-80) }));
+      await check(`${arch}/${kind}`, model, fixtureTokenizer, cases);
+    });
+  }
 }
 
 test('fever with an intervention: the prefix-cached search evaluator gives the same choices and log-probs', { skip: skipUnless(LASER_SETS.fever) || skipUnless(stories260KDir) }, async () => {
