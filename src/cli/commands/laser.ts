@@ -231,10 +231,6 @@ async function loadCases(o: DataArgs, tokenizer?: EvalTokenizer): Promise<FactCa
   return loadFactSet(o.dataset, path, { maxCases: o.maxCases, clozeKind: o.clozeKind, seed: o.seed, tokenizer });
 }
 
-/** Sets whose cases are true/false classifications (they have `choices`). */
-function isClassificationSet(dataset: string): boolean {
-  return dataset === 'fever' || dataset === 'truthfulqa';
-}
 
 function split(o: DataArgs, cases: FactCase[]) {
   return splitCases(cases, { fraction: o.valFraction, mode: o.splitMode, seed: o.seed });
@@ -267,8 +263,10 @@ async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
   const cases = await loadCases(o, tokenizer);
   const { validation, test } = split(o, cases);
   if (validation.length === 0) throw new Error(`the validation split is empty (${cases.length} cases × ${o.valFraction})`);
-  const metric = o.metric ?? (isClassificationSet(o.dataset) ? 'choice' : 'top1');
-  if (metric === 'choice' && !isClassificationSet(o.dataset)) throw new Error(`--metric choice needs a classification set (fever, truthfulqa), not ${o.dataset}`);
+  // Classification sets (cases with choices: fever, truthfulqa) select on choice accuracy, as LASER does.
+  const classification = cases.every((c) => c.choices !== undefined);
+  const metric = o.metric ?? (classification ? 'choice' : 'top1');
+  if (metric === 'choice' && !classification) throw new Error(`--metric choice needs a classification set (fever, truthfulqa), not ${o.dataset}`);
   if (metric.startsWith('generation') && !o.generate) throw new Error(`--metric ${metric} needs --generate`);
   const types = o.types ? parseTypes(o.types) : modelMatrixTypes(model);
   const layers = parseLayers(o.layers, model.numLayers);
