@@ -42,6 +42,16 @@ test('laser eval on each of LASER\'s other sets', { skip }, async () => {
     assert.equal(/choice acc %/.test(lines[0]), kind === 'fever' || kind === 'truthfulqa', kind);
     assert.match(lines[2], /base +all +6 /);
   }
+  const dir = mkdtempSync(join(tmpdir(), 'laser-sets-eval-'));
+  try {
+    assert.equal((await capture(['eval', '-m', stories260KDir, '--dataset', 'fever', '--data', sets.fever, '--max-cases', '5', '-q', '-o', dir])).code, 0);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).summary;
+    assert.equal(summary.cases, 5);
+    assert.ok(summary.choiceAccuracy >= 0 && summary.choiceAccuracy <= 1);
+    assert.match(readFileSync(join(dir, 'cases.csv'), 'utf8').split('\n')[0], /choiceCorrect/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('laser search on truthfulqa selects on choice accuracy; --metric choice needs a true/false set', { skip }, async () => {
