@@ -5,6 +5,10 @@ export { readParquetTexts, parquetColumnNames, type ParquetTextOptions } from '.
 export { sampleCharSlices, chunkTokens, slidingWindows, type CharSliceOptions, type ScoredWindow } from './slices.ts';
 export { loadCounterFact, counterFactFromRecords, loadKnownFacts } from './counterfact.ts';
 export { loadParaRel, paraRelPrompt, type ParaRelOptions } from './pararel.ts';
+export { loadFever, feverFromSplits, feverPrompt, TRUE_FALSE_CHOICES } from './fever.ts';
+export { loadHotpotQA, hotpotPrompt, HOTPOT_MAX_ANSWER_TOKENS, type HotpotOptions } from './hotpotqa.ts';
+export { loadTruthfulQA, truthfulQAPrompt } from './truthfulqa.ts';
+export { loadBigBenchQAWikidata } from './bigbench-qa-wikidata.ts';
 export { splitCases, type Split, type SplitOptions } from './split.ts';
 export { buildClozeCases, loadTinyStoriesCloze, splitStories, clozeCandidates, type ClozeCandidate, type ClozeOptions } from './cloze.ts';
 export {

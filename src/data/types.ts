@@ -39,6 +39,12 @@ export interface FactCase {
   targetNew?: string;
   /** Prompts about other subjects whose true answer is also `answer` (CounterFact neighborhood). */
   neighborhood?: string[];
+  /**
+   * Candidate answers of a classification case (leading space included), `answer` among them, e.g.
+   * [" true", " false"] for LASER's FEVER and TruthfulQA. The case is classified correctly when the
+   * answer's log-probability exceeds every other candidate's (factual-recall.ts, `choiceCorrect`).
+   */
+  choices?: string[];
 }
 
 /** Prefix a word with the single space a next-token answer needs (" Paris"); idempotent. */

@@ -17,6 +17,12 @@
  *   The authors' Llama script decodes prompt + generation and checks "contains", which also
  *   counts answers that merely occur in the prompt; we score new tokens only.
  *
+ * - choice accuracy (cases with `choices`, LASER's FEVER and TruthfulQA true/false classification):
+ *   the case is correct when Σ_i log p(answer_i | prompt, …) exceeds that of every other choice,
+ *   strictly (the authors' `true_logprob > false_logprob`). Each other choice is scored as one more
+ *   teacher-forced sequence prompt + choice; with one-token choices (" true"/" false" in Llama's and
+ *   GPT-J's vocabularies) this is the authors' comparison of two next-token log-probabilities.
+ *
  * Batches are left-padded (attention mask 0 on pads), grouped by length; results do not depend on
  * the batch size beyond float rounding. Only the answer positions go through the LM head
  * (selected-logits.ts).
@@ -81,6 +87,10 @@ export interface CaseResult {
   topK: Record<number, boolean>;
   /** The 10 most likely first tokens (with `keepTopTokens`). */
   topTokens?: number[];
+  /** Σ log p of each of the case's `choices`, in that order (classification cases). */
+  choiceLogProbs?: number[];
+  /** The answer's log-probability is strictly the largest among the choices. */
+  choiceCorrect?: boolean;
   /** Newly generated text (with `generation`). */
   generated?: string;
   generationStartsWith?: boolean;
@@ -96,6 +106,8 @@ export interface FactualRecallSummary {
   answerTokens: number;
   /** k → fraction of cases whose first answer token is in the top k. */
   topK: Record<number, number>;
+  /** Fraction of classification cases (those with `choices`) classified correctly; absent when none has choices. */
+  choiceAccuracy?: number;
   /** Fractions, when generation ran. */
   generationStartsWith?: number;
   generationContains?: number;
@@ -110,6 +122,8 @@ interface Prepared {
   fact: FactCase;
   prompt: number[];
   answer: number[];
+  /** Tokenized prompt + choice for each of `fact.choices` (absent or empty when the case has none). */
+  choices?: { prompt: number[]; answer: number[] }[];
 }
 
 /** Tokenize once; reuse across many evaluations of the same cases (e.g. a LASER search). */
@@ -117,7 +131,9 @@ export function prepareCases(cases: readonly FactCase[], tokenizer: EvalTokenize
   return {
     items: cases.map((fact) => {
       const { prompt, answer } = splitPromptAnswer(tokenizer, fact.prompt, fact.answer, addSpecialTokens);
-      return { fact, prompt, answer };
+      const choices = (fact.choices ?? []).map((c) => splitPromptAnswer(tokenizer, fact.prompt, c, addSpecialTokens));
+      if (fact.choices && !fact.choices.includes(fact.answer)) throw new Error(`case ${fact.id}: the answer ${JSON.stringify(fact.answer)} is not among its choices`);
+      return { fact, prompt, answer, choices };
     }),
   };
 }
@@ -142,7 +158,14 @@ export async function evaluateFactualRecall(
   const padId = tokenizer.padId ?? tokenizer.eosId ?? 0;
 
   const results: CaseResult[] = new Array(items.length);
-  const sequences = items.map((it) => [...it.prompt, ...it.answer.slice(0, -1)]);
+  // One teacher-forced sequence per case (its answer), plus one per other choice of a classification case.
+  const scored: { item: number; choice: number; prompt: number[]; answer: number[] }[] = items.map((it, item) => ({ item, choice: -1, prompt: it.prompt, answer: it.answer }));
+  items.forEach((it, item) => it.choices?.forEach((c, choice) => {
+    if (it.fact.choices![choice] !== it.fact.answer) scored.push({ item, choice, prompt: c.prompt, answer: c.answer });
+  }));
+  const choiceLogProbs = items.map((it) => new Array<number>(it.choices?.length ?? 0).fill(NaN));
+  const sequences = scored.map((s) => [...s.prompt, ...s.answer.slice(0, -1)]);
+  const total = scored.length + (opts.generation ? items.length : 0);
   let done = 0;
   const batchLogits: BatchLogitsFn = opts.batchLogits ?? ((b, at) => logitsAt(model, b.ids, { attentionMask: b.attentionMask }, at));
   let batchIndex = 0;
@@ -151,19 +174,25 @@ export async function evaluateFactualRecall(
     // logits at absolute position t predict token t+1: the answer tokens are predicted at P−1 … P+A−2.
     const at: [number, number][] = [];
     const firstRow: number[] = [];
-    batch.indices.forEach((caseIndex, b) => {
-      const it = items[caseIndex];
+    batch.indices.forEach((seqIndex, b) => {
+      const it = scored[seqIndex];
       const start = width - batch.lengths[b] + it.prompt.length - 1;
       firstRow.push(at.length);
       for (let i = 0; i < it.answer.length; i++) at.push([b, start + i]);
     });
     const logits = await batchLogits({ index: batchIndex++, ids: batch.ids, attentionMask: batch.attentionMask }, at);
     const vocab = logits.shape[1];
-    batch.indices.forEach((caseIndex, b) => {
-      const it = items[caseIndex];
+    batch.indices.forEach((seqIndex, b) => {
+      const s = scored[seqIndex];
       const row = (i: number) => (firstRow[b] + i) * vocab;
       let sum = 0;
-      for (let i = 0; i < it.answer.length; i++) sum += tokenLogProb(logits.data, row(i), vocab, it.answer[i]);
+      for (let i = 0; i < s.answer.length; i++) sum += tokenLogProb(logits.data, row(i), vocab, s.answer[i]);
+      if (s.choice >= 0) {
+        choiceLogProbs[s.item][s.choice] = sum;
+        return;
+      }
+      const caseIndex = s.item;
+      const it = items[caseIndex];
       const rank = tokenRank(logits.data, row(0), vocab, it.answer[0]);
       const best = match === 'string' || opts.keepTopTokens ? topKIds(logits.data, row(0), vocab, maxK) : undefined;
       const topK: Record<number, boolean> = {};
@@ -180,8 +209,16 @@ export async function evaluateFactualRecall(
       };
     });
     done += batch.indices.length;
-    opts.onProgress?.(done, items.length * (opts.generation ? 2 : 1));
+    opts.onProgress?.(done, total);
   }
+  items.forEach((it, i) => {
+    if (!it.fact.choices || !it.choices) return;
+    const lp = choiceLogProbs[i];
+    const gold = it.fact.choices.indexOf(it.fact.answer);
+    lp[gold] = results[i].answerLogProb;
+    results[i].choiceLogProbs = lp;
+    results[i].choiceCorrect = lp.every((v, j) => j === gold || lp[gold] > v);
+  });
 
   if (opts.generation) {
     const generate = opts.generate ?? uncachedGreedy(model);
@@ -200,7 +237,7 @@ export async function evaluateFactualRecall(
         Object.assign(results[caseIndex], { generated: text, generationStartsWith: g.startsWith(a), generationContains: g.includes(a) });
       });
       done += batch.indices.length;
-      opts.onProgress?.(done, items.length * 2);
+      opts.onProgress?.(done, total);
     }
   }
   return { summary: summarise(results, ks), perCase: results };
@@ -226,7 +263,13 @@ export function summarise(results: readonly CaseResult[], ks: readonly number[] 
   let starts = 0;
   let contains = 0;
   let generated = 0;
+  let classified = 0;
+  let correct = 0;
   for (const r of results) {
+    if (r.choiceCorrect !== undefined) {
+      classified++;
+      if (r.choiceCorrect) correct++;
+    }
     loss += r.logLoss;
     nll -= r.answerLogProb;
     tokens += r.answerTokens.length;
@@ -244,6 +287,7 @@ export function summarise(results: readonly CaseResult[], ks: readonly number[] 
     answerTokens: tokens,
     topK: Object.fromEntries(ks.map((k) => [k, n ? hits[k] / n : NaN])),
   };
+  if (classified > 0) summary.choiceAccuracy = correct / classified;
   if (generated > 0) {
     summary.generationStartsWith = starts / generated;
     summary.generationContains = contains / generated;

@@ -24,8 +24,8 @@ import type { EvaluationRecord, RunLog } from './run-log.ts';
 import { formatInterventions, MATRIX_TYPES, PAPER_RHOS, type Intervention, type MatrixType } from './types.ts';
 
 /** Which accuracy decides the search. */
-export type SelectionMetric = 'top1' | 'top5' | 'top10' | 'generationStartsWith' | 'generationContains';
-export const SELECTION_METRICS: readonly SelectionMetric[] = ['top1', 'top5', 'top10', 'generationStartsWith', 'generationContains'];
+export type SelectionMetric = 'top1' | 'top5' | 'top10' | 'generationStartsWith' | 'generationContains' | 'choice';
+export const SELECTION_METRICS: readonly SelectionMetric[] = ['top1', 'top5', 'top10', 'generationStartsWith', 'generationContains', 'choice'];
 
 /**
  * Evaluates the model as it currently is on one split; `interventions` says what is applied to the
@@ -100,6 +100,9 @@ export function accuracyOf(summary: FactualRecallSummary, metric: SelectionMetri
       if (v === undefined) throw new Error(`selection metric ${metric} needs generation to be evaluated`);
       return v;
     }
+    case 'choice':
+      if (summary.choiceAccuracy === undefined) throw new Error('selection metric choice needs a classification set (fever, truthfulqa)');
+      return summary.choiceAccuracy;
   }
 }
 

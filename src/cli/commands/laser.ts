@@ -66,8 +66,15 @@ const factoredOptions = defineOptions({
 });
 
 const dataOptions = defineOptions({
-  dataset: { type: 'string', description: 'Fact set kind', choices: FACT_SET_KINDS, default: 'counterfact' },
-  data: { type: 'string', description: 'Path of the fact set (file or folder; TinyStories text for cloze)', valueName: 'path' },
+  dataset: {
+    type: 'string', choices: FACT_SET_KINDS, default: 'counterfact',
+    description:
+      'Fact set kind. LASER\'s other sets, built as in the authors\' scripts: fever (claim → true or false; NOT ENOUGH INFO left out), ' +
+      'truthfulqa (every mc2 candidate as a true/false statement, LASER\'s pointwise protocol; not the harness\'s truthfulqa_mc1/mc2 of ' +
+      '`linscope eval`, which compare the candidates\' log-likelihoods after a few-shot QA prompt), hotpotqa (question only, closed book: ' +
+      'the shipped dev questions have no contexts), bigbench_qa_wikidata. fever/truthfulqa add "choice acc" (answer more likely than the other)',
+  },
+  data: { type: 'string', description: 'Path of the fact set (file or folder: CounterFact files, fever/ with fever_labelled_dev.json + paper_dev.jsonl, hotpot_dev_v1_simplified.json, mc_task.json, bigbench_qa_wikidata.jsonl; TinyStories text for cloze)', valueName: 'path' },
   maxCases: { type: 'integer', description: 'Use only the first N cases' },
   clozeKind: { type: 'string', description: 'Cloze answers: character names, objects, or both', default: 'name', choices: ['name', 'word', 'any'] },
   valFraction: { type: 'number', description: 'Validation share (the paper: 0.2, the first cases)', default: 0.2 },
@@ -97,7 +104,7 @@ const searchSpec = defineCommand({
     types: { type: 'string', description: 'Matrix types, comma-separated (default: all the model has)' },
     layers: { type: 'string', description: 'Layers: all | last:N | a-b | comma list', default: 'all' },
     rhos: { type: 'string', description: 'Kept fractions ρ', default: PAPER_RHOS.join(',') },
-    metric: { type: 'string', description: 'Selection accuracy', default: 'top1', choices: SELECTION_METRICS },
+    metric: { type: 'string', description: 'Selection accuracy (default: choice for fever and truthfulqa, top1 otherwise)', choices: SELECTION_METRICS },
     compose: { type: 'boolean', description: 'Greedily add further interventions while validation improves' },
     maxCompose: { type: 'integer', description: 'Most interventions added by composition', default: 8 },
     test: { type: 'boolean', description: 'Evaluate base and chosen on the test split', default: true },
@@ -231,12 +238,14 @@ function parameterSummary(applied: readonly AppliedIntervention[]): string {
     `the model holds ${held} (${nFactored} of ${applied.length} factored)`;
 }
 
-async function loadCases(o: DataArgs): Promise<FactCase[]> {
+/** `tokenizer`: the evaluated model's, for HotpotQA's answer-length filter. */
+async function loadCases(o: DataArgs, tokenizer?: EvalTokenizer): Promise<FactCase[]> {
   const path = o.data;
   if (!path) throw new Error('--data is required: the path of the fact set');
   if (!existsSync(path)) throw new Error(`--data: ${path} does not exist`);
-  return loadFactSet(o.dataset, path, { maxCases: o.maxCases, clozeKind: o.clozeKind, seed: o.seed });
+  return loadFactSet(o.dataset, path, { maxCases: o.maxCases, clozeKind: o.clozeKind, seed: o.seed, tokenizer });
 }
+
 
 function split(o: DataArgs, cases: FactCase[]) {
   return splitCases(cases, { fraction: o.valFraction, mode: o.splitMode, seed: o.seed });
@@ -279,10 +288,13 @@ async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
 async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Promise<number> {
   if (o.task !== undefined) return runTaskSearch(o);
   const { source, model, tokenizer } = await loadAll(o);
-  const cases = await loadCases(o);
+  const cases = await loadCases(o, tokenizer);
   const { validation, test } = split(o, cases);
   if (validation.length === 0) throw new Error(`the validation split is empty (${cases.length} cases × ${o.valFraction})`);
-  const metric = o.metric;
+  // Classification sets (cases with choices: fever, truthfulqa) select on choice accuracy, as LASER does.
+  const classification = cases.every((c) => c.choices !== undefined);
+  const metric = o.metric ?? (classification ? 'choice' : 'top1');
+  if (metric === 'choice' && !classification) throw new Error(`--metric choice needs a classification set (fever, truthfulqa), not ${o.dataset}`);
   if (metric.startsWith('generation') && !o.generate) throw new Error(`--metric ${metric} needs --generate`);
   const types = o.types ? parseTypes(o.types) : modelMatrixTypes(model);
   const layers = parseLayers(o.layers, model.numLayers);
@@ -457,13 +469,20 @@ async function runEval(o: ParsedOptions<typeof evalSpec>): Promise<number> {
   }
   const rows: Record<string, unknown>[] = [];
   if (o.data) {
-    const cases = selectCases(o, await loadCases(o));
-    const progress = createProgress({ label: 'factual recall', total: cases.length * (o.generate ? 2 : 1), unit: 'case', quiet: o.quiet });
+    const cases = selectCases(o, await loadCases(o, tokenizer));
+    const progress = createProgress({ label: 'factual recall', total: cases.length * (o.generate ? 2 : 1), unit: 'sequence', quiet: o.quiet });
     const opts = recallOptions(o, model);
-    const { summary, perCase } = await evaluateFactualRecall(model, tokenizer, cases, { ...opts, onProgress: (d) => progress.update(d) });
+    const { summary, perCase } = await evaluateFactualRecall(model, tokenizer, cases, {
+      ...opts,
+      onProgress: (d, t) => {
+        progress.setTotal(t);
+        progress.update(d);
+      },
+    });
     progress.stop();
     rows.push({
       model: o.model, interventions: formatInterventions(ivs) || 'base', split: o.split, cases: summary.cases,
+      ...(summary.choiceAccuracy !== undefined ? { 'choice acc %': pct(summary.choiceAccuracy) } : {}),
       'top1 %': pct(summary.topK[1]), 'top5 %': pct(summary.topK[5]), 'top10 %': pct(summary.topK[10]),
       'gen starts %': pct(summary.generationStartsWith), 'gen contains %': pct(summary.generationContains),
       'log-loss': summary.logLoss, 'answer ppl': summary.answerPerplexity,
@@ -474,7 +493,7 @@ async function runEval(o: ParsedOptions<typeof evalSpec>): Promise<number> {
       writeJson(join(o.out, 'summary.json'), { interventions: formatInterventions(ivs), summary });
       writeCsv(join(o.out, 'cases.csv'), perCase.map((c) => ({
         id: c.id, promptTokens: c.promptTokens, answerTokens: c.answerTokens.length, logLoss: c.logLoss, firstTokenRank: c.firstTokenRank,
-        top1: c.topK[1], top5: c.topK[5], top10: c.topK[10], generated: c.generated ?? '', generationContains: c.generationContains ?? '',
+        top1: c.topK[1], top5: c.topK[5], top10: c.topK[10], choiceCorrect: c.choiceCorrect ?? '', generated: c.generated ?? '', generationContains: c.generationContains ?? '',
       })));
     }
   }
@@ -505,7 +524,7 @@ async function runHigherOrder(o: ParsedOptions<typeof higherOrderSpec>): Promise
   if (o.out) assertWritableDir(o.out, '--out');
   const { model, tokenizer } = await loadAll(o);
   const iv = parseIntervention(o.intervention, model.numLayers);
-  const cases = selectCases(o, await loadCases(o));
+  const cases = selectCases(o, await loadCases(o, tokenizer));
   const res = await higherOrderStudy(model, tokenizer, cases, iv, {
     eval: { batchSize: o.batchSize },
     bottomK: o.bottomK,
