@@ -379,7 +379,7 @@ async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Prom
 /** `laser search --task T`: the same search, selecting on a benchmark task's accuracy (src/eval/harness/selection.ts). */
 async function runTaskSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
   const [task] = resolveTasks([o.task!]);
-  if (o.metric !== 'top1') throw new Error(`--task selects on the task accuracy: --metric must be top1, got ${o.metric}`);
+  if (o.metric !== undefined && o.metric !== 'top1') throw new Error(`--task selects on the task accuracy: --metric must be top1, got ${o.metric}`);
   if (o.generate) throw new Error('--task does not generate: drop --generate');
   const { source, model, tokenizer } = await loadAll(o);
   const datasetsDir = resolve(o.dataDir ?? process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets'));
