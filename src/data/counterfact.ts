@@ -10,9 +10,10 @@
  * Answers get their leading space (" Paris"); ROME stores bare strings and adds the space when
  * tokenizing.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withLeadingSpace, type FactCase } from './types.ts';
+import { readJsonArrayFile } from './json-records.ts';
 
 export { splitCases, type Split, type SplitOptions } from './split.ts';
 export { loadParaRel, paraRelPrompt } from './pararel.ts';
@@ -34,7 +35,7 @@ export async function loadCounterFact(path: string): Promise<FactCase[]> {
   if (files.length === 0) throw new Error(`${path}: no .json files inside`);
 
   const cases: FactCase[] = [];
-  for (const file of files) cases.push(...counterFactFromRecords(await readJsonArray(file), file));
+  for (const file of files) cases.push(...counterFactFromRecords(await readJsonArrayFile(file), file));
   cases.sort((a, b) => Number(a.id) - Number(b.id));
   for (let i = 1; i < cases.length; i++) {
     if (cases[i].id === cases[i - 1].id) throw new Error(`${path}: case_id ${cases[i].id} appears twice`);
@@ -94,7 +95,7 @@ function fromEasyEditRecord(r: Json, where: string): FactCase {
  * completion (the template, sometimes extended by a few generated words), `attribute` the answer.
  */
 export async function loadKnownFacts(path: string): Promise<FactCase[]> {
-  const records = await readJsonArray(path);
+  const records = await readJsonArrayFile(path);
   return records.map((record, i) => {
     const r = record as Json;
     const where = `${path}[${i}]`;
@@ -108,17 +109,6 @@ export async function loadKnownFacts(path: string): Promise<FactCase[]> {
       ...(typeof relationId === 'string' ? { relationId } : {}),
     };
   });
-}
-
-async function readJsonArray(path: string): Promise<unknown[]> {
-  let data: unknown;
-  try {
-    data = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: cannot read JSON (${(err as Error).message})`);
-  }
-  if (!Array.isArray(data)) throw new Error(`${path}: expected a JSON array of records`);
-  return data;
 }
 
 function field<T>(r: Json, name: string, type: 'string' | 'number' | 'object', where: string): T {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { byteAlphabet, byteLevelPieces } from '../tokenizer-train/byte-level.ts';
 import type { ModelConfig } from './config.ts';
 import { configAddedTokens, configSpecialTexts, splitOnTokens } from './added-tokens.ts';
-import { readJson, specialTokenText, type DecodeOptions, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
+import { configTokenId, readJson, specialTokenText, type DecodeOptions, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
 
 /** Slow-tokenizer classes that are GPT-2's byte-level BPE over vocab.json + merges.txt. */
 const GPT2_CLASSES = /^(GPT2Tokenizer|GPT2TokenizerFast|CodeGenTokenizer|CodeGenTokenizerFast|GPTNeoXTokenizerFast|PreTrainedTokenizerFast)$/;
@@ -69,11 +69,7 @@ export class Gpt2BpeTokenizer implements Tokenizer {
     const idOf = (key: string): number | undefined => {
       const text = specialTokenText(config[key]) ?? (defaults.length > 0 && key !== 'pad_token' ? defaults[0] : undefined);
       const id = text === undefined ? undefined : this.specials.get(text) ?? this.vocab.get(text);
-      if (id !== undefined) return id;
-      const fromConfig = modelConfig[`${key}_id`];
-      if (typeof fromConfig === 'number') return fromConfig;
-      if (Array.isArray(fromConfig) && typeof fromConfig[0] === 'number') return fromConfig[0];
-      return undefined;
+      return id ?? configTokenId(modelConfig, key);
     };
     this.bosId = idOf('bos_token');
     this.eosId = idOf('eos_token');

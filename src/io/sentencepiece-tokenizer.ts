@@ -15,7 +15,7 @@ import type { ModelConfig } from './config.ts';
 import { configAddedTokens, configSpecialTexts, splitOnTokens } from './added-tokens.ts';
 import { SentencePieceCodec } from './sentencepiece-encode.ts';
 import { parseSentencePieceModel } from './sentencepiece-model.ts';
-import { readJson, specialTokenText, type DecodeOptions, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
+import { configTokenId, readJson, specialTokenText, type DecodeOptions, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
 
 export class SentencePieceTokenizer implements Tokenizer {
   readonly codec: SentencePieceCodec;
@@ -55,10 +55,7 @@ export class SentencePieceTokenizer implements Tokenizer {
       const id = text === undefined ? undefined : this.specials.get(text) ?? pieceIds.get(text);
       if (id !== undefined) return id;
       if (fromModel >= 0 && fromModel < model.pieces.length) return fromModel;
-      const fromConfig = modelConfig[`${key}_id`];
-      if (typeof fromConfig === 'number') return fromConfig;
-      if (Array.isArray(fromConfig) && typeof fromConfig[0] === 'number') return fromConfig[0];
-      return undefined;
+      return configTokenId(modelConfig, key);
     };
     this.bosId = idOf('bos_token', model.bosId);
     this.eosId = idOf('eos_token', model.eosId);

@@ -38,6 +38,14 @@ export function specialTokenText(v: unknown): string | undefined {
   return undefined;
 }
 
+/** A special token's id as config.json states it (`bos_token_id`: a number, or a list whose first entry is one). */
+export function configTokenId(modelConfig: Record<string, unknown>, key: string): number | undefined {
+  const fromConfig = modelConfig[`${key}_id`];
+  if (typeof fromConfig === 'number') return fromConfig;
+  if (Array.isArray(fromConfig) && typeof fromConfig[0] === 'number') return fromConfig[0];
+  return undefined;
+}
+
 export function readJson(path: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
@@ -67,11 +75,7 @@ export class HFTokenizer implements Tokenizer {
     const idOf = (key: string): number | undefined => {
       const text = specialTokenText(tokenizerConfig[key]);
       const fromTokenizer = text === undefined ? undefined : this.impl.token_to_id(text);
-      if (fromTokenizer !== undefined) return fromTokenizer;
-      const fromConfig = modelConfig[`${key}_id`];
-      if (typeof fromConfig === 'number') return fromConfig;
-      if (Array.isArray(fromConfig) && typeof fromConfig[0] === 'number') return fromConfig[0];
-      return undefined;
+      return fromTokenizer ?? configTokenId(modelConfig, key);
     };
     this.bosId = idOf('bos_token');
     this.eosId = idOf('eos_token');
