@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openModelSource } from '../../src/io/model-source.ts';
@@ -9,38 +8,10 @@ import { validationBatches, WindowSampler } from '../../src/train/batches.ts';
 import { readMetrics, type EvalRecord, type TrainRecord } from '../../src/train/metrics-log.ts';
 import { loadPretrainConfig, parsePretrainConfig } from '../../src/train/pretrain-config.ts';
 import { runPretraining } from '../../src/train/pretrain.ts';
+import { tinyPretrainConfig, withTmp, writeCorpus } from '../helpers/pretrain-fixtures.ts';
 
-/** A small repetitive corpus: simple sentences a tiny model learns in a few dozen steps. */
-function writeCorpus(dir: string): string {
-  const names = ['Tom', 'Anna', 'Ben', 'Lily', 'Max'];
-  const things = ['ball', 'cat', 'tree', 'cake', 'boat'];
-  const paragraphs: string[] = [];
-  for (let i = 0; i < 60; i++) {
-    const n = names[i % 5], t = things[(i * 3) % 5];
-    paragraphs.push(`${n} had a red ${t}. ${n} liked the ${t} very much. One day ${n} gave the ${t} to a friend.`);
-  }
-  const path = join(dir, 'stories.txt');
-  writeFileSync(path, paragraphs.join('\n\n'));
-  return path;
-}
-
-const tinyConfig = (steps: number, extra: Record<string, unknown> = {}) => parsePretrainConfig({
-  model: { hiddenSize: 16, numLayers: 2, numHeads: 2, numKvHeads: 1, intermediateSize: 32 },
-  tokenizer: { vocabSize: 300, minFrequency: 1 },
-  seqLen: 16, batchSize: 4, steps,
-  optimizer: { lr: 1e-2, minLr: 1e-3, warmupSteps: 2, weightDecay: 0.01 },
-  seed: 7,
-  data: { validationFraction: 0.1 },
-  eval: { every: 5, batches: 2 },
-  linearity: { every: 0, batches: 1 },
-  checkpoint: { every: 0 },
-  ...extra,
-});
-
-function withTmp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'linscope-pretrain-'));
-  return fn(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
-}
+/** The shared tiny config, evaluating every 5 steps on 2 batches. */
+const tinyConfig = (steps: number, extra: Record<string, unknown> = {}) => tinyPretrainConfig(steps, { eval: { every: 5, batches: 2 }, ...extra });
 
 test('a tiny run learns: training and validation loss go down; the saved model loads', () => withTmp(async (dir) => {
   const data = writeCorpus(dir);
