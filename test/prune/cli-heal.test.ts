@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/commands/prune.ts';
+import { captureConsole } from '../helpers/console.ts';
 import { loadPrunedCheckpoint } from '../../src/prune/load.ts';
 import { skipUnless, stories260KDir } from '../helpers/paths.ts';
 
@@ -24,20 +25,11 @@ test('linscope prune --distill all --heal-steps: rows, losses, reloadable export
     const data = join(dir, 'text.txt');
     writeFileSync(data, [...text, ...text, ...text, ...text].join('\n\n'));
     const out = join(dir, 'out');
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (s: unknown) => lines.push(String(s));
-    let code: number;
-    try {
-      code = await run([
-        '-m', stories260KDir, '-d', data, '--k', '1', '--span', '--calibration-docs', '4', '--eval-docs', '8', '--max-length', '32',
-        '--distill', 'all', '--distill-steps', '2', '--heal-steps', '3', '--heal-scope', 'adjacent', '-q', '-o', out,
-      ]);
-    } finally {
-      console.log = log;
-    }
-    assert.equal(code, 0, lines.join('\n'));
-    const printed = lines.join('\n');
+    const { result: code, out: printed } = await captureConsole(() => run([
+      '-m', stories260KDir, '-d', data, '--k', '1', '--span', '--calibration-docs', '4', '--eval-docs', '8', '--max-length', '32',
+      '--distill', 'all', '--distill-steps', '2', '--heal-steps', '3', '--heal-scope', 'adjacent', '-q', '-o', out,
+    ]));
+    assert.equal(code, 0, printed);
     assert.match(printed, /distillation of all parameters \(mse, 2 steps/);
     assert.match(printed, /healing \(adjacent parameters: [\d,]+, 3 steps\)/);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
