@@ -49,3 +49,8 @@ export function expBounded(x: number): number {
   const r = (t - (i - BOUNDED_OFFSET)) * LN2_64;
   return (1 + r * (1 + r * (0.5 + r * C3))) * POW2_64THS[i];
 }
+
+/** expBounded's table and constants, for the C twin of the kernels (native/kernels.c copies them). */
+export function expBoundedTable(): { pow2: Float64Array; log2e64: number; ln2over64: number } {
+  return { pow2: POW2_64THS, log2e64: LOG2E_64, ln2over64: LN2_64 };
+}

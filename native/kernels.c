@@ -1,0 +1,239 @@
+/*
+ * linscope's non-GEMM kernels in C: norms, activations, gating, bias and residual adds, row
+ * softmax and RoPE, float32 tensors, rows split over OpenMP threads.
+ *
+ * Every kernel is a line-by-line copy of its TypeScript twin in src/tensor (the reference and the
+ * fallback): the same float64 intermediate arithmetic, the same summation order and the same e^x
+ * (fast-exp.ts's expBounded, whose 2^(k/64) table is handed over by lk_init), compiled with
+ * -ffp-contract=off so no multiply-add is fused. Results therefore equal the TypeScript ones
+ * bit for bit, except where libm's exp/cos/sin/erf and V8's differ in a float64 last place.
+ *
+ * Built by scripts/setup.sh (or on first use) with: gcc -O3 -march=native -ffp-contract=off
+ * -fopenmp -fPIC -shared; loaded through koffi by src/tensor/native-kernels.ts.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+static inline int64_t omp_parts(void) { return omp_get_num_threads(); }
+static inline int64_t omp_part(void) { return omp_get_thread_num(); }
+#else
+static inline int64_t omp_parts(void) { return 1; }
+static inline int64_t omp_part(void) { return 0; }
+#endif
+
+#define EXP_OFFSET 8200
+static double pow2_64ths[2 * EXP_OFFSET + 1];
+static double log2e_64, ln2_64;
+
+/* Version of the calling convention; src/tensor/native-kernels.ts checks it. */
+int lk_version(void) { return 1; }
+
+/* Copies fast-exp.ts's table of 2^(k/64), k = -8200..8200, and its two constants. */
+int lk_init(const double *table, int length, double log2e64, double ln2over64) {
+  if (length != 2 * EXP_OFFSET + 1) return -1;
+  memcpy(pow2_64ths, table, sizeof pow2_64ths);
+  log2e_64 = log2e64;
+  ln2_64 = ln2over64;
+  return 0;
+}
+
+/* fast-exp.ts expBounded: e^x for -88 <= x <= 88 (the index is clamped so NaN reads in bounds). */
+static inline double exp_bounded(double x) {
+  double t = x * log2e_64;
+  int i = (int)(t + (EXP_OFFSET + 0.5));
+  i = i < 0 ? 0 : i > 2 * EXP_OFFSET ? 2 * EXP_OFFSET : i;
+  double r = (t - (double)(i - EXP_OFFSET)) * ln2_64;
+  return (1 + r * (1 + r * (0.5 + r * (1.0 / 6)))) * pow2_64ths[i];
+}
+
+static inline double clamp88(double y) { return y > 88 ? 88 : y < -88 ? -88 : y; }
+
+/* Work below this many elements stays on the calling thread (a fork/join costs microseconds). */
+#define PARALLEL_MIN 32768
+
+/* ---- normalisations (norms.ts) ---- */
+
+/* layerNorm: y = (x - mean)/sqrt(var + eps)·w + b, statistics shifted by the row's first element. */
+void lk_layernorm_f32(const float *x, float *y, const float *w, const float *b, int64_t rows, int64_t n, double eps, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * n >= PARALLEL_MIN)
+  for (int64_t row = 0; row < rows; row++) {
+    const float *s = x + row * n;
+    float *d = y + row * n;
+    double shift = s[0], sum = 0, squares = 0;
+    for (int64_t j = 0; j < n; j++) {
+      double c = s[j] - shift;
+      sum += c;
+      squares += c * c;
+    }
+    double m = sum / n;
+    double mean = shift + m;
+    double variance = squares / n - m * m;
+    if (variance < 0) variance = 0; /* Math.max(v, 0); NaN stays NaN */
+    double inv = 1 / sqrt(variance + eps);
+    if (w && b) for (int64_t j = 0; j < n; j++) d[j] = (float)(((double)s[j] - mean) * inv * w[j] + b[j]);
+    else if (w) for (int64_t j = 0; j < n; j++) d[j] = (float)(((double)s[j] - mean) * inv * w[j]);
+    else if (b) for (int64_t j = 0; j < n; j++) d[j] = (float)(((double)s[j] - mean) * inv + b[j]);
+    else for (int64_t j = 0; j < n; j++) d[j] = (float)(((double)s[j] - mean) * inv);
+  }
+}
+
+/* rmsNorm (float32): y = fround(w + offset) · fround(x · fround(1/sqrt(mean(x²) + eps))), as HF rounds. */
+void lk_rmsnorm_f32(const float *x, float *y, const float *w, int64_t rows, int64_t n, double eps, float offset, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * n >= PARALLEL_MIN)
+  for (int64_t row = 0; row < rows; row++) {
+    const float *s = x + row * n;
+    float *d = y + row * n;
+    double ss = 0;
+    for (int64_t j = 0; j < n; j++) ss += (double)s[j] * s[j];
+    float inv32 = (float)(1 / sqrt(ss / n + eps));
+    for (int64_t j = 0; j < n; j++) d[j] = (w[j] + offset) * (s[j] * inv32);
+  }
+}
+
+/* softmaxRowsInPlace: dst[row] = softmax(src[row]) (max-subtracted; an all -inf row gives zeros); dst may be src. */
+void lk_softmax_rows_f32(const float *src, float *dst, int64_t rows, int64_t n, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * n >= PARALLEL_MIN)
+  for (int64_t row = 0; row < rows; row++) {
+    const float *s = src + row * n;
+    float *d = dst + row * n;
+    double max = -INFINITY;
+    for (int64_t j = 0; j < n; j++) if (s[j] > max) max = s[j];
+    if (max == -INFINITY) {
+      for (int64_t j = 0; j < n; j++) d[j] = 0;
+      continue;
+    }
+    double sum = 0;
+    for (int64_t j = 0; j < n; j++) {
+      double e = exp(s[j] - max);
+      d[j] = (float)e;
+      sum += e;
+    }
+    double inv = 1 / sum;
+    for (int64_t j = 0; j < n; j++) d[j] = (float)(d[j] * inv);
+  }
+}
+
+/* ---- activations (activations.ts) ---- */
+
+enum { ACT_NONE = 0, ACT_GELU_TANH = 1, ACT_SILU = 2, ACT_RELU = 3, ACT_GELU_ERF = 4 };
+
+#define SQRT_2_OVER_PI sqrt(2 / M_PI) /* Math.sqrt(2 / Math.PI), both correctly rounded */
+
+/* activations.ts erf: rational Chebyshev fit, |err| < 1.2e-7. */
+static inline double erf_cheb(double x) {
+  double z = fabs(x);
+  double t = 1 / (1 + 0.5 * z);
+  double r = t * exp(-z * z - 1.26551223 +
+    t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
+    t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+static inline double act(double v, int kind) {
+  switch (kind) {
+    case ACT_GELU_TANH: {
+      const double c1 = -2 * SQRT_2_OVER_PI, c3 = c1 * 0.044715;
+      return v / (1 + exp_bounded(clamp88(v * (c1 + c3 * v * v))));
+    }
+    case ACT_SILU: return v / (1 + exp_bounded(clamp88(-v)));
+    case ACT_RELU: return v > 0 ? v : 0;
+    case ACT_GELU_ERF: return 0.5 * v * (1 + erf_cheb(v / M_SQRT2));
+    default: return v;
+  }
+}
+
+/* Elementwise split: [0, count) in contiguous chunks, one per thread. */
+#define FOR_CHUNKS(count, nt, body)                                                              \
+  _Pragma("omp parallel num_threads(nt) if (nt > 1 && count >= PARALLEL_MIN)")                   \
+  {                                                                                             \
+    int64_t parts_ = omp_parts(), part_ = omp_part();                                           \
+    int64_t lo = count * part_ / parts_, hi = count * (part_ + 1) / parts_;                     \
+    body                                                                                        \
+  }
+
+
+/* activate: y = act(x) elementwise (y may be x). The kind switch is hoisted so each loop vectorises. */
+void lk_activate_f32(const float *x, float *y, int64_t count, int kind, int nt) {
+  FOR_CHUNKS(count, nt, {
+    switch (kind) {
+      case ACT_GELU_TANH: for (int64_t i = lo; i < hi; i++) y[i] = (float)act(x[i], ACT_GELU_TANH); break;
+      case ACT_SILU: for (int64_t i = lo; i < hi; i++) y[i] = (float)act(x[i], ACT_SILU); break;
+      case ACT_RELU: for (int64_t i = lo; i < hi; i++) y[i] = x[i] > 0 ? x[i] : 0; break;
+      case ACT_GELU_ERF: for (int64_t i = lo; i < hi; i++) y[i] = (float)act(x[i], ACT_GELU_ERF); break;
+      default: if (y != x) memcpy(y + lo, x + lo, (size_t)(hi - lo) * sizeof(float));
+    }
+  })
+}
+
+/* siluMul: y = silu(gate) · up (SwiGLU). */
+void lk_silu_mul_f32(const float *gate, const float *up, float *y, int64_t count, int nt) {
+  FOR_CHUNKS(count, nt, {
+    for (int64_t i = lo; i < hi; i++) y[i] = (float)(act(gate[i], ACT_SILU) * up[i]);
+  })
+}
+
+/* Fused bias add + activation over [rows, n]: y[r, j] = act(fround(y[r, j] + b[j])) in place. */
+void lk_bias_act_f32(float *y, const float *b, int64_t rows, int64_t n, int kind, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * n >= PARALLEL_MIN)
+  for (int64_t row = 0; row < rows; row++) {
+    float *d = y + row * n;
+    switch (kind) {
+      case ACT_GELU_TANH: for (int64_t j = 0; j < n; j++) d[j] = (float)act((float)(d[j] + b[j]), ACT_GELU_TANH); break;
+      case ACT_SILU: for (int64_t j = 0; j < n; j++) d[j] = (float)act((float)(d[j] + b[j]), ACT_SILU); break;
+      case ACT_RELU: for (int64_t j = 0; j < n; j++) { float v = d[j] + b[j]; d[j] = v > 0 ? v : 0; } break;
+      case ACT_GELU_ERF: for (int64_t j = 0; j < n; j++) d[j] = (float)act((float)(d[j] + b[j]), ACT_GELU_ERF); break;
+      default: for (int64_t j = 0; j < n; j++) d[j] += b[j];
+    }
+  }
+}
+
+/* ---- elementwise arithmetic (elementwise.ts) ---- */
+
+/* out = a + s·b (out may be a); s = 1 is the plain sum, rounded once like a float32 add. */
+void lk_axpy_f32(const float *a, const float *b, float *out, double s, int64_t count, int nt) {
+  FOR_CHUNKS(count, nt, {
+    if (s == 1) for (int64_t i = lo; i < hi; i++) out[i] = a[i] + b[i];
+    else for (int64_t i = lo; i < hi; i++) out[i] = (float)(a[i] + s * b[i]);
+  })
+}
+
+/* ---- rotary embeddings (rope.ts) ---- */
+
+/*
+ * applyRope in place on [tokens, heads·headDim]: pairs (i, i + half) (rotate-half) or (2i, 2i + 1)
+ * (interleaved) of the first 2·half coordinates of each head, angle fround(pos · invFreq[i]),
+ * cos/sin rounded to float32 and times `scaling` rounded again.
+ */
+void lk_rope_f32(float *x, int64_t tokens, int heads, int head_dim, int half, const float *inv_freq,
+                 const double *positions, double scaling, int interleaved, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && tokens * heads * head_dim >= PARALLEL_MIN)
+  for (int64_t t = 0; t < tokens; t++) {
+    float cs[half > 0 ? half : 1], sn[half > 0 ? half : 1];
+    double p = positions[t];
+    for (int i = 0; i < half; i++) {
+      float angle = (float)(p * inv_freq[i]);
+      cs[i] = (float)((double)(float)cos(angle) * scaling);
+      sn[i] = (float)((double)(float)sin(angle) * scaling);
+    }
+    for (int h = 0; h < heads; h++) {
+      float *d = x + (t * heads + h) * (int64_t)head_dim;
+      if (interleaved) {
+        for (int i = 0; i < half; i++) {
+          double a = d[2 * i], b = d[2 * i + 1];
+          d[2 * i] = (float)(a * cs[i] - b * sn[i]);
+          d[2 * i + 1] = (float)(b * cs[i] + a * sn[i]);
+        }
+      } else {
+        for (int i = 0; i < half; i++) {
+          double a = d[i], b = d[i + half];
+          d[i] = (float)(a * cs[i] - b * sn[i]);
+          d[i + half] = (float)(b * cs[i] + a * sn[i]);
+        }
+      }
+    }
+  }
+}
