@@ -52,8 +52,13 @@ static inline double exp_bounded(double x) {
 
 static inline double clamp88(double y) { return y > 88 ? 88 : y < -88 ? -88 : y; }
 
-/* Work below this many elements stays on the calling thread (a fork/join costs microseconds). */
+/*
+ * Work below these many elements stays on the calling thread: a fork/join costs microseconds on an
+ * idle machine (milliseconds on a busy one), and a memory-bound pass (sums, bias adds) gains little
+ * from a second core until it no longer fits in cache.
+ */
 #define PARALLEL_MIN 32768
+#define PARALLEL_MIN_MEMORY (1 << 20)
 
 /* ---- normalisations (norms.ts) ---- */
 
@@ -158,6 +163,7 @@ static inline double act(double v, int kind) {
 
 /* activate: y = act(x) elementwise (y may be x). The kind switch is hoisted so each loop vectorises. */
 void lk_activate_f32(const float *x, float *y, int64_t count, int kind, int nt) {
+  if ((kind == ACT_NONE || kind == ACT_RELU) && count < PARALLEL_MIN_MEMORY) nt = 1;
   FOR_CHUNKS(count, nt, {
     switch (kind) {
       case ACT_GELU_TANH: for (int64_t i = lo; i < hi; i++) y[i] = (float)act(x[i], ACT_GELU_TANH); break;
@@ -178,6 +184,7 @@ void lk_silu_mul_f32(const float *gate, const float *up, float *y, int64_t count
 
 /* Fused bias add + activation over [rows, n]: y[r, j] = act(fround(y[r, j] + b[j])) in place. */
 void lk_bias_act_f32(float *y, const float *b, int64_t rows, int64_t n, int kind, int nt) {
+  if ((kind == ACT_NONE || kind == ACT_RELU) && rows * n < PARALLEL_MIN_MEMORY) nt = 1;
   #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * n >= PARALLEL_MIN)
   for (int64_t row = 0; row < rows; row++) {
     float *d = y + row * n;
@@ -195,6 +202,7 @@ void lk_bias_act_f32(float *y, const float *b, int64_t rows, int64_t n, int kind
 
 /* out = a + s·b (out may be a); s = 1 is the plain sum, rounded once like a float32 add. */
 void lk_axpy_f32(const float *a, const float *b, float *out, double s, int64_t count, int nt) {
+  if (count < PARALLEL_MIN_MEMORY) nt = 1;
   FOR_CHUNKS(count, nt, {
     if (s == 1) for (int64_t i = lo; i < hi; i++) out[i] = a[i] + b[i];
     else for (int64_t i = lo; i < hi; i++) out[i] = (float)(a[i] + s * b[i]);

@@ -9,7 +9,8 @@
  * - `LINSCOPE_NATIVE_KERNELS=0` forces the TypeScript kernels; `LINSCOPE_NATIVE_KERNELS_DIR` moves the
  *   build folder (default build/ in the checkout).
  * - Kernels run on as many threads as the BLAS (`backend().threads()`, set by --threads /
- *   LINSCOPE_THREADS), splitting rows or element ranges with OpenMP; small inputs stay on one thread.
+ *   LINSCOPE_THREADS), splitting rows or element ranges with OpenMP; small inputs and memory-bound
+ *   passes stay on one thread, and idle OpenMP threads sleep (OMP_WAIT_POLICY=passive unless set).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -83,6 +84,9 @@ export function buildNativeKernels(): BuildResult {
 }
 
 function open(path: string): NativeKernels {
+  // OpenMP threads that spin after a kernel would take the core OpenBLAS's next GEMM needs: let them
+  // sleep at once (libgomp reads this when it loads; a user's own setting wins).
+  process.env.OMP_WAIT_POLICY ??= 'passive';
   const lib = koffi.load(path);
   const version = (lib.func('int lk_version()') as () => number)();
   if (version !== VERSION) throw new Error(`${path} has calling convention ${version}, expected ${VERSION}`);
