@@ -30,7 +30,7 @@ static double pow2_64ths[2 * EXP_OFFSET + 1];
 static double log2e_64, ln2_64;
 
 /* Version of the calling convention; src/tensor/native-kernels.ts checks it. */
-int lk_version(void) { return 1; }
+int lk_version(void) { return 2; }
 
 /* Copies fast-exp.ts's table of 2^(k/64), k = -8200..8200, and its two constants. */
 int lk_init(const double *table, int length, double log2e64, double ln2over64) {
@@ -152,12 +152,12 @@ static inline double act(double v, int kind) {
 }
 
 /* Elementwise split: [0, count) in contiguous chunks, one per thread. */
-#define FOR_CHUNKS(count, nt, body)                                                              \
+#define FOR_CHUNKS(count, nt, ...)                                                                      \
   _Pragma("omp parallel num_threads(nt) if (nt > 1 && count >= PARALLEL_MIN)")                   \
   {                                                                                             \
     int64_t parts_ = omp_parts(), part_ = omp_part();                                           \
     int64_t lo = count * part_ / parts_, hi = count * (part_ + 1) / parts_;                     \
-    body                                                                                        \
+    __VA_ARGS__                                                                                 \
   }
 
 
@@ -243,5 +243,116 @@ void lk_rope_f32(float *x, int64_t tokens, int heads, int head_dim, int half, co
         }
       }
     }
+  }
+}
+
+/* ---- training kernels (src/autograd) ---- */
+
+/*
+ * e^x for any x, for the kernels whose TypeScript twin uses fastExp: expBounded on [-88, 88],
+ * (e^(x/2))² up to |x| = 176, and e^(±176) beyond. Past ±88 the results only feed float32 values
+ * that underflow to 0 or sums where they are below float64 rounding, so this equals fastExp there.
+ */
+static inline double exp_wide(double x) {
+  if (x >= -88 && x <= 88) return exp_bounded(x);
+  double h = exp_bounded(clamp88(0.5 * x));
+  return h * h;
+}
+
+/* fused.ts swiGlu forward: sig = 1/(1 + e^-g), y = (g/(1 + e^-g))·u. */
+void lk_swiglu_fwd_f32(const float *gate, const float *up, float *y, float *sig, int64_t count, int nt) {
+  FOR_CHUNKS(count, nt, {
+    for (int64_t i = lo; i < hi; i++) {
+      double v = gate[i];
+      double e = 1 + exp_wide(-v);
+      sig[i] = (float)(1 / e);
+      y[i] = (float)((v / e) * up[i]);
+    }
+  })
+}
+
+/* fused.ts swiGlu backward: gg += ḡ·u·σ(1 + g(1 − σ)), gu += ḡ·g·σ (either may be NULL). */
+void lk_swiglu_bwd_f32(const float *gate, const float *up, const float *sig, const float *grad, float *gg, float *gu, int64_t count, int nt) {
+  FOR_CHUNKS(count, nt, {
+    if (gg) for (int64_t i = lo; i < hi; i++) {
+      double v = gate[i], s = sig[i];
+      gg[i] = (float)(gg[i] + (double)grad[i] * up[i] * s * (1 + v * (1 - s)));
+    }
+    if (gu) for (int64_t i = lo; i < hi; i++) gu[i] = (float)(gu[i] + (double)grad[i] * gate[i] * sig[i]);
+  })
+}
+
+/*
+ * fused.ts crossEntropyMean forward over rows of V logits: probs = softmax(x), loss[r] = max +
+ * log Σe − x[t] (NaN marks a row whose target is `ignore`; targets were checked by the caller).
+ */
+void lk_xent_fwd_f32(const float *x, float *probs, const int32_t *targets, int64_t rows, int64_t V, int32_t ignore, double *loss, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * V >= PARALLEL_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int32_t t = targets[r];
+    if (t == ignore) { loss[r] = NAN; continue; }
+    const float *s = x + r * V;
+    float *p = probs + r * V;
+    double max = -INFINITY;
+    for (int64_t j = 0; j < V; j++) if (s[j] > max) max = s[j];
+    double sum = 0;
+    for (int64_t j = 0; j < V; j++) {
+      double e = exp_wide(s[j] - max);
+      p[j] = (float)e;
+      sum += e;
+    }
+    double inv = 1 / sum;
+    for (int64_t j = 0; j < V; j++) p[j] = (float)(p[j] * inv);
+    loss[r] = max + log(sum) - s[t];
+  }
+}
+
+/* crossEntropyMean backward in place: probs ← w·(probs − onehot(t)), ignored rows 0. */
+void lk_xent_bwd_f32(float *probs, const int32_t *targets, int64_t rows, int64_t V, int32_t ignore, double w, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * V >= PARALLEL_MIN_MEMORY)
+  for (int64_t r = 0; r < rows; r++) {
+    float *p = probs + r * V;
+    int32_t t = targets[r];
+    if (t == ignore) { memset(p, 0, (size_t)V * sizeof(float)); continue; }
+    for (int64_t j = 0; j < V; j++) p[j] = (float)(p[j] * w);
+    p[t] = (float)(p[t] - w);
+  }
+}
+
+/*
+ * norms.ts (autograd) RMSNorm backward over rows of n, w' = w + offset, r = 1/sqrt(mean(x²) + eps):
+ * gx += r·(g⊙w' − x·r²·mean(g⊙w'⊙x)) and dw += Σ_rows g⊙x·r (float64; NULL to skip either). With
+ * several threads each sums its rows' dw apart and the parts are added in thread order.
+ */
+void lk_rmsnorm_bwd_f32(const float *x, const float *g, const float *w, double offset, double eps, int64_t rows, int64_t n,
+                        float *gx, double *dw, double *scratch, int nt) {
+  double *weff = scratch; /* n, then one dw part of n per thread after the first */
+  for (int64_t j = 0; j < n; j++) weff[j] = w[j] + offset;
+  if (!(nt > 1 && rows * n >= PARALLEL_MIN)) nt = 1;
+  #pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t parts = omp_parts(), part = omp_part();
+    int64_t lo = rows * part / parts, hi = rows * (part + 1) / parts;
+    double *acc = dw ? (part == 0 ? dw : scratch + n * part) : NULL;
+    if (acc && part > 0) memset(acc, 0, (size_t)n * sizeof(double));
+    for (int64_t row = lo; row < hi; row++) {
+      const float *xs = x + row * n, *gd = g + row * n;
+      double ss = 0, gyx = 0;
+      for (int64_t j = 0; j < n; j++) {
+        double xv = xs[j];
+        ss += xv * xv;
+        gyx += gd[j] * weff[j] * xv;
+      }
+      double r = 1 / sqrt(ss / n + eps);
+      double c = r * r * (gyx / n);
+      if (acc) for (int64_t j = 0; j < n; j++) acc[j] += (double)gd[j] * xs[j] * r;
+      if (gx) {
+        float *o = gx + row * n;
+        for (int64_t j = 0; j < n; j++) o[j] = (float)(o[j] + r * (gd[j] * weff[j] - xs[j] * c));
+      }
+    }
+    #pragma omp barrier
+    #pragma omp single
+    if (dw) for (int64_t p = 1; p < parts; p++) for (int64_t j = 0; j < n; j++) dw[j] += scratch[n * p + j];
   }
 }

@@ -28,7 +28,7 @@ export const KERNELS_SOURCE = join(root, 'native', 'kernels.c');
 export const KERNELS_BUILD_DIR = process.env.LINSCOPE_NATIVE_KERNELS_DIR || join(root, 'build');
 /** Compiler flags: host CPU, no fused multiply-add (results equal the TypeScript kernels'), OpenMP. */
 export const KERNELS_FLAGS = ['-O3', '-march=native', '-ffp-contract=off', '-fopenmp', '-fPIC', '-shared'];
-const VERSION = 1;
+const VERSION = 2;
 
 /** Activation codes of kernels.c. */
 export const ACT = { none: 0, gelu_tanh: 1, silu: 2, relu: 3, gelu_erf: 4 } as const;
@@ -43,6 +43,12 @@ export interface NativeKernels {
   biasActivate(y: F32, b: F32, rows: number, n: number, kind: number, threads: number): void;
   axpy(a: F32, b: F32, out: F32, s: number, count: number, threads: number): void;
   rope(x: F32, tokens: number, heads: number, headDim: number, half: number, invFreq: F32, positions: Float64Array, scaling: number, interleaved: number, threads: number): void;
+  swiGluForward(gate: F32, up: F32, y: F32, sig: F32, count: number, threads: number): void;
+  swiGluBackward(gate: F32, up: F32, sig: F32, grad: F32, gg: F32 | null, gu: F32 | null, count: number, threads: number): void;
+  crossEntropyForward(x: F32, probs: F32, targets: Int32Array, rows: number, V: number, ignore: number, loss: Float64Array, threads: number): void;
+  crossEntropyBackward(probs: F32, targets: Int32Array, rows: number, V: number, ignore: number, w: number, threads: number): void;
+  /** `scratch` holds n·(threads + 1) float64s. */
+  rmsNormBackward(x: F32, g: F32, w: F32, offset: number, eps: number, rows: number, n: number, gx: F32 | null, dw: Float64Array | null, scratch: Float64Array, threads: number): void;
 }
 
 /** The build file for the current source, flags and CPU (its name changes whenever one of them does). */
@@ -103,6 +109,11 @@ function open(path: string): NativeKernels {
     biasActivate: f('void lk_bias_act_f32(void *y, void *b, int64_t rows, int64_t n, int kind, int nt)'),
     axpy: f('void lk_axpy_f32(void *a, void *b, void *out, double s, int64_t count, int nt)'),
     rope: f('void lk_rope_f32(void *x, int64_t tokens, int heads, int headDim, int half, void *invFreq, void *positions, double scaling, int interleaved, int nt)'),
+    swiGluForward: f('void lk_swiglu_fwd_f32(void *gate, void *up, void *y, void *sig, int64_t count, int nt)'),
+    swiGluBackward: f('void lk_swiglu_bwd_f32(void *gate, void *up, void *sig, void *grad, void *gg, void *gu, int64_t count, int nt)'),
+    crossEntropyForward: f('void lk_xent_fwd_f32(void *x, void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, void *loss, int nt)'),
+    crossEntropyBackward: f('void lk_xent_bwd_f32(void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, double w, int nt)'),
+    rmsNormBackward: f('void lk_rmsnorm_bwd_f32(void *x, void *g, void *w, double offset, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),
   };
 }
 

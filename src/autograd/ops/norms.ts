@@ -5,6 +5,7 @@
  * With r = 1/√(mean(x²) + ε), gy = g ⊙ (w + offset):
  *   RMSNorm    dx = r·(gy − x·r²·mean(gy ⊙ x)),            dw = Σ_rows g ⊙ x·r
  */
+import { allFloat32, kernelThreads, nativeKernels } from '../../tensor/native-kernels.ts';
 import { layerNorm as layerNormForward, rmsNorm as rmsNormForward } from '../../tensor/norms.ts';
 import type { TypedArray } from '../../tensor/tensor.ts';
 import { assertRowVector, lastDim } from '../check.ts';
@@ -82,6 +83,12 @@ function rmsNormBackward(
   xs: TypedArray, gd: TypedArray, w: TypedArray, offset: number, eps: number, n: number,
   gx: TypedArray | null, dw: Float64Array | null,
 ): void {
+  const native = nativeKernels();
+  if (native && allFloat32(xs, gd, w, gx)) {
+    const threads = kernelThreads();
+    native.rmsNormBackward(xs as Float32Array, gd as Float32Array, w as Float32Array, offset, eps, xs.length / n, n, gx as Float32Array | null, dw, new Float64Array(n * (threads + 1)), threads);
+    return;
+  }
   const wEff = new Float64Array(n);
   for (let j = 0; j < n; j++) wEff[j] = w[j] + offset;
   for (let off = 0; off < xs.length; off += n) {
