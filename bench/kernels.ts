@@ -2,13 +2,17 @@
  * The non-GEMM kernels, TypeScript vs C (native/kernels.c), at GPT-2-small sizes on 1024 tokens
  * (d = 768, MLP 3072, fused QKV 2304, 12 heads; softmax over 12 × 1024 score rows of 1024), C at 1
  * and 2 threads. Then the whole GPT-2-small-shape forward (bench/forward.ts's model, random
- * weights) with the TypeScript and with the C kernels at 1 and 2 BLAS threads. All variants run
+ * weights) with the TypeScript and with the C kernels at 1 and 2 BLAS threads. The training kernels
+ * (forward + backward) run at the 5M pretraining config's sizes: 16 × 256 = 4096 tokens, d = 256,
+ * MLP 688, vocabulary 4096. All variants run
  * interleaved in one process (round-robin, medians), so machine load hits them alike.
  *
  *   node --import tsx bench/kernels.ts            # kernels, then the forward A/B
  *   node --import tsx bench/kernels.ts --kernels  # kernels only
  */
 import { loadavg } from 'node:os';
+import { backward, param, rmsNorm as rmsNormOp } from '../src/autograd/index.ts';
+import { crossEntropyMean, swiGlu } from '../src/autograd/ops/fused.ts';
 import { backend } from '../src/backend/index.ts';
 import { printTable } from '../src/report/table.ts';
 import { activate, addBiasActivateInPlace, siluMul } from '../src/tensor/activations.ts';
@@ -45,21 +49,32 @@ const VARIANTS: Variant[] = [
   { label: 'C 2t', native: true, threads: 2 },
 ];
 
-/** Median ms of each variant over `reps` round-robin rounds (`fn` called `inner` times per timing). */
-function timeVariants(variants: Variant[], fn: () => void, reps: number, inner = 1): number[] {
+/**
+ * Median wall ms and median process CPU ms of each variant over `reps` round-robin rounds (`fn`
+ * called `inner` times per timing). CPU time is what a loaded machine does not inflate: at one
+ * thread it is the work itself (at two it includes the threads' waiting).
+ */
+function timeVariants(variants: Variant[], fn: () => void, reps: number, inner = 1): Array<{ wall: number; cpu: number }> {
   const be = backend();
-  const times: number[][] = variants.map(() => []);
+  const wall: number[][] = variants.map(() => []);
+  const cpu: number[][] = variants.map(() => []);
   for (let r = 0; r < reps + 1; r++) {
     variants.forEach((v, i) => {
       be.setThreads(v.threads);
       withNativeKernels(v.native, () => {
+        const c = process.cpuUsage();
         const t = performance.now();
         for (let k = 0; k < inner; k++) fn();
-        if (r > 0) times[i].push((performance.now() - t) / inner); // round 0 warms up
+        const w = performance.now() - t;
+        const used = process.cpuUsage(c);
+        if (r > 0) { // round 0 warms up
+          wall[i].push(w / inner);
+          cpu[i].push((used.user + used.system) / 1e3 / inner);
+        }
       });
     });
   }
-  return times.map(median);
+  return variants.map((_, i) => ({ wall: median(wall[i]), cpu: median(cpu[i]) }));
 }
 
 function kernelTable(): void {
@@ -85,15 +100,31 @@ function kernelTable(): void {
     ['SwiGLU silu(g)·u 1024×3072', () => siluMul(fc, up)],
     ['row softmax 12·1024×1024', () => softmaxRowsInPlace(scoresOut, scores.data, T)],
     ['RoPE rotate-half 1024×12×64', () => applyRope(workQ, { numHeads: H, headDim: 64, rotaryDim: 64, invFreq, style: 'half', positions })],
+    ...trainingCases(),
   ];
   const rows = cases.map(([kernel, fn]) => {
     const [ts, c1, c2] = timeVariants(VARIANTS, fn, 9, 3);
-    return { kernel, ts, c1, c2, x1: ts / c1, x2: ts / c2 };
+    return { kernel, ts: ts.wall, c1: c1.wall, c2: c2.wall, x1: ts.wall / c1.wall, x2: ts.wall / c2.wall, tsCpu: ts.cpu, c1Cpu: c1.cpu, xCpu: ts.cpu / c1.cpu };
   });
   printTable(rows, {
     columns: ['kernel', { key: 'ts', header: 'TS ms', precision: 2 }, { key: 'c1', header: 'C 1t ms', precision: 2 }, { key: 'c2', header: 'C 2t ms', precision: 2 },
-      { key: 'x1', header: 'TS/C 1t', precision: 1 }, { key: 'x2', header: 'TS/C 2t', precision: 1 }],
+      { key: 'x1', header: 'TS/C 1t', precision: 1 }, { key: 'x2', header: 'TS/C 2t', precision: 1 },
+      { key: 'tsCpu', header: 'TS CPU ms', precision: 2 }, { key: 'c1Cpu', header: 'C 1t CPU ms', precision: 2 }, { key: 'xCpu', header: 'CPU TS/C 1t', precision: 1 }],
   });
+}
+
+/** Forward + backward of the training kernels at the 5M config's sizes (fresh parameters per call). */
+function trainingCases(): Array<[string, () => void]> {
+  const N = 4096, d = 256, f = 688, V = 4096;
+  const g = randn(N, f, 21), u = randn(N, f, 22), x = randn(N, d, 23), w = randn(1, d, 24).reshape(d), logits = randn(N, V, 25);
+  const targets = Array.from({ length: N }, (_, i) => (i * 7919) % V);
+  const ones = (t: Tensor) => { const o = t.clone(); o.data.fill(1); return o; };
+  const gOnes = ones(g), xOnes = ones(x);
+  return [
+    ['train: SwiGLU fwd+bwd 4096×688', () => backward(swiGlu(param(g), param(u)), gOnes)],
+    ['train: RMSNorm fwd+bwd 4096×256', () => backward(rmsNormOp(param(x), param(w), 1e-6), xOnes)],
+    ['train: cross-entropy fwd+bwd 4096×4096', () => backward(crossEntropyMean(param(logits), targets))],
+  ];
 }
 
 function forwardTable(): void {
@@ -107,9 +138,12 @@ function forwardTable(): void {
     { label: 'C kernels, 2 threads', native: true, threads: 2 },
   ];
   const reps = Number(process.env.FORWARD_REPS ?? 5);
-  const ms = timeVariants(variants, () => model.forward(ids), reps);
-  printTable(variants.map((v, i) => ({ variant: v.label, ms: ms[i], speedup: i % 2 ? ms[i - 1] / ms[i] : 1 })), {
-    columns: ['variant', { key: 'ms', header: 'forward ms (median)', precision: 0 }, { key: 'speedup', header: 'TS/C', precision: 2 }],
+  const t = timeVariants(variants, () => model.forward(ids), reps);
+  printTable(variants.map((v, i) => ({
+    variant: v.label, ms: t[i].wall, speedup: i % 2 ? t[i - 1].wall / t[i].wall : 1, cpu: t[i].cpu, cpuSpeedup: i % 2 ? t[i - 1].cpu / t[i].cpu : 1,
+  })), {
+    columns: ['variant', { key: 'ms', header: 'wall ms (median)', precision: 0 }, { key: 'speedup', header: 'wall TS/C', precision: 2 },
+      { key: 'cpu', header: 'CPU ms (median)', precision: 0 }, { key: 'cpuSpeedup', header: 'CPU TS/C', precision: 2 }],
   });
 }
 

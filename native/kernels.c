@@ -8,7 +8,7 @@
  * -ffp-contract=off so no multiply-add is fused. Results therefore equal the TypeScript ones
  * bit for bit, except where libm's exp/cos/sin/erf and V8's differ in a float64 last place.
  *
- * Built by scripts/setup.sh (or on first use) with: gcc -O3 -march=native -ffp-contract=off
+ * Built by scripts/setup.sh (or on first use) with: gcc -O3 -march=native -ffp-contract=off -fno-trapping-math
  * -fopenmp -fPIC -shared; loaded through koffi by src/tensor/native-kernels.ts.
  */
 #include <math.h>
@@ -26,16 +26,21 @@ static inline int64_t omp_part(void) { return 0; }
 #endif
 
 #define EXP_OFFSET 8200
-static double pow2_64ths[2 * EXP_OFFSET + 1];
+#define POW2_BIAS 1074
+static double pow2_64ths[2 * EXP_OFFSET + 1]; /* 2^(k/64), k = -8200..8200 (expBounded) */
+static double pow2[POW2_BIAS + 1025];         /* 2^k, k = -1074..1024 (fastExp) */
+static double pow2_fraction[64];              /* 2^(j/64), j = 0..63 (fastExp) */
 static double log2e_64, ln2_64;
 
 /* Version of the calling convention; src/tensor/native-kernels.ts checks it. */
-int lk_version(void) { return 2; }
+int lk_version(void) { return 4; }
 
-/* Copies fast-exp.ts's table of 2^(k/64), k = -8200..8200, and its two constants. */
-int lk_init(const double *table, int length, double log2e64, double ln2over64) {
-  if (length != 2 * EXP_OFFSET + 1) return -1;
-  memcpy(pow2_64ths, table, sizeof pow2_64ths);
+/* Copies fast-exp.ts's tables (expBounded's 2^(k/64); fastExp's 2^k and 2^(j/64)) and its two constants. */
+int lk_init(const double *t64ths, int n64ths, const double *tpow2, int npow2, const double *tfraction, int nfraction, double log2e64, double ln2over64) {
+  if (n64ths != 2 * EXP_OFFSET + 1 || npow2 != POW2_BIAS + 1025 || nfraction != 64) return -1;
+  memcpy(pow2_64ths, t64ths, sizeof pow2_64ths);
+  memcpy(pow2, tpow2, sizeof pow2);
+  memcpy(pow2_fraction, tfraction, sizeof pow2_fraction);
   log2e_64 = log2e64;
   ln2_64 = ln2over64;
   return 0;
@@ -249,14 +254,20 @@ void lk_rope_f32(float *x, int64_t tokens, int heads, int head_dim, int half, co
 /* ---- training kernels (src/autograd) ---- */
 
 /*
- * e^x for any x, for the kernels whose TypeScript twin uses fastExp: expBounded on [-88, 88],
- * (e^(x/2))² up to |x| = 176, and e^(±176) beyond. Past ±88 the results only feed float32 values
- * that underflow to 0 or sums where they are below float64 rounding, so this equals fastExp there.
+ * fast-exp.ts fastExp, bit for bit on (-708, 709). Outside, fastExp calls Math.exp; here x is
+ * clamped instead (so the loops vectorise): the callers only feed e^x to 1 + e^x, 1/(1 + e^x) and
+ * sums of terms ≥ 1 next to it, or round it to float32, where e^-707.5 and e^-710 (both < 1e-307)
+ * give the same results, as do e^708.9 and e^710 (1/(1 + e^x) and x/(1 + e^x) underflow to ±0).
  */
-static inline double exp_wide(double x) {
-  if (x >= -88 && x <= 88) return exp_bounded(x);
-  double h = exp_bounded(clamp88(0.5 * x));
-  return h * h;
+static inline double fast_exp(double x) {
+  x = x < -707.5 ? -707.5 : x > 708.9 ? 708.9 : x;
+  double t = x * log2e_64;
+  int k = (int)(t + (1048576 + 0.5));
+  k = (k < 0 ? 0 : k > 2097152 ? 2097152 : k) - 1048576; /* NaN reads in bounds and stays NaN */
+  double r = (t - k) * ln2_64;
+  int e = (k >> 6) + POW2_BIAS;
+  e = e < 0 ? 0 : e > POW2_BIAS + 1024 ? POW2_BIAS + 1024 : e;
+  return (1 + r * (1 + r * (0.5 + r * (1.0 / 6)))) * pow2_fraction[k & 63] * pow2[e];
 }
 
 /* fused.ts swiGlu forward: sig = 1/(1 + e^-g), y = (g/(1 + e^-g))·u. */
@@ -264,7 +275,7 @@ void lk_swiglu_fwd_f32(const float *gate, const float *up, float *y, float *sig,
   FOR_CHUNKS(count, nt, {
     for (int64_t i = lo; i < hi; i++) {
       double v = gate[i];
-      double e = 1 + exp_wide(-v);
+      double e = 1 + fast_exp(-v);
       sig[i] = (float)(1 / e);
       y[i] = (float)((v / e) * up[i]);
     }
@@ -283,27 +294,50 @@ void lk_swiglu_bwd_f32(const float *gate, const float *up, const float *sig, con
 }
 
 /*
+ * The largest element of a row, as `if (s[j] > max) max = s[j]` from -inf finds it (NaN ignored),
+ * in 16 interleaved lanes so it vectorises (max is exact, so the lanes change nothing but which of
+ * +0 and -0 is kept, and x - (+0) = x - (-0)).
+ */
+static inline double row_max(const float *s, int64_t n) {
+  float lane[16];
+  for (int k = 0; k < 16; k++) lane[k] = -INFINITY;
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int k = 0; k < 16; k++) lane[k] = s[j + k] > lane[k] ? s[j + k] : lane[k];
+  float max = -INFINITY;
+  for (int k = 0; k < 16; k++) max = lane[k] > max ? lane[k] : max;
+  for (; j < n; j++) max = s[j] > max ? s[j] : max;
+  return max;
+}
+
+/*
  * fused.ts crossEntropyMean forward over rows of V logits: probs = softmax(x), loss[r] = max +
  * log Σe − x[t] (NaN marks a row whose target is `ignore`; targets were checked by the caller).
  */
-void lk_xent_fwd_f32(const float *x, float *probs, const int32_t *targets, int64_t rows, int64_t V, int32_t ignore, double *loss, int nt) {
-  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * V >= PARALLEL_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    int32_t t = targets[r];
-    if (t == ignore) { loss[r] = NAN; continue; }
-    const float *s = x + r * V;
-    float *p = probs + r * V;
-    double max = -INFINITY;
-    for (int64_t j = 0; j < V; j++) if (s[j] > max) max = s[j];
-    double sum = 0;
-    for (int64_t j = 0; j < V; j++) {
-      double e = exp_wide(s[j] - max);
-      p[j] = (float)e;
-      sum += e;
+void lk_xent_fwd_f32(const float *x, float *probs, const int32_t *targets, int64_t rows, int64_t V, int32_t ignore, double *loss, double *scratch, int nt) {
+  if (!(nt > 1 && rows * V >= PARALLEL_MIN)) nt = 1;
+  #pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t parts = omp_parts(), part = omp_part();
+    double *e = scratch + V * part; /* the row's exponentials: computed vectorised, summed in order */
+    for (int64_t r = rows * part / parts; r < rows * (part + 1) / parts; r++) {
+      int32_t t = targets[r];
+      if (t == ignore) { loss[r] = NAN; continue; }
+      const float *s = x + r * V;
+      float *p = probs + r * V;
+      double max = row_max(s, V);
+      #pragma omp simd
+      for (int64_t j = 0; j < V; j++) {
+        double v = fast_exp(s[j] - max);
+        e[j] = v;
+        p[j] = (float)v;
+      }
+      double sum = 0;
+      for (int64_t j = 0; j < V; j++) sum += e[j];
+      double inv = 1 / sum;
+      for (int64_t j = 0; j < V; j++) p[j] = (float)(p[j] * inv);
+      loss[r] = max + log(sum) - s[t];
     }
-    double inv = 1 / sum;
-    for (int64_t j = 0; j < V; j++) p[j] = (float)(p[j] * inv);
-    loss[r] = max + log(sum) - s[t];
   }
 }
 

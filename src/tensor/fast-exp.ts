@@ -50,7 +50,7 @@ export function expBounded(x: number): number {
   return (1 + r * (1 + r * (0.5 + r * C3))) * POW2_64THS[i];
 }
 
-/** expBounded's table and constants, for the C twin of the kernels (native/kernels.c copies them). */
-export function expBoundedTable(): { pow2: Float64Array; log2e64: number; ln2over64: number } {
-  return { pow2: POW2_64THS, log2e64: LOG2E_64, ln2over64: LN2_64 };
+/** The tables and constants of expBounded and fastExp, for their C twins (native/kernels.c copies them). */
+export function expTables(): { pow2_64ths: Float64Array; pow2: Float64Array; pow2Fraction: Float64Array; log2e64: number; ln2over64: number } {
+  return { pow2_64ths: POW2_64THS, pow2: POW2, pow2Fraction: POW2_FRACTION, log2e64: LOG2E_64, ln2over64: LN2_64 };
 }

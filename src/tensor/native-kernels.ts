@@ -20,15 +20,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { backend } from '../backend/index.ts';
-import { expBoundedTable } from './fast-exp.ts';
+import { expTables } from './fast-exp.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const KERNELS_SOURCE = join(root, 'native', 'kernels.c');
 /** Where builds go: build/ in the checkout, or $LINSCOPE_NATIVE_KERNELS_DIR. */
 export const KERNELS_BUILD_DIR = process.env.LINSCOPE_NATIVE_KERNELS_DIR || join(root, 'build');
-/** Compiler flags: host CPU, no fused multiply-add (results equal the TypeScript kernels'), OpenMP. */
-export const KERNELS_FLAGS = ['-O3', '-march=native', '-ffp-contract=off', '-fopenmp', '-fPIC', '-shared'];
-const VERSION = 2;
+/** Compiler flags: host CPU, no fused multiply-add (results equal the TypeScript kernels'), no FP-exception flags kept (lets clamps vectorise; values unchanged), OpenMP. */
+export const KERNELS_FLAGS = ['-O3', '-march=native', '-ffp-contract=off', '-fno-trapping-math', '-fopenmp', '-fPIC', '-shared'];
+const VERSION = 4;
 
 /** Activation codes of kernels.c. */
 export const ACT = { none: 0, gelu_tanh: 1, silu: 2, relu: 3, gelu_erf: 4 } as const;
@@ -45,7 +45,8 @@ export interface NativeKernels {
   rope(x: F32, tokens: number, heads: number, headDim: number, half: number, invFreq: F32, positions: Float64Array, scaling: number, interleaved: number, threads: number): void;
   swiGluForward(gate: F32, up: F32, y: F32, sig: F32, count: number, threads: number): void;
   swiGluBackward(gate: F32, up: F32, sig: F32, grad: F32, gg: F32 | null, gu: F32 | null, count: number, threads: number): void;
-  crossEntropyForward(x: F32, probs: F32, targets: Int32Array, rows: number, V: number, ignore: number, loss: Float64Array, threads: number): void;
+  /** `scratch` holds V·threads float64s. */
+  crossEntropyForward(x: F32, probs: F32, targets: Int32Array, rows: number, V: number, ignore: number, loss: Float64Array, scratch: Float64Array, threads: number): void;
   crossEntropyBackward(probs: F32, targets: Int32Array, rows: number, V: number, ignore: number, w: number, threads: number): void;
   /** `scratch` holds n·(threads + 1) float64s. */
   rmsNormBackward(x: F32, g: F32, w: F32, offset: number, eps: number, rows: number, n: number, gx: F32 | null, dw: Float64Array | null, scratch: Float64Array, threads: number): void;
@@ -96,9 +97,11 @@ function open(path: string): NativeKernels {
   const lib = koffi.load(path);
   const version = (lib.func('int lk_version()') as () => number)();
   if (version !== VERSION) throw new Error(`${path} has calling convention ${version}, expected ${VERSION}`);
-  const table = expBoundedTable();
-  const init = lib.func('int lk_init(void *table, int length, double log2e64, double ln2over64)') as (...a: unknown[]) => number;
-  if (init(table.pow2, table.pow2.length, table.log2e64, table.ln2over64) !== 0) throw new Error(`${path}: lk_init rejected the exp table`);
+  const t = expTables();
+  const init = lib.func('int lk_init(void *pow2_64ths, int n64ths, void *pow2, int npow2, void *fraction, int nfraction, double log2e64, double ln2over64)') as (...a: unknown[]) => number;
+  if (init(t.pow2_64ths, t.pow2_64ths.length, t.pow2, t.pow2.length, t.pow2Fraction, t.pow2Fraction.length, t.log2e64, t.ln2over64) !== 0) {
+    throw new Error(`${path}: lk_init rejected the exp tables`);
+  }
   const f = (sig: string) => lib.func(sig) as (...a: unknown[]) => void;
   return {
     layerNorm: f('void lk_layernorm_f32(void *x, void *y, void *w, void *b, int64_t rows, int64_t n, double eps, int nt)'),
@@ -111,7 +114,7 @@ function open(path: string): NativeKernels {
     rope: f('void lk_rope_f32(void *x, int64_t tokens, int heads, int headDim, int half, void *invFreq, void *positions, double scaling, int interleaved, int nt)'),
     swiGluForward: f('void lk_swiglu_fwd_f32(void *gate, void *up, void *y, void *sig, int64_t count, int nt)'),
     swiGluBackward: f('void lk_swiglu_bwd_f32(void *gate, void *up, void *sig, void *grad, void *gg, void *gu, int64_t count, int nt)'),
-    crossEntropyForward: f('void lk_xent_fwd_f32(void *x, void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, void *loss, int nt)'),
+    crossEntropyForward: f('void lk_xent_fwd_f32(void *x, void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, void *loss, void *scratch, int nt)'),
     crossEntropyBackward: f('void lk_xent_bwd_f32(void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, double w, int nt)'),
     rmsNormBackward: f('void lk_rmsnorm_bwd_f32(void *x, void *g, void *w, double offset, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),
   };

@@ -67,7 +67,8 @@ export function crossEntropyMean(logits: Var, targets: ArrayLike<number>, ignore
       if (t !== ignoreIndex && !(t >= 0 && t < V)) throw new Error(`crossEntropyMean: target ${t} at row ${r} is not in [0, ${V})`);
     }
     const losses = new Float64Array(rows);
-    native.crossEntropyForward(x as Float32Array, probs as Float32Array, saved, rows, V, ignoreIndex, losses, kernelThreads());
+    const threads = kernelThreads();
+    native.crossEntropyForward(x as Float32Array, probs as Float32Array, saved, rows, V, ignoreIndex, losses, new Float64Array(V * threads), threads);
     for (let r = 0; r < rows; r++) {
       if (saved[r] === ignoreIndex) continue;
       total += losses[r];
