@@ -92,9 +92,16 @@ export function buildNativeKernels(): BuildResult {
 
 function open(path: string): NativeKernels {
   // OpenMP threads that spin after a kernel would take the core OpenBLAS's next GEMM needs: let them
-  // sleep at once (libgomp reads this when it loads; a user's own setting wins).
-  process.env.OMP_WAIT_POLICY ??= 'passive';
-  const lib = koffi.load(path);
+  // sleep at once. libgomp reads this once, as it loads; a user's own setting wins, and child
+  // processes (a PyTorch peer, say) do not inherit ours.
+  const policy = process.env.OMP_WAIT_POLICY;
+  if (policy === undefined) process.env.OMP_WAIT_POLICY = 'passive';
+  let lib: ReturnType<typeof koffi.load>;
+  try {
+    lib = koffi.load(path);
+  } finally {
+    if (policy === undefined) delete process.env.OMP_WAIT_POLICY;
+  }
   const version = (lib.func('int lk_version()') as () => number)();
   if (version !== VERSION) throw new Error(`${path} has calling convention ${version}, expected ${VERSION}`);
   const t = expTables();
