@@ -33,7 +33,7 @@ static double pow2_fraction[64];              /* 2^(j/64), j = 0..63 (fastExp) *
 static double log2e_64, ln2_64;
 
 /* Version of the calling convention; src/tensor/native-kernels.ts checks it. */
-int lk_version(void) { return 4; }
+int lk_version(void) { return 5; }
 
 /* Copies fast-exp.ts's tables (expBounded's 2^(k/64); fastExp's 2^k and 2^(j/64)) and its two constants. */
 int lk_init(const double *t64ths, int n64ths, const double *tpow2, int npow2, const double *tfraction, int nfraction, double log2e64, double ln2over64) {
@@ -388,5 +388,54 @@ void lk_rmsnorm_bwd_f32(const float *x, const float *g, const float *w, double o
     #pragma omp barrier
     #pragma omp single
     if (dw) for (int64_t p = 1; p < parts; p++) for (int64_t j = 0; j < n; j++) dw[j] += scratch[n * p + j];
+  }
+}
+
+/*
+ * norms.ts (autograd) LayerNorm backward over rows of n, x̂ = (x − μ)·r, gy = g⊙w (w NULL: gy = g):
+ * gx += r·(gy − mean(gy) − x̂·mean(gy⊙x̂)) and dw += Σ_rows g⊙x̂ (float64; NULL to skip either).
+ * `scratch` holds 3n float64s per thread (x̂, gy, and that thread's dw part).
+ */
+void lk_layernorm_bwd_f32(const float *x, const float *g, const float *w, double eps, int64_t rows, int64_t n,
+                          float *gx, double *dw, double *scratch, int nt) {
+  if (!(nt > 1 && rows * n >= PARALLEL_MIN)) nt = 1;
+  #pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t parts = omp_parts(), part = omp_part();
+    int64_t lo = rows * part / parts, hi = rows * (part + 1) / parts;
+    double *xhat = scratch + 3 * n * part, *gy = xhat + n;
+    double *acc = dw ? (part == 0 ? dw : gy + n) : NULL;
+    if (acc && part > 0) memset(acc, 0, (size_t)n * sizeof(double));
+    for (int64_t row = lo; row < hi; row++) {
+      const float *xs = x + row * n, *gd = g + row * n;
+      double mu = 0;
+      for (int64_t j = 0; j < n; j++) mu += xs[j];
+      mu /= n;
+      double v = 0;
+      for (int64_t j = 0; j < n; j++) {
+        double c = xs[j] - mu;
+        v += c * c;
+      }
+      double r = 1 / sqrt(v / n + eps);
+      double meanGy = 0, meanGyXhat = 0;
+      for (int64_t j = 0; j < n; j++) {
+        double xh = (xs[j] - mu) * r;
+        double gj = w ? (double)gd[j] * w[j] : (double)gd[j];
+        xhat[j] = xh;
+        gy[j] = gj;
+        meanGy += gj;
+        meanGyXhat += gj * xh;
+      }
+      if (acc) for (int64_t j = 0; j < n; j++) acc[j] += gd[j] * xhat[j];
+      meanGy /= n;
+      meanGyXhat /= n;
+      if (gx) {
+        float *o = gx + row * n;
+        for (int64_t j = 0; j < n; j++) o[j] = (float)(o[j] + r * (gy[j] - meanGy - xhat[j] * meanGyXhat));
+      }
+    }
+    #pragma omp barrier
+    #pragma omp single
+    if (dw) for (int64_t p = 1; p < parts; p++) for (int64_t j = 0; j < n; j++) dw[j] += scratch[3 * n * p + 2 * n + j];
   }
 }

@@ -1,11 +1,11 @@
 /**
- * The training kernels in C (native/kernels.c: SwiGLU, vocabulary cross-entropy, RMSNorm backward)
+ * The training kernels in C (native/kernels.c: SwiGLU, vocabulary cross-entropy, RMSNorm and LayerNorm backward)
  * against their TypeScript twins in src/autograd, the oracle: values and gradients equal to 1e-6
  * relative at 1 and 2 threads. Skipped when the C library cannot be built here.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backward, constant, mul, param, rmsNorm, sum } from '../../src/autograd/index.ts';
+import { backward, constant, layerNorm, mul, param, rmsNorm, sum } from '../../src/autograd/index.ts';
 import { crossEntropyMean, swiGlu } from '../../src/autograd/ops/fused.ts';
 import type { Var } from '../../src/autograd/var.ts';
 import { backend } from '../../src/backend/index.ts';
@@ -74,5 +74,15 @@ test('rmsNorm backward: C equals TypeScript (weight and input gradients, Gemma o
     const rng = new Rng(n);
     const x = rng.randn([rows, n], 2), w = rng.randn([n]), m = rng.randn([rows, n]);
     for (const unit of [false, true]) same(`rmsNorm ${rows}×${n}${unit ? ' (1 + w)' : ''}`, [x, w], ([a, b]) => mul(rmsNorm(a, b, 1e-6, unit), constant(m)));
+  }
+});
+
+test('layerNorm backward: C equals TypeScript (with and without weight and bias)', { skip }, () => {
+  for (const [rows, n] of [[3, 8], [128, 768], [130, 1031]]) {
+    const rng = new Rng(n + 1);
+    const x = rng.randn([rows, n], 2), w = rng.randn([n]), b = rng.randn([n]), m = rng.randn([rows, n]);
+    x.data[0] = 1e3;
+    same(`layerNorm w b ${rows}×${n}`, [x, w, b], ([a, wv, bv]) => mul(layerNorm(a, wv, bv, 1e-5), constant(m)));
+    same(`layerNorm ${rows}×${n}`, [x], ([a]) => mul(layerNorm(a, undefined, undefined, 1e-5), constant(m)));
   }
 });
