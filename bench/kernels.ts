@@ -8,7 +8,9 @@
  * interleaved in one process (round-robin, medians), so machine load hits them alike.
  *
  *   node --import tsx bench/kernels.ts            # kernels, then the forward A/B
- *   node --import tsx bench/kernels.ts --kernels  # kernels only
+ *   node --import tsx bench/kernels.ts --kernels  # kernels only (--forward: the forward A/B only)
+ *   LINSCOPE_THREADS=1 node --import tsx --cpu-prof bench/kernels.ts --profile   # one warm forward, to profile
+ *     (LINSCOPE_NATIVE_KERNELS=0 for the TypeScript kernels)
  */
 import { loadavg } from 'node:os';
 import { backward, param, rmsNorm as rmsNormOp } from '../src/autograd/index.ts';
@@ -147,12 +149,31 @@ function forwardTable(): void {
   });
 }
 
-console.log(`kernels: ${nativeKernelsStatus()}; BLAS ${backend().name}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-if (!nativeKernels()) console.log('(no native kernels: the C columns repeat the TypeScript kernels)');
-console.log(`\nnon-GEMM kernels at GPT-2-small sizes, ${T} tokens, float32, median of 9 interleaved rounds of 3 calls\n`);
-kernelTable();
-if (!process.argv.includes('--kernels')) {
-  console.log(`\nGPT-2-small-shape forward (12 × d768, vocab 50257), 1 × ${T} tokens, float32, median of ${process.env.FORWARD_REPS ?? 5} interleaved rounds\n`);
-  forwardTable();
+/** One forward after a warm-up, at the current settings (for `node --cpu-prof`). */
+function profileForward(): void {
+  const model = buildGpt2Small();
+  const rng = new Rng(7);
+  const ids = [Array.from({ length: T }, () => rng.int(50257))];
+  model.forward(ids);
+  const c = process.cpuUsage();
+  const t = performance.now();
+  model.forward(ids);
+  const used = process.cpuUsage(c);
+  console.log(`one forward: ${(performance.now() - t).toFixed(0)} ms wall, ${((used.user + used.system) / 1e3).toFixed(0)} ms CPU`);
+}
+
+const only = (flag: string) => process.argv.includes(flag);
+console.log(`kernels: ${nativeKernelsStatus()}; BLAS ${backend().name} (${backend().threads()} threads); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+if (only('--profile')) profileForward();
+else {
+  if (!nativeKernels()) console.log('(no native kernels: the C columns repeat the TypeScript kernels)');
+  if (!only('--forward')) {
+    console.log(`\nnon-GEMM kernels at GPT-2-small sizes, ${T} tokens, float32, median of 9 interleaved rounds of 3 calls\n`);
+    kernelTable();
+  }
+  if (!only('--kernels')) {
+    console.log(`\nGPT-2-small-shape forward (12 × d768, vocab 50257), 1 × ${T} tokens, float32, median of ${process.env.FORWARD_REPS ?? 5} interleaved rounds\n`);
+    forwardTable();
+  }
 }
 console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
