@@ -71,6 +71,14 @@ export type BuildResult = { ok: true; path: string; built: boolean } | { ok: fal
  * are removed. Never throws: a missing compiler or a compile error comes back as a reason.
  */
 export function buildNativeKernels(): BuildResult {
+  try {
+    return build();
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message.split('\n')[0] }; // e.g. a read-only build folder
+  }
+}
+
+function build(): BuildResult {
   if (!existsSync(KERNELS_SOURCE)) return { ok: false, reason: `${KERNELS_SOURCE} is missing` };
   const path = kernelsLibraryPath();
   if (existsSync(path)) return { ok: true, path, built: false };
