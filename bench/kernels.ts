@@ -13,7 +13,7 @@
  *     (LINSCOPE_NATIVE_KERNELS=0 for the TypeScript kernels)
  */
 import { loadavg } from 'node:os';
-import { backward, param, rmsNorm as rmsNormOp } from '../src/autograd/index.ts';
+import { backward, gelu, param, rmsNorm as rmsNormOp } from '../src/autograd/index.ts';
 import { crossEntropyMean, swiGlu } from '../src/autograd/ops/fused.ts';
 import { backend } from '../src/backend/index.ts';
 import { printTable } from '../src/report/table.ts';
@@ -126,6 +126,7 @@ function trainingCases(): Array<[string, () => void]> {
     ['train: SwiGLU fwd+bwd 4096×688', () => backward(swiGlu(param(g), param(u)), gOnes)],
     ['train: RMSNorm fwd+bwd 4096×256', () => backward(rmsNormOp(param(x), param(w), 1e-6), xOnes)],
     ['train: cross-entropy fwd+bwd 4096×4096', () => backward(crossEntropyMean(param(logits), targets))],
+    ['train: GELU-tanh fwd+bwd 4096×688', () => backward(gelu(param(g), 'tanh'), gOnes)],
   ];
 }
 

@@ -33,7 +33,7 @@ static double pow2_fraction[64];              /* 2^(j/64), j = 0..63 (fastExp) *
 static double log2e_64, ln2_64;
 
 /* Version of the calling convention; src/tensor/native-kernels.ts checks it. */
-int lk_version(void) { return 5; }
+int lk_version(void) { return 6; }
 
 /* Copies fast-exp.ts's tables (expBounded's 2^(k/64); fastExp's 2^k and 2^(j/64)) and its two constants. */
 int lk_init(const double *t64ths, int n64ths, const double *tpow2, int npow2, const double *tfraction, int nfraction, double log2e64, double ln2over64) {
@@ -438,4 +438,30 @@ void lk_layernorm_bwd_f32(const float *x, const float *g, const float *w, double
     #pragma omp single
     if (dw) for (int64_t p = 1; p < parts; p++) for (int64_t j = 0; j < n; j++) dw[j] += scratch[3 * n * p + 2 * n + j];
   }
+}
+
+/*
+ * ops/activations.ts backward of GELU-tanh and SiLU: gx = (accumulate ? gx : 0) + g · f'(x), with
+ *   GELU-tanh  f' = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²), t = tanh(c(x + 0.044715x³)), c = √(2/π)
+ *   SiLU       f' = σ(1 + x(1 − σ)), σ = 1/(1 + e^−x) (fastExp)
+ */
+void lk_act_backward_f32(const float *x, const float *g, float *gx, int64_t count, int kind, int accumulate, int nt) {
+  FOR_CHUNKS(count, nt, {
+    if (kind == ACT_GELU_TANH) {
+      const double c = SQRT_2_OVER_PI, k = 0.044715;
+      for (int64_t i = lo; i < hi; i++) {
+        double v = x[i];
+        double t = tanh(c * (v + k * v * v * v));
+        double slope = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * k * v * v);
+        gx[i] = (float)(accumulate ? gx[i] + g[i] * slope : g[i] * slope);
+      }
+    } else if (kind == ACT_SILU) {
+      for (int64_t i = lo; i < hi; i++) {
+        double v = x[i];
+        double s = 1 / (1 + fast_exp(-v));
+        double slope = s * (1 + v * (1 - s));
+        gx[i] = (float)(accumulate ? gx[i] + g[i] * slope : g[i] * slope);
+      }
+    }
+  })
 }

@@ -28,7 +28,7 @@ export const KERNELS_SOURCE = join(root, 'native', 'kernels.c');
 export const KERNELS_BUILD_DIR = process.env.LINSCOPE_NATIVE_KERNELS_DIR || join(root, 'build');
 /** Compiler flags: host CPU, no fused multiply-add (results equal the TypeScript kernels'), no FP-exception flags kept (lets clamps vectorise; values unchanged), OpenMP. */
 export const KERNELS_FLAGS = ['-O3', '-march=native', '-ffp-contract=off', '-fno-trapping-math', '-fopenmp', '-fPIC', '-shared'];
-const VERSION = 5;
+const VERSION = 6;
 
 /** Activation codes of kernels.c. */
 export const ACT = { none: 0, gelu_tanh: 1, silu: 2, relu: 3, gelu_erf: 4 } as const;
@@ -50,6 +50,8 @@ export interface NativeKernels {
   crossEntropyBackward(probs: F32, targets: Int32Array, rows: number, V: number, ignore: number, w: number, threads: number): void;
   /** `scratch` holds n·(threads + 1) float64s. */
   rmsNormBackward(x: F32, g: F32, w: F32, offset: number, eps: number, rows: number, n: number, gx: F32 | null, dw: Float64Array | null, scratch: Float64Array, threads: number): void;
+  /** gx = (accumulate ? gx : 0) + g·f'(x) for GELU-tanh (ACT.gelu_tanh) or SiLU (ACT.silu). */
+  activationBackward(x: F32, g: F32, gx: F32, count: number, kind: number, accumulate: number, threads: number): void;
   /** `scratch` holds 3·n·threads float64s. */
   layerNormBackward(x: F32, g: F32, w: F32 | null, eps: number, rows: number, n: number, gx: F32 | null, dw: Float64Array | null, scratch: Float64Array, threads: number): void;
 }
@@ -133,6 +135,7 @@ function open(path: string): NativeKernels {
     swiGluBackward: f('void lk_swiglu_bwd_f32(void *gate, void *up, void *sig, void *grad, void *gg, void *gu, int64_t count, int nt)'),
     crossEntropyForward: f('void lk_xent_fwd_f32(void *x, void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, void *loss, void *scratch, int nt)'),
     crossEntropyBackward: f('void lk_xent_bwd_f32(void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, double w, int nt)'),
+    activationBackward: f('void lk_act_backward_f32(void *x, void *g, void *gx, int64_t count, int kind, int accumulate, int nt)'),
     layerNormBackward: f('void lk_layernorm_bwd_f32(void *x, void *g, void *w, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),
     rmsNormBackward: f('void lk_rmsnorm_bwd_f32(void *x, void *g, void *w, double offset, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),
   };

@@ -1,11 +1,12 @@
 /**
- * The training kernels in C (native/kernels.c: SwiGLU, vocabulary cross-entropy, RMSNorm and LayerNorm backward)
- * against their TypeScript twins in src/autograd, the oracle: values and gradients equal to 1e-6
- * relative at 1 and 2 threads. Skipped when the C library cannot be built here.
+ * The training kernels in C (native/kernels.c: SwiGLU, vocabulary cross-entropy, RMSNorm and
+ * LayerNorm backward, GELU-tanh and SiLU backward) against their TypeScript twins in src/autograd,
+ * the oracle: values and gradients equal to 1e-6 relative at 1 and 2 threads. Skipped when the C
+ * library cannot be built here.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backward, constant, layerNorm, mul, param, rmsNorm, sum } from '../../src/autograd/index.ts';
+import { add, backward, constant, gelu, layerNorm, mul, param, rmsNorm, silu, sum } from '../../src/autograd/index.ts';
 import { crossEntropyMean, swiGlu } from '../../src/autograd/ops/fused.ts';
 import type { Var } from '../../src/autograd/var.ts';
 import { backend } from '../../src/backend/index.ts';
@@ -84,5 +85,17 @@ test('layerNorm backward: C equals TypeScript (with and without weight and bias)
     x.data[0] = 1e3;
     same(`layerNorm w b ${rows}×${n}`, [x, w, b], ([a, wv, bv]) => mul(layerNorm(a, wv, bv, 1e-5), constant(m)));
     same(`layerNorm ${rows}×${n}`, [x], ([a]) => mul(layerNorm(a, undefined, undefined, 1e-5), constant(m)));
+  }
+});
+
+test('GELU-tanh and SiLU backward: C equals TypeScript (accumulated and adopted gradients)', { skip }, () => {
+  for (const [rows, n] of [[3, 7], [64, 3072], [33, 1031]]) {
+    const rng = new Rng(n + 2);
+    const x = rng.randn([rows, n], 4), m = rng.randn([rows, n]);
+    x.data[0] = 200; x.data[1] = -200;
+    same(`gelu tanh ${rows}×${n}`, [x], ([a]) => mul(gelu(a, 'tanh'), constant(m)));
+    same(`silu ${rows}×${n}`, [x], ([a]) => mul(silu(a), constant(m)));
+    // x used twice: the second backward accumulates into the first one's gradient
+    same(`silu twice ${rows}×${n}`, [x], ([a]) => add(mul(silu(a), constant(m)), mul(gelu(a, 'tanh'), constant(m))));
   }
 });
