@@ -37,7 +37,7 @@ export function applyRope(x: Tensor, o: RopeOptions): void {
   if (o.positions.length !== tokens) throw new Error(`applyRope: ${o.positions.length} positions for ${tokens} tokens`);
   const half = o.rotaryDim / 2;
   const native = nativeKernels();
-  if (native && allFloat32(x.data, o.invFreq)) {
+  if (native && allFloat32(x.data, o.invFreq) && Number.isInteger(half)) {
     const positions = o.positions instanceof Float64Array ? o.positions : Float64Array.from(o.positions);
     native.rope(x.data as Float32Array, tokens, o.numHeads, o.headDim, half, o.invFreq, positions, o.attentionScaling ?? 1, o.style === 'interleaved' ? 1 : 0, kernelThreads());
     return;
