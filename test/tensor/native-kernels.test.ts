@@ -19,7 +19,7 @@ import { layerNorm, rmsNorm, softmax } from '../../src/tensor/norms.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { applyRope, ropeInverseFrequencies } from '../../src/tensor/rope.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
-import { repoRoot } from '../helpers/paths.ts';
+import { fixturesDir, repoRoot, skipUnless } from '../helpers/paths.ts';
 
 const skip = nativeKernels() ? false : `native kernels unavailable: ${nativeKernelsStatus()}`;
 
@@ -168,4 +168,14 @@ test('without a compiler or a matching build, the TypeScript kernels run and the
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('linscope info says which kernels run', { skip: skipUnless(join(fixturesDir, 'gpt2')) }, () => {
+  const info = (env: NodeJS.ProcessEnv) => {
+    const r = spawnSync(process.execPath, ['bin/linscope.mjs', 'info', '--model', join(fixturesDir, 'gpt2')], { cwd: repoRoot, env: { ...process.env, ...env }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  assert.match(info({ LINSCOPE_NATIVE_KERNELS: '0' }), /compute +GEMM \S+ \(\d+ threads\), other kernels TypeScript \(LINSCOPE_NATIVE_KERNELS=0\)/);
+  if (!skip) assert.match(info({}), /other kernels native C \(build\/linscope-kernels-[0-9a-f]{16}\.so/);
 });
