@@ -18,7 +18,7 @@
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, getPriority, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -132,6 +132,7 @@ const lines: string[] = [
   load1 > 0.7
     ? `- **Measured under load** (load average ${load1} at the start): other processes shared the cores, so times and ratios are noisy; re-run on a quiet machine for the numbers to quote.`
     : '- The machine was quiet at the start (load average ≤ 0.7).',
+  ...(getPriority() > 0 ? [`- Run with a lowered priority (nice ${getPriority()}), as every process it started.`] : []),
   `- ${rounds} round(s); in each, one linscope process and one torch process per job and thread count (order alternating), each timing ${reps} run(s) after a warm-up; medians over all timed runs. Peak RSS is each process's own maximum resident set (largest over its processes).`,
   '- Same inputs for both (bench/peers/make-inputs.ts): random-weight safetensors of GPT-2-small (12 × 768, vocab 50257) and of configs/pretrain-5m.yaml, the same token ids. The torch side (bench/peers/torch_peers.py) is written the way Hugging Face transformers\' eager modeling code is; the GPT-2 linearity peer runs the transformer body (no LM head: linscope computes only the last position\'s logits there) and solves the same float64 centred normal equations with torch.linalg.eigh.',
   '- Ratio = torch time / linscope time (above 1: linscope faster). Goal of issue #16: ≥ 1.5× everywhere.',
