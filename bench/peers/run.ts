@@ -7,8 +7,8 @@
  * The first round also checks each torch job's outputs against linscope's (max abs diff).
  * Writes bench/RESULTS-peers.md (or --out).
  *
- *   node --import tsx bench/peers/run.ts            # 2 rounds × 2 timed runs per process (~10 min idle)
- *   node --import tsx bench/peers/run.ts --quick    # 1 round × 1 timed run
+ *   node --import tsx bench/peers/run.ts            # 2 rounds (orders L,T then T,L), 1 timed run per process
+ *   node --import tsx bench/peers/run.ts --quick    # 1 round
  *   options: --rounds N, --reps N (timed runs per process after its warm-up), --threads 1,2,
  *            --jobs forward,linearity,train,laser, --dir D (inputs; default /tmp/linscope-peers),
  *            --out FILE, --python PATH (default /usr/bin/python3)
@@ -41,7 +41,7 @@ const { values } = parseArgs({
   },
 });
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
-const reps = Number(values.reps ?? (values.quick ? 1 : 2));
+const reps = Number(values.reps ?? 1);
 const threadCounts = values.threads!.split(',').map(Number);
 const jobs = values.jobs!.split(',');
 const dir = values.dir!;
