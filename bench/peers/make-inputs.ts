@@ -11,7 +11,7 @@
  *
  *   node --import tsx bench/peers/make-inputs.ts [dir]   (default /tmp/linscope-peers)
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../src/tensor/random.ts';
 import { hfConfig } from '../../src/train/model-shape.ts';
@@ -39,7 +39,12 @@ export interface PeerInputs {
 }
 
 export function makeInputs(dir = DEFAULT_DIR): void {
-  if (existsSync(join(dir, 'inputs.json'))) return;
+  const path = join(dir, 'inputs.json');
+  if (existsSync(path)) {
+    // inputs of an older layout are rewritten; complete ones are reused (same seeds, same content)
+    const have = Object.keys(JSON.parse(readFileSync(path, 'utf8')) as object);
+    if (['forward', 'linearity', 'train', 'laser', 'intervention', 'trainConfig'].every((k) => have.includes(k))) return;
+  }
   mkdirSync(dir, { recursive: true });
   const gpt2 = hfConfig({
     arch: 'gpt2', vocabSize: GPT2_VOCAB, hiddenSize: 768, intermediateSize: 3072, numLayers: 12, numHeads: 12,
@@ -62,7 +67,7 @@ export function makeInputs(dir = DEFAULT_DIR): void {
       weightDecay: config.optimizer.weightDecay, gradClip: config.optimizer.gradClip,
     },
   };
-  writeFileSync(join(dir, 'inputs.json'), JSON.stringify(inputs));
+  writeFileSync(path, JSON.stringify(inputs)); // last: its presence means the folder is complete
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) makeInputs(process.argv[2] ?? DEFAULT_DIR);
