@@ -11,6 +11,7 @@
  * outside the window, wholly padding) are never computed.
  */
 import type { Backend } from '../backend/index.ts';
+import { expBounded } from './fast-exp.ts';
 import type { Tensor, TypedArray } from './tensor.ts';
 
 export interface AttentionOptions {
@@ -43,8 +44,8 @@ export interface AttentionOptions {
  */
 export const DEFAULT_BLOCKS = { query: 128, key: 128 };
 
-/** ln of float32's smallest normal number (2^−126): exp of anything below is subnormal. */
-export const SUBNORMAL_EXPONENT = -87.33654475055310898657;
+/** `expBounded` bound to a local name: an imported binding is read through a getter on every call. */
+const exp = expBounded;
 
 export interface AttentionGeometry {
   B: number; Tq: number; Tk: number;
@@ -174,4 +175,56 @@ export function keyTiles(g: AttentionGeometry, b: number, i0: number, i1: number
     if (!allPadding(g, b, j0, j1)) tiles.push(j0, j1);
   }
   return tiles;
+}
+
+/**
+ * One row s[row + a .. row + e) of a score tile (its visible entries): s ← e^(s − m') with the new
+ * running max m' = max(m[r], row max), ℓ[r] ← e^(m[r] − m') ℓ[r] + Σ; entries outside [a, e) are
+ * set to 0. Returns e^(m[r] − m'), the factor for the row's output so far (1 when the max did not
+ * move). Below e^−87.3 a value is a float32 subnormal and is flushed to 0 (it cannot change a sum at
+ * float32 precision, and subnormals make the P·V product crawl); this keeps `expBounded` in range.
+ * (−87.3… = ln 2^−126 is written out: an imported constant in a hot loop is read through a getter.)
+ */
+export function expRowOnline(s: TypedArray, row: number, a: number, e: number, cols: number, m: Float64Array, l: Float64Array, r: number): number {
+  if (a > 0) s.fill(0, row, row + a);
+  if (e < cols) s.fill(0, row + e, row + cols);
+  const mOld = m[r];
+  let max = mOld;
+  for (let j = row + a; j < row + e; j++) {
+    const x = s[j];
+    if (x > max) max = x;
+  }
+  if (max === -Infinity) {
+    s.fill(0, row + a, row + e);
+    return 1;
+  }
+  let sum = 0;
+  for (let j = row + a; j < row + e; j++) {
+    const d = s[j] - max;
+    const p = d < -87.33654475055310898657 ? 0 : exp(d);
+    s[j] = p;
+    sum += p;
+  }
+  const c = mOld === max ? 1 : mOld === -Infinity ? 0 : Math.exp(mOld - max);
+  m[r] = max;
+  l[r] = l[r] * c + sum;
+  return c;
+}
+
+/**
+ * Softmax probabilities of one row of a recomputed score tile from its log-sum-exp L (the backward):
+ * p ← e^(s − L) on the visible entries [a, e), 0 elsewhere and everywhere when L = −∞ (the row sees
+ * no key); flushed to 0 below e^−87.3 as in the forward.
+ */
+export function probabilityRow(p: TypedArray, row: number, a: number, e: number, cols: number, lse: number): void {
+  if (a > 0) p.fill(0, row, row + a);
+  if (e < cols) p.fill(0, row + e, row + cols);
+  if (lse === -Infinity) {
+    p.fill(0, row + a, row + e);
+    return;
+  }
+  for (let j = row + a; j < row + e; j++) {
+    const d = p[j] - lse;
+    p[j] = d < -87.33654475055310898657 ? 0 : exp(d > 0 ? 0 : d);
+  }
 }

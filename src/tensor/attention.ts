@@ -15,10 +15,7 @@
  * which recomputes P tile by tile from it: src/autograd/ops/attention.ts).
  */
 import { backend, type Backend } from '../backend/index.ts';
-import {
-  SUBNORMAL_EXPONENT, attentionGeometry, keyBlock, keyTiles, scoreTile, type AttentionOptions,
-} from './attention-tiles.ts';
-import { expBounded } from './fast-exp.ts';
+import { attentionGeometry, expRowOnline, keyBlock, keyTiles, scoreTile, type AttentionOptions } from './attention-tiles.ts';
 import { Tensor, allocate, type TypedArray } from './tensor.ts';
 
 export { DEFAULT_BLOCKS, type AttentionOptions } from './attention-tiles.ts';
@@ -99,39 +96,6 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
     }
   });
   return { out, probs, lse };
-}
-
-/**
- * One row s[row + a .. row + e) of a score tile (its visible entries): s ← e^(s − m') with the new
- * running max m' = max(m[r], row max), ℓ[r] ← e^(m[r] − m') ℓ[r] + Σ; entries outside [a, e) are
- * set to 0. Returns e^(m[r] − m'), the factor for the row's output so far (1 when the max did not
- * move). Below e^−87.3 a value is a float32 subnormal and is flushed to 0 (it cannot change a sum at
- * float32 precision, and subnormals make the P·V product crawl); this keeps `expBounded` in range.
- */
-function expRowOnline(s: TypedArray, row: number, a: number, e: number, cols: number, m: Float64Array, l: Float64Array, r: number): number {
-  if (a > 0) s.fill(0, row, row + a);
-  if (e < cols) s.fill(0, row + e, row + cols);
-  const mOld = m[r];
-  let max = mOld;
-  for (let j = row + a; j < row + e; j++) {
-    const x = s[j];
-    if (x > max) max = x;
-  }
-  if (max === -Infinity) {
-    s.fill(0, row + a, row + e);
-    return 1;
-  }
-  let sum = 0;
-  for (let j = row + a; j < row + e; j++) {
-    const d = s[j] - max;
-    const p = d < SUBNORMAL_EXPONENT ? 0 : expBounded(d);
-    s[j] = p;
-    sum += p;
-  }
-  const c = mOld === max ? 1 : mOld === -Infinity ? 0 : Math.exp(mOld - max);
-  m[r] = max;
-  l[r] = l[r] * c + sum;
-  return c;
 }
 
 /** Kept probabilities of one row: each tile's segment was e^(S − m_tile); make it e^(S − m) / ℓ. */

@@ -14,8 +14,7 @@
  */
 import { backend } from '../../backend/index.ts';
 import { attention as attentionForward, onOneThread } from '../../tensor/attention.ts';
-import { SUBNORMAL_EXPONENT, attentionGeometry, keyTiles, scoreTile, type AttentionOptions } from '../../tensor/attention-tiles.ts';
-import { expBounded } from '../../tensor/fast-exp.ts';
+import { attentionGeometry, keyTiles, probabilityRow, scoreTile, type AttentionOptions } from '../../tensor/attention-tiles.ts';
 import { allocate } from '../../tensor/tensor.ts';
 import { assertSameDtype } from '../check.ts';
 import { gradTarget, record } from '../graph.ts';
@@ -64,19 +63,7 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
               const kvTile = kvBase + j0 * kvWidth;
               scoreTile(g, be, qd, kd, b, h, i0, rows, j0, cols, p, rowStart, rowEnd);
               // P = e^(S − L), 0 outside each row's visible keys
-              for (let r = 0; r < rows; r++) {
-                const row = r * cols, a = row + rowStart[r], e = row + rowEnd[r], lr = L[lBase + r];
-                p.fill(0, row, a);
-                p.fill(0, e, row + cols);
-                if (lr === -Infinity) {
-                  p.fill(0, a, e);
-                  continue;
-                }
-                for (let j = a; j < e; j++) {
-                  const d = p[j] - lr;
-                  p[j] = d < SUBNORMAL_EXPONENT ? 0 : expBounded(d > 0 ? 0 : d);
-                }
-              }
+              for (let r = 0; r < rows; r++) probabilityRow(p, r * cols, rowStart[r], rowEnd[r], cols, L[lBase + r]);
               if (dv) {
                 be.gemm({
                   transA: true, transB: false, m: cols, n: Dh, k: rows, alpha: 1,
