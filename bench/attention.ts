@@ -6,7 +6,7 @@
  *
  * --baseline DIR also times the kernels of another linscope checkout (e.g. a `git worktree` of the
  * commit before), interleaved run by run with this one, on the same inputs, and checks both agree.
- * --grid times the forward for a grid of tile shapes (query rows × keys) instead.
+ * --grid times both for a grid of tile shapes (query rows × keys) instead.
  */
 import { execSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -60,10 +60,17 @@ console.log(`before: ${uptime()}`);
 const self = await load(resolve(import.meta.dirname, '..'), 'this tree');
 if (args.grid) {
   const grid: Array<{ query: number; key: number }> = [];
-  for (const query of [32, 64, 128, 256]) for (const key of [64, 128, 256, 512, 1024]) grid.push({ query, key });
+  for (const query of [64, 128]) for (const key of [128, 256, 512, 1024]) if (query <= key) grid.push({ query, key });
   const times = grid.map(() => [] as number[]);
-  for (let r = 0; r < RUNS; r++) grid.forEach((blocks, i) => times[i].push(clock(() => self.forward(q, k, v, { ...opts, blocks })).cpuMs));
-  for (let i = 0; i < grid.length; i++) console.log(`tile ${grid[i].query} × ${grid[i].key}: forward ${median(times[i]).toFixed(1)} ms CPU`);
+  const train = grid.map(() => [] as number[]);
+  for (let r = 0; r < RUNS; r++) {
+    grid.forEach((blocks, i) => times[i].push(clock(() => self.forward(q, k, v, { ...opts, blocks })).cpuMs));
+    grid.forEach((blocks, i) => {
+      const [pq, pk, pv] = [param(q), param(k), param(v)];
+      train[i].push(clock(() => backward(sum(self.op(pq, pk, pv, { ...opts, blocks })))).cpuMs);
+    });
+  }
+  for (let i = 0; i < grid.length; i++) console.log(`tile ${grid[i].query} × ${grid[i].key}: forward ${median(times[i]).toFixed(1)} ms CPU (min ${Math.min(...times[i]).toFixed(1)}), forward + backward ${median(train[i]).toFixed(1)} ms CPU (min ${Math.min(...train[i]).toFixed(1)})`);
 } else {
   const impls = [self];
   if (args.baseline) impls.push(await load(args.baseline, `baseline ${args.baseline}`));

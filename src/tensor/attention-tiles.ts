@@ -33,16 +33,21 @@ export interface AttentionOptions {
   keepProbs?: boolean;
   /** Keep each row's log Σ_j e^(S_ij) [B, H, Tq] (−∞ for a row that sees no key), for the backward. */
   keepLse?: boolean;
-  /** Tile shape (query rows × keys); the default was chosen by measurement (bench/attention.ts). */
+  /** Tile shape (query rows × keys) of the forward and the backward; defaults DEFAULT_BLOCKS, BACKWARD_BLOCKS. */
   blocks?: { query: number; key: number };
 }
 
 /**
- * Query rows × keys per tile, measured on GPT-2 small's shape (T = 1024, Dh = 64, 12 heads) on a
- * 64 KiB-L1 / 1 MiB-L2 core: see bench/RESULTS-attention.md. A tile with fewer query rows (the last
- * block, a generation step) takes proportionally more keys, up to the same area.
+ * Query rows × keys per tile, chosen by measurement on GPT-2 small's shape (T = 1024, Dh = 64, 12
+ * heads; 64 KiB L1d / 1 MiB L2 per core; bench/RESULTS-attention.md): the forward's best tile spans
+ * up to 1024 keys (512 KiB of float32 scores, in L2), the backward, which holds two tiles (P and
+ * dS), does best with 64 × 256. A tile with fewer query rows (the last block, a generation step, a
+ * continuation scored after a cached prefix) takes proportionally more keys, up to the same area.
+ * Tiles end at the causal limit, so only the upper triangle of one query-block-wide square per
+ * query block is computed in vain, whatever the key width.
  */
-export const DEFAULT_BLOCKS = { query: 128, key: 128 };
+export const DEFAULT_BLOCKS = { query: 128, key: 1024 };
+export const BACKWARD_BLOCKS = { query: 64, key: 256 };
 
 /** `expBounded` bound to a local name: an imported binding is read through a getter on every call. */
 const exp = expBounded;

@@ -14,7 +14,7 @@
  */
 import { backend } from '../../backend/index.ts';
 import { attention as attentionForward, onOneThread } from '../../tensor/attention.ts';
-import { attentionGeometry, keyTiles, probabilityRow, scoreTile, type AttentionOptions } from '../../tensor/attention-tiles.ts';
+import { BACKWARD_BLOCKS, attentionGeometry, keyTiles, probabilityRow, scoreTile, type AttentionOptions } from '../../tensor/attention-tiles.ts';
 import { allocate } from '../../tensor/tensor.ts';
 import { assertSameDtype } from '../check.ts';
 import { gradTarget, record } from '../graph.ts';
@@ -25,7 +25,9 @@ export type { AttentionOptions } from '../../tensor/attention-tiles.ts';
 /** Attention output [B, Tq, H·Dh]; causal by default (see AttentionOptions). */
 export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, 'keepProbs' | 'keepLse'>): Var {
   assertSameDtype('attention', q, k, v);
-  const g = attentionGeometry(q.value, k.value, v.value, opts);
+  // the backward's own tiles (it holds two per step: P and dS); the forward keeps the inference tiles,
+  // so that training and inference forwards are the same computation
+  const g = attentionGeometry(q.value, k.value, v.value, { ...opts, blocks: opts.blocks ?? BACKWARD_BLOCKS });
   const { out, lse } = attentionForward(q.value, k.value, v.value, { ...opts, keepLse: true });
   const L = lse!;
   return record('attention', out, [q, k, v], (grad) => {
