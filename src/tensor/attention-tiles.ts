@@ -39,7 +39,7 @@ export interface AttentionOptions {
 
 /**
  * Query rows × keys per tile, chosen by measurement on GPT-2 small's shape (T = 1024, Dh = 64, 12
- * heads; 64 KiB L1d / 1 MiB L2 per core; bench/RESULTS-attention.md): the forward's best tile spans
+ * heads; 32 KiB L1d / 1 MiB L2 per core; bench/RESULTS-attention.md): the forward's best tile spans
  * up to 1024 keys (512 KiB of float32 scores, in L2), the backward, which holds two tiles (P and
  * dS), does best with 64 × 256. A tile with fewer query rows (the last block, a generation step, a
  * continuation scored after a cached prefix) takes proportionally more keys, up to the same area.
