@@ -82,16 +82,18 @@ if (args.grid) {
   }
   const fwd = impls.map(() => ({ ms: [] as number[], cpu: [] as number[] }));
   const train = impls.map(() => ({ ms: [] as number[], cpu: [] as number[] }));
+  // ABBA order: whichever kernel runs second in a round measured ~10 % slower here, whichever it was
+  const order = (r: number) => (r % 2 === 0 ? impls.map((_, i) => i) : impls.map((_, i) => impls.length - 1 - i));
   for (let r = 0; r < RUNS + 1; r++) {
-    impls.forEach((impl, i) => {
-      const f = clock(() => impl.forward(q, k, v, opts));
+    for (const i of order(r)) {
+      const f = clock(() => impls[i].forward(q, k, v, opts));
       if (r > 0) { fwd[i].ms.push(f.ms); fwd[i].cpu.push(f.cpuMs); } // the first run warms up
-    });
-    impls.forEach((impl, i) => {
+    }
+    for (const i of order(r)) {
       const [pq, pk, pv] = [param(q), param(k), param(v)];
-      const t = clock(() => backward(sum(impl.op(pq, pk, pv, opts))));
+      const t = clock(() => backward(sum(impls[i].op(pq, pk, pv, opts))));
       if (r > 0) { train[i].ms.push(t.ms); train[i].cpu.push(t.cpuMs); }
-    });
+    }
   }
   impls.forEach((impl, i) => {
     console.log(`${impl.name}: forward ${median(fwd[i].ms).toFixed(1)} ms (${median(fwd[i].cpu).toFixed(1)} ms CPU); forward + backward ${median(train[i].ms).toFixed(1)} ms (${median(train[i].cpu).toFixed(1)} ms CPU)`);
