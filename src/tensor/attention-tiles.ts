@@ -217,15 +217,24 @@ export function expRowOnline(s: TypedArray, row: number, a: number, e: number, c
 }
 
 /**
- * Softmax probabilities of one row of a recomputed score tile from its log-sum-exp L (the backward):
- * p ← e^(s − L) on the visible entries [a, e), 0 elsewhere and everywhere when L = −∞ (the row sees
- * no key); flushed to 0 below e^−87.3 as in the forward.
+ * One row of a recomputed score tile in the backward, from its log-sum-exp L: p ← e^(s − L) on the
+ * visible entries [a, e) (flushed to 0 below e^−87.3 as in the forward), 0 elsewhere and everywhere
+ * when L = −∞ (the row sees no key); and when dS is given (holding dP = dO Vᵀ on entry), in the same
+ * pass, the softmax gradient dS ← p ⊙ (dP − D) with D = rowsum(dO ⊙ O).
  */
-export function probabilityRow(p: TypedArray, row: number, a: number, e: number, cols: number, lse: number): void {
-  if (a > 0) p.fill(0, row, row + a);
-  if (e < cols) p.fill(0, row + e, row + cols);
-  if (lse === -Infinity) {
-    p.fill(0, row + a, row + e);
+export function probabilityRow(p: TypedArray, dS: TypedArray | null, row: number, a: number, e: number, cols: number, lse: number, D: number): void {
+  if (lse === -Infinity) a = e;
+  p.fill(0, row, row + a);
+  p.fill(0, row + e, row + cols);
+  if (dS) {
+    dS.fill(0, row, row + a);
+    dS.fill(0, row + e, row + cols);
+    for (let j = row + a; j < row + e; j++) {
+      const d = p[j] - lse;
+      const pj = d < -87.33654475055310898657 ? 0 : exp(d > 0 ? 0 : d);
+      p[j] = pj;
+      dS[j] = pj * (dS[j] - D);
+    }
     return;
   }
   for (let j = row + a; j < row + e; j++) {

@@ -64,25 +64,23 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
               const j0 = tiles[t], cols = tiles[t + 1] - j0;
               const kvTile = kvBase + j0 * kvWidth;
               scoreTile(g, be, qd, kd, b, h, i0, rows, j0, cols, p, rowStart, rowEnd);
-              // P = e^(S − L), 0 outside each row's visible keys
-              for (let r = 0; r < rows; r++) probabilityRow(p, r * cols, rowStart[r], rowEnd[r], cols, L[lBase + r]);
+              const needDS = dq !== null || dk !== null;
+              if (needDS) {
+                // dP = dO Vᵀ
+                be.gemm({
+                  transA: false, transB: true, m: rows, n: cols, k: Dh, alpha: 1,
+                  a: dO.subarray(qBase), lda: qWidth, b: vd.subarray(kvTile), ldb: kvWidth,
+                  beta: 0, c: dS, ldc: cols,
+                });
+              }
+              // P = e^(S − L) (0 outside each row's visible keys) and dS = P ⊙ (dP − D), in one pass
+              for (let r = 0; r < rows; r++) probabilityRow(p, needDS ? dS : null, r * cols, rowStart[r], rowEnd[r], cols, L[lBase + r], D[r]);
               if (dv) {
                 be.gemm({
                   transA: true, transB: false, m: cols, n: Dh, k: rows, alpha: 1,
                   a: p, lda: cols, b: dO.subarray(qBase), ldb: qWidth,
                   beta: 1, c: dv.subarray(kvTile), ldc: kvWidth,
                 });
-              }
-              if (!dq && !dk) continue;
-              be.gemm({
-                transA: false, transB: true, m: rows, n: cols, k: Dh, alpha: 1,
-                a: dO.subarray(qBase), lda: qWidth, b: vd.subarray(kvTile), ldb: kvWidth,
-                beta: 0, c: dS, ldc: cols,
-              });
-              // dS = P ⊙ (dP − D) (0 wherever P is)
-              for (let r = 0; r < rows; r++) {
-                const dr = D[r];
-                for (let j = r * cols, e = j + cols; j < e; j++) dS[j] = p[j] * (dS[j] - dr);
               }
               if (dq) {
                 be.gemm({
