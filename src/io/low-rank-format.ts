@@ -70,6 +70,7 @@ export interface TensorSource {
   config: ModelConfig;
   hasTensor(name: string): boolean;
   getTensor(name: string, dtype?: DType): Tensor;
+  getStoredTensor?(name: string): Tensor;
   tensorNames?(): string[];
   tensorShape?(name: string): number[];
 }
@@ -98,6 +99,10 @@ export function withLowRankTensors<S extends TensorSource>(source: S): S {
       return new LowRankWeight(source.getTensor(f.left, dtype), source.getTensor(f.right, dtype)) as unknown as Tensor;
     },
   };
+  if (source.getStoredTensor) {
+    const stored = source.getStoredTensor;
+    wrapped.getStoredTensor = (name: string) => (factored.has(name) ? wrapped.getTensor(name) : stored(name));
+  }
   if (source.tensorNames) wrapped.tensorNames = () => [...source.tensorNames!().filter((n) => !pieces.has(n)), ...factored.keys()];
   if (source.tensorShape) {
     wrapped.tensorShape = (name: string) => {

@@ -19,6 +19,7 @@ import { resolveModel, type ResolveModelOptions } from './hub.ts';
 import { refuseQuantized } from './quantization.ts';
 import { InputError } from './input-error.ts';
 import { findLlama2cTokenizerFile, llama2cHeaderProblem, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
+import { readStoredTensor } from './stored-tensor.ts';
 import { findSafetensorsWeights, openTensorReader, SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME } from './safetensors.ts';
 import { findTorchBinWeights, looksLikeTorchBin, openTorchWeights } from './torch-bin.ts';
 import type { Tokenizer } from './tokenizer.ts';
@@ -37,6 +38,8 @@ export interface ModelSource {
   tensorShape(name: string): number[];
   /** Read one tensor now (float32 by default). */
   getTensor(name: string, dtype?: DType): Tensor;
+  /** Read one tensor in its stored 16-bit dtype (2-D BF16/F16 → `HalfWeight`), others as `getTensor`. */
+  getStoredTensor?(name: string): Tensor;
   /** The model's tokenizer, or undefined when the source has none. */
   tokenizer(): Promise<Tokenizer | undefined>;
 }
@@ -63,6 +66,7 @@ function safetensorsSource(dir: string, weightsPath: string): ModelSource {
     hasTensor: (name) => reader.has(name),
     tensorShape: (name) => reader.info(name).shape,
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
+    getStoredTensor: (name) => readStoredTensor(reader, name),
     tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
   } satisfies ModelSource);
 }
