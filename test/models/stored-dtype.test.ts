@@ -65,6 +65,8 @@ test('a product with a 16-bit weight equals the product with its decoded float32
   const dense = half.clone();
   const xT = new Tensor(new Float32Array(3 * cols).map((_, i) => Math.cos(i)), [3, cols]);
   const x = new Tensor(new Float32Array(3 * rows).map((_, i) => Math.cos(i)), [3, rows]);
-  assert.equal(maxAbsDiff(matmul(xT, half, { transB: true }), matmul(xT, dense, { transB: true })), 0);
-  assert.equal(maxAbsDiff(matmul(x, half), matmul(x, dense)), 0);
+  // BLAS may sum a narrower product in another order: equal up to float32 rounding of the sums (Σ|terms| ≈ 40 here)
+  for (const [got, want] of [[matmul(xT, half, { transB: true }), matmul(xT, dense, { transB: true })], [matmul(x, half), matmul(x, dense)]]) {
+    assert.ok(maxAbsDiff(got, want) <= 1e-6, `max |Δ| ${maxAbsDiff(got, want)}`);
+  }
 });
