@@ -71,6 +71,7 @@ export interface TensorSource {
   hasTensor(name: string): boolean;
   getTensor(name: string, dtype?: DType): Tensor;
   getStoredTensor?(name: string): Tensor;
+  tensorDtype?(name: string): string;
   tensorNames?(): string[];
   tensorShape?(name: string): number[];
 }
@@ -102,6 +103,10 @@ export function withLowRankTensors<S extends TensorSource>(source: S): S {
   if (source.getStoredTensor) {
     const stored = source.getStoredTensor;
     wrapped.getStoredTensor = (name: string) => (factored.has(name) ? wrapped.getTensor(name) : stored(name));
+  }
+  if (source.tensorDtype) {
+    const dtypeOf = source.tensorDtype;
+    wrapped.tensorDtype = (name: string) => dtypeOf(factored.get(name)?.left ?? name);
   }
   if (source.tensorNames) wrapped.tensorNames = () => [...source.tensorNames!().filter((n) => !pieces.has(n)), ...factored.keys()];
   if (source.tensorShape) {

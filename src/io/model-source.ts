@@ -40,6 +40,8 @@ export interface ModelSource {
   getTensor(name: string, dtype?: DType): Tensor;
   /** Read one tensor in its stored 16-bit dtype (2-D BF16/F16 → `HalfWeight`), others as `getTensor`. */
   getStoredTensor?(name: string): Tensor;
+  /** Stored dtype of a tensor, as safetensors names it (F32, BF16, F16, …), without reading it. */
+  tensorDtype?(name: string): string;
   /** The model's tokenizer, or undefined when the source has none. */
   tokenizer(): Promise<Tokenizer | undefined>;
 }
@@ -65,11 +67,14 @@ function safetensorsSource(dir: string, weightsPath: string): ModelSource {
     tensorNames: () => reader.names(),
     hasTensor: (name) => reader.has(name),
     tensorShape: (name) => reader.info(name).shape,
+    tensorDtype: (name) => reader.info(name).dtype,
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
     getStoredTensor: (name) => readStoredTensor(reader, name),
     tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
   } satisfies ModelSource);
 }
+
+const TORCH_TO_SAFETENSORS: Record<string, string> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16', float64: 'F64' };
 
 function torchBinSource(dir: string, weightsPath: string): ModelSource {
   if (!existsSync(join(dir, 'config.json'))) {
@@ -84,6 +89,7 @@ function torchBinSource(dir: string, weightsPath: string): ModelSource {
     tensorNames: () => reader.names(),
     hasTensor: (name) => reader.has(name),
     tensorShape: (name) => reader.shape(name),
+    tensorDtype: (name) => TORCH_TO_SAFETENSORS[reader.dtype(name)] ?? reader.dtype(name),
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
     tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
   } satisfies ModelSource);

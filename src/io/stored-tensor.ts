@@ -15,3 +15,18 @@ export function readStoredTensor(reader: Pick<TensorReader, 'info' | 'readBytes'
   if (hasNonFiniteHalf(bits, info.dtype)) return reader.readTensor(name); // throws, naming the tensor
   return new HalfWeight(bits, info.dtype, info.shape) as unknown as Tensor;
 }
+
+/**
+ * The float dtype a checkpoint stores its weights in, for writing a modified copy the same way:
+ * BF16 or F16 when every weight of `names` the source has is stored so, else F32 (also when the
+ * source cannot tell, e.g. llama2.c files).
+ */
+export function checkpointDtype(source: { tensorDtype?(name: string): string; hasTensor(name: string): boolean }, names: readonly string[]): 'F32' | 'BF16' | 'F16' {
+  if (!source.tensorDtype) return 'F32';
+  const dtypes = new Set(names.filter((n) => source.hasTensor(n)).map((n) => source.tensorDtype!(n)));
+  if (dtypes.size === 1) {
+    const [only] = dtypes;
+    if (only === 'BF16' || only === 'F16') return only;
+  }
+  return 'F32';
+}

@@ -35,6 +35,8 @@ import { textPerplexity } from '../../eval/perplexity.ts';
 import { formatTable, writeCsv } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
 import { exportModel } from '../../laser/export.ts';
+import { checkpointDtype } from '../../io/stored-tensor.ts';
+import type { FloatStorage } from '../../io/safetensors.ts';
 import { checkExportTarget } from '../../export/hf-folder.ts';
 import { checkpointMaps, checkpointPrefix } from '../../export/model-parts.ts';
 import { higherOrderStudy } from '../../laser/higher-order.ts';
@@ -130,7 +132,7 @@ const applySpec = defineCommand({
     ...modelOptions, ...threadsOptions, ...svdOptions, ...factoredOptions,
     interventions: { type: 'string', description: 'type:layer:rho[,…], e.g. out:5:0.01,in:3:0.1', required: true, short: 'i' },
     out: { type: 'string', description: 'Output folder', required: true, short: 'o', valueName: 'dir' },
-    dtype: { type: 'string', description: 'Storage dtype', default: 'F32', choices: ['F32', 'F16', 'BF16'] },
+    dtype: { type: 'string', description: "Storage dtype (default: the checkpoint's: BF16 or F16 when all its weights are, else F32)", choices: ['F32', 'F16', 'BF16'] },
     quiet: { type: 'boolean', description: 'Less output', short: 'q' },
   },
   examples: [
@@ -448,7 +450,7 @@ async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
     config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir,
     vocabSize: model.config.vocabSize, linearMaps: checkpointMaps(model), prefix: checkpointPrefix(model),
   }, {
-    dtype: o.dtype,
+    dtype: (o.dtype as FloatStorage | undefined) ?? checkpointDtype(source, model.weightNames()),
     factored: o.factored ?? false,
     applied,
     provenance: { source: o.model, svd: o.svd, rankRounding: o.rankRounding, command: `linscope laser apply -m ${o.model} -i ${formatInterventions(ivs)}${o.factored ? ' --factored' : ''}` },

@@ -25,6 +25,7 @@ import { distillAll } from '../../prune/distill-all.ts';
 import { healPruned } from '../../prune/heal.ts';
 import { evaluateModel, prepareFacts, type EvalSettings, type ModelEvaluation } from '../../prune/evaluate.ts';
 import { exportPrunedModel } from '../../prune/export.ts';
+import { checkpointDtype } from '../../io/stored-tensor.ts';
 import { checkExportTarget } from '../../export/hf-folder.ts';
 import { PrunedModel } from '../../prune/pruned-model.ts';
 import { pruneModelAsync } from '../../prune/replace.ts';
@@ -248,7 +249,7 @@ export async function run(argv: string[]): Promise<number> {
     };
     writeJson(join(o.out, 'results.json'), record);
     if (o.export) {
-      const ex = exportPrunedModel(join(o.out, 'model'), final, { provenance: { command: record.command, criterion: o.criterion, method: o.method } });
+      const ex = exportPrunedModel(join(o.out, 'model'), final, { dtype: checkpointDtype(source, model.weightNames()), provenance: { command: record.command, criterion: o.criterion, method: o.method } });
       say(`\nexported ${ex.numLayers} blocks (kept ${ex.keptBlocks.join(', ')}) to ${ex.dir}` +
         (ex.folded.length ? `; folded ${ex.folded.map((f) => `${f.span} → ${f.tensor}`).join(', ')}` : '') +
         (ex.stored.length ? `; ${ex.stored.length} map(s) stored with the weights: transformers loads it with trust_remote_code=True (modeling_linscope.py), linscope as is` : ''));
