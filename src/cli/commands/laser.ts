@@ -439,7 +439,10 @@ async function runTaskSearch(o: ParsedOptions<typeof searchSpec>): Promise<numbe
 async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
   assertWritableDir(o.out, '--out');
   checkExportTarget(o.out); // before any work: never compute for an output that cannot be written
-  const { source, model } = await loadModelOnly(o);
+  // no forward runs here: the model streams, so only the matrices being reduced are held (one SVD at a
+  // time, in float32) and the export reads every other weight from the checkpoint as it writes it
+  const source = await openModel(o);
+  const model = await loadModel(source, { streaming: true });
   const ivs = parseInterventions(o.interventions, model.numLayers);
   if (ivs.length === 0) throw new Error('--interventions is empty');
   const editor = new LaserEditor(model);
@@ -447,7 +450,7 @@ async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
   if (!o.quiet) for (const a of applied) console.log(describeApplied(a));
   console.log(parameterSummary(applied) + (o.factored ? '; the export stores the factored ones as factors (transformers: trust_remote_code=True)' : '; the export stores them dense'));
   const res = exportModel(o.out, {
-    config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir,
+    config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), streamed: model, dir: source.dir,
     vocabSize: model.config.vocabSize, linearMaps: checkpointMaps(model), prefix: checkpointPrefix(model),
   }, {
     dtype: (o.dtype as FloatStorage | undefined) ?? checkpointDtype(source, model.weightNames()),
