@@ -151,6 +151,7 @@ const evalSpec = defineCommand({
     stride: { type: 'integer', description: 'Sliding-window stride (enables the sliding protocol)' },
     maxWindows: { type: 'integer', description: 'Score only the first N perplexity windows' },
     out: { type: 'string', description: 'Write per-case CSV and summary JSON here', short: 'o', valueName: 'dir' },
+    streaming: { type: 'boolean', description: "Hold one block's weights at a time, read from the checkpoint on every forward (models larger than RAM)" },
   },
 });
 
@@ -209,12 +210,12 @@ interface Loaded {
   tokenizer: EvalTokenizer;
 }
 
-async function loadModelOnly(o: ModelArgs): Promise<{ source: ModelSource; model: DecoderModel }> {
+async function loadModelOnly(o: ModelArgs & { streaming?: boolean }): Promise<{ source: ModelSource; model: DecoderModel }> {
   const source = await openModel(o);
-  return { source, model: await loadModel(source) };
+  return { source, model: await loadModel(source, { streaming: o.streaming ?? false }) };
 }
 
-async function loadAll(o: OptionsOf<typeof laserModelOptions>): Promise<Loaded> {
+async function loadAll(o: OptionsOf<typeof laserModelOptions> & { streaming?: boolean }): Promise<Loaded> {
   const { source, model } = await loadModelOnly(o);
   return { source, model, tokenizer: await resolveTokenizer(source, o.tokenizer) };
 }
