@@ -19,7 +19,7 @@ import { resolveModel, type ResolveModelOptions } from './hub.ts';
 import { refuseQuantized } from './quantization.ts';
 import { InputError } from './input-error.ts';
 import { findLlama2cTokenizerFile, llama2cHeaderProblem, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
-import { readStoredTensor } from './stored-tensor.ts';
+import { readStoredTensor, readStoredTorchTensor } from './stored-tensor.ts';
 import { findSafetensorsWeights, openTensorReader, SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME } from './safetensors.ts';
 import { findTorchBinWeights, looksLikeTorchBin, openTorchWeights } from './torch-bin.ts';
 import type { Tokenizer } from './tokenizer.ts';
@@ -91,6 +91,7 @@ function torchBinSource(dir: string, weightsPath: string): ModelSource {
     tensorShape: (name) => reader.shape(name),
     tensorDtype: (name) => TORCH_TO_SAFETENSORS[reader.dtype(name)] ?? reader.dtype(name),
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
+    getStoredTensor: (name) => readStoredTorchTensor(reader, name),
     tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
   } satisfies ModelSource);
 }

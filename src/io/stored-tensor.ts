@@ -3,7 +3,7 @@
  * 16-bit values (src/tensor/half-weight.ts), every other tensor read as float32 (`readTensor`).
  * NaN/±Infinity are refused exactly as `readTensor` refuses them (the same error, from it).
  */
-import { hasNonFiniteHalf, HalfWeight } from '../tensor/half-weight.ts';
+import { hasNonFiniteHalf, HalfWeight, type HalfStorage } from '../tensor/half-weight.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { TensorReader } from './safetensors-read.ts';
 
@@ -29,4 +29,11 @@ export function checkpointDtype(source: { tensorDtype?(name: string): string; ha
     if (only === 'BF16' || only === 'F16') return only;
   }
   return 'F32';
+}
+
+/** The same for a PyTorch `.bin` reader (src/io/torch-bin.ts): its float16/bfloat16 matrices as `HalfWeight`. */
+export function readStoredTorchTensor(reader: { readTensor(name: string): Tensor; readHalfBits(name: string): { bits: Uint16Array; dtype: HalfStorage; shape: number[] } | undefined }, name: string): Tensor {
+  const half = reader.readHalfBits(name);
+  if (!half || hasNonFiniteHalf(half.bits, half.dtype)) return reader.readTensor(name);
+  return new HalfWeight(half.bits, half.dtype, half.shape) as unknown as Tensor;
 }

@@ -19,7 +19,7 @@ import { matmul } from '../../src/tensor/matmul.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { HalfWeight } from '../../src/tensor/half-weight.ts';
 import { encodeBF16 } from '../../src/io/half.ts';
-import { fixtureArchs, fixturesDir, skipUnless } from '../helpers/paths.ts';
+import { fixtureArchs, fixturesDir, repoRoot, skipUnless } from '../helpers/paths.ts';
 
 /** A copy of a fixture folder with its weights stored as `dtype`. */
 function halfCopy(arch: string, dtype: 'BF16' | 'F16'): string {
@@ -69,4 +69,18 @@ test('a product with a 16-bit weight equals the product with its decoded float32
   for (const [got, want] of [[matmul(xT, half, { transB: true }), matmul(xT, dense, { transB: true })], [matmul(x, half), matmul(x, dense)]]) {
     assert.ok(maxAbsDiff(got, want) <= 1e-6, `max |Δ| ${maxAbsDiff(got, want)}`);
   }
+});
+
+test('PyTorch .bin float16/bfloat16 matrices (sharded, mixed) are held 16-bit and give the float32 path\'s outputs', async () => {
+  const dir = join(repoRoot, 'test', 'data', 'torch-bin', 'qwen2-sharded');
+  const source = await openModelSource(dir);
+  const reference = await loadModel(source, { storedDtype: false });
+  const kept = await loadModel(source);
+  const held = kept.weightNames().filter((n) => isHalf(kept.getWeight(n)));
+  assert.ok(held.length > 0);
+  const ids = [[5, 17, 30, 42, 7, 99]];
+  const a = reference.forward(ids, { outputHiddenStates: true });
+  const b = kept.forward(ids, { outputHiddenStates: true });
+  assert.ok(maxAbsDiff(a.logits, b.logits) <= 1e-6);
+  a.hiddenStates!.forEach((h, i) => assert.ok(maxAbsDiff(h, b.hiddenStates![i]) <= 1e-6));
 });
