@@ -106,3 +106,21 @@ for (const arch of ['llama', 'gpt2'] as const) {
     }
   });
 }
+
+test('linscope laser apply on a BF16 checkpoint writes BF16 (torch_dtype bfloat16) unless --dtype says otherwise', { skip: skipUnless(join(fixturesDir, 'llama')) }, async () => {
+  const { run } = await import('../../src/cli/commands/laser.ts');
+  const { captureConsole } = await import('../helpers/console.ts');
+  const dir = bf16Copy('llama');
+  try {
+    for (const [extra, dtype, torch] of [[[], 'BF16', 'bfloat16'], [['--dtype', 'F32'], 'F32', 'float32']] as const) {
+      const out = join(dir, `out-${dtype}`);
+      const { result: code } = await captureConsole(() => run(['apply', '-m', dir, '-i', 'out:1:0.1', '-o', out, ...extra]));
+      assert.equal(code, 0);
+      const file = openSafetensors(join(out, 'model.safetensors'));
+      assert.ok(file.names().every((n) => file.info(n).dtype === dtype), `${dtype}: ${[...new Set(file.names().map((n) => file.info(n).dtype))]}`);
+      assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).torch_dtype, torch);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
