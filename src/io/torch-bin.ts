@@ -44,6 +44,8 @@ export interface TorchWeights {
   /** torch dtype of the stored tensor. */
   dtype(name: string): TorchDType;
   readTensor(name: string, dtype?: DType): Tensor;
+  /** A float16/bfloat16 2-D tensor's 16-bit values, row-major (undefined otherwise). */
+  readHalfBits(name: string): { bits: Uint16Array; dtype: 'F16' | 'BF16'; shape: number[] } | undefined;
 }
 
 function storageFromPid(pid: unknown, where: string, resolve: (key: string) => () => number, seen: Map<string, Storage>): Storage {
@@ -229,16 +231,43 @@ export class TorchBinFile implements TorchWeights {
       readExactly(this.path, start, new Uint8Array(out.buffer), `tensor "${name}"`); // same type: no copy
       return new Tensor(out, r.shape);
     }
-    const span = last - r.offset + 1;
-    const raw = new Uint8Array(span * bytes);
-    readExactly(this.path, start, raw, `tensor "${name}"`);
-    const src = bytes === 8 ? new Float64Array(raw.buffer) : bytes === 4 ? new Float32Array(raw.buffer) : new Uint16Array(raw.buffer);
-    const values = dense ? src : gather(src, r.shape, r.stride);
+    const values = this.storedValues(name, span(r), start, dense, bytes);
     if (stored === 'float16') decodeF16(values as Uint16Array, out);
     else if (stored === 'bfloat16') decodeBF16(values as Uint16Array, out);
     else out.set(values);
     return new Tensor(out, r.shape);
   }
+
+  /**
+   * The values of a float16/bfloat16 tensor as their 16-bit patterns, dense row-major (what
+   * `readTensor` decodes); undefined for other dtypes and for anything but a non-empty 2-D tensor
+   * within its storage (read those with `readTensor`, which explains a bad one).
+   */
+  readHalfBits(name: string): { bits: Uint16Array; dtype: 'F16' | 'BF16'; shape: number[] } | undefined {
+    const r = this.record(name);
+    const { dtype: stored, bytes } = TORCH_STORAGE_DTYPES[r.storage.kind];
+    if (stored !== 'float16' && stored !== 'bfloat16') return undefined;
+    if (r.shape.length !== 2 || r.shape.some((d) => d === 0) || !(r.offset + span(r) <= r.storage.numel)) return undefined; // readTensor reads (or refuses) it
+    const start = r.storage.dataOffset() + r.offset * bytes;
+    const bits = this.storedValues(name, span(r), start, isRowMajor(r.shape, r.stride), bytes) as Uint16Array;
+    return { bits, dtype: stored === 'float16' ? 'F16' : 'BF16', shape: [...r.shape] };
+  }
+
+  /** The `count` storage elements from byte `start`, gathered into row-major order unless `dense`. */
+  private storedValues(name: string, count: number, start: number, dense: boolean, bytes: number): Float64Array | Float32Array | Uint16Array {
+    const r = this.record(name);
+    const raw = new Uint8Array(count * bytes);
+    readExactly(this.path, start, raw, `tensor "${name}"`);
+    const src = bytes === 8 ? new Float64Array(raw.buffer) : bytes === 4 ? new Float32Array(raw.buffer) : new Uint16Array(raw.buffer);
+    return dense ? src : gather(src, r.shape, r.stride);
+  }
+}
+
+/** Storage elements a view spans: from its offset to its last element. */
+function span(r: { offset: number; shape: number[]; stride: number[] }): number {
+  let last = r.offset;
+  for (let i = 0; i < r.shape.length; i++) last += (r.shape[i] - 1) * r.stride[i];
+  return last - r.offset + 1;
 }
 
 /** True when strides are the row-major ones (dimensions of size 1 may have any stride). */
@@ -316,6 +345,10 @@ export class ShardedTorchBin implements TorchWeights {
 
   readTensor(name: string, dtype?: DType): Tensor {
     return this.shardFor(name).readTensor(name, dtype);
+  }
+
+  readHalfBits(name: string): { bits: Uint16Array; dtype: 'F16' | 'BF16'; shape: number[] } | undefined {
+    return this.shardFor(name).readHalfBits(name);
   }
 }
 

@@ -9,7 +9,8 @@
  * drops them after the block ran, so models larger than RAM can be analysed. Weights replaced with
  * `setWeight` (LASER, pruning) are kept in memory in both modes and win over the source. A weight
  * may be a `LowRankWeight` (src/tensor/low-rank.ts: LASER `--factored`, or a checkpoint storing
- * factors): forwards multiply by its two factors, reads of its values materialise L·R.
+ * factors): forwards multiply by its two factors, reads of its values materialise L·R. 2-D BF16/F16
+ * weights stay 16-bit in memory (`HalfWeight`, decoded per GEMM; `storedDtype: false` to decode on load).
  * A checkpoint exported with linear maps between blocks (`linscope prune`) runs them: each map is
  * part of the block it follows (src/models/linscope-maps.ts), so the model is the one exported.
  */
@@ -30,6 +31,12 @@ export interface LoadOptions {
   dtype?: DType;
   /** Keep only one block's weights in memory at a time. */
   streaming?: boolean;
+  /**
+   * Keep 2-D BF16/F16 weights in their stored 16-bit dtype and decode them per GEMM into float32
+   * (src/tensor/half-weight.ts: the same numbers, half the memory). Default true for the float32
+   * compute dtype; false decodes every weight to float32 on load.
+   */
+  storedDtype?: boolean;
 }
 
 export interface ForwardOptions extends ForwardInputs {
@@ -60,6 +67,8 @@ export class DecoderModel {
   readonly source: WeightSource;
   readonly dtype: DType;
   readonly streaming: boolean;
+  /** Whether 16-bit weights stay in their stored dtype (LoadOptions.storedDtype). */
+  readonly storedDtype: boolean;
   private readonly arch: Architecture;
   private readonly specs = new Map<string, WeightSpec>();
   private readonly blockNames: string[][];
@@ -73,6 +82,7 @@ export class DecoderModel {
     this.config = normalizeConfig(intendedConfig(source.config));
     this.dtype = options.dtype ?? 'float32';
     this.streaming = options.streaming ?? false;
+    this.storedDtype = (options.storedDtype ?? true) && this.dtype === 'float32' && source.getStoredTensor !== undefined;
     const family = familyFor(this.config);
     const prefix = family.prefixes.find((p) => source.hasTensor(p + family.embeddingName));
     if (prefix === undefined) {
@@ -242,7 +252,7 @@ export class DecoderModel {
 
   /** Read a weight from the source and check its shape. */
   private load(name: string): Tensor {
-    const t = this.source.getTensor(name, this.dtype);
+    const t = this.storedDtype ? this.source.getStoredTensor!(name) : this.source.getTensor(name, this.dtype);
     const expected = this.spec(name).shape;
     if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
       throw new Error(`${this.config.modelType} checkpoint: "${name}" has shape [${t.shape.join(', ')}], expected [${expected.join(', ')}] from config.json`);

@@ -30,7 +30,8 @@ import { backend } from '../backend/index.ts';
 import type { FloatStorage } from '../io/safetensors.ts';
 import { vanillaConfig } from '../export/custom-code.ts';
 import { writeHFFolder } from '../export/hf-folder.ts';
-import { checkpointPrefix, storeLinearMaps, storeWeights, type MapToStore } from '../export/model-parts.ts';
+import { checkpointPrefix, storeLinearMaps, storeWeights, weightToWrite, type MapToStore } from '../export/model-parts.ts';
+import type { LazyTensor } from '../io/safetensors-write.ts';
 import type { DecoderModel } from '../models/decoder.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { LINEAR_MAPS_FORMAT, LINSCOPE_CONFIG_KEY, type StoredLinearMap } from './linear-maps-format.ts';
@@ -86,14 +87,15 @@ export function exportPrunedModel(outDir: string, pruned: PrunedModel, options: 
   const model = pruned.base;
   const kept = pruned.keptBlocks();
   const newIndex = new Map(kept.map((layer, j) => [layer, j]));
-  const tensors: Record<string, Tensor> = {};
-  for (const name of model.globalWeightNames()) tensors[name] = model.getWeight(name);
+  const tensors: Record<string, Tensor | LazyTensor> = {};
+  const modified = new Set(model.modifiedWeightNames());
+  for (const name of model.globalWeightNames()) tensors[name] = weightToWrite(model, name, modified);
   const renamed = new Map<string, string>();
   kept.forEach((layer, j) => {
     const from = model.blockWeightNames(layer);
     const to = model.blockWeightNames(j);
     from.forEach((name, n) => {
-      tensors[to[n]] = model.getWeight(name);
+      tensors[to[n]] = weightToWrite(model, name, modified);
       renamed.set(name, to[n]);
     });
   });

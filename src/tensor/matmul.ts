@@ -1,5 +1,6 @@
 /** Matrix products through the active backend's GEMM. */
 import { backend } from '../backend/index.ts';
+import { forEachDecodedSlab, isHalf, type HalfWeight } from './half-weight.ts';
 import { isLowRank, type LowRankWeight } from './low-rank.ts';
 import { ACT, allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { Tensor, allocate } from './tensor.ts';
@@ -30,6 +31,10 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     if (bk !== k) throw new Error(`matmul: inner dimensions differ: ${a} × ${b}${transB ? 'ᵀ' : ''}`);
     const outShape = transA ? [a.dim(-1), n] : [...a.shape.slice(0, -1), n];
     const out = opts.out ?? new Tensor(allocate(a.dtype, m * n), outShape);
+    if (isHalf(b)) {
+      matmulHalf(a, b, out, { transA, transB, m, n, k, alpha: opts.alpha ?? 1, beta: opts.beta ?? 0 });
+      return out;
+    }
     backend().gemm({
       transA, transB, m, n, k, alpha: opts.alpha ?? 1,
       a: a.data, lda: transA ? m : k,
@@ -58,6 +63,24 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     });
   }
   return out;
+}
+
+/**
+ * op(A)·op(W) with W kept as BF16/F16 (src/tensor/half-weight.ts): W is decoded a slab of output
+ * columns at a time into a reused float32 scratch, each slab one float32 GEMM into its columns of C
+ * (ldc = n), so each output element is the same float32 dot product as with the decoded weight.
+ */
+function matmulHalf(a: Tensor, b: HalfWeight, out: Tensor,
+  g: { transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number }): void {
+  const be = backend();
+  forEachDecodedSlab(b, g.transB, (slab, ldb, col0, cols) => {
+    be.gemm({
+      transA: g.transA, transB: g.transB, m: g.m, n: cols, k: g.k, alpha: g.alpha,
+      a: a.data, lda: g.transA ? g.m : g.k,
+      b: slab, ldb,
+      beta: g.beta, c: out.data.subarray(col0), ldc: g.n,
+    });
+  });
 }
 
 /**

@@ -107,7 +107,8 @@ export class TrainableModel {
       if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
         throw new Error(`checkpoint tensor "${s.name}" has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
       }
-      params.set(s.name, param(t.clone(), s.name)); // clone: dense, and a copy the optimiser may update
+      // clone: dense float32 (a 16-bit or factored weight becomes its float32 master), and a copy the optimiser may update
+      params.set(s.name, param(t.clone(), s.name));
     }
     return new TrainableModel({ ...source.config }, arch, params);
   }

@@ -35,6 +35,8 @@ import { textPerplexity } from '../../eval/perplexity.ts';
 import { formatTable, writeCsv } from '../../report/table.ts';
 import { writeJson } from '../../report/json.ts';
 import { exportModel } from '../../laser/export.ts';
+import { checkpointDtype } from '../../io/stored-tensor.ts';
+import type { FloatStorage } from '../../io/safetensors.ts';
 import { checkExportTarget } from '../../export/hf-folder.ts';
 import { checkpointMaps, checkpointPrefix } from '../../export/model-parts.ts';
 import { higherOrderStudy } from '../../laser/higher-order.ts';
@@ -130,7 +132,7 @@ const applySpec = defineCommand({
     ...modelOptions, ...threadsOptions, ...svdOptions, ...factoredOptions,
     interventions: { type: 'string', description: 'type:layer:rho[,…], e.g. out:5:0.01,in:3:0.1', required: true, short: 'i' },
     out: { type: 'string', description: 'Output folder', required: true, short: 'o', valueName: 'dir' },
-    dtype: { type: 'string', description: 'Storage dtype', default: 'F32', choices: ['F32', 'F16', 'BF16'] },
+    dtype: { type: 'string', description: "Storage dtype (default: the checkpoint's: BF16 or F16 when all its weights are, else F32)", choices: ['F32', 'F16', 'BF16'] },
     quiet: { type: 'boolean', description: 'Less output', short: 'q' },
   },
   examples: [
@@ -149,6 +151,7 @@ const evalSpec = defineCommand({
     stride: { type: 'integer', description: 'Sliding-window stride (enables the sliding protocol)' },
     maxWindows: { type: 'integer', description: 'Score only the first N perplexity windows' },
     out: { type: 'string', description: 'Write per-case CSV and summary JSON here', short: 'o', valueName: 'dir' },
+    streaming: { type: 'boolean', description: "Hold one block's weights at a time, read from the checkpoint on every forward (models larger than RAM)" },
   },
 });
 
@@ -207,12 +210,12 @@ interface Loaded {
   tokenizer: EvalTokenizer;
 }
 
-async function loadModelOnly(o: ModelArgs): Promise<{ source: ModelSource; model: DecoderModel }> {
+async function loadModelOnly(o: ModelArgs & { streaming?: boolean }): Promise<{ source: ModelSource; model: DecoderModel }> {
   const source = await openModel(o);
-  return { source, model: await loadModel(source) };
+  return { source, model: await loadModel(source, { streaming: o.streaming ?? false }) };
 }
 
-async function loadAll(o: OptionsOf<typeof laserModelOptions>): Promise<Loaded> {
+async function loadAll(o: OptionsOf<typeof laserModelOptions> & { streaming?: boolean }): Promise<Loaded> {
   const { source, model } = await loadModelOnly(o);
   return { source, model, tokenizer: await resolveTokenizer(source, o.tokenizer) };
 }
@@ -437,7 +440,10 @@ async function runTaskSearch(o: ParsedOptions<typeof searchSpec>): Promise<numbe
 async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
   assertWritableDir(o.out, '--out');
   checkExportTarget(o.out); // before any work: never compute for an output that cannot be written
-  const { source, model } = await loadModelOnly(o);
+  // no forward runs here: the model streams, so only the matrices being reduced are held (one SVD at a
+  // time, in float32) and the export reads every other weight from the checkpoint as it writes it
+  const source = await openModel(o);
+  const model = await loadModel(source, { streaming: true });
   const ivs = parseInterventions(o.interventions, model.numLayers);
   if (ivs.length === 0) throw new Error('--interventions is empty');
   const editor = new LaserEditor(model);
@@ -445,10 +451,10 @@ async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {
   if (!o.quiet) for (const a of applied) console.log(describeApplied(a));
   console.log(parameterSummary(applied) + (o.factored ? '; the export stores the factored ones as factors (transformers: trust_remote_code=True)' : '; the export stores them dense'));
   const res = exportModel(o.out, {
-    config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), dir: source.dir,
+    config: source.config, weightNames: () => model.weightNames(), getWeight: (n) => model.getWeight(n), streamed: model, dir: source.dir,
     vocabSize: model.config.vocabSize, linearMaps: checkpointMaps(model), prefix: checkpointPrefix(model),
   }, {
-    dtype: o.dtype,
+    dtype: (o.dtype as FloatStorage | undefined) ?? checkpointDtype(source, model.weightNames()),
     factored: o.factored ?? false,
     applied,
     provenance: { source: o.model, svd: o.svd, rankRounding: o.rankRounding, command: `linscope laser apply -m ${o.model} -i ${formatInterventions(ivs)}${o.factored ? ' --factored' : ''}` },

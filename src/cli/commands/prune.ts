@@ -25,6 +25,7 @@ import { distillAll } from '../../prune/distill-all.ts';
 import { healPruned } from '../../prune/heal.ts';
 import { evaluateModel, prepareFacts, type EvalSettings, type ModelEvaluation } from '../../prune/evaluate.ts';
 import { exportPrunedModel } from '../../prune/export.ts';
+import { checkpointDtype } from '../../io/stored-tensor.ts';
 import { checkExportTarget } from '../../export/hf-folder.ts';
 import { PrunedModel } from '../../prune/pruned-model.ts';
 import { pruneModelAsync } from '../../prune/replace.ts';
@@ -88,6 +89,7 @@ export const spec = defineCommand({
     maxFacts: { type: 'integer', description: 'Use at most this many fact cases', default: 200 },
     out: { type: 'string', description: 'Output folder: ranking.csv, results.csv, results.json, model/', required: true, short: 'o', valueName: 'dir' },
     export: { type: 'boolean', description: 'Write the pruned model to <out>/model', default: true },
+    streaming: { type: 'boolean', description: "Hold one block's weights at a time, read from the checkpoint on every forward (models larger than RAM; the export is written block by block)" },
     evalTasks: { type: 'string', description: 'Also score benchmark tasks (linscope eval names, comma-separated) before/after, with retained performance', valueName: 'a,b,…' },
     evalLimit: { type: 'integer', description: 'Documents per benchmark task (--eval-tasks)', default: 200 },
     dataDir: { type: 'string', description: 'Datasets folder for --eval-tasks (default: $LINSCOPE_DATASETS or ../shared/data/datasets)', valueName: 'dir' },
@@ -137,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
     if (o.export) checkExportTarget(join(o.out, 'model')); // before any work
     if (o.evalTasks) resolveTasks(o.evalTasks.split(',')); // a typo fails before the pruning work
     const source = await openModel(o);
-    const model = await loadModel(source);
+    const model = await loadModel(source, { streaming: o.streaming ?? false });
     const tokenizer = await resolveTokenizer(source, o.tokenizer);
     const data = await loadPruneData(o.data, tokenizer, {
       calibrationDocs: o.calibrationDocs, calibrationLength: o.calibrationLength, batchSize: o.batchSize,
@@ -248,7 +250,7 @@ export async function run(argv: string[]): Promise<number> {
     };
     writeJson(join(o.out, 'results.json'), record);
     if (o.export) {
-      const ex = exportPrunedModel(join(o.out, 'model'), final, { provenance: { command: record.command, criterion: o.criterion, method: o.method } });
+      const ex = exportPrunedModel(join(o.out, 'model'), final, { dtype: checkpointDtype(source, model.weightNames()), provenance: { command: record.command, criterion: o.criterion, method: o.method } });
       say(`\nexported ${ex.numLayers} blocks (kept ${ex.keptBlocks.join(', ')}) to ${ex.dir}` +
         (ex.folded.length ? `; folded ${ex.folded.map((f) => `${f.span} → ${f.tensor}`).join(', ')}` : '') +
         (ex.stored.length ? `; ${ex.stored.length} map(s) stored with the weights: transformers loads it with trust_remote_code=True (modeling_linscope.py), linscope as is` : ''));
