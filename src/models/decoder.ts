@@ -6,7 +6,8 @@
  *
  * Weights are read from a `WeightSource` in their Hugging Face layout. By default every weight is
  * read once and kept; with `streaming: true` a forward loads one block's tensors at a time and
- * drops them after the block ran, so models larger than RAM can be analysed. Weights replaced with
+ * drops them after the block ran, so models larger than RAM can be analysed; `holdWeights` keeps a
+ * block read while it runs over many batches (layer-major execution). Weights replaced with
  * `setWeight` (LASER, pruning) are kept in memory in both modes and win over the source. A weight
  * may be a `LowRankWeight` (src/tensor/low-rank.ts: LASER `--factored`, or a checkpoint storing
  * factors): forwards multiply by its two factors, reads of its values materialise L·R.
@@ -67,6 +68,8 @@ export class DecoderModel {
   private readonly kept = new Map<string, Tensor>();
   private readonly overrides = new Map<string, Tensor>();
   private readonly maps: MapRunner;
+  /** Weights read while a hold is open (`holdWeights`): kept until it is released. */
+  private held: Map<string, Tensor> | undefined;
 
   constructor(source: WeightSource, options: LoadOptions = {}) {
     this.source = source;
@@ -157,6 +160,21 @@ export class DecoderModel {
   /** Names replaced with `setWeight`. */
   modifiedWeightNames(): string[] {
     return [...this.overrides.keys()];
+  }
+
+  /**
+   * Keep every weight read from now on until the returned release is called, so a block run over
+   * many batches reads each of its tensors from the checkpoint once (layer-major execution,
+   * src/models/layer-major.ts). Without streaming every weight is resident already and this holds
+   * nothing.
+   */
+  holdWeights(): () => void {
+    if (!this.streaming) return () => {};
+    const held = new Map<string, Tensor>();
+    this.held = held;
+    return () => {
+      if (this.held === held) this.held = undefined;
+    };
   }
 
   /** LASER's matrix table of block `layer` (q, k, v, o, in, up, out → tensor, layout, ranges). */
@@ -256,7 +274,7 @@ export class DecoderModel {
    */
   private scoped(): WeightGetter {
     if (!this.streaming) return (name) => this.overrides.get(name) ?? this.kept.get(name) ?? this.load(name);
-    const local = new Map<string, Tensor>();
+    const local = this.held ?? new Map<string, Tensor>();
     return (name) => {
       const o = this.overrides.get(name);
       if (o) return o;

@@ -1,0 +1,114 @@
+/**
+ * Layer-major execution: every batch of a piece of work goes through block ℓ before block ℓ + 1
+ * is touched, so each weight is read from the checkpoint once per pass however many batches
+ * there are (with a streamed model the block's tensors are held while it runs —
+ * `DecoderModel.holdWeights` — and dropped after; a model held in memory simply has every block
+ * resident). The residual stream of all batches lives in a `ResidualStore`, in memory up to the
+ * budget and on disk above it. A batch's states equal those of `DecoderModel.forward` on the
+ * same batch exactly: the same embed, block and norm calls in the same order per batch.
+ *
+ *   const run = new LayerMajorRun(model, store);
+ *   run.hold(() => batches.forEach((b, i) => run.embed(i, b)));
+ *   for (let l = 0; l < L; l++) run.hold(() => { for (i…) run.runBlock(l, i); });
+ */
+import type { DecoderConfig } from './config.ts';
+import type { ForwardInputs } from './context.ts';
+import type { BlockOutput, ForwardContext } from './types.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { ResidualStore } from './residual-store.ts';
+
+/** What a layer-major pass needs from a model (a `DecoderModel` has it all). */
+export interface LayerMajorModel {
+  readonly config: DecoderConfig;
+  embed(inputIds: readonly (readonly number[])[], options?: ForwardInputs): { hidden: Tensor; ctx: ForwardContext };
+  runBlock(layer: number, hidden: Tensor, ctx: ForwardContext): BlockOutput;
+  finalNorm(hidden: Tensor): Tensor;
+  lmHead(hidden: Tensor): Tensor;
+  /** Keep the weights read until the release is called (streamed models; see decoder.ts). */
+  holdWeights?(): () => void;
+  weightNames?(): string[];
+  blockWeightNames?(layer: number): string[];
+  weightShape?(name: string): number[];
+  readonly dtype?: 'float32' | 'float64';
+  readonly streaming?: boolean;
+}
+
+export interface LayerMajorBatch {
+  ids: readonly (readonly number[])[];
+  attentionMask?: number[][];
+}
+
+/** Bytes the model's weights take in memory while a layer-major pass runs: everything when held in memory, else the largest block and the embedding. */
+export function residentWeightBytes(model: LayerMajorModel): number {
+  if (!model.weightNames || !model.weightShape || !model.blockWeightNames) return 0;
+  const bytesPer = model.dtype === 'float64' ? 8 : 4;
+  const size = (name: string) => model.weightShape!(name).reduce((a, b) => a * b, 1) * bytesPer;
+  if (!model.streaming) return model.weightNames().reduce((s, n) => s + size(n), 0);
+  let block = 0;
+  for (let l = 0; l < model.config.numLayers; l++) block = Math.max(block, model.blockWeightNames(l).reduce((s, n) => s + size(n), 0));
+  return block + model.config.vocabSize * model.config.hiddenSize * bytesPer;
+}
+
+const key = (state: number, batch: number) => `${state}/${batch}`;
+
+export class LayerMajorRun {
+  private readonly ctxs: ForwardContext[] = [];
+
+  constructor(readonly model: LayerMajorModel, readonly store: ResidualStore) {}
+
+  get batches(): number {
+    return this.ctxs.length;
+  }
+
+  /** Runs `fn` with every weight it reads held until it returns (each read once). */
+  hold<T>(fn: () => T): T {
+    const release = this.model.holdWeights?.() ?? (() => {});
+    try {
+      return fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** Opens a hold across several steps (e.g. a generator that yields between batches). */
+  open(): () => void {
+    return this.model.holdWeights?.() ?? (() => {});
+  }
+
+  /** Embeds batch `i`: its state 0 (block 0's input). */
+  embed(i: number, batch: LayerMajorBatch): Tensor {
+    const { hidden, ctx } = this.model.embed(batch.ids, batch.attentionMask ? { attentionMask: batch.attentionMask } : {});
+    this.ctxs[i] = ctx;
+    this.store.set(key(0, i), hidden);
+    return hidden;
+  }
+
+  /** Runs block `layer` on batch `i`'s state `layer`; stores the output as state `layer + 1`. */
+  runBlock(layer: number, i: number): { x: Tensor; out: BlockOutput } {
+    const x = this.state(layer, i);
+    const out = this.model.runBlock(layer, x, this.ctxs[i]);
+    this.store.set(key(layer + 1, i), out.hidden);
+    return { x, out };
+  }
+
+  /** State `k` of batch `i` (k = 0: embeddings; k = ℓ + 1: output of block ℓ). */
+  state(k: number, i: number): Tensor {
+    return this.store.get(key(k, i));
+  }
+
+  /** Replaces state `k` of batch `i` (e.g. with the final norm applied). */
+  setState(k: number, i: number, t: Tensor): void {
+    this.store.set(key(k, i), t);
+  }
+
+  /** Forgets state `k` of every batch. */
+  dropState(k: number): void {
+    for (let i = 0; i < this.ctxs.length; i++) this.store.delete(key(k, i));
+  }
+
+  /** Forgets everything (and removes spilled files). */
+  close(): void {
+    this.store.close();
+    this.ctxs.length = 0;
+  }
+}
