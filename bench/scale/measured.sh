@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs a command under /usr/bin/time -v and samples its /proc/<pid>/io every second: prints
+# `uptime` before and after, the peak RSS, the bytes the process read through read()/pread()
+# (rchar: every byte of the checkpoint it read, page cache or not) and from storage (read_bytes).
+#   bench/scale/measured.sh node bin/linscope.mjs linearity -m /work/big/llama-2-13b ...
+set -u
+echo "uptime before: $(uptime)"
+/usr/bin/time -v "$@" 2> >(tee /tmp/measured-time.$$ >&2) &
+outer=$!
+child=""
+rchar=0; rbytes=0
+while kill -0 "$outer" 2>/dev/null; do
+  [ -z "$child" ] && child=$(pgrep -P "$outer" | head -1)
+  if [ -n "$child" ] && [ -r "/proc/$child/io" ]; then
+    r=$(awk '/^rchar/{print $2}' "/proc/$child/io" 2>/dev/null); b=$(awk '/^read_bytes/{print $2}' "/proc/$child/io" 2>/dev/null)
+    [ -n "$r" ] && rchar=$r; [ -n "$b" ] && rbytes=$b
+  fi
+  sleep 1
+done
+wait "$outer"; rc=$?
+sleep 0.5
+echo "uptime after: $(uptime)"
+echo "peak RSS: $(awk -F': ' '/Maximum resident set size/{printf "%.2f GB (%s kB)", $2/1048576, $2}' /tmp/measured-time.$$)"
+echo "wall: $(awk -F': ' '/Elapsed \(wall clock\)/{print $2}' /tmp/measured-time.$$)"
+echo "bytes read (rchar, sampled each second): $rchar ($(awk -v r=$rchar 'BEGIN{printf "%.2f GB", r/1073741824}'))"
+echo "bytes read from storage (read_bytes): $rbytes"
+rm -f /tmp/measured-time.$$
+exit $rc
