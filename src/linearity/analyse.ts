@@ -21,9 +21,8 @@ import type { PairLinearity } from '../analysis/linearity-solve.ts';
 import { LogitLensAccumulator, nextTokenTargets } from '../analysis/logit-lens.ts';
 import { makeBatches, type TokenBatch } from '../data/calibration.ts';
 import type { DecoderConfig } from '../models/config.ts';
-import { LayerMajorRun, residentWeightBytes, type LayerMajorModel } from '../models/layer-major.ts';
-import { ResidualStore } from '../models/residual-store.ts';
-import { defaultMaxMemory } from '../util/memory-budget.ts';
+import { LayerMajorRun, residualStore, type LayerMajorModel } from '../models/layer-major.ts';
+import type { ResidualStore } from '../models/residual-store.ts';
 import { normalisedDepth } from '../report/chart-specs.ts';
 import { stableHashOfRows } from '../report/cache.ts';
 import { Tensor } from '../tensor/tensor.ts';
@@ -45,6 +44,8 @@ export interface AnalyseHooks {
   /** Memory budget in bytes (`--max-memory`; default 80 % of the available memory) and where to spill. */
   maxMemory?: number;
   spillDir?: string;
+  /** Called when a pair is solved (its statistics are dropped right after). */
+  onPair?: (block: number, scores: BlockLinearity) => void;
   /** Called with the residual store's statistics when the analysis ends (benchmarks, tests). */
   onStore?: (stats: ResidualStore['stats'] & { budgetBytes: number }) => void;
 }
@@ -126,9 +127,8 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
   if (firstRows) timings.intrinsicDimension = 0;
   if (options.perToken > 0) timings.perToken = 0;
 
-  const maxMemory = hooks.maxMemory ?? defaultMaxMemory();
-  const fixed = residentWeightBytes(model) + pairStatisticsBytes(d, options.parts, mlpInput) + (firstRows ? (P + 1) * options.idTokens * d * 4 : 0);
-  const store = new ResidualStore(Math.max(0, maxMemory - fixed), hooks.spillDir);
+  const fixed = pairStatisticsBytes(d, options.parts, mlpInput) + (firstRows ? (P + 1) * options.idTokens * d * 4 : 0);
+  const store = residualStore(model, { maxMemory: hooks.maxMemory, spillDir: hooks.spillDir }, fixed);
   const run = new LayerMajorRun(model, store);
   const finalNormed = options.lastPair === 'finalNorm';
   /** Y of pair `l` for batch `i` (the last one after the final norm in 'finalNorm' mode). */
@@ -184,6 +184,7 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
       const solved = pair.result({ ridge: options.ridge, rcond: options.rcond });
       timings.solve += now() - t;
       blocks.push(solved.block);
+      hooks.onPair?.(l, solved.block);
       anisotropy[l] = solved.anisotropyX;
       meanCosine[l] = meanCosineFromMoments(pair.x);
       if (options.perToken > 0) {

@@ -16,6 +16,8 @@ import type { ForwardInputs } from './context.ts';
 import type { BlockOutput, ForwardContext } from './types.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { ResidualStore } from './residual-store.ts';
+import { defaultMaxMemory } from '../util/memory-budget.ts';
+import { runSteps, runStepsYielding } from '../util/steps.ts';
 
 /** What a layer-major pass needs from a model (a `DecoderModel` has it all). */
 export interface LayerMajorModel {
@@ -47,6 +49,19 @@ export function residentWeightBytes(model: LayerMajorModel): number {
   let block = 0;
   for (let l = 0; l < model.config.numLayers; l++) block = Math.max(block, model.blockWeightNames(l).reduce((s, n) => s + size(n), 0));
   return block + model.config.vocabSize * model.config.hiddenSize * bytesPer;
+}
+
+/** How a layer-major pass may use memory: the budget (`--max-memory`) and where the residual stream spills. */
+export interface LayerMajorOptions {
+  /** Bytes for everything (default 80 % of the available memory, src/util/memory-budget.ts). */
+  maxMemory?: number;
+  spillDir?: string;
+}
+
+/** The residual store of a pass: the budget less the weights held and `otherBytes` (statistics, outputs). */
+export function residualStore(model: LayerMajorModel, options: LayerMajorOptions = {}, otherBytes = 0): ResidualStore {
+  const budget = (options.maxMemory ?? defaultMaxMemory()) - residentWeightBytes(model) - otherBytes;
+  return new ResidualStore(Math.max(0, budget), options.spillDir);
 }
 
 const key = (state: number, batch: number) => `${state}/${batch}`;
@@ -111,4 +126,64 @@ export class LayerMajorRun {
     this.store.close();
     this.ctxs.length = 0;
   }
+}
+
+/**
+ * Every batch through the whole model, layer-major: `finish(i, hidden)` receives batch i's last
+ * block output (before the final norm), in batch order, while the final norm and head are held.
+ * Equal to `forward` per batch (the same calls in the same order per batch). Pauses after each
+ * batch of each block.
+ */
+export function* forwardLayerMajorSteps(
+  model: LayerMajorModel,
+  batches: readonly LayerMajorBatch[],
+  finish: (i: number, hidden: Tensor) => void,
+  options: LayerMajorOptions = {},
+): Generator<void, void, void> {
+  const L = model.config.numLayers;
+  const run = new LayerMajorRun(model, residualStore(model, options));
+  try {
+    run.hold(() => batches.forEach((b, i) => run.embed(i, b)));
+    for (let l = 0; l < L; l++) {
+      const release = run.open();
+      try {
+        for (let i = 0; i < batches.length; i++) {
+          run.runBlock(l, i);
+          yield;
+        }
+      } finally {
+        release();
+      }
+      run.dropState(l);
+    }
+    const release = run.open();
+    try {
+      for (let i = 0; i < batches.length; i++) {
+        finish(i, run.state(L, i));
+        run.store.delete(`${L}/${i}`);
+        yield;
+      }
+    } finally {
+      release();
+    }
+  } finally {
+    run.close();
+  }
+}
+
+/** {@link forwardLayerMajorSteps} straight through. */
+export function forwardLayerMajor(model: LayerMajorModel, batches: readonly LayerMajorBatch[], finish: (i: number, hidden: Tensor) => void, options: LayerMajorOptions = {}): void {
+  runSteps(forwardLayerMajorSteps(model, batches, finish, options));
+}
+
+/** {@link forwardLayerMajorSteps} with an event-loop turn at every pause (Ctrl-C is heard). */
+export function forwardLayerMajorAsync(model: LayerMajorModel, batches: readonly LayerMajorBatch[], finish: (i: number, hidden: Tensor) => void, options: LayerMajorOptions = {}): Promise<void> {
+  return runStepsYielding(forwardLayerMajorSteps(model, batches, finish, options));
+}
+
+/** True when `model` can run layer-major (a `DecoderModel`, or anything with its stages). */
+export function isLayerMajorModel(model: unknown): model is LayerMajorModel {
+  const m = model as Partial<LayerMajorModel>;
+  return typeof m.embed === 'function' && typeof m.runBlock === 'function' && typeof m.finalNorm === 'function' &&
+    typeof m.lmHead === 'function' && typeof m.config?.numLayers === 'number';
 }
