@@ -38,6 +38,7 @@ export interface LayerMajorModel {
 export interface LayerMajorBatch {
   ids: readonly (readonly number[])[];
   attentionMask?: number[][];
+  positionIds?: number[][];
 }
 
 /** Bytes the model's weights take in memory while a layer-major pass runs: everything when held in memory, else the largest block and the embedding. */
@@ -92,7 +93,10 @@ export class LayerMajorRun {
 
   /** Embeds batch `i`: its state 0 (block 0's input). */
   embed(i: number, batch: LayerMajorBatch): Tensor {
-    const { hidden, ctx } = this.model.embed(batch.ids, batch.attentionMask ? { attentionMask: batch.attentionMask } : {});
+    const { hidden, ctx } = this.model.embed(batch.ids, {
+      ...(batch.attentionMask ? { attentionMask: batch.attentionMask } : {}),
+      ...(batch.positionIds ? { positionIds: batch.positionIds } : {}),
+    });
     this.ctxs[i] = ctx;
     this.store.set(key(0, i), hidden);
     return hidden;
@@ -100,9 +104,14 @@ export class LayerMajorRun {
 
   /** Runs block `layer` on batch `i`'s state `layer`; stores the output as state `layer + 1`. */
   runBlock(layer: number, i: number): { x: Tensor; out: BlockOutput } {
-    const x = this.state(layer, i);
+    return this.runBlockAt(layer, layer, i);
+  }
+
+  /** Runs block `layer` on batch `i`'s state `state` (when steps and blocks differ, e.g. a pruned model); stores state `state + 1`. */
+  runBlockAt(state: number, layer: number, i: number): { x: Tensor; out: BlockOutput } {
+    const x = this.state(state, i);
     const out = this.model.runBlock(layer, x, this.ctxs[i]);
-    this.store.set(key(layer + 1, i), out.hidden);
+    this.store.set(key(state + 1, i), out.hidden);
     return { x, out };
   }
 

@@ -49,6 +49,9 @@ export interface PrunedForwardResult {
   preFinalNorm: Tensor;
 }
 
+/** One step of a pruned forward: a kept block (its original index) or a replacement. */
+export type PrunedStep = { layer: number; replacement?: undefined } | { replacement: Replacement; layer?: undefined };
+
 export class PrunedModel {
   readonly base: DecoderModel;
   /** Replacements sorted by start. */
@@ -87,6 +90,25 @@ export class PrunedModel {
     return new PrunedModel(this.base, [...this.replacements, ...extra]);
   }
 
+  /** What runs, in order: kept blocks and replacements (as `forward` walks them). */
+  steps(): PrunedStep[] {
+    const out: PrunedStep[] = [];
+    const L = this.base.numLayers;
+    const reps = this.replacements;
+    for (let i = 0, next = 0; i < L || next < reps.length; ) {
+      const r = reps[next];
+      if (r && r.start === i) {
+        out.push({ replacement: r });
+        i += r.count;
+        next++;
+        continue;
+      }
+      out.push({ layer: i });
+      i++;
+    }
+    return out;
+  }
+
   forward(inputIds: readonly (readonly number[])[], options: PrunedForwardOptions = {}): PrunedForwardResult {
     const { hidden, ctx } = this.base.embed(inputIds, { attentionMask: options.attentionMask, positionIds: options.positionIds });
     const L = this.base.numLayers;
@@ -115,7 +137,7 @@ export class PrunedModel {
   }
 
   /** h_out = base + X·A + b (see types.ts); the input itself for a dropped span. */
-  private applyReplacement(r: Replacement, h: Tensor, previous: BlockOutput | undefined): { x?: Tensor; output: Tensor } {
+  applyReplacement(r: Replacement, h: Tensor, previous: BlockOutput | undefined): { x?: Tensor; output: Tensor } {
     if (!r.map) return { output: h };
     const m = this.runtimeMap(r.map, h.dtype);
     if (r.map.input === 'residual') {
