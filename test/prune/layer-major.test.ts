@@ -87,6 +87,6 @@ test('span states: layer-major (streamed, spilled) equals per-batch hooked forwa
   assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
   for (const [key, v] of want) assert.deepEqual(got.get(key), v, key);
   for (const [k, list] of visits) assert.deepEqual(list, batches.map((_, i) => i), `span ${k}: batches in order`);
-  assert.deepEqual(done, [0, 3 - 1, 1, 3], 'each span finishes right after its last block: 0 (block 0), 2 (block 2), 1 and 3 (block 3)');
+  assert.deepEqual(done, [0, 3, 1, 2], 'each span finishes right after its last block: 0 (block 0), 3 (block 2), 1 and 2 (block 3)');
   for (const [name, n] of reads) assert.equal(n, 1, `${name} read ${n} times`);
 });
