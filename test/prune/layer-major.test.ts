@@ -13,6 +13,7 @@ import { createModel, type DecoderModel } from '../../src/models/decoder.ts';
 import type { WeightSource } from '../../src/models/types.ts';
 import { PrunedModel } from '../../src/prune/pruned-model.ts';
 import { streamSpans } from '../../src/prune/spans.ts';
+import { tokenPerplexity } from '../../src/eval/perplexity.ts';
 import type { Replacement, Span } from '../../src/prune/types.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
@@ -89,4 +90,15 @@ test('span states: layer-major (streamed, spilled) equals per-batch hooked forwa
   for (const [k, list] of visits) assert.deepEqual(list, batches.map((_, i) => i), `span ${k}: batches in order`);
   assert.deepEqual(done, [0, 3, 1, 2], 'each span finishes right after its last block: 0 (block 0), 3 (block 2), 1 and 2 (block 3)');
   for (const [name, n] of reads) assert.equal(n, 1, `${name} read ${n} times`);
+});
+
+test("a pruned model's perplexity runs layer-major over its steps and equals its per-batch forward", { skip }, async () => {
+  const source = await openModelSource(dir);
+  const base = createModel(source);
+  const pruned = new PrunedModel(base, replacements(base.config.hiddenSize));
+  const ids = new Rng(2).randn([80], 1, 'float64').data.map((v) => Math.abs(Math.floor(v * 300)) % base.config.vocabSize);
+  const o = { maxLength: 16, batchSize: 3 };
+  const perBatch = await tokenPerplexity({ forward: (x) => pruned.forward(x) }, [...ids], o);
+  const streamed = new PrunedModel(createModel(source, { streaming: true }), pruned.replacements);
+  assert.deepEqual(await tokenPerplexity(streamed, [...ids], { ...o, memory: { maxMemory: 1 } }), perBatch);
 });
