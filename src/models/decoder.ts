@@ -31,6 +31,11 @@ export interface LoadOptions {
   dtype?: DType;
   /** Keep only one block's weights in memory at a time. */
   streaming?: boolean;
+  /**
+   * Streaming: keep the weights read first up to this many bytes (a block cache for sequential
+   * work such as generation: the blocks that fit stay, the rest are read at every use). Default 0.
+   */
+  cacheBytes?: number;
 }
 
 export interface ForwardOptions extends ForwardInputs {
@@ -70,12 +75,15 @@ export class DecoderModel {
   private readonly maps: MapRunner;
   /** Weights read while a hold is open (`holdWeights`): kept until it is released. */
   private held: Map<string, Tensor> | undefined;
+  private readonly cacheBytes: number;
+  private cachedBytes = 0;
 
   constructor(source: WeightSource, options: LoadOptions = {}) {
     this.source = source;
     this.config = normalizeConfig(intendedConfig(source.config));
     this.dtype = options.dtype ?? 'float32';
     this.streaming = options.streaming ?? false;
+    this.cacheBytes = options.cacheBytes ?? 0;
     const family = familyFor(this.config);
     const prefix = family.prefixes.find((p) => source.hasTensor(p + family.embeddingName));
     if (prefix === undefined) {
@@ -278,10 +286,15 @@ export class DecoderModel {
     return (name) => {
       const o = this.overrides.get(name);
       if (o) return o;
-      let t = local.get(name);
+      let t = local.get(name) ?? this.kept.get(name);
       if (!t) {
         t = this.load(name);
         local.set(name, t);
+        // the block cache: weights stay while they fit in its budget
+        if (this.cachedBytes + t.data.byteLength <= this.cacheBytes) {
+          this.kept.set(name, t);
+          this.cachedBytes += t.data.byteLength;
+        }
       }
       return t;
     };
