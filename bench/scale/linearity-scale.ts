@@ -6,6 +6,7 @@
  *
  *   bench/scale/measured.sh nice -n 10 node --import tsx bench/scale/linearity-scale.ts \
  *     --model /work/big/llama-2-13b --samples 8 --tokens 256 --batch-size 4 --max-memory 5G
+ * `--last-pair skip` scores blocks 0 … L − 2 only (one block fewer to run and solve).
  */
 import { readFileSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ const samples = Number(get('--samples', '8'));
 const tokens = Number(get('--tokens', '256'));
 const batchSize = Number(get('--batch-size', '4'));
 const maxMemory = get('--max-memory') ? parseByteSize(get('--max-memory')!) : undefined;
+const lastPair = (get('--last-pair', DEFAULT_ANALYSIS.lastPair) as typeof DEFAULT_ANALYSIS.lastPair);
 
 const rchar = () => Number(/^rchar:\s+(\d+)/m.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
 const checkpointBytes = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
@@ -42,7 +44,7 @@ const info = { spec: dir, label: dir, modelType: cfg.modelType, layers: cfg.numL
 const t0 = performance.now();
 let last = t0;
 const read0 = rchar();
-const result = await analyseModelAsync(model, info, sequences, { ...DEFAULT_ANALYSIS, batchSize }, {
+const result = await analyseModelAsync(model, info, sequences, { ...DEFAULT_ANALYSIS, batchSize, lastPair }, {
   maxMemory,
   onPair: (block, scores) => {
     const now = performance.now();
