@@ -62,9 +62,17 @@ export interface FactualRecallOptions {
    * batch size, so a caller can keep per-batch state across evaluations (LASER's prefix cache).
    */
   batchLogits?: BatchLogitsFn;
+  /**
+   * Logits of all batches at once (layer-major; LASER's prefix cache): calls `done(i, logits)` for
+   * batch i at its pairs `ats[i]`, in batch order. Wins over `batchLogits`.
+   */
+  allLogits?: AllLogitsFn;
   /** Memory budget of the layer-major pass (default: from the machine; src/models/layer-major.ts). */
   memory?: LayerMajorOptions;
 }
+
+/** Logits of every batch at its (row, position) pairs, handed over batch by batch in order. */
+export type AllLogitsFn = (batches: readonly TeacherForcedBatch[], ats: readonly (readonly (readonly [number, number])[])[], done: (i: number, logits: Tensor) => void) => Promise<void>;
 
 /** One left-padded teacher-forcing batch, numbered in evaluation order. */
 export interface TeacherForcedBatch {
@@ -215,7 +223,10 @@ export async function evaluateFactualRecall(
     done += batch.indices.length;
     opts.onProgress?.(done, total);
   };
-  if (!opts.batchLogits && isLayerMajorModel(model)) {
+  if (opts.allLogits) {
+    const batches = planned.map((p, index) => ({ index, ids: p.batch.ids, attentionMask: p.batch.attentionMask }));
+    await opts.allLogits(batches, planned.map((p) => p.at), (i, logits) => scoreBatch(planned[i], logits));
+  } else if (!opts.batchLogits && isLayerMajorModel(model)) {
     // layer-major (src/models/layer-major.ts): all batches through each block in turn, so a
     // streamed checkpoint is read once; the head only at the answer positions
     const batches = planned.map((p) => ({ ids: p.batch.ids, attentionMask: p.batch.attentionMask }));

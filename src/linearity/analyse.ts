@@ -34,7 +34,7 @@ import type { ModelInfo, ModelLinearity, PairResult, PairScores, StateResult, Ti
 import { tokenInContext, type Decode } from './token-context.ts';
 
 /** What the analysis needs from a model (a `DecoderModel` has it all): embed, run one block, the final norm and head. */
-export type AnalysableModel = LayerMajorModel;
+export type AnalysableModel = LayerMajorModel & { readonly config: DecoderConfig };
 
 export interface AnalyseHooks {
   /** Called after every batch: `pass` 1 = statistics, 2 = per-token residuals. */

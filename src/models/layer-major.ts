@@ -21,7 +21,7 @@ import { runSteps, runStepsYielding } from '../util/steps.ts';
 
 /** What a layer-major pass needs from a model (a `DecoderModel` has it all). */
 export interface LayerMajorModel {
-  readonly config: DecoderConfig;
+  readonly config: Pick<DecoderConfig, 'numLayers'> & Partial<Pick<DecoderConfig, 'hiddenSize' | 'vocabSize'>>;
   embed(inputIds: readonly (readonly number[])[], options?: ForwardInputs): { hidden: Tensor; ctx: ForwardContext };
   runBlock(layer: number, hidden: Tensor, ctx: ForwardContext): BlockOutput;
   finalNorm(hidden: Tensor): Tensor;
@@ -49,7 +49,7 @@ export function residentWeightBytes(model: LayerMajorModel): number {
   if (!model.streaming) return model.weightNames().reduce((s, n) => s + size(n), 0);
   let block = 0;
   for (let l = 0; l < model.config.numLayers; l++) block = Math.max(block, model.blockWeightNames(l).reduce((s, n) => s + size(n), 0));
-  return block + model.config.vocabSize * model.config.hiddenSize * bytesPer;
+  return block + (model.config.vocabSize ?? 0) * (model.config.hiddenSize ?? 0) * bytesPer;
 }
 
 /** How a layer-major pass may use memory: the budget (`--max-memory`) and where the residual stream spills. */
@@ -89,6 +89,17 @@ export class LayerMajorRun {
   /** Opens a hold across several steps (e.g. a generator that yields between batches). */
   open(): () => void {
     return this.model.holdWeights?.() ?? (() => {});
+  }
+
+  /** Starts batch `i` at state `state` from a stream and context computed elsewhere (e.g. a cached prefix). */
+  seed(i: number, state: number, hidden: Tensor, ctx: ForwardContext): void {
+    this.ctxs[i] = ctx;
+    this.store.set(key(state, i), hidden);
+  }
+
+  /** The call context of batch `i`. */
+  context(i: number): ForwardContext {
+    return this.ctxs[i];
   }
 
   /** Embeds batch `i`: its state 0 (block 0's input). */
@@ -149,15 +160,39 @@ export function* forwardLayerMajorSteps(
   finish: (i: number, hidden: Tensor) => void,
   options: LayerMajorOptions = {},
 ): Generator<void, void, void> {
-  const L = model.config.numLayers;
+  yield* blocksLayerMajorSteps(model, batches, 0, model.config.numLayers, (i, h) => finish(i, h), options);
+}
+
+/**
+ * Blocks `from`…`to`−1 over every batch, layer-major: each input is a batch to embed (then `from`
+ * must be 0) or a stream entering `from` with its context. `finish(i, hidden, ctx)` receives the
+ * stream entering `to`, in batch order, with the final norm and head held.
+ */
+export function* blocksLayerMajorSteps(
+  model: LayerMajorModel,
+  inputs: readonly (LayerMajorBatch | { hidden: Tensor; ctx: ForwardContext })[],
+  from: number,
+  to: number,
+  finish: (i: number, hidden: Tensor, ctx: ForwardContext) => void,
+  options: LayerMajorOptions = {},
+): Generator<void, void, void> {
   const run = new LayerMajorRun(model, residualStore(model, options));
   try {
-    run.hold(() => batches.forEach((b, i) => run.embed(i, b)));
-    for (let l = 0; l < L; l++) {
+    run.hold(() =>
+      inputs.forEach((input, i) => {
+        if ('ids' in input) {
+          if (from !== 0) throw new Error(`blocksLayerMajor: batches to embed start at block 0, not ${from}`);
+          run.embed(i, input);
+        } else {
+          run.seed(i, from, input.hidden, input.ctx);
+        }
+      }),
+    );
+    for (let l = from; l < to; l++) {
       const release = run.open();
       try {
-        for (let i = 0; i < batches.length; i++) {
-          run.runBlock(l, i);
+        for (let i = 0; i < inputs.length; i++) {
+          run.runBlockAt(l, l, i);
           yield;
         }
       } finally {
@@ -167,9 +202,9 @@ export function* forwardLayerMajorSteps(
     }
     const release = run.open();
     try {
-      for (let i = 0; i < batches.length; i++) {
-        finish(i, run.state(L, i));
-        run.store.delete(`${L}/${i}`);
+      for (let i = 0; i < inputs.length; i++) {
+        finish(i, run.state(to, i), run.context(i));
+        run.store.delete(`${to}/${i}`);
         yield;
       }
     } finally {
