@@ -7,16 +7,21 @@ set -u
 echo "uptime before: $(uptime)"
 /usr/bin/time -v "$@" 2> >(tee /tmp/measured-time.$$ >&2) &
 outer=$!
-child=""
-rchar=0; rbytes=0
+# every process under time (a launcher may start the real one): last values seen per pid, summed
+declare -A seen_r seen_b
+descendants() { local p; for p in $(pgrep -P "$1"); do echo "$p"; descendants "$p"; done; }
 while kill -0 "$outer" 2>/dev/null; do
-  [ -z "$child" ] && child=$(pgrep -P "$outer" | head -1)
-  if [ -n "$child" ] && [ -r "/proc/$child/io" ]; then
-    r=$(awk '/^rchar/{print $2}' "/proc/$child/io" 2>/dev/null); b=$(awk '/^read_bytes/{print $2}' "/proc/$child/io" 2>/dev/null)
-    [ -n "$r" ] && rchar=$r; [ -n "$b" ] && rbytes=$b
-  fi
+  for p in $(descendants "$outer"); do
+    if [ -r "/proc/$p/io" ]; then
+      r=$(awk '/^rchar/{print $2}' "/proc/$p/io" 2>/dev/null); b=$(awk '/^read_bytes/{print $2}' "/proc/$p/io" 2>/dev/null)
+      [ -n "$r" ] && seen_r[$p]=$r; [ -n "$b" ] && seen_b[$p]=$b
+    fi
+  done
   sleep 1
 done
+rchar=0; rbytes=0
+for p in "${!seen_r[@]}"; do rchar=$((rchar + seen_r[$p])); done
+for p in "${!seen_b[@]}"; do rbytes=$((rbytes + seen_b[$p])); done
 wait "$outer"; rc=$?
 sleep 0.5
 echo "uptime after: $(uptime)"
