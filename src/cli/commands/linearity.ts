@@ -12,6 +12,7 @@ import { holdsTokenIds } from '../../linearity/data.ts';
 import { defaultCacheDir } from '../../report/cache.ts';
 import { DEFAULT_ANALYSIS, DEFAULT_SAMPLING, type AnalysisOptions, type DataSpec, type SamplingOptions } from '../../linearity/options.ts';
 import { writeLinearityOutputs } from '../../linearity/outputs.ts';
+import { parseByteSize } from '../../util/memory-budget.ts';
 import { runLinearity, type RunProgress } from '../../linearity/run.ts';
 import { formatRunTables } from '../../linearity/tables.ts';
 
@@ -58,7 +59,8 @@ const spec = defineCommand({
     ridge: { type: 'number', description: 'Relative ridge of the robust solver (default 1e-8)' },
     rcond: { type: 'number', description: 'Eigenvalue cutoff of the exact solver (default max(N, d)·ε)' },
     dtype: { type: 'string', description: 'Compute dtype of the model', default: 'float32', choices: ['float32', 'float64'] },
-    streaming: { type: 'boolean', description: 'Load one block at a time (models larger than RAM)' },
+    streaming: { type: 'boolean', description: 'Load one block at a time (models larger than RAM): each weight is read once' },
+    maxMemory: { type: 'string', description: 'Memory budget; the residual stream of all tokens spills to disk above it (default 80% of the available memory)', valueName: 'SIZE' },
     out: { type: 'string', description: 'Output folder', required: true, short: 'o', valueName: 'dir' },
     cache: { type: 'boolean', description: 'Use the result cache (--no-cache: always compute, store nothing)', default: true },
     refresh: { type: 'boolean', description: 'Recompute and overwrite cached results' },
@@ -152,7 +154,7 @@ export async function run(argv: string[]): Promise<number> {
       data: await dataSpec(o),
       sampling,
       analysis,
-      execution: { streaming: o.streaming },
+      execution: { streaming: o.streaming, ...(o.maxMemory !== undefined ? { maxMemory: parseByteSize(o.maxMemory) } : {}) },
       cache: { enabled: o.cache, refresh: o.refresh, dir: o.cacheDir },
       command: ['linscope', 'linearity', ...argv].map(quote).join(' '),
       progress,
