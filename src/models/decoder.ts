@@ -16,6 +16,7 @@
  * part of the block it follows (src/models/linscope-maps.ts), so the model is the one exported.
  */
 import { openModelSource } from '../io/model-source.ts';
+import { heldBytes } from '../tensor/half-weight.ts';
 import { isLowRank } from '../tensor/low-rank.ts';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
@@ -301,9 +302,10 @@ export class DecoderModel {
         t = this.load(name);
         local.set(name, t);
         // the block cache: weights stay while they fit in its budget
-        if (this.cachedBytes + t.data.byteLength <= this.cacheBytes) {
+        const bytes = heldBytes(t);
+        if (this.cachedBytes + bytes <= this.cacheBytes) {
           this.kept.set(name, t);
-          this.cachedBytes += t.data.byteLength;
+          this.cachedBytes += bytes;
         }
       }
       return t;
