@@ -9,5 +9,5 @@ export {
 } from './safetensors-sharded.ts';
 export {
   encodeHeader, writeSafetensors, writeShardedSafetensors,
-  type FloatStorage, type RawTensor, type ShardedWriteOptions, type ShardedWriteResult, type WritableTensor, type WriteOptions,
+  type FloatStorage, type LazyTensor, type RawTensor, type ShardedWriteOptions, type ShardedWriteResult, type WritableTensor, type WriteOptions,
 } from './safetensors-write.ts';
