@@ -62,25 +62,6 @@ export function configInt(config: ModelConfig, keys: readonly string[], fallback
   return v;
 }
 
-/** A number setting under any of `keys`. */
-export function configNumber(config: ModelConfig, keys: readonly string[], fallback?: number): number {
-  const v = configValue(config, keys);
-  if (v === undefined) {
-    if (fallback === undefined) throw missing(config, keys);
-    return fallback;
-  }
-  if (typeof v !== 'number') throw new Error(`${originOf(config)}: "${keys.find((k) => config[k] != null)}" should be a number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** A boolean setting under any of `keys`. */
-export function configBool(config: ModelConfig, keys: readonly string[], fallback: boolean): boolean {
-  const v = configValue(config, keys);
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw new Error(`${originOf(config)}: "${keys.find((k) => config[k] != null)}" should be true/false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
 /** `model_type` (e.g. "llama", "gpt2"). */
 export function modelType(config: ModelConfig): string {
   const v = config.model_type;
@@ -110,4 +91,3 @@ function tokenIds(c: ModelConfig, key: string): number[] {
 }
 export const bosTokenId = (c: ModelConfig): number | undefined => tokenIds(c, 'bos_token_id')[0];
 export const eosTokenIds = (c: ModelConfig): number[] => tokenIds(c, 'eos_token_id');
-export const padTokenId = (c: ModelConfig): number | undefined => tokenIds(c, 'pad_token_id')[0];

@@ -59,11 +59,6 @@ export function optPositionsFromMask(mask: readonly number[]): number[] {
   });
 }
 
-/** An empty cache for a batch (no keys yet). */
-export function emptyCache(batch: number, numLayers: number): KVCache {
-  return makeCache(new Array(numLayers), new Array(numLayers), Array.from({ length: batch }, () => []));
-}
-
 export function makeCache(keys: KVCache['keys'], values: KVCache['values'], mask: number[][]): KVCache {
   return { keys, values, mask, get length() { return mask[0]?.length ?? 0; } };
 }

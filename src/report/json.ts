@@ -3,7 +3,7 @@
  * JSON.stringify would silently mangle (NaN/±Infinity become null there, typed arrays become
  * index-keyed objects, bigint throws).
  */
-import { writeFileAtomic, writeFileAtomicSync } from '../io/atomic-file.ts';
+import { writeFileAtomicSync } from '../io/atomic-file.ts';
 
 /** Converts a value into plain JSON data: typed arrays to arrays, non-finite numbers to strings. */
 export function toJsonData(value: unknown): unknown {
@@ -56,9 +56,4 @@ export function toPrettyJson(value: unknown): string {
 /** Writes `value` as pretty JSON to `path` atomically (temp file + rename), creating directories. */
 export function writeJson(path: string, value: unknown): void {
   writeFileAtomicSync(path, toPrettyJson(value));
-}
-
-/** Async variant of {@link writeJson}. */
-export async function writeJsonAsync(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, toPrettyJson(value));
 }

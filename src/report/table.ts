@@ -6,7 +6,7 @@
  */
 import { writeFileAtomicSync } from '../io/atomic-file.ts';
 
-export { writeJson, writeJsonAsync, toPrettyJson, toJsonData } from './json.ts';
+export { writeJson, toPrettyJson } from './json.ts';
 
 /** A row of a table: column key → value. */
 export type Row = Readonly<Record<string, unknown>>;
