@@ -42,7 +42,7 @@ export function readConfig(dirOrFile: string): ModelConfig {
 }
 
 /** The first of `keys` that is set (not undefined/null) in `config`. */
-export function configValue(config: ModelConfig, keys: readonly string[]): unknown {
+function configValue(config: ModelConfig, keys: readonly string[]): unknown {
   for (const k of keys) if (config[k] !== undefined && config[k] !== null) return config[k];
   return undefined;
 }

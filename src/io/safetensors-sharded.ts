@@ -42,7 +42,7 @@ export function readSafetensorsIndex(indexPath: string, kind = 'safetensors'): S
 }
 
 /** A sharded checkpoint behind one reader. Shard headers are parsed on first use. */
-export class ShardedSafetensors implements TensorReader {
+class ShardedSafetensors implements TensorReader {
   readonly path: string;
   readonly metadata: Record<string, string>;
   private readonly weightMap: Map<string, string>;

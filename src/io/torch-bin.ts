@@ -23,8 +23,8 @@ import { readSafetensorsIndex } from './safetensors-sharded.ts';
 import { StorageType, TensorRecord, TORCH_STORAGE_DTYPES, Tuple, unpickle, type TorchDType, type TorchStorageKind } from './torch-pickle.ts';
 import { looksLikeZip, ZipIndex } from './zip-read.ts';
 
-export const TORCH_BIN_SINGLE_NAME = 'pytorch_model.bin';
-export const TORCH_BIN_INDEX_NAME = 'pytorch_model.bin.index.json';
+const TORCH_BIN_SINGLE_NAME = 'pytorch_model.bin';
+const TORCH_BIN_INDEX_NAME = 'pytorch_model.bin.index.json';
 
 /** One storage: its element type and where its bytes start in the file. */
 interface Storage {
@@ -274,7 +274,7 @@ function gather<T extends Float64Array | Float32Array | Uint16Array>(src: T, sha
 }
 
 /** A sharded checkpoint: `pytorch_model.bin.index.json` maps names to shard files, opened on first use. */
-export class ShardedTorchBin implements TorchWeights {
+class ShardedTorchBin implements TorchWeights {
   readonly path: string;
   private readonly weightMap: Map<string, string>;
   private readonly shards = new Map<string, TorchBinFile>();

@@ -26,7 +26,7 @@ function ranges(sorted: number[]): string {
  * (`model.layers.`) form one group `prefix{layers}.* (count tensors)`; a group of one name, and
  * names without a layer index, are quoted whole. At most `max` items, then "… and N more".
  */
-export function summariseNames(names: readonly string[], max = 6): string {
+function summariseNames(names: readonly string[], max = 6): string {
   const groups = new Map<string, { layers: Set<number>; names: string[] }>();
   const items: { key: string; names: string[] }[] = [];
   for (const name of names) {

@@ -39,13 +39,13 @@ function cumsumMinusOne(mask: readonly number[]): number[] {
 }
 
 /** HF generate()'s default position ids over a mask: cumsum − 1, pad slots set to 1. */
-export function positionsFromMask(mask: readonly number[]): number[] {
+function positionsFromMask(mask: readonly number[]): number[] {
   const cs = cumsumMinusOne(mask);
   return mask.map((m, i) => (m === 0 ? 1 : cs[i]));
 }
 
 /** BLOOM/Falcon ALiBi key positions: (cumsum(mask) − 1) · mask. */
-export function alibiPositionsFromMask(mask: readonly number[]): number[] {
+function alibiPositionsFromMask(mask: readonly number[]): number[] {
   const cs = cumsumMinusOne(mask);
   return mask.map((m, i) => cs[i] * m);
 }

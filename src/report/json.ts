@@ -6,7 +6,7 @@
 import { writeFileAtomicSync } from '../io/atomic-file.ts';
 
 /** Converts a value into plain JSON data: typed arrays to arrays, non-finite numbers to strings. */
-export function toJsonData(value: unknown): unknown {
+function toJsonData(value: unknown): unknown {
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return value;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { TextSourceSpec } from '../data/text-source.ts';
 
 /** `shared/data` beside the repository (override with LINSCOPE_SHARED_DATA). */
-export function sharedDataDir(): string {
+function sharedDataDir(): string {
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   return process.env.LINSCOPE_SHARED_DATA ?? resolve(repoRoot, '..', 'shared', 'data');
 }

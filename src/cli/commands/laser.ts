@@ -191,7 +191,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** The --help text of a subcommand (for docs and tests). */
-export function help(sub: Subcommand): string {
+function help(sub: Subcommand): string {
   return formatHelp(laser.subcommands[sub]);
 }
 

@@ -75,7 +75,7 @@ const spec = defineCommand({
 });
 
 /** The --help text (for docs and tests). */
-export function help(): string {
+function help(): string {
   return formatHelp(spec);
 }
 
