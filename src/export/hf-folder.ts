@@ -20,7 +20,7 @@ import { copyFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../io/atomic-file.ts';
 import { writeShardedSafetensors, type FloatStorage } from '../io/safetensors.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { RawTensor } from '../io/safetensors-write.ts';
+import type { WritableTensor } from '../io/safetensors-write.ts';
 import { LOW_RANK_CONFIG_KEY, type LowRankEntry } from '../io/low-rank-format.ts';
 import { exportConfig, MODELING_FILE } from './custom-code.ts';
 import { MAP_TENSOR_PREFIX } from './model-parts.ts';
@@ -29,8 +29,11 @@ import { tokenizerFilesFor } from './tokenizer-files.ts';
 export interface HFFolderContent {
   /** config.json before the export rule is applied (may carry `linscope` / `linscope_low_rank`). */
   config: Record<string, unknown>;
-  /** Every tensor of the checkpoint, by name (RawTensor entries keep their own dtype). */
-  tensors: Record<string, Tensor | RawTensor>;
+  /**
+   * Every tensor of the checkpoint, by name (RawTensor entries keep their own dtype; LazyTensor
+   * entries are produced one at a time as they are written, so the model is never held whole).
+   */
+  tensors: Record<string, WritableTensor>;
   /** Storage dtype (default F32); recorded as torch_dtype when given. */
   dtype?: FloatStorage;
   /** Shard size in bytes (default 2 GB; one file when everything fits). */

@@ -2,6 +2,8 @@
  * safetensors writer, single-file and sharded, in the layout Hugging Face writes:
  * tensors sorted by name, data packed back to back, header JSON padded with spaces so the data
  * buffer starts at a multiple of 8 bytes. Every file is written to a temporary name and renamed.
+ * A `LazyTensor` entry is produced only when its bytes are written and dropped right after, so a
+ * checkpoint larger than memory is written tensor by tensor (random checkpoints, block-by-block exports).
  */
 import { join } from 'node:path';
 import { Tensor } from '../tensor/tensor.ts';
@@ -19,7 +21,23 @@ export interface RawTensor {
   data: ArrayLike<number> | BigInt64Array | BigUint64Array;
 }
 
-export type WritableTensor = Tensor | RawTensor;
+/**
+ * A tensor whose values are produced when the writer reaches it (`load` is called once, the result
+ * dropped after it was written). `dtype` is the storage dtype of a loaded `Tensor` (default: the
+ * write's dtype); a loaded RawTensor keeps its own, which must equal `dtype` when both are given.
+ */
+export interface LazyTensor {
+  lazy: true;
+  shape: readonly number[];
+  dtype?: SafetensorsDType;
+  load: () => Tensor | RawTensor;
+}
+
+export type WritableTensor = Tensor | RawTensor | LazyTensor;
+
+function isLazy(t: WritableTensor): t is LazyTensor {
+  return (t as LazyTensor).lazy === true;
+}
 
 /** Float dtypes a `Tensor` can be stored as. */
 export type FloatStorage = 'F32' | 'F16' | 'BF16' | 'F64';
@@ -38,24 +56,48 @@ export interface ShardedWriteOptions extends WriteOptions {
 /** Elements encoded per write call: bounds the temporary buffer to a few MB. */
 const ENCODE_CHUNK = 1 << 20;
 
+type Values = ArrayLike<number> | BigInt64Array | BigUint64Array;
+
 interface Entry {
   name: string;
   dtype: SafetensorsDType;
   shape: number[];
-  data: ArrayLike<number> | BigInt64Array | BigUint64Array;
+  /** The values, or how to produce them when written (lazy entries). */
+  data?: Values;
+  load?: () => Tensor | RawTensor;
   bytes: number;
+}
+
+function checkLength(name: string, shape: readonly number[], length: number): void {
+  const numel = shape.reduce((a, b) => a * b, 1);
+  if (numel !== length) {
+    throw new Error(`writeSafetensors: tensor "${name}" has shape [${shape.join(', ')}] (${numel} elements) but ${length} values`);
+  }
 }
 
 function toEntry(name: string, t: WritableTensor, dtype: FloatStorage): Entry {
   if (name === '' || name === '__metadata__') throw new Error(`writeSafetensors: invalid tensor name "${name}"`);
-  const entryDtype = t instanceof Tensor ? dtype : t.dtype;
+  const entryDtype = t instanceof Tensor ? dtype : (t.dtype ?? dtype);
   if (!isSafetensorsDType(entryDtype)) throw new Error(`writeSafetensors: tensor "${name}" has unknown dtype ${entryDtype}`);
   const shape = [...t.shape];
-  const numel = shape.reduce((a, b) => a * b, 1);
-  if (numel !== t.data.length) {
-    throw new Error(`writeSafetensors: tensor "${name}" has shape [${shape.join(', ')}] (${numel} elements) but ${t.data.length} values`);
+  const bytes = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[entryDtype];
+  if (isLazy(t)) return { name, dtype: entryDtype, shape, load: t.load, bytes };
+  checkLength(name, shape, t.data.length);
+  return { name, dtype: entryDtype, shape, data: t.data, bytes };
+}
+
+/** The values of an entry (a lazy entry's are produced now and checked against its shape and dtype). */
+function valuesOf(entry: Entry): Values {
+  if (entry.data) return entry.data;
+  const t = entry.load!();
+  if (!(t instanceof Tensor) && t.dtype !== entry.dtype) {
+    throw new Error(`writeSafetensors: tensor "${entry.name}" was declared ${entry.dtype} but loaded as ${t.dtype}`);
   }
-  return { name, dtype: entryDtype, shape, data: t.data, bytes: numel * DTYPE_BYTES[entryDtype] };
+  if (t.shape.length !== entry.shape.length || t.shape.some((d, i) => d !== entry.shape[i])) {
+    throw new Error(`writeSafetensors: tensor "${entry.name}" was declared [${entry.shape.join(', ')}] but loaded as [${t.shape.join(', ')}]`);
+  }
+  checkLength(entry.name, entry.shape, t.data.length);
+  return t.data;
 }
 
 function toEntries(tensors: Record<string, WritableTensor>, options: WriteOptions): Entry[] {
@@ -64,8 +106,7 @@ function toEntries(tensors: Record<string, WritableTensor>, options: WriteOption
 }
 
 /** Little-endian bytes of values [start, end) of `entry` in its dtype. */
-function encodeRange(entry: Entry, start: number, end: number): Uint8Array {
-  const src = entry.data;
+function encodeRange(entry: Entry, src: Values, start: number, end: number): Uint8Array {
   const n = end - start;
   const slice = (): ArrayLike<number> => {
     if (ArrayBuffer.isView(src) && 'subarray' in src) return (src as unknown as Float64Array).subarray(start, end);
@@ -125,9 +166,10 @@ function writeEntries(path: string, entries: Entry[], metadata?: Record<string, 
   writeFileAtomically(path, (fd) => {
     writeAll(fd, encodeHeader(entries, metadata));
     for (const entry of entries) {
-      const n = entry.data.length;
+      const data = valuesOf(entry);
+      const n = data.length;
       for (let start = 0; start < n; start += ENCODE_CHUNK) {
-        writeAll(fd, encodeRange(entry, start, Math.min(n, start + ENCODE_CHUNK)));
+        writeAll(fd, encodeRange(entry, data, start, Math.min(n, start + ENCODE_CHUNK)));
       }
     }
   });

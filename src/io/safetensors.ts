@@ -7,5 +7,5 @@ export { loadSafetensors, openSafetensors, type TensorReader } from './safetenso
 export { findSafetensorsWeights, openShardedSafetensors, openTensorReader } from './safetensors-sharded.ts';
 export {
   writeSafetensors, writeShardedSafetensors,
-  type FloatStorage, type RawTensor, type ShardedWriteOptions, type ShardedWriteResult, type WritableTensor, type WriteOptions,
+  type FloatStorage, type LazyTensor, type RawTensor, type ShardedWriteOptions, type ShardedWriteResult, type WritableTensor, type WriteOptions,
 } from './safetensors-write.ts';
