@@ -6,8 +6,6 @@
  */
 import { writeFileAtomicSync } from '../io/atomic-file.ts';
 
-export { writeJson, toPrettyJson } from './json.ts';
-
 /** A row of a table: column key → value. */
 export type Row = Readonly<Record<string, unknown>>;
 
