@@ -33,7 +33,7 @@ function create(cfg: DecoderConfig, p: string): Architecture {
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
-      spec(emb, [cfg.vocabSize, D]), spec(`${p}ln_f.weight`, [D]), spec(`${p}ln_f.bias`, [D]),
+      spec(emb, [cfg.vocabSize, D]), ...withBias(`${p}ln_f`, [D], true),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
     ],
     blockWeights: (i) => [

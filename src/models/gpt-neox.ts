@@ -18,12 +18,12 @@ function create(cfg: DecoderConfig, p: string): Architecture {
     config: cfg, prefix: p,
     globalWeights: () => [
       spec(emb, [cfg.vocabSize, D]),
-      spec(`${p}final_layer_norm.weight`, [D]), spec(`${p}final_layer_norm.bias`, [D]),
+      ...withBias(`${p}final_layer_norm`, [D], true),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
     ],
     blockWeights: (i) => [
-      spec(n(i, 'input_layernorm.weight'), [D]), spec(n(i, 'input_layernorm.bias'), [D]),
-      spec(n(i, 'post_attention_layernorm.weight'), [D]), spec(n(i, 'post_attention_layernorm.bias'), [D]),
+      ...withBias(n(i, 'input_layernorm'), [D], true),
+      ...withBias(n(i, 'post_attention_layernorm'), [D], true),
       ...withBias(n(i, 'attention.query_key_value'), [3 * D, D], cfg.qkvBias),
       ...withBias(n(i, 'attention.dense'), [D, D], cfg.attnOutBias),
       ...withBias(n(i, 'mlp.dense_h_to_4h'), [F, D], true),

@@ -3,7 +3,7 @@
  * stored [in, out] (y = x·W + b), LM head tied to wte.
  */
 import type { DecoderConfig } from './config.ts';
-import { headWeightName, normWithBias, spec, type Architecture, type Family } from './family.ts';
+import { headWeightName, normWithBias, spec, withBias, type Architecture, type Family } from './family.ts';
 import { fusedQkvRanges } from './layers.ts';
 import type { MatrixTable } from './types.ts';
 
@@ -17,14 +17,14 @@ function create(cfg: DecoderConfig, p: string): Architecture {
     config: cfg, prefix: p,
     globalWeights: () => [
       spec(wte, [cfg.vocabSize, D]), spec(`${p}wpe.weight`, [cfg.maxPositions!, D]),
-      spec(`${p}ln_f.weight`, [D]), spec(`${p}ln_f.bias`, [D]),
+      ...withBias(`${p}ln_f`, [D], true),
       ...(head === wte ? [] : [spec(head, [cfg.vocabSize, D])]),
     ],
     blockWeights: (i) => [
-      spec(n(i, 'ln_1.weight'), [D]), spec(n(i, 'ln_1.bias'), [D]),
+      ...withBias(n(i, 'ln_1'), [D], true),
       spec(n(i, 'attn.c_attn.weight'), [D, 3 * D]), spec(n(i, 'attn.c_attn.bias'), [3 * D]),
       spec(n(i, 'attn.c_proj.weight'), [D, D]), spec(n(i, 'attn.c_proj.bias'), [D]),
-      spec(n(i, 'ln_2.weight'), [D]), spec(n(i, 'ln_2.bias'), [D]),
+      ...withBias(n(i, 'ln_2'), [D], true),
       spec(n(i, 'mlp.c_fc.weight'), [D, F]), spec(n(i, 'mlp.c_fc.bias'), [F]),
       spec(n(i, 'mlp.c_proj.weight'), [F, D]), spec(n(i, 'mlp.c_proj.bias'), [D]),
     ],

@@ -4,7 +4,7 @@
  * (rotate_every_two) on the first `rotary_dim` coordinates of each head, untied head with a bias.
  */
 import type { DecoderConfig } from './config.ts';
-import { headWeightName, normWithBias, spec, type Architecture, type Family } from './family.ts';
+import { headWeightName, normWithBias, spec, withBias, type Architecture, type Family } from './family.ts';
 import type { MatrixTable } from './types.ts';
 
 function create(cfg: DecoderConfig, p: string): Architecture {
@@ -15,12 +15,12 @@ function create(cfg: DecoderConfig, p: string): Architecture {
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
-      spec(emb, [cfg.vocabSize, D]), spec(`${p}ln_f.weight`, [D]), spec(`${p}ln_f.bias`, [D]),
+      spec(emb, [cfg.vocabSize, D]), ...withBias(`${p}ln_f`, [D], true),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
       ...(cfg.lmHeadBias ? [spec('lm_head.bias', [cfg.vocabSize])] : []),
     ],
     blockWeights: (i) => [
-      spec(n(i, 'ln_1.weight'), [D]), spec(n(i, 'ln_1.bias'), [D]),
+      ...withBias(n(i, 'ln_1'), [D], true),
       spec(n(i, 'attn.k_proj.weight'), [D, D]), spec(n(i, 'attn.v_proj.weight'), [D, D]),
       spec(n(i, 'attn.q_proj.weight'), [D, D]), spec(n(i, 'attn.out_proj.weight'), [D, D]),
       spec(n(i, 'mlp.fc_in.weight'), [F, D]), spec(n(i, 'mlp.fc_in.bias'), [F]),

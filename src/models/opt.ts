@@ -26,14 +26,14 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       spec(emb, [cfg.vocabSize, E]),
       spec(`${p}embed_positions.weight`, [cfg.maxPositions! + POSITION_OFFSET, D]),
       ...(projected ? [spec(`${p}project_in.weight`, [D, E]), spec(`${p}project_out.weight`, [E, D])] : []),
-      ...(cfg.finalNorm ? [spec(`${p}final_layer_norm.weight`, [D]), spec(`${p}final_layer_norm.bias`, [D])] : []),
+      ...(cfg.finalNorm ? [...withBias(`${p}final_layer_norm`, [D], true)] : []),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, E])]),
     ],
     blockWeights: (i) => [
       ...['k_proj', 'v_proj', 'q_proj', 'out_proj'].flatMap((m) => withBias(n(i, `self_attn.${m}`), [D, D], m === 'out_proj' ? cfg.attnOutBias : cfg.qkvBias)),
-      spec(n(i, 'self_attn_layer_norm.weight'), [D]), spec(n(i, 'self_attn_layer_norm.bias'), [D]),
+      ...withBias(n(i, 'self_attn_layer_norm'), [D], true),
       ...withBias(n(i, 'fc1'), [F, D], cfg.mlpBias), ...withBias(n(i, 'fc2'), [D, F], cfg.mlpBias),
-      spec(n(i, 'final_layer_norm.weight'), [D]), spec(n(i, 'final_layer_norm.bias'), [D]),
+      ...withBias(n(i, 'final_layer_norm'), [D], true),
     ],
     embed(o, w, ids, ctx) {
       let h = o.embed(w(emb), ids, ctx);

@@ -4,7 +4,7 @@
  * optional per-head LayerNorm on queries and keys (`qk_layernorm`), untied head with a bias.
  */
 import type { DecoderConfig } from './config.ts';
-import { headWeightName, normWithBias, spec, type Architecture, type Family } from './family.ts';
+import { headWeightName, normWithBias, spec, withBias, type Architecture, type Family } from './family.ts';
 import type { Ops } from './ops.ts';
 import type { MatrixTable } from './types.ts';
 
@@ -26,12 +26,12 @@ function create(cfg: DecoderConfig, p: string): Architecture {
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
-      spec(emb, [cfg.vocabSize, D]), spec(`${p}final_layernorm.weight`, [D]), spec(`${p}final_layernorm.bias`, [D]),
+      spec(emb, [cfg.vocabSize, D]), ...withBias(`${p}final_layernorm`, [D], true),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
       ...(cfg.lmHeadBias ? [spec('lm_head.bias', [cfg.vocabSize])] : []),
     ],
     blockWeights: (i) => [
-      spec(n(i, 'input_layernorm.weight'), [D]), spec(n(i, 'input_layernorm.bias'), [D]),
+      ...withBias(n(i, 'input_layernorm'), [D], true),
       ...Object.values(mats).flatMap(([name, rows, cols]) => [spec(n(i, `${name}.weight`), [rows, cols]), spec(n(i, `${name}.bias`), [rows])]),
       ...(cfg.qkLayerNorm ? ['q_layernorm', 'k_layernorm'].flatMap((m) => [spec(n(i, `self_attn.${m}.weight`), [Dh]), spec(n(i, `self_attn.${m}.bias`), [Dh])]) : []),
     ],
