@@ -8,13 +8,18 @@ import { fileURLToPath } from 'node:url';
 import type { TextSourceSpec } from '../data/text-source.ts';
 
 /** `shared/data` beside the repository (override with LINSCOPE_SHARED_DATA). */
-function sharedDataDir(): string {
+export function sharedDataDir(): string {
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   return process.env.LINSCOPE_SHARED_DATA ?? resolve(repoRoot, '..', 'shared', 'data');
 }
 
 export function datasetsDir(): string {
   return join(sharedDataDir(), 'datasets');
+}
+
+/** The benchmark datasets folder (eval, prune --eval-tasks, laser search --task): $LINSCOPE_DATASETS, else {@link datasetsDir}. */
+export function benchmarkDatasetsDir(): string {
+  return process.env.LINSCOPE_DATASETS ?? datasetsDir();
 }
 
 /** A named text source of the pretraining mix. */

@@ -10,7 +10,6 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { taskSummary } from '../../eval/harness/selection.ts';
 import { resolveTasks } from '../../eval/harness/tasks/index.ts';
 import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
@@ -46,6 +45,7 @@ import { laserSearch, modelMatrixTypes, SELECTION_METRICS, type SelectionMetric,
 import type { MatrixType } from '../../models/matrices.ts';
 import { formatSearchTables, writeSearchOutputs } from '../../laser/search-report.ts';
 import { formatInterventions, PAPER_RHOS } from '../../laser/types.ts';
+import { benchmarkDatasetsDir } from '../../train/shipped-data.ts';
 
 const laserModelOptions = defineOptions({ ...modelOptions, ...tokenizerOptions, ...threadsOptions });
 
@@ -421,7 +421,7 @@ async function runTaskSearch(o: ParsedOptions<typeof searchSpec>, outDir: string
   if (o.metric !== undefined && o.metric !== 'top1') throw new Error(`--task selects on the task accuracy: --metric must be top1, got ${o.metric}`);
   if (o.generate) throw new Error('--task does not generate: drop --generate');
   const { source, model, tokenizer } = await loadAll(o);
-  const datasetsDir = resolve(o.dataDir ?? process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets'));
+  const datasetsDir = resolve(o.dataDir ?? benchmarkDatasetsDir());
   const all = task.evalDocs(datasetsDir).docs;
   const docs = o.maxCases !== undefined ? all.slice(0, o.maxCases) : all;
   const { validation, test } = splitCases(docs, { fraction: o.valFraction, mode: o.splitMode, seed: o.seed });
