@@ -3,7 +3,7 @@
  * `$LINSCOPE_SHARED_DATA/datasets`), and the default pretraining mix over them.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TextSourceSpec } from '../data/text-source.ts';
 
@@ -25,6 +25,11 @@ export function benchmarkDatasetsDir(): string {
 /** A named text source of the pretraining mix. */
 export interface NamedSource extends TextSourceSpec {
   name: string;
+}
+
+/** `--data` paths as named sources (named by their file or folder name); undefined for none (the shipped mix). */
+export function namedSources(paths: readonly string[]): NamedSource[] | undefined {
+  return paths.length > 0 ? paths.map((p) => ({ name: basename(p), path: p })) : undefined;
 }
 
 /** TinyStories subset, Tiny Shakespeare, War and Peace and WikiText-2 (valid + test), split on blank lines. */

@@ -1,11 +1,11 @@
 /** `linscope pretrain --config cfg.yaml [--arch A] [--data …] [--out DIR] [--resume]`: pretrain a small decoder of any supported architecture. */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { PRETRAIN_ARCHS, shapeForArch, type PretrainArch } from '../../train/model-shape.ts';
 import { loadPretrainConfig, parsePretrainConfig, type PretrainConfig } from '../../train/pretrain-config.ts';
 import { runPretraining } from '../../train/pretrain.ts';
 import { REGULARIZER_KINDS } from '../../train/regularizer.ts';
-import type { NamedSource } from '../../train/shipped-data.ts';
+import { namedSources } from '../../train/shipped-data.ts';
 import { acquireLock } from '../../io/lock-file.ts';
 import { handleInterrupts } from '../../util/interrupt.ts';
 import { assertWritableDir } from '../../io/writable.ts';
@@ -81,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   else if (o.resume && existsSync(savedConfig)) config = parsePretrainConfig(JSON.parse(readFileSync(savedConfig, 'utf8')));
   else throw new Error('--config is required (or --resume with an --out folder that holds a run)');
   config = withOverrides(config, o, (note) => console.error(`linscope pretrain: ${note}`));
-  const sources: NamedSource[] | undefined = o.data.length > 0 ? o.data.map((p) => ({ name: basename(p), path: p })) : undefined;
+  const sources = namedSources(o.data);
   // one run per output folder at a time: two would overwrite each other's checkpoints
   const lock = acquireLock(join(o.out, '.linscope.lock'), { what: `the output folder ${o.out}`, onMessage: (m) => console.error(m) });
   let result: Awaited<ReturnType<typeof runPretraining>>;
