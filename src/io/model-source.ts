@@ -48,35 +48,22 @@ function memo<T>(fn: () => T): () => T {
   return () => (cached ??= { value: fn() }).value;
 }
 
-function safetensorsSource(dir: string, weightsPath: string): ModelSource {
+/** A model folder: its config.json, the weights `weightsPath` (safetensors or PyTorch), its tokenizer. */
+function folderSource(dir: string, weightsPath: string, format: 'safetensors' | 'pytorch'): ModelSource {
   if (!existsSync(join(dir, 'config.json'))) {
-    throw new Error(`${dir}: has safetensors weights (${basename(weightsPath)}) but no config.json`);
+    throw new Error(`${dir}: has ${format === 'safetensors' ? 'safetensors' : 'PyTorch'} weights (${basename(weightsPath)}) but no config.json`);
   }
   const config = readConfig(dir);
-  const reader = openTensorReader(weightsPath);
-  refuseQuantized(dir, config, reader);
+  let reader: { names(): string[]; has(name: string): boolean; shape(name: string): number[]; readTensor(name: string, dtype?: DType): Tensor };
+  if (format === 'safetensors') {
+    const st = openTensorReader(weightsPath);
+    refuseQuantized(dir, config, st);
+    reader = { names: () => st.names(), has: (n) => st.has(n), shape: (n) => st.info(n).shape, readTensor: (n, d) => st.readTensor(n, d) };
+  } else reader = openTorchWeights(weightsPath);
   return withLowRankTensors({
     dir,
     config,
-    format: 'safetensors',
-    tensorNames: () => reader.names(),
-    hasTensor: (name) => reader.has(name),
-    tensorShape: (name) => reader.info(name).shape,
-    getTensor: (name, dtype) => reader.readTensor(name, dtype),
-    tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
-  } satisfies ModelSource);
-}
-
-function torchBinSource(dir: string, weightsPath: string): ModelSource {
-  if (!existsSync(join(dir, 'config.json'))) {
-    throw new Error(`${dir}: has PyTorch weights (${basename(weightsPath)}) but no config.json`);
-  }
-  const config = readConfig(dir);
-  const reader = openTorchWeights(weightsPath);
-  return withLowRankTensors({
-    dir,
-    config,
-    format: 'pytorch',
+    format,
     tensorNames: () => reader.names(),
     hasTensor: (name) => reader.has(name),
     tensorShape: (name) => reader.shape(name),
@@ -132,8 +119,8 @@ function llama2cCandidates(dir: string, files: string[]): string[] {
 export async function openModelSource(pathOrId: string, options: OpenModelSourceOptions = {}): Promise<ModelSource> {
   const path = await resolveModel(pathOrId, options);
   if (statSync(path).isFile()) {
-    if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return safetensorsSource(dirname(path), path);
-    if (path.endsWith('.bin.index.json') || looksLikeTorchBin(path)) return torchBinSource(dirname(path), path);
+    if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return folderSource(dirname(path), path, 'safetensors');
+    if (path.endsWith('.bin.index.json') || looksLikeTorchBin(path)) return folderSource(dirname(path), path, 'pytorch');
     if (looksLikeLlama2c(path)) return llama2cSource(path);
     if (path.endsWith('.bin') && !isTorchBin(path)) throw llama2cHeaderProblem(path)!;
     throw new Error(`${path}: not a model file linscope can read (expected *.safetensors, *.safetensors.index.json, a torch.save .bin, *.bin.index.json or a llama2.c .bin)`);
@@ -141,12 +128,12 @@ export async function openModelSource(pathOrId: string, options: OpenModelSource
   const files = readdirSync(path);
   // transformers' order: HF-named safetensors, then PyTorch pickles, then any other lone safetensors.
   if (files.includes(SAFETENSORS_INDEX_NAME) || files.includes(SAFETENSORS_SINGLE_NAME)) {
-    return safetensorsSource(path, findSafetensorsWeights(path, files)!);
+    return folderSource(path, findSafetensorsWeights(path, files)!, 'safetensors');
   }
   const torchWeights = findTorchBinWeights(path, files);
-  if (torchWeights) return torchBinSource(path, torchWeights);
+  if (torchWeights) return folderSource(path, torchWeights, 'pytorch');
   const weights = findSafetensorsWeights(path, files);
-  if (weights) return safetensorsSource(path, weights);
+  if (weights) return folderSource(path, weights, 'safetensors');
   const candidates = llama2cCandidates(path, files);
   const bins = candidates.filter(looksLikeLlama2c);
   if (bins.length === 1) return llama2cSource(bins[0]);
