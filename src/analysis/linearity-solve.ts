@@ -1,19 +1,24 @@
 /**
  * Solving the linearity least-squares problem from its normal equations (see
- * `linearity-statistics.ts` for the algebra). Two solvers, both reported:
+ * `linearity-statistics.ts` for the algebra). Two solvers, both reported, from ONE float64
+ * eigendecomposition M_xx = XnᵀXn = V Λ Vᵀ (`syevd`) and ONE float64 GEMM B = Vᵀ C_xd per pair:
  *
- * - exact: the minimum-norm solution A = M_xx⁺ M_xt through the eigendecomposition of the normal
- *   matrix M_xx = XnᵀXn (float64 `syevd`). Eigenvalues λ_i ≤ rcond · λ_max are treated as zero,
- *   LAPACK/NumPy style. Because λ = σ², the default rcond = max(N, d)·ε on eigenvalues is the float64
- *   noise floor of a Gram matrix: directions of X with σ_i/σ_max above √rcond (≈ 1e-6) are kept, those
- *   that are zero in exact arithmetic (N ≤ d after centring, or rank-deficient X) are dropped. Then the
- *   result equals torch.linalg.pinv(Xn) @ Yn (the authors' SVD solve) to round-off whenever X has no
- *   singular values between ~1e-6·σ_max and its true zeros; the accuracy is that of the normal
- *   equations, ~ε·κ(X)².
+ * - exact: the minimum-norm solution A = M_xx⁺ M_xt. Eigenvalues λ_i ≤ rcond · λ_max are treated as
+ *   zero, LAPACK/NumPy style. Because λ = σ², the default rcond = max(N, d)·ε on eigenvalues is the
+ *   float64 noise floor of a Gram matrix: directions of X with σ_i/σ_max above √rcond (≈ 1e-6) are
+ *   kept, those that are zero in exact arithmetic (N ≤ d after centring, or rank-deficient X) are
+ *   dropped. Then the result equals torch.linalg.pinv(Xn) @ Yn (the authors' SVD solve) to round-off
+ *   whenever X has no singular values between ~1e-6·σ_max and its true zeros; the accuracy is that of
+ *   the normal equations, ~ε·κ(X)². Score = Σ_kept ‖B_i‖² / λ_i (B = Vᵀ M_xt).
  * - robust: ridge regression A = (M_xx + λI)⁻¹ M_xt with λ = ridge · tr(M_xx)/d (tr M_xx = 1, so
- *   λ = ridge/d) by Cholesky (`posv`), its score computed from the explicit residual
- *   1 − 2 tr(AᵀM_xt) + tr(AᵀM_xx A). Slightly below the exact score by construction; insensitive to
- *   the near-null directions that make the exact score fragile.
+ *   λ = ridge/d). Its score 1 − ‖Xn A − Tn‖² = 2 tr(AᵀM_xt) − tr(AᵀM_xx A) is, in the eigenbasis,
+ *   Σ_i ‖B_i‖² (2/(λ_i + λ) − λ_i/(λ_i + λ)²) over all d directions. Slightly below the exact score
+ *   by construction; insensitive to the near-null directions that make the exact score fragile.
+ *
+ * Both targets share the GEMM: with T = D the rows are B_i = v_iᵀ C_xd; with T = Y = X + D,
+ * v_iᵀ C_xy = v_iᵀ C_xx + v_iᵀ C_xd = ‖Xc‖² λ_i v_iᵀ + v_iᵀ C_xd, so ‖v_iᵀ C_xy‖² follows from
+ * ‖v_iᵀ C_xd‖², v_iᵀ C_xd v_i and ‖v_i‖² in O(d²). (`fitLinearMap` still forms the maps; its ridge
+ * map is a Cholesky solve, `ridgeFit`.)
  */
 import { backend } from '../backend/index.ts';
 import { targetStatistics, type CentredPairStatistics, type LinearityVariant } from './linearity-statistics.ts';
@@ -194,6 +199,60 @@ export interface PairLinearity {
 const degenerate = (): VariantScores => ({ exact: Number.NaN, robust: Number.NaN, rank: 0 });
 
 /**
+ * Per eigen-direction energies of both targets: for each i, ‖v_iᵀ C_xd‖² and ‖v_iᵀ C_xy‖², from
+ * one GEMM B = Vᵀ C_xd (d × d, float64).
+ */
+export function directionEnergies(eig: NormalEigen, cxd: Float64Array, xx: number): { delta: Float64Array; target: Float64Array } {
+  const d = eig.dim;
+  const v = eig.v;
+  const b = new Float64Array(d * d);
+  backend().gemm({ transA: true, transB: false, m: d, n: d, k: d, alpha: 1, a: v, lda: d, b: cxd, ldb: d, beta: 0, c: b, ldc: d });
+  const delta = new Float64Array(d);
+  const target = new Float64Array(d);
+  const dot = new Float64Array(d);
+  const norm = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    let p = 0;
+    const o = i * d;
+    for (let j = 0; j < d; j++) p += b[o + j] * b[o + j];
+    delta[i] = p;
+  }
+  // v_iᵀ C_xd v_i = Σ_j B[i, j] V[j, i] and ‖v_i‖², walking V by rows
+  for (let j = 0; j < d; j++) {
+    const o = j * d;
+    for (let i = 0; i < d; i++) {
+      const vji = v[o + i];
+      dot[i] += b[i * d + j] * vji;
+      norm[i] += vji * vji;
+    }
+  }
+  for (let i = 0; i < d; i++) {
+    const a = xx * eig.w[i];
+    target[i] = a * a * norm[i] + 2 * a * dot[i] + delta[i];
+  }
+  return { delta, target };
+}
+
+/** Exact and ridge scores of one target from its per-direction energies e_i = ‖v_iᵀ C_xt‖². */
+function scoresFromEnergies(eig: NormalEigen, energy: Float64Array, xx: number, tt: number, first: number, lambda: number | undefined): VariantScores {
+  const d = eig.dim;
+  const w = eig.w;
+  const norm = 1 / (xx * tt);
+  let exact = 0;
+  for (let i = first; i < d; i++) exact += energy[i] / w[i];
+  let robust: number | undefined;
+  if (lambda !== undefined) {
+    robust = 0;
+    for (let i = 0; i < d; i++) {
+      const s = w[i] + lambda;
+      robust += energy[i] * (2 / s - w[i] / (s * s));
+    }
+    robust *= norm;
+  }
+  return { exact: exact * norm, robust, rank: d - first };
+}
+
+/**
  * Both variants and both solvers for one pair. `eig` may be passed when X's normal matrix was
  * already decomposed (pairs that share X, e.g. a block and its attention part).
  */
@@ -203,14 +262,20 @@ export function solvePairLinearity(s: CentredPairStatistics, options: SolveOptio
   const robust = options.robust ?? true;
   const result: PairLinearity = { tokens: s.tokens, dim: s.dim, withResidual: degenerate(), withoutResidual: degenerate() };
   if (!(s.xx > 0) || s.tokens < 2) return result;
-  const e = eig ?? normalMatrixEigen(s.cxx, s.xx, s.dim);
-  const variants = (['withResidual', 'withoutResidual'] as LinearityVariant[])
-    .map((variant) => ({ variant, ...targetStatistics(s, variant) }))
-    .filter(({ tt }) => tt > 0);
-  const ridged = robust && variants.length ? ridgeFits(s.cxx, variants, s.xx, s.dim, ridge) : [];
-  variants.forEach(({ variant, cxt, tt }, k) => {
-    const exact = exactScore(e, cxt, s.xx, tt, rcond);
-    result[variant] = { exact: exact.score, robust: robust ? ridged[k].score : undefined, rank: exact.rank };
-  });
+  if (!(s.yy > 0) && !(s.dd > 0)) return result;
+  const d = s.dim;
+  const e = eig ?? normalMatrixEigen(s.cxx, s.xx, d);
+  let lambda: number | undefined;
+  if (robust) {
+    let trace = 0;
+    for (let i = 0; i < d; i++) trace += s.cxx[i * d + i] / s.xx;
+    lambda = (ridge * trace) / d;
+    // M_xx + λI must be positive definite, as the Cholesky solve of the ridge map requires
+    if (!(e.w[0] + lambda > 0)) throw new Error(`linearity: M_xx + λI is not positive definite (λ = ${lambda}); raise the ridge`);
+  }
+  const first = firstKept(e.w, rcond);
+  const energies = directionEnergies(e, s.cxd, s.xx);
+  if (s.yy > 0) result.withResidual = scoresFromEnergies(e, energies.target, s.xx, s.yy, first, lambda);
+  if (s.dd > 0) result.withoutResidual = scoresFromEnergies(e, energies.delta, s.xx, s.dd, first, lambda);
   return result;
 }

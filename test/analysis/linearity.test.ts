@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LinearityAccumulator } from '../../src/analysis/linearity-accumulator.ts';
 import { linearityDirect } from '../../src/analysis/linearity-direct.ts';
+import { DEFAULT_RIDGE, ridgeFit, solvePairLinearity } from '../../src/analysis/linearity-solve.ts';
+import { targetStatistics } from '../../src/analysis/linearity-statistics.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { correlatedPair, pairCases } from './fixtures.ts';
@@ -131,4 +133,18 @@ test('linearity: shape errors are clear', () => {
   assert.throws(() => acc.add(Tensor.zeros([3, 5]), Tensor.zeros([3, 5])), /expected 4 features per token/);
   assert.throws(() => acc.add(Tensor.zeros([3, 4]), Tensor.zeros([2, 4])), /expected 3 token rows/);
   assert.throws(() => acc.result(), /no tokens/);
+});
+
+test('linearity: ridge scores from the eigendecomposition equal the Cholesky ridge solve (ridgeFit)', () => {
+  for (const seed of [1, 2]) {
+    for (const c of pairCases(seed)) {
+      const s = accumulate(c.x, c.y, 2).statistics();
+      const r = solvePairLinearity(s);
+      for (const variant of ['withResidual', 'withoutResidual'] as const) {
+        const { cxt, tt } = targetStatistics(s, variant);
+        const byCholesky = ridgeFit(s.cxx, cxt, s.xx, tt, s.dim, DEFAULT_RIDGE).score;
+        close(r[variant].robust!, byCholesky, 1e-9, `${c.name} ${variant} robust`);
+      }
+    }
+  }
 });

@@ -1,0 +1,117 @@
+/**
+ * One peer job in linscope, timed in this process: `reps` timed runs after one warm-up (the
+ * warm-up's outputs go to <dir>/out/<job>-linscope.* for bench/peers/torch_peers.py to check).
+ * Prints one JSON line: {tool, job, threads, seconds: [...], maxRssMB}.
+ *
+ *   node --import tsx bench/peers/linscope-job.ts <forward|linearity|train|laser> [dir] [reps]
+ *
+ * forward    GPT-2-small, 1024 tokens, all hidden states and logits at every position
+ * linearity  the linearity job on 4 × 512 tokens: forwards, float64 statistics, pair solves
+ * train      one training step of the 5M config (forward, backward, clip, AdamW) on its batch
+ * laser      one LASER intervention (out:11:0.1, exact SVD) + factual-recall evaluation of 64 cases
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { backend } from '../../src/backend/index.ts';
+import { evaluateFactualRecall, type PreparedCases } from '../../src/eval/factual-recall.ts';
+import type { EvalTokenizer } from '../../src/eval/model-api.ts';
+import { openModelSource } from '../../src/io/model-source.ts';
+import { LaserEditor } from '../../src/laser/intervention.ts';
+import { analyseModel } from '../../src/linearity/analyse.ts';
+import { DEFAULT_ANALYSIS } from '../../src/linearity/options.ts';
+import { createModel } from '../../src/models/decoder.ts';
+import { Tensor } from '../../src/tensor/tensor.ts';
+import { CheckpointableAdamW } from '../../src/autograd/optim/adam.ts';
+import { isNotMatrix } from '../../src/autograd/index.ts';
+import { trainStep } from '../../src/train/train-step.ts';
+import { TrainableModel } from '../../src/train/trainable-model.ts';
+import { DEFAULT_DIR, type PeerInputs } from './make-inputs.ts';
+
+const [job, dir = DEFAULT_DIR, repsArg = '1'] = process.argv.slice(2);
+const reps = Number(repsArg);
+const inputs = JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8')) as PeerInputs;
+const outDir = join(dir, 'out');
+mkdirSync(outDir, { recursive: true });
+const out = (name: string) => join(outDir, `${job}-linscope.${name}`);
+
+function writeF32(path: string, tensors: readonly Tensor[]): void {
+  const total = tensors.reduce((s, t) => s + t.size, 0);
+  const all = new Float32Array(total);
+  let at = 0;
+  for (const t of tensors) {
+    all.set(t.data, at);
+    at += t.size;
+  }
+  writeFileSync(path, all);
+}
+
+/** Builds the job: returns `run(first)`; `first` is true for the warm-up run, whose outputs are written. */
+async function prepare(): Promise<(first: boolean) => void | Promise<void>> {
+  if (job === 'forward' || job === 'linearity' || job === 'laser') {
+    const model = createModel(await openModelSource(join(dir, 'gpt2')));
+    if (job === 'forward') {
+      const ids = [inputs.forward];
+      return (first) => {
+        const r = model.forward(ids, { outputHiddenStates: true });
+        if (first) writeF32(out('f32'), [...r.hiddenStates!, r.logits]);
+      };
+    }
+    if (job === 'linearity') {
+      const info = { spec: 'gpt2-peer', label: 'gpt2-peer', modelType: 'gpt2', layers: 12, hiddenSize: 768, vocabSize: 50257, parallelResidual: false, identity: null };
+      return (first) => {
+        const r = analyseModel(model, info, inputs.linearity, { ...DEFAULT_ANALYSIS, batchSize: 4 });
+        if (first) {
+          const scores = r.pairs.map((p) => [p.layer.withResidual.exact, p.layer.withResidual.robust, p.layer.withoutResidual.exact, p.layer.withoutResidual.robust]);
+          writeFileSync(out('json'), JSON.stringify({ scores, tokens: r.tokens }));
+        }
+      };
+    }
+    const prepared: PreparedCases = {
+      items: inputs.laser.map((c, i) => ({
+        fact: { id: String(i), prompt: '', subject: '', answer: ' x', paraphrases: [] },
+        prompt: c.prompt,
+        answer: [c.answer],
+      })),
+    };
+    const tokenizer: EvalTokenizer = { encode: () => [], decode: (ids) => ids.join(' ') };
+    const editor = new LaserEditor(model);
+    const { type, layer, rho } = inputs.intervention;
+    return async (first) => {
+      editor.apply({ type, layer, rho });
+      const r = await evaluateFactualRecall(model, tokenizer, prepared, { batchSize: 16 });
+      editor.undo();
+      if (first) writeFileSync(out('json'), JSON.stringify({ logLoss: r.perCase.map((c) => c.logLoss), rank: r.perCase.map((c) => c.firstTokenRank) }));
+    };
+  }
+  if (job === 'train') {
+    const source = await openModelSource(join(dir, 'p5m'));
+    const model = TrainableModel.fromSource(source);
+    const t = inputs.train;
+    const inp = new Int32Array(t.batch * t.seqLen);
+    const tgt = new Int32Array(t.batch * t.seqLen);
+    for (let b = 0; b < t.batch; b++) {
+      for (let i = 0; i < t.seqLen; i++) {
+        inp[b * t.seqLen + i] = t.ids[b * (t.seqLen + 1) + i];
+        tgt[b * t.seqLen + i] = t.ids[b * (t.seqLen + 1) + i + 1];
+      }
+    }
+    const c = inputs.trainConfig;
+    const opt = new CheckpointableAdamW(model.params.values(), { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weightDecay, noDecay: isNotMatrix });
+    const batch = { inputs: inp, targets: tgt, batch: t.batch, seqLen: t.seqLen };
+    return (first) => {
+      const r = trainStep(model, opt, batch, { regularizer: { kind: 'none', lambda: 0 }, lr: c.lr, gradClip: c.gradClip });
+      if (first) writeFileSync(out('json'), JSON.stringify({ loss: r.loss, gradNorm: r.gradNorm }));
+    };
+  }
+  throw new Error(`unknown job ${job} (forward, linearity, train, laser)`);
+}
+
+const run = await prepare();
+await run(true);
+const seconds: number[] = [];
+for (let r = 0; r < reps; r++) {
+  const t0 = performance.now();
+  await run(false);
+  seconds.push((performance.now() - t0) / 1000);
+}
+console.log(JSON.stringify({ tool: 'linscope', job, threads: backend().threads(), seconds, maxRssMB: process.resourceUsage().maxRSS / 1024 }));

@@ -1,0 +1,305 @@
+"""The PyTorch peer of bench/peers/linscope-job.ts: the same jobs on the same safetensors and token
+ids, written the way Hugging Face transformers' eager code computes them (GPT-2: Conv1D as addmm,
+eager attention with the causal mask applied by torch.where with finfo.min, gelu_new, LayerNorm;
+Llama: RMSNorm in float32, rotate_half RoPE, repeat_kv, additive finfo.min causal mask, SwiGLU
+MLP, CrossEntropyLoss; torch.optim.AdamW with decay on matrices only, clip_grad_norm_).
+
+    python3 bench/peers/torch_peers.py <forward|linearity|train|laser> [dir] [reps] [--check]
+
+Times `reps` runs after one warm-up and prints one JSON line {tool, job, threads, seconds, maxRssMB}.
+With --check, the warm-up's outputs are compared with linscope's (<dir>/out/<job>-linscope.*,
+written by linscope-job.ts) and the largest absolute difference is printed to stderr and added to
+the JSON line as "maxAbsDiff". PyTorch is only needed for this benchmark, never by linscope.
+Thread count: OPENBLAS_NUM_THREADS (Debian's torch uses OpenBLAS; set_num_threads does not limit
+it) and torch.set_num_threads for torch's own kernels, both from the environment.
+"""
+import json
+import math
+import os
+import resource
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DTYPES = {"F32": torch.float32, "F64": torch.float64}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = e["data_offsets"]
+        t = torch.frombuffer(bytearray(data[a:b]), dtype=DTYPES[e["dtype"]]).reshape(e["shape"])
+        out[name[len("transformer."):] if name.startswith("transformer.") else name] = t
+    return out
+
+
+# ---------------------------------------------------------------- GPT-2 (HF modeling_gpt2, eager)
+
+def gelu_new(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+def conv1d(x, w, b):
+    size_out = x.size()[:-1] + (w.size(-1),)
+    return torch.addmm(b, x.view(-1, x.size(-1)), w).view(size_out)
+
+
+class GPT2:
+    def __init__(self, folder):
+        self.cfg = json.load(open(os.path.join(folder, "config.json")))
+        self.w = read_safetensors(os.path.join(folder, "model.safetensors"))
+        self.heads = self.cfg["n_head"]
+        self.eps = self.cfg["layer_norm_epsilon"]
+        n = self.cfg["n_positions"]
+        self.bias = torch.tril(torch.ones((n, n), dtype=torch.bool)).view(1, 1, n, n)
+
+    def ln(self, x, name):
+        return F.layer_norm(x, (x.size(-1),), self.w[name + ".weight"], self.w[name + ".bias"], self.eps)
+
+    def attn(self, x, i):
+        p = f"h.{i}.attn."
+        d = x.size(-1)
+        q, k, v = conv1d(x, self.w[p + "c_attn.weight"], self.w[p + "c_attn.bias"]).split(d, dim=2)
+        split = lambda t: t.view(t.size()[:-1] + (self.heads, d // self.heads)).permute(0, 2, 1, 3)
+        q, k, v = split(q), split(k), split(v)
+        a = torch.matmul(q, k.transpose(-1, -2))
+        a = a / torch.full([], v.size(-1) ** 0.5, dtype=a.dtype)
+        ql, kl = q.size(-2), k.size(-2)
+        causal = self.bias[:, :, kl - ql : kl, :kl]
+        a = torch.where(causal, a.to(a.dtype), torch.full([], torch.finfo(a.dtype).min, dtype=a.dtype))
+        a = F.softmax(a, dim=-1).type(v.dtype)
+        o = torch.matmul(a, v).permute(0, 2, 1, 3).contiguous()
+        o = o.view(o.size()[:-2] + (d,))
+        return conv1d(o, self.w[p + "c_proj.weight"], self.w[p + "c_proj.bias"])
+
+    def mlp(self, x, i):
+        p = f"h.{i}.mlp."
+        h = gelu_new(conv1d(x, self.w[p + "c_fc.weight"], self.w[p + "c_fc.bias"]))
+        return conv1d(h, self.w[p + "c_proj.weight"], self.w[p + "c_proj.bias"])
+
+    def body(self, ids):
+        """HF's hidden_states tuple (embeddings, blocks 0…L−2, post-ln_f) and the last block's output."""
+        pos = torch.arange(ids.size(-1)).unsqueeze(0)
+        h = self.w["wte.weight"][ids] + self.w["wpe.weight"][pos]
+        states = []
+        for i in range(self.cfg["n_layer"]):
+            states.append(h)
+            h = h + self.attn(self.ln(h, f"h.{i}.ln_1"), i)
+            h = h + self.mlp(self.ln(h, f"h.{i}.ln_2"), i)
+        last = h
+        states.append(self.ln(h, "ln_f"))
+        return states, last
+
+    def logits(self, h):
+        return F.linear(h, self.w["wte.weight"])
+
+
+# ---------------------------------------------------------------- Llama (HF modeling_llama, eager)
+
+class Llama(torch.nn.Module):
+    def __init__(self, folder):
+        super().__init__()
+        self.cfg = json.load(open(os.path.join(folder, "config.json")))
+        w = read_safetensors(os.path.join(folder, "model.safetensors"))
+        self.params = torch.nn.ParameterDict({k.replace(".", "__"): torch.nn.Parameter(v.clone()) for k, v in w.items()})
+        c = self.cfg
+        self.heads, self.kv = c["num_attention_heads"], c["num_key_value_heads"]
+        self.head_dim = c.get("head_dim", c["hidden_size"] // self.heads)
+        self.inv_freq = 1.0 / (c["rope_theta"] ** (torch.arange(0, self.head_dim, 2, dtype=torch.int64).float() / self.head_dim))
+
+    def p(self, name):
+        return self.params[name.replace(".", "__")]
+
+    def rms(self, x, name):
+        dtype = x.dtype
+        x = x.to(torch.float32)
+        var = x.pow(2).mean(-1, keepdim=True)
+        x = x * torch.rsqrt(var + self.cfg["rms_norm_eps"])
+        return self.p(name + ".weight") * x.to(dtype)
+
+    @staticmethod
+    def rotate_half(x):
+        x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
+        return torch.cat((-x2, x1), dim=-1)
+
+    def forward(self, ids):
+        B, T = ids.shape
+        h = self.p("model.embed_tokens.weight")[ids]
+        pos = torch.arange(T).unsqueeze(0)
+        freqs = (self.inv_freq[None, :, None].float() @ pos[:, None, :].float()).transpose(1, 2)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos().unsqueeze(1), emb.sin().unsqueeze(1)
+        mask = torch.triu(torch.full((T, T), torch.finfo(h.dtype).min), diagonal=1)[None, None]
+        hd, nh, nkv = self.head_dim, self.heads, self.kv
+        for i in range(self.cfg["num_hidden_layers"]):
+            p = f"model.layers.{i}."
+            x = self.rms(h, p + "input_layernorm")
+            q = F.linear(x, self.p(p + "self_attn.q_proj.weight")).view(B, T, nh, hd).transpose(1, 2)
+            k = F.linear(x, self.p(p + "self_attn.k_proj.weight")).view(B, T, nkv, hd).transpose(1, 2)
+            v = F.linear(x, self.p(p + "self_attn.v_proj.weight")).view(B, T, nkv, hd).transpose(1, 2)
+            q = q * cos + self.rotate_half(q) * sin
+            k = k * cos + self.rotate_half(k) * sin
+            rep = nh // nkv
+            k = k[:, :, None].expand(B, nkv, rep, T, hd).reshape(B, nh, T, hd)
+            v = v[:, :, None].expand(B, nkv, rep, T, hd).reshape(B, nh, T, hd)
+            a = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(hd) + mask
+            a = F.softmax(a, dim=-1, dtype=torch.float32).to(q.dtype)
+            o = torch.matmul(a, v).transpose(1, 2).contiguous().reshape(B, T, -1)
+            h = h + F.linear(o, self.p(p + "self_attn.o_proj.weight"))
+            x = self.rms(h, p + "post_attention_layernorm")
+            m = F.silu(F.linear(x, self.p(p + "mlp.gate_proj.weight"))) * F.linear(x, self.p(p + "mlp.up_proj.weight"))
+            h = h + F.linear(m, self.p(p + "mlp.down_proj.weight"))
+        h = self.rms(h, "model.norm")
+        return F.linear(h, self.p("model.embed_tokens.weight")).float()
+
+
+# ---------------------------------------------------------------- linearity (float64 normal equations)
+
+def pair_scores(x, y, ridge=1e-8):
+    """Exact (pseudo-inverse, eigenvalue cutoff max(N, d)·ε·λ_max) and ridge scores, both targets."""
+    n, d = x.shape
+    x = x.double()
+    y = y.double()
+    xc = x - x.mean(0)
+    dc = (y - x) - (y - x).mean(0)
+    yc = y - y.mean(0)
+    cxx = xc.T @ xc
+    cxd = xc.T @ dc
+    xx = torch.trace(cxx)
+    w, v = torch.linalg.eigh(cxx / xx)
+    cut = max(n, d) * 2.220446049250313e-16 * w[-1]
+    keep = w > cut
+    lam = ridge * torch.trace(cxx / xx) / d
+    out = []
+    for cxt, tt in ((cxx + cxd, (yc * yc).sum()), (cxd, (dc * dc).sum())):
+        e = ((v.T @ cxt) ** 2).sum(1)
+        exact = (e[keep] / w[keep]).sum() / (xx * tt)
+        s = w + lam
+        robust = (e * (2 / s - w / (s * s))).sum() / (xx * tt)
+        out += [exact.item(), robust.item()]
+    return out
+
+
+# ---------------------------------------------------------------- jobs
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    check = "--check" in sys.argv
+    job = args[0]
+    folder = args[1] if len(args) > 1 else "/tmp/linscope-peers"
+    reps = int(args[2]) if len(args) > 2 else 1
+    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "0")) or torch.get_num_threads()
+    torch.set_num_threads(threads)
+    inputs = json.load(open(os.path.join(folder, "inputs.json")))
+    theirs = os.path.join(folder, "out", f"{job}-linscope")
+    diff = None
+
+    if job in ("forward", "linearity", "laser"):
+        model = GPT2(os.path.join(folder, "gpt2"))
+
+    if job == "forward":
+        ids = torch.tensor([inputs["forward"]])
+
+        def run(first):
+            with torch.no_grad():
+                states, _ = model.body(ids)
+                logits = model.logits(states[-1])
+            if first and check:
+                ours = torch.cat([s.reshape(-1) for s in states] + [logits.reshape(-1)])
+                ref = torch.from_numpy(np.fromfile(theirs + ".f32", dtype=np.float32))
+                return (ours - ref).abs().max().item()
+
+    elif job == "linearity":
+        ids = torch.tensor(inputs["linearity"])
+
+        def run(first):
+            with torch.no_grad():
+                states, last = model.body(ids)
+                states = states[:-1] + [last]  # the last pair ends before the final norm, as linscope's default
+                d = states[0].size(-1)
+                scores = [pair_scores(states[i].reshape(-1, d), states[i + 1].reshape(-1, d)) for i in range(len(states) - 1)]
+            if first and check:
+                ref = json.load(open(theirs + ".json"))["scores"]
+                return max(abs(a - b) for r, q in zip(scores, ref) for a, b in zip(r, q))
+
+    elif job == "laser":
+        iv = inputs["intervention"]
+        assert iv["type"] == "out", "this peer implements the 'out' (mlp.c_proj) intervention"
+        name = f"h.{iv['layer']}.mlp.c_proj.weight"
+        original = model.w[name].clone()
+        prompts = torch.tensor([c["prompt"] for c in inputs["laser"]])
+        answers = torch.tensor([c["answer"] for c in inputs["laser"]])
+
+        def run(first):
+            with torch.no_grad():
+                wt = original.double()
+                r = max(1, min(min(wt.shape), math.floor(iv["rho"] * min(wt.shape) + 1e-7)))
+                u, s, vh = torch.linalg.svd(wt, full_matrices=False)
+                model.w[name] = ((u[:, :r] * s[:r]) @ vh[:r]).float()
+                losses, ranks = [], []
+                for b in range(0, len(prompts), 16):
+                    states, _ = model.body(prompts[b : b + 16])
+                    logits = model.logits(states[-1])[:, -1]
+                    logp = F.log_softmax(logits.double(), dim=-1)
+                    a = answers[b : b + 16]
+                    losses += (-logp[torch.arange(len(a)), a]).tolist()
+                    ranks += (logits > logits[torch.arange(len(a)), a][:, None]).sum(1).tolist()
+                model.w[name] = original
+            if first and check:
+                ref = json.load(open(theirs + ".json"))
+                bad = sum(1 for x, y in zip(ranks, ref["rank"]) if x != y)
+                print(f"laser: {bad} of {len(ranks)} first-token ranks differ", file=sys.stderr)
+                return max(abs(a - b) for a, b in zip(losses, ref["logLoss"]))
+
+    elif job == "train":
+        model = Llama(os.path.join(folder, "p5m"))
+        t = inputs["train"]
+        ids = torch.tensor(t["ids"]).view(t["batch"], t["seqLen"] + 1)
+        x, y = ids[:, :-1], ids[:, 1:]
+        c = inputs["trainConfig"]
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": c["weightDecay"]}, {"params": no_decay, "weight_decay": 0.0}],
+                                lr=c["lr"], betas=tuple(c["betas"]), eps=c["eps"])
+
+        def run(first):
+            opt.zero_grad(set_to_none=True)
+            logits = model(x)
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), c["gradClip"])
+            opt.step()
+            if first and check:
+                ref = json.load(open(theirs + ".json"))
+                print(f"train: loss {loss.item():.9f} vs {ref['loss']:.9f}, grad norm {norm.item():.9f} vs {ref['gradNorm']:.9f}", file=sys.stderr)
+                return max(abs(loss.item() - ref["loss"]), abs(norm.item() - ref["gradNorm"]))
+    else:
+        raise SystemExit(f"unknown job {job} (forward, linearity, train, laser)")
+
+    diff = run(True)
+    if diff is not None:
+        print(f"{job}: max |torch − linscope| = {diff:.3g}", file=sys.stderr)
+    seconds = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        run(False)
+        seconds.append(time.perf_counter() - t0)
+    line = {"tool": "torch", "job": job, "threads": threads, "seconds": seconds,
+            "maxRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if diff is not None:
+        line["maxAbsDiff"] = diff
+    print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()
