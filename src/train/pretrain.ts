@@ -112,7 +112,7 @@ async function prepareData(config: PretrainConfig, o: PretrainOptions, say: (s: 
 }
 
 /** The model shape: config sizes, vocabulary from the tokenizer, context from seqLen. */
-function modelShape(config: PretrainConfig, tokenizer: { vocabSize: number; bosId?: number; eosId?: number }): ModelShape {
+export function modelShape(config: PretrainConfig, tokenizer: { vocabSize: number; bosId?: number; eosId?: number }): ModelShape {
   const vocabSize = config.model.vocabSize ?? tokenizer.vocabSize;
   if (vocabSize < tokenizer.vocabSize) throw new Error(`model.vocabSize ${vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} tokens`);
   return {
