@@ -41,7 +41,7 @@ export interface ExperimentRun {
 }
 
 /** The two configs: identical except for the regulariser kind (the baseline keeps the config's unused λ). */
-export function experimentVariants(base: PretrainConfig, lambda: number, outDir: string): ExperimentRun[] {
+function experimentVariants(base: PretrainConfig, lambda: number, outDir: string): ExperimentRun[] {
   return [
     { name: 'baseline', outDir: join(outDir, 'baseline'), config: { ...base, regularizer: { kind: 'none', lambda: base.regularizer.lambda } } },
     { name: `cosine λ=${lambda}`, outDir: join(outDir, 'cosine'), config: { ...base, regularizer: { kind: 'cosine', lambda } } },
@@ -49,7 +49,7 @@ export function experimentVariants(base: PretrainConfig, lambda: number, outDir:
 }
 
 /** True when `dir` holds a finished run of exactly `config`. */
-export function isFinishedRun(dir: string, config: PretrainConfig): boolean {
+function isFinishedRun(dir: string, config: PretrainConfig): boolean {
   const summary = join(dir, 'summary.json'), saved = join(dir, 'pretrain-config.json');
   if (!existsSync(summary) || !existsSync(saved)) return false;
   const s = JSON.parse(readFileSync(summary, 'utf8')) as { finished?: boolean };

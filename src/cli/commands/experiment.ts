@@ -1,13 +1,13 @@
 /** `linscope experiment cosine-reg --config cfg.yaml`: baseline vs cosine-regularised pretraining at equal compute, one HTML report. */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printTable } from '../../report/table.ts';
 import { runCosineRegExperiment } from '../../train/cosine-reg-experiment.ts';
 import { runSummaryRow } from '../../train/run-report.ts';
 import { loadPretrainConfig, type PretrainConfig } from '../../train/pretrain-config.ts';
-import type { NamedSource } from '../../train/shipped-data.ts';
+import { namedSources, type NamedSource } from '../../train/shipped-data.ts';
 import { assertWritableDir } from '../../io/writable.ts';
 import { didYouMean } from '../../util/closest-match.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
@@ -105,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const config = withOverrides(loadPretrainConfig(o.config), o);
-  const sources: NamedSource[] | undefined = o.data.length > 0 ? o.data.map((p) => ({ name: basename(p), path: p })) : undefined;
+  const sources = namedSources(o.data);
   const { runs, reportPath, benchmarks } = await runCosineRegExperiment(config, {
     outDir: o.out, lambda: o.lambda, sources, quiet: o.quiet,
     log: o.quiet ? undefined : (s) => process.stderr.write(`${s}\n`),
