@@ -12,25 +12,15 @@ import { logitsAt } from '../../src/eval/selected-logits.ts';
 import { tokenPerplexity } from '../../src/eval/perplexity.ts';
 import { openModelSource } from '../../src/io/model-source.ts';
 import { createModel } from '../../src/models/decoder.ts';
-import type { WeightSource } from '../../src/models/types.ts';
 import { randomTokenIds } from '../../src/linearity/data.ts';
 import { fixturesDir, skipUnless } from '../helpers/paths.ts';
 import { wordTokenizer } from './toy.ts';
+import { countingSource } from '../helpers/counting-source.ts';
 
 const dir = join(fixturesDir, 'llama');
 const skip = skipUnless(dir);
 const fact = (id: string, prompt: string, answer: string): FactCase => ({ id, prompt, answer, subject: '', paraphrases: [] });
 const cases = [fact('A', 'The capital is', ' Paris'), fact('B', 'The capital is', ' Rome is'), fact('C', 'The capital is Rome', ' of'), fact('D', 'The', ' France'), fact('E', 'The capital of', ' France is')];
-
-/** A source that counts the reads of every tensor. */
-function counting(source: WeightSource, reads: Map<string, number>): WeightSource {
-  return Object.create(source, {
-    getTensor: { value: (name: string, dtype?: 'float32' | 'float64') => {
-      reads.set(name, (reads.get(name) ?? 0) + 1);
-      return source.getTensor(name, dtype);
-    } },
-  });
-}
 
 test('factual recall: layer-major (streamed, spilled) equals the per-batch forward, each weight read once', { skip }, async () => {
   const source = await openModelSource(dir);
@@ -39,10 +29,11 @@ test('factual recall: layer-major (streamed, spilled) equals the per-batch forwa
     batchSize: 2,
     batchLogits: (b, at) => logitsAt(inMemory, b.ids, { attentionMask: b.attentionMask }, at), // the per-batch path (head at the answer rows only)
   });
-  const reads = new Map<string, number>();
-  const streamed = createModel(counting(source, reads), { streaming: true });
+  const { source: counting, reads } = countingSource(source);
+  const streamed = createModel(counting, { streaming: true });
   const layerMajor = await evaluateFactualRecall(streamed, wordTokenizer, cases, { batchSize: 2, memory: { maxMemory: 1 } });
   assert.deepEqual(layerMajor, perBatch);
+  assert.ok(reads.size > 0, "the weights were read through the counting source");
   for (const [name, n] of reads) assert.equal(n, 1, `${name} read ${n} times`);
 });
 

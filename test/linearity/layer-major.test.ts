@@ -22,8 +22,8 @@ import { randomTokenIds } from '../../src/linearity/data.ts';
 import { DEFAULT_ANALYSIS, type AnalysisOptions } from '../../src/linearity/options.ts';
 import type { ModelInfo, ModelLinearity } from '../../src/linearity/result.ts';
 import { createModel, type DecoderModel } from '../../src/models/decoder.ts';
-import type { WeightSource } from '../../src/models/types.ts';
 import { fixtureArchs, fixturesDir, skipUnless } from '../helpers/paths.ts';
+import { countingSource } from '../helpers/counting-source.ts';
 
 const skip = skipUnless(join(fixturesDir, 'gpt2'));
 
@@ -135,13 +135,7 @@ test('last-pair modes and the logit lens match too (llama fixture, with padding 
 
 test('a streamed checkpoint is read once, and one pair of statistics lives at a time', { skip }, async () => {
   const source = await openModelSource(join(fixturesDir, 'mistral'));
-  const reads = new Map<string, number>();
-  const counting: WeightSource = Object.create(source, {
-    getTensor: { value: (name: string, dtype?: 'float32' | 'float64') => {
-      reads.set(name, (reads.get(name) ?? 0) + 1);
-      return source.getTensor(name, dtype);
-    } },
-  });
+  const { source: counting, reads } = countingSource(source);
   const model = createModel(counting, { streaming: true });
   const o: AnalysisOptions = { ...DEFAULT_ANALYSIS, batchSize: 2, parts: true };
   livePairStatistics.reset();

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { openModelSource } from '../../src/io/model-source.ts';
 import { createModel } from '../../src/models/decoder.ts';
 import { generate } from '../../src/models/generate.ts';
-import type { WeightSource } from '../../src/models/types.ts';
+import { countingSource } from '../helpers/counting-source.ts';
 import { fixturesDir, skipUnless } from '../helpers/paths.ts';
 
 const dir = join(fixturesDir, 'llama');
@@ -18,12 +18,7 @@ test('generate streamed with a block cache: same tokens; cached weights read onc
   const prompts = [[1, 5, 9, 2], [1, 7, 3, 3]];
   const want = generate(createModel(source), prompts, { maxNewTokens: 5 }).sequences;
   const run = (cacheBytes: number) => {
-    const reads = new Map<string, number>();
-    const count = (name: string) => reads.set(name, (reads.get(name) ?? 0) + 1);
-    const counting: WeightSource = Object.create(source, {
-      getTensor: { value: (name: string, dtype?: 'float32' | 'float64') => (count(name), source.getTensor(name, dtype)) },
-      getStoredTensor: { value: source.getStoredTensor && ((name: string) => (count(name), source.getStoredTensor!(name))) },
-    });
+    const { source: counting, reads } = countingSource(source);
     const model = createModel(counting, { streaming: true, cacheBytes });
     assert.deepEqual(generate(model, prompts, { maxNewTokens: 5 }).sequences, want, `cache ${cacheBytes} bytes`);
     return { reads, model };

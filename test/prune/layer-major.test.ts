@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openModelSource } from '../../src/io/model-source.ts';
 import { createModel, type DecoderModel } from '../../src/models/decoder.ts';
-import type { WeightSource } from '../../src/models/types.ts';
 import { PrunedModel } from '../../src/prune/pruned-model.ts';
 import { streamSpans } from '../../src/prune/spans.ts';
 import { tokenPerplexity } from '../../src/eval/perplexity.ts';
@@ -19,6 +18,7 @@ import { Rng } from '../../src/tensor/random.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { fixturesDir, skipUnless } from '../helpers/paths.ts';
 import { randomBatches } from './helpers.ts';
+import { countingSource } from '../helpers/counting-source.ts';
 
 const dir = join(fixturesDir, 'llama');
 const skip = skipUnless(dir);
@@ -67,13 +67,7 @@ test('span states: layer-major (streamed, spilled) equals per-batch hooked forwa
   const spans: Span[] = [{ start: 0, count: 1 }, { start: 2, count: 2 }, { start: 3, count: 1 }, { start: 2, count: 1 }];
   const want = reference(new PrunedModel(inMemory, reps), batches, spans);
 
-  const reads = new Map<string, number>();
-  const counting: WeightSource = Object.create(source, {
-    getTensor: { value: (name: string, dtype?: 'float32' | 'float64') => {
-      reads.set(name, (reads.get(name) ?? 0) + 1);
-      return source.getTensor(name, dtype);
-    } },
-  });
+  const { source: counting, reads } = countingSource(source);
   const streamed: DecoderModel = createModel(counting, { streaming: true });
   const got: Seen = new Map();
   const done: number[] = [];
@@ -89,6 +83,7 @@ test('span states: layer-major (streamed, spilled) equals per-batch hooked forwa
   for (const [key, v] of want) assert.deepEqual(got.get(key), v, key);
   for (const [k, list] of visits) assert.deepEqual(list, batches.map((_, i) => i), `span ${k}: batches in order`);
   assert.deepEqual(done, [0, 3, 1, 2], 'each span finishes right after its last block: 0 (block 0), 3 (block 2), 1 and 2 (block 3)');
+  assert.ok(reads.size > 0, "the weights were read through the counting source");
   for (const [name, n] of reads) assert.equal(n, 1, `${name} read ${n} times`);
 });
 
