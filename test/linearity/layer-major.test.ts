@@ -136,11 +136,17 @@ test('last-pair modes and the logit lens match too (llama fixture, with padding 
 test('a streamed checkpoint is read once, and one pair of statistics lives at a time', { skip }, async () => {
   const source = await openModelSource(join(fixturesDir, 'mistral'));
   const reads = new Map<string, number>();
+  const count = (name: string) => reads.set(name, (reads.get(name) ?? 0) + 1);
+  // weights are read in their stored dtype when the source offers it (getStoredTensor), else decoded (getTensor)
   const counting: WeightSource = Object.create(source, {
     getTensor: { value: (name: string, dtype?: 'float32' | 'float64') => {
-      reads.set(name, (reads.get(name) ?? 0) + 1);
+      count(name);
       return source.getTensor(name, dtype);
     } },
+    ...(source.getStoredTensor ? { getStoredTensor: { value: (name: string) => {
+      count(name);
+      return source.getStoredTensor!(name);
+    } } } : {}),
   });
   const model = createModel(counting, { streaming: true });
   const o: AnalysisOptions = { ...DEFAULT_ANALYSIS, batchSize: 2, parts: true };
