@@ -278,7 +278,7 @@ function stringHit(tokenizer: EvalTokenizer, ids: number[], answer: string): boo
 }
 
 /** Aggregate per-case results. */
-export function summarise(results: readonly CaseResult[], ks: readonly number[] = [1, 5, 10]): FactualRecallSummary {
+function summarise(results: readonly CaseResult[], ks: readonly number[] = [1, 5, 10]): FactualRecallSummary {
   const n = results.length;
   let loss = 0;
   let nll = 0;

@@ -137,7 +137,7 @@ export async function tokenPerplexity(model: CausalLM, ids: readonly number[], o
 }
 
 /** "perplexity 12.34: 10 non-overlapping chunks of 256 tokens (2550 scored of 2600) …" */
-export function describeProtocol(r: Omit<PerplexityResult, 'protocol'>): string {
+function describeProtocol(r: Omit<PerplexityResult, 'protocol'>): string {
   const how =
     r.mode === 'chunks'
       ? `${r.windows} non-overlapping chunks of ${r.maxLength} tokens (first token of each chunk unscored, final partial chunk dropped)`

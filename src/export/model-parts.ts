@@ -4,13 +4,15 @@
  * - linear maps between blocks → tensors `linscope_maps.<n>.weight` (W = Aᵀ, PyTorch Linear layout,
  *   float32) and `.bias`, and the `linscope.linear_maps` entries (src/prune/linear-maps-format.ts);
  * - weights held as `LowRankWeight` → dense, or (factored) their two factors `<name>.laser_left`,
- *   `<name>.laser_right` and the `linscope_low_rank` entry (src/io/low-rank-format.ts).
+ *   `<name>.laser_right` and the `linscope_low_rank` entry (src/io/low-rank-format.ts);
+ * - weights of a streamed model that were not replaced → lazy tensors, read from the checkpoint
+ *   when the writer reaches them and dropped after, so an export never holds the whole model.
  */
 import { LEFT_SUFFIX, lowRankEntry, RIGHT_SUFFIX, type LowRankEntry } from '../io/low-rank-format.ts';
 import type { StoredLinearMap } from '../prune/linear-maps-format.ts';
 import type { MapInput } from '../prune/types.ts';
 import { isLowRank } from '../tensor/low-rank.ts';
-import type { RawTensor } from '../io/safetensors-write.ts';
+import type { LazyTensor, RawTensor } from '../io/safetensors-write.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import type { DecoderModel } from '../models/decoder.ts';
 import { familyFor } from '../models/registry.ts';
@@ -52,12 +54,38 @@ export function storeLinearMaps(maps: readonly MapToStore[]): { entries: StoredL
   return { entries, tensors };
 }
 
-/** Weights by name → tensors to write, factored weights as factors when `factored`, else dense. */
-export function storeWeights(weights: Iterable<[string, Tensor]>, factored: boolean): { tensors: Record<string, Tensor>; lowRank?: LowRankEntry } {
-  const tensors: Record<string, Tensor> = {};
+/** What an exporter needs of a model to write its weights. */
+export interface WeightsToWrite {
+  readonly streaming: boolean;
+  getWeight(name: string): Tensor;
+  weightShape(name: string): number[];
+  modifiedWeightNames(): string[];
+}
+
+/**
+ * Weight `name` of `model` for the writer: as held, or — for a streamed model, a weight not
+ * replaced — a lazy tensor read from the checkpoint when written (a checkpoint-factored weight is
+ * then written dense).
+ */
+export function weightToWrite(model: WeightsToWrite, name: string, modified = new Set(model.modifiedWeightNames())): Tensor | LazyTensor {
+  if (!model.streaming || modified.has(name)) return model.getWeight(name);
+  return {
+    lazy: true, shape: model.weightShape(name),
+    load: () => {
+      const w = model.getWeight(name);
+      return isLowRank(w) ? w.dense() : w;
+    },
+  };
+}
+
+/** Weights by name → tensors to write, factored weights as factors when `factored`, else dense; lazy tensors as they are. */
+export function storeWeights(weights: Iterable<[string, Tensor | LazyTensor]>, factored: boolean): { tensors: Record<string, Tensor | LazyTensor>; lowRank?: LowRankEntry } {
+  const tensors: Record<string, Tensor | LazyTensor> = {};
   const ranks = new Map<string, number>();
   for (const [name, w] of weights) {
-    if (factored && isLowRank(w)) {
+    if (!(w instanceof Tensor)) {
+      tensors[name] = w;
+    } else if (factored && isLowRank(w)) {
       tensors[name + LEFT_SUFFIX] = w.left;
       tensors[name + RIGHT_SUFFIX] = w.right;
       ranks.set(name, w.rank);

@@ -25,7 +25,7 @@ import type { DType, Tensor } from '../tensor/tensor.ts';
 import type { ModelConfig } from './config.ts';
 
 export const LOW_RANK_CONFIG_KEY = 'linscope_low_rank';
-export const LOW_RANK_FORMAT = 1;
+const LOW_RANK_FORMAT = 1;
 export const LEFT_SUFFIX = '.laser_left';
 export const RIGHT_SUFFIX = '.laser_right';
 
@@ -70,6 +70,8 @@ export interface TensorSource {
   config: ModelConfig;
   hasTensor(name: string): boolean;
   getTensor(name: string, dtype?: DType): Tensor;
+  getStoredTensor?(name: string): Tensor;
+  tensorDtype?(name: string): string;
   tensorNames?(): string[];
   tensorShape?(name: string): number[];
 }
@@ -98,6 +100,14 @@ export function withLowRankTensors<S extends TensorSource>(source: S): S {
       return new LowRankWeight(source.getTensor(f.left, dtype), source.getTensor(f.right, dtype)) as unknown as Tensor;
     },
   };
+  if (source.getStoredTensor) {
+    const stored = source.getStoredTensor;
+    wrapped.getStoredTensor = (name: string) => (factored.has(name) ? wrapped.getTensor(name) : stored(name));
+  }
+  if (source.tensorDtype) {
+    const dtypeOf = source.tensorDtype;
+    wrapped.tensorDtype = (name: string) => dtypeOf(factored.get(name)?.left ?? name);
+  }
   if (source.tensorNames) wrapped.tensorNames = () => [...source.tensorNames!().filter((n) => !pieces.has(n)), ...factored.keys()];
   if (source.tensorShape) {
     wrapped.tensorShape = (name: string) => {

@@ -19,6 +19,7 @@ import { resolveModel, type ResolveModelOptions } from './hub.ts';
 import { refuseQuantized } from './quantization.ts';
 import { InputError } from './input-error.ts';
 import { findLlama2cTokenizerFile, llama2cHeaderProblem, looksLikeLlama2c, openLlama2c, readLlama2cTokenizer } from './llama2c.ts';
+import { readStoredTensor, readStoredTorchTensor } from './stored-tensor.ts';
 import { findSafetensorsWeights, openTensorReader, SAFETENSORS_INDEX_NAME, SAFETENSORS_SINGLE_NAME } from './safetensors.ts';
 import { findTorchBinWeights, looksLikeTorchBin, openTorchWeights } from './torch-bin.ts';
 import type { Tokenizer } from './tokenizer.ts';
@@ -37,6 +38,10 @@ export interface ModelSource {
   tensorShape(name: string): number[];
   /** Read one tensor now (float32 by default). */
   getTensor(name: string, dtype?: DType): Tensor;
+  /** Read one tensor in its stored 16-bit dtype (2-D BF16/F16 → `HalfWeight`), others as `getTensor`. */
+  getStoredTensor?(name: string): Tensor;
+  /** Stored dtype of a tensor, as safetensors names it (F32, BF16, F16, …), without reading it. */
+  tensorDtype?(name: string): string;
   /** The model's tokenizer, or undefined when the source has none. */
   tokenizer(): Promise<Tokenizer | undefined>;
 }
@@ -62,10 +67,14 @@ function safetensorsSource(dir: string, weightsPath: string): ModelSource {
     tensorNames: () => reader.names(),
     hasTensor: (name) => reader.has(name),
     tensorShape: (name) => reader.info(name).shape,
+    tensorDtype: (name) => reader.info(name).dtype,
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
+    getStoredTensor: (name) => readStoredTensor(reader, name),
     tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
   } satisfies ModelSource);
 }
+
+const TORCH_TO_SAFETENSORS: Record<string, string> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16', float64: 'F64' };
 
 function torchBinSource(dir: string, weightsPath: string): ModelSource {
   if (!existsSync(join(dir, 'config.json'))) {
@@ -80,7 +89,9 @@ function torchBinSource(dir: string, weightsPath: string): ModelSource {
     tensorNames: () => reader.names(),
     hasTensor: (name) => reader.has(name),
     tensorShape: (name) => reader.shape(name),
+    tensorDtype: (name) => TORCH_TO_SAFETENSORS[reader.dtype(name)] ?? reader.dtype(name),
     getTensor: (name, dtype) => reader.readTensor(name, dtype),
+    getStoredTensor: (name) => readStoredTorchTensor(reader, name),
     tokenizer: memo(async () => loadFolderTokenizer(dir, config)),
   } satisfies ModelSource);
 }

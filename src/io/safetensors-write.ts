@@ -6,6 +6,7 @@
  * checkpoint larger than memory is written tensor by tensor (random checkpoints, block-by-block exports).
  */
 import { join } from 'node:path';
+import { HalfWeight, isHalf } from '../tensor/half-weight.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { writeAll, writeFileAtomically } from './atomic-file.ts';
 import { encodeBF16, encodeF16 } from './half.ts';
@@ -56,7 +57,8 @@ export interface ShardedWriteOptions extends WriteOptions {
 /** Elements encoded per write call: bounds the temporary buffer to a few MB. */
 const ENCODE_CHUNK = 1 << 20;
 
-type Values = ArrayLike<number> | BigInt64Array | BigUint64Array;
+/** Values to encode; a 16-bit weight (HalfWeight) is copied bit for bit into its own dtype, never decoded whole. */
+type Values = ArrayLike<number> | BigInt64Array | BigUint64Array | HalfWeight;
 
 interface Entry {
   name: string;
@@ -82,6 +84,7 @@ function toEntry(name: string, t: WritableTensor, dtype: FloatStorage): Entry {
   const shape = [...t.shape];
   const bytes = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[entryDtype];
   if (isLazy(t)) return { name, dtype: entryDtype, shape, load: t.load, bytes };
+  if (isHalf(t)) return { name, dtype: entryDtype, shape, data: t, bytes };
   checkLength(name, shape, t.data.length);
   return { name, dtype: entryDtype, shape, data: t.data, bytes };
 }
@@ -96,8 +99,13 @@ function valuesOf(entry: Entry): Values {
   if (t.shape.length !== entry.shape.length || t.shape.some((d, i) => d !== entry.shape[i])) {
     throw new Error(`writeSafetensors: tensor "${entry.name}" was declared [${entry.shape.join(', ')}] but loaded as [${t.shape.join(', ')}]`);
   }
+  if (isHalf(t)) return t;
   checkLength(entry.name, entry.shape, t.data.length);
   return t.data;
+}
+
+function lengthOf(v: Values): number {
+  return isHalf(v) ? v.size : v.length;
 }
 
 function toEntries(tensors: Record<string, WritableTensor>, options: WriteOptions): Entry[] {
@@ -106,7 +114,17 @@ function toEntries(tensors: Record<string, WritableTensor>, options: WriteOption
 }
 
 /** Little-endian bytes of values [start, end) of `entry` in its dtype. */
-function encodeRange(entry: Entry, src: Values, start: number, end: number): Uint8Array {
+function encodeRange(entry: Entry, values: Values, start: number, end: number): Uint8Array {
+  if (isHalf(values)) {
+    if (values.storage === entry.dtype) {
+      const bits = values.bits.subarray(start, end);
+      return new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+    }
+    const decoded = new Float32Array(end - start);
+    values.decodeRange(start, end, decoded);
+    return encodeRange(entry, decoded, 0, end - start);
+  }
+  const src = values;
   const n = end - start;
   const slice = (): ArrayLike<number> => {
     if (ArrayBuffer.isView(src) && 'subarray' in src) return (src as unknown as Float64Array).subarray(start, end);
@@ -144,7 +162,7 @@ function encodeRange(entry: Entry, src: Values, start: number, end: number): Uin
 }
 
 /** Header bytes: JSON padded with spaces to a multiple of 8, as the reference writer does. */
-export function encodeHeader(entries: readonly { name: string; dtype: string; shape: readonly number[]; bytes: number }[],
+function encodeHeader(entries: readonly { name: string; dtype: string; shape: readonly number[]; bytes: number }[],
   metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -167,7 +185,7 @@ function writeEntries(path: string, entries: Entry[], metadata?: Record<string, 
     writeAll(fd, encodeHeader(entries, metadata));
     for (const entry of entries) {
       const data = valuesOf(entry);
-      const n = data.length;
+      const n = lengthOf(data);
       for (let start = 0; start < n; start += ENCODE_CHUNK) {
         writeAll(fd, encodeRange(entry, data, start, Math.min(n, start + ENCODE_CHUNK)));
       }

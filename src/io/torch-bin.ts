@@ -14,17 +14,17 @@
  * transposed views) are honoured. Float32/float16/bfloat16/float64 are read; integer and bool
  * tensors are refused when read, with an error naming them.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { decodeBF16, decodeF16 } from './half.ts';
 import { readExactly } from './read-at.ts';
-import { readSafetensorsIndex } from './safetensors-sharded.ts';
+import { readSafetensorsIndex, ShardSet } from './safetensors-sharded.ts';
 import { StorageType, TensorRecord, TORCH_STORAGE_DTYPES, Tuple, unpickle, type TorchDType, type TorchStorageKind } from './torch-pickle.ts';
 import { looksLikeZip, ZipIndex } from './zip-read.ts';
 
-export const TORCH_BIN_SINGLE_NAME = 'pytorch_model.bin';
-export const TORCH_BIN_INDEX_NAME = 'pytorch_model.bin.index.json';
+const TORCH_BIN_SINGLE_NAME = 'pytorch_model.bin';
+const TORCH_BIN_INDEX_NAME = 'pytorch_model.bin.index.json';
 
 /** One storage: its element type and where its bytes start in the file. */
 interface Storage {
@@ -44,6 +44,8 @@ export interface TorchWeights {
   /** torch dtype of the stored tensor. */
   dtype(name: string): TorchDType;
   readTensor(name: string, dtype?: DType): Tensor;
+  /** A float16/bfloat16 2-D tensor's 16-bit values, row-major (undefined otherwise). */
+  readHalfBits(name: string): { bits: Uint16Array; dtype: 'F16' | 'BF16'; shape: number[] } | undefined;
 }
 
 function storageFromPid(pid: unknown, where: string, resolve: (key: string) => () => number, seen: Map<string, Storage>): Storage {
@@ -229,16 +231,43 @@ export class TorchBinFile implements TorchWeights {
       readExactly(this.path, start, new Uint8Array(out.buffer), `tensor "${name}"`); // same type: no copy
       return new Tensor(out, r.shape);
     }
-    const span = last - r.offset + 1;
-    const raw = new Uint8Array(span * bytes);
-    readExactly(this.path, start, raw, `tensor "${name}"`);
-    const src = bytes === 8 ? new Float64Array(raw.buffer) : bytes === 4 ? new Float32Array(raw.buffer) : new Uint16Array(raw.buffer);
-    const values = dense ? src : gather(src, r.shape, r.stride);
+    const values = this.storedValues(name, span(r), start, dense, bytes);
     if (stored === 'float16') decodeF16(values as Uint16Array, out);
     else if (stored === 'bfloat16') decodeBF16(values as Uint16Array, out);
     else out.set(values);
     return new Tensor(out, r.shape);
   }
+
+  /**
+   * The values of a float16/bfloat16 tensor as their 16-bit patterns, dense row-major (what
+   * `readTensor` decodes); undefined for other dtypes and for anything but a non-empty 2-D tensor
+   * within its storage (read those with `readTensor`, which explains a bad one).
+   */
+  readHalfBits(name: string): { bits: Uint16Array; dtype: 'F16' | 'BF16'; shape: number[] } | undefined {
+    const r = this.record(name);
+    const { dtype: stored, bytes } = TORCH_STORAGE_DTYPES[r.storage.kind];
+    if (stored !== 'float16' && stored !== 'bfloat16') return undefined;
+    if (r.shape.length !== 2 || r.shape.some((d) => d === 0) || !(r.offset + span(r) <= r.storage.numel)) return undefined; // readTensor reads (or refuses) it
+    const start = r.storage.dataOffset() + r.offset * bytes;
+    const bits = this.storedValues(name, span(r), start, isRowMajor(r.shape, r.stride), bytes) as Uint16Array;
+    return { bits, dtype: stored === 'float16' ? 'F16' : 'BF16', shape: [...r.shape] };
+  }
+
+  /** The `count` storage elements from byte `start`, gathered into row-major order unless `dense`. */
+  private storedValues(name: string, count: number, start: number, dense: boolean, bytes: number): Float64Array | Float32Array | Uint16Array {
+    const r = this.record(name);
+    const raw = new Uint8Array(count * bytes);
+    readExactly(this.path, start, raw, `tensor "${name}"`);
+    const src = bytes === 8 ? new Float64Array(raw.buffer) : bytes === 4 ? new Float32Array(raw.buffer) : new Uint16Array(raw.buffer);
+    return dense ? src : gather(src, r.shape, r.stride);
+  }
+}
+
+/** Storage elements a view spans: from its offset to its last element. */
+function span(r: { offset: number; shape: number[]; stride: number[] }): number {
+  let last = r.offset;
+  for (let i = 0; i < r.shape.length; i++) last += (r.shape[i] - 1) * r.stride[i];
+  return last - r.offset + 1;
 }
 
 /** True when strides are the row-major ones (dimensions of size 1 may have any stride). */
@@ -274,36 +303,9 @@ function gather<T extends Float64Array | Float32Array | Uint16Array>(src: T, sha
 }
 
 /** A sharded checkpoint: `pytorch_model.bin.index.json` maps names to shard files, opened on first use. */
-export class ShardedTorchBin implements TorchWeights {
-  readonly path: string;
-  private readonly weightMap: Map<string, string>;
-  private readonly shards = new Map<string, TorchBinFile>();
-
+class ShardedTorchBin extends ShardSet<TorchBinFile> implements TorchWeights {
   constructor(indexPath: string) {
-    this.path = indexPath;
-    this.weightMap = new Map(Object.entries(readSafetensorsIndex(indexPath, 'PyTorch weights').weight_map));
-  }
-
-  private shardFor(name: string): TorchBinFile {
-    const file = this.weightMap.get(name);
-    if (file === undefined) throw new Error(`${this.path}: no tensor named "${name}" in the weight_map (${this.weightMap.size} tensors)`);
-    let shard = this.shards.get(file);
-    if (!shard) {
-      const shardPath = join(dirname(this.path), file);
-      if (!existsSync(shardPath)) throw new Error(`${this.path}: tensor "${name}" lives in shard ${file}, which is missing (${shardPath})`);
-      shard = new TorchBinFile(shardPath);
-      this.shards.set(file, shard);
-    }
-    if (!shard.has(name)) throw new Error(`${shard.path}: the index says it holds tensor "${name}", but it does not`);
-    return shard;
-  }
-
-  names(): string[] {
-    return [...this.weightMap.keys()];
-  }
-
-  has(name: string): boolean {
-    return this.weightMap.has(name);
+    super(indexPath, new Map(Object.entries(readSafetensorsIndex(indexPath, 'PyTorch weights').weight_map)), (p) => new TorchBinFile(p));
   }
 
   shape(name: string): number[] {
@@ -316,6 +318,10 @@ export class ShardedTorchBin implements TorchWeights {
 
   readTensor(name: string, dtype?: DType): Tensor {
     return this.shardFor(name).readTensor(name, dtype);
+  }
+
+  readHalfBits(name: string): { bits: Uint16Array; dtype: 'F16' | 'BF16'; shape: number[] } | undefined {
+    return this.shardFor(name).readHalfBits(name);
   }
 }
 

@@ -17,7 +17,7 @@
  * is written by the one writer, src/export/hf-folder.ts (atomic as a whole).
  */
 import { writeHFFolder } from '../export/hf-folder.ts';
-import { storeLinearMaps, storeWeights, type MapToStore } from '../export/model-parts.ts';
+import { storeLinearMaps, storeWeights, weightToWrite, type MapToStore, type WeightsToWrite } from '../export/model-parts.ts';
 import { LOW_RANK_CONFIG_KEY } from '../io/low-rank-format.ts';
 import type { FloatStorage } from '../io/safetensors.ts';
 import { LINEAR_MAPS_FORMAT, LINSCOPE_CONFIG_KEY } from '../prune/linear-maps-format.ts';
@@ -33,6 +33,8 @@ export interface ExportSource {
   /** Every weight to save, by its checkpoint name. */
   weightNames(): string[];
   getWeight(name: string): Tensor;
+  /** A streamed model: its unreplaced weights are read when written (src/export/model-parts.ts `weightToWrite`). */
+  streamed?: WeightsToWrite;
   /** Folder whose tokenizer files are copied (optional). */
   dir?: string;
   /** Vocabulary size (finds a llama2.c tok file in `dir` to write tokenizer.json from). */
@@ -65,7 +67,9 @@ export interface ExportResult {
 }
 
 export function exportModel(outDir: string, source: ExportSource, opts: ExportOptions = {}): ExportResult {
-  const weights = storeWeights(source.weightNames().map((n) => [n, source.getWeight(n)]), opts.factored ?? false);
+  const modified = new Set(source.streamed?.modifiedWeightNames());
+  const weightOf = (n: string) => (source.streamed ? weightToWrite(source.streamed, n, modified) : source.getWeight(n));
+  const weights = storeWeights(source.weightNames().map((n) => [n, weightOf(n)]), opts.factored ?? false);
   const maps = storeLinearMaps(source.linearMaps ?? []);
   const interventions = (opts.applied ?? []).map((a) => a.intervention);
   const metadata: Record<string, string> = { format: 'pt' };

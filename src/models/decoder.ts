@@ -10,11 +10,13 @@
  * block read while it runs over many batches (layer-major execution). Weights replaced with
  * `setWeight` (LASER, pruning) are kept in memory in both modes and win over the source. A weight
  * may be a `LowRankWeight` (src/tensor/low-rank.ts: LASER `--factored`, or a checkpoint storing
- * factors): forwards multiply by its two factors, reads of its values materialise L·R.
+ * factors): forwards multiply by its two factors, reads of its values materialise L·R. 2-D BF16/F16
+ * weights stay 16-bit in memory (`HalfWeight`, decoded per GEMM; `storedDtype: false` to decode on load).
  * A checkpoint exported with linear maps between blocks (`linscope prune`) runs them: each map is
  * part of the block it follows (src/models/linscope-maps.ts), so the model is the one exported.
  */
 import { openModelSource } from '../io/model-source.ts';
+import { heldBytes } from '../tensor/half-weight.ts';
 import { isLowRank } from '../tensor/low-rank.ts';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
@@ -31,6 +33,12 @@ export interface LoadOptions {
   dtype?: DType;
   /** Keep only one block's weights in memory at a time. */
   streaming?: boolean;
+  /**
+   * Keep 2-D BF16/F16 weights in their stored 16-bit dtype and decode them per GEMM into float32
+   * (src/tensor/half-weight.ts: the same numbers, half the memory). Default true for the float32
+   * compute dtype; false decodes every weight to float32 on load.
+   */
+  storedDtype?: boolean;
   /**
    * Streaming: keep the weights read first up to this many bytes (a block cache for sequential
    * work such as generation: the blocks that fit stay, the rest are read at every use). Default 0.
@@ -66,6 +74,8 @@ export class DecoderModel {
   readonly source: WeightSource;
   readonly dtype: DType;
   readonly streaming: boolean;
+  /** Whether 16-bit weights stay in their stored dtype (LoadOptions.storedDtype). */
+  readonly storedDtype: boolean;
   private readonly arch: Architecture;
   private readonly specs = new Map<string, WeightSpec>();
   private readonly blockNames: string[][];
@@ -83,6 +93,7 @@ export class DecoderModel {
     this.config = normalizeConfig(intendedConfig(source.config));
     this.dtype = options.dtype ?? 'float32';
     this.streaming = options.streaming ?? false;
+    this.storedDtype = (options.storedDtype ?? true) && this.dtype === 'float32' && source.getStoredTensor !== undefined;
     this.cacheBytes = options.cacheBytes ?? 0;
     const family = familyFor(this.config);
     const prefix = family.prefixes.find((p) => source.hasTensor(p + family.embeddingName));
@@ -268,7 +279,7 @@ export class DecoderModel {
 
   /** Read a weight from the source and check its shape. */
   private load(name: string): Tensor {
-    const t = this.source.getTensor(name, this.dtype);
+    const t = this.storedDtype ? this.source.getStoredTensor!(name) : this.source.getTensor(name, this.dtype);
     const expected = this.spec(name).shape;
     if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
       throw new Error(`${this.config.modelType} checkpoint: "${name}" has shape [${t.shape.join(', ')}], expected [${expected.join(', ')}] from config.json`);
@@ -291,9 +302,10 @@ export class DecoderModel {
         t = this.load(name);
         local.set(name, t);
         // the block cache: weights stay while they fit in its budget
-        if (this.cachedBytes + t.data.byteLength <= this.cacheBytes) {
+        const bytes = heldBytes(t);
+        if (this.cachedBytes + bytes <= this.cacheBytes) {
           this.kept.set(name, t);
-          this.cachedBytes += t.data.byteLength;
+          this.cachedBytes += bytes;
         }
       }
       return t;

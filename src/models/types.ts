@@ -8,6 +8,11 @@ export interface WeightSource {
   readonly config: ModelConfig;
   /** Read one tensor, converted to `dtype` (float32 by default). */
   getTensor(name: string, dtype?: DType): Tensor;
+  /**
+   * Read one tensor in its stored dtype when that is 16-bit (a `HalfWeight`, src/tensor/half-weight.ts,
+   * for 2-D BF16/F16 tensors); other tensors as `getTensor(name)` gives them (float32).
+   */
+  getStoredTensor?(name: string): Tensor;
   hasTensor(name: string): boolean;
   /** All tensor names, when the source can list them. */
   tensorNames?(): string[];

@@ -27,7 +27,7 @@ import { runSteps } from '../util/steps.ts';
 import { streamSpansSteps } from './spans.ts';
 import { spanLabel, type LinearMap, type MapInput, type Span } from './types.ts';
 
-export const DEFAULT_MAP_RIDGE = 1e-6;
+const DEFAULT_MAP_RIDGE = 1e-6;
 
 export interface FitMapOptions {
   /** Fit a bias b (default true). */

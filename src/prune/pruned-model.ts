@@ -231,7 +231,7 @@ export class PrunedModel {
 }
 
 /** Throws a clear error for spans out of range, overlapping, or maps that cannot run. */
-export function validateReplacements(layers: number, dim: number, replacements: readonly Replacement[]): void {
+function validateReplacements(layers: number, dim: number, replacements: readonly Replacement[]): void {
   const sorted = [...replacements].sort((a, b) => a.start - b.start);
   const removed = new Set<number>();
   for (const r of sorted) {

@@ -142,7 +142,7 @@ export interface RankOptions {
 }
 
 /** The value a criterion sorts on: higher = more removable. */
-export function removalKey(s: SpanScores, criterion: Criterion, options: RankOptions = {}): number {
+function removalKey(s: SpanScores, criterion: Criterion, options: RankOptions = {}): number {
   switch (criterion) {
     case 'linearity':
       return options.linearityVariant === 'withoutResidual' ? s.linearityWithoutResidual : s.linearity;

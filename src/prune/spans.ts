@@ -44,7 +44,7 @@ export function tokenRows(batch: Pick<TokenBatch, 'attentionMask'>): { rows: Int
 }
 
 /** Checks that every span is a run of kept blocks of `model`. */
-export function checkSpans(model: PrunedModel, spans: readonly Span[]): void {
+function checkSpans(model: PrunedModel, spans: readonly Span[]): void {
   for (const s of spans) {
     for (let i = s.start; i < s.start + s.count; i++) {
       if (!model.isKept(i)) throw new Error(`span ${spanLabel(s)}: block ${i} is not a kept block of the model (kept: ${model.keptBlocks().join(', ')})`);

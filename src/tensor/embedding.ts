@@ -1,4 +1,5 @@
 /** Embedding lookup: rows of a [vocab, d] table gathered by token id. */
+import { isHalf } from './half-weight.ts';
 import { Tensor, allocate } from './tensor.ts';
 
 export function embedding(table: Tensor, ids: ArrayLike<number>, shape?: readonly number[]): Tensor {
@@ -9,7 +10,9 @@ export function embedding(table: Tensor, ids: ArrayLike<number>, shape?: readonl
     if (!(id >= 0 && id < vocab) || !Number.isInteger(id)) {
       throw new Error(`embedding: token id ${id} at position ${i} is outside the vocabulary (size ${vocab})`);
     }
-    out.data.set(table.data.subarray(id * d, (id + 1) * d), i * d);
+    const row = out.data.subarray(i * d, (i + 1) * d);
+    if (isHalf(table)) table.decodeRange(id * d, (id + 1) * d, row as Float32Array); // a 16-bit table: decode the row only
+    else row.set(table.data.subarray(id * d, (id + 1) * d));
   }
   return out;
 }

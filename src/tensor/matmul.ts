@@ -1,6 +1,8 @@
 /** Matrix products through the active backend's GEMM. */
 import { backend } from '../backend/index.ts';
+import { forEachDecodedSlab, isHalf, type HalfWeight } from './half-weight.ts';
 import { isLowRank, type LowRankWeight } from './low-rank.ts';
+import { ACT, allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { Tensor, allocate } from './tensor.ts';
 
 export interface MatmulOptions {
@@ -29,6 +31,10 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     if (bk !== k) throw new Error(`matmul: inner dimensions differ: ${a} × ${b}${transB ? 'ᵀ' : ''}`);
     const outShape = transA ? [a.dim(-1), n] : [...a.shape.slice(0, -1), n];
     const out = opts.out ?? new Tensor(allocate(a.dtype, m * n), outShape);
+    if (isHalf(b)) {
+      matmulHalf(a, b, out, { transA, transB, m, n, k, alpha: opts.alpha ?? 1, beta: opts.beta ?? 0 });
+      return out;
+    }
     backend().gemm({
       transA, transB, m, n, k, alpha: opts.alpha ?? 1,
       a: a.data, lda: transA ? m : k,
@@ -60,6 +66,24 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 }
 
 /**
+ * op(A)·op(W) with W kept as BF16/F16 (src/tensor/half-weight.ts): W is decoded a slab of output
+ * columns at a time into a reused float32 scratch, each slab one float32 GEMM into its columns of C
+ * (ldc = n), so each output element is the same float32 dot product as with the decoded weight.
+ */
+function matmulHalf(a: Tensor, b: HalfWeight, out: Tensor,
+  g: { transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number }): void {
+  const be = backend();
+  forEachDecodedSlab(b, g.transB, (slab, ldb, col0, cols) => {
+    be.gemm({
+      transA: g.transA, transB: g.transB, m: g.m, n: cols, k: g.k, alpha: g.alpha,
+      a: a.data, lda: g.transA ? g.m : g.k,
+      b: slab, ldb,
+      beta: g.beta, c: out.data.subarray(col0), ldc: g.n,
+    });
+  });
+}
+
+/**
  * op(A)·B with B = L·R held as factors (src/tensor/low-rank.ts): two thin GEMMs,
  * op(A)·L·R, or op(A)·Rᵀ·Lᵀ for transB. `out`, α and β apply to the second product.
  */
@@ -85,6 +109,8 @@ export function addRowVectorInPlace(y: Tensor, v: Tensor): void {
   const yd = y.data;
   const vd = v.data;
   if (y.dim(-1) !== n) throw new Error(`addRowVector: last axis ${y.dim(-1)} vs vector ${n}`);
+  const native = nativeKernels();
+  if (native && allFloat32(yd, vd)) return native.biasActivate(yd as Float32Array, vd as Float32Array, yd.length / n, n, ACT.none, kernelThreads());
   for (let off = 0; off < yd.length; off += n) {
     for (let j = 0; j < n; j++) yd[off + j] += vd[j];
   }

@@ -41,7 +41,7 @@ export interface TrainForwardResult {
 }
 
 /** How a fresh parameter starts: N(0, std²) matrices and embeddings, unit norm gains, zero biases. */
-export function initKind(s: WeightSpec, cfg: DecoderConfig): 'normal' | 'ones' | 'zeros' {
+function initKind(s: WeightSpec, cfg: DecoderConfig): 'normal' | 'ones' | 'zeros' {
   if (s.shape.length > 1) return 'normal';
   if (s.name.endsWith('.bias')) return 'zeros';
   // 1-D weights are norm gains; Gemma's RMSNorm scales by (1 + w), so its neutral gain is 0
@@ -107,7 +107,8 @@ export class TrainableModel {
       if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
         throw new Error(`checkpoint tensor "${s.name}" has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
       }
-      params.set(s.name, param(t.clone(), s.name)); // clone: dense, and a copy the optimiser may update
+      // clone: dense float32 (a 16-bit or factored weight becomes its float32 master), and a copy the optimiser may update
+      params.set(s.name, param(t.clone(), s.name));
     }
     return new TrainableModel({ ...source.config }, arch, params);
   }

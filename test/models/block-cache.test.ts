@@ -19,17 +19,17 @@ test('generate streamed with a block cache: same tokens; cached weights read onc
   const want = generate(createModel(source), prompts, { maxNewTokens: 5 }).sequences;
   const run = (cacheBytes: number) => {
     const reads = new Map<string, number>();
+    const count = (name: string) => reads.set(name, (reads.get(name) ?? 0) + 1);
     const counting: WeightSource = Object.create(source, {
-      getTensor: { value: (name: string, dtype?: 'float32' | 'float64') => {
-        reads.set(name, (reads.get(name) ?? 0) + 1);
-        return source.getTensor(name, dtype);
-      } },
+      getTensor: { value: (name: string, dtype?: 'float32' | 'float64') => (count(name), source.getTensor(name, dtype)) },
+      getStoredTensor: { value: source.getStoredTensor && ((name: string) => (count(name), source.getStoredTensor!(name))) },
     });
     const model = createModel(counting, { streaming: true, cacheBytes });
     assert.deepEqual(generate(model, prompts, { maxNewTokens: 5 }).sequences, want, `cache ${cacheBytes} bytes`);
     return { reads, model };
   };
   const all = run(1e9);
+  assert.ok(all.reads.size > 0, 'the weights were read through the counting source');
   for (const [name, n] of all.reads) assert.equal(n, 1, `${name}: read once with a large cache`);
   const none = run(0);
   assert.ok([...none.reads.values()].every((n) => n > 1), 'without a cache every weight is read at each step');

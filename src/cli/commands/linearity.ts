@@ -3,7 +3,7 @@
  * ("Your Transformer is Secretly Linear", Razzhigaev et al., 2024), with companion metrics,
  * written as JSON, CSV, charts (SVG + PNG) and a self-contained HTML report.
  */
-import { defineCommand, formatHelp, parseOrExplain } from '../args.ts';
+import { defineCommand, parseOrExplain } from '../args.ts';
 import { handleInterrupts } from '../../util/interrupt.ts';
 import { applyThreads, offlineOption, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
 import { createProgress, type Progress } from '../../report/progress.ts';
@@ -75,11 +75,6 @@ const spec = defineCommand({
     'linscope linearity -m fixtures/llama --random-tokens 64 --samples 16 --all -o runs/llama',
   ],
 });
-
-/** The --help text (for docs and tests). */
-export function help(): string {
-  return formatHelp(spec);
-}
 
 function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;

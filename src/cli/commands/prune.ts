@@ -5,8 +5,7 @@
  * protocols, KL to the original, optional fact accuracy), writes JSON/CSV and exports the model.
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { compareOnTasks, type ModelVariant } from '../../eval/harness/retained.ts';
 import { resolveTasks } from '../../eval/harness/tasks/index.ts';
 import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
@@ -25,6 +24,7 @@ import { distillAll } from '../../prune/distill-all.ts';
 import { healPruned } from '../../prune/heal.ts';
 import { evaluateModel, prepareFacts, type EvalSettings, type ModelEvaluation } from '../../prune/evaluate.ts';
 import { exportPrunedModel } from '../../prune/export.ts';
+import { checkpointDtype } from '../../io/stored-tensor.ts';
 import { checkExportTarget } from '../../export/hf-folder.ts';
 import { PrunedModel } from '../../prune/pruned-model.ts';
 import { pruneModelAsync } from '../../prune/replace.ts';
@@ -33,6 +33,7 @@ import { CRITERIA } from '../../prune/types.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
 import { createProgress } from '../../report/progress.ts';
+import { benchmarkDatasetsDir } from '../../train/shipped-data.ts';
 
 export const spec = defineCommand({
   name: 'prune',
@@ -88,6 +89,7 @@ export const spec = defineCommand({
     maxFacts: { type: 'integer', description: 'Use at most this many fact cases', default: 200 },
     out: { type: 'string', description: 'Output folder: ranking.csv, results.csv, results.json, model/', required: true, short: 'o', valueName: 'dir' },
     export: { type: 'boolean', description: 'Write the pruned model to <out>/model', default: true },
+    streaming: { type: 'boolean', description: "Hold one block's weights at a time, read from the checkpoint on every forward (models larger than RAM; the export is written block by block)" },
     evalTasks: { type: 'string', description: 'Also score benchmark tasks (linscope eval names, comma-separated) before/after, with retained performance', valueName: 'a,b,…' },
     evalLimit: { type: 'integer', description: 'Documents per benchmark task (--eval-tasks)', default: 200 },
     dataDir: { type: 'string', description: 'Datasets folder for --eval-tasks (default: $LINSCOPE_DATASETS or ../shared/data/datasets)', valueName: 'dir' },
@@ -105,7 +107,7 @@ export const spec = defineCommand({
 /** --eval-tasks: each task's acc before/after, chance level and retained performance (pruned / original). */
 function benchmarkTable(o: { evalTasks?: string; evalLimit: number; dataDir?: string }, tokenizer: EvalTokenizer, maxLength: number, variants: ModelVariant[], say: (s: string) => void) {
   const tasks = resolveTasks(o.evalTasks!.split(','));
-  const datasetsDir = o.dataDir ?? process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets');
+  const datasetsDir = o.dataDir ?? benchmarkDatasetsDir();
   const { rows, meanRetained } = compareOnTasks(variants, tokenizer, tasks, {
     datasetsDir, limit: o.evalLimit, batchSize: 8, maxLength, padId: tokenizer.padId ?? tokenizer.eosId ?? 0, bootstrapIters: 100000,
   });
@@ -137,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
     if (o.export) checkExportTarget(join(o.out, 'model')); // before any work
     if (o.evalTasks) resolveTasks(o.evalTasks.split(',')); // a typo fails before the pruning work
     const source = await openModel(o);
-    const model = await loadModel(source);
+    const model = await loadModel(source, { streaming: o.streaming ?? false });
     const tokenizer = await resolveTokenizer(source, o.tokenizer);
     const data = await loadPruneData(o.data, tokenizer, {
       calibrationDocs: o.calibrationDocs, calibrationLength: o.calibrationLength, batchSize: o.batchSize,
@@ -248,7 +250,7 @@ export async function run(argv: string[]): Promise<number> {
     };
     writeJson(join(o.out, 'results.json'), record);
     if (o.export) {
-      const ex = exportPrunedModel(join(o.out, 'model'), final, { provenance: { command: record.command, criterion: o.criterion, method: o.method } });
+      const ex = exportPrunedModel(join(o.out, 'model'), final, { dtype: checkpointDtype(source, model.weightNames()), provenance: { command: record.command, criterion: o.criterion, method: o.method } });
       say(`\nexported ${ex.numLayers} blocks (kept ${ex.keptBlocks.join(', ')}) to ${ex.dir}` +
         (ex.folded.length ? `; folded ${ex.folded.map((f) => `${f.span} → ${f.tensor}`).join(', ')}` : '') +
         (ex.stored.length ? `; ${ex.stored.length} map(s) stored with the weights: transformers loads it with trust_remote_code=True (modeling_linscope.py), linscope as is` : ''));

@@ -1,0 +1,176 @@
+/**
+ * A 2-D weight kept in its stored 16-bit dtype (BF16 or F16, the raw bits of the checkpoint), so a
+ * model takes the memory of its file instead of twice that as float32.
+ *
+ * It computes in float32: `matmul` (src/tensor/matmul.ts) decodes a slab of output columns at a
+ * time into one reused float32 scratch (≤ 16 MB) and multiplies with the ordinary float32 GEMM, so
+ * every output element is the same dot product, in the same order, as with the decoded weight
+ * (BF16/F16 → float32 is exact: src/io/half.ts). OpenBLAS's `cblas_sbgemm` would also round the
+ * activations to BF16 (not the same numbers), and Debian's libopenblas 0.3.21 does not export it
+ * (bench/RESULTS-scale.md).
+ *
+ * Like `LowRankWeight` it has every public member of `Tensor` (values = the decoded weight): `data`
+ * decodes the whole matrix on demand (a fresh array, cached through a WeakRef; writing into it does
+ * not change the weight — `setWeight` does); `row` decodes one row; `clone`, `to`, `reshape` and
+ * `slice0` return dense float32 tensors. Training takes float32 masters through `clone()`/`to()`.
+ */
+import { decodeBF16, decodeF16 } from '../io/half.ts';
+import { Tensor, sizeOf, type DType, type TypedArray } from './tensor.ts';
+
+export type HalfStorage = 'BF16' | 'F16';
+
+export class HalfWeight {
+  readonly bits: Uint16Array;
+  readonly storage: HalfStorage;
+  readonly shape: readonly number[];
+  private cache?: WeakRef<Float32Array>;
+
+  constructor(bits: Uint16Array, storage: HalfStorage, shape: readonly number[]) {
+    if (shape.length !== 2) throw new Error(`HalfWeight: a 2-D weight is expected, got shape [${shape.join(', ')}]`);
+    if (bits.length !== sizeOf(shape)) throw new Error(`HalfWeight: shape [${shape.join(', ')}] holds ${sizeOf(shape)} elements but ${bits.length} were given`);
+    this.bits = bits;
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+  }
+
+  /** Decode bits [start, end) into `out` (float32). */
+  decodeRange(start: number, end: number, out: Float32Array): void {
+    const src = this.bits.subarray(start, end);
+    if (this.storage === 'BF16') decodeBF16(src, out);
+    else decodeF16(src, out);
+  }
+
+  /** Decode columns [c0, c1) of every row into `out` ([rows, c1 − c0], row-major). */
+  decodeColumns(c0: number, c1: number, out: Float32Array): void {
+    const [rows, cols] = this.shape;
+    const w = c1 - c0;
+    for (let i = 0; i < rows; i++) this.decodeRange(i * cols + c0, i * cols + c1, out.subarray(i * w, (i + 1) * w));
+  }
+
+  /** The decoded weight as a new dense float32 tensor. */
+  dense(): Tensor {
+    const out = new Float32Array(this.bits.length);
+    this.decodeRange(0, this.bits.length, out);
+    return new Tensor(out, this.shape);
+  }
+
+  /** Bytes held. */
+  get storedBytes(): number {
+    return this.bits.byteLength;
+  }
+
+  // ---- the Tensor interface (values are the decoded weight) ----
+
+  get data(): TypedArray {
+    let d = this.cache?.deref();
+    if (!d) {
+      d = this.dense().data as Float32Array;
+      this.cache = new WeakRef(d);
+    }
+    return d;
+  }
+
+  get dtype(): DType {
+    return 'float32';
+  }
+
+  get size(): number {
+    return this.bits.length;
+  }
+
+  get ndim(): number {
+    return 2;
+  }
+
+  dim(i: number): number {
+    const a = i < 0 ? 2 + i : i;
+    if (a !== 0 && a !== 1) throw new Error(`HalfWeight.dim: axis ${i} out of range for shape [${this.shape.join(', ')}]`);
+    return this.shape[a];
+  }
+
+  reshape(...shape: number[]): Tensor {
+    return this.dense().reshape(...shape);
+  }
+
+  slice0(start: number, end: number): Tensor {
+    if (start < 0 || end > this.shape[0] || start > end) {
+      throw new Error(`HalfWeight.slice0: [${start}, ${end}) out of range for first axis ${this.shape[0]}`);
+    }
+    const cols = this.shape[1];
+    const out = new Float32Array((end - start) * cols);
+    this.decodeRange(start * cols, end * cols, out);
+    return new Tensor(out, [end - start, cols]);
+  }
+
+  row(i: number): Tensor {
+    return this.slice0(i, i + 1).reshape(this.shape[1]);
+  }
+
+  clone(): Tensor {
+    return this.dense();
+  }
+
+  to(dtype: DType): Tensor {
+    return this.dense().to(dtype);
+  }
+
+  get(...index: number[]): number {
+    const out = new Float32Array(1);
+    const flat = index[0] * this.shape[1] + index[1];
+    this.decodeRange(flat, flat + 1, out);
+    return out[0];
+  }
+
+  toArray(): number[] {
+    return Array.from(this.data);
+  }
+
+  toString(): string {
+    return `HalfWeight(${this.storage}, [${this.shape.join(', ')}])`;
+  }
+}
+
+/* `w instanceof Tensor` holds too (see low-rank.ts): code branching on it treats the weight as the dense tensor it stands for. */
+Object.setPrototypeOf(HalfWeight.prototype, Tensor.prototype);
+
+/** Whether a weight is held in its 16-bit stored dtype. */
+export function isHalf(w: unknown): w is HalfWeight {
+  return w instanceof HalfWeight;
+}
+
+/** Whether 16-bit values hold a NaN or ±Infinity (exponent all ones). */
+export function hasNonFiniteHalf(bits: Uint16Array, storage: HalfStorage): boolean {
+  const mask = storage === 'BF16' ? 0x7f80 : 0x7c00;
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & mask) === mask) return true;
+  return false;
+}
+
+/** Largest scratch (float32 elements) a product with a HalfWeight decodes at once: 16 MB. */
+const SCRATCH_ELEMENTS = 1 << 22;
+let scratch = new Float32Array(0);
+
+/**
+ * Output-column slabs of op(W) for a product with the HalfWeight `w`: each slab is decoded into the
+ * one reused scratch and handed to `run(b, ldb, col0, cols)` as a dense row-major float32 operand
+ * (W stored [rows, cols]; with `transB` the output columns are W's rows, else W's columns).
+ */
+export function forEachDecodedSlab(w: HalfWeight, transB: boolean,
+  run: (b: Float32Array, ldb: number, col0: number, cols: number) => void): void {
+  const [rows, cols] = w.shape;
+  const n = transB ? rows : cols;
+  const inner = transB ? cols : rows;
+  const step = Math.max(1, Math.min(n, Math.floor(SCRATCH_ELEMENTS / Math.max(1, inner))));
+  if (scratch.length < step * inner) scratch = new Float32Array(step * inner);
+  for (let c0 = 0; c0 < n; c0 += step) {
+    const c1 = Math.min(n, c0 + step);
+    const b = scratch.subarray(0, (c1 - c0) * inner);
+    if (transB) w.decodeRange(c0 * cols, c1 * cols, b);
+    else w.decodeColumns(c0, c1, b);
+    run(b, transB ? cols : c1 - c0, c0, c1 - c0);
+  }
+}
+
+/** Bytes a loaded weight holds in memory (16-bit for a HalfWeight, without decoding it). */
+export function heldBytes(t: Tensor): number {
+  return t instanceof HalfWeight ? t.storedBytes : t.data.byteLength;
+}
