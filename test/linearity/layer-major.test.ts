@@ -141,6 +141,10 @@ test('a streamed checkpoint is read once, and one pair of statistics lives at a 
       reads.set(name, (reads.get(name) ?? 0) + 1);
       return source.getTensor(name, dtype);
     } },
+    getStoredTensor: { value: (name: string) => {
+      reads.set(name, (reads.get(name) ?? 0) + 1);
+      return source.getStoredTensor!(name);
+    } },
   });
   const model = createModel(counting, { streaming: true });
   const o: AnalysisOptions = { ...DEFAULT_ANALYSIS, batchSize: 2, parts: true };
