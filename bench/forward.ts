@@ -22,6 +22,7 @@ import { attention } from '../src/tensor/attention.ts';
 import { maxAbsDiff } from '../src/tensor/elementwise.ts';
 import { gatherColumns, sum2 } from '../src/models/layers.ts';
 import { addRowVectorInPlace, matmul } from '../src/tensor/matmul.ts';
+import { nativeKernelsStatus } from '../src/tensor/native-kernels.ts';
 import { layerNorm } from '../src/tensor/norms.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
@@ -226,7 +227,7 @@ async function main(): Promise<void> {
   console.log(`built random GPT-2 small in ${((performance.now() - t0) / 1e3).toFixed(1)} s`);
   const r = await benchForward(model);
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-  console.log(`${r.label}\nmedian of ${RUNS} runs after a warm-up\n`);
+  console.log(`${r.label}\nnon-GEMM kernels: ${nativeKernelsStatus()}\nmedian of ${RUNS} runs after a warm-up\n`);
   printTable([
     { metric: 'forward wall time', value: `${r.ms.toFixed(0)} ms (${r.tokensPerSecond.toFixed(0)} tokens/s)` },
     { metric: 'forward CPU time', value: `${r.cpuMs.toFixed(0)} ms (${(r.cpuMs / r.ms).toFixed(2)} cores busy on average)` },

@@ -14,7 +14,7 @@ import { add, backward, clipGradNorm, crossEntropy, isNotMatrix } from '../src/a
 import { printTable } from '../src/report/table.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { CheckpointableAdamW } from '../src/autograd/optim/adam.ts';
-import { hfConfig, parameterCount, type ModelShape, type PretrainArch } from '../src/train/model-shape.ts';
+import { hfConfig, parameterCount, shapeForArch, type ModelShape, type PretrainArch } from '../src/train/model-shape.ts';
 import { TrainableModel } from '../src/train/trainable-model.ts';
 import { crossEntropyMean } from '../src/autograd/ops/fused.ts';
 import { weightedPenalty, type RegularizerKind } from '../src/train/regularizer.ts';
@@ -109,11 +109,7 @@ function main(): void {
   const arch = (archArg >= 0 ? argv[archArg + 1] : 'llama') as PretrainArch;
   const sized = small ? SHAPE_SMALL : SHAPE_5M;
   // the same sizes in another architecture (without grouped-query heads where it has none; BLOOM's MLP is 4·d)
-  const shape: ModelShape = arch === 'llama' ? sized : {
-    ...sized, arch,
-    ...(['mistral', 'qwen2', 'gemma', 'phi', 'falcon'].includes(arch) ? {} : { numKvHeads: undefined }),
-    ...(arch === 'bloom' ? { intermediateSize: 4 * sized.hiddenSize } : {}),
-  };
+  const shape: ModelShape = arch === 'llama' ? sized : shapeForArch(sized, arch).shape;
   const [batch, seqLen] = small ? [16, 128] : [16, 256];
   const times = benchPretrainSteps(shape, batch, seqLen, steps, reg, 2, loss);
   const med = (f: (s: StepTimes) => number) => median(times.map(f));

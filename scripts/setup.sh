@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what linscope needs: OpenBLAS + LAPACKE (the fast numerical backend), a C compiler and a
-# font for charts (Debian packages, only when missing), then the npm dependencies.
+# font for charts (Debian packages, only when missing), then the npm dependencies, then builds the
+# native kernels (native/kernels.c, for this CPU, into build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,3 +17,4 @@ if [ ${#want[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${want[@]}" >/dev/null
 fi
 npm ci --no-audit --no-fund
+node --import tsx scripts/build-kernels.ts

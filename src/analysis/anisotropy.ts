@@ -18,7 +18,7 @@ import { StreamMoments } from './moments.ts';
 import { featureDim, type RowSelection } from './rows.ts';
 
 /** λ_max / Σλ of a symmetric PSD d × d matrix (the share of its largest eigenvalue). */
-export function topEigenvalueShare(sym: Float64Array, dim: number): number {
+function topEigenvalueShare(sym: Float64Array, dim: number): number {
   return largestShare(backend().syevd(sym, dim, false).w);
 }
 

@@ -47,7 +47,7 @@ export interface TwoNNResult {
 }
 
 /** Centres rows and divides them by the mean row length, in place (the authors' preprocessing). */
-export function centreToUnitMeanLength(x: Float64Array, n: number, d: number): void {
+function centreToUnitMeanLength(x: Float64Array, n: number, d: number): void {
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j];
   for (let j = 0; j < d; j++) mean[j] /= n;
@@ -65,7 +65,7 @@ export function centreToUnitMeanLength(x: Float64Array, n: number, d: number): v
 }
 
 /** The TwoNN estimate from nearest-neighbour distances (steps 2–4 above). */
-export function twoNNFromDistances(r1: Float64Array, r2: Float64Array, options: { reductionFactor?: number; eps?: number } = {}): Omit<TwoNNResult, 'points'> {
+function twoNNFromDistances(r1: Float64Array, r2: Float64Array, options: { reductionFactor?: number; eps?: number } = {}): Omit<TwoNNResult, 'points'> {
   const eps = options.eps ?? 1e-8;
   const factor = options.reductionFactor ?? 5;
   const total = r1.length;

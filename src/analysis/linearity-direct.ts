@@ -32,7 +32,7 @@ export interface DirectResult {
 }
 
 /** Centres the columns of an N × d matrix in place and divides it by its Frobenius norm; returns that norm. */
-export function centreAndNormalise(a: Float64Array, n: number, d: number): number {
+function centreAndNormalise(a: Float64Array, n: number, d: number): number {
   const mean = new Float64Array(d);
   for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) mean[j] += a[r * d + j];
   for (let j = 0; j < d; j++) mean[j] /= n;
@@ -50,7 +50,7 @@ export function centreAndNormalise(a: Float64Array, n: number, d: number): numbe
 }
 
 /** Minimum-norm least squares A = Xn⁺ T through the thin SVD, with a relative singular-value cutoff. */
-export function pinvSolve(xn: Float64Array, n: number, d: number, t: Float64Array, rcond: number): { map: Float64Array; rank: number } {
+function pinvSolve(xn: Float64Array, n: number, d: number, t: Float64Array, rcond: number): { map: Float64Array; rank: number } {
   const be = backend();
   const k = Math.min(n, d);
   const { s, u, vt } = be.gesdd(xn, n, d, true);
@@ -70,7 +70,7 @@ export function pinvSolve(xn: Float64Array, n: number, d: number, t: Float64Arra
 }
 
 /** ‖X A − T‖²_F computed explicitly. */
-export function residualSquares(x: Float64Array, n: number, d: number, map: Float64Array, t: Float64Array): number {
+function residualSquares(x: Float64Array, n: number, d: number, map: Float64Array, t: Float64Array): number {
   const pred = new Float64Array(n * d);
   backend().gemm({ transA: false, transB: false, m: n, n: d, k: d, alpha: 1, a: x, lda: d, b: map, ldb: d, beta: 0, c: pred, ldc: d });
   let sum = 0;

@@ -20,7 +20,7 @@ import { checkRows, selectedCount, ShiftedReader, type RowSelection } from './ro
 export const DEFAULT_CHUNK_ROWS = 1024;
 
 /** C ← C + AᵀB for row-major chunks A (rows × d) and B (rows × d); C is d × d. */
-export function accumulateCross(a: Float64Array, b: Float64Array, rows: number, dim: number, c: Float64Array): void {
+function accumulateCross(a: Float64Array, b: Float64Array, rows: number, dim: number, c: Float64Array): void {
   if (rows === 0) return;
   backend().gemm({
     transA: true, transB: false, m: dim, n: dim, k: rows, alpha: 1,
@@ -34,7 +34,7 @@ export function accumulateCross(a: Float64Array, b: Float64Array, rows: number, 
  * full GEMM). Entries (i, j) with j ≥ i are exact; the strictly lower part is incomplete — read the
  * matrix through `symmetrizeUpper`.
  */
-export function accumulateGram(a: Float64Array, rows: number, dim: number, gram: Float64Array): void {
+function accumulateGram(a: Float64Array, rows: number, dim: number, gram: Float64Array): void {
   if (rows === 0) return;
   const width = gramPanelWidth(dim);
   const be = backend();

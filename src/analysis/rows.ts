@@ -58,7 +58,7 @@ export function copyShiftedRows(
 }
 
 /** Column means of `rows` × `dim` float64 values. */
-export function columnMeans(data: Float64Array, rows: number, dim: number): Float64Array {
+function columnMeans(data: Float64Array, rows: number, dim: number): Float64Array {
   const mean = new Float64Array(dim);
   for (let r = 0; r < rows; r++) {
     const o = r * dim;

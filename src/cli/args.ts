@@ -25,8 +25,6 @@
  */
 import { closestMatch, didYouMean } from '../util/closest-match.ts';
 
-export { closestMatch, editDistance } from '../util/closest-match.ts';
-
 export type OptionType = 'string' | 'number' | 'integer' | 'boolean';
 
 type Scalar = string | number | boolean;

@@ -43,7 +43,7 @@ function toRows(a: IntegerArray, what: string): number[][] {
 }
 
 /** max |a − b| over the [b, t, :] rows whose mask is 1. */
-export function maskedMaxAbsDiff(ours: Tensor, ref: Tensor, mask: number[][] | undefined): number {
+function maskedMaxAbsDiff(ours: Tensor, ref: Tensor, mask: number[][] | undefined): number {
   if (ours.size !== ref.size) {
     throw new Error(`shape mismatch: ours [${ours.shape.join(', ')}] vs reference [${ref.shape.join(', ')}]`);
   }
@@ -113,7 +113,7 @@ export async function checkReference(options: CheckReferenceOptions): Promise<Ch
   return { pass, tolerance, comparisons };
 }
 
-export const checkReferenceSpec = defineCommand({
+const checkReferenceSpec = defineCommand({
   name: 'check-reference',
   summary: 'Compare our logits and hidden states with a reference .safetensors file',
   description: 'Runs the model on the reference inputs (input_ids, attention_mask, position_ids) and prints the largest absolute difference of logits, hidden_states.{i} and pre_final_norm over real (mask == 1) positions. Exits non-zero above the tolerance.',

@@ -6,6 +6,7 @@
 import { backend } from '../backend/index.ts';
 import { openModelSource, type ModelSource } from '../io/model-source.ts';
 import { defineOptions, type OptionsOf } from './args.ts';
+import { REWARD_HEAD_CONFIG_KEY } from '../train/reward-model.ts';
 
 /** `--offline` alone (for commands whose model option differs, e.g. repeatable). */
 export const offlineOption = defineOptions({
@@ -41,6 +42,11 @@ export function applyThreads(o: OptionsOf<typeof threadsOptions>): void {
 }
 
 /** Opens `--model` honouring `--offline` (absent: $HF_HUB_OFFLINE / $TRANSFORMERS_OFFLINE decide). */
-export function openModel(o: OptionsOf<typeof modelOptions>): Promise<ModelSource> {
-  return openModelSource(o.model, { offline: o.offline });
+export async function openModel(o: OptionsOf<typeof modelOptions>): Promise<ModelSource> {
+  const source = await openModelSource(o.model, { offline: o.offline });
+  if (source.config[REWARD_HEAD_CONFIG_KEY] !== undefined) {
+    // a reward-model export (finetune --task reward-hh): say which part runs here
+    process.stderr.write(`linscope: note: ${o.model} is a reward model; this command runs its decoder (body and language-model head), not its reward head "score.weight"\n`);
+  }
+  return source;
 }

@@ -15,8 +15,6 @@ import { join } from 'node:path';
 import { withLeadingSpace, type FactCase } from './types.ts';
 import { readJsonArrayFile } from './json-records.ts';
 
-export { splitCases, type Split, type SplitOptions } from './split.ts';
-export { loadParaRel, paraRelPrompt } from './pararel.ts';
 
 type Json = Record<string, unknown>;
 

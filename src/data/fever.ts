@@ -30,7 +30,7 @@ export const TRUE_FALSE_CHOICES: readonly string[] = [' true', ' false'];
 const LABEL_ANSWER: Record<string, string> = { SUPPORTS: ' true', REFUTES: ' false' };
 
 /** LASER's FEVER prompt for a claim. */
-export function feverPrompt(claim: string): string {
+function feverPrompt(claim: string): string {
   const c = claim.trim();
   const end = c.endsWith('.') || c.endsWith('?') ? '' : '.';
   return `Consider the following claim: ${c}${end} Is this claim true or false. The claim is`;

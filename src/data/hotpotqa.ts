@@ -22,10 +22,10 @@ import { readJsonArrayFile, stringField } from './json-records.ts';
 import type { FactCase, Tokenizer } from './types.ts';
 
 /** LASER's answer-length limit in tokens (BOS included, as the Llama tokenizer counts). */
-export const HOTPOT_MAX_ANSWER_TOKENS = 15;
+const HOTPOT_MAX_ANSWER_TOKENS = 15;
 
 /** LASER's HotpotQA prompt for a question. */
-export function hotpotPrompt(question: string): string {
+function hotpotPrompt(question: string): string {
   const q = question.trim();
   return q.endsWith('?') || q.endsWith('.') ? `${q} The answer is` : `${q}? The answer is`;
 }

@@ -7,8 +7,9 @@
  * answer " Germany". Each fact becomes one `FactCase` whose `prompt` is built from the relation's
  * first usable template and whose `paraphrases` are the other usable templates (duplicates removed).
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { readJsonLinesFile } from './json-records.ts';
 import { withLeadingSpace, type FactCase } from './types.ts';
 
 /** Prompt prefix of a template whose `[Y]` is at the end, with `[X]` still in place; null when unusable. */
@@ -49,12 +50,12 @@ export async function loadParaRel(dir: string, opts: ParaRelOptions = {}): Promi
     if (wanted && !wanted.has(relationId)) continue;
     if (!patternFiles.has(file)) continue;
     const templates = unique(
-      (await readJsonl(join(patternsDir, file)))
+      (await readJsonLinesFile(join(patternsDir, file)))
         .map((p) => (typeof p.pattern === 'string' ? paraRelPrompt(p.pattern) : null))
         .filter((p): p is string => p !== null),
     );
     if (templates.length === 0) continue;
-    for (const fact of await readJsonl(join(factsDir, file))) {
+    for (const fact of await readJsonLinesFile(join(factsDir, file))) {
       const subject = fact.sub_label;
       const object = fact.obj_label;
       if (typeof subject !== 'string' || typeof object !== 'string') {
@@ -77,21 +78,6 @@ export async function loadParaRel(dir: string, opts: ParaRelOptions = {}): Promi
     if (missing.length > 0) throw new Error(`${dir}: no usable facts/templates for relation(s) ${missing.join(', ')}`);
   }
   return cases;
-}
-
-async function readJsonl(path: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(path, 'utf8');
-  return text
-    .split('\n')
-    .map((line, i) => [line, i + 1] as const)
-    .filter(([line]) => line.trim() !== '')
-    .map(([line, lineNo]) => {
-      try {
-        return JSON.parse(line) as Record<string, unknown>;
-      } catch (err) {
-        throw new Error(`${path}:${lineNo}: invalid JSON (${(err as Error).message})`);
-      }
-    });
 }
 
 function unique(items: string[]): string[] {

@@ -17,7 +17,7 @@ export interface ParquetTextOptions {
 }
 
 /** Top-level column names of a parquet file. */
-export function parquetColumnNames(metadata: FileMetaData): string[] {
+function parquetColumnNames(metadata: FileMetaData): string[] {
   return parquetSchema(metadata).children.map((c) => c.element.name);
 }
 

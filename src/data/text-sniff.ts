@@ -26,7 +26,7 @@ const SIGNATURES: readonly [number[], string][] = [
 const startsWith = (bytes: Uint8Array, sig: readonly number[]) => sig.every((b, i) => bytes[i] === b);
 
 /** Why `bytes` (the start of a file) are not UTF-8 text, or undefined when they are. `invalid` gets the count of bad sequences. */
-export function notTextReason(bytes: Uint8Array, stats: { invalid?: number } = {}): string | undefined {
+function notTextReason(bytes: Uint8Array, stats: { invalid?: number } = {}): string | undefined {
   if (startsWith(bytes, [0xff, 0xfe]) || startsWith(bytes, [0xfe, 0xff])) return 'UTF-16 (or UTF-32) text, not UTF-8: convert it (iconv -f UTF-16 -t UTF-8)';
   for (const [sig, what] of SIGNATURES) if (startsWith(bytes, sig)) return `not text: ${what}`;
   const nul = bytes.indexOf(0);

@@ -21,7 +21,7 @@ import { TRUE_FALSE_CHOICES } from './fever.ts';
 import type { FactCase } from './types.ts';
 
 /** LASER's statement prompt for a question and one candidate answer. */
-export function truthfulQAPrompt(question: string, candidate: string): string {
+function truthfulQAPrompt(question: string, candidate: string): string {
   let text = question + ' ' + candidate;
   if (!text.endsWith('.')) text += '.';
   return text + 'Is this statement true or false? This statement is';

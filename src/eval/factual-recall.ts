@@ -34,7 +34,8 @@ import type { CausalLM, EvalTokenizer, GenerateFn } from './model-api.ts';
 import { splitPromptAnswer } from './answer-tokens.ts';
 import { tokenLogProb, tokenRank, topKIds } from './log-probs.ts';
 import { uncachedGreedy } from './greedy.ts';
-import { logitsAt } from './selected-logits.ts';
+import { headAt, logitsAt } from './selected-logits.ts';
+import { forwardLayerMajorAsync, isLayerMajorModel, type LayerMajorOptions } from '../models/layer-major.ts';
 
 export interface FactualRecallOptions {
   /** Sequences per forward pass (default 16). */
@@ -61,7 +62,17 @@ export interface FactualRecallOptions {
    * batch size, so a caller can keep per-batch state across evaluations (LASER's prefix cache).
    */
   batchLogits?: BatchLogitsFn;
+  /**
+   * Logits of all batches at once (layer-major; LASER's prefix cache): calls `done(i, logits)` for
+   * batch i at its pairs `ats[i]`, in batch order. Wins over `batchLogits`.
+   */
+  allLogits?: AllLogitsFn;
+  /** Memory budget of the layer-major pass (default: from the machine; src/models/layer-major.ts). */
+  memory?: LayerMajorOptions;
 }
+
+/** Logits of every batch at its (row, position) pairs, handed over batch by batch in order. */
+export type AllLogitsFn = (batches: readonly TeacherForcedBatch[], ats: readonly (readonly (readonly [number, number])[])[], done: (i: number, logits: Tensor) => void) => Promise<void>;
 
 /** One left-padded teacher-forcing batch, numbered in evaluation order. */
 export interface TeacherForcedBatch {
@@ -167,9 +178,8 @@ export async function evaluateFactualRecall(
   const sequences = scored.map((s) => [...s.prompt, ...s.answer.slice(0, -1)]);
   const total = scored.length + (opts.generation ? items.length : 0);
   let done = 0;
-  const batchLogits: BatchLogitsFn = opts.batchLogits ?? ((b, at) => logitsAt(model, b.ids, { attentionMask: b.attentionMask }, at));
-  let batchIndex = 0;
-  for (const batch of makeBatches(sequences, { batchSize, padding: 'left', padId, sortByLength: true })) {
+  // every batch and the (row, position) pairs whose logits it needs, planned up front
+  const planned = makeBatches(sequences, { batchSize, padding: 'left', padId, sortByLength: true }).map((batch) => {
     const width = batch.ids[0].length;
     // logits at absolute position t predict token t+1: the answer tokens are predicted at P−1 … P+A−2.
     const at: [number, number][] = [];
@@ -180,7 +190,9 @@ export async function evaluateFactualRecall(
       firstRow.push(at.length);
       for (let i = 0; i < it.answer.length; i++) at.push([b, start + i]);
     });
-    const logits = await batchLogits({ index: batchIndex++, ids: batch.ids, attentionMask: batch.attentionMask }, at);
+    return { batch, at, firstRow };
+  });
+  const scoreBatch = ({ batch, firstRow }: (typeof planned)[number], logits: Tensor): void => {
     const vocab = logits.shape[1];
     batch.indices.forEach((seqIndex, b) => {
       const s = scored[seqIndex];
@@ -210,6 +222,18 @@ export async function evaluateFactualRecall(
     });
     done += batch.indices.length;
     opts.onProgress?.(done, total);
+  };
+  if (opts.allLogits) {
+    const batches = planned.map((p, index) => ({ index, ids: p.batch.ids, attentionMask: p.batch.attentionMask }));
+    await opts.allLogits(batches, planned.map((p) => p.at), (i, logits) => scoreBatch(planned[i], logits));
+  } else if (!opts.batchLogits && isLayerMajorModel(model)) {
+    // layer-major (src/models/layer-major.ts): all batches through each block in turn, so a
+    // streamed checkpoint is read once; the head only at the answer positions
+    const batches = planned.map((p) => ({ ids: p.batch.ids, attentionMask: p.batch.attentionMask }));
+    await forwardLayerMajorAsync(model, batches, (i, hidden) => scoreBatch(planned[i], headAt(model, hidden, planned[i].at)), opts.memory);
+  } else {
+    const batchLogits: BatchLogitsFn = opts.batchLogits ?? ((b, at) => logitsAt(model, b.ids, { attentionMask: b.attentionMask }, at));
+    for (const [index, p] of planned.entries()) scoreBatch(p, await batchLogits({ index, ids: p.batch.ids, attentionMask: p.batch.attentionMask }, p.at));
   }
   items.forEach((it, i) => {
     if (!it.fact.choices || !it.choices) return;
@@ -254,7 +278,7 @@ function stringHit(tokenizer: EvalTokenizer, ids: number[], answer: string): boo
 }
 
 /** Aggregate per-case results. */
-export function summarise(results: readonly CaseResult[], ks: readonly number[] = [1, 5, 10]): FactualRecallSummary {
+function summarise(results: readonly CaseResult[], ks: readonly number[] = [1, 5, 10]): FactualRecallSummary {
   const n = results.length;
   let loss = 0;
   let nll = 0;

@@ -21,6 +21,8 @@ import { chunkTokens, slidingWindows } from '../data/slices.ts';
 import type { CausalLM, EvalTokenizer } from './model-api.ts';
 import { tokenLogProb } from './log-probs.ts';
 import { yieldToSignals } from '../util/interrupt.ts';
+import { forwardLayerMajorAsync, isLayerMajorModel, type LayerMajorOptions } from '../models/layer-major.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 
 export interface PerplexityOptions {
   /** Window / chunk length in tokens (required; at most the model's context). */
@@ -36,6 +38,8 @@ export interface PerplexityOptions {
   /** Passed to tokenizer.encode for the joined stream (default: tokenizer default). */
   addSpecialTokens?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Memory budget of the layer-major pass (default: from the machine; src/models/layer-major.ts). */
+  memory?: LayerMajorOptions;
 }
 
 export interface PerplexityResult {
@@ -83,23 +87,37 @@ export async function tokenPerplexity(model: CausalLM, ids: readonly number[], o
   const batchSize = opts.batchSize ?? 4;
   let nll = 0;
   let scored = 0;
+  // groups of windows; the windows of one group have equal length except possibly the last
+  // sliding window: it is padded on the right
+  const groups: { start: number; group: Window[]; width: number; input: number[][]; attentionMask: number[][]; padded: boolean }[] = [];
   for (let start = 0; start < windows.length; start += batchSize) {
     const group = windows.slice(start, start + batchSize);
-    // Windows of one group have equal length except possibly the last sliding window: pad it on the right.
     const width = Math.max(...group.map((w) => w.ids.length));
     const input = group.map((w) => [...w.ids, ...new Array<number>(width - w.ids.length).fill(w.ids[w.ids.length - 1])]);
     const attentionMask = group.map((w) => [...new Array<number>(w.ids.length).fill(1), ...new Array<number>(width - w.ids.length).fill(0)]);
     const padded = group.some((w) => w.ids.length < width);
-    const { logits } = await model.forward(input, padded ? { attentionMask } : {});
+    groups.push({ start, group, width, input, attentionMask, padded });
+  }
+  const score = (g: (typeof groups)[number], logits: Tensor): void => {
     const vocab = logits.shape[2];
-    group.forEach((w, b) => {
+    g.group.forEach((w, b) => {
       for (let t = w.scoreFrom; t < w.ids.length; t++) {
-        nll -= tokenLogProb(logits.data, (b * width + t - 1) * vocab, vocab, w.ids[t]);
+        nll -= tokenLogProb(logits.data, (b * g.width + t - 1) * vocab, vocab, w.ids[t]);
         scored++;
       }
     });
-    opts.onProgress?.(Math.min(start + batchSize, windows.length), windows.length);
-    await yieldToSignals(); // an event-loop turn per group: Ctrl-C is heard
+    opts.onProgress?.(Math.min(g.start + batchSize, windows.length), windows.length);
+  };
+  if (isLayerMajorModel(model)) {
+    // layer-major (src/models/layer-major.ts): every group through each block in turn, so a
+    // streamed checkpoint is read once
+    const batches = groups.map((g) => ({ ids: g.input, ...(g.padded ? { attentionMask: g.attentionMask } : {}) }));
+    await forwardLayerMajorAsync(model, batches, (i, hidden) => score(groups[i], model.lmHead(model.finalNorm(hidden))), opts.memory);
+  } else {
+    for (const g of groups) {
+      score(g, (await model.forward(g.input, g.padded ? { attentionMask: g.attentionMask } : {})).logits);
+      await yieldToSignals(); // an event-loop turn per group: Ctrl-C is heard
+    }
   }
   const meanNll = nll / scored;
   const result: PerplexityResult = {
@@ -119,7 +137,7 @@ export async function tokenPerplexity(model: CausalLM, ids: readonly number[], o
 }
 
 /** "perplexity 12.34: 10 non-overlapping chunks of 256 tokens (2550 scored of 2600) …" */
-export function describeProtocol(r: Omit<PerplexityResult, 'protocol'>): string {
+function describeProtocol(r: Omit<PerplexityResult, 'protocol'>): string {
   const how =
     r.mode === 'chunks'
       ? `${r.windows} non-overlapping chunks of ${r.maxLength} tokens (first token of each chunk unscored, final partial chunk dropped)`

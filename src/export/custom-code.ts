@@ -31,9 +31,9 @@ export const MODELING_FILE = 'modeling_linscope.py';
  * which bypasses the auto mechanism) then raises, after logging "Can't set use_return_dict with
  * value <this text>". LinscopeConfig takes the key out before the base config sees it.
  */
-export const GUARD_KEY = 'use_return_dict';
-export const GUARD_TEXT = "this folder needs linscope's modeling file: load it with AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)";
-export const CUSTOM_ARCHITECTURE = 'LinscopeForCausalLM';
+const GUARD_KEY = 'use_return_dict';
+const GUARD_TEXT = "this folder needs linscope's modeling file: load it with AutoModelForCausalLM.from_pretrained(folder, trust_remote_code=True)";
+const CUSTOM_ARCHITECTURE = 'LinscopeForCausalLM';
 const TEMPLATE_URL = new URL('./modeling_linscope.py', import.meta.url);
 
 /** Why a config needs the modeling file (empty: it is a vanilla checkpoint). */

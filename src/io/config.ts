@@ -1,7 +1,8 @@
 /**
- * `config.json` of a Hugging Face model, kept as the plain record it is, plus typed helpers that
- * look a value up under the names the different architectures use (e.g. `hidden_size` vs `n_embd`).
- * Architecture-specific defaults belong to the model code, not here.
+ * `config.json` of a Hugging Face model, kept as the plain record it is (tagged with where it came
+ * from, for error messages), and the integer lookup the readers below src/models need. What a config
+ * says about the model (sizes under every architecture's names, defaults) is src/models/config.ts's
+ * `normalizeConfig`, the one reader of it.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ export function readConfig(dirOrFile: string): ModelConfig {
 }
 
 /** The first of `keys` that is set (not undefined/null) in `config`. */
-export function configValue(config: ModelConfig, keys: readonly string[]): unknown {
+function configValue(config: ModelConfig, keys: readonly string[]): unknown {
   for (const k of keys) if (config[k] !== undefined && config[k] !== null) return config[k];
   return undefined;
 }
@@ -62,52 +63,5 @@ export function configInt(config: ModelConfig, keys: readonly string[], fallback
   return v;
 }
 
-/** A number setting under any of `keys`. */
-export function configNumber(config: ModelConfig, keys: readonly string[], fallback?: number): number {
-  const v = configValue(config, keys);
-  if (v === undefined) {
-    if (fallback === undefined) throw missing(config, keys);
-    return fallback;
-  }
-  if (typeof v !== 'number') throw new Error(`${originOf(config)}: "${keys.find((k) => config[k] != null)}" should be a number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** A boolean setting under any of `keys`. */
-export function configBool(config: ModelConfig, keys: readonly string[], fallback: boolean): boolean {
-  const v = configValue(config, keys);
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw new Error(`${originOf(config)}: "${keys.find((k) => config[k] != null)}" should be true/false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** `model_type` (e.g. "llama", "gpt2"). */
-export function modelType(config: ModelConfig): string {
-  const v = config.model_type;
-  if (typeof v !== 'string') throw new Error(`${originOf(config)}: "model_type" is missing`);
-  return v;
-}
-
-export const hiddenSize = (c: ModelConfig): number => configInt(c, ['hidden_size', 'n_embd', 'd_model']);
-export const numLayers = (c: ModelConfig): number => configInt(c, ['num_hidden_layers', 'n_layer', 'num_layers']);
-export const numHeads = (c: ModelConfig): number => configInt(c, ['num_attention_heads', 'n_head', 'num_heads']);
-/** Key/value heads (grouped-query attention); equals `numHeads` when the config does not say. */
-export const numKvHeads = (c: ModelConfig): number => configInt(c, ['num_key_value_heads', 'num_kv_heads'], numHeads(c));
+/** `vocab_size`: all a reader below src/models needs (the tokenizer checks); the sizes of a model are read by src/models/config.ts. */
 export const vocabSize = (c: ModelConfig): number => configInt(c, ['vocab_size']);
-export const maxPositions = (c: ModelConfig): number | undefined => {
-  const v = configValue(c, ['max_position_embeddings', 'n_positions', 'n_ctx', 'seq_length']);
-  return typeof v === 'number' ? v : undefined;
-};
-/** Per-head size: `head_dim` if set, else hidden_size / num_heads. */
-export const headDim = (c: ModelConfig): number => configInt(c, ['head_dim'], hiddenSize(c) / numHeads(c));
-
-/** Token ids as a list (configs store either one id or several, e.g. several EOS ids). */
-function tokenIds(c: ModelConfig, key: string): number[] {
-  const v = c[key];
-  if (typeof v === 'number') return [v];
-  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
-  return [];
-}
-export const bosTokenId = (c: ModelConfig): number | undefined => tokenIds(c, 'bos_token_id')[0];
-export const eosTokenIds = (c: ModelConfig): number[] => tokenIds(c, 'eos_token_id');
-export const padTokenId = (c: ModelConfig): number | undefined => tokenIds(c, 'pad_token_id')[0];

@@ -19,7 +19,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 /** Files up to this size are hashed whole. */
-export const FULL_HASH_BYTES = 64 * 1024 * 1024;
+const FULL_HASH_BYTES = 64 * 1024 * 1024;
 const EDGE_BYTES = 1024 * 1024;
 const BLOCK_BYTES = 64 * 1024;
 const BLOCKS = 32;
@@ -72,7 +72,7 @@ function hashFile(path: string, size: number): { sha256: string; sampled: boolea
 }
 
 /** The fingerprint of one file (memoised per process on path, inode, size and mtime). */
-export function fileFingerprint(path: string, name = basename(path)): FileFingerprint {
+function fileFingerprint(path: string, name = basename(path)): FileFingerprint {
   const full = resolve(path);
   const st = statSync(full);
   const memoKey = `${full}\0${st.ino}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}`;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { byteAlphabet, byteLevelPieces } from '../tokenizer-train/byte-level.ts';
 import type { ModelConfig } from './config.ts';
 import { configAddedTokens, configSpecialTexts, splitOnTokens } from './added-tokens.ts';
-import { configTokenId, readJson, specialTokenText, type DecodeOptions, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
+import { configTokenId, readJson, readTokenizerConfig, specialTokenText, type DecodeOptions, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
 
 /** Slow-tokenizer classes that are GPT-2's byte-level BPE over vocab.json + merges.txt. */
 const GPT2_CLASSES = /^(GPT2Tokenizer|GPT2TokenizerFast|CodeGenTokenizer|CodeGenTokenizerFast|GPTNeoXTokenizerFast|PreTrainedTokenizerFast)$/;
@@ -161,8 +161,7 @@ export function loadGpt2BpeTokenizer(dir: string, modelConfig: ModelConfig = {})
   const vocabPath = join(dir, 'vocab.json');
   const mergesPath = join(dir, 'merges.txt');
   if (!existsSync(vocabPath) || !existsSync(mergesPath)) return undefined;
-  const configPath = join(dir, 'tokenizer_config.json');
-  const config = existsSync(configPath) ? readJson(configPath) : {};
+  const config = readTokenizerConfig(dir);
   const cls = config.tokenizer_class;
   if (typeof cls === 'string' && !GPT2_CLASSES.test(cls)) {
     throw new Error(`${dir}: tokenizer_class ${cls} with vocab.json + merges.txt: linscope reads these files as GPT-2's byte-level BPE only; use the model's tokenizer.json`);

@@ -15,7 +15,7 @@ import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { writeAll, writeFileAtomically } from './atomic-file.ts';
 
-export const COMMIT_SHA = /^[0-9a-f]{40}$/;
+const COMMIT_SHA = /^[0-9a-f]{40}$/;
 
 /** The hub cache directory from the environment (see the module comment). */
 export function defaultHubCacheDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -63,7 +63,7 @@ const isWeightsFile = (path: string) =>
   path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json') || /^pytorch_model.*\.bin(\.index\.json)?$/.test(path);
 
 /** Files a model folder may need: config, tokenizer files, weights (safetensors or PyTorch) and their index (top level). */
-export function isModelFile(path: string): boolean {
+function isModelFile(path: string): boolean {
   if (path.includes('/')) return false;
   return MODEL_FILES.has(path) || isWeightsFile(path);
 }

@@ -177,7 +177,7 @@ function layout(h: Llama2cHeader, dataStart: number): { slots: Map<string, Slot>
 }
 
 /** The HF `LlamaConfig` equivalent of a llama2.c header. */
-export function llama2cConfig(h: Llama2cHeader): ModelConfig {
+function llama2cConfig(h: Llama2cHeader): ModelConfig {
   return {
     architectures: ['LlamaForCausalLM'],
     model_type: 'llama',

@@ -25,7 +25,7 @@ import type { DType, Tensor } from '../tensor/tensor.ts';
 import type { ModelConfig } from './config.ts';
 
 export const LOW_RANK_CONFIG_KEY = 'linscope_low_rank';
-export const LOW_RANK_FORMAT = 1;
+const LOW_RANK_FORMAT = 1;
 export const LEFT_SUFFIX = '.laser_left';
 export const RIGHT_SUFFIX = '.laser_right';
 

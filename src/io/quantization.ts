@@ -33,7 +33,7 @@ const NAME_SIGNS: readonly [RegExp, string][] = [
 ];
 
 /** The method described by a `quantization_config` record, e.g. "gptq (4-bit)". */
-export function quantizationMethod(q: unknown): string {
+function quantizationMethod(q: unknown): string {
   const r = (q && typeof q === 'object' ? q : {}) as Record<string, unknown>;
   let method = typeof r.quant_method === 'string' ? r.quant_method : undefined;
   let bits = typeof r.bits === 'number' ? r.bits : typeof r.w_bit === 'number' ? r.w_bit : undefined;

@@ -41,27 +41,26 @@ export function readSafetensorsIndex(indexPath: string, kind = 'safetensors'): S
   return parsed as SafetensorsIndex;
 }
 
-/** A sharded checkpoint behind one reader. Shard headers are parsed on first use. */
-export class ShardedSafetensors implements TensorReader {
-  readonly path: string;
-  readonly metadata: Record<string, string>;
-  private readonly weightMap: Map<string, string>;
-  private readonly shards = new Map<string, SafetensorsFile>();
+/**
+ * The shards behind an index's `weight_map`, each opened (by `open`) on first use: the part every
+ * sharded reader shares (safetensors here, PyTorch .bin in torch-bin.ts).
+ */
+export class ShardSet<S extends { readonly path: string; has(name: string): boolean }> {
+  private readonly shards = new Map<string, S>();
 
-  constructor(indexPath: string) {
-    this.path = indexPath;
-    const index = readSafetensorsIndex(indexPath);
-    this.metadata = {};
-    for (const [k, v] of Object.entries(index.metadata ?? {})) this.metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
-    this.weightMap = new Map(Object.entries(index.weight_map));
-  }
+  constructor(
+    readonly path: string,
+    private readonly weightMap: ReadonlyMap<string, string>,
+    private readonly open: (shardPath: string) => S,
+  ) {}
 
   /** Shard file names, in order of first appearance in the weight map. */
   shardFiles(): string[] {
     return [...new Set(this.weightMap.values())];
   }
 
-  private shardFor(name: string): SafetensorsFile {
+  /** The shard that holds `name`, with a clear error when the index or the shard is wrong. */
+  shardFor(name: string): S {
     const file = this.weightMap.get(name);
     if (file === undefined) {
       throw new InputError(this.path, `no tensor named "${name}" in the weight_map (${this.weightMap.size} tensors)`);
@@ -72,7 +71,7 @@ export class ShardedSafetensors implements TensorReader {
       if (!existsSync(shardPath) || !statSync(shardPath).isFile()) {
         throw new InputError(this.path, `tensor "${name}" lives in shard ${file}, which is missing (${shardPath})`);
       }
-      shard = new SafetensorsFile(shardPath);
+      shard = this.open(shardPath);
       this.shards.set(file, shard);
     }
     if (!shard.has(name)) throw new InputError(shard.path, `the index says it holds tensor "${name}", but it does not`);
@@ -85,6 +84,17 @@ export class ShardedSafetensors implements TensorReader {
 
   has(name: string): boolean {
     return this.weightMap.has(name);
+  }
+}
+
+/** A sharded checkpoint behind one reader. Shard headers are parsed on first use. */
+class ShardedSafetensors extends ShardSet<SafetensorsFile> implements TensorReader {
+  readonly metadata: Record<string, string> = {};
+
+  constructor(indexPath: string) {
+    const index = readSafetensorsIndex(indexPath);
+    super(indexPath, new Map(Object.entries(index.weight_map)), (p) => new SafetensorsFile(p));
+    for (const [k, v] of Object.entries(index.metadata ?? {})) this.metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
 
   info(name: string): TensorInfo & { file: string } {

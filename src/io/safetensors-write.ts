@@ -162,7 +162,7 @@ function encodeRange(entry: Entry, values: Values, start: number, end: number): 
 }
 
 /** Header bytes: JSON padded with spaces to a multiple of 8, as the reference writer does. */
-export function encodeHeader(entries: readonly { name: string; dtype: string; shape: readonly number[]; bytes: number }[],
+function encodeHeader(entries: readonly { name: string; dtype: string; shape: readonly number[]; bytes: number }[],
   metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;

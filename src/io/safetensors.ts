@@ -3,11 +3,9 @@
  * and writer (F32/F16/BF16/F64, single or sharded, atomic). See the files re-exported below.
  */
 export * from './safetensors-format.ts';
-export { SafetensorsFile, loadSafetensors, openSafetensors, type TensorReader } from './safetensors-read.ts';
+export { loadSafetensors, openSafetensors, type TensorReader } from './safetensors-read.ts';
+export { findSafetensorsWeights, openShardedSafetensors, openTensorReader } from './safetensors-sharded.ts';
 export {
-  ShardedSafetensors, findSafetensorsWeights, openShardedSafetensors, openTensorReader, readSafetensorsIndex,
-} from './safetensors-sharded.ts';
-export {
-  encodeHeader, writeSafetensors, writeShardedSafetensors,
+  writeSafetensors, writeShardedSafetensors,
   type FloatStorage, type LazyTensor, type RawTensor, type ShardedWriteOptions, type ShardedWriteResult, type WritableTensor, type WriteOptions,
 } from './safetensors-write.ts';

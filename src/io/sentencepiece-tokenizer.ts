@@ -15,7 +15,7 @@ import type { ModelConfig } from './config.ts';
 import { configAddedTokens, configSpecialTexts, splitOnTokens } from './added-tokens.ts';
 import { SentencePieceCodec } from './sentencepiece-encode.ts';
 import { parseSentencePieceModel } from './sentencepiece-model.ts';
-import { configTokenId, readJson, specialTokenText, type DecodeOptions, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
+import { configTokenId, readTokenizerConfig, specialTokenText, type DecodeOptions, type EncodeOptions, type Tokenizer } from './tokenizer.ts';
 
 export class SentencePieceTokenizer implements Tokenizer {
   readonly codec: SentencePieceCodec;
@@ -117,7 +117,6 @@ export class SentencePieceTokenizer implements Tokenizer {
 export function loadSentencePieceTokenizer(dir: string, modelConfig: ModelConfig = {}): SentencePieceTokenizer | undefined {
   const path = join(dir, 'tokenizer.model');
   if (!existsSync(path)) return undefined;
-  const configPath = join(dir, 'tokenizer_config.json');
-  const config = existsSync(configPath) ? readJson(configPath) : {};
+  const config = readTokenizerConfig(dir);
   return new SentencePieceTokenizer(readFileSync(path), config, modelConfig, path);
 }

@@ -46,6 +46,12 @@ export function configTokenId(modelConfig: Record<string, unknown>, key: string)
   return undefined;
 }
 
+/** A folder's `tokenizer_config.json`, or {} when it has none. */
+export function readTokenizerConfig(dir: string): Record<string, unknown> {
+  const path = join(dir, 'tokenizer_config.json');
+  return existsSync(path) ? readJson(path) : {};
+}
+
 export function readJson(path: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
@@ -103,8 +109,7 @@ export class HFTokenizer implements Tokenizer {
 export function loadHFTokenizer(dir: string, modelConfig: ModelConfig = {}): HFTokenizer | undefined {
   const jsonPath = join(dir, 'tokenizer.json');
   if (!existsSync(jsonPath)) return undefined;
-  const configPath = join(dir, 'tokenizer_config.json');
-  const tokenizerConfig = existsSync(configPath) ? readJson(configPath) : {};
+  const tokenizerConfig = readTokenizerConfig(dir);
   const json = readJson(jsonPath);
   checkTokenizerJson(jsonPath, json);
   try {

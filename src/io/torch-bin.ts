@@ -14,17 +14,17 @@
  * transposed views) are honoured. Float32/float16/bfloat16/float64 are read; integer and bool
  * tensors are refused when read, with an error naming them.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { decodeBF16, decodeF16 } from './half.ts';
 import { readExactly } from './read-at.ts';
-import { readSafetensorsIndex } from './safetensors-sharded.ts';
+import { readSafetensorsIndex, ShardSet } from './safetensors-sharded.ts';
 import { StorageType, TensorRecord, TORCH_STORAGE_DTYPES, Tuple, unpickle, type TorchDType, type TorchStorageKind } from './torch-pickle.ts';
 import { looksLikeZip, ZipIndex } from './zip-read.ts';
 
-export const TORCH_BIN_SINGLE_NAME = 'pytorch_model.bin';
-export const TORCH_BIN_INDEX_NAME = 'pytorch_model.bin.index.json';
+const TORCH_BIN_SINGLE_NAME = 'pytorch_model.bin';
+const TORCH_BIN_INDEX_NAME = 'pytorch_model.bin.index.json';
 
 /** One storage: its element type and where its bytes start in the file. */
 interface Storage {
@@ -303,36 +303,9 @@ function gather<T extends Float64Array | Float32Array | Uint16Array>(src: T, sha
 }
 
 /** A sharded checkpoint: `pytorch_model.bin.index.json` maps names to shard files, opened on first use. */
-export class ShardedTorchBin implements TorchWeights {
-  readonly path: string;
-  private readonly weightMap: Map<string, string>;
-  private readonly shards = new Map<string, TorchBinFile>();
-
+class ShardedTorchBin extends ShardSet<TorchBinFile> implements TorchWeights {
   constructor(indexPath: string) {
-    this.path = indexPath;
-    this.weightMap = new Map(Object.entries(readSafetensorsIndex(indexPath, 'PyTorch weights').weight_map));
-  }
-
-  private shardFor(name: string): TorchBinFile {
-    const file = this.weightMap.get(name);
-    if (file === undefined) throw new Error(`${this.path}: no tensor named "${name}" in the weight_map (${this.weightMap.size} tensors)`);
-    let shard = this.shards.get(file);
-    if (!shard) {
-      const shardPath = join(dirname(this.path), file);
-      if (!existsSync(shardPath)) throw new Error(`${this.path}: tensor "${name}" lives in shard ${file}, which is missing (${shardPath})`);
-      shard = new TorchBinFile(shardPath);
-      this.shards.set(file, shard);
-    }
-    if (!shard.has(name)) throw new Error(`${shard.path}: the index says it holds tensor "${name}", but it does not`);
-    return shard;
-  }
-
-  names(): string[] {
-    return [...this.weightMap.keys()];
-  }
-
-  has(name: string): boolean {
-    return this.weightMap.has(name);
+    super(indexPath, new Map(Object.entries(readSafetensorsIndex(indexPath, 'PyTorch weights').weight_map)), (p) => new TorchBinFile(p));
   }
 
   shape(name: string): number[] {

@@ -43,9 +43,6 @@ class Global {
   }
 }
 
-class Mark {}
-const MARK = new Mark();
-
 /** Python tuples; lists are plain arrays. */
 export class Tuple {
   constructor(readonly items: unknown[]) {}

@@ -34,7 +34,7 @@ export interface HigherOrderOptions {
 }
 
 export type CaseGroup = 'fixed' | 'broke' | 'bothRight' | 'bothWrong';
-export const CASE_GROUPS: readonly CaseGroup[] = ['fixed', 'broke', 'bothRight', 'bothWrong'];
+const CASE_GROUPS: readonly CaseGroup[] = ['fixed', 'broke', 'bothRight', 'bothWrong'];
 
 export interface HigherOrderCase {
   id: string;

@@ -93,7 +93,7 @@ export interface AppliedIntervention {
  * Replace a float64 m × n matrix by its chosen rank-r component set. Returns the new values and
  * the factorisation that produced them.
  */
-export function reduceMatrix(values: Float64Array, m: number, n: number, r: number, keep: ComponentKeep, opts: ApplyOptions = {}): { values: Float64Array; factors: TruncatedSvd } {
+function reduceMatrix(values: Float64Array, m: number, n: number, r: number, keep: ComponentKeep, opts: ApplyOptions = {}): { values: Float64Array; factors: TruncatedSvd } {
   const full = Math.min(m, n);
   let f: TruncatedSvd;
   if (keep === 'residual') {

@@ -16,16 +16,17 @@
  * options (SVD method, rounding) throughout, as a search does. Greedy generation, when asked for,
  * runs through the full model (evaluateFactualRecall's own path).
  */
-import { evaluateFactualRecall, type BatchLogitsFn, type FactualRecallOptions, type FactualRecallResult, type PreparedCases, type TeacherForcedBatch } from '../eval/factual-recall.ts';
+import { evaluateFactualRecall, type AllLogitsFn, type FactualRecallOptions, type FactualRecallResult, type PreparedCases, type TeacherForcedBatch } from '../eval/factual-recall.ts';
 import type { CausalLM, EvalTokenizer } from '../eval/model-api.ts';
 import { headAt } from '../eval/selected-logits.ts';
-import { residualEntering, runBlocksBetween, runBlocksFrom, type BlockStages } from '../models/partial-forward.ts';
+import { blocksLayerMajorSteps, type LayerMajorModel } from '../models/layer-major.ts';
+import { runStepsYielding } from '../util/steps.ts';
 import type { ForwardContext } from '../models/types.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { formatInterventions, type Intervention } from './types.ts';
 
 /** A model whose forward can be split at a block boundary and finished at chosen positions. */
-export type PrefixCachableLM = CausalLM & BlockStages & { finalNorm(hidden: Tensor): Tensor; lmHead(hidden: Tensor): Tensor };
+export type PrefixCachableLM = CausalLM & LayerMajorModel;
 
 interface CachedBatch {
   hidden: Tensor;
@@ -62,7 +63,7 @@ export class PrefixCachedEvaluator<S extends string = string> {
     readonly model: PrefixCachableLM,
     readonly tokenizer: EvalTokenizer,
     readonly splits: Record<S, PreparedCases>,
-    readonly options: Omit<FactualRecallOptions, 'batchLogits'> = {},
+    readonly options: Omit<FactualRecallOptions, 'batchLogits' | 'allLogits'> = {},
   ) {}
 
   /**
@@ -72,8 +73,8 @@ export class PrefixCachedEvaluator<S extends string = string> {
   async evaluate(split: S, interventions: readonly Intervention[]): Promise<FactualRecallResult> {
     const cases = this.splits[split];
     if (!cases) throw new Error(`prefix cache: unknown split "${split}"`);
-    const { batchLogits, built } = this.plan(split, interventions);
-    const result = await evaluateFactualRecall(this.model, this.tokenizer, cases, { ...this.options, batchLogits });
+    const { allLogits, built } = this.plan(split, interventions);
+    const result = await evaluateFactualRecall(this.model, this.tokenizer, cases, { ...this.options, allLogits });
     if (built) this.entry = built; // only a complete entry is kept
     return result;
   }
@@ -87,40 +88,37 @@ export class PrefixCachedEvaluator<S extends string = string> {
    * Choose where to start. With s = the highest intervened layer: reuse the cached entry when the
    * interventions below its layer are its key and its layer is ≥ s (blocks from there on are rerun
    * anyway); otherwise build the entry for layer s — from the cached one when that is compatible
-   * and lower (running only the blocks between), else from the embedding.
+   * and lower (running only the blocks between), else from the embedding. Every stretch of blocks
+   * runs layer-major over all batches (src/models/layer-major.ts).
    */
-  private plan(split: S, interventions: readonly Intervention[]): { batchLogits: BatchLogitsFn; built?: CacheEntry } {
+  private plan(split: S, interventions: readonly Intervention[]): { allLogits?: AllLogitsFn; built?: CacheEntry } {
     const below = (layer: number) => formatInterventions(interventions.filter((iv) => iv.layer < layer));
     const top = interventions.length ? Math.max(...interventions.map((iv) => iv.layer)) : -1;
     const e = this.entry;
     const compatible = e !== undefined && e.split === split && below(e.layer) === e.below;
     if (compatible && e.layer >= top) {
       this.stats.cacheHits++;
-      const batchLogits: BatchLogitsFn = (batch, at) => Promise.resolve(this.finish(e.layer, this.cachedBatch(e, batch), at));
-      return { batchLogits };
+      return { allLogits: (batches, ats, done) => this.finish(e.layer, batches.map((b) => this.cachedBatch(e, b)), ats, done) };
     }
     if (top < 0) {
-      // Nothing to share with later evaluations at a known layer: run the whole model.
+      // Nothing to share with later evaluations at a known layer: the whole model, layer-major.
       this.stats.fullEvaluations++;
-      return { batchLogits: (batch, at) => Promise.resolve(this.finish(0, residualEntering(this.model, 0, batch.ids, { attentionMask: batch.attentionMask }), at)) };
+      return {};
     }
     this.entry = undefined; // one layer's input at a time: the old entry is consumed or dropped
     const fresh: CacheEntry = { split, layer: top, below: below(top), batches: [] };
     this.stats.prefixComputations++;
     if (compatible) this.stats.prefixExtensions++;
-    const batchLogits: BatchLogitsFn = (batch, at) => {
-      let start: { hidden: Tensor; ctx: ForwardContext };
-      if (compatible) {
-        const from = this.cachedBatch(e, batch);
-        start = { hidden: runBlocksBetween(this.model, e.layer, top, from.hidden, from.ctx), ctx: from.ctx };
-        delete e.batches[batch.index];
-      } else {
-        start = residualEntering(this.model, top, batch.ids, { attentionMask: batch.attentionMask });
-      }
-      fresh.batches[batch.index] = { ...start, rows: batch.ids.length, width: batch.ids[0].length };
-      return Promise.resolve(this.finish(top, start, at));
+    const allLogits: AllLogitsFn = async (batches, ats, done) => {
+      const inputs = compatible ? batches.map((b) => this.cachedBatch(e, b)) : batches;
+      if (compatible) e.batches = [];
+      await runStepsYielding(blocksLayerMajorSteps(this.model, inputs, compatible ? e.layer : 0, top, (i, hidden, ctx) => {
+        const b = batches[i];
+        fresh.batches[b.index] = { hidden, ctx, rows: b.ids.length, width: b.ids[0].length };
+      }, this.options.memory));
+      await this.finish(top, batches.map((b) => fresh.batches[b.index]), ats, done);
     };
-    return { batchLogits, built: fresh };
+    return { allLogits, built: fresh };
   }
 
   private cachedBatch(e: CacheEntry, batch: TeacherForcedBatch): CachedBatch {
@@ -131,7 +129,10 @@ export class PrefixCachedEvaluator<S extends string = string> {
     return cached;
   }
 
-  private finish(layer: number, start: { hidden: Tensor; ctx: ForwardContext }, at: readonly (readonly [number, number])[]): Tensor {
-    return headAt(this.model, runBlocksFrom(this.model, layer, start.hidden, start.ctx), at);
+  /** Blocks `layer`…L−1 over the batches' streams entering `layer`, layer-major; the head at each batch's pairs. */
+  private finish(layer: number, starts: readonly { hidden: Tensor; ctx: ForwardContext }[], ats: readonly (readonly (readonly [number, number])[])[], done: (i: number, logits: Tensor) => void): Promise<void> {
+    const L = this.model.config.numLayers;
+    return runStepsYielding(blocksLayerMajorSteps(this.model, starts, layer, L, (i, hidden) => done(i, headAt(this.model, hidden, ats[i])), this.options.memory));
   }
+
 }

@@ -14,7 +14,7 @@ import { accuracyOf, type LaserSearchResult } from './search.ts';
 const pct = (x: number | undefined) => (x === undefined ? undefined : 100 * x);
 
 /** One row per evaluated configuration (validation), base first. */
-export function gridRows(result: LaserSearchResult): Row[] {
+function gridRows(result: LaserSearchResult): Row[] {
   const base = result.base.summary;
   const row = (r: EvaluationRecord): Row => {
     const iv = r.interventions;
@@ -40,7 +40,7 @@ export function gridRows(result: LaserSearchResult): Row[] {
   return [result.base, ...result.grid, ...result.composition].map(row);
 }
 
-export const GRID_COLUMNS: Column[] = [
+const GRID_COLUMNS: Column[] = [
   { key: 'config' }, { key: 'layer' }, { key: 'matrix' }, { key: 'rho', header: 'ρ', format: (v) => String(v) }, { key: 'rank' },
   { key: 'accuracy', header: 'acc %', precision: 2 }, { key: 'dAccuracy', header: 'Δacc', precision: 2 },
   { key: 'logLoss', header: 'log-loss' }, { key: 'dLoss', header: 'Δloss' },
@@ -49,7 +49,7 @@ export const GRID_COLUMNS: Column[] = [
 ];
 
 /** Base vs chosen on validation and test. */
-export function summaryRows(result: LaserSearchResult): Row[] {
+function summaryRows(result: LaserSearchResult): Row[] {
   const line = (model: string, split: string, r: EvaluationRecord | undefined): Row | undefined =>
     r && {
       model,
@@ -76,7 +76,7 @@ export function summaryRows(result: LaserSearchResult): Row[] {
   ].filter((r): r is Row => r !== undefined);
 }
 
-export const SUMMARY_COLUMNS: Column[] = [
+const SUMMARY_COLUMNS: Column[] = [
   { key: 'model' }, { key: 'split' }, { key: 'interventions' }, { key: 'cases' },
   { key: 'accuracy', header: 'acc %', precision: 2 }, { key: 'top1', header: 'top1 %', precision: 2 },
   { key: 'top5', header: 'top5 %', precision: 2 }, { key: 'top10', header: 'top10 %', precision: 2 },
@@ -85,7 +85,7 @@ export const SUMMARY_COLUMNS: Column[] = [
 ];
 
 /** Figure 2: Δ validation log-loss vs the base model, one panel per matrix type, ρ × layer. */
-export function deltaLossHeatmap(result: LaserSearchResult, title = 'LASER: change in validation answer log-loss'): TopLevelSpec {
+function deltaLossHeatmap(result: LaserSearchResult, title = 'LASER: change in validation answer log-loss'): TopLevelSpec {
   const base = result.base.summary.logLoss;
   const cells: HeatmapCell[] = result.grid.map((r) => ({
     row: r.interventions[0].rho,
@@ -106,7 +106,7 @@ export function deltaLossHeatmap(result: LaserSearchResult, title = 'LASER: chan
 }
 
 /** Companion heatmap: Δ validation accuracy (selection metric, percentage points) vs the base model. */
-export function deltaAccuracyHeatmap(result: LaserSearchResult): TopLevelSpec {
+function deltaAccuracyHeatmap(result: LaserSearchResult): TopLevelSpec {
   const base = accuracyOf(result.base.summary, result.metric);
   const cells: HeatmapCell[] = result.grid.map((r) => ({
     row: r.interventions[0].rho,

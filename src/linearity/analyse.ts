@@ -1,20 +1,28 @@
 /**
- * The linearity analysis of one model over a probe set: batch the sequences, run forwards with
- * hidden states, stream every consecutive pair of residual-stream states into the O(d²) profile
- * accumulator (pad rows excluded), then solve. Optional companions ride along the same pass
- * (anisotropy, mean cosine, intrinsic dimension on the first tokens, logit lens); the per-token
- * view needs the fitted maps, so it reruns the forwards once more. No forward is kept after its
- * batch has been added.
+ * The linearity analysis of one model over a probe set, layer-major (src/models/layer-major.ts):
+ * embed every batch, then push all of them through block 0, then block 1, …, so a streamed
+ * checkpoint is read once. While block i runs, the statistics of its pair states[i] → states[i+1]
+ * (and its attention/MLP parts) are accumulated (src/analysis/linearity-pair.ts), solved when the
+ * block is done and dropped: O(d²) float64 at a time, never O(L·d²). The residual stream of all
+ * tokens is kept between blocks, in memory up to `--max-memory` and on disk above it. Companions
+ * ride along: anisotropy and mean cosine from the same moments, intrinsic dimension on the first
+ * tokens, the K worst-fitted tokens per pair (X and Y are both at hand when the pair is solved),
+ * and the logit lens (it needs every state of a token together with the final one, so with it the
+ * states are kept — spilled as needed — and scored at the end). The numbers equal a whole-model
+ * forward per batch exactly: the same calls in the same order per batch, the same sums.
  */
-import { residualStates } from '../analysis/hidden-states.ts';
+import { anisotropyFromMoments, meanCosineFromMoments } from '../analysis/anisotropy.ts';
 import { intrinsicDimension } from '../analysis/intrinsic-dimension.ts';
 import type { LinearFit } from '../analysis/linear-fit.ts';
-import { LinearityProfileAccumulator } from '../analysis/linearity-profile.ts';
+import { LinearityPairAccumulator, pairStatisticsBytes } from '../analysis/linearity-pair.ts';
+import type { BlockLinearity } from '../analysis/linearity-profile.ts';
+import type { StreamMoments } from '../analysis/moments.ts';
 import type { PairLinearity } from '../analysis/linearity-solve.ts';
 import { LogitLensAccumulator, nextTokenTargets } from '../analysis/logit-lens.ts';
 import { makeBatches, type TokenBatch } from '../data/calibration.ts';
 import type { DecoderConfig } from '../models/config.ts';
-import type { ForwardOptions, ForwardResult } from '../models/decoder.ts';
+import { LayerMajorRun, residualStore, type LayerMajorModel } from '../models/layer-major.ts';
+import type { ResidualStore } from '../models/residual-store.ts';
 import { normalisedDepth } from '../report/chart-specs.ts';
 import { stableHashOfRows } from '../report/cache.ts';
 import { Tensor } from '../tensor/tensor.ts';
@@ -25,19 +33,21 @@ import type { AnalysisOptions } from './options.ts';
 import type { ModelInfo, ModelLinearity, PairResult, PairScores, StateResult, Timings, WorstTokenRecord } from './result.ts';
 import { tokenInContext, type Decode } from './token-context.ts';
 
-/** What the analysis needs from a model (a `DecoderModel` has it all). */
-export interface AnalysableModel {
-  readonly config: DecoderConfig;
-  forward(ids: readonly (readonly number[])[], options?: ForwardOptions): ForwardResult;
-  finalNorm(h: Tensor): Tensor;
-  lmHead(h: Tensor): Tensor;
-}
+/** What the analysis needs from a model (a `DecoderModel` has it all): embed, run one block, the final norm and head. */
+export type AnalysableModel = LayerMajorModel & { readonly config: DecoderConfig };
 
 export interface AnalyseHooks {
   /** Called after every batch: `pass` 1 = statistics, 2 = per-token residuals. */
   onBatch?: (pass: 1 | 2, done: number, total: number) => void;
   /** Turns ids into text for the per-token view (ids are shown without it). */
   decode?: Decode;
+  /** Memory budget in bytes (`--max-memory`; default 80 % of the available memory) and where to spill. */
+  maxMemory?: number;
+  spillDir?: string;
+  /** Called when a pair is solved (its statistics are dropped right after). */
+  onPair?: (block: number, scores: BlockLinearity) => void;
+  /** Called with the residual store's statistics when the analysis ends (benchmarks, tests). */
+  onStore?: (stats: ResidualStore['stats'] & { budgetBytes: number }) => void;
 }
 
 /** The probe set's batches, padded one at a time when needed (the padded copy of the whole set never exists). */
@@ -56,6 +66,11 @@ function lazyBatches(sequences: number[][], options: AnalysisOptions): LazyBatch
       return { ...batch, indices: batch.indices.map((j) => j + i * B) };
     },
   };
+}
+
+/** Progress steps of an analysis: one per batch per block, twice with the per-token view. */
+export function progressSteps(sequences: number, layers: number, options: AnalysisOptions): number {
+  return Math.ceil(sequences / options.batchSize) * pairCount(layers, options.lastPair) * (options.perToken > 0 ? 2 : 1);
 }
 
 /** Number of consecutive pairs the analysis scores for a model of `layers` blocks. */
@@ -93,7 +108,7 @@ export function analyseModelAsync(model: AnalysableModel, info: ModelInfo, seque
   return runStepsYielding(analysisSteps(model, info, sequences, options, hooks));
 }
 
-/** The analysis as a generator that pauses after every batch of either pass. */
+/** The analysis as a generator that pauses after every batch of every block. */
 function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: number[][], options: AnalysisOptions, hooks: AnalyseHooks): Generator<void, ModelLinearity, void> {
   const started = now();
   const cfg = model.config;
@@ -104,154 +119,194 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
   if (sequences.length === 0) throw new Error('the probe set is empty');
   if (options.parts) checkPartsSupported(cfg);
   const batches = lazyBatches(sequences, options);
-  const forwardOptions = (batch: TokenBatch): ForwardOptions => ({
-    attentionMask: batch.attentionMask,
-    outputHiddenStates: true,
-    outputBlockParts: options.parts,
-    lastTokenLogitsOnly: true,
-  });
-
-  const profile = new LinearityProfileAccumulator({
-    dim: d,
-    blocks: P,
-    parts: options.parts,
-    mlpInput: cfg.parallelResidual ? 'blockInput' : 'afterAttention',
-    anisotropy: options.anisotropy,
-  });
-  const lens = options.logitLens
-    ? new LogitLensAccumulator(L + 1, { finalNorm: (h) => model.finalNorm(h), unembed: (h) => model.lmHead(h) })
-    : undefined;
+  const nb = batches.length;
+  const mlpInput = cfg.parallelResidual ? 'blockInput' : 'afterAttention';
   const firstRows = options.intrinsicDim ? Array.from({ length: P + 1 }, () => new FirstRows(options.idTokens, d)) : undefined;
   const timings: Timings = { forward: 0, statistics: 0, solve: 0, total: 0 };
-  if (lens) timings.logitLens = 0;
+  if (options.logitLens) timings.logitLens = 0;
   if (firstRows) timings.intrinsicDimension = 0;
+  if (options.perToken > 0) timings.perToken = 0;
 
-  let pads = 0;
-  for (let i = 0; i < batches.length; i++) {
-    const batch = batches.at(i);
+  const fixed = pairStatisticsBytes(d, options.parts, mlpInput) + (firstRows ? (P + 1) * options.idTokens * d * 4 : 0);
+  const store = residualStore(model, { maxMemory: hooks.maxMemory, spillDir: hooks.spillDir }, fixed);
+  const run = new LayerMajorRun(model, store);
+  const finalNormed = options.lastPair === 'finalNorm';
+  /** Y of pair `l` for batch `i` (the last one after the final norm in 'finalNorm' mode). */
+  const target = (l: number, i: number) => (finalNormed && l === P - 1 ? model.finalNorm(run.state(l + 1, i)) : run.state(l + 1, i));
+
+  try {
+    const where: BatchRows[] = [];
+    const targets: ReturnType<typeof nextTokenTargets>[] = [];
+    let pads = 0;
     let t = now();
-    const out = model.forward(batch.ids, forwardOptions(batch));
-    timings.forward += now() - t;
-    const where = batchRows(batch);
-    pads += where.pads;
-    const states = residualStates(out, options.lastPair);
-    t = now();
-    profile.add({
-      states,
-      attnOutputs: options.parts ? out.attnOutputs!.slice(0, P) : undefined,
-      mlpOutputs: options.parts ? out.mlpOutputs!.slice(0, P) : undefined,
-      rows: where.rows,
+    run.hold(() => {
+      for (let i = 0; i < nb; i++) {
+        const batch = batches.at(i);
+        run.embed(i, batch);
+        where[i] = batchRows(batch);
+        pads += where[i].pads;
+        if (options.logitLens) targets[i] = nextTokenTargets(batch.ids.flat(), batch.ids[0].length, batch.attentionMask.flat());
+      }
     });
-    timings.statistics += now() - t;
-    if (firstRows && !firstRows[0].full) {
+    timings.forward += now() - t;
+    yield;
+
+    const blocks: BlockLinearity[] = [];
+    const anisotropy: number[] = [];
+    const meanCosine: number[] = [];
+    const keepers = Array.from({ length: P }, () => new WorstTokenKeeper(options.perToken));
+    let x: StreamMoments | undefined;
+    for (let l = 0; l < P; l++) {
+      const pair = new LinearityPairAccumulator({ dim: d, block: l, parts: options.parts, mlpInput, yGram: l < P - 1 || options.anisotropy, x });
+      const release = run.open();
+      try {
+        for (let i = 0; i < nb; i++) {
+          t = now();
+          const { x: xs, out } = run.runBlock(l, i);
+          const ys = finalNormed && l === P - 1 ? model.finalNorm(out.hidden) : out.hidden;
+          timings.forward += now() - t;
+          t = now();
+          pair.add({ x: xs, y: ys, attnOut: out.attnOut, mlpOut: out.mlpOut, rows: where[i].rows });
+          timings.statistics += now() - t;
+          if (firstRows) {
+            t = now();
+            if (l === 0) firstRows[0].add(xs, where[i].rows);
+            firstRows[l + 1].add(ys, where[i].rows);
+            timings.intrinsicDimension! += now() - t;
+          }
+          hooks.onBatch?.(1, l * nb + i + 1, P * nb);
+          yield;
+        }
+      } finally {
+        release();
+      }
       t = now();
-      states.forEach((s, k) => firstRows[k].add(s, where.rows));
+      const solved = pair.result({ ridge: options.ridge, rcond: options.rcond });
+      timings.solve += now() - t;
+      blocks.push(solved.block);
+      hooks.onPair?.(l, solved.block);
+      anisotropy[l] = solved.anisotropyX;
+      meanCosine[l] = meanCosineFromMoments(pair.x);
+      if (options.perToken > 0) {
+        t = now();
+        yield* worstTokens(pair, l, run, target, where, keepers[l], options, (i) => hooks.onBatch?.(2, l * nb + i + 1, P * nb));
+        timings.perToken! += now() - t;
+      }
+      x = pair.release();
+      if (!options.logitLens) run.dropState(l);
+    }
+    anisotropy[P] = options.anisotropy && x!.gram ? anisotropyFromMoments(x!) : Number.NaN;
+    meanCosine[P] = meanCosineFromMoments(x!);
+
+    const pairs: PairResult[] = blocks.map((b) => ({
+      block: b.block,
+      from: b.block,
+      to: b.block + 1,
+      depth: normalisedDepth(b.block, P),
+      includesFinalNorm: options.lastPair === 'finalNorm' && b.block === P - 1,
+      layer: toScores(b.layer),
+      ...(b.attention ? { attention: toScores(b.attention) } : {}),
+      ...(b.mlp ? { mlp: toScores(b.mlp) } : {}),
+    }));
+
+    const states: StateResult[] = Array.from({ length: P + 1 }, (_, s) => ({ state: s, depth: normalisedDepth(s, P + 1) }));
+    if (options.anisotropy) {
+      states.forEach((s, i) => {
+        s.anisotropy = anisotropy[i];
+        s.meanCosine = meanCosine[i];
+      });
+    }
+    if (firstRows) {
+      t = now();
+      firstRows.forEach((collected, i) => {
+        const n = collected.count;
+        if (n < 3) return;
+        const r = intrinsicDimension(new Tensor(collected.rows(), [n, d]));
+        states[i].intrinsicDimension = { dimension: r.dimension, maximumLikelihood: r.maximumLikelihood, points: r.points, discarded: r.discarded };
+      });
       timings.intrinsicDimension! += now() - t;
     }
-    if (lens) {
+
+    const result: ModelLinearity = {
+      model: info,
+      tokens: blocks.length ? x!.count : 0,
+      sequences: sequences.length,
+      padTokens: pads,
+      batches: nb,
+      pairs,
+      states,
+      sequencesHash: stableHashOfRows(sequences),
+      timings,
+      computedAt: new Date().toISOString(),
+      cached: false,
+    };
+    if (options.logitLens) {
       t = now();
-      const T = batch.ids[0].length;
-      const targets = nextTokenTargets(batch.ids.flat(), T, batch.attentionMask.flat());
-      lens.add([...out.hiddenStates!.slice(0, -1), out.preFinalNorm!], targets, where.rows);
+      result.logitLens = yield* logitLens(model, run, P, where, targets);
       timings.logitLens! += now() - t;
     }
-    hooks.onBatch?.(1, i + 1, batches.length);
-    yield;
+    if (options.perToken > 0) result.worstTokens = keepers.map((k) => shownTokens(k, sequences, hooks.decode));
+    timings.total = now() - started;
+    hooks.onStore?.({ ...store.stats, budgetBytes: store.budgetBytes });
+    return result;
+  } finally {
+    run.close();
   }
-
-  let t = now();
-  const profileResult = profile.result({ ridge: options.ridge, rcond: options.rcond });
-  timings.solve = now() - t;
-
-  const pairs: PairResult[] = profileResult.blocks.map((b) => ({
-    block: b.block,
-    from: b.block,
-    to: b.block + 1,
-    depth: normalisedDepth(b.block, P),
-    includesFinalNorm: options.lastPair === 'finalNorm' && b.block === P - 1,
-    layer: toScores(b.layer),
-    ...(b.attention ? { attention: toScores(b.attention) } : {}),
-    ...(b.mlp ? { mlp: toScores(b.mlp) } : {}),
-  }));
-
-  const states: StateResult[] = Array.from({ length: P + 1 }, (_, s) => ({ state: s, depth: normalisedDepth(s, P + 1) }));
-  if (options.anisotropy) {
-    states.forEach((s, i) => {
-      s.anisotropy = profileResult.anisotropy[i];
-      s.meanCosine = profileResult.meanCosine[i];
-    });
-  }
-  if (firstRows) {
-    t = now();
-    firstRows.forEach((collected, i) => {
-      const n = collected.count;
-      if (n < 3) return;
-      const r = intrinsicDimension(new Tensor(collected.rows(), [n, d]));
-      states[i].intrinsicDimension = { dimension: r.dimension, maximumLikelihood: r.maximumLikelihood, points: r.points, discarded: r.discarded };
-    });
-    timings.intrinsicDimension! += now() - t;
-  }
-
-  const result: ModelLinearity = {
-    model: info,
-    tokens: profileResult.tokens,
-    sequences: sequences.length,
-    padTokens: pads,
-    batches: batches.length,
-    pairs,
-    states,
-    sequencesHash: stableHashOfRows(sequences),
-    timings,
-    computedAt: new Date().toISOString(),
-    cached: false,
-  };
-  if (lens) result.logitLens = lens.result();
-
-  if (options.perToken > 0) {
-    t = now();
-    result.worstTokens = yield* worstTokensPass(model, profile, batches, sequences, options, hooks);
-    timings.perToken = now() - t;
-  }
-  timings.total = now() - started;
-  return result;
 }
 
-/** Second pass: the K tokens each pair's fitted map misses most, with their context. */
-function* worstTokensPass(
-  model: AnalysableModel,
-  profile: LinearityProfileAccumulator,
-  batches: LazyBatches,
-  sequences: number[][],
+/** The K tokens pair `l`'s fitted map misses most: X and Y of every batch are still at hand. */
+function* worstTokens(
+  pair: LinearityPairAccumulator,
+  l: number,
+  run: LayerMajorRun,
+  target: (l: number, i: number) => Tensor,
+  where: BatchRows[],
+  keeper: WorstTokenKeeper,
   options: AnalysisOptions,
-  hooks: AnalyseHooks,
-): Generator<void, WorstTokenRecord[][], void> {
-  const P = profile.blocks;
-  const fits: (LinearFit | undefined)[] = Array.from({ length: P }, (_, p) => {
-    try {
-      return profile.fit(p, 'layer', { variant: options.perTokenVariant, solver: 'exact', rcond: options.rcond });
-    } catch {
-      return undefined; // a degenerate pair (zero variance): no map to miss with
-    }
-  });
-  const keepers = fits.map(() => new WorstTokenKeeper(options.perToken));
-  for (let i = 0; i < batches.length; i++) {
-    const batch = batches.at(i);
-    const out = model.forward(batch.ids, { attentionMask: batch.attentionMask, outputHiddenStates: true, lastTokenLogitsOnly: true });
-    const states = residualStates(out, options.lastPair);
-    const where: BatchRows = batchRows(batch);
-    fits.forEach((fit, p) => {
-      if (!fit) return;
-      const r = profile.residuals(fit, { states, rows: where.rows }, p, 'layer');
-      keepers[p].offer(r.residual, r.targetEnergy, where);
-    });
-    hooks.onBatch?.(2, i + 1, batches.length);
-    yield;
+  onBatch: (i: number) => void,
+): Generator<void, void, void> {
+  let fit: LinearFit;
+  try {
+    fit = pair.fit('layer', { variant: options.perTokenVariant, solver: 'exact', rcond: options.rcond });
+  } catch {
+    return; // a degenerate pair (zero variance): no map to miss with
   }
-  return keepers.map((keeper) =>
-    keeper.result().map((m) => {
-      const ids = sequences[m.sequence];
-      const shown = tokenInContext(ids, m.position, hooks.decode);
-      return { sequence: m.sequence, position: m.position, token: ids[m.position], text: shown.text, context: shown.context, residual: m.residual, relative: m.relative };
-    }),
-  );
+  const hold = run.open(); // the final norm, in 'finalNorm' mode
+  try {
+    for (let i = 0; i < where.length; i++) {
+      const r = pair.residuals(fit, { x: run.state(l, i), y: target(l, i), rows: where[i].rows });
+      keeper.offer(r.residual, r.targetEnergy, where[i]);
+      onBatch(i);
+      yield;
+    }
+  } finally {
+    hold();
+  }
+}
+
+/** The logit lens over every kept state (the blocks' outputs before the final norm), batch by batch. */
+function* logitLens(model: AnalysableModel, run: LayerMajorRun, P: number, where: BatchRows[], targets: ReturnType<typeof nextTokenTargets>[]): Generator<void, ReturnType<LogitLensAccumulator['result']>, void> {
+  const L = model.config.numLayers;
+  // in 'skip' mode the last block has not run yet
+  if (P < L) run.hold(() => where.forEach((_, i) => run.runBlock(L - 1, i)));
+  const lens = new LogitLensAccumulator(L + 1, { finalNorm: (h) => model.finalNorm(h), unembed: (h) => model.lmHead(h) });
+  const hold = run.open();
+  try {
+    for (let i = 0; i < where.length; i++) {
+      lens.add(Array.from({ length: L + 1 }, (_, k) => run.state(k, i)), targets[i], where[i].rows);
+      yield;
+    }
+  } finally {
+    hold();
+  }
+  return lens.result();
+}
+
+/** A keeper's tokens with their text and context. */
+function shownTokens(keeper: WorstTokenKeeper, sequences: number[][], decode: Decode | undefined): WorstTokenRecord[] {
+  return keeper.result().map((m) => {
+    const ids = sequences[m.sequence];
+    const shown = tokenInContext(ids, m.position, decode);
+    return { sequence: m.sequence, position: m.position, token: ids[m.position], text: shown.text, context: shown.context, residual: m.residual, relative: m.relative };
+  });
 }

@@ -2,15 +2,17 @@
  * What a linearity run holds, estimated before the probe set is built (src/util/memory-estimate.ts
  * decides whether it fits). The probe set is kept whole (the token sequences: 9 bytes per token on
  * the JavaScript heap, measured, plus the text slices; batches are padded one at a time and the
- * sequences are hashed as a stream); one batch of hidden
- * states lives at a time (B × T × d × (L + 1) floats, three times with --parts, plus the attention
- * scores B × heads × T²); the statistics are O(d²) per pair. The weights come on top.
+ * sequences are hashed as a stream); the run is layer-major (src/linearity/analyse.ts): one batch
+ * goes through one block at a time (its intermediates, the attention scores B × heads × T²), the
+ * residual stream of all tokens is kept between blocks but spills to disk above `--max-memory`, so
+ * it is not counted here; the statistics of one pair (O(d²)) live at a time. The weights come on top.
  */
 import { existsSync, statSync } from 'node:fs';
 import type { DecoderConfig } from '../models/config.ts';
 import { checkMemoryBudget, formatBytes, HEAP_SHARE, memoryLimits, type MemoryLimits, type MemoryPart } from '../util/memory-estimate.ts';
 import type { AnalysisOptions, DataSpec, SamplingOptions } from './options.ts';
 import { pairCount } from './analyse.ts';
+import { pairStatisticsBytes } from '../analysis/linearity-pair.ts';
 
 /** JavaScript heap per probe token: the sequence arrays (9 B, measured) and slack for tokenizing. */
 const HEAP_BYTES_PER_TOKEN = 16;
@@ -40,8 +42,8 @@ export function linearityMemoryParts(config: DecoderConfig, data: DataSpec, samp
   const floatBytes = analysis.dtype === 'float64' ? 8 : 4;
   const parts: MemoryPart[] = [
     { what: `token sequences (${sequences.toLocaleString('en-US')} sequences, up to ${Math.round(tokens).toLocaleString('en-US')} tokens)`, bytes: tokens * HEAP_BYTES_PER_TOKEN + sequences * HEAP_BYTES_PER_SEQUENCE, heap: true },
-    { what: `hidden states of one batch (${B} × ${T} tokens × d ${d} × ${L + 1} states)`, bytes: B * T * d * (L + 1) * floatBytes * (analysis.parts ? 3 : 1) + B * config.numHeads * T * T * 4, heap: false },
-    { what: `statistics of ${P} pairs (d² each)`, bytes: P * (analysis.parts ? 3 : 1) * 4 * d * d * 8, heap: false },
+    { what: `one batch through one block (${B} × ${T} tokens, d ${d})`, bytes: B * T * (8 * d + 3 * config.intermediateSize) * floatBytes + B * config.numHeads * T * T * 4, heap: false },
+    { what: `statistics of one pair of ${P} (d² each)`, bytes: pairStatisticsBytes(d, analysis.parts), heap: false },
   ];
   if (data.kind === 'text') parts.push({ what: `${sequences.toLocaleString('en-US')} text slices`, bytes: sequences * (sampling.chars * 2 + 64), heap: true });
   if (analysis.intrinsicDim) parts.push({ what: `intrinsic dimension (${analysis.idTokens} tokens per state)`, bytes: (P + 1) * analysis.idTokens * d * 8 + analysis.idTokens * analysis.idTokens * 8, heap: false });

@@ -61,6 +61,8 @@ export interface AnalysisOptions {
 export interface ExecutionOptions {
   /** Keep only one block's weights in memory at a time. */
   streaming: boolean;
+  /** Memory budget in bytes; the residual stream spills to disk above it (default 80 % of the available memory). */
+  maxMemory?: number;
 }
 
 export const DEFAULT_SAMPLING: SamplingOptions = { samples: 128, chars: 512, seed: 0, bos: true };

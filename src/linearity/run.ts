@@ -15,7 +15,7 @@ import type { WeightSource } from '../models/types.ts';
 import { linearityTokenWarning } from '../analysis/sample-size.ts';
 import { contentFingerprint } from '../io/fingerprint.ts';
 import { cacheKey, ResultCache, stableHashOfRows } from '../report/cache.ts';
-import { analyseModelAsync, checkPartsSupported, pairCount, type AnalyseHooks } from './analyse.ts';
+import { analyseModelAsync, checkPartsSupported, pairCount, progressSteps, type AnalyseHooks } from './analyse.ts';
 import { loadProbeSource, probeSequences, type ProbeSource } from './data.ts';
 import { checkLinearityMemory } from './memory.ts';
 import { checkOptions, type AnalysisOptions, type DataSpec, type ExecutionOptions, type SamplingOptions } from './options.ts';
@@ -171,11 +171,13 @@ export async function runLinearity(request: LinearityRequest): Promise<Linearity
       continue;
     }
     const model = createModel(opened.source, { dtype: analysis.dtype, streaming: request.execution?.streaming ?? false });
-    const totalBatches = Math.ceil(sequences.length / analysis.batchSize) * (analysis.perToken > 0 ? 2 : 1);
-    const firstPass = Math.ceil(sequences.length / analysis.batchSize);
-    request.progress?.start(labels[i], totalBatches);
+    const totalSteps = progressSteps(sequences.length, cfg.numLayers, analysis);
+    request.progress?.start(labels[i], totalSteps);
+    // per-token steps follow each block's statistics steps (layer-major): count both kinds together
+    let steps = 0;
     const hooks: AnalyseHooks = {
-      onBatch: (pass, done) => request.progress?.batch(pass === 1 ? done : firstPass + done),
+      onBatch: () => request.progress?.batch(++steps),
+      maxMemory: request.execution?.maxMemory,
       decode: opened.tokenizer ? (ids) => opened.tokenizer!.decode(ids) : undefined,
     };
     let result: ModelLinearity;

@@ -6,7 +6,7 @@
  */
 import { alibiSlopes } from '../tensor/attention.ts';
 import type { DecoderConfig } from './config.ts';
-import { headWeightName, spec, type Architecture, type Family } from './family.ts';
+import { headWeightName, normWithBias, spec, withBias, type Architecture, type Family } from './family.ts';
 import { fusedQkvRanges } from './layers.ts';
 import type { MatrixTable } from './types.ts';
 
@@ -28,8 +28,8 @@ function create(cfg: DecoderConfig, p: string): Architecture {
     config: cfg, prefix: p,
     globalWeights: () => [
       spec(emb, [cfg.vocabSize, D]),
-      spec(`${p}word_embeddings_layernorm.weight`, [D]), spec(`${p}word_embeddings_layernorm.bias`, [D]),
-      spec(`${p}ln_f.weight`, [D]), spec(`${p}ln_f.bias`, [D]),
+      ...withBias(`${p}word_embeddings_layernorm`, [D], true),
+      ...withBias(`${p}ln_f`, [D], true),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
     ],
     blockWeights: (i) => names.flatMap((m) => [spec(n(i, `${m}.weight`), shapes[m]), spec(n(i, `${m}.bias`), [shapes[m][0]])]),
@@ -46,7 +46,7 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const mlpOut = o.plainMlp(h2, cfg.activation, W('mlp.dense_h_to_4h'), B('mlp.dense_h_to_4h'), W('mlp.dense_4h_to_h'), B('mlp.dense_4h_to_h'));
       return { hidden: o.add(mlpOut, cfg.residualFromNorm ? h2 : mid), attnOut, mlpOut };
     },
-    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}ln_f.weight`), w(`${p}ln_f.bias`)),
+    finalNorm: (o, w, x) => normWithBias(o, w, cfg.norm, `${p}ln_f`, x),
     lmHead: (o, w, x) => o.project(x, w(head)),
     matrices(i): MatrixTable {
       const fusedName = n(i, 'self_attention.query_key_value.weight');

@@ -7,6 +7,7 @@
  * Known non-weight buffers and linscope's extras (src/io/checkpoint-buffers.ts) are not "unused".
  */
 import { isIgnorableCheckpointTensor } from '../io/checkpoint-buffers.ts';
+import { readLinscopeEntry } from '../prune/linear-maps-format.ts';
 import type { WeightSource } from './types.ts';
 
 /** `1, 2, 3, 5` → "1–3, 5". */
@@ -26,7 +27,7 @@ function ranges(sorted: number[]): string {
  * (`model.layers.`) form one group `prefix{layers}.* (count tensors)`; a group of one name, and
  * names without a layer index, are quoted whole. At most `max` items, then "… and N more".
  */
-export function summariseNames(names: readonly string[], max = 6): string {
+function summariseNames(names: readonly string[], max = 6): string {
   const groups = new Map<string, { layers: Set<number>; names: string[] }>();
   const items: { key: string; names: string[] }[] = [];
   for (const name of names) {
@@ -63,7 +64,9 @@ export function checkCheckpointNames(source: WeightSource, needed: readonly stri
     throw new Error(`${modelType} checkpoint lacks ${missing.length} tensor(s) the model needs: ${summariseNames(missing)}`);
   }
   if (!source.tensorNames || warned.has(source)) return;
-  const used = new Set(needed);
+  // the linear maps of a linscope export (config.json's linscope.linear_maps) are read too (linscope-maps.ts)
+  const maps = readLinscopeEntry(source.config as Record<string, unknown>)?.linear_maps ?? [];
+  const used = new Set([...needed, ...maps.flatMap((m) => (m.bias === null ? [m.weight] : [m.weight, m.bias]))]);
   const unused = source.tensorNames().filter((name) =>
     !used.has(name) && !isIgnorableCheckpointTensor(name) && !(lmHeadTied && /(^|\.)lm_head\.weight$/.test(name)));
   if (unused.length === 0) return;

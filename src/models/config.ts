@@ -152,7 +152,7 @@ function tokenIds(raw: ModelConfig, key: string, fallback: number[]): number[] {
 }
 
 /** HF `rope_scaling` (either `type` or `rope_type` key). */
-export function parseRopeScaling(raw: ModelConfig, maxPositions: number | undefined): RopeScaling | undefined {
+function parseRopeScaling(raw: ModelConfig, maxPositions: number | undefined): RopeScaling | undefined {
   const rs = raw.rope_scaling;
   if (rs === undefined || rs === null) return undefined;
   if (typeof rs !== 'object') throw new Error(`config.json: "rope_scaling" should be an object, got ${JSON.stringify(rs)}`);

@@ -39,13 +39,13 @@ function cumsumMinusOne(mask: readonly number[]): number[] {
 }
 
 /** HF generate()'s default position ids over a mask: cumsum − 1, pad slots set to 1. */
-export function positionsFromMask(mask: readonly number[]): number[] {
+function positionsFromMask(mask: readonly number[]): number[] {
   const cs = cumsumMinusOne(mask);
   return mask.map((m, i) => (m === 0 ? 1 : cs[i]));
 }
 
 /** BLOOM/Falcon ALiBi key positions: (cumsum(mask) − 1) · mask. */
-export function alibiPositionsFromMask(mask: readonly number[]): number[] {
+function alibiPositionsFromMask(mask: readonly number[]): number[] {
   const cs = cumsumMinusOne(mask);
   return mask.map((m, i) => cs[i] * m);
 }
@@ -57,11 +57,6 @@ export function optPositionsFromMask(mask: readonly number[]): number[] {
     c += m;
     return c * m - 1;
   });
-}
-
-/** An empty cache for a batch (no keys yet). */
-export function emptyCache(batch: number, numLayers: number): KVCache {
-  return makeCache(new Array(numLayers), new Array(numLayers), Array.from({ length: batch }, () => []));
 }
 
 export function makeCache(keys: KVCache['keys'], values: KVCache['values'], mask: number[][]): KVCache {

@@ -6,7 +6,8 @@
  *
  * Weights are read from a `WeightSource` in their Hugging Face layout. By default every weight is
  * read once and kept; with `streaming: true` a forward loads one block's tensors at a time and
- * drops them after the block ran, so models larger than RAM can be analysed. Weights replaced with
+ * drops them after the block ran, so models larger than RAM can be analysed; `holdWeights` keeps a
+ * block read while it runs over many batches (layer-major execution). Weights replaced with
  * `setWeight` (LASER, pruning) are kept in memory in both modes and win over the source. A weight
  * may be a `LowRankWeight` (src/tensor/low-rank.ts: LASER `--factored`, or a checkpoint storing
  * factors): forwards multiply by its two factors, reads of its values materialise L·R. 2-D BF16/F16
@@ -15,6 +16,7 @@
  * part of the block it follows (src/models/linscope-maps.ts), so the model is the one exported.
  */
 import { openModelSource } from '../io/model-source.ts';
+import { heldBytes } from '../tensor/half-weight.ts';
 import { isLowRank } from '../tensor/low-rank.ts';
 import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
@@ -37,6 +39,11 @@ export interface LoadOptions {
    * compute dtype; false decodes every weight to float32 on load.
    */
   storedDtype?: boolean;
+  /**
+   * Streaming: keep the weights read first up to this many bytes (a block cache for sequential
+   * work such as generation: the blocks that fit stay, the rest are read at every use). Default 0.
+   */
+  cacheBytes?: number;
 }
 
 export interface ForwardOptions extends ForwardInputs {
@@ -76,6 +83,10 @@ export class DecoderModel {
   private readonly kept = new Map<string, Tensor>();
   private readonly overrides = new Map<string, Tensor>();
   private readonly maps: MapRunner;
+  /** Weights read while a hold is open (`holdWeights`): kept until it is released. */
+  private held: Map<string, Tensor> | undefined;
+  private readonly cacheBytes: number;
+  private cachedBytes = 0;
 
   constructor(source: WeightSource, options: LoadOptions = {}) {
     this.source = source;
@@ -83,6 +94,7 @@ export class DecoderModel {
     this.dtype = options.dtype ?? 'float32';
     this.streaming = options.streaming ?? false;
     this.storedDtype = (options.storedDtype ?? true) && this.dtype === 'float32' && source.getStoredTensor !== undefined;
+    this.cacheBytes = options.cacheBytes ?? 0;
     const family = familyFor(this.config);
     const prefix = family.prefixes.find((p) => source.hasTensor(p + family.embeddingName));
     if (prefix === undefined) {
@@ -167,6 +179,21 @@ export class DecoderModel {
   /** Names replaced with `setWeight`. */
   modifiedWeightNames(): string[] {
     return [...this.overrides.keys()];
+  }
+
+  /**
+   * Keep every weight read from now on until the returned release is called, so a block run over
+   * many batches reads each of its tensors from the checkpoint once (layer-major execution,
+   * src/models/layer-major.ts). Without streaming every weight is resident already and this holds
+   * nothing.
+   */
+  holdWeights(): () => void {
+    if (!this.streaming) return () => {};
+    const held = new Map<string, Tensor>();
+    this.held = held;
+    return () => {
+      if (this.held === held) this.held = undefined;
+    };
   }
 
   /** LASER's matrix table of block `layer` (q, k, v, o, in, up, out → tensor, layout, ranges). */
@@ -266,14 +293,20 @@ export class DecoderModel {
    */
   private scoped(): WeightGetter {
     if (!this.streaming) return (name) => this.overrides.get(name) ?? this.kept.get(name) ?? this.load(name);
-    const local = new Map<string, Tensor>();
+    const local = this.held ?? new Map<string, Tensor>();
     return (name) => {
       const o = this.overrides.get(name);
       if (o) return o;
-      let t = local.get(name);
+      let t = local.get(name) ?? this.kept.get(name);
       if (!t) {
         t = this.load(name);
         local.set(name, t);
+        // the block cache: weights stay while they fit in its budget
+        const bytes = heldBytes(t);
+        if (this.cachedBytes + bytes <= this.cacheBytes) {
+          this.kept.set(name, t);
+          this.cachedBytes += bytes;
+        }
       }
       return t;
     };

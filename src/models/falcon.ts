@@ -9,7 +9,7 @@
  */
 import { alibiSlopes } from '../tensor/attention.ts';
 import type { DecoderConfig } from './config.ts';
-import { headWeightName, spec, type Architecture, type Family, type Weights, type WeightSpec } from './family.ts';
+import { dense, headWeightName, normWithBias, spec, withBias, type Architecture, type Family, type Weights } from './family.ts';
 import { fusedQkvRanges, type FusedQkvLayout } from './layers.ts';
 import type { Ops } from './ops.ts';
 import type { MatrixRef, MatrixTable } from './types.ts';
@@ -29,14 +29,11 @@ function create(cfg: DecoderConfig, p: string): Architecture {
   const n = (i: number, s: string): string => `${p}h.${i}.${s}`;
   const emb = `${p}word_embeddings.weight`;
   const head = headWeightName(cfg, emb);
-  const withBias = (name: string, shape: number[], bias: boolean): WeightSpec[] =>
-    [spec(`${name}.weight`, shape), ...(bias ? [spec(`${name}.bias`, [shape[0]])] : [])];
-  const dense = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T, bias: boolean): T => o.project(x, w(`${name}.weight`), bias ? w(`${name}.bias`) : undefined);
-  const ln = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T): T => o.norm(cfg.norm, x, w(`${name}.weight`), w(`${name}.bias`));
+  const ln = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T): T => normWithBias(o, w, cfg.norm, name, x);
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
-      spec(emb, [cfg.vocabSize, D]), spec(`${p}ln_f.weight`, [D]), spec(`${p}ln_f.bias`, [D]),
+      spec(emb, [cfg.vocabSize, D]), ...withBias(`${p}ln_f`, [D], true),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
     ],
     blockWeights: (i) => [

@@ -6,7 +6,7 @@
  * the inference runtime (decoder.ts), with tape ops on autograd Vars the training model
  * (src/train/trainable-model.ts).
  */
-import type { DecoderConfig, FamilyName } from './config.ts';
+import type { DecoderConfig, FamilyName, NormConfig } from './config.ts';
 import type { BlockResult, Ops } from './ops.ts';
 import type { ForwardContext, MatrixTable } from './types.ts';
 
@@ -51,3 +51,15 @@ export const spec = (name: string, shape: number[]): WeightSpec => ({ name, shap
 export function headWeightName(config: DecoderConfig, embeddingFullName: string, headName = 'lm_head.weight'): string {
   return config.tieWordEmbeddings ? embeddingFullName : headName;
 }
+
+/** `name.weight` of `shape`, and `name.bias` of [shape[0]] when `bias`. */
+export const withBias = (name: string, shape: number[], bias: boolean): WeightSpec[] =>
+  [spec(`${name}.weight`, shape), ...(bias ? [spec(`${name}.bias`, [shape[0]])] : [])];
+
+/** The linear layer `name` (`name.weight`, and `name.bias` when `bias`) applied to x. */
+export const dense = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T, bias: boolean): T =>
+  o.project(x, w(`${name}.weight`), bias ? w(`${name}.bias`) : undefined);
+
+/** The norm layer `name` with weight and bias (LayerNorm) applied to x. */
+export const normWithBias = <T>(o: Ops<T>, w: Weights<T>, norm: NormConfig, name: string, x: T): T =>
+  o.norm(norm, x, w(`${name}.weight`), w(`${name}.bias`));

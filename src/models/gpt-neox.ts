@@ -4,7 +4,7 @@
  * rotate-half), parallel residual x + attn(ln1(x)) + mlp(ln2(x)) by default, untied `embed_out`.
  */
 import type { DecoderConfig } from './config.ts';
-import { spec, type Architecture, type Family, type WeightSpec } from './family.ts';
+import { dense, normWithBias, spec, withBias, type Architecture, type Family } from './family.ts';
 import { fusedQkvRanges } from './layers.ts';
 import type { MatrixTable } from './types.ts';
 
@@ -14,18 +14,16 @@ function create(cfg: DecoderConfig, p: string): Architecture {
   const emb = `${p}embed_in.weight`;
   const head = cfg.tieWordEmbeddings ? emb : 'embed_out.weight';
   const qkv = fusedQkvRanges({ kind: 'per_head', numHeads: cfg.numHeads, headDim: cfg.headDim });
-  const withBias = (name: string, shape: number[], bias: boolean): WeightSpec[] =>
-    [spec(`${name}.weight`, shape), ...(bias ? [spec(`${name}.bias`, [shape[0]])] : [])];
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
       spec(emb, [cfg.vocabSize, D]),
-      spec(`${p}final_layer_norm.weight`, [D]), spec(`${p}final_layer_norm.bias`, [D]),
+      ...withBias(`${p}final_layer_norm`, [D], true),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
     ],
     blockWeights: (i) => [
-      spec(n(i, 'input_layernorm.weight'), [D]), spec(n(i, 'input_layernorm.bias'), [D]),
-      spec(n(i, 'post_attention_layernorm.weight'), [D]), spec(n(i, 'post_attention_layernorm.bias'), [D]),
+      ...withBias(n(i, 'input_layernorm'), [D], true),
+      ...withBias(n(i, 'post_attention_layernorm'), [D], true),
       ...withBias(n(i, 'attention.query_key_value'), [3 * D, D], cfg.qkvBias),
       ...withBias(n(i, 'attention.dense'), [D, D], cfg.attnOutBias),
       ...withBias(n(i, 'mlp.dense_h_to_4h'), [F, D], true),
@@ -33,12 +31,12 @@ function create(cfg: DecoderConfig, p: string): Architecture {
     ],
     embed: (o, w, ids, ctx) => o.embed(w(emb), ids, ctx),
     block(o, w, i, x, ctx) {
-      const h = o.norm(cfg.norm, x, w(n(i, 'input_layernorm.weight')), w(n(i, 'input_layernorm.bias')));
-      const fused = o.project(h, w(n(i, 'attention.query_key_value.weight')), cfg.qkvBias ? w(n(i, 'attention.query_key_value.bias')) : undefined);
+      const h = normWithBias(o, w, cfg.norm, n(i, 'input_layernorm'), x);
+      const fused = dense(o, w, n(i, 'attention.query_key_value'), h, cfg.qkvBias);
       const a = o.attention(cfg, o.columns(fused, qkv.q), o.columns(fused, qkv.k), o.columns(fused, qkv.v), ctx, { layer: i, scale: cfg.attentionScale });
-      const attnOut = o.project(a, w(n(i, 'attention.dense.weight')), cfg.attnOutBias ? w(n(i, 'attention.dense.bias')) : undefined);
+      const attnOut = dense(o, w, n(i, 'attention.dense'), a, cfg.attnOutBias);
       const mlp = (input: typeof x) => o.plainMlp(
-        o.norm(cfg.norm, input, w(n(i, 'post_attention_layernorm.weight')), w(n(i, 'post_attention_layernorm.bias'))),
+        normWithBias(o, w, cfg.norm, n(i, 'post_attention_layernorm'), input),
         cfg.activation, w(n(i, 'mlp.dense_h_to_4h.weight')), w(n(i, 'mlp.dense_h_to_4h.bias')), w(n(i, 'mlp.dense_4h_to_h.weight')), w(n(i, 'mlp.dense_4h_to_h.bias')));
       if (cfg.parallelResidual) {
         const mlpOut = mlp(x);
@@ -48,7 +46,7 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const mlpOut = mlp(mid);
       return { hidden: o.add(mlpOut, mid), attnOut, mlpOut };
     },
-    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}final_layer_norm.weight`), w(`${p}final_layer_norm.bias`)),
+    finalNorm: (o, w, x) => normWithBias(o, w, cfg.norm, `${p}final_layer_norm`, x),
     lmHead: (o, w, x) => o.project(x, w(head)),
     matrices(i): MatrixTable {
       const fusedName = n(i, 'attention.query_key_value.weight');

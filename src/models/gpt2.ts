@@ -3,7 +3,7 @@
  * stored [in, out] (y = x·W + b), LM head tied to wte.
  */
 import type { DecoderConfig } from './config.ts';
-import { headWeightName, spec, type Architecture, type Family } from './family.ts';
+import { headWeightName, normWithBias, spec, withBias, type Architecture, type Family } from './family.ts';
 import { fusedQkvRanges } from './layers.ts';
 import type { MatrixTable } from './types.ts';
 
@@ -17,14 +17,14 @@ function create(cfg: DecoderConfig, p: string): Architecture {
     config: cfg, prefix: p,
     globalWeights: () => [
       spec(wte, [cfg.vocabSize, D]), spec(`${p}wpe.weight`, [cfg.maxPositions!, D]),
-      spec(`${p}ln_f.weight`, [D]), spec(`${p}ln_f.bias`, [D]),
+      ...withBias(`${p}ln_f`, [D], true),
       ...(head === wte ? [] : [spec(head, [cfg.vocabSize, D])]),
     ],
     blockWeights: (i) => [
-      spec(n(i, 'ln_1.weight'), [D]), spec(n(i, 'ln_1.bias'), [D]),
+      ...withBias(n(i, 'ln_1'), [D], true),
       spec(n(i, 'attn.c_attn.weight'), [D, 3 * D]), spec(n(i, 'attn.c_attn.bias'), [3 * D]),
       spec(n(i, 'attn.c_proj.weight'), [D, D]), spec(n(i, 'attn.c_proj.bias'), [D]),
-      spec(n(i, 'ln_2.weight'), [D]), spec(n(i, 'ln_2.bias'), [D]),
+      ...withBias(n(i, 'ln_2'), [D], true),
       spec(n(i, 'mlp.c_fc.weight'), [D, F]), spec(n(i, 'mlp.c_fc.bias'), [F]),
       spec(n(i, 'mlp.c_proj.weight'), [F, D]), spec(n(i, 'mlp.c_proj.bias'), [D]),
     ],
@@ -33,17 +33,17 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       return o.addTo(h, o.embedPositions(w(`${p}wpe.weight`), ctx.positions, ctx));
     },
     block(o, w, i, x, ctx) {
-      const h = o.norm(cfg.norm, x, w(n(i, 'ln_1.weight')), w(n(i, 'ln_1.bias')));
+      const h = normWithBias(o, w, cfg.norm, n(i, 'ln_1'), x);
       const fused = o.project(h, w(n(i, 'attn.c_attn.weight')), w(n(i, 'attn.c_attn.bias')), 'in_out');
       const scale = cfg.attentionScale / (cfg.scaleAttnByInverseLayerIdx ? i + 1 : 1);
       const a = o.attention(cfg, o.columns(fused, qkv.q), o.columns(fused, qkv.k), o.columns(fused, qkv.v), ctx, { layer: i, scale });
       const attnOut = o.project(a, w(n(i, 'attn.c_proj.weight')), w(n(i, 'attn.c_proj.bias')), 'in_out');
       const mid = o.add(x, attnOut);
-      const h2 = o.norm(cfg.norm, mid, w(n(i, 'ln_2.weight')), w(n(i, 'ln_2.bias')));
+      const h2 = normWithBias(o, w, cfg.norm, n(i, 'ln_2'), mid);
       const mlpOut = o.plainMlp(h2, cfg.activation, w(n(i, 'mlp.c_fc.weight')), w(n(i, 'mlp.c_fc.bias')), w(n(i, 'mlp.c_proj.weight')), w(n(i, 'mlp.c_proj.bias')), 'in_out');
       return { hidden: o.add(mid, mlpOut), attnOut, mlpOut };
     },
-    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}ln_f.weight`), w(`${p}ln_f.bias`)),
+    finalNorm: (o, w, x) => normWithBias(o, w, cfg.norm, `${p}ln_f`, x),
     lmHead: (o, w, x) => o.project(x, w(head)),
     matrices(i): MatrixTable {
       const attn = n(i, 'attn.c_attn.weight');

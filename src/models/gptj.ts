@@ -4,7 +4,7 @@
  * (rotate_every_two) on the first `rotary_dim` coordinates of each head, untied head with a bias.
  */
 import type { DecoderConfig } from './config.ts';
-import { headWeightName, spec, type Architecture, type Family } from './family.ts';
+import { headWeightName, normWithBias, spec, withBias, type Architecture, type Family } from './family.ts';
 import type { MatrixTable } from './types.ts';
 
 function create(cfg: DecoderConfig, p: string): Architecture {
@@ -15,12 +15,12 @@ function create(cfg: DecoderConfig, p: string): Architecture {
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
-      spec(emb, [cfg.vocabSize, D]), spec(`${p}ln_f.weight`, [D]), spec(`${p}ln_f.bias`, [D]),
+      spec(emb, [cfg.vocabSize, D]), ...withBias(`${p}ln_f`, [D], true),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
       ...(cfg.lmHeadBias ? [spec('lm_head.bias', [cfg.vocabSize])] : []),
     ],
     blockWeights: (i) => [
-      spec(n(i, 'ln_1.weight'), [D]), spec(n(i, 'ln_1.bias'), [D]),
+      ...withBias(n(i, 'ln_1'), [D], true),
       spec(n(i, 'attn.k_proj.weight'), [D, D]), spec(n(i, 'attn.v_proj.weight'), [D, D]),
       spec(n(i, 'attn.q_proj.weight'), [D, D]), spec(n(i, 'attn.out_proj.weight'), [D, D]),
       spec(n(i, 'mlp.fc_in.weight'), [F, D]), spec(n(i, 'mlp.fc_in.bias'), [F]),
@@ -28,7 +28,7 @@ function create(cfg: DecoderConfig, p: string): Architecture {
     ],
     embed: (o, w, ids, ctx) => o.embed(w(emb), ids, ctx),
     block(o, w, i, x, ctx) {
-      const h = o.norm(cfg.norm, x, w(n(i, 'ln_1.weight')), w(n(i, 'ln_1.bias')));
+      const h = normWithBias(o, w, cfg.norm, n(i, 'ln_1'), x);
       const q = o.project(h, w(n(i, 'attn.q_proj.weight')));
       const k = o.project(h, w(n(i, 'attn.k_proj.weight')));
       const v = o.project(h, w(n(i, 'attn.v_proj.weight')));
@@ -37,7 +37,7 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const mlpOut = o.plainMlp(h, cfg.activation, w(n(i, 'mlp.fc_in.weight')), w(n(i, 'mlp.fc_in.bias')), w(n(i, 'mlp.fc_out.weight')), w(n(i, 'mlp.fc_out.bias')));
       return { hidden: o.add(attnOut, mlpOut, x), attnOut, mlpOut };
     },
-    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}ln_f.weight`), w(`${p}ln_f.bias`)),
+    finalNorm: (o, w, x) => normWithBias(o, w, cfg.norm, `${p}ln_f`, x),
     lmHead: (o, w, x) => o.project(x, w(head), cfg.lmHeadBias ? w('lm_head.bias') : undefined),
     matrices: (i): MatrixTable => ({
       q: { tensorName: n(i, 'attn.q_proj.weight'), layout: 'out_in', shape: [D, D] },

@@ -1,6 +1,6 @@
 /** Building blocks shared by the architecture modules: norms, projections, MLPs, fused-output splits. */
-import { activate, siluMul } from '../tensor/activations.ts';
-import { addInPlace, mul } from '../tensor/elementwise.ts';
+import { activate, addBiasActivateInPlace, siluMul } from '../tensor/activations.ts';
+import { add, addInPlace, mul } from '../tensor/elementwise.ts';
 import { addRowVectorInPlace, linear, matmul } from '../tensor/matmul.ts';
 import { layerNorm, rmsNorm } from '../tensor/norms.ts';
 import { Tensor, allocate } from '../tensor/tensor.ts';
@@ -80,8 +80,8 @@ function mergeRanges(ranges: Array<[number, number]>): Array<[number, number]> {
 
 /** fc_out(act(fc_in(x))) — the classic two-matrix MLP. */
 export function plainMlp(x: Tensor, activation: string, fcIn: Tensor, bIn: Tensor | undefined, fcOut: Tensor, bOut: Tensor | undefined, layout: 'out_in' | 'in_out' = 'out_in'): Tensor {
-  const pre = project(x, fcIn, bIn, layout);
-  const h = activate(pre, activation, pre);
+  const pre = project(x, fcIn, undefined, layout);
+  const h = bIn ? addBiasActivateInPlace(pre, bIn, activation) : activate(pre, activation, pre);
   return project(h, fcOut, bOut, layout);
 }
 
@@ -95,13 +95,10 @@ export function gatedMlp(x: Tensor, activation: string, gate: Tensor, up: Tensor
 
 /** a + b + c (new tensor), the parallel-residual sum. */
 export function sum3(a: Tensor, b: Tensor, c: Tensor): Tensor {
-  const out = a.clone();
-  addInPlace(out, b);
-  addInPlace(out, c);
-  return out;
+  return addInPlace(add(a, b), c);
 }
 
 /** a + b (new tensor). */
 export function sum2(a: Tensor, b: Tensor): Tensor {
-  return addInPlace(a.clone(), b);
+  return add(a, b);
 }

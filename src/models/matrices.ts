@@ -78,7 +78,7 @@ export interface ResolvedMatrix {
 }
 
 /** Turn a spec into explicit indices, checking them against the stored tensor's shape. */
-export function resolveMatrix(spec: MatrixSpec, storedShape: readonly number[]): ResolvedMatrix {
+function resolveMatrix(spec: MatrixSpec, storedShape: readonly number[]): ResolvedMatrix {
   if (storedShape.length !== 2) {
     throw new Error(`${spec.tensorName} has shape [${storedShape.join(', ')}]; only 2-D weight tensors hold a matrix`);
   }

@@ -6,7 +6,7 @@
  */
 import type { DecoderConfig } from './config.ts';
 import { optPositionsFromMask } from './context.ts';
-import { headWeightName, spec, type Architecture, type Family, type Weights, type WeightSpec } from './family.ts';
+import { dense, headWeightName, normWithBias, spec, withBias, type Architecture, type Family, type Weights } from './family.ts';
 import type { Ops } from './ops.ts';
 import type { MatrixTable } from './types.ts';
 
@@ -19,24 +19,21 @@ function create(cfg: DecoderConfig, p: string): Architecture {
   const n = (i: number, s: string): string => `${p}layers.${i}.${s}`;
   const emb = `${p}embed_tokens.weight`;
   const head = headWeightName(cfg, emb);
-  const withBias = (name: string, shape: number[], bias: boolean): WeightSpec[] =>
-    [spec(`${name}.weight`, shape), ...(bias ? [spec(`${name}.bias`, [shape[0]])] : [])];
-  const dense = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T, bias: boolean): T => o.project(x, w(`${name}.weight`), bias ? w(`${name}.bias`) : undefined);
-  const ln = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T): T => o.norm(cfg.norm, x, w(`${name}.weight`), w(`${name}.bias`));
+  const ln = <T>(o: Ops<T>, w: Weights<T>, name: string, x: T): T => normWithBias(o, w, cfg.norm, name, x);
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
       spec(emb, [cfg.vocabSize, E]),
       spec(`${p}embed_positions.weight`, [cfg.maxPositions! + POSITION_OFFSET, D]),
       ...(projected ? [spec(`${p}project_in.weight`, [D, E]), spec(`${p}project_out.weight`, [E, D])] : []),
-      ...(cfg.finalNorm ? [spec(`${p}final_layer_norm.weight`, [D]), spec(`${p}final_layer_norm.bias`, [D])] : []),
+      ...(cfg.finalNorm ? [...withBias(`${p}final_layer_norm`, [D], true)] : []),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, E])]),
     ],
     blockWeights: (i) => [
       ...['k_proj', 'v_proj', 'q_proj', 'out_proj'].flatMap((m) => withBias(n(i, `self_attn.${m}`), [D, D], m === 'out_proj' ? cfg.attnOutBias : cfg.qkvBias)),
-      spec(n(i, 'self_attn_layer_norm.weight'), [D]), spec(n(i, 'self_attn_layer_norm.bias'), [D]),
+      ...withBias(n(i, 'self_attn_layer_norm'), [D], true),
       ...withBias(n(i, 'fc1'), [F, D], cfg.mlpBias), ...withBias(n(i, 'fc2'), [D, F], cfg.mlpBias),
-      spec(n(i, 'final_layer_norm.weight'), [D]), spec(n(i, 'final_layer_norm.bias'), [D]),
+      ...withBias(n(i, 'final_layer_norm'), [D], true),
     ],
     embed(o, w, ids, ctx) {
       let h = o.embed(w(emb), ids, ctx);

@@ -4,7 +4,7 @@
  * optional per-head LayerNorm on queries and keys (`qk_layernorm`), untied head with a bias.
  */
 import type { DecoderConfig } from './config.ts';
-import { headWeightName, spec, type Architecture, type Family } from './family.ts';
+import { headWeightName, normWithBias, spec, withBias, type Architecture, type Family } from './family.ts';
 import type { Ops } from './ops.ts';
 import type { MatrixTable } from './types.ts';
 
@@ -26,19 +26,19 @@ function create(cfg: DecoderConfig, p: string): Architecture {
   return {
     config: cfg, prefix: p,
     globalWeights: () => [
-      spec(emb, [cfg.vocabSize, D]), spec(`${p}final_layernorm.weight`, [D]), spec(`${p}final_layernorm.bias`, [D]),
+      spec(emb, [cfg.vocabSize, D]), ...withBias(`${p}final_layernorm`, [D], true),
       ...(head === emb ? [] : [spec(head, [cfg.vocabSize, D])]),
       ...(cfg.lmHeadBias ? [spec('lm_head.bias', [cfg.vocabSize])] : []),
     ],
     blockWeights: (i) => [
-      spec(n(i, 'input_layernorm.weight'), [D]), spec(n(i, 'input_layernorm.bias'), [D]),
+      ...withBias(n(i, 'input_layernorm'), [D], true),
       ...Object.values(mats).flatMap(([name, rows, cols]) => [spec(n(i, `${name}.weight`), [rows, cols]), spec(n(i, `${name}.bias`), [rows])]),
       ...(cfg.qkLayerNorm ? ['q_layernorm', 'k_layernorm'].flatMap((m) => [spec(n(i, `self_attn.${m}.weight`), [Dh]), spec(n(i, `self_attn.${m}.bias`), [Dh])]) : []),
     ],
     embed: (o, w, ids, ctx) => o.embed(w(emb), ids, ctx),
     block(o, w, i, x, ctx) {
       const dense = (key: keyof typeof mats, input: typeof x) => o.project(input, w(n(i, `${mats[key][0]}.weight`)), w(n(i, `${mats[key][0]}.bias`)));
-      const h = o.norm(cfg.norm, x, w(n(i, 'input_layernorm.weight')), w(n(i, 'input_layernorm.bias')));
+      const h = normWithBias(o, w, cfg.norm, n(i, 'input_layernorm'), x);
       let q = dense('q', h);
       let k = dense('k', h);
       if (cfg.qkLayerNorm) {
@@ -50,7 +50,7 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const mlpOut = o.plainMlp(h, cfg.activation, w(n(i, 'mlp.fc1.weight')), w(n(i, 'mlp.fc1.bias')), w(n(i, 'mlp.fc2.weight')), w(n(i, 'mlp.fc2.bias')));
       return { hidden: o.add(attnOut, mlpOut, x), attnOut, mlpOut };
     },
-    finalNorm: (o, w, x) => o.norm(cfg.norm, x, w(`${p}final_layernorm.weight`), w(`${p}final_layernorm.bias`)),
+    finalNorm: (o, w, x) => normWithBias(o, w, cfg.norm, `${p}final_layernorm`, x),
     lmHead: (o, w, x) => o.project(x, w(head), cfg.lmHeadBias ? w('lm_head.bias') : undefined),
     matrices(i): MatrixTable {
       const table: MatrixTable = {};

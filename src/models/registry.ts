@@ -11,7 +11,7 @@ import { llamaFamily } from './llama.ts';
 import { optFamily } from './opt.ts';
 import { phiFamily } from './phi.ts';
 
-export const FAMILIES: Record<FamilyName, Family> = {
+const FAMILIES: Record<FamilyName, Family> = {
   gpt2: gpt2Family,
   opt: optFamily,
   llama: llamaFamily,

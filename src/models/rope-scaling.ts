@@ -50,7 +50,7 @@ function llama3Frequencies(inv: Float32Array, s: { factor: number; lowFreqFactor
 type YarnScaling = Extract<NonNullable<RopeConfig['scaling']>, { type: 'yarn' }>;
 
 /** YaRN inverse frequencies (float32 steps where transformers uses float32 tensors). */
-export function yarnFrequencies(rotaryDim: number, base: number, s: YarnScaling): Float32Array {
+function yarnFrequencies(rotaryDim: number, base: number, s: YarnScaling): Float32Array {
   const d = rotaryDim;
   const correctionDim = (rotations: number) => (d * Math.log(s.originalMaxPositions / (rotations * 2 * Math.PI))) / (2 * Math.log(base));
   let low = correctionDim(s.betaFast);

@@ -33,6 +33,7 @@ import { writeHFFolder } from '../export/hf-folder.ts';
 import { checkpointPrefix, storeLinearMaps, storeWeights, weightToWrite, type MapToStore } from '../export/model-parts.ts';
 import type { LazyTensor } from '../io/safetensors-write.ts';
 import type { DecoderModel } from '../models/decoder.ts';
+import { readBias, readMatrix, writeBias, writeMatrix, type MatrixRef } from '../models/matrices.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { LINEAR_MAPS_FORMAT, LINSCOPE_CONFIG_KEY, type StoredLinearMap } from './linear-maps-format.ts';
 import type { PrunedModel } from './pruned-model.ts';
@@ -100,6 +101,15 @@ export function exportPrunedModel(outDir: string, pruned: PrunedModel, options: 
     });
   });
 
+  // the exported tensors addressed by their source names (src/models/matrices.ts reads and writes through it)
+  const exported = {
+    getWeight: (name: string) => {
+      const t = tensors[renamed.get(name) ?? name];
+      return t instanceof Tensor ? t : model.getWeight(name); // a lazily written weight: read it now
+    },
+    setWeight: (name: string, value: Tensor) => { tensors[renamed.get(name) ?? name] = value; },
+    matrices: (layer: number) => model.matrices(layer), dtype: model.dtype, config: model.config,
+  };
   const folded: FoldedMap[] = [];
   const toStore: MapToStore[] = [];
   const outTensorOf = (layer: number) => renamed.get(model.matrices(layer).out?.tensorName ?? '');
@@ -116,9 +126,7 @@ export function exportPrunedModel(outDir: string, pruned: PrunedModel, options: 
     const previous = r.start - 1;
     if (r.map.input === 'mlp' && (options.fold ?? true) && mlpFoldProblem(model, previous, r.map) === undefined) {
       const ref = model.matrices(previous).out!;
-      const { weight, bias } = foldIntoOutput(model.getWeight(ref.tensorName), ref.layout, ref.biasName ? model.getWeight(ref.biasName) : undefined, r.map);
-      tensors[renamed.get(ref.tensorName)!] = weight;
-      if (ref.biasName) tensors[renamed.get(ref.biasName)!] = bias!;
+      foldIntoOutput(exported, ref, r.map);
       folded.push({ span: spanLabel(r), intoBlock: previous, tensor: renamed.get(ref.tensorName)! });
       continue;
     }
@@ -154,30 +162,29 @@ export function exportPrunedModel(outDir: string, pruned: PrunedModel, options: 
   return { dir: outDir, numLayers: kept.length, keptBlocks: kept, folded, stored: maps.entries, weightFiles: written.weightFiles, customCode: written.customCode };
 }
 
-/** W_out' and b_out' with the map folded in (float64 arithmetic, stored in the weight's dtype). */
-export function foldIntoOutput(weight: Tensor, layout: 'out_in' | 'in_out', outBias: Tensor | undefined, map: LinearMap): { weight: Tensor; bias?: Tensor } {
+/**
+ * Folds `map` into the MLP output projection `ref` of `model` (read and written as [out, in] through
+ * src/models/matrices.ts, whatever the stored layout): W_out' = Aᵀ·W_out, b_out' = b_out·A + b,
+ * in float64, stored in the model's dtype.
+ */
+function foldIntoOutput(model: Parameters<typeof writeMatrix>[0], ref: MatrixRef, map: LinearMap): void {
   const d = map.weight.shape[0];
   const a = map.weight.to('float64').data;
-  const w = weight.to('float64');
-  const f = weight.size / d;
-  const result = Tensor.zeros(weight.shape, 'float64');
-  if (layout === 'out_in') {
-    // W' [d, F] = Aᵀ [d, d] · W [d, F]
-    backend().gemm({ transA: true, transB: false, m: d, n: f, k: d, alpha: 1, a, lda: d, b: w.data, ldb: f, beta: 0, c: result.data, ldc: f });
-  } else {
-    // W' [F, d] = W [F, d] · A [d, d]
-    backend().gemm({ transA: false, transB: false, m: f, n: d, k: d, alpha: 1, a: w.data, lda: d, b: a, ldb: d, beta: 0, c: result.data, ldc: d });
+  const w = readMatrix(model, ref).to('float64');
+  const f = w.size / d;
+  // W' [d, F] = Aᵀ [d, d] · W [d, F]
+  const folded = Tensor.zeros([d, f], 'float64');
+  backend().gemm({ transA: true, transB: false, m: d, n: f, k: d, alpha: 1, a, lda: d, b: w.data, ldb: f, beta: 0, c: folded.data, ldc: f });
+  writeMatrix(model, ref, folded);
+  if (!ref.biasName) return; // mlpFoldProblem: then the map has no bias (or a zero one)
+  const outBias = readBias(model, ref)!;
+  const bias = Tensor.zeros([d], 'float64');
+  for (let j = 0; j < d; j++) {
+    let v = map.bias ? map.bias.data[j] : 0;
+    for (let i = 0; i < d; i++) v += outBias.data[i] * a[i * d + j];
+    bias.data[j] = v;
   }
-  let bias: Tensor | undefined;
-  if (outBias || map.bias) {
-    bias = Tensor.zeros([d], 'float64');
-    for (let j = 0; j < d; j++) {
-      let v = map.bias ? map.bias.data[j] : 0;
-      if (outBias) for (let i = 0; i < d; i++) v += outBias.data[i] * a[i * d + j];
-      bias.data[j] = v;
-    }
-  }
-  return { weight: result.to(weight.dtype), bias: bias?.to(outBias?.dtype ?? weight.dtype) };
+  writeBias(model, ref, bias);
 }
 
 /** New index of the last kept block before original block `start` (−1: none). */

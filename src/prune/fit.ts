@@ -27,7 +27,7 @@ import { runSteps } from '../util/steps.ts';
 import { streamSpansSteps } from './spans.ts';
 import { spanLabel, type LinearMap, type MapInput, type Span } from './types.ts';
 
-export const DEFAULT_MAP_RIDGE = 1e-6;
+const DEFAULT_MAP_RIDGE = 1e-6;
 
 export interface FitMapOptions {
   /** Fit a bias b (default true). */
@@ -148,7 +148,9 @@ export function* fitSpanMapsSteps(
   options: FitMapOptions & { onBatch?: (done: number, total: number) => void } = {},
 ): Generator<void, FittedMap[], void> {
   const dim = model.base.config.hiddenSize;
-  const acc = requests.map((r) => new MapFitAccumulator(r.input, dim));
+  // a span's statistics exist from its first block to its last (layer-major), then only its map
+  const acc: (MapFitAccumulator | undefined)[] = requests.map(() => undefined);
+  const fitted: FittedMap[] = [];
   for (const r of requests) {
     if (r.input === 'mlp' && !model.isKept(r.start - 1)) {
       throw new Error(`span ${spanLabel(r)}: an 'mlp' map needs block ${r.start - 1} kept`);
@@ -161,7 +163,12 @@ export function* fitSpanMapsSteps(
       if (!s.previous) throw new Error(`span ${spanLabel(r)}: block ${r.start - 1} did not run right before it`);
       x = s.previous.mlpOut;
     }
-    acc[k].add(x, sub(s.output, s.input), s.rows);
-  }, options.onBatch);
-  return acc.map((a) => a.solve(options));
+    (acc[k] ??= new MapFitAccumulator(r.input, dim)).add(x, sub(s.output, s.input), s.rows);
+  }, options.onBatch, {
+    onSpanDone: (k) => {
+      fitted[k] = (acc[k] ?? new MapFitAccumulator(requests[k].input, dim)).solve(options);
+      acc[k] = undefined;
+    },
+  });
+  return fitted;
 }

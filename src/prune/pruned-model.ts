@@ -10,7 +10,8 @@
  * what ranking, fitting and distillation stream over.
  */
 import type { DecoderModel } from '../models/decoder.ts';
-import type { BlockOutput } from '../models/types.ts';
+import type { ForwardInputs } from '../models/context.ts';
+import type { BlockOutput, ForwardContext } from '../models/types.ts';
 import { addInPlace } from '../tensor/elementwise.ts';
 import { addRowVectorInPlace, matmul } from '../tensor/matmul.ts';
 import { Tensor, type DType } from '../tensor/tensor.ts';
@@ -49,18 +50,24 @@ export interface PrunedForwardResult {
   preFinalNorm: Tensor;
 }
 
+/** One step of a pruned forward: a kept block (its original index) or a replacement. */
+export type PrunedStep = { layer: number; replacement?: undefined } | { replacement: Replacement; layer?: undefined };
+
 export class PrunedModel {
   readonly base: DecoderModel;
   /** Replacements sorted by start. */
   readonly replacements: readonly Replacement[];
   private readonly removed = new Set<number>();
   private readonly runtimeMaps = new WeakMap<LinearMap, { weight: Tensor; weightMinusI: Tensor; bias?: Tensor }>();
+  private readonly lastBlockOutput = new WeakMap<ForwardContext, BlockOutput>();
+  private readonly stepList: PrunedStep[];
 
   constructor(base: DecoderModel, replacements: readonly Replacement[] = []) {
     this.base = base;
     this.replacements = [...replacements].sort((a, b) => a.start - b.start);
     validateReplacements(base.numLayers, base.config.hiddenSize, this.replacements);
     for (const r of this.replacements) for (let i = r.start; i < r.start + r.count; i++) this.removed.add(i);
+    this.stepList = this.steps();
   }
 
   /** Blocks of the original model. */
@@ -85,6 +92,84 @@ export class PrunedModel {
   /** This model with more replacements (the new ones must not overlap the existing ones). */
   with(extra: readonly Replacement[]): PrunedModel {
     return new PrunedModel(this.base, [...this.replacements, ...extra]);
+  }
+
+  /** What runs, in order: kept blocks and replacements (as `forward` walks them). */
+  steps(): PrunedStep[] {
+    const out: PrunedStep[] = [];
+    const L = this.base.numLayers;
+    const reps = this.replacements;
+    for (let i = 0, next = 0; i < L || next < reps.length; ) {
+      const r = reps[next];
+      if (r && r.start === i) {
+        out.push({ replacement: r });
+        i += r.count;
+        next++;
+        continue;
+      }
+      out.push({ layer: i });
+      i++;
+    }
+    return out;
+  }
+
+  /**
+   * The stages of this model for layer-major passes (src/models/layer-major.ts: perplexity and fact
+   * evaluation): "block" s is step s of `steps()`. A replacement's step returns only its hidden
+   * state (attnOut and mlpOut are empty); an 'mlp' map reads the block before it, remembered per call.
+   */
+  get config(): DecoderModel['config'] {
+    return { ...this.base.config, numLayers: this.stepList.length };
+  }
+
+  embed(inputIds: readonly (readonly number[])[], options: ForwardInputs = {}): { hidden: Tensor; ctx: ForwardContext } {
+    return this.base.embed(inputIds, options);
+  }
+
+  runBlock(step: number, hidden: Tensor, ctx: ForwardContext): BlockOutput {
+    const s = this.stepList[step];
+    if (s.layer !== undefined) {
+      const out = this.base.runBlock(s.layer, hidden, ctx);
+      if (this.stepList[step + 1]?.replacement?.map?.input === 'mlp') this.lastBlockOutput.set(ctx, out);
+      return out;
+    }
+    const previous = this.lastBlockOutput.get(ctx);
+    this.lastBlockOutput.delete(ctx);
+    const empty = Tensor.zeros([0], hidden.dtype);
+    return { hidden: this.applyReplacement(s.replacement, hidden, step > 0 && this.stepList[step - 1].layer !== undefined ? previous : undefined).output, attnOut: empty, mlpOut: empty };
+  }
+
+  finalNorm(hidden: Tensor): Tensor {
+    return this.base.finalNorm(hidden);
+  }
+
+  lmHead(hidden: Tensor): Tensor {
+    return this.base.lmHead(hidden);
+  }
+
+  holdWeights(): () => void {
+    return this.base.holdWeights();
+  }
+
+  weightNames(): string[] {
+    return this.base.weightNames();
+  }
+
+  weightShape(name: string): number[] {
+    return this.base.weightShape(name);
+  }
+
+  blockWeightNames(step: number): string[] {
+    const s = this.stepList[step];
+    return s.layer === undefined ? [] : this.base.blockWeightNames(s.layer);
+  }
+
+  get streaming(): boolean {
+    return this.base.streaming;
+  }
+
+  get dtype(): DType {
+    return this.base.dtype;
   }
 
   forward(inputIds: readonly (readonly number[])[], options: PrunedForwardOptions = {}): PrunedForwardResult {
@@ -115,7 +200,7 @@ export class PrunedModel {
   }
 
   /** h_out = base + X·A + b (see types.ts); the input itself for a dropped span. */
-  private applyReplacement(r: Replacement, h: Tensor, previous: BlockOutput | undefined): { x?: Tensor; output: Tensor } {
+  applyReplacement(r: Replacement, h: Tensor, previous: BlockOutput | undefined): { x?: Tensor; output: Tensor } {
     if (!r.map) return { output: h };
     const m = this.runtimeMap(r.map, h.dtype);
     if (r.map.input === 'residual') {
@@ -146,7 +231,7 @@ export class PrunedModel {
 }
 
 /** Throws a clear error for spans out of range, overlapping, or maps that cannot run. */
-export function validateReplacements(layers: number, dim: number, replacements: readonly Replacement[]): void {
+function validateReplacements(layers: number, dim: number, replacements: readonly Replacement[]): void {
   const sorted = [...replacements].sort((a, b) => a.start - b.start);
   const removed = new Set<number>();
   for (const r of sorted) {

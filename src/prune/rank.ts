@@ -123,9 +123,17 @@ export function* measureSpansSteps(model: PrunedModel, batches: readonly TokenBa
   const spans = options.spans ?? candidateSpans(model, options.count ?? 1);
   if (spans.length === 0) throw new Error(`no span of ${options.count ?? 1} kept block(s) is left to score`);
   const dim = model.base.config.hiddenSize;
-  const acc = spans.map((s) => new SpanScoreAccumulator(s, dim, options));
-  yield* streamSpansSteps(model, batches, spans, (k, s) => acc[k].add(s.input, s.output, s.rows, s.lastRows), options.onBatch);
-  return acc.map((a) => a.scores());
+  // a span's statistics exist from its first block to its last (layer-major), then only its scores
+  const acc: (SpanScoreAccumulator | undefined)[] = spans.map(() => undefined);
+  const scores: SpanScores[] = [];
+  yield* streamSpansSteps(model, batches, spans, (k, s) => (acc[k] ??= new SpanScoreAccumulator(spans[k], dim, options)).add(s.input, s.output, s.rows, s.lastRows), options.onBatch, {
+    previous: false,
+    onSpanDone: (k) => {
+      scores[k] = (acc[k] ?? new SpanScoreAccumulator(spans[k], dim, options)).scores();
+      acc[k] = undefined;
+    },
+  });
+  return scores;
 }
 
 export interface RankOptions {
@@ -134,7 +142,7 @@ export interface RankOptions {
 }
 
 /** The value a criterion sorts on: higher = more removable. */
-export function removalKey(s: SpanScores, criterion: Criterion, options: RankOptions = {}): number {
+function removalKey(s: SpanScores, criterion: Criterion, options: RankOptions = {}): number {
   switch (criterion) {
     case 'linearity':
       return options.linearityVariant === 'withoutResidual' ? s.linearityWithoutResidual : s.linearity;

@@ -72,10 +72,3 @@ export function spanLabel(s: Span): string {
   if (s.count === 0) return `(map before ${s.start})`;
   return s.count === 1 ? `${s.start}` : `${s.start}-${s.start + s.count - 1}`;
 }
-
-/** The blocks a list of spans covers, sorted. */
-export function coveredBlocks(spans: readonly Span[]): number[] {
-  const out: number[] = [];
-  for (const s of spans) for (let i = s.start; i < s.start + s.count; i++) out.push(i);
-  return out.sort((a, b) => a - b);
-}

@@ -130,7 +130,7 @@ export function defaultCacheDir(): string {
 }
 
 /** False when LINSCOPE_CACHE=off. */
-export function cacheEnabledByEnv(): boolean {
+function cacheEnabledByEnv(): boolean {
   return process.env.LINSCOPE_CACHE !== 'off';
 }
 
@@ -261,7 +261,7 @@ export class ResultCache {
 let defaultCache: ResultCache | undefined;
 
 /** The process-wide cache in {@link defaultCacheDir} (re-created if LINSCOPE_CACHE changes). */
-export function getDefaultCache(): ResultCache {
+function getDefaultCache(): ResultCache {
   const dir = defaultCacheDir();
   const enabled = cacheEnabledByEnv();
   if (!defaultCache || defaultCache.dir !== dir || defaultCache.enabled !== enabled) defaultCache = new ResultCache(dir, { enabled });

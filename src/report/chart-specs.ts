@@ -31,6 +31,14 @@ function titleOf(frame: ChartFrame) {
   return frame.subtitle ? { text: frame.title, subtitle: frame.subtitle } : frame.title;
 }
 
+/** The top of a single-view chart: schema, title, size (the frame's, else `size`), shared look, data. */
+function frame(options: ChartFrame, values: unknown[], size = { width: 480, height: 300 }) {
+  return {
+    $schema: SCHEMA, title: titleOf(options), width: options.width ?? size.width, height: options.height ?? size.height,
+    config: BASE_CONFIG, data: { values },
+  };
+}
+
 /** Drops points with non-finite coordinates: Vega-Lite would silently skip them anyway. */
 function finite(...xs: number[]): boolean {
   return xs.every(Number.isFinite);
@@ -91,12 +99,7 @@ export function linearityProfileChart(series: readonly LinearitySeries[], option
     }
   }
   return {
-    $schema: SCHEMA,
-    title: titleOf(options),
-    width: options.width ?? 480,
-    height: options.height ?? 300,
-    config: BASE_CONFIG,
-    data: { values },
+    ...frame(options, values),
     // Lines and points are separate layers so the dash legend shows line strokes, not dots.
     encoding: {
       x: {
@@ -185,12 +188,7 @@ export function lineChart(series: readonly LineSeries[], options: LineChartOptio
   if (options.yDomain) yScale.domain = options.yDomain;
   const seriesLabel = options.seriesLabel ?? 'run';
   return {
-    $schema: SCHEMA,
-    title: titleOf(options),
-    width: options.width ?? 480,
-    height: options.height ?? 300,
-    config: BASE_CONFIG,
-    data: { values },
+    ...frame(options, values),
     mark: showPoints ? { type: 'line', point: { filled: true, size: 24 }, strokeWidth: 1.5 } : { type: 'line', strokeWidth: 1.5 },
     encoding: {
       x: { field: 'x', type: 'quantitative', title: options.xLabel, scale: options.logX ? { type: 'log' } : { zero: false } },
@@ -370,12 +368,10 @@ export function barChart(bars: readonly Bar[], options: BarChartOptions): TopLev
   }
   const n = new Set(bars.map((b) => b.label)).size;
   return {
-    $schema: SCHEMA,
-    title: titleOf(options),
-    width: options.width ?? (options.horizontal ? 420 : Math.max(240, Math.min(720, n * (grouped ? 48 : 32)))),
-    height: options.height ?? (options.horizontal ? Math.max(120, Math.min(600, n * (grouped ? 36 : 22))) : 300),
-    config: BASE_CONFIG,
-    data: { values },
+    ...frame(options, values, {
+      width: options.horizontal ? 420 : Math.max(240, Math.min(720, n * (grouped ? 48 : 32))),
+      height: options.horizontal ? Math.max(120, Math.min(600, n * (grouped ? 36 : 22))) : 300,
+    }),
     encoding,
     layer: layers,
   } as unknown as TopLevelSpec;

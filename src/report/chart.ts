@@ -16,7 +16,7 @@ import { toPrettyJson } from './json.ts';
 export * from './chart-specs.ts';
 
 /** Compiles a Vega-Lite spec to a full Vega spec. */
-export function toVegaSpec(spec: TopLevelSpec): vega.Spec {
+function toVegaSpec(spec: TopLevelSpec): vega.Spec {
   return compile(spec).spec as vega.Spec;
 }
 
@@ -70,7 +70,7 @@ let sansFontCache: FontChoice | null | undefined;
  * Finds a system sans-serif font for PNG text (SVG's generic 'sans-serif' must map to an installed
  * family, otherwise resvg draws no text). Returns null when none of the known fonts is installed.
  */
-export function findSansFont(): FontChoice | null {
+function findSansFont(): FontChoice | null {
   if (sansFontCache !== undefined) return sansFontCache;
   const found = new Map<string, string>();
   const names = new Set(KNOWN_SANS_FONTS.map((f) => f.file));

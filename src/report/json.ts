@@ -3,10 +3,10 @@
  * JSON.stringify would silently mangle (NaN/±Infinity become null there, typed arrays become
  * index-keyed objects, bigint throws).
  */
-import { writeFileAtomic, writeFileAtomicSync } from '../io/atomic-file.ts';
+import { writeFileAtomicSync } from '../io/atomic-file.ts';
 
 /** Converts a value into plain JSON data: typed arrays to arrays, non-finite numbers to strings. */
-export function toJsonData(value: unknown): unknown {
+function toJsonData(value: unknown): unknown {
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return value;
@@ -56,9 +56,4 @@ export function toPrettyJson(value: unknown): string {
 /** Writes `value` as pretty JSON to `path` atomically (temp file + rename), creating directories. */
 export function writeJson(path: string, value: unknown): void {
   writeFileAtomicSync(path, toPrettyJson(value));
-}
-
-/** Async variant of {@link writeJson}. */
-export async function writeJsonAsync(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, toPrettyJson(value));
 }

@@ -6,8 +6,6 @@
  */
 import { writeFileAtomicSync } from '../io/atomic-file.ts';
 
-export { writeJson, writeJsonAsync, toPrettyJson, toJsonData } from './json.ts';
-
 /** A row of a table: column key → value. */
 export type Row = Readonly<Record<string, unknown>>;
 
@@ -62,7 +60,7 @@ function pad(s: string, width: number, align: 'left' | 'right'): string {
 }
 
 /** Columns to show: explicit ones, or every key in order of first appearance. */
-export function resolveColumns(rows: readonly Row[], columns?: readonly (string | Column)[]): Column[] {
+function resolveColumns(rows: readonly Row[], columns?: readonly (string | Column)[]): Column[] {
   if (columns) return columns.map((c) => (typeof c === 'string' ? { key: c } : c));
   const keys: string[] = [];
   const seen = new Set<string>();

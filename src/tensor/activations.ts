@@ -1,5 +1,9 @@
-/** Activation functions, elementwise, returning new tensors. Names follow Hugging Face's ACT2FN keys. */
+/**
+ * Activation functions, elementwise, returning new tensors. Names follow Hugging Face's ACT2FN keys.
+ * Float32 tensors go to the C twins of these loops when they are loaded (native-kernels.ts; same results).
+ */
 import { expBounded } from './fast-exp.ts';
+import { ACT, allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { Tensor, allocate, type TypedArray } from './tensor.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -63,6 +67,12 @@ export function activate(x: Tensor, name: string, out?: Tensor): Tensor {
   if (out && out.size !== x.size) throw new Error(`activate: output holds ${out.size} elements, input ${x.size}`);
   out ??= new Tensor(allocate(x.dtype, x.size), x.shape);
   const s = x.data, d = out.data;
+  const native = nativeKernels();
+  const code = nativeActivationCode(name);
+  if (native && code !== undefined && allFloat32(s, d)) {
+    native.activate(s as Float32Array, d as Float32Array, s.length, code, kernelThreads());
+    return out;
+  }
   switch (name) {
     case 'gelu_new':
     case 'gelu_pytorch_tanh':
@@ -90,11 +100,45 @@ export function siluMul(gate: Tensor, up: Tensor): Tensor {
   const out = new Tensor(allocate(gate.dtype, gate.size), gate.shape);
   const g = gate.data, u = up.data, d = out.data;
   const n = d.length;
+  const native = nativeKernels();
+  if (native && allFloat32(g, u, d) && u.length === n) {
+    native.siluMul(g as Float32Array, u as Float32Array, d as Float32Array, n, kernelThreads());
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     const v = g[i];
     d[i] = (v / (1 + expBounded(clampExponent(-v)))) * u[i];
   }
   return out;
+}
+
+/** The kernels.c code of a named activation (undefined: not there, the TypeScript loop runs). */
+function nativeActivationCode(name: string): number | undefined {
+  switch (name) {
+    case 'gelu': return ACT.gelu_erf;
+    case 'gelu_new': case 'gelu_pytorch_tanh': case 'gelu_fast': return ACT.gelu_tanh;
+    case 'relu': return ACT.relu;
+    case 'silu': case 'swish': return ACT.silu;
+    default: return undefined;
+  }
+}
+
+/**
+ * y ← act(y + b) for every row of y [..., n] and a bias b [n]: a Linear layer's bias add and its
+ * activation in one pass over memory (the same numbers as addRowVectorInPlace then activate).
+ */
+export function addBiasActivateInPlace(y: Tensor, bias: Tensor, name: string): Tensor {
+  const n = bias.size;
+  if (y.dim(-1) !== n) throw new Error(`addBiasActivate: last axis ${y.dim(-1)} vs bias ${n}`);
+  const native = nativeKernels();
+  const code = nativeActivationCode(name);
+  if (native && code !== undefined && allFloat32(y.data, bias.data)) {
+    native.biasActivate(y.data as Float32Array, bias.data as Float32Array, y.size / n, n, code, kernelThreads());
+    return y;
+  }
+  const yd = y.data, b = bias.data;
+  for (let off = 0; off < yd.length; off += n) for (let j = 0; j < n; j++) yd[off + j] += b[j];
+  return activate(y, name, y);
 }
 
 /** y clamped to [−88, 88], the domain of `expBounded` (NaN stays NaN). */

@@ -1,178 +1,114 @@
 /**
- * Scaled dot-product attention over [B, T, H·Dh] projections, head by head with strided GEMMs
- * (no transposes): S = scale · Q_h K_hᵀ + bias, P = softmax(S), O_h = P V_h.
+ * Scaled dot-product attention over [B, T, H·Dh] projections, blocked with an online softmax
+ * (FlashAttention, Dao et al. 2022, on the CPU): for each block of query rows and each key tile it
+ * can see (src/tensor/attention-tiles.ts),
+ *   S = scale · Q Kᵀ + bias,   m' = max(m, rowmax S),   P = e^(S − m'),
+ *   ℓ ← e^(m − m') ℓ + rowsum P,   O ← e^(m − m') O + P V,
+ * and finally O ← O / ℓ: QKᵀ and PV are strided GEMMs on the [B, T, H·Dh] buffers (no transposes),
+ * and tiles above the causal diagonal, wholly outside a sliding window, or wholly padding are never
+ * computed. The result is softmax(S) V, as in HF's eager attention.
  *
  * Masks: causal (key j visible to query i iff j ≤ queryOffset + i), key padding (keyMask), optional
  * ALiBi bias slope_h · keyPosition_j, and an optional sliding window. Grouped-query attention maps
- * query head h to key/value head ⌊h / (H / H_kv)⌋.
- *
- * Queries run in blocks of ROW_BLOCK rows; a block's scores are computed only against the key range
- * some row of it can see (causal limit, sliding window), which skips about half the work of a long
- * causal sequence. Hidden entries get probability 0, and a row that sees no key gets all zeros.
- * Softmax visits only each row's visible keys; unless the probabilities are kept, its division by
- * the row sum is applied to the row's Dh outputs after P·V rather than to its probabilities.
+ * query head h to key/value head ⌊h / (H / H_kv)⌋. A row that sees no key gets all zeros.
+ * On request it keeps the probabilities (for analysis) and each row's log-sum-exp (for the backward,
+ * which recomputes P tile by tile from it: src/autograd/ops/attention.ts).
  */
-import { backend } from '../backend/index.ts';
-import { expBounded } from './fast-exp.ts';
+import { backend, type Backend } from '../backend/index.ts';
+import { attentionGeometry, expRowOnline, keyBlock, keyTiles, scoreTile, type AttentionOptions } from './attention-tiles.ts';
 import { Tensor, allocate, type TypedArray } from './tensor.ts';
 
-export interface AttentionOptions {
-  numHeads: number;
-  numKvHeads: number;
-  headDim: number;
-  scale: number;
-  causal?: boolean;
-  /** Index of the first query among the keys (Tk − Tq when keys include a cache). Default Tk − Tq. */
-  queryOffset?: number;
-  /** 1 for real tokens, 0 for padding, length B·Tk. */
-  keyMask?: ArrayLike<number>;
-  /** ALiBi: per-head slopes and per-key positions (length B·Tk). */
-  alibiSlopes?: ArrayLike<number>;
-  alibiPositions?: ArrayLike<number>;
-  /** Keys further back than this many positions are hidden (Mistral's sliding window). */
-  slidingWindow?: number;
-  /** Keep the attention probabilities [B, H, Tq, Tk] (for analysis). */
-  keepProbs?: boolean;
-}
+export { DEFAULT_BLOCKS, type AttentionOptions } from './attention-tiles.ts';
 
 export interface AttentionResult {
   out: Tensor;
   probs?: Tensor;
+  /** log Σ_j e^(S_ij) of each row, [B, H, Tq] flat (−∞ where the row sees no key), with keepLse. */
+  lse?: Float64Array;
 }
 
-/** Query rows per block: scores are computed only against the keys some row of the block can see. */
-const ROW_BLOCK = 128;
-
-/** ln of float32's smallest normal number (2^−126): exp of anything below is subnormal. */
-const SUBNORMAL_EXPONENT = -87.33654475055310898657;
-
 export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): AttentionResult {
-  const [B, Tq] = q.shape;
-  const Tk = k.shape[1];
-  const { numHeads: H, numKvHeads: Hkv, headDim: Dh } = o;
-  const qWidth = H * Dh;
-  const kvWidth = Hkv * Dh;
-  if (q.dim(-1) !== qWidth || k.dim(-1) !== kvWidth || v.dim(-1) !== kvWidth) {
-    throw new Error(`attention: projection widths q=${q.dim(-1)} k=${k.dim(-1)} v=${v.dim(-1)} do not fit ${H} heads / ${Hkv} kv heads × ${Dh}`);
-  }
-  const group = H / Hkv;
-  const offset = o.queryOffset ?? Tk - Tq;
-  const causal = o.causal ?? true;
-  const window = o.slidingWindow;
-  const keyMask = o.keyMask;
-  const alibiPositions = o.alibiPositions;
+  const g = attentionGeometry(q, k, v, o);
+  const { B, Tq, Tk, H, Dh, qWidth, kvWidth, queryBlock } = g;
   const out = new Tensor(allocate(q.dtype, B * Tq * qWidth), [B, Tq, qWidth]);
   const probs = o.keepProbs ? new Tensor(allocate(q.dtype, B * H * Tq * Tk), [B, H, Tq, Tk]) : undefined;
-  const rowBlock = Math.min(ROW_BLOCK, Tq);
-  const scores = allocate(q.dtype, rowBlock * Tk);
-  /** 1 / Σ e^(s − max) of each row of the block, when the probabilities are not kept. */
-  const rowScale = new Float64Array(rowBlock);
+  const lse = o.keepLse ? new Float64Array(B * H * Tq) : undefined;
+  const tileSize = Math.max(g.tileArea, keyBlock(g, 1));
+  const s = allocate(q.dtype, tileSize);
+  const rowStart = new Int32Array(queryBlock), rowEnd = new Int32Array(queryBlock);
+  // running max m, sum ℓ and the rescaling factor e^(m − m') of each row of the block
+  const m = new Float64Array(queryBlock), l = new Float64Array(queryBlock), corr = new Float64Array(queryBlock);
+  // with kept probabilities: the max each tile's row was exponentiated against, to normalise at the end
+  const maxTiles = Math.ceil(Tk / keyBlock(g, queryBlock)) + 2;
+  const tileMax = probs ? new Float64Array(queryBlock * maxTiles) : undefined;
+  const qd = q.data, kd = k.data, vd = v.data, od = out.data;
   const be = backend();
   // These products are thin (one side is Dh wide): OpenBLAS's threads cost more than they gain here
   // (measured 3.5× the CPU time with 2 threads), so run them on one.
   onOneThread(be, () => {
-    // Visible keys of query row i: [first(i), last(i)) by the causal limit and the sliding window.
-    const last = (i: number) => (causal ? Math.min(Tk, offset + i + 1) : Tk);
-    const first = (i: number) => (window !== undefined ? Math.max(0, offset + i - window + 1) : 0);
     for (let b = 0; b < B; b++) {
-      const keyRow = b * Tk;
       for (let h = 0; h < H; h++) {
-        const kvh = Math.floor(h / group);
-        const slope = o.alibiSlopes ? o.alibiSlopes[h] : 0;
-        const kBase = b * Tk * kvWidth + kvh * Dh;
-        for (let i0 = 0; i0 < Tq; i0 += rowBlock) {
-          const i1 = Math.min(Tq, i0 + rowBlock);
-          const rows = i1 - i0;
-          const lo = Math.min(first(i0), Tk);
-          const hi = Math.max(last(i1 - 1), lo);
-          const width = hi - lo;
-          const qBase = b * Tq * qWidth + (h + i0 * H) * Dh;
-          if (width > 0) {
-            // S = scale · Q_block K[lo:hi]ᵀ
+        const kvBase = b * Tk * kvWidth + Math.floor(h / g.group) * Dh;
+        for (let i0 = 0; i0 < Tq; i0 += queryBlock) {
+          const rows = Math.min(queryBlock, Tq - i0);
+          const oBase = b * Tq * qWidth + i0 * qWidth + h * Dh;
+          m.fill(-Infinity, 0, rows);
+          l.fill(0, 0, rows);
+          const tiles = keyTiles(g, b, i0, i0 + rows);
+          for (let t = 0; t < tiles.length; t += 2) {
+            const j0 = tiles[t], cols = tiles[t + 1] - j0;
+            scoreTile(g, be, qd, kd, b, h, i0, rows, j0, cols, s, rowStart, rowEnd);
+            for (let r = 0; r < rows; r++) {
+              corr[r] = expRowOnline(s, r * cols, rowStart[r], rowEnd[r], cols, m, l, r);
+              if (tileMax) tileMax[r * maxTiles + t / 2] = m[r];
+            }
+            if (probs) {
+              for (let r = 0; r < rows; r++) {
+                probs.data.set(s.subarray(r * cols, (r + 1) * cols), ((b * H + h) * Tq + i0 + r) * Tk + j0);
+              }
+            }
+            if (t > 0) {
+              // O ← e^(m − m') O for the rows whose max moved
+              for (let r = 0; r < rows; r++) {
+                const c = corr[r];
+                if (c === 1) continue;
+                const start = oBase + r * qWidth;
+                for (let d = start; d < start + Dh; d++) od[d] *= c;
+              }
+            }
+            // O += P V[j0:j1] (the first tile overwrites)
             be.gemm({
-              transA: false, transB: true, m: rows, n: width, k: Dh, alpha: o.scale,
-              a: q.data.subarray(qBase), lda: qWidth,
-              b: k.data.subarray(kBase + lo * kvWidth), ldb: kvWidth,
-              beta: 0, c: scores, ldc: width,
+              transA: false, transB: false, m: rows, n: Dh, k: cols, alpha: 1,
+              a: s, lda: cols, b: vd.subarray(kvBase + j0 * kvWidth), ldb: kvWidth,
+              beta: t === 0 ? 0 : 1, c: od.subarray(oBase), ldc: qWidth,
             });
           }
           for (let r = 0; r < rows; r++) {
-            const i = i0 + r;
-            const row = r * width;
-            const a = row + Math.max(first(i), lo) - lo;
-            const e = Math.max(row + Math.min(last(i), hi) - lo, a);
-            // hidden keys outside the row's visible range [a, e): probability 0, never visited again
-            scores.fill(0, row, a);
-            scores.fill(0, e, row + width);
-            if (alibiPositions) {
-              const keys = keyRow + lo - row;
-              for (let j = a; j < e; j++) scores[j] += slope * alibiPositions[keys + j];
-            }
-            if (keyMask) {
-              const keys = keyRow + lo - row;
-              for (let j = a; j < e; j++) if (keyMask[keys + j] === 0) scores[j] = -Infinity;
-            }
-            const inv = expShiftedRow(scores, a, e);
-            if (probs) {
-              for (let j = a; j < e; j++) scores[j] *= inv;
-              probs.data.set(scores.subarray(row, row + width), ((b * H + h) * Tq + i) * Tk + lo);
-            } else {
-              rowScale[r] = inv;
-            }
-          }
-          if (width > 0) {
-            // O_block = P V[lo:hi]
-            be.gemm({
-              transA: false, transB: false, m: rows, n: Dh, k: width, alpha: 1,
-              a: scores, lda: width,
-              b: v.data.subarray(kBase + lo * kvWidth), ldb: kvWidth,
-              beta: 0, c: out.data.subarray(qBase), ldc: qWidth,
-            });
-            // softmax's 1/Σ applied to the Dh outputs of a row instead of its `width` probabilities
-            if (!probs) {
-              const od = out.data;
-              for (let r = 0; r < rows; r++) {
-                const inv = rowScale[r];
-                const start = qBase + r * qWidth;
-                for (let d = start; d < start + Dh; d++) od[d] *= inv;
-              }
-            }
+            const inv = l[r] > 0 ? 1 / l[r] : 0;
+            const start = oBase + r * qWidth;
+            if (tiles.length === 0) od.fill(0, start, start + Dh);
+            else if (inv !== 1) for (let d = start; d < start + Dh; d++) od[d] *= inv;
+            if (lse) lse[(b * H + h) * Tq + i0 + r] = l[r] > 0 ? m[r] + Math.log(l[r]) : -Infinity;
+            if (probs && tileMax) normaliseProbs(probs.data, ((b * H + h) * Tq + i0 + r) * Tk, tiles, tileMax, r * maxTiles, m[r], inv);
           }
         }
       }
     }
   });
-  return { out, probs };
+  return { out, probs, lse };
 }
 
-/**
- * Softmax numerators of one row's visible scores s[a..e): s ← e^(s − max), returning 1 / Σ (0 when
- * every entry is −∞, i.e. the row sees no key, which leaves all zeros). Below e^−87.3 a probability is
- * a float32 subnormal: it is flushed to 0 (it cannot change any sum at float32 precision, and
- * subnormals make the P·V product crawl); this also keeps the argument of `expBounded` in range.
- */
-function expShiftedRow(s: TypedArray, a: number, e: number): number {
-  let max = -Infinity;
-  for (let j = a; j < e; j++) {
-    const x = s[j];
-    if (x > max) max = x;
+/** Kept probabilities of one row: each tile's segment was e^(S − m_tile); make it e^(S − m) / ℓ. */
+function normaliseProbs(p: TypedArray, rowBase: number, tiles: number[], tileMax: Float64Array, at: number, mFinal: number, inv: number): void {
+  for (let t = 0; t < tiles.length; t += 2) {
+    const f = inv === 0 ? 0 : Math.exp(tileMax[at + t / 2] - mFinal) * inv;
+    if (f === 1) continue;
+    for (let j = rowBase + tiles[t]; j < rowBase + tiles[t + 1]; j++) p[j] *= f;
   }
-  if (max === -Infinity) {
-    s.fill(0, a, e);
-    return 0;
-  }
-  let sum = 0;
-  for (let j = a; j < e; j++) {
-    const d = s[j] - max;
-    const p = d < SUBNORMAL_EXPONENT ? 0 : expBounded(d);
-    s[j] = p;
-    sum += p;
-  }
-  return 1 / sum;
 }
 
 /** Run `fn` with the BLAS on one thread, restoring the previous count. */
-function onOneThread(be: ReturnType<typeof backend>, fn: () => void): void {
+export function onOneThread(be: Backend, fn: () => void): void {
   const threads = be.threads();
   if (threads > 1) be.setThreads(1);
   try {

@@ -1,4 +1,8 @@
-/** Elementwise arithmetic on same-shaped tensors (plus scalar forms). Tight loops, no allocation inside. */
+/**
+ * Elementwise arithmetic on same-shaped tensors (plus scalar forms). Tight loops, no allocation inside.
+ * Float32 sums go to the C twin (native-kernels.ts; same results) when it is loaded.
+ */
+import { allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { Tensor, allocate } from './tensor.ts';
 
 function sameShape(a: Tensor, b: Tensor, op: string): void {
@@ -13,7 +17,9 @@ export function add(a: Tensor, b: Tensor): Tensor {
   sameShape(a, b, 'add');
   const out = like(a);
   const o = out.data, x = a.data, y = b.data;
-  for (let i = 0; i < o.length; i++) o[i] = x[i] + y[i];
+  const native = nativeKernels();
+  if (native && allFloat32(o, x, y)) native.axpy(x as Float32Array, y as Float32Array, o as Float32Array, 1, o.length, kernelThreads());
+  else for (let i = 0; i < o.length; i++) o[i] = x[i] + y[i];
   return out;
 }
 
@@ -44,7 +50,9 @@ export function scale(a: Tensor, s: number): Tensor {
 export function addInPlace(a: Tensor, b: Tensor, s = 1): Tensor {
   sameShape(a, b, 'addInPlace');
   const x = a.data, y = b.data;
-  if (s === 1) for (let i = 0; i < x.length; i++) x[i] += y[i];
+  const native = nativeKernels();
+  if (native && allFloat32(x, y)) native.axpy(x as Float32Array, y as Float32Array, x as Float32Array, s, x.length, kernelThreads());
+  else if (s === 1) for (let i = 0; i < x.length; i++) x[i] += y[i];
   else for (let i = 0; i < x.length; i++) x[i] += s * y[i];
   return a;
 }

@@ -49,3 +49,8 @@ export function expBounded(x: number): number {
   const r = (t - (i - BOUNDED_OFFSET)) * LN2_64;
   return (1 + r * (1 + r * (0.5 + r * C3))) * POW2_64THS[i];
 }
+
+/** The tables and constants of expBounded and fastExp, for their C twins (native/kernels.c copies them). */
+export function expTables(): { pow2_64ths: Float64Array; pow2: Float64Array; pow2Fraction: Float64Array; log2e64: number; ln2over64: number } {
+  return { pow2_64ths: POW2_64THS, pow2: POW2, pow2Fraction: POW2_FRACTION, log2e64: LOG2E_64, ln2over64: LN2_64 };
+}

@@ -169,3 +169,8 @@ export function forEachDecodedSlab(w: HalfWeight, transB: boolean,
     run(b, transB ? cols : c1 - c0, c0, c1 - c0);
   }
 }
+
+/** Bytes a loaded weight holds in memory (16-bit for a HalfWeight, without decoding it). */
+export function heldBytes(t: Tensor): number {
+  return t instanceof HalfWeight ? t.storedBytes : t.data.byteLength;
+}

@@ -2,6 +2,7 @@
 import { backend } from '../backend/index.ts';
 import { forEachDecodedSlab, isHalf, type HalfWeight } from './half-weight.ts';
 import { isLowRank, type LowRankWeight } from './low-rank.ts';
+import { ACT, allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { Tensor, allocate } from './tensor.ts';
 
 export interface MatmulOptions {
@@ -108,6 +109,8 @@ export function addRowVectorInPlace(y: Tensor, v: Tensor): void {
   const yd = y.data;
   const vd = v.data;
   if (y.dim(-1) !== n) throw new Error(`addRowVector: last axis ${y.dim(-1)} vs vector ${n}`);
+  const native = nativeKernels();
+  if (native && allFloat32(yd, vd)) return native.biasActivate(yd as Float32Array, vd as Float32Array, yd.length / n, n, ACT.none, kernelThreads());
   for (let off = 0; off < yd.length; off += n) {
     for (let j = 0; j < n; j++) yd[off + j] += vd[j];
   }

@@ -1,4 +1,8 @@
-/** Normalisations over the last axis, accumulated in float64 for stable statistics. */
+/**
+ * Normalisations over the last axis, accumulated in float64 for stable statistics. Float32 tensors
+ * go to the C twins of these loops when they are loaded (native-kernels.ts; same results).
+ */
+import { allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { Tensor, allocate } from './tensor.ts';
 
 /**
@@ -12,6 +16,11 @@ export function layerNorm(x: Tensor, weight: Tensor | undefined, bias: Tensor | 
   const out = new Tensor(allocate(x.dtype, x.size), x.shape);
   const s = x.data, d = out.data;
   const w = weight?.data, b = bias?.data;
+  const native = nativeKernels();
+  if (native && allFloat32(s, w, b)) {
+    native.layerNorm(s as Float32Array, d as Float32Array, (w ?? null) as Float32Array | null, (b ?? null) as Float32Array | null, s.length / n, n, eps, kernelThreads());
+    return out;
+  }
   for (let off = 0; off < s.length; off += n) {
     const end = off + n;
     const shift = s[off];
@@ -41,6 +50,11 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps: number, unitOffset = fal
   const out = new Tensor(allocate(x.dtype, x.size), x.shape);
   const s = x.data, d = out.data, w = weight.data;
   const off1 = unitOffset ? 1 : 0;
+  const native = nativeKernels();
+  if (native && allFloat32(s, w)) {
+    native.rmsNorm(s as Float32Array, d as Float32Array, w as Float32Array, s.length / n, n, eps, off1, kernelThreads());
+    return out;
+  }
   for (let off = 0; off < s.length; off += n) {
     let ss = 0;
     for (let j = 0; j < n; j++) ss += s[off + j] * s[off + j];
@@ -66,6 +80,11 @@ export function softmax(x: Tensor): Tensor {
 
 /** dst[row] = softmax(src[row]) for rows of length n; dst may equal src. */
 export function softmaxRowsInPlace(dst: Float32Array | Float64Array, src: Float32Array | Float64Array, n: number): void {
+  const native = nativeKernels();
+  if (native && allFloat32(dst, src) && dst.length === src.length) {
+    native.softmaxRows(src as Float32Array, dst as Float32Array, src.length / n, n, kernelThreads());
+    return;
+  }
   for (let off = 0; off < src.length; off += n) {
     let max = -Infinity;
     for (let j = 0; j < n; j++) if (src[off + j] > max) max = src[off + j];

@@ -7,6 +7,7 @@
  * Only the first `rotaryDim` coordinates of each head rotate (partial rotary: NeoX, Phi, GPT-J).
  * Angles follow Hugging Face's float32 arithmetic: θ = fround(pos · invFreq[i]), cos/sin rounded to float32.
  */
+import { allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
 import type { Tensor } from './tensor.ts';
 
 export type RopeStyle = 'half' | 'interleaved';
@@ -35,6 +36,12 @@ export function applyRope(x: Tensor, o: RopeOptions): void {
   const tokens = x.size / width;
   if (o.positions.length !== tokens) throw new Error(`applyRope: ${o.positions.length} positions for ${tokens} tokens`);
   const half = o.rotaryDim / 2;
+  const native = nativeKernels();
+  if (native && allFloat32(x.data, o.invFreq) && Number.isInteger(half)) {
+    const positions = o.positions instanceof Float64Array ? o.positions : Float64Array.from(o.positions);
+    native.rope(x.data as Float32Array, tokens, o.numHeads, o.headDim, half, o.invFreq, positions, o.attentionScaling ?? 1, o.style === 'interleaved' ? 1 : 0, kernelThreads());
+    return;
+  }
   const cos = new Float32Array(half);
   const sin = new Float32Array(half);
   const d = x.data;

@@ -14,7 +14,7 @@ export function byteAlphabet(): string[] {
 }
 
 /** GPT-2's pre-tokenisation pattern: contractions, letters, digits, other symbols, whitespace runs. */
-export const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 const encoder = new TextEncoder();
 

@@ -18,7 +18,7 @@ export interface TokenBatch {
 }
 
 /** Number of (T + 1)-token windows with stride T in a stream of `length` tokens. */
-export function windowCount(length: number, seqLen: number): number {
+function windowCount(length: number, seqLen: number): number {
   return Math.max(0, Math.floor((length - 1) / seqLen));
 }
 

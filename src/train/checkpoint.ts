@@ -58,7 +58,7 @@ export function saveCheckpoint(root: string, model: TrainableModel, opt: Optimiz
  * undefined when it is one. Reads only the JSON files and the safetensors headers (the header
  * check compares the declared tensor spans with the file size, so a truncated file is caught).
  */
-export function checkpointProblem(dir: string): string | undefined {
+function checkpointProblem(dir: string): string | undefined {
   if (!existsSync(dir)) return 'missing';
   for (const f of ['trainer-state.json', 'config.json']) {
     try {

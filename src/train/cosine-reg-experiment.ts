@@ -5,10 +5,13 @@
  * a table. Equal compute: both runs see exactly the same batches (the batch of a step depends only
  * on the seed), so the only difference is the loss term.
  *
+ * With `benchmarks`, both final models are also scored on the paper's pretraining table (SuperGLUE
+ * + xStoryCloze-en, pretraining-benchmarks.ts), written to benchmarks.md / benchmarks.json and the report.
+ *
  * A run whose folder already holds a finished run of the same config is reused, so the report can
  * be rebuilt (or an interrupted experiment completed) without training again.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeHtmlReport } from '../report/html.ts';
 import { stableHash } from '../report/cache.ts';
@@ -17,6 +20,7 @@ import type { PretrainConfig } from './pretrain-config.ts';
 import { runPretraining, type PretrainOptions } from './pretrain.ts';
 import { runSections, runSummaryRow, type RunData } from './run-report.ts';
 import type { NamedSource } from './shipped-data.ts';
+import { pretrainingTable, pretrainingTableMarkdown, type PretrainingTable, type PretrainingTableOptions } from './pretraining-benchmarks.ts';
 
 export interface CosineRegExperimentOptions {
   outDir: string;
@@ -26,6 +30,8 @@ export interface CosineRegExperimentOptions {
   log?: (line: string) => void;
   /** Train the two runs in child processes at the same time (one BLAS thread each). */
   runInParallel?: (variants: { name: string; config: PretrainConfig; outDir: string }[]) => Promise<void>;
+  /** Also score both final models on the paper's benchmark tasks (pretraining-benchmarks.ts). */
+  benchmarks?: PretrainingTableOptions;
 }
 
 export interface ExperimentRun {
@@ -35,7 +41,7 @@ export interface ExperimentRun {
 }
 
 /** The two configs: identical except for the regulariser kind (the baseline keeps the config's unused λ). */
-export function experimentVariants(base: PretrainConfig, lambda: number, outDir: string): ExperimentRun[] {
+function experimentVariants(base: PretrainConfig, lambda: number, outDir: string): ExperimentRun[] {
   return [
     { name: 'baseline', outDir: join(outDir, 'baseline'), config: { ...base, regularizer: { kind: 'none', lambda: base.regularizer.lambda } } },
     { name: `cosine λ=${lambda}`, outDir: join(outDir, 'cosine'), config: { ...base, regularizer: { kind: 'cosine', lambda } } },
@@ -43,14 +49,14 @@ export function experimentVariants(base: PretrainConfig, lambda: number, outDir:
 }
 
 /** True when `dir` holds a finished run of exactly `config`. */
-export function isFinishedRun(dir: string, config: PretrainConfig): boolean {
+function isFinishedRun(dir: string, config: PretrainConfig): boolean {
   const summary = join(dir, 'summary.json'), saved = join(dir, 'pretrain-config.json');
   if (!existsSync(summary) || !existsSync(saved)) return false;
   const s = JSON.parse(readFileSync(summary, 'utf8')) as { finished?: boolean };
   return s.finished === true && stableHash(JSON.parse(readFileSync(saved, 'utf8'))) === stableHash(config);
 }
 
-export async function runCosineRegExperiment(base: PretrainConfig, o: CosineRegExperimentOptions): Promise<{ runs: RunData[]; reportPath: string }> {
+export async function runCosineRegExperiment(base: PretrainConfig, o: CosineRegExperimentOptions): Promise<{ runs: RunData[]; reportPath: string; benchmarks?: PretrainingTable }> {
   const lambda = o.lambda ?? 0.5;
   const variants = experimentVariants(base, lambda, o.outDir);
   const todo = variants.filter((v) => !isFinishedRun(v.outDir, v.config));
@@ -66,6 +72,12 @@ export async function runCosineRegExperiment(base: PretrainConfig, o: CosineRegE
   const runs: RunData[] = variants.map((v) => ({ name: v.name, records: readMetrics(join(v.outDir, 'metrics.jsonl')) }));
   const [baseRow, regRow] = runs.map(runSummaryRow);
   const delta = (k: string) => (regRow[k] as number) - (baseRow[k] as number);
+  let benchmarks: PretrainingTable | undefined;
+  if (o.benchmarks) {
+    benchmarks = await pretrainingTable(variants.map((v) => ({ name: v.name, model: join(v.outDir, 'model') })), o.benchmarks);
+    writeFileSync(join(o.outDir, 'benchmarks.md'), pretrainingTableMarkdown(benchmarks));
+    writeFileSync(join(o.outDir, 'benchmarks.json'), `${JSON.stringify(benchmarks, null, 2)}\n`);
+  }
   const reportPath = join(o.outDir, 'report.html');
   await writeHtmlReport(reportPath, {
     title: 'Cosine-regularised pretraining vs baseline',
@@ -88,9 +100,19 @@ export async function runCosineRegExperiment(base: PretrainConfig, o: CosineRegE
         }],
       },
       ...runSections(runs),
+      ...(benchmarks
+        ? [{
+          title: 'Benchmarks (the paper\'s pretraining table)',
+          blocks: [{
+            kind: 'table' as const,
+            rows: benchmarks.runs.map((r) => ({ run: r.name, ...Object.fromEntries(benchmarks!.tasks.map((t, i) => [`${t}${benchmarks!.atChance[i] ? ' †' : ''}`, r.scores[i].acc])), mean: r.mean })),
+            caption: `acc, 0-shot, lm-evaluation-harness definitions; † every run within 2 standard errors of chance. ${benchmarks.note}.`,
+          }],
+        }]
+        : []),
       { title: 'Config (baseline)', blocks: [{ kind: 'code', text: JSON.stringify(variants[0].config, null, 2) }] },
     ],
-    results: { runs: runs.map(runSummaryRow), lambda, config: base },
+    results: { runs: runs.map(runSummaryRow), lambda, config: base, ...(benchmarks ? { benchmarks } : {}) },
   });
-  return { runs, reportPath };
+  return { runs, reportPath, benchmarks };
 }

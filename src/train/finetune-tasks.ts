@@ -8,15 +8,20 @@
  * - `cloze`: TinyStories name completion (src/data/cloze): the story up to a character's name
  *   mention, answer the name.
  * - `pararel`: ParaRel fact completion as instructions: "Complete the fact: <prompt>" → " <object>".
+ * - `boolq`, `cb`, `multirc`: the linearity paper's Table 1 tasks, with the lm-evaluation-harness
+ *   prompts and answers (harness-finetune-data.ts), scored like the harness's `acc`.
+ * - `reward-hh`: pairwise reward modelling on HH-RLHF helpful-base — not prompt/answer examples; its
+ *   data and loss are in reward-data.ts and reward-model.ts (finetune.ts runs it).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTinyStoriesCloze } from '../data/cloze.ts';
 import { loadParaRel } from '../data/pararel.ts';
 import { Rng } from '../tensor/random.ts';
+import { harnessFinetuneData } from './harness-finetune-data.ts';
 import { datasetsDir } from './shipped-data.ts';
 
-export const FINETUNE_TASKS = ['source-id', 'cloze', 'pararel'] as const;
+export const FINETUNE_TASKS = ['source-id', 'cloze', 'pararel', 'boolq', 'cb', 'multirc', 'reward-hh'] as const;
 export type FinetuneTask = (typeof FINETUNE_TASKS)[number];
 
 export interface SftExample {
@@ -41,6 +46,8 @@ export interface TaskOptions {
   seed?: number;
   /** Longest passage/prompt in characters (default 400). */
   maxPromptChars?: number;
+  /** Datasets folder (default: ../shared/data/datasets). */
+  datasetsDir?: string;
 }
 
 const SOURCE_LABELS: { label: string; file: string[]; }[] = [
@@ -96,8 +103,14 @@ async function pararel(o: Required<TaskOptions>): Promise<TaskData> {
 
 /** Builds the train/eval examples of a task from the shipped data. */
 export async function buildTask(task: FinetuneTask, opts: TaskOptions = {}): Promise<TaskData> {
-  const o: Required<TaskOptions> = { trainExamples: 2000, evalExamples: 200, seed: 0, maxPromptChars: 400, ...opts };
+  const o: Required<TaskOptions> = { trainExamples: 2000, evalExamples: 200, seed: 0, maxPromptChars: 400, datasetsDir: datasetsDir(), ...opts };
   switch (task) {
+    case 'boolq':
+    case 'cb':
+    case 'multirc':
+      return { task, ...harnessFinetuneData(task, o.datasetsDir, o.trainExamples, o.evalExamples) };
+    case 'reward-hh':
+      throw new Error('reward-hh is pairwise reward modelling, not prompt/answer examples (see reward-data.ts)');
     case 'source-id':
       return sourceId(o);
     case 'cloze':

@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cosineWithWarmup, isNotMatrix } from '../autograd/index.ts';
+import { cosineWithWarmup, isNotMatrix, type Var } from '../autograd/index.ts';
 import { createProgress } from '../report/progress.ts';
 import { openModelSource } from '../io/model-source.ts';
 import type { Tokenizer } from '../io/tokenizer.ts';
@@ -29,6 +29,9 @@ import type { RegularizerOptions } from './regularizer.ts';
 import { lossCurveChart } from './run-report.ts';
 import { scoreRow, sftBatch, sftBatches, tokenizeExamples, tokenizePair, type SftBatch, type SftSequence } from './sft-batches.ts';
 import { trainStep } from './train-step.ts';
+import { datasetsDir } from './shipped-data.ts';
+import { hhRewardData, type PreferencePair } from './reward-data.ts';
+import { evaluateRewards, initRewardHead, loadRewardHead, pairBatch, REWARD_HEAD_TENSOR, rewardStep, rewardTokens, saveRewardModel, type RewardEval } from './reward-model.ts';
 
 export interface FinetuneOptions {
   /** Model folder, llama2.c file or hub id (any supported architecture). */
@@ -54,6 +57,8 @@ export interface FinetuneOptions {
   log?: (line: string) => void;
   /** Never contact the Hugging Face hub (default: $HF_HUB_OFFLINE). */
   offline?: boolean;
+  /** Datasets folder of the SuperGLUE and HH-RLHF tasks (default: ../shared/data/datasets). */
+  datasetsDir?: string;
 }
 
 export interface SftEval {
@@ -71,8 +76,11 @@ export interface FinetuneResult {
   modelDir: string;
   steps: number;
   parameters: number;
-  before: SftEval;
-  after: SftEval;
+  trainExamples: number;
+  evalExamples: number;
+  /** Held-out metrics: SftEval for the text tasks, RewardEval for reward-hh. */
+  before: SftEval | RewardEval;
+  after: SftEval | RewardEval;
   linearityBefore: LinearitySummary;
   linearityAfter: LinearitySummary;
   seconds: number;
@@ -118,8 +126,41 @@ function evaluateSft(model: TrainableModel, evalSeqs: readonly SftSequence[], ex
   return out;
 }
 
-function linearityOn(model: TrainableModel, batches: readonly SftBatch[]): LinearitySummary {
+function linearityOn(model: TrainableModel, batches: readonly { inputs: Int32Array; batch: number; seqLen: number; realRows: Int32Array }[]): LinearitySummary {
   return measureLinearity(batches, (b) => ({ states: model.evaluate(b.inputs, b.batch, b.seqLen).states.map((s) => s.value), rows: b.realRows }));
+}
+
+/** The optimiser, schedule and seeded example order every fine-tuning task shares. */
+function trainingLoop(o: FinetuneOptions, params: Iterable<Var>, count: number, steps: number, batchSize: number, seed: number) {
+  const lr = o.lr ?? 1e-3;
+  const opt = new CheckpointableAdamW(params, { lr, betas: [0.9, 0.95], weightDecay: o.weightDecay ?? 0, noDecay: isNotMatrix });
+  const schedule = cosineWithWarmup({ baseLr: lr, warmupSteps: o.warmupSteps ?? Math.floor(steps / 10), totalSteps: steps, minLr: o.minLr ?? lr / 10 });
+  const rng = new Rng(seed);
+  let order: number[] = [];
+  let cursor = 0;
+  /** The example indices of the next step: a fresh seeded order each epoch. */
+  const nextBatch = (): number[] => {
+    const picked: number[] = [];
+    while (picked.length < batchSize) {
+      if (cursor >= order.length) {
+        order = rng.shuffle(Array.from({ length: count }, (_, i) => i));
+        cursor = 0;
+      }
+      picked.push(order[cursor++]);
+    }
+    return picked;
+  };
+  return { opt, schedule, nextBatch, rng };
+}
+
+const describeEval = (e: SftEval | RewardEval) =>
+  'pairwiseAccuracy' in e
+    ? `reward loss ${e.loss.toFixed(4)}, pairwise accuracy ${e.pairwiseAccuracy.toFixed(3)}, mean margin ${e.meanMargin.toFixed(4)}`
+    : `answer loss ${e.answerLoss.toFixed(4)}, first-token accuracy ${e.firstTokenAccuracy.toFixed(3)}${e.choiceAccuracy !== undefined ? `, label accuracy ${e.choiceAccuracy.toFixed(3)}` : ''}`;
+
+/** The held-out accuracy a task reports: label accuracy (classification), pairwise accuracy (reward), else first-token accuracy. */
+export function heldOutAccuracy(e: SftEval | RewardEval): number {
+  return 'pairwiseAccuracy' in e ? e.pairwiseAccuracy : e.choiceAccuracy ?? e.firstTokenAccuracy;
 }
 
 export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
@@ -133,55 +174,92 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const steps = o.steps ?? 200, batchSize = o.batchSize ?? 16, seed = o.seed ?? 0;
   const maxLen = Math.min(o.maxLen ?? 256, model.config.maxPositions ?? Infinity);
   const padId = tokenizer.padId ?? tokenizer.eosId ?? 0;
-  const data = await buildTask(o.task, { trainExamples: o.trainExamples, evalExamples: o.evalExamples, seed });
-  const trainSeqs = tokenizeExamples(data.train, tokenizer, maxLen);
-  const evalSeqs = tokenizeExamples(data.eval, tokenizer, maxLen);
-  const evalBatches = sftBatches(evalSeqs, batchSize, padId);
-  say(`finetune ${o.task} on ${o.model}: ${model.parameterCount.toLocaleString('en-US')} parameters, ${trainSeqs.length} training / ${evalSeqs.length} evaluation examples, ${steps} steps × ${batchSize}`);
+  const reward = o.task === 'reward-hh';
+  const existingHead = loadRewardHead(source, model);
+  if (existingHead && !reward) {
+    throw new Error(`${o.model} is a reward model (it holds "${REWARD_HEAD_TENSOR}"); fine-tuning it on ${o.task} would export it without that head: fine-tune the model it was trained from, or use --task reward-hh`);
+  }
 
-  const before = evaluateSft(model, evalSeqs, data.eval, tokenizer, maxLen, batchSize, padId);
-  const linearityBefore = linearityOn(model, evalBatches);
-  say(`before: answer loss ${before.answerLoss.toFixed(4)}, first-token accuracy ${before.firstTokenAccuracy.toFixed(3)}${before.choiceAccuracy !== undefined ? `, label accuracy ${before.choiceAccuracy.toFixed(3)}` : ''}; linearity ${linearityBefore.meanWithResidual.toFixed(4)} / ${linearityBefore.meanWithoutResidual.toFixed(4)} (with / without residual)`);
+  // the task's data, its evaluation, and one training step on a batch of example indices
+  let description: string, trainCount: number, evalCount: number;
+  let evaluate: () => SftEval | RewardEval;
+  let linearityBatches: { inputs: Int32Array; batch: number; seqLen: number; realRows: Int32Array }[];
+  let params: Var[] = [...model.params.values()];
+  let step: (picked: number[], lr: number) => { result: ReturnType<typeof trainStep>; tokens: number };
+  let save: (dir: string) => void;
+  let perStep = batchSize;
+  const evalOptions = { trainExamples: o.trainExamples, evalExamples: o.evalExamples, seed };
+  if (reward) {
+    const data = hhRewardData(o.datasetsDir ?? datasetsDir(), o.trainExamples ?? 2000, o.evalExamples ?? 200);
+    const tok = (p: PreferencePair) => ({ chosen: rewardTokens(tokenizer, p.chosen, maxLen), rejected: rewardTokens(tokenizer, p.rejected, maxLen) });
+    const trainPairs = data.train.map(tok);
+    const evalPairs = data.eval.map(tok);
+    const head = existingHead ?? initRewardHead(model, new Rng(seed + 0x5eed));
+    params = [...params, head];
+    const pairsPerBatch = Math.max(1, Math.floor(batchSize / 2));
+    perStep = pairsPerBatch;
+    const evalBatches = Array.from({ length: Math.ceil(evalPairs.length / pairsPerBatch) }, (_, i) => pairBatch(evalPairs.slice(i * pairsPerBatch, (i + 1) * pairsPerBatch), padId));
+    description = data.description + `; reward = ${REWARD_HEAD_TENSOR} [1, ${model.config.hiddenSize}] (no bias) · final-norm hidden state of the last token; ${batchSize} sequences (${pairsPerBatch} pairs) per step`;
+    trainCount = trainPairs.length;
+    evalCount = evalPairs.length;
+    evaluate = () => evaluateRewards(model, head, evalBatches);
+    linearityBatches = evalBatches;
+    step = (picked, lr) => {
+      const b = pairBatch(picked.map((i) => trainPairs[i]), padId);
+      return { result: rewardStep(model, head, opt(), b, lr, o.gradClip ?? 1), tokens: b.realRows.length };
+    };
+    save = (dir) => saveRewardModel(dir, model, head, o.tokenizer ?? source.dir, { linscope_finetune_task: o.task });
+  } else {
+    const data = await buildTask(o.task, { ...evalOptions, datasetsDir: o.datasetsDir ?? datasetsDir() });
+    const trainSeqs = tokenizeExamples(data.train, tokenizer, maxLen);
+    const evalSeqs = tokenizeExamples(data.eval, tokenizer, maxLen);
+    description = data.description;
+    trainCount = trainSeqs.length;
+    evalCount = evalSeqs.length;
+    evaluate = () => evaluateSft(model, evalSeqs, data.eval, tokenizer, maxLen, batchSize, padId);
+    linearityBatches = sftBatches(evalSeqs, batchSize, padId);
+    step = (picked, lr) => {
+      const b = sftBatch(picked.map((i) => trainSeqs[i]), padId);
+      return { result: trainStep(model, opt(), b, { regularizer: o.regularizer ?? { kind: 'none', lambda: 0 }, lr, gradClip: o.gradClip ?? 1 }), tokens: b.realRows.length };
+    };
+    save = (dir) => saveHFModel(dir, model, o.tokenizer ?? source.dir, { linscope_finetune_task: o.task }); // copies the tokenizer files it finds
+  }
+  if (trainCount === 0 || evalCount === 0) throw new Error(`${o.task}: no ${trainCount === 0 ? 'training' : 'evaluation'} examples (check --train-examples / --eval-examples)`);
+  if (reward && o.regularizer && o.regularizer.kind !== 'none') throw new Error('--regularizer is not supported with --task reward-hh');
+  say(`finetune ${o.task} on ${o.model}: ${model.parameterCount.toLocaleString('en-US')} parameters, ${trainCount} training / ${evalCount} evaluation ${reward ? 'pairs' : 'examples'}, ${steps} steps × ${batchSize}`);
+
+  const before = evaluate();
+  const linearityBefore = linearityOn(model, linearityBatches);
+  say(`before: ${describeEval(before)}; linearity ${linearityBefore.meanWithResidual.toFixed(4)} / ${linearityBefore.meanWithoutResidual.toFixed(4)} (with / without residual)`);
 
   mkdirSync(o.outDir, { recursive: true });
   const metrics = new MetricsLog(join(o.outDir, 'metrics.jsonl'));
-  const opt = new CheckpointableAdamW(model.params.values(), { lr: o.lr ?? 1e-3, betas: [0.9, 0.95], weightDecay: o.weightDecay ?? 0, noDecay: isNotMatrix });
-  const schedule = cosineWithWarmup({ baseLr: o.lr ?? 1e-3, warmupSteps: o.warmupSteps ?? Math.floor(steps / 10), totalSteps: steps, minLr: o.minLr ?? (o.lr ?? 1e-3) / 10 });
-  const rng = new Rng(seed);
-  let order: number[] = [];
-  let cursor = 0;
+  const loop = trainingLoop(o, params, trainCount, steps, perStep, seed);
+  const opt = () => loop.opt;
   const progress = createProgress({ label: `finetune ${o.task}`, total: steps, unit: 'step', quiet: o.quiet || o.log !== undefined });
   let tokens = 0;
-  for (let step = 0; step < steps; step++) {
-    const picked: SftSequence[] = [];
-    while (picked.length < batchSize) {
-      if (cursor >= order.length) {
-        order = rng.shuffle(Array.from({ length: trainSeqs.length }, (_, i) => i));
-        cursor = 0;
-      }
-      picked.push(trainSeqs[order[cursor++]]);
-    }
-    const b = sftBatch(picked, padId);
+  for (let s = 0; s < steps; s++) {
     const s0 = performance.now();
-    const r = trainStep(model, opt, b, { regularizer: o.regularizer ?? { kind: 'none', lambda: 0 }, lr: schedule(step), gradClip: o.gradClip ?? 1 });
-    tokens += b.realRows.length;
-    metrics.write({ type: 'train', step: step + 1, ...r, tokens, tokensPerSecond: b.realRows.length / ((performance.now() - s0) / 1000), elapsedSeconds: (performance.now() - t0) / 1000 });
+    const r = step(loop.nextBatch(), loop.schedule(s));
+    tokens += r.tokens;
+    metrics.write({ type: 'train', step: s + 1, ...r.result, tokens, tokensPerSecond: r.tokens / ((performance.now() - s0) / 1000), elapsedSeconds: (performance.now() - t0) / 1000 });
     progress.tick();
   }
   progress.stop();
-  const after = evaluateSft(model, evalSeqs, data.eval, tokenizer, maxLen, batchSize, padId);
-  const linearityAfter = linearityOn(model, evalBatches);
-  metrics.write({ type: 'eval', step: steps, valLoss: after.answerLoss, valPerplexity: Math.exp(after.answerLoss), valCosinePenalty: NaN, tokens: 0 });
-  say(`after:  answer loss ${after.answerLoss.toFixed(4)}, first-token accuracy ${after.firstTokenAccuracy.toFixed(3)}${after.choiceAccuracy !== undefined ? `, label accuracy ${after.choiceAccuracy.toFixed(3)}` : ''}; linearity ${linearityAfter.meanWithResidual.toFixed(4)} / ${linearityAfter.meanWithoutResidual.toFixed(4)}`);
+  const after = evaluate();
+  const linearityAfter = linearityOn(model, linearityBatches);
+  const afterLoss = 'pairwiseAccuracy' in after ? after.loss : after.answerLoss;
+  metrics.write({ type: 'eval', step: steps, valLoss: afterLoss, valPerplexity: Math.exp(afterLoss), valCosinePenalty: NaN, tokens: 0 });
+  say(`after:  ${describeEval(after)}; linearity ${linearityAfter.meanWithResidual.toFixed(4)} / ${linearityAfter.meanWithoutResidual.toFixed(4)}`);
 
   const modelDir = join(o.outDir, 'model');
-  saveHFModel(modelDir, model, o.tokenizer ?? source.dir, { linscope_finetune_task: o.task }); // copies the tokenizer files it finds
+  save(modelDir);
   const result: FinetuneResult = {
-    task: o.task, model: o.model, modelDir, steps, parameters: model.parameterCount,
+    task: o.task, model: o.model, modelDir, steps, parameters: model.parameterCount, trainExamples: trainCount, evalExamples: evalCount,
     before, after, linearityBefore, linearityAfter, seconds: (performance.now() - t0) / 1000,
   };
-  writeFileSync(join(o.outDir, 'finetune.json'), `${JSON.stringify({ ...result, description: data.description, options: { ...o, log: undefined } }, null, 2)}\n`);
-  await writeFinetuneReport(o.outDir, result, data.description);
+  writeFileSync(join(o.outDir, 'finetune.json'), `${JSON.stringify({ ...result, description, options: { ...o, log: undefined } }, null, 2)}\n`);
+  await writeFinetuneReport(o.outDir, result, description);
   return result;
 }
 
@@ -202,7 +280,10 @@ export function linearityChangeTable(before: LinearitySummary, after: LinearityS
 
 async function writeFinetuneReport(outDir: string, r: FinetuneResult, description: string): Promise<void> {
   const profile = (l: LinearitySummary) => l.layers.map((x) => ({ layer: x.block, depth: normalisedDepth(x.block, l.layers.length), score: x.withResidual, scoreNoResidual: x.withoutResidual }));
-  const metricsRow = (when: string, e: SftEval) => ({ when, 'answer loss': e.answerLoss, 'first-token accuracy': e.firstTokenAccuracy, ...(e.choiceAccuracy !== undefined ? { 'label accuracy': e.choiceAccuracy } : {}) });
+  const metricsRow = (when: string, e: SftEval | RewardEval) =>
+    'pairwiseAccuracy' in e
+      ? { when, 'reward loss': e.loss, 'pairwise accuracy': e.pairwiseAccuracy, 'mean margin': e.meanMargin }
+      : { when, 'answer loss': e.answerLoss, 'first-token accuracy': e.firstTokenAccuracy, ...(e.choiceAccuracy !== undefined ? { 'label accuracy': e.choiceAccuracy } : {}) };
   await writeHtmlReport(join(outDir, 'report.html'), {
     title: `Fine-tuning — ${r.task}`,
     subtitle: description,

@@ -5,17 +5,24 @@
  * Written by the one folder writer (src/export/hf-folder.ts): the folder appears complete or not at all.
  */
 import { writeHFFolder } from '../export/hf-folder.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import type { TrainableModel } from './trainable-model.ts';
 
 export const TOKENIZER_FILES = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model', 'vocab.json', 'merges.txt', 'added_tokens.json',
 ] as const;
 
+/** What a task head adds to the folder (reward-model.ts): its tensors and the config that names its class. */
+export interface HeadExtras {
+  config: Record<string, unknown>;
+  tensors: Record<string, Tensor>;
+}
+
 /** Writes the model (and the tokenizer files found in `tokenizerDir`) into `dir`. */
-export function saveHFModel(dir: string, model: TrainableModel, tokenizerDir?: string, metadata: Record<string, string> = {}): void {
+export function saveHFModel(dir: string, model: TrainableModel, tokenizerDir?: string, metadata: Record<string, string> = {}, head?: HeadExtras): void {
   writeHFFolder(dir, {
-    config: model.rawConfig as Record<string, unknown>,
-    tensors: model.namedTensors(),
+    config: head?.config ?? (model.rawConfig as Record<string, unknown>),
+    tensors: { ...model.namedTensors(), ...head?.tensors },
     metadata: { format: 'pt', ...metadata },
     tokenizerFrom: tokenizerDir,
     vocabSize: typeof model.rawConfig.vocab_size === 'number' ? model.rawConfig.vocab_size : undefined,

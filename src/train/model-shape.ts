@@ -118,6 +118,25 @@ export function hfConfig(shape: ModelShape): ModelConfig {
   }
 }
 
+/**
+ * The sizes of a model meant for one architecture carried over to `arch` (what `pretrain --arch`
+ * does to a config written for Llama): key/value heads become `numHeads` where `arch` has no
+ * grouped-query attention, BLOOM's MLP becomes 4·hiddenSize. Each change is said in `notes`.
+ */
+export function shapeForArch<S extends Omit<ModelShape, 'vocabSize' | 'maxPositions'>>(s: S, arch: PretrainArch): { shape: S; notes: string[] } {
+  const shape = { ...s, arch };
+  const notes: string[] = [];
+  if (shape.numKvHeads !== undefined && shape.numKvHeads !== shape.numHeads && !GQA_ARCHS.includes(arch)) {
+    notes.push(`${arch} has no grouped-query attention: ${shape.numHeads} key/value heads (the config's numKvHeads ${shape.numKvHeads} is for ${s.arch ?? 'llama'})`);
+    delete shape.numKvHeads;
+  }
+  if (arch === 'bloom' && shape.intermediateSize !== 4 * shape.hiddenSize) {
+    notes.push(`BLOOM's MLP is always 4·hiddenSize wide: intermediateSize ${4 * shape.hiddenSize} (the config says ${shape.intermediateSize})`);
+    shape.intermediateSize = 4 * shape.hiddenSize;
+  }
+  return { shape, notes };
+}
+
 /** Throws a clear error when the sizes do not make a valid decoder of the architecture. */
 export function checkShape(s: ModelShape): void {
   const arch = s.arch ?? 'llama';

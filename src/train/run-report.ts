@@ -50,7 +50,7 @@ function wideLegend(spec: TopLevelSpec): TopLevelSpec {
 }
 
 /** Mean linearity (with and without residual) over training, one pair of lines per run. */
-export function linearityOverTrainingChart(runs: readonly RunData[]): TopLevelSpec {
+function linearityOverTrainingChart(runs: readonly RunData[]): TopLevelSpec {
   const series: LineSeries[] = [];
   for (const r of runs) {
     const l = linearities(r);
@@ -61,7 +61,7 @@ export function linearityOverTrainingChart(runs: readonly RunData[]): TopLevelSp
 }
 
 /** Per-layer linearity at the last measurement of each run. */
-export function finalLinearityChart(runs: readonly RunData[]): TopLevelSpec | undefined {
+function finalLinearityChart(runs: readonly RunData[]): TopLevelSpec | undefined {
   const series = runs.flatMap((r) => {
     const l = linearities(r).at(-1);
     if (!l) return [];
@@ -90,7 +90,7 @@ export function runSummaryRow(r: RunData): Record<string, unknown> {
 }
 
 /** Per-layer linearity table of several runs at their last measurement. */
-export function linearityTable(runs: readonly RunData[]): Record<string, unknown>[] {
+function linearityTable(runs: readonly RunData[]): Record<string, unknown>[] {
   const last = runs.map((r) => linearities(r).at(-1));
   const layers = Math.max(0, ...last.map((l) => l?.layers.length ?? 0));
   const rows: Record<string, unknown>[] = [];

@@ -3,7 +3,7 @@
  * `$LINSCOPE_SHARED_DATA/datasets`), and the default pretraining mix over them.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TextSourceSpec } from '../data/text-source.ts';
 
@@ -17,9 +17,19 @@ export function datasetsDir(): string {
   return join(sharedDataDir(), 'datasets');
 }
 
+/** The benchmark datasets folder (eval, prune --eval-tasks, laser search --task): $LINSCOPE_DATASETS, else {@link datasetsDir}. */
+export function benchmarkDatasetsDir(): string {
+  return process.env.LINSCOPE_DATASETS ?? datasetsDir();
+}
+
 /** A named text source of the pretraining mix. */
 export interface NamedSource extends TextSourceSpec {
   name: string;
+}
+
+/** `--data` paths as named sources (named by their file or folder name); undefined for none (the shipped mix). */
+export function namedSources(paths: readonly string[]): NamedSource[] | undefined {
+  return paths.length > 0 ? paths.map((p) => ({ name: basename(p), path: p })) : undefined;
 }
 
 /** TinyStories subset, Tiny Shakespeare, War and Peace and WikiText-2 (valid + test), split on blank lines. */

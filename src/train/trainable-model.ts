@@ -41,7 +41,7 @@ export interface TrainForwardResult {
 }
 
 /** How a fresh parameter starts: N(0, std²) matrices and embeddings, unit norm gains, zero biases. */
-export function initKind(s: WeightSpec, cfg: DecoderConfig): 'normal' | 'ones' | 'zeros' {
+function initKind(s: WeightSpec, cfg: DecoderConfig): 'normal' | 'ones' | 'zeros' {
   if (s.shape.length > 1) return 'normal';
   if (s.name.endsWith('.bias')) return 'zeros';
   // 1-D weights are norm gains; Gemma's RMSNorm scales by (1 + w), so its neutral gain is 0

@@ -14,7 +14,7 @@
  */
 
 /** Exit code of a process ended by SIGINT (128 + 2), as shells report it. */
-export const INTERRUPTED_EXIT_CODE = 130;
+const INTERRUPTED_EXIT_CODE = 130;
 
 /** Thrown by a command that stopped on Ctrl-C after saving its work; the message says how to continue. */
 export class InterruptedError extends Error {

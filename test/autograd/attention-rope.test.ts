@@ -67,3 +67,18 @@ test('attention: non-causal, key padding, and queries after a prefix of keys', (
   for (const p of [pq, pk, pv]) assert.ok(p.grad!.data.every(Number.isFinite));
   assert.ok(pq.grad!.data.subarray(0, H * Dh).every((x) => x === 0));
 });
+
+test('attention backward over many small tiles (recomputed from the log-sum-exp): causal, cache prefix, window, padding, ALiBi', () => {
+  const [B, H, Hkv, Dh] = [2, 2, 1, 3];
+  const blocks = { query: 2, key: 3 };
+  for (const [Tq, Tk] of [[7, 7], [3, 8]]) {
+    const q = randn(rng, [B, Tq, H * Dh]), k = randn(rng, [B, Tk, Hkv * Dh]), v = randn(rng, [B, Tk, Hkv * Dh]);
+    const opts = { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale: 0.8, blocks };
+    const keyMask = Array.from({ length: B * Tk }, (_, i) => (i >= Tk && i % Tk < 4 ? 0 : 1));
+    const alibiPositions = Array.from({ length: B * Tk }, (_, i) => i % Tk);
+    assertGradients((a, b, c) => attention(a, b, c, opts), [q, k, v]);
+    assertGradients((a, b, c) => attention(a, b, c, { ...opts, slidingWindow: 3 }), [q, k, v]);
+    assertGradients((a, b, c) => attention(a, b, c, { ...opts, keyMask, alibiSlopes: [0.5, 0.25], alibiPositions }), [q, k, v]);
+    assertGradients((a, b, c) => attention(a, b, c, { ...opts, causal: false, keyMask }), [q, k, v]);
+  }
+});

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ArgsError, closestMatch, defineCommand, defineCommandGroup, editDistance, flagName, formatGroupHelp, formatHelp, parseArgs, parseOrExplain,
+  ArgsError, defineCommand, defineCommandGroup, flagName, formatGroupHelp, formatHelp, parseArgs, parseOrExplain,
   parseSubcommandOrExplain,
 } from '../../src/cli/args.ts';
+import { closestMatch, editDistance } from '../../src/util/closest-match.ts';
 
 const linearity = defineCommand({
   name: 'linearity',

@@ -3,14 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  counterFactFromRecords,
-  loadCounterFact,
-  loadKnownFacts,
-  loadParaRel,
-  paraRelPrompt,
-  splitCases,
-} from '../../src/data/counterfact.ts';
+import { counterFactFromRecords, loadCounterFact, loadKnownFacts } from '../../src/data/counterfact.ts';
+import { loadParaRel, paraRelPrompt } from '../../src/data/pararel.ts';
+import { splitCases } from '../../src/data/split.ts';
 import { datasetsDir, skipUnless } from '../helpers/paths.ts';
 
 const easyEdit = join(datasetsDir, 'counterfact-easyedit');

@@ -1,6 +1,6 @@
 /**
- * The row-blocked attention kernel (src/tensor/attention.ts, which computes scores only against the
- * keys a block of queries can see) against a plain triple loop, on sequences longer than one row
+ * The blocked online-softmax attention kernel (src/tensor/attention.ts, which computes only the score
+ * tiles a block of queries can see) against a plain triple loop, on sequences longer than one row
  * block, with every mask combination the models use.
  */
 import { test } from 'node:test';
@@ -44,29 +44,79 @@ function naiveAttention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): {
   return { out, probs };
 }
 
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / Math.max(den, 1e-300);
+}
+
+const CASES: Array<{ name: string; Tq: number; Tk: number; opts: Partial<AttentionOptions> }> = [
+  { name: 'causal, 300 tokens', Tq: 300, Tk: 300, opts: {} },
+  { name: 'cache: 40 new queries after 260 keys', Tq: 40, Tk: 300, opts: {} },
+  { name: 'one query (generation step)', Tq: 1, Tk: 300, opts: {} },
+  { name: 'sliding window 50', Tq: 300, Tk: 300, opts: { slidingWindow: 50 } },
+  { name: 'window 7 with a cache', Tq: 140, Tk: 200, opts: { slidingWindow: 7 } },
+  { name: 'not causal', Tq: 150, Tk: 150, opts: { causal: false } },
+];
+
+/** Left padding of the second batch row (131 pad tokens) and ALiBi, as the batched eval path builds them. */
+function paddedAlibi(B: number, Tk: number): Partial<AttentionOptions> {
+  return {
+    keyMask: Array.from({ length: B * Tk }, (_, i) => (i >= Tk && i % Tk < 131 ? 0 : 1)),
+    alibiSlopes: [0.5, 0.25, 0.125, 0.0625],
+    alibiPositions: Array.from({ length: B * Tk }, (_, i) => Math.max(0, (i % Tk) - (i >= Tk ? 131 : 0))),
+  };
+}
+
 test('blocked attention equals the plain definition across blocks, caches, masks, windows, ALiBi and GQA', () => {
   const rng = new Rng(5);
   const [B, H, Hkv, Dh] = [2, 4, 2, 8];
-  const cases: Array<{ name: string; Tq: number; Tk: number; opts: Partial<AttentionOptions> }> = [
-    { name: 'causal, 300 tokens', Tq: 300, Tk: 300, opts: {} },
-    { name: 'cache: 40 new queries after 260 keys', Tq: 40, Tk: 300, opts: {} },
-    { name: 'one query (generation step)', Tq: 1, Tk: 300, opts: {} },
-    { name: 'sliding window 50', Tq: 300, Tk: 300, opts: { slidingWindow: 50 } },
-    { name: 'window 7 with a cache', Tq: 140, Tk: 200, opts: { slidingWindow: 7 } },
-    { name: 'not causal', Tq: 150, Tk: 150, opts: { causal: false } },
-  ];
-  for (const c of cases) {
+  for (const c of CASES) {
     for (const padded of [false, true]) {
       const q = rng.randn([B, c.Tq, H * Dh]);
       const k = rng.randn([B, c.Tk, Hkv * Dh]);
       const v = rng.randn([B, c.Tk, Hkv * Dh]);
-      const keyMask = padded ? Array.from({ length: B * c.Tk }, (_, i) => (i >= c.Tk && i % c.Tk < 131 ? 0 : 1)) : undefined;
-      const alibi = padded ? { alibiSlopes: [0.5, 0.25, 0.125, 0.0625], alibiPositions: Array.from({ length: B * c.Tk }, (_, i) => i % c.Tk) } : {};
-      const opts: AttentionOptions = { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale: 1 / Math.sqrt(Dh), keyMask, ...alibi, ...c.opts, keepProbs: true };
-      const got = attention(q, k, v, opts);
+      const opts: AttentionOptions = { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale: 1 / Math.sqrt(Dh), ...(padded ? paddedAlibi(B, c.Tk) : {}), ...c.opts };
       const want = naiveAttention(q, k, v, opts);
-      assert.ok(maxAbsDiff(got.probs!, want.probs) < 1e-5, `${c.name}${padded ? ', padded + ALiBi' : ''}: probs`);
-      assert.ok(maxAbsDiff(got.out, want.out) < 1e-4, `${c.name}${padded ? ', padded + ALiBi' : ''}: output`);
+      const name = `${c.name}${padded ? ', padded + ALiBi' : ''}`;
+      for (const blocks of [undefined, { query: 16, key: 24 }, { query: 7, key: 5 }]) {
+        const withProbs = attention(q, k, v, { ...opts, blocks, keepProbs: true });
+        assert.ok(maxAbsDiff(withProbs.probs!, want.probs) < 1e-5, `${name}: probs`);
+        assert.ok(maxAbsDiff(withProbs.out, want.out) < 1e-5, `${name}: output`);
+        assert.deepEqual(attention(q, k, v, { ...opts, blocks }).out.data, withProbs.out.data, `${name}: output without probabilities`);
+      }
+    }
+  }
+});
+
+test('blocked attention in float64 equals the plain definition to 1e-10 relative (the fast exp is good to 4e-11), and its log-sum-exp too', () => {
+  const rng = new Rng(6);
+  const [B, H, Hkv, Dh] = [2, 4, 1, 8];
+  for (const c of CASES) {
+    const q = rng.randn([B, c.Tq, H * Dh], 1, 'float64');
+    const k = rng.randn([B, c.Tk, Hkv * Dh], 1, 'float64');
+    const v = rng.randn([B, c.Tk, Hkv * Dh], 1, 'float64');
+    const opts: AttentionOptions = { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale: 0.3, ...paddedAlibi(B, c.Tk), ...c.opts };
+    const want = naiveAttention(q, k, v, opts);
+    const got = attention(q, k, v, { ...opts, blocks: { query: 16, key: 24 }, keepLse: true });
+    assert.ok(relDiff(got.out.data, want.out.data) < 1e-10, `${c.name}: output`);
+    // lse_i = S_ij − ln p_ij at the row's largest probability
+    for (let row = 0; row < B * H * c.Tq; row++) {
+      const p = want.probs.data.subarray(row * c.Tk, (row + 1) * c.Tk);
+      let j = 0;
+      for (let x = 1; x < c.Tk; x++) if (p[x] > p[j]) j = x;
+      if (p[j] === 0) {
+        assert.equal(got.lse![row], -Infinity, `${c.name}: lse of a row that sees nothing`);
+        continue;
+      }
+      const [b, h, i] = [Math.floor(row / (H * c.Tq)), Math.floor(row / c.Tq) % H, row % c.Tq];
+      let dot = 0;
+      for (let d = 0; d < Dh; d++) dot += q.data[(b * c.Tq + i) * H * Dh + h * Dh + d] * k.data[(b * c.Tk + j) * Hkv * Dh + d];
+      const sij = opts.scale * dot + opts.alibiSlopes![h] * opts.alibiPositions![b * c.Tk + j];
+      assert.ok(Math.abs(got.lse![row] - (sij - Math.log(p[j]))) < 1e-10, `${c.name}: lse`);
     }
   }
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { csvField, formatNumber, formatTable, parseCsv, toCsv, writeCsv, writeJson, toPrettyJson } from '../../src/report/table.ts';
+import { csvField, formatNumber, formatTable, parseCsv, toCsv, writeCsv } from '../../src/report/table.ts';
+import { toPrettyJson, writeJson } from '../../src/report/json.ts';
 
 test('formatNumber: fixed decimals, exponent for tiny and huge values, non-finite names', () => {
   assert.equal(formatNumber(0.123456, 4), '0.1235');

@@ -13,6 +13,7 @@ import { memorySource } from '../../src/models/memory-source.ts';
 import { randomWeightSource } from '../../src/models/random-weights.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { fixturesDir, skipUnless } from '../helpers/paths.ts';
+import { buildExport } from '../helpers/export-kinds.ts';
 
 /** console.warn lines printed while `fn` runs. */
 async function warnings(fn: () => unknown): Promise<string[]> {
@@ -63,4 +64,11 @@ test('missing tensors are summarised with counts in the error', () => {
   const good = randomWeightSource(config);
   const small = new Map(good.tensorNames!().filter((n) => !/\.h\.[12]\./.test(n)).map((n) => [n, good.getTensor(n)]));
   assert.throws(() => createModel(memorySource(config, small)), /lacks 24 tensor\(s\) the model needs: transformer\.h\.\{1–2\}\.\* \(24 tensors\)/);
+});
+
+test('the linear maps of a pruned export are read, not reported as unused', { skip: skipUnless(llama) }, async () => {
+  const dir = join(root, 'pruned');
+  await buildExport('prune-linear', llama, dir);
+  const lines = await warnings(() => loadModel(dir));
+  assert.deepEqual(lines.filter((l) => l.includes('not used')), []);
 });

@@ -49,6 +49,22 @@ test('command-line overrides are validated like the config', () => {
   assert.throws(() => withOverrides(base, { lambda: -1 }), /regularizer.lambda/);
 });
 
+test('--arch carries a grouped-query Llama config over to an architecture without it, saying so', () => {
+  const gqa = parsePretrainConfig({ model: { hiddenSize: 16, numLayers: 1, numHeads: 4, numKvHeads: 2, intermediateSize: 8 } });
+  const notes: string[] = [];
+  const gpt2 = withOverrides(gqa, { arch: 'gpt2' }, (n) => notes.push(n));
+  assert.equal(gpt2.model.arch, 'gpt2');
+  assert.equal(gpt2.model.numKvHeads, undefined);
+  assert.deepEqual(notes, ['gpt2 has no grouped-query attention: 4 key/value heads (the config\'s numKvHeads 2 is for llama)']);
+  const bloom = withOverrides(gqa, { arch: 'bloom' }, (n) => notes.push(n));
+  assert.equal(bloom.model.intermediateSize, 64);
+  assert.match(notes[notes.length - 1], /BLOOM's MLP is always 4·hiddenSize wide: intermediateSize 64 \(the config says 8\)/);
+  const mistral = withOverrides(gqa, { arch: 'mistral' }, (n) => notes.push(n));
+  assert.equal(mistral.model.numKvHeads, 2, 'kept where the architecture has grouped-query attention');
+  assert.equal(notes.length, 3);
+  assert.throws(() => withOverrides(gqa, { arch: 'gpt3' }), /model.arch/);
+});
+
 test('linscope experiment: unknown experiment names are refused', async () => {
   await assert.rejects(experiment(['nonsense']), /unknown experiment "nonsense"/);
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openModelSource } from '../../src/io/model-source.ts';
 import { runCosineRegExperiment } from '../../src/train/cosine-reg-experiment.ts';
-import { runFinetune } from '../../src/train/finetune.ts';
+import { runFinetune, type SftEval } from '../../src/train/finetune.ts';
 import { buildTask } from '../../src/train/finetune-tasks.ts';
 import { readMetrics, type TrainRecord } from '../../src/train/metrics-log.ts';
 import { parsePretrainConfig } from '../../src/train/pretrain-config.ts';
@@ -77,7 +77,7 @@ test('fine-tuning stories260K on cloze: training loss drops; linearity before/af
   const train = readMetrics(join(dir, 'metrics.jsonl')).filter((x): x is TrainRecord => x.type === 'train');
   assert.equal(train.length, 4);
   assert.ok(train[3].ce < train[0].ce, `${train[0].ce} → ${train[3].ce}`);
-  assert.ok(Number.isFinite(r.after.answerLoss) && r.before.firstTokenAccuracy >= 0);
+  assert.ok(Number.isFinite((r.after as SftEval).answerLoss) && (r.before as SftEval).firstTokenAccuracy >= 0);
   assert.equal(r.linearityBefore.layers.length, 5);
   assert.equal(r.linearityAfter.layers.length, 5);
   for (const l of [...r.linearityBefore.layers, ...r.linearityAfter.layers]) {

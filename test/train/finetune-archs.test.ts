@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openModelSource } from '../../src/io/model-source.ts';
 import { trainByteLevelBpe, writeTokenizerFiles } from '../../src/tokenizer-train/train.ts';
-import { runFinetune } from '../../src/train/finetune.ts';
+import { runFinetune, type SftEval } from '../../src/train/finetune.ts';
 import { readMetrics, type TrainRecord } from '../../src/train/metrics-log.ts';
 import { fixtureArchs, fixturesDir, skipUnless } from '../helpers/paths.ts';
 
@@ -33,7 +33,8 @@ for (const arch of fixtureArchs) {
     assert.equal(train.length, 6);
     assert.ok(train[0].reg > 0);
     assert.ok(train[5].ce < train[0].ce, `training loss ${train[0].ce} → ${train[5].ce}`);
-    assert.ok(r.after.answerLoss < r.before.answerLoss, `answer loss ${r.before.answerLoss} → ${r.after.answerLoss}`);
+    const [before, after] = [r.before as SftEval, r.after as SftEval];
+    assert.ok(after.answerLoss < before.answerLoss, `answer loss ${before.answerLoss} → ${after.answerLoss}`);
     const saved = await openModelSource(r.modelDir);
     assert.equal(saved.config.model_type, arch);
   });

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Tokenizer as HFTokenizerImpl } from '@huggingface/tokenizers';
 import { HFTokenizer, loadHFTokenizer } from '../../src/io/tokenizer.ts';
-import { byteAlphabet, byteLevelPieces, trainBpe, trainByteLevelBpe, writeTokenizerFiles } from '../../src/tokenizer-train/index.ts';
+import { trainBpe } from '../../src/tokenizer-train/bpe-trainer.ts';
+import { byteAlphabet, byteLevelPieces } from '../../src/tokenizer-train/byte-level.ts';
+import { trainByteLevelBpe, writeTokenizerFiles } from '../../src/tokenizer-train/train.ts';
 import { datasetsDir, skipUnless } from '../helpers/paths.ts';
 
 const CORPUS = [

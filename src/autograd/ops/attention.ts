@@ -1,106 +1,105 @@
 /**
- * Multi-head attention over [B, T, H·Dh] projections with grouped-query heads (forward:
- * src/tensor/attention, keeping the probabilities P). Per batch b and query head h (kv head h/group):
- *   S = scale·Q Kᵀ (+ masks/bias),  P = softmax(S),  O = P V
- *   dP = dO Vᵀ,   dS = P ⊙ (dP − rowsum(dP ⊙ P)),
- *   dQ = scale·dS K,   dK += scale·dSᵀ Q,   dV += Pᵀ dO
+ * Multi-head attention over [B, T, H·Dh] projections with grouped-query heads. The forward is the
+ * inference kernel (src/tensor/attention.ts, blocked with an online softmax), keeping each row's
+ * log-sum-exp L instead of the T² probabilities; the backward recomputes them tile by tile
+ * (FlashAttention-2, Dao 2023, Algorithm 2), over the same tiles the forward visited
+ * (src/tensor/attention-tiles.ts: none above the causal diagonal, outside a window, or all padding):
+ *   D = rowsum(dO ⊙ O)
+ *   S = scale·Q Kᵀ (+ masks/bias),  P = e^(S − L),
+ *   dV += Pᵀ dO,   dP = dO Vᵀ,   dS = P ⊙ (dP − D),
+ *   dQ += scale·dS K,   dK += scale·dSᵀ Q.
  * All products are strided GEMMs on the [B, T, H·Dh] buffers (no transposes, no head copies); the
  * query heads of one group accumulate into their shared K/V gradient slices. Masked entries have
- * P = 0 and so get no gradient, whatever the mask (causal, padding, sliding window, ALiBi); the dS
- * loop skips the keys outside each row's causal / sliding-window range, where P = 0 by construction.
+ * P = 0 and so get no gradient, whatever the mask (causal, padding, sliding window, ALiBi).
  */
 import { backend } from '../../backend/index.ts';
-import { attention as attentionForward, type AttentionOptions } from '../../tensor/attention.ts';
-import { allocate, type TypedArray } from '../../tensor/tensor.ts';
+import { attention as attentionForward, onOneThread } from '../../tensor/attention.ts';
+import { BACKWARD_BLOCKS, attentionGeometry, keyTiles, probabilityRow, scoreTile, type AttentionOptions } from '../../tensor/attention-tiles.ts';
+import { allocate } from '../../tensor/tensor.ts';
 import { assertSameDtype } from '../check.ts';
 import { gradTarget, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
-export type { AttentionOptions } from '../../tensor/attention.ts';
+export type { AttentionOptions } from '../../tensor/attention-tiles.ts';
 
 /** Attention output [B, Tq, H·Dh]; causal by default (see AttentionOptions). */
-export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, 'keepProbs'>): Var {
+export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, 'keepProbs' | 'keepLse'>): Var {
   assertSameDtype('attention', q, k, v);
-  const { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale } = opts;
-  if (!Number.isInteger(H / Hkv)) throw new Error(`attention: ${H} query heads do not split into ${Hkv} kv-head groups`);
-  const { out, probs } = attentionForward(q.value, k.value, v.value, { ...opts, keepProbs: true });
-  const P = probs!.data;
-  const [B, Tq] = q.value.shape;
-  const Tk = k.value.shape[1];
-  const group = H / Hkv;
-  const qWidth = H * Dh, kvWidth = Hkv * Dh;
-  // visible keys of query row i, [first(i), last(i)), as in the forward pass: P is 0 outside
-  const offset = opts.queryOffset ?? Tk - Tq;
-  const causal = opts.causal ?? true;
-  const window = opts.slidingWindow;
-  const last = (i: number) => (causal ? Math.max(0, Math.min(Tk, offset + i + 1)) : Tk);
-  const first = (i: number) => (window !== undefined ? Math.min(Tk, Math.max(0, offset + i - window + 1)) : 0);
-  return record('attention', out, [q, k, v], (g) => {
+  // the backward's own tiles (it holds two per step: P and dS); the forward keeps the inference tiles,
+  // so that training and inference forwards are the same computation
+  const g = attentionGeometry(q.value, k.value, v.value, { ...opts, blocks: opts.blocks ?? BACKWARD_BLOCKS });
+  const { out, lse } = attentionForward(q.value, k.value, v.value, { ...opts, keepLse: true });
+  const L = lse!;
+  return record('attention', out, [q, k, v], (grad) => {
+    const { B, Tq, H, Dh, qWidth, kvWidth, queryBlock, Tk } = g;
     const be = backend();
-    const dO = g.data;
+    const dO = grad.data, O = out.data;
     const qd = q.value.data, kd = k.value.data, vd = v.value.data;
-    const dq = q.requiresGrad ? gradTarget(q) : null;
-    const dk = k.requiresGrad ? gradTarget(k) : null;
-    const dv = v.requiresGrad ? gradTarget(v) : null;
-    const dS = allocate(q.value.dtype, Tq * Tk);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        const kvh = Math.floor(h / group);
-        const qBase = b * Tq * qWidth + h * Dh;
-        const kBase = b * Tk * kvWidth + kvh * Dh;
-        const p = P.subarray((b * H + h) * Tq * Tk, (b * H + h + 1) * Tq * Tk);
-        // the first query head of a group overwrites a fresh K/V gradient slice, the rest add to it
-        const kvBeta = (beta: 0 | 1) => (beta === 0 && h % group === 0 ? 0 : 1);
-        if (dv) {
-          be.gemm({
-            transA: true, transB: false, m: Tk, n: Dh, k: Tq, alpha: 1,
-            a: p, lda: Tk, b: dO.subarray(qBase), ldb: qWidth,
-            beta: kvBeta(dv.beta), c: dv.grad.data.subarray(kBase), ldc: kvWidth,
-          });
-        }
-        if (!dq && !dk) continue;
-        // dP = dO Vᵀ, then dS = P ⊙ (dP − rowsum(dP ⊙ P)) in place
-        be.gemm({
-          transA: false, transB: true, m: Tq, n: Tk, k: Dh, alpha: 1,
-          a: dO.subarray(qBase), lda: qWidth, b: vd.subarray(kBase), ldb: kvWidth,
-          beta: 0, c: dS, ldc: Tk,
-        });
-        softmaxBackwardRows(dS, p, Tq, Tk, first, last);
-        if (dq) {
-          be.gemm({
-            transA: false, transB: false, m: Tq, n: Dh, k: Tk, alpha: scale,
-            a: dS, lda: Tk, b: kd.subarray(kBase), ldb: kvWidth,
-            beta: dq.beta, c: dq.grad.data.subarray(qBase), ldc: qWidth,
-          });
-        }
-        if (dk) {
-          be.gemm({
-            transA: true, transB: false, m: Tk, n: Dh, k: Tq, alpha: scale,
-            a: dS, lda: Tk, b: qd.subarray(qBase), ldb: qWidth,
-            beta: kvBeta(dk.beta), c: dk.grad.data.subarray(kBase), ldc: kvWidth,
-          });
+    const targets = [q, k, v].map((x) => {
+      if (!x.requiresGrad) return null;
+      const t = gradTarget(x);
+      if (t.beta === 0) t.grad.data.fill(0);
+      return t.grad.data;
+    });
+    const [dq, dk, dv] = targets;
+    const dtype = q.value.dtype;
+    const p = allocate(dtype, g.tileArea), dS = allocate(dtype, g.tileArea);
+    const rowStart = new Int32Array(queryBlock), rowEnd = new Int32Array(queryBlock);
+    const D = new Float64Array(queryBlock);
+    onOneThread(be, () => {
+      for (let b = 0; b < B; b++) {
+        for (let h = 0; h < H; h++) {
+          const kvBase = b * Tk * kvWidth + Math.floor(h / g.group) * Dh;
+          for (let i0 = 0; i0 < Tq; i0 += queryBlock) {
+            const rows = Math.min(queryBlock, Tq - i0);
+            const qBase = b * Tq * qWidth + i0 * qWidth + h * Dh;
+            const lBase = (b * H + h) * Tq + i0;
+            for (let r = 0; r < rows; r++) {
+              let dot = 0;
+              for (let x = qBase + r * qWidth, e = x + Dh; x < e; x++) dot += dO[x] * O[x];
+              D[r] = dot;
+            }
+            const tiles = keyTiles(g, b, i0, i0 + rows);
+            for (let t = 0; t < tiles.length; t += 2) {
+              const j0 = tiles[t], cols = tiles[t + 1] - j0;
+              const kvTile = kvBase + j0 * kvWidth;
+              scoreTile(g, be, qd, kd, b, h, i0, rows, j0, cols, p, rowStart, rowEnd);
+              const needDS = dq !== null || dk !== null;
+              if (needDS) {
+                // dP = dO Vᵀ
+                be.gemm({
+                  transA: false, transB: true, m: rows, n: cols, k: Dh, alpha: 1,
+                  a: dO.subarray(qBase), lda: qWidth, b: vd.subarray(kvTile), ldb: kvWidth,
+                  beta: 0, c: dS, ldc: cols,
+                });
+              }
+              // P = e^(S − L) (0 outside each row's visible keys) and dS = P ⊙ (dP − D), in one pass
+              for (let r = 0; r < rows; r++) probabilityRow(p, needDS ? dS : null, r * cols, rowStart[r], rowEnd[r], cols, L[lBase + r], D[r]);
+              if (dv) {
+                be.gemm({
+                  transA: true, transB: false, m: cols, n: Dh, k: rows, alpha: 1,
+                  a: p, lda: cols, b: dO.subarray(qBase), ldb: qWidth,
+                  beta: 1, c: dv.subarray(kvTile), ldc: kvWidth,
+                });
+              }
+              if (dq) {
+                be.gemm({
+                  transA: false, transB: false, m: rows, n: Dh, k: cols, alpha: g.scale,
+                  a: dS, lda: cols, b: kd.subarray(kvTile), ldb: kvWidth,
+                  beta: 1, c: dq.subarray(qBase), ldc: qWidth,
+                });
+              }
+              if (dk) {
+                be.gemm({
+                  transA: true, transB: false, m: cols, n: Dh, k: rows, alpha: g.scale,
+                  a: dS, lda: cols, b: qd.subarray(qBase), ldb: qWidth,
+                  beta: 1, c: dk.subarray(kvTile), ldc: kvWidth,
+                });
+              }
+            }
+          }
         }
       }
-    }
+    });
   });
-}
-
-/**
- * dS = P ⊙ (dP − rowsum(dP ⊙ P)) in place over [rows, n] (dS holds dP on entry), visiting only the
- * visible keys [first(i), last(i)) of each row; elsewhere P = 0, so dS is set to 0 without reading.
- */
-function softmaxBackwardRows(
-  dS: TypedArray, p: TypedArray, rows: number, n: number,
-  first: (i: number) => number, last: (i: number) => number,
-): void {
-  for (let i = 0; i < rows; i++) {
-    const row = i * n;
-    const a = first(i);
-    const e = Math.max(last(i), a);
-    let dot = 0;
-    for (let j = a; j < e; j++) dot += dS[row + j] * p[row + j];
-    for (let j = 0; j < a; j++) dS[row + j] = 0;
-    for (let j = a; j < e; j++) dS[row + j] = p[row + j] * (dS[row + j] - dot);
-    for (let j = e; j < n; j++) dS[row + j] = 0;
-  }
 }

@@ -15,6 +15,7 @@
 import { accumulateGrad, gradBuffer, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 import { fastExp } from '../../tensor/fast-exp.ts';
+import { allFloat32, kernelThreads, nativeKernels } from '../../tensor/native-kernels.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 
 /** silu(gate) ⊙ up, same shape as its inputs. */
@@ -24,7 +25,10 @@ export function swiGlu(gate: Var, up: Var): Var {
   const out = new Tensor(allocate(gate.dtype, g.length), gate.shape);
   const sig = allocate(gate.dtype, g.length);
   const d = out.data;
-  for (let i = 0; i < d.length; i++) {
+  const native = nativeKernels();
+  const useNative = native !== null && allFloat32(g, u);
+  if (useNative) native.swiGluForward(g as Float32Array, u as Float32Array, d as Float32Array, sig as Float32Array, d.length, kernelThreads());
+  else for (let i = 0; i < d.length; i++) {
     const v = g[i];
     const e = 1 + fastExp(-v);
     sig[i] = 1 / e;
@@ -34,6 +38,10 @@ export function swiGlu(gate: Var, up: Var): Var {
     const gd = grad.data;
     const gg = gate.requiresGrad ? gradBuffer(gate).data : null;
     const gu = up.requiresGrad ? gradBuffer(up).data : null;
+    if (useNative && allFloat32(gd, gg, gu)) {
+      native.swiGluBackward(g as Float32Array, u as Float32Array, sig as Float32Array, gd as Float32Array, gg as Float32Array | null, gu as Float32Array | null, gd.length, kernelThreads());
+      return;
+    }
     for (let i = 0; i < gd.length; i++) {
       const v = g[i], s = sig[i];
       if (gg) gg[i] += gd[i] * u[i] * s * (1 + v * (1 - s));
@@ -52,7 +60,21 @@ export function crossEntropyMean(logits: Var, targets: ArrayLike<number>, ignore
   const fast = x instanceof Float32Array; // float64 logits keep Math.exp's last bits
   const saved = Int32Array.from(targets);
   let total = 0, count = 0;
-  for (let r = 0; r < rows; r++) {
+  const native = fast ? nativeKernels() : null;
+  if (native) {
+    for (let r = 0; r < rows; r++) {
+      const t = saved[r];
+      if (t !== ignoreIndex && !(t >= 0 && t < V)) throw new Error(`crossEntropyMean: target ${t} at row ${r} is not in [0, ${V})`);
+    }
+    const losses = new Float64Array(rows);
+    const threads = kernelThreads();
+    native.crossEntropyForward(x as Float32Array, probs as Float32Array, saved, rows, V, ignoreIndex, losses, new Float64Array(V * threads), threads);
+    for (let r = 0; r < rows; r++) {
+      if (saved[r] === ignoreIndex) continue;
+      total += losses[r];
+      count++;
+    }
+  } else for (let r = 0; r < rows; r++) {
     const t = saved[r];
     if (t === ignoreIndex) continue;
     if (!(t >= 0 && t < V)) throw new Error(`crossEntropyMean: target ${t} at row ${r} is not in [0, ${V})`);
@@ -74,7 +96,8 @@ export function crossEntropyMean(logits: Var, targets: ArrayLike<number>, ignore
   return record('crossEntropyMean', value, [logits], (g) => {
     // the kept probabilities become the gradient in place: w·(p − onehot), 0 on ignored rows
     const w = g.data[0] / count;
-    for (let r = 0; r < rows; r++) {
+    if (native) native.crossEntropyBackward(probs as Float32Array, saved, rows, V, ignoreIndex, w, kernelThreads());
+    else for (let r = 0; r < rows; r++) {
       const off = r * V;
       const t = saved[r];
       if (t === ignoreIndex) {

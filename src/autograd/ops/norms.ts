@@ -5,6 +5,7 @@
  * With r = 1/√(mean(x²) + ε), gy = g ⊙ (w + offset):
  *   RMSNorm    dx = r·(gy − x·r²·mean(gy ⊙ x)),            dw = Σ_rows g ⊙ x·r
  */
+import { allFloat32, kernelThreads, nativeKernels } from '../../tensor/native-kernels.ts';
 import { layerNorm as layerNormForward, rmsNorm as rmsNormForward } from '../../tensor/norms.ts';
 import type { TypedArray } from '../../tensor/tensor.ts';
 import { assertRowVector, lastDim } from '../check.ts';
@@ -23,38 +24,49 @@ export function layerNorm(x: Var, weight: Var | undefined, bias: Var | undefined
     const w = weight?.value.data;
     const gx = x.requiresGrad ? gradBuffer(x).data : null;
     const dw = weight?.requiresGrad ? new Float64Array(n) : null;
-    const xhat = new Float64Array(n);
-    const gy = new Float64Array(n);
-    for (let off = 0; off < xs.length; off += n) {
-      let mu = 0;
-      for (let j = 0; j < n; j++) mu += xs[off + j];
-      mu /= n;
-      let v = 0;
-      for (let j = 0; j < n; j++) {
-        const c = xs[off + j] - mu;
-        v += c * c;
-      }
-      const r = 1 / Math.sqrt(v / n + eps);
-      let meanGy = 0, meanGyXhat = 0;
-      for (let j = 0; j < n; j++) {
-        const xh = (xs[off + j] - mu) * r;
-        const gj = w ? gd[off + j] * w[j] : gd[off + j];
-        xhat[j] = xh;
-        gy[j] = gj;
-        meanGy += gj;
-        meanGyXhat += gj * xh;
-        if (dw) dw[j] += gd[off + j] * xh;
-      }
-      meanGy /= n;
-      meanGyXhat /= n;
-      if (gx) for (let j = 0; j < n; j++) gx[off + j] += r * (gy[j] - meanGy - xhat[j] * meanGyXhat);
-    }
+    const native = nativeKernels();
+    if (native && allFloat32(xs, gd, w, gx)) {
+      const threads = kernelThreads();
+      native.layerNormBackward(xs as Float32Array, gd as Float32Array, (w ?? null) as Float32Array | null, eps, xs.length / n, n, gx as Float32Array | null, dw, new Float64Array(3 * n * threads), threads);
+    } else layerNormBackwardLoop(xs, gd, w, eps, n, gx, dw);
     if (dw && weight) {
       const gw = gradBuffer(weight).data;
       for (let j = 0; j < n; j++) gw[j] += dw[j];
     }
     if (bias?.requiresGrad) accumulateColumnSums(gradBuffer(bias).data, gd, n, 1);
   });
+}
+
+/** The LayerNorm backward loop (the reference of its C twin): gx += r·(gy − mean(gy) − x̂·mean(gy ⊙ x̂)), dw += Σ_rows g ⊙ x̂. */
+function layerNormBackwardLoop(
+  xs: TypedArray, gd: TypedArray, w: TypedArray | undefined, eps: number, n: number, gx: TypedArray | null, dw: Float64Array | null,
+): void {
+  const xhat = new Float64Array(n);
+  const gy = new Float64Array(n);
+  for (let off = 0; off < xs.length; off += n) {
+    let mu = 0;
+    for (let j = 0; j < n; j++) mu += xs[off + j];
+    mu /= n;
+    let v = 0;
+    for (let j = 0; j < n; j++) {
+      const c = xs[off + j] - mu;
+      v += c * c;
+    }
+    const r = 1 / Math.sqrt(v / n + eps);
+    let meanGy = 0, meanGyXhat = 0;
+    for (let j = 0; j < n; j++) {
+      const xh = (xs[off + j] - mu) * r;
+      const gj = w ? gd[off + j] * w[j] : gd[off + j];
+      xhat[j] = xh;
+      gy[j] = gj;
+      meanGy += gj;
+      meanGyXhat += gj * xh;
+      if (dw) dw[j] += gd[off + j] * xh;
+    }
+    meanGy /= n;
+    meanGyXhat /= n;
+    if (gx) for (let j = 0; j < n; j++) gx[off + j] += r * (gy[j] - meanGy - xhat[j] * meanGyXhat);
+  }
 }
 
 /** RMSNorm over the last axis: x/√(mean(x²) + eps)·g with g = w, or 1 + w when `unitOffset` (Gemma). */
@@ -82,6 +94,12 @@ function rmsNormBackward(
   xs: TypedArray, gd: TypedArray, w: TypedArray, offset: number, eps: number, n: number,
   gx: TypedArray | null, dw: Float64Array | null,
 ): void {
+  const native = nativeKernels();
+  if (native && allFloat32(xs, gd, w, gx)) {
+    const threads = kernelThreads();
+    native.rmsNormBackward(xs as Float32Array, gd as Float32Array, w as Float32Array, offset, eps, xs.length / n, n, gx as Float32Array | null, dw, new Float64Array(n * (threads + 1)), threads);
+    return;
+  }
   const wEff = new Float64Array(n);
   for (let j = 0; j < n; j++) wEff[j] = w[j] + offset;
   for (let off = 0; off < xs.length; off += n) {

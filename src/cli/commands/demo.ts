@@ -5,13 +5,12 @@
  * printed before it runs so it can be copied.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { defineCommand, parseOrExplain } from '../args.ts';
 import { commands } from '../main.ts';
+import { sharedDataDir } from '../../train/shipped-data.ts';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const sharedData = process.env.LINSCOPE_SHARED_DATA ?? resolve(repoRoot, '..', 'shared', 'data');
+const sharedData = sharedDataDir();
 
 const spec = defineCommand({
   name: 'demo',

@@ -5,7 +5,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { evaluateTask, type TaskResult } from '../../eval/harness/evaluate.ts';
 import { resultsJson, resultsTable, sampleLines } from '../../eval/harness/output.ts';
 import { TASK_NAMES, resolveTasks } from '../../eval/harness/tasks/index.ts';
@@ -16,11 +15,7 @@ import { writeJson } from '../../report/json.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions } from '../options.ts';
 import { createProgress, type Progress } from '../../report/progress.ts';
-
-/** The datasets folder: $LINSCOPE_DATASETS, else ../shared/data/datasets beside the checkout. */
-function defaultDatasetsDir(): string {
-  return process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets');
-}
+import { benchmarkDatasetsDir } from '../../train/shipped-data.ts';
 
 const spec = defineCommand({
   name: 'eval',
@@ -58,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   if (o.numFewshot !== undefined && o.numFewshot < 0) throw new Error(`--num-fewshot must be ≥ 0, got ${o.numFewshot}`);
   if (o.batchSize < 1) throw new Error(`--batch-size must be ≥ 1, got ${o.batchSize}`);
   if (o.bootstrapIters < 0) throw new Error(`--bootstrap-iters must be ≥ 0, got ${o.bootstrapIters}`);
-  const datasetsDir = resolve(o.dataDir ?? defaultDatasetsDir());
+  const datasetsDir = resolve(o.dataDir ?? benchmarkDatasetsDir());
   // A few-shot request a task cannot honour is a usage error: refuse it before any work.
   if ((o.numFewshot ?? 0) > 0) {
     for (const task of tasks) {

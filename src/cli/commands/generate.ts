@@ -1,5 +1,9 @@
 /** `linscope generate --model M --prompt "..."`: greedy or sampled continuation with a KV cache. */
 import { loadModel } from '../../models/decoder.ts';
+import { defaultMaxMemory, parseByteSize } from '../../util/memory-budget.ts';
+
+/** Kept out of the block cache for the KV cache, activations and the runtime (bytes). */
+const GENERATION_RESERVE = 1024 ** 3;
 import { generate } from '../../models/generate.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 import { resolveTokenizer } from '../../io/tokenizer-override.ts';
@@ -20,6 +24,8 @@ const spec = defineCommand({
     seed: { type: 'integer', description: 'Sampling seed', default: 0 },
     bos: { type: 'boolean', description: 'Prepend the BOS token', default: true },
     ids: { type: 'boolean', description: 'Also print the token ids' },
+    streaming: { type: 'boolean', description: 'Read blocks from the checkpoint as they run, keeping as many as --max-memory allows (models larger than RAM)' },
+    maxMemory: { type: 'string', description: 'Memory budget with --streaming: the block cache gets it less the KV cache and activations (default 80% of the available memory)', valueName: 'SIZE' },
   },
 });
 
@@ -30,7 +36,10 @@ export async function run(argv: string[]): Promise<number> {
   applyThreads(o);
   const source = await openModel(o);
   const tokenizer = await resolveTokenizer(source, o.tokenizer);
-  const model = await loadModel(source);
+  // generation is sequential (one token after another through all blocks): streamed, the blocks
+  // that fit in the budget stay cached and the rest are read at every step
+  const budget = o.maxMemory !== undefined ? parseByteSize(o.maxMemory) : defaultMaxMemory();
+  const model = await loadModel(source, o.streaming ? { streaming: true, cacheBytes: Math.max(0, budget - GENERATION_RESERVE) } : {});
   const prompts = o.prompt.length > 0 ? o.prompt : [''];
   const encoded = prompts.map((p) => {
     const ids = tokenizer.encode(p, { addSpecialTokens: false });

@@ -10,18 +10,17 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { taskSummary } from '../../eval/harness/selection.ts';
 import { resolveTasks } from '../../eval/harness/tasks/index.ts';
 import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
-import { defineCommand, defineCommandGroup, defineOptions, formatHelp, parseSubcommandOrExplain, type OptionsOf, type ParsedOptions } from '../args.ts';
+import { defineCommand, defineCommandGroup, defineOptions, parseSubcommandOrExplain, type OptionsOf, type ParsedOptions } from '../args.ts';
 import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
 import { handleInterrupts, yieldToSignals } from '../../util/interrupt.ts';
 import { createProgress } from '../../report/progress.ts';
 import { splitCases } from '../../data/split.ts';
 import { collectTexts } from '../../data/text-source.ts';
 import type { FactCase } from '../../data/types.ts';
-import { contentFingerprint } from '../../io/fingerprint.ts';
+import { contentFingerprint, type ContentFingerprint } from '../../io/fingerprint.ts';
 import { acquireLock } from '../../io/lock-file.ts';
 import type { ModelSource } from '../../io/model-source.ts';
 import { assertWritableDir } from '../../io/writable.ts';
@@ -44,9 +43,11 @@ import { describeApplied, LaserEditor, type AppliedIntervention, type ApplyOptio
 import { parseIntervention, parseInterventions, parseLayers, parseRhos, parseTypes } from '../../laser/parse.ts';
 import { PrefixCachedEvaluator } from '../../laser/prefix-cache.ts';
 import { RunLog } from '../../laser/run-log.ts';
-import { laserSearch, modelMatrixTypes, SELECTION_METRICS } from '../../laser/search.ts';
+import { laserSearch, modelMatrixTypes, SELECTION_METRICS, type SelectionMetric, type SplitEvaluator } from '../../laser/search.ts';
+import type { MatrixType } from '../../models/matrices.ts';
 import { formatSearchTables, writeSearchOutputs } from '../../laser/search-report.ts';
 import { formatInterventions, PAPER_RHOS } from '../../laser/types.ts';
+import { benchmarkDatasetsDir } from '../../train/shipped-data.ts';
 
 const laserModelOptions = defineOptions({ ...modelOptions, ...tokenizerOptions, ...threadsOptions });
 
@@ -174,7 +175,6 @@ const laser = defineCommandGroup({
   summary: 'LASER: layer-selective rank reduction (Sharma et al., 2023).',
   subcommands: { search: searchSpec, apply: applySpec, eval: evalSpec, 'higher-order': higherOrderSpec },
 });
-type Subcommand = keyof typeof laser.subcommands;
 
 /** Entry point: `linscope laser …`. */
 export async function run(argv: string[]): Promise<number> {
@@ -191,11 +191,6 @@ export async function run(argv: string[]): Promise<number> {
     case 'higher-order':
       return runHigherOrder(parsed.options);
   }
-}
-
-/** The --help text of a subcommand (for docs and tests). */
-export function help(sub: Subcommand): string {
-  return formatHelp(laser.subcommands[sub]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,7 +284,7 @@ async function runSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
 }
 
 async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Promise<number> {
-  if (o.task !== undefined) return runTaskSearch(o);
+  if (o.task !== undefined) return runTaskSearch(o, outDir);
   const { source, model, tokenizer } = await loadAll(o);
   const cases = await loadCases(o, tokenizer);
   const { validation, test } = split(o, cases);
@@ -299,18 +294,14 @@ async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Prom
   const metric = o.metric ?? (classification ? 'choice' : 'top1');
   if (metric === 'choice' && !classification) throw new Error(`--metric choice needs a classification set (fever, truthfulqa), not ${o.dataset}`);
   if (metric.startsWith('generation') && !o.generate) throw new Error(`--metric ${metric} needs --generate`);
-  const types = o.types ? parseTypes(o.types) : modelMatrixTypes(model);
-  const layers = parseLayers(o.layers, model.numLayers);
-  const rhos = parseRhos(o.rhos);
+  const { types, layers, rhos } = gridAxes(o, model);
   mkdirSync(outDir, { recursive: true });
 
-  const randomized = o.svd === 'randomized';
   const settings = {
     dataset: o.dataset, maxCases: o.maxCases ?? null, clozeKind: o.dataset === 'cloze' ? o.clozeKind : null,
     cases: cases.length, validation: validation.length, test: test.length, valFraction: o.valFraction, splitMode: o.splitMode, seed: o.seed,
     generate: o.generate ?? false, extraTokens: o.extraTokens, topkMatch: o.topkMatch,
-    svd: o.svd, svdSeed: randomized ? o.svdSeed : null, oversample: randomized ? o.oversample : null,
-    powerIterations: randomized ? o.powerIterations : null, rankRounding: o.rankRounding,
+    ...svdSettings(o),
   };
   // results are keyed on what the model and data files hold, not on their paths
   const inputs = {
@@ -318,25 +309,76 @@ async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Prom
     data: contentFingerprint(o.data!),
     ...(o.tokenizer ? { tokenizer: contentFingerprint(o.tokenizer, { depth: 1 }) } : {}),
   };
-  const log = new RunLog(join(outDir, 'runs.jsonl'), settings, {
-    inputs, restart: o.restart ?? false, info: { model: o.model, data: o.data, tokenizer: o.tokenizer },
-  });
-  if (log.discarded > 0) console.error(`--restart: discarded ${log.discarded} results of the earlier run in ${log.path}`);
+  const log = openRunLog(o, outDir, settings, inputs, { data: o.data });
   const prepared: Record<'validation' | 'test', PreparedCases> = {
     validation: prepareCases(validation, tokenizer),
     test: prepareCases(test, tokenizer),
   };
   const evalOpts = recallOptions(o, model);
   const cached = o.prefixCache ? new PrefixCachedEvaluator(model, tokenizer, prepared, evalOpts) : undefined;
+  const header = `LASER search: ${cases.length} cases (${validation.length} validation, ${test.length} test), ` +
+    `${types.length} types × ${layers.length} layers × ${rhos.length} ρ = ${layers.length * types.length * rhos.length} interventions`;
+  return runGrid(o, outDir, {
+    model, log, types, layers, rhos, metric, header, logBase: true,
+    evaluate: async (which, ivs) => (cached ? await cached.evaluate(which, ivs) : await evaluateFactualRecall(model, tokenizer, prepared[which], evalOpts)).summary,
+    test: test.length > 0,
+    meta: {
+      model: o.model, dataset: `${o.dataset} (${o.data})`, cases: cases.length,
+      split: `${validation.length} validation / ${test.length} test (${o.splitMode})`, metric,
+    },
+  });
+}
+
+/** The grid of a search: matrix types (default: all the model has), layers and ρ. */
+function gridAxes(o: ParsedOptions<typeof searchSpec>, model: DecoderModel): { types: MatrixType[]; layers: number[]; rhos: number[] } {
+  return { types: o.types ? parseTypes(o.types) : modelMatrixTypes(model), layers: parseLayers(o.layers, model.numLayers), rhos: parseRhos(o.rhos) };
+}
+
+/** The SVD settings a search's results depend on (logged: a resumed run must use the same). */
+function svdSettings(o: ParsedOptions<typeof searchSpec>) {
+  const randomized = o.svd === 'randomized';
+  return {
+    svd: o.svd, svdSeed: randomized ? o.svdSeed : null, oversample: randomized ? o.oversample : null,
+    powerIterations: randomized ? o.powerIterations : null, rankRounding: o.rankRounding,
+  };
+}
+
+/** The search's resumable log in `outDir` (--restart discards an earlier one). */
+function openRunLog(o: ParsedOptions<typeof searchSpec>, outDir: string, settings: Record<string, unknown>, inputs: Record<string, ContentFingerprint>, info: Record<string, unknown>): RunLog {
+  const log = new RunLog(join(outDir, 'runs.jsonl'), settings, {
+    inputs, restart: o.restart ?? false, info: { model: o.model, ...info, tokenizer: o.tokenizer },
+  });
+  if (log.discarded > 0) console.error(`--restart: discarded ${log.discarded} results of the earlier run in ${log.path}`);
+  return log;
+}
+
+/** What `laser search` (fact sets) and `laser search --task` (benchmark tasks) search on. */
+interface GridInputs {
+  model: DecoderModel;
+  log: RunLog;
+  types: MatrixType[];
+  layers: number[];
+  rhos: number[];
+  metric: SelectionMetric;
+  evaluate: SplitEvaluator;
+  /** The line printed (stderr) before the search. */
+  header: string;
+  /** Also print the base model's log-loss (fact sets). */
+  logBase?: boolean;
+  /** Whether the test split has cases. */
+  test: boolean;
+  /** Written with the results (search-report.ts); the svd and grid lines are added. */
+  meta: Record<string, string | number>;
+  /** After the chosen key on stdout (default: the composition size, if any). */
+  chosenNote?: string;
+}
+
+/** The search over the grid (progress, Ctrl-C, resumable log), its tables on stdout and files in `outDir`. */
+async function runGrid(o: ParsedOptions<typeof searchSpec>, outDir: string, g: GridInputs): Promise<number> {
+  const { log, types, layers, rhos } = g;
   const grid = layers.length * types.length * rhos.length;
   const quiet = o.quiet ?? false;
-  if (!quiet) {
-    console.error(
-      `LASER search: ${cases.length} cases (${validation.length} validation, ${test.length} test), ` +
-        `${types.length} types × ${layers.length} layers × ${rhos.length} ρ = ${grid} interventions` +
-        (log.resumed ? `; resuming with ${log.resumed} results from ${log.path}` : ''),
-    );
-  }
+  if (!quiet) console.error(g.header + (log.resumed ? `; resuming with ${log.resumed} results from ${log.path}` : ''));
   const progress = createProgress({ label: 'laser search', total: grid + 1, unit: 'config', quiet });
   // every result is in runs.jsonl as soon as it is measured, so Ctrl-C can exit at once
   const stopHandling = handleInterrupts({
@@ -346,19 +388,19 @@ async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Prom
   let result: Awaited<ReturnType<typeof laserSearch>>;
   try {
     result = await laserSearch({
-      model,
+      model: g.model,
       evaluate: async (which, ivs) => {
         await yieldToSignals();
-        return cached ? (await cached.evaluate(which, ivs)).summary : (await evaluateFactualRecall(model, tokenizer, prepared[which], evalOpts)).summary;
+        return g.evaluate(which, ivs);
       },
-      log, types, layers, rhos, metric,
+      log, types, layers, rhos, metric: g.metric,
       apply: applyOptions(o),
       compose: o.compose ?? false,
       maxCompose: o.maxCompose,
-      test: o.test && test.length > 0,
+      test: o.test && g.test,
       onStep: (step) => {
         if (step.index > 0) progress.update(step.index);
-        else if (!step.resumed) progress.log(`${step.record.split} ${step.record.key}: log-loss ${step.record.summary.logLoss.toFixed(4)}`);
+        else if (g.logBase && !step.resumed) progress.log(`${step.record.split} ${step.record.key}: log-loss ${step.record.summary.logLoss.toFixed(4)}`);
       },
     });
   } finally {
@@ -368,73 +410,54 @@ async function search(o: ParsedOptions<typeof searchSpec>, outDir: string): Prom
   if (result.skipped.length > 0 && !quiet) console.error(`skipped ${result.skipped.length} cells whose matrix the architecture lacks`);
 
   console.log(formatSearchTables(result));
-  console.log(`\nchosen: ${result.chosen.key}` + (result.composition.length ? ` (composition of ${result.chosen.interventions.length})` : ''));
-  const meta = {
-    model: o.model, dataset: `${o.dataset} (${o.data})`, cases: cases.length,
-    split: `${validation.length} validation / ${test.length} test (${o.splitMode})`, metric,
-    svd: o.svd, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}`,
-  };
+  const note = g.chosenNote ?? (result.composition.length ? `composition of ${result.chosen.interventions.length}` : undefined);
+  console.log(`\nchosen: ${result.chosen.key}` + (note ? ` (${note})` : ''));
+  const meta = { ...g.meta, svd: o.svd, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}` };
   const written = await writeSearchOutputs(outDir, result, meta);
   console.log(`wrote ${written.files.map((f) => join(outDir, f)).join(', ')} and ${log.path}`);
   return 0;
 }
 
 /** `laser search --task T`: the same search, selecting on a benchmark task's accuracy (src/eval/harness/selection.ts). */
-async function runTaskSearch(o: ParsedOptions<typeof searchSpec>): Promise<number> {
+async function runTaskSearch(o: ParsedOptions<typeof searchSpec>, outDir: string): Promise<number> {
   const [task] = resolveTasks([o.task!]);
   if (o.metric !== undefined && o.metric !== 'top1') throw new Error(`--task selects on the task accuracy: --metric must be top1, got ${o.metric}`);
   if (o.generate) throw new Error('--task does not generate: drop --generate');
   const { source, model, tokenizer } = await loadAll(o);
-  const datasetsDir = resolve(o.dataDir ?? process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets'));
+  const datasetsDir = resolve(o.dataDir ?? benchmarkDatasetsDir());
   const all = task.evalDocs(datasetsDir).docs;
   const docs = o.maxCases !== undefined ? all.slice(0, o.maxCases) : all;
   const { validation, test } = splitCases(docs, { fraction: o.valFraction, mode: o.splitMode, seed: o.seed });
   if (validation.length === 0) throw new Error(`the validation split is empty (${docs.length} documents × ${o.valFraction})`);
-  const types = o.types ? parseTypes(o.types) : modelMatrixTypes(model);
-  const layers = parseLayers(o.layers, model.numLayers);
-  const rhos = parseRhos(o.rhos);
-  const outDir = o.out;
+  const { types, layers, rhos } = gridAxes(o, model);
   mkdirSync(outDir, { recursive: true });
-  const randomized = o.svd === 'randomized';
   const settings = {
     model: o.model, task: task.name, harness: 'lm-evaluation-harness 4e7e0d47 definitions, 0-shot', datasetsDir, maxCases: o.maxCases ?? null,
     documents: docs.length, validation: validation.length, test: test.length, valFraction: o.valFraction, splitMode: o.splitMode, seed: o.seed,
-    svd: o.svd, svdSeed: randomized ? o.svdSeed : null, oversample: randomized ? o.oversample : null,
-    powerIterations: randomized ? o.powerIterations : null, rankRounding: o.rankRounding,
+    ...svdSettings(o),
   };
-  const log = new RunLog(join(outDir, 'runs.jsonl'), settings);
+  // results are keyed on what the model (and tokenizer) hold; the task's documents are named in the settings
+  const inputs = {
+    model: contentFingerprint(source.dir, { depth: 1 }),
+    ...(o.tokenizer ? { tokenizer: contentFingerprint(o.tokenizer, { depth: 1 }) } : {}),
+  };
+  const log = openRunLog(o, outDir, settings, inputs, { datasetsDir });
   const evalOpts = {
     datasetsDir, batchSize: o.batchSize, maxLength: harnessMaxLength(source.config as Record<string, unknown>),
     padId: tokenizer.padId ?? tokenizer.eosId ?? 0, bootstrapIters: 0,
   };
   const splits = { validation, test };
-  const grid = layers.length * types.length * rhos.length;
-  const quiet = o.quiet ?? false;
-  if (!quiet) console.error(`LASER search on ${task.name}: ${docs.length} documents (${validation.length} validation, ${test.length} test), ${grid} interventions`);
-  const progress = createProgress({ label: 'laser search', total: grid + 1, unit: 'config', quiet });
-  const result = await laserSearch({
-    model,
+  return runGrid(o, outDir, {
+    model, log, types, layers, rhos, metric: 'top1',
+    header: `LASER search on ${task.name}: ${docs.length} documents (${validation.length} validation, ${test.length} test), ${layers.length * types.length * rhos.length} interventions`,
     evaluate: async (which) => taskSummary(model, tokenizer, task, splits[which], evalOpts),
-    log, types, layers, rhos, metric: 'top1',
-    apply: applyOptions(o),
-    compose: o.compose ?? false,
-    maxCompose: o.maxCompose,
-    test: o.test && test.length > 0,
-    onStep: (step) => {
-      if (step.index > 0) progress.update(step.index);
+    test: test.length > 0,
+    meta: {
+      model: o.model, dataset: `${task.name} (lm-evaluation-harness definition)`, cases: docs.length,
+      split: `${validation.length} validation / ${test.length} test (${o.splitMode})`, metric: 'top1',
     },
+    chosenNote: `top1 = ${task.name} acc`,
   });
-  progress.stop();
-  console.log(formatSearchTables(result));
-  console.log(`\nchosen: ${result.chosen.key} (top1 = ${task.name} acc)`);
-  const meta = {
-    model: o.model, dataset: `${task.name} (lm-evaluation-harness definition)`, cases: docs.length,
-    split: `${validation.length} validation / ${test.length} test (${o.splitMode})`, metric: 'top1' as const,
-    svd: o.svd, grid: `${types.join(',')} × layers ${layers.join(',')} × ρ ${rhos.join(',')}`,
-  };
-  const written = await writeSearchOutputs(outDir, result, meta);
-  console.log(`wrote ${written.files.map((f) => join(outDir, f)).join(', ')} and ${log.path}`);
-  return 0;
 }
 
 async function runApply(o: ParsedOptions<typeof applySpec>): Promise<number> {

@@ -3,7 +3,7 @@
  * ("Your Transformer is Secretly Linear", Razzhigaev et al., 2024), with companion metrics,
  * written as JSON, CSV, charts (SVG + PNG) and a self-contained HTML report.
  */
-import { defineCommand, formatHelp, parseOrExplain } from '../args.ts';
+import { defineCommand, parseOrExplain } from '../args.ts';
 import { handleInterrupts } from '../../util/interrupt.ts';
 import { applyThreads, offlineOption, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
 import { createProgress, type Progress } from '../../report/progress.ts';
@@ -12,6 +12,7 @@ import { holdsTokenIds } from '../../linearity/data.ts';
 import { defaultCacheDir } from '../../report/cache.ts';
 import { DEFAULT_ANALYSIS, DEFAULT_SAMPLING, type AnalysisOptions, type DataSpec, type SamplingOptions } from '../../linearity/options.ts';
 import { writeLinearityOutputs } from '../../linearity/outputs.ts';
+import { parseByteSize } from '../../util/memory-budget.ts';
 import { runLinearity, type RunProgress } from '../../linearity/run.ts';
 import { formatRunTables } from '../../linearity/tables.ts';
 
@@ -58,7 +59,8 @@ const spec = defineCommand({
     ridge: { type: 'number', description: 'Relative ridge of the robust solver (default 1e-8)' },
     rcond: { type: 'number', description: 'Eigenvalue cutoff of the exact solver (default max(N, d)·ε)' },
     dtype: { type: 'string', description: 'Compute dtype of the model', default: 'float32', choices: ['float32', 'float64'] },
-    streaming: { type: 'boolean', description: 'Load one block at a time (models larger than RAM)' },
+    streaming: { type: 'boolean', description: 'Load one block at a time (models larger than RAM): each weight is read once' },
+    maxMemory: { type: 'string', description: 'Memory budget; the residual stream of all tokens spills to disk above it (default 80% of the available memory)', valueName: 'SIZE' },
     out: { type: 'string', description: 'Output folder', required: true, short: 'o', valueName: 'dir' },
     cache: { type: 'boolean', description: 'Use the result cache (--no-cache: always compute, store nothing)', default: true },
     refresh: { type: 'boolean', description: 'Recompute and overwrite cached results' },
@@ -73,11 +75,6 @@ const spec = defineCommand({
     'linscope linearity -m fixtures/llama --random-tokens 64 --samples 16 --all -o runs/llama',
   ],
 });
-
-/** The --help text (for docs and tests). */
-export function help(): string {
-  return formatHelp(spec);
-}
 
 function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -152,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
       data: await dataSpec(o),
       sampling,
       analysis,
-      execution: { streaming: o.streaming },
+      execution: { streaming: o.streaming, ...(o.maxMemory !== undefined ? { maxMemory: parseByteSize(o.maxMemory) } : {}) },
       cache: { enabled: o.cache, refresh: o.refresh, dir: o.cacheDir },
       command: ['linscope', 'linearity', ...argv].map(quote).join(' '),
       progress,

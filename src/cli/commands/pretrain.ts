@@ -1,11 +1,11 @@
 /** `linscope pretrain --config cfg.yaml [--arch A] [--data …] [--out DIR] [--resume]`: pretrain a small decoder of any supported architecture. */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { PRETRAIN_ARCHS } from '../../train/model-shape.ts';
+import { join } from 'node:path';
+import { PRETRAIN_ARCHS, shapeForArch, type PretrainArch } from '../../train/model-shape.ts';
 import { loadPretrainConfig, parsePretrainConfig, type PretrainConfig } from '../../train/pretrain-config.ts';
 import { runPretraining } from '../../train/pretrain.ts';
 import { REGULARIZER_KINDS } from '../../train/regularizer.ts';
-import type { NamedSource } from '../../train/shipped-data.ts';
+import { namedSources } from '../../train/shipped-data.ts';
 import { acquireLock } from '../../io/lock-file.ts';
 import { handleInterrupts } from '../../util/interrupt.ts';
 import { assertWritableDir } from '../../io/writable.ts';
@@ -40,11 +40,21 @@ const spec = defineCommand({
   ],
 });
 
-/** The config with command-line overrides applied (validated again). */
-export function withOverrides(config: PretrainConfig, o: { arch?: string; steps?: number; seed?: number; regularizer?: string; lambda?: number; tokenizer?: string }): PretrainConfig {
+/**
+ * The config with command-line overrides applied (validated again). `--arch` carries the config's
+ * sizes over to that architecture (shapeForArch); each adjustment is passed to `onNote`.
+ */
+export function withOverrides(config: PretrainConfig, o: { arch?: string; steps?: number; seed?: number; regularizer?: string; lambda?: number; tokenizer?: string }, onNote: (note: string) => void = () => {}): PretrainConfig {
   const raw = JSON.parse(JSON.stringify(config)) as Record<string, unknown> & { regularizer: Record<string, unknown>; tokenizer: Record<string, unknown>; model: Record<string, unknown> };
   if (o.tokenizer !== undefined) raw.tokenizer.path = o.tokenizer;
-  if (o.arch !== undefined) raw.model.arch = o.arch;
+  if (o.arch !== undefined && o.arch !== config.model.arch) {
+    if (!PRETRAIN_ARCHS.includes(o.arch as PretrainArch)) raw.model.arch = o.arch; // refused by parsePretrainConfig below
+    else {
+      const { shape, notes } = shapeForArch(config.model, o.arch as PretrainArch);
+      raw.model = JSON.parse(JSON.stringify(shape)) as Record<string, unknown>;
+      notes.forEach(onNote);
+    }
+  }
   if (o.steps !== undefined) raw.steps = o.steps;
   if (o.seed !== undefined) raw.seed = o.seed;
   if (o.regularizer !== undefined) raw.regularizer.kind = o.regularizer;
@@ -70,8 +80,8 @@ export async function run(argv: string[]): Promise<number> {
   if (o.config) config = loadPretrainConfig(o.config);
   else if (o.resume && existsSync(savedConfig)) config = parsePretrainConfig(JSON.parse(readFileSync(savedConfig, 'utf8')));
   else throw new Error('--config is required (or --resume with an --out folder that holds a run)');
-  config = withOverrides(config, o);
-  const sources: NamedSource[] | undefined = o.data.length > 0 ? o.data.map((p) => ({ name: basename(p), path: p })) : undefined;
+  config = withOverrides(config, o, (note) => console.error(`linscope pretrain: ${note}`));
+  const sources = namedSources(o.data);
   // one run per output folder at a time: two would overwrite each other's checkpoints
   const lock = acquireLock(join(o.out, '.linscope.lock'), { what: `the output folder ${o.out}`, onMessage: (m) => console.error(m) });
   let result: Awaited<ReturnType<typeof runPretraining>>;

@@ -5,8 +5,7 @@
  * protocols, KL to the original, optional fact accuracy), writes JSON/CSV and exports the model.
  */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { compareOnTasks, type ModelVariant } from '../../eval/harness/retained.ts';
 import { resolveTasks } from '../../eval/harness/tasks/index.ts';
 import { harnessMaxLength } from '../../eval/harness/tokenize.ts';
@@ -34,6 +33,7 @@ import { CRITERIA } from '../../prune/types.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
 import { applyThreads, modelOptions, openModel, quietOptions, threadsOptions, tokenizerOptions } from '../options.ts';
 import { createProgress } from '../../report/progress.ts';
+import { benchmarkDatasetsDir } from '../../train/shipped-data.ts';
 
 export const spec = defineCommand({
   name: 'prune',
@@ -107,7 +107,7 @@ export const spec = defineCommand({
 /** --eval-tasks: each task's acc before/after, chance level and retained performance (pruned / original). */
 function benchmarkTable(o: { evalTasks?: string; evalLimit: number; dataDir?: string }, tokenizer: EvalTokenizer, maxLength: number, variants: ModelVariant[], say: (s: string) => void) {
   const tasks = resolveTasks(o.evalTasks!.split(','));
-  const datasetsDir = o.dataDir ?? process.env.LINSCOPE_DATASETS ?? resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'data', 'datasets');
+  const datasetsDir = o.dataDir ?? benchmarkDatasetsDir();
   const { rows, meanRetained } = compareOnTasks(variants, tokenizer, tasks, {
     datasetsDir, limit: o.evalLimit, batchSize: 8, maxLength, padId: tokenizer.padId ?? tokenizer.eosId ?? 0, bootstrapIters: 100000,
   });

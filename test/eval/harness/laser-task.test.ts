@@ -1,7 +1,7 @@
 /** `laser search --task`: selection on a benchmark task's accuracy, base validation = a direct evaluation. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main.ts';
@@ -34,6 +34,17 @@ test('laser search --task copa selects on copa accuracy (validation = first 20% 
     const bad = await captureConsole(() => main(['laser', 'search', '-m', model, '--task', 'copa', '--metric', 'top5', '-o', dir]), { stderr: true });
     assert.equal(bad.result, 1);
     assert.match(bad.out, /--metric must be top1/);
+    // the log is keyed on the model's content, as the fact-set search's: another model's results are not resumed
+    const header = JSON.parse(readFileSync(join(dir, 'runs.jsonl'), 'utf8').split('\n')[0]);
+    assert.ok(header.inputs.model.hash, 'model fingerprint logged');
+    header.inputs.model.hash = 'another model';
+    writeFileSync(join(dir, 'runs.jsonl'), readFileSync(join(dir, 'runs.jsonl'), 'utf8').replace(/^.*\n/, `${JSON.stringify(header)}\n`));
+    const again = await captureConsole(() => main([
+      'laser', 'search', '-m', model, '--task', 'copa', '--max-cases', '20', '--layers', 'last:1', '--types', 'out', '--rhos', '0.1',
+      '--data-dir', datasetsDir, '-q', '-o', dir,
+    ]), { stderr: true });
+    assert.equal(again.result, 1);
+    assert.match(again.out, /the model changed since .*runs\.jsonl was written .* Pass --restart/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

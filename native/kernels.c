@@ -1,0 +1,467 @@
+/*
+ * linscope's non-GEMM kernels in C: norms, activations, gating, bias and residual adds, row
+ * softmax and RoPE, float32 tensors, rows split over OpenMP threads.
+ *
+ * Every kernel is a line-by-line copy of its TypeScript twin in src/tensor (the reference and the
+ * fallback): the same float64 intermediate arithmetic, the same summation order and the same e^x
+ * (fast-exp.ts's expBounded, whose 2^(k/64) table is handed over by lk_init), compiled with
+ * -ffp-contract=off so no multiply-add is fused. Results therefore equal the TypeScript ones
+ * bit for bit, except where libm's exp/cos/sin/erf and V8's differ in a float64 last place.
+ *
+ * Built by scripts/setup.sh (or on first use) with: gcc -O3 -march=native -ffp-contract=off -fno-trapping-math
+ * -fopenmp -fPIC -shared; loaded through koffi by src/tensor/native-kernels.ts.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+static inline int64_t omp_parts(void) { return omp_get_num_threads(); }
+static inline int64_t omp_part(void) { return omp_get_thread_num(); }
+#else
+static inline int64_t omp_parts(void) { return 1; }
+static inline int64_t omp_part(void) { return 0; }
+#endif
+
+#define EXP_OFFSET 8200
+#define POW2_BIAS 1074
+static double pow2_64ths[2 * EXP_OFFSET + 1]; /* 2^(k/64), k = -8200..8200 (expBounded) */
+static double pow2[POW2_BIAS + 1025];         /* 2^k, k = -1074..1024 (fastExp) */
+static double pow2_fraction[64];              /* 2^(j/64), j = 0..63 (fastExp) */
+static double log2e_64, ln2_64;
+
+/* Version of the calling convention; src/tensor/native-kernels.ts checks it. */
+int lk_version(void) { return 6; }
+
+/* Copies fast-exp.ts's tables (expBounded's 2^(k/64); fastExp's 2^k and 2^(j/64)) and its two constants. */
+int lk_init(const double *t64ths, int n64ths, const double *tpow2, int npow2, const double *tfraction, int nfraction, double log2e64, double ln2over64) {
+  if (n64ths != 2 * EXP_OFFSET + 1 || npow2 != POW2_BIAS + 1025 || nfraction != 64) return -1;
+  memcpy(pow2_64ths, t64ths, sizeof pow2_64ths);
+  memcpy(pow2, tpow2, sizeof pow2);
+  memcpy(pow2_fraction, tfraction, sizeof pow2_fraction);
+  log2e_64 = log2e64;
+  ln2_64 = ln2over64;
+  return 0;
+}
+
+/* fast-exp.ts expBounded: e^x for -88 <= x <= 88 (the index is clamped so NaN reads in bounds). */
+static inline double exp_bounded(double x) {
+  double t = x * log2e_64;
+  int i = (int)(t + (EXP_OFFSET + 0.5));
+  i = i < 0 ? 0 : i > 2 * EXP_OFFSET ? 2 * EXP_OFFSET : i;
+  double r = (t - (double)(i - EXP_OFFSET)) * ln2_64;
+  return (1 + r * (1 + r * (0.5 + r * (1.0 / 6)))) * pow2_64ths[i];
+}
+
+static inline double clamp88(double y) { return y > 88 ? 88 : y < -88 ? -88 : y; }
+
+/*
+ * Work below these many elements stays on the calling thread: a fork/join costs microseconds on an
+ * idle machine (milliseconds on a busy one), and a memory-bound pass (sums, bias adds: 0.5 ms for
+ * 1024 × 2304 on one core) gains less from a second core than a wake-up can cost.
+ */
+#define PARALLEL_MIN 32768
+#define PARALLEL_MIN_MEMORY (1 << 23)
+
+/* ---- normalisations (norms.ts) ---- */
+
+/* layerNorm: y = (x - mean)/sqrt(var + eps)·w + b, statistics shifted by the row's first element. */
+void lk_layernorm_f32(const float *x, float *y, const float *w, const float *b, int64_t rows, int64_t n, double eps, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * n >= PARALLEL_MIN)
+  for (int64_t row = 0; row < rows; row++) {
+    const float *s = x + row * n;
+    float *d = y + row * n;
+    double shift = s[0], sum = 0, squares = 0;
+    for (int64_t j = 0; j < n; j++) {
+      double c = s[j] - shift;
+      sum += c;
+      squares += c * c;
+    }
+    double m = sum / n;
+    double mean = shift + m;
+    double variance = squares / n - m * m;
+    if (variance < 0) variance = 0; /* Math.max(v, 0); NaN stays NaN */
+    double inv = 1 / sqrt(variance + eps);
+    if (w && b) for (int64_t j = 0; j < n; j++) d[j] = (float)(((double)s[j] - mean) * inv * w[j] + b[j]);
+    else if (w) for (int64_t j = 0; j < n; j++) d[j] = (float)(((double)s[j] - mean) * inv * w[j]);
+    else if (b) for (int64_t j = 0; j < n; j++) d[j] = (float)(((double)s[j] - mean) * inv + b[j]);
+    else for (int64_t j = 0; j < n; j++) d[j] = (float)(((double)s[j] - mean) * inv);
+  }
+}
+
+/* rmsNorm (float32): y = fround(w + offset) · fround(x · fround(1/sqrt(mean(x²) + eps))), as HF rounds. */
+void lk_rmsnorm_f32(const float *x, float *y, const float *w, int64_t rows, int64_t n, double eps, float offset, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * n >= PARALLEL_MIN)
+  for (int64_t row = 0; row < rows; row++) {
+    const float *s = x + row * n;
+    float *d = y + row * n;
+    double ss = 0;
+    for (int64_t j = 0; j < n; j++) ss += (double)s[j] * s[j];
+    float inv32 = (float)(1 / sqrt(ss / n + eps));
+    for (int64_t j = 0; j < n; j++) d[j] = (w[j] + offset) * (s[j] * inv32);
+  }
+}
+
+/* softmaxRowsInPlace: dst[row] = softmax(src[row]) (max-subtracted; an all -inf row gives zeros); dst may be src. */
+void lk_softmax_rows_f32(const float *src, float *dst, int64_t rows, int64_t n, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * n >= PARALLEL_MIN)
+  for (int64_t row = 0; row < rows; row++) {
+    const float *s = src + row * n;
+    float *d = dst + row * n;
+    double max = -INFINITY;
+    for (int64_t j = 0; j < n; j++) if (s[j] > max) max = s[j];
+    if (max == -INFINITY) {
+      for (int64_t j = 0; j < n; j++) d[j] = 0;
+      continue;
+    }
+    double sum = 0;
+    for (int64_t j = 0; j < n; j++) {
+      double e = exp(s[j] - max);
+      d[j] = (float)e;
+      sum += e;
+    }
+    double inv = 1 / sum;
+    for (int64_t j = 0; j < n; j++) d[j] = (float)(d[j] * inv);
+  }
+}
+
+/* ---- activations (activations.ts) ---- */
+
+enum { ACT_NONE = 0, ACT_GELU_TANH = 1, ACT_SILU = 2, ACT_RELU = 3, ACT_GELU_ERF = 4 };
+
+#define SQRT_2_OVER_PI sqrt(2 / M_PI) /* Math.sqrt(2 / Math.PI), both correctly rounded */
+
+/* activations.ts erf: rational Chebyshev fit, |err| < 1.2e-7. */
+static inline double erf_cheb(double x) {
+  double z = fabs(x);
+  double t = 1 / (1 + 0.5 * z);
+  double r = t * exp(-z * z - 1.26551223 +
+    t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
+    t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+static inline double act(double v, int kind) {
+  switch (kind) {
+    case ACT_GELU_TANH: {
+      const double c1 = -2 * SQRT_2_OVER_PI, c3 = c1 * 0.044715;
+      return v / (1 + exp_bounded(clamp88(v * (c1 + c3 * v * v))));
+    }
+    case ACT_SILU: return v / (1 + exp_bounded(clamp88(-v)));
+    case ACT_RELU: return v > 0 ? v : 0;
+    case ACT_GELU_ERF: return 0.5 * v * (1 + erf_cheb(v / M_SQRT2));
+    default: return v;
+  }
+}
+
+/* Elementwise split: [0, count) in contiguous chunks, one per thread. */
+#define FOR_CHUNKS(count, nt, ...)                                                                      \
+  _Pragma("omp parallel num_threads(nt) if (nt > 1 && count >= PARALLEL_MIN)")                   \
+  {                                                                                             \
+    int64_t parts_ = omp_parts(), part_ = omp_part();                                           \
+    int64_t lo = count * part_ / parts_, hi = count * (part_ + 1) / parts_;                     \
+    __VA_ARGS__                                                                                 \
+  }
+
+
+/* activate: y = act(x) elementwise (y may be x). The kind switch is hoisted so each loop vectorises. */
+void lk_activate_f32(const float *x, float *y, int64_t count, int kind, int nt) {
+  if ((kind == ACT_NONE || kind == ACT_RELU) && count < PARALLEL_MIN_MEMORY) nt = 1;
+  FOR_CHUNKS(count, nt, {
+    switch (kind) {
+      case ACT_GELU_TANH: for (int64_t i = lo; i < hi; i++) y[i] = (float)act(x[i], ACT_GELU_TANH); break;
+      case ACT_SILU: for (int64_t i = lo; i < hi; i++) y[i] = (float)act(x[i], ACT_SILU); break;
+      case ACT_RELU: for (int64_t i = lo; i < hi; i++) y[i] = x[i] > 0 ? x[i] : 0; break;
+      case ACT_GELU_ERF: for (int64_t i = lo; i < hi; i++) y[i] = (float)act(x[i], ACT_GELU_ERF); break;
+      default: if (y != x) memcpy(y + lo, x + lo, (size_t)(hi - lo) * sizeof(float));
+    }
+  })
+}
+
+/* siluMul: y = silu(gate) · up (SwiGLU). */
+void lk_silu_mul_f32(const float *gate, const float *up, float *y, int64_t count, int nt) {
+  FOR_CHUNKS(count, nt, {
+    for (int64_t i = lo; i < hi; i++) y[i] = (float)(act(gate[i], ACT_SILU) * up[i]);
+  })
+}
+
+/* Fused bias add + activation over [rows, n]: y[r, j] = act(fround(y[r, j] + b[j])) in place. */
+void lk_bias_act_f32(float *y, const float *b, int64_t rows, int64_t n, int kind, int nt) {
+  if ((kind == ACT_NONE || kind == ACT_RELU) && rows * n < PARALLEL_MIN_MEMORY) nt = 1;
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * n >= PARALLEL_MIN)
+  for (int64_t row = 0; row < rows; row++) {
+    float *d = y + row * n;
+    switch (kind) {
+      case ACT_GELU_TANH: for (int64_t j = 0; j < n; j++) d[j] = (float)act((float)(d[j] + b[j]), ACT_GELU_TANH); break;
+      case ACT_SILU: for (int64_t j = 0; j < n; j++) d[j] = (float)act((float)(d[j] + b[j]), ACT_SILU); break;
+      case ACT_RELU: for (int64_t j = 0; j < n; j++) { float v = d[j] + b[j]; d[j] = v > 0 ? v : 0; } break;
+      case ACT_GELU_ERF: for (int64_t j = 0; j < n; j++) d[j] = (float)act((float)(d[j] + b[j]), ACT_GELU_ERF); break;
+      default: for (int64_t j = 0; j < n; j++) d[j] += b[j];
+    }
+  }
+}
+
+/* ---- elementwise arithmetic (elementwise.ts) ---- */
+
+/* out = a + s·b (out may be a); s = 1 is the plain sum, rounded once like a float32 add. */
+void lk_axpy_f32(const float *a, const float *b, float *out, double s, int64_t count, int nt) {
+  if (count < PARALLEL_MIN_MEMORY) nt = 1;
+  FOR_CHUNKS(count, nt, {
+    if (s == 1) for (int64_t i = lo; i < hi; i++) out[i] = a[i] + b[i];
+    else for (int64_t i = lo; i < hi; i++) out[i] = (float)(a[i] + s * b[i]);
+  })
+}
+
+/* ---- rotary embeddings (rope.ts) ---- */
+
+/*
+ * applyRope in place on [tokens, heads·headDim]: pairs (i, i + half) (rotate-half) or (2i, 2i + 1)
+ * (interleaved) of the first 2·half coordinates of each head, angle fround(pos · invFreq[i]),
+ * cos/sin rounded to float32 and times `scaling` rounded again.
+ */
+void lk_rope_f32(float *x, int64_t tokens, int heads, int head_dim, int half, const float *inv_freq,
+                 const double *positions, double scaling, int interleaved, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && tokens * heads * head_dim >= PARALLEL_MIN)
+  for (int64_t t = 0; t < tokens; t++) {
+    float cs[half > 0 ? half : 1], sn[half > 0 ? half : 1];
+    double p = positions[t];
+    for (int i = 0; i < half; i++) {
+      float angle = (float)(p * inv_freq[i]);
+      cs[i] = (float)((double)(float)cos(angle) * scaling);
+      sn[i] = (float)((double)(float)sin(angle) * scaling);
+    }
+    for (int h = 0; h < heads; h++) {
+      float *d = x + (t * heads + h) * (int64_t)head_dim;
+      if (interleaved) {
+        for (int i = 0; i < half; i++) {
+          double a = d[2 * i], b = d[2 * i + 1];
+          d[2 * i] = (float)(a * cs[i] - b * sn[i]);
+          d[2 * i + 1] = (float)(b * cs[i] + a * sn[i]);
+        }
+      } else {
+        for (int i = 0; i < half; i++) {
+          double a = d[i], b = d[i + half];
+          d[i] = (float)(a * cs[i] - b * sn[i]);
+          d[i + half] = (float)(b * cs[i] + a * sn[i]);
+        }
+      }
+    }
+  }
+}
+
+/* ---- training kernels (src/autograd) ---- */
+
+/*
+ * fast-exp.ts fastExp, bit for bit on (-708, 709). Outside, fastExp calls Math.exp; here x is
+ * clamped instead (so the loops vectorise): the callers only feed e^x to 1 + e^x, 1/(1 + e^x) and
+ * sums of terms ≥ 1 next to it, or round it to float32, where e^-707.5 and e^-710 (both < 1e-307)
+ * give the same results, as do e^708.9 and e^710 (1/(1 + e^x) and x/(1 + e^x) underflow to ±0).
+ */
+static inline double fast_exp(double x) {
+  x = x < -707.5 ? -707.5 : x > 708.9 ? 708.9 : x;
+  double t = x * log2e_64;
+  int k = (int)(t + (1048576 + 0.5));
+  k = (k < 0 ? 0 : k > 2097152 ? 2097152 : k) - 1048576; /* NaN reads in bounds and stays NaN */
+  double r = (t - k) * ln2_64;
+  int e = (k >> 6) + POW2_BIAS;
+  e = e < 0 ? 0 : e > POW2_BIAS + 1024 ? POW2_BIAS + 1024 : e;
+  return (1 + r * (1 + r * (0.5 + r * (1.0 / 6)))) * pow2_fraction[k & 63] * pow2[e];
+}
+
+/* fused.ts swiGlu forward: sig = 1/(1 + e^-g), y = (g/(1 + e^-g))·u. */
+void lk_swiglu_fwd_f32(const float *gate, const float *up, float *y, float *sig, int64_t count, int nt) {
+  FOR_CHUNKS(count, nt, {
+    for (int64_t i = lo; i < hi; i++) {
+      double v = gate[i];
+      double e = 1 + fast_exp(-v);
+      sig[i] = (float)(1 / e);
+      y[i] = (float)((v / e) * up[i]);
+    }
+  })
+}
+
+/* fused.ts swiGlu backward: gg += ḡ·u·σ(1 + g(1 − σ)), gu += ḡ·g·σ (either may be NULL). */
+void lk_swiglu_bwd_f32(const float *gate, const float *up, const float *sig, const float *grad, float *gg, float *gu, int64_t count, int nt) {
+  FOR_CHUNKS(count, nt, {
+    if (gg) for (int64_t i = lo; i < hi; i++) {
+      double v = gate[i], s = sig[i];
+      gg[i] = (float)(gg[i] + (double)grad[i] * up[i] * s * (1 + v * (1 - s)));
+    }
+    if (gu) for (int64_t i = lo; i < hi; i++) gu[i] = (float)(gu[i] + (double)grad[i] * gate[i] * sig[i]);
+  })
+}
+
+/*
+ * The largest element of a row, as `if (s[j] > max) max = s[j]` from -inf finds it (NaN ignored),
+ * in 16 interleaved lanes so it vectorises (max is exact, so the lanes change nothing but which of
+ * +0 and -0 is kept, and x - (+0) = x - (-0)).
+ */
+static inline double row_max(const float *s, int64_t n) {
+  float lane[16];
+  for (int k = 0; k < 16; k++) lane[k] = -INFINITY;
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int k = 0; k < 16; k++) lane[k] = s[j + k] > lane[k] ? s[j + k] : lane[k];
+  float max = -INFINITY;
+  for (int k = 0; k < 16; k++) max = lane[k] > max ? lane[k] : max;
+  for (; j < n; j++) max = s[j] > max ? s[j] : max;
+  return max;
+}
+
+/*
+ * fused.ts crossEntropyMean forward over rows of V logits: probs = softmax(x), loss[r] = max +
+ * log Σe − x[t] (NaN marks a row whose target is `ignore`; targets were checked by the caller).
+ */
+void lk_xent_fwd_f32(const float *x, float *probs, const int32_t *targets, int64_t rows, int64_t V, int32_t ignore, double *loss, double *scratch, int nt) {
+  if (!(nt > 1 && rows * V >= PARALLEL_MIN)) nt = 1;
+  #pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t parts = omp_parts(), part = omp_part();
+    double *e = scratch + V * part; /* the row's exponentials: computed vectorised, summed in order */
+    for (int64_t r = rows * part / parts; r < rows * (part + 1) / parts; r++) {
+      int32_t t = targets[r];
+      if (t == ignore) { loss[r] = NAN; continue; }
+      const float *s = x + r * V;
+      float *p = probs + r * V;
+      double max = row_max(s, V);
+      #pragma omp simd
+      for (int64_t j = 0; j < V; j++) {
+        double v = fast_exp(s[j] - max);
+        e[j] = v;
+        p[j] = (float)v;
+      }
+      double sum = 0;
+      for (int64_t j = 0; j < V; j++) sum += e[j];
+      double inv = 1 / sum;
+      for (int64_t j = 0; j < V; j++) p[j] = (float)(p[j] * inv);
+      loss[r] = max + log(sum) - s[t];
+    }
+  }
+}
+
+/* crossEntropyMean backward in place: probs ← w·(probs − onehot(t)), ignored rows 0. */
+void lk_xent_bwd_f32(float *probs, const int32_t *targets, int64_t rows, int64_t V, int32_t ignore, double w, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * V >= PARALLEL_MIN_MEMORY)
+  for (int64_t r = 0; r < rows; r++) {
+    float *p = probs + r * V;
+    int32_t t = targets[r];
+    if (t == ignore) { memset(p, 0, (size_t)V * sizeof(float)); continue; }
+    for (int64_t j = 0; j < V; j++) p[j] = (float)(p[j] * w);
+    p[t] = (float)(p[t] - w);
+  }
+}
+
+/*
+ * norms.ts (autograd) RMSNorm backward over rows of n, w' = w + offset, r = 1/sqrt(mean(x²) + eps):
+ * gx += r·(g⊙w' − x·r²·mean(g⊙w'⊙x)) and dw += Σ_rows g⊙x·r (float64; NULL to skip either). With
+ * several threads each sums its rows' dw apart and the parts are added in thread order.
+ */
+void lk_rmsnorm_bwd_f32(const float *x, const float *g, const float *w, double offset, double eps, int64_t rows, int64_t n,
+                        float *gx, double *dw, double *scratch, int nt) {
+  double *weff = scratch; /* n, then one dw part of n per thread after the first */
+  for (int64_t j = 0; j < n; j++) weff[j] = w[j] + offset;
+  if (!(nt > 1 && rows * n >= PARALLEL_MIN)) nt = 1;
+  #pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t parts = omp_parts(), part = omp_part();
+    int64_t lo = rows * part / parts, hi = rows * (part + 1) / parts;
+    double *acc = dw ? (part == 0 ? dw : scratch + n * part) : NULL;
+    if (acc && part > 0) memset(acc, 0, (size_t)n * sizeof(double));
+    for (int64_t row = lo; row < hi; row++) {
+      const float *xs = x + row * n, *gd = g + row * n;
+      double ss = 0, gyx = 0;
+      for (int64_t j = 0; j < n; j++) {
+        double xv = xs[j];
+        ss += xv * xv;
+        gyx += gd[j] * weff[j] * xv;
+      }
+      double r = 1 / sqrt(ss / n + eps);
+      double c = r * r * (gyx / n);
+      if (acc) for (int64_t j = 0; j < n; j++) acc[j] += (double)gd[j] * xs[j] * r;
+      if (gx) {
+        float *o = gx + row * n;
+        for (int64_t j = 0; j < n; j++) o[j] = (float)(o[j] + r * (gd[j] * weff[j] - xs[j] * c));
+      }
+    }
+    #pragma omp barrier
+    #pragma omp single
+    if (dw) for (int64_t p = 1; p < parts; p++) for (int64_t j = 0; j < n; j++) dw[j] += scratch[n * p + j];
+  }
+}
+
+/*
+ * norms.ts (autograd) LayerNorm backward over rows of n, x̂ = (x − μ)·r, gy = g⊙w (w NULL: gy = g):
+ * gx += r·(gy − mean(gy) − x̂·mean(gy⊙x̂)) and dw += Σ_rows g⊙x̂ (float64; NULL to skip either).
+ * `scratch` holds 3n float64s per thread (x̂, gy, and that thread's dw part).
+ */
+void lk_layernorm_bwd_f32(const float *x, const float *g, const float *w, double eps, int64_t rows, int64_t n,
+                          float *gx, double *dw, double *scratch, int nt) {
+  if (!(nt > 1 && rows * n >= PARALLEL_MIN)) nt = 1;
+  #pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t parts = omp_parts(), part = omp_part();
+    int64_t lo = rows * part / parts, hi = rows * (part + 1) / parts;
+    double *xhat = scratch + 3 * n * part, *gy = xhat + n;
+    double *acc = dw ? (part == 0 ? dw : gy + n) : NULL;
+    if (acc && part > 0) memset(acc, 0, (size_t)n * sizeof(double));
+    for (int64_t row = lo; row < hi; row++) {
+      const float *xs = x + row * n, *gd = g + row * n;
+      double mu = 0;
+      for (int64_t j = 0; j < n; j++) mu += xs[j];
+      mu /= n;
+      double v = 0;
+      for (int64_t j = 0; j < n; j++) {
+        double c = xs[j] - mu;
+        v += c * c;
+      }
+      double r = 1 / sqrt(v / n + eps);
+      double meanGy = 0, meanGyXhat = 0;
+      for (int64_t j = 0; j < n; j++) {
+        double xh = (xs[j] - mu) * r;
+        double gj = w ? (double)gd[j] * w[j] : (double)gd[j];
+        xhat[j] = xh;
+        gy[j] = gj;
+        meanGy += gj;
+        meanGyXhat += gj * xh;
+      }
+      if (acc) for (int64_t j = 0; j < n; j++) acc[j] += gd[j] * xhat[j];
+      meanGy /= n;
+      meanGyXhat /= n;
+      if (gx) {
+        float *o = gx + row * n;
+        for (int64_t j = 0; j < n; j++) o[j] = (float)(o[j] + r * (gy[j] - meanGy - xhat[j] * meanGyXhat));
+      }
+    }
+    #pragma omp barrier
+    #pragma omp single
+    if (dw) for (int64_t p = 1; p < parts; p++) for (int64_t j = 0; j < n; j++) dw[j] += scratch[3 * n * p + 2 * n + j];
+  }
+}
+
+/*
+ * ops/activations.ts backward of GELU-tanh and SiLU: gx = (accumulate ? gx : 0) + g · f'(x), with
+ *   GELU-tanh  f' = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²), t = tanh(c(x + 0.044715x³)), c = √(2/π)
+ *   SiLU       f' = σ(1 + x(1 − σ)), σ = 1/(1 + e^−x) (fastExp)
+ */
+void lk_act_backward_f32(const float *x, const float *g, float *gx, int64_t count, int kind, int accumulate, int nt) {
+  FOR_CHUNKS(count, nt, {
+    if (kind == ACT_GELU_TANH) {
+      const double c = SQRT_2_OVER_PI, k = 0.044715;
+      for (int64_t i = lo; i < hi; i++) {
+        double v = x[i];
+        double t = tanh(c * (v + k * v * v * v));
+        double slope = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * k * v * v);
+        gx[i] = (float)(accumulate ? gx[i] + g[i] * slope : g[i] * slope);
+      }
+    } else if (kind == ACT_SILU) {
+      for (int64_t i = lo; i < hi; i++) {
+        double v = x[i];
+        double s = 1 / (1 + fast_exp(-v));
+        double slope = s * (1 + v * (1 - s));
+        gx[i] = (float)(accumulate ? gx[i] + g[i] * slope : g[i] * slope);
+      }
+    }
+  })
+}

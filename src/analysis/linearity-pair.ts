@@ -1,0 +1,209 @@
+/**
+ * The statistics of ONE block's pair states[i] → states[i + 1] (and optionally its attention and MLP
+ * parts), for layer-major execution: the caller pushes every batch of the block through, reads the
+ * scores, and drops the object, so only O(d²) float64 lives at a time however deep the model is.
+ *
+ * The algebra and the order of every addition are those of `LinearityProfileAccumulator`
+ * (linearity-profile.ts): the same shifted readers, the same chunks, the same moments. A state's
+ * moments are accumulated once, when the state first appears (as Y of the pair before, or as X of
+ * pair 0), and handed on as X of the next pair (`next()`), so the numbers are identical to the
+ * profile's whole-model pass.
+ */
+import { Tensor } from '../tensor/tensor.ts';
+import { anisotropyFromMoments, largestShare } from './anisotropy.ts';
+import { fitLinearMap, type FitOptions, type LinearFit, type TokenResiduals } from './linear-fit.ts';
+import { normalMatrixEigen, solvePairLinearity, type NormalEigen, type PairLinearity, type SolveOptions } from './linearity-solve.ts';
+import { assertFiniteStream, centredPairStatistics, type CentredPairStatistics } from './linearity-statistics.ts';
+import { CrossMoments, DEFAULT_CHUNK_ROWS, StreamMoments } from './moments.ts';
+import { checkRows, rowCount, selectedCount, type RowSelection } from './rows.ts';
+import type { BlockPart, BlockLinearity } from './linearity-profile.ts';
+
+/** One batch of a block: its input x, its output y and (with parts) what each sublayer added. */
+export interface PairBatch {
+  x: Tensor;
+  y: Tensor;
+  attnOut?: Tensor;
+  mlpOut?: Tensor;
+  rows?: RowSelection;
+}
+
+export interface LinearityPairOptions {
+  dim: number;
+  block: number;
+  parts?: boolean;
+  mlpInput?: 'afterAttention' | 'blockInput';
+  /** Keep Y's Gram matrix (it is X of the next pair, or anisotropy of the last state is wanted). */
+  yGram?: boolean;
+  chunkRows?: number;
+  /** X's moments handed on from the pair before (`next()`); fresh for pair 0. */
+  x?: StreamMoments;
+}
+
+/** Bytes of float64 statistics one pair holds (X's and Y's Grams, the cross products, parts). */
+export function pairStatisticsBytes(dim: number, parts: boolean, mlpInput: 'afterAttention' | 'blockInput' = 'afterAttention'): number {
+  const matrices = 3 + (parts ? 2 + (mlpInput === 'afterAttention' ? 1 : 0) : 0);
+  return matrices * dim * dim * 8;
+}
+
+/** Live pair statistics (for tests of their lifetime): bytes now and the peak since `reset`. */
+export const livePairStatistics = {
+  bytes: 0,
+  peak: 0,
+  reset(): void {
+    this.peak = this.bytes;
+  },
+};
+
+export class LinearityPairAccumulator {
+  readonly dim: number;
+  readonly block: number;
+  readonly parts: boolean;
+  readonly mlpInput: 'afterAttention' | 'blockInput';
+  readonly chunkRows: number;
+  /** Moments of X (this pair's input state). */
+  readonly x: StreamMoments;
+  /** Moments of Y (accumulated here; X of the next pair). */
+  readonly y: StreamMoments;
+  private readonly xAdded: boolean;
+  private readonly layer: CrossMoments;
+  private readonly attention?: CrossMoments;
+  private readonly mid?: StreamMoments;
+  private readonly mlp?: CrossMoments;
+  private readonly bytes: number;
+  private released = false;
+
+  constructor(options: LinearityPairOptions) {
+    const d = options.dim;
+    this.dim = d;
+    this.block = options.block;
+    this.parts = options.parts ?? false;
+    this.mlpInput = options.mlpInput ?? 'afterAttention';
+    this.chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
+    this.xAdded = options.x !== undefined;
+    this.x = options.x ?? new StreamMoments(d);
+    this.y = new StreamMoments(d, { gram: options.yGram ?? true });
+    this.layer = new CrossMoments(d);
+    if (this.parts) {
+      this.attention = new CrossMoments(d);
+      this.mlp = new CrossMoments(d);
+      if (this.mlpInput === 'afterAttention') this.mid = new StreamMoments(d, { unitSum: false });
+    }
+    this.bytes = pairStatisticsBytes(d, this.parts, this.mlpInput);
+    livePairStatistics.bytes += this.bytes;
+    livePairStatistics.peak = Math.max(livePairStatistics.peak, livePairStatistics.bytes);
+  }
+
+  get tokens(): number {
+    return this.layer.count;
+  }
+
+  /** Adds one batch of the block. */
+  add(b: PairBatch): void {
+    const d = this.dim;
+    const n0 = rowCount(b.x);
+    checkRows('LinearityPair.add (x)', b.x, d);
+    checkRows('LinearityPair.add (y)', b.y, d, n0);
+    if (this.parts) {
+      if (!b.attnOut || !b.mlpOut) throw new Error('LinearityPair.add: parts need the attention and MLP outputs');
+      checkRows('LinearityPair.add (attnOut)', b.attnOut, d, n0);
+      checkRows('LinearityPair.add (mlpOut)', b.mlpOut, d, n0);
+    }
+    const n = selectedCount(b.x, b.rows);
+    const size = Math.min(n, this.chunkRows) * d;
+    const xBuf = new Float64Array(size);
+    const yBuf = new Float64Array(size);
+    const deltaBuf = new Float64Array(size);
+    const attnBuf = this.parts ? new Float64Array(size) : deltaBuf;
+    const midBuf = this.parts ? new Float64Array(size) : deltaBuf;
+    const mlpBuf = this.parts ? new Float64Array(size) : deltaBuf;
+    for (let start = 0; start < n; start += this.chunkRows) {
+      const end = Math.min(n, start + this.chunkRows);
+      const m = end - start;
+      const xs = this.x.readChunk(b.x, b.rows, start, end, xBuf);
+      const ys = this.y.readChunk(b.y, b.rows, start, end, yBuf);
+      if (!this.xAdded) this.x.addShifted(xs, m);
+      if (!this.layer.deltaShift) this.layer.deltaReader.shift = this.y.shift!.map((v, j) => v - this.x.shift![j]);
+      this.layer.addDifference(xs, ys, m, deltaBuf);
+      if (this.parts) this.addParts(b, xs, start, end, attnBuf, midBuf, mlpBuf);
+      this.y.addShifted(ys, m);
+    }
+  }
+
+  private addParts(b: PairBatch, x: Float64Array, start: number, end: number, attnBuf: Float64Array, midBuf: Float64Array, mlpBuf: Float64Array): void {
+    const m = end - start;
+    const d = this.dim;
+    const attention = this.attention!;
+    const mlpMoments = this.mlp!;
+    const attn = attention.deltaReader.read(b.attnOut!, b.rows, start, end, attnBuf);
+    attention.addShifted(x, attn, m);
+    const mlp = mlpMoments.deltaReader.read(b.mlpOut!, b.rows, start, end, mlpBuf);
+    if (!this.mid) {
+      mlpMoments.addShifted(x, mlp, m);
+      return;
+    }
+    // h = x + attn about s_h = s_x + s_attn, so h̃ = x̃ + ãttn exactly
+    if (!this.mid.shift) {
+      const sx = this.x.shift!;
+      this.mid.reader.shift = attention.deltaShift!.map((v, j) => v + sx[j]);
+    }
+    const mid = midBuf.subarray(0, m * d);
+    for (let k = 0; k < m * d; k++) mid[k] = x[k] + attn[k];
+    this.mid.addShifted(mid, m);
+    mlpMoments.addShifted(mid, mlp, m);
+  }
+
+  /** Names the first stream holding NaN/Inf before LAPACK sees it (the profile's messages). */
+  private checkFinite(): void {
+    const i = this.block;
+    const state = (k: number) => `hidden state ${k} (${k === 0 ? 'the embeddings' : `output of block ${k - 1}`})`;
+    assertFiniteStream(this.x.sumSquares, state(i));
+    assertFiniteStream(this.y.sumSquares, state(i + 1));
+    if (this.attention) assertFiniteStream(this.attention.sumSquaresDelta, `the attention output of block ${i}`);
+    if (this.mlp) assertFiniteStream(this.mlp.sumSquaresDelta, `the MLP output of block ${i}`);
+  }
+
+  /** Centred statistics of the block or of one of its parts. */
+  statistics(part: BlockPart = 'layer'): CentredPairStatistics {
+    this.checkFinite();
+    if (part !== 'layer' && !this.parts) throw new Error('LinearityPair: block parts were not measured (parts: false)');
+    const moments = part === 'layer' ? this.layer : part === 'attention' ? this.attention! : this.mlp!;
+    const x = part === 'mlp' && this.mid ? this.mid : this.x;
+    return centredPairStatistics(x, moments);
+  }
+
+  /** The pair's scores (and parts), with X's anisotropy from the same eigendecomposition. */
+  result(options: SolveOptions = {}): { block: BlockLinearity; anisotropyX: number } {
+    const s = this.statistics('layer');
+    const eig: NormalEigen | undefined = s.xx > 0 ? normalMatrixEigen(s.cxx, s.xx, s.dim) : undefined;
+    const block: BlockLinearity = { block: this.block, layer: solvePairLinearity(s, options, eig) };
+    if (this.parts) {
+      block.attention = solvePairLinearity(this.statistics('attention'), options, eig);
+      block.mlp = solvePairLinearity(this.statistics('mlp'), options, this.mid ? undefined : eig);
+    }
+    return { block, anisotropyX: eig ? largestShare(eig.w) : this.x.gram ? anisotropyFromMoments(this.x) : Number.NaN };
+  }
+
+  /** The fitted map of the block (or a part), for per-token residuals. */
+  fit(part: BlockPart = 'layer', options: FitOptions = {}): LinearFit {
+    return fitLinearMap(this.statistics(part), options);
+  }
+
+  /** Per-token residuals of a fitted map on one batch of this block (rows as in `b.rows`). */
+  residuals(fit: LinearFit, b: PairBatch, part: BlockPart = 'layer'): TokenResiduals {
+    if (part === 'layer') return fit.perToken(b.x, b.y, b.rows);
+    if (!b.attnOut || !b.mlpOut) throw new Error(`LinearityPair.residuals: the ${part} part needs attnOut and mlpOut`);
+    if (part === 'attention' || this.mlpInput === 'blockInput') return fit.perTokenDelta(b.x, part === 'attention' ? b.attnOut : b.mlpOut, b.rows);
+    const mid = new Float64Array(b.x.size);
+    for (let i = 0; i < mid.length; i++) mid[i] = b.x.data[i] + b.attnOut.data[i];
+    return fit.perTokenDelta(new Tensor(mid, b.x.shape), b.mlpOut, b.rows);
+  }
+
+  /** Drops this pair's statistics; returns Y's moments for the next pair's X. */
+  release(): StreamMoments {
+    if (!this.released) {
+      this.released = true;
+      livePairStatistics.bytes -= this.bytes;
+    }
+    return this.y;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The C twins of the non-GEMM kernels (native/kernels.c): found, built when missing or stale, and
+ * loaded with koffi on first use. The TypeScript kernels stay the reference and the fallback.
+ *
+ * - The library's file name carries a hash of its source, the compiler flags and the CPU model
+ *   (build/linscope-kernels-<hash>.so), so a build that no longer matches native/kernels.c is never
+ *   loaded: a missing or stale build is compiled on first use when `gcc` is present (scripts/setup.sh
+ *   does it ahead of time), and otherwise the TypeScript kernels run and `nativeKernelsStatus()` says why.
+ * - `LINSCOPE_NATIVE_KERNELS=0` forces the TypeScript kernels; `LINSCOPE_NATIVE_KERNELS_DIR` moves the
+ *   build folder (default build/ in the checkout).
+ * - Kernels run on as many threads as the BLAS (`backend().threads()`, set by --threads /
+ *   LINSCOPE_THREADS), splitting rows or element ranges with OpenMP; small inputs and memory-bound
+ *   passes stay on one thread, and idle OpenMP threads sleep (OMP_WAIT_POLICY=passive unless set).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import koffi from 'koffi';
+import { backend } from '../backend/index.ts';
+import { expTables } from './fast-exp.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const KERNELS_SOURCE = join(root, 'native', 'kernels.c');
+/** Where builds go: build/ in the checkout, or $LINSCOPE_NATIVE_KERNELS_DIR. */
+export const KERNELS_BUILD_DIR = process.env.LINSCOPE_NATIVE_KERNELS_DIR || join(root, 'build');
+/** Compiler flags: host CPU, no fused multiply-add (results equal the TypeScript kernels'), no FP-exception flags kept (lets clamps vectorise; values unchanged), OpenMP. */
+export const KERNELS_FLAGS = ['-O3', '-march=native', '-ffp-contract=off', '-fno-trapping-math', '-fopenmp', '-fPIC', '-shared'];
+const VERSION = 6;
+
+/** Activation codes of kernels.c. */
+export const ACT = { none: 0, gelu_tanh: 1, silu: 2, relu: 3, gelu_erf: 4 } as const;
+
+type F32 = Float32Array;
+export interface NativeKernels {
+  layerNorm(x: F32, y: F32, w: F32 | null, b: F32 | null, rows: number, n: number, eps: number, threads: number): void;
+  rmsNorm(x: F32, y: F32, w: F32, rows: number, n: number, eps: number, offset: number, threads: number): void;
+  softmaxRows(src: F32, dst: F32, rows: number, n: number, threads: number): void;
+  activate(x: F32, y: F32, count: number, kind: number, threads: number): void;
+  siluMul(gate: F32, up: F32, y: F32, count: number, threads: number): void;
+  biasActivate(y: F32, b: F32, rows: number, n: number, kind: number, threads: number): void;
+  axpy(a: F32, b: F32, out: F32, s: number, count: number, threads: number): void;
+  rope(x: F32, tokens: number, heads: number, headDim: number, half: number, invFreq: F32, positions: Float64Array, scaling: number, interleaved: number, threads: number): void;
+  swiGluForward(gate: F32, up: F32, y: F32, sig: F32, count: number, threads: number): void;
+  swiGluBackward(gate: F32, up: F32, sig: F32, grad: F32, gg: F32 | null, gu: F32 | null, count: number, threads: number): void;
+  /** `scratch` holds V·threads float64s. */
+  crossEntropyForward(x: F32, probs: F32, targets: Int32Array, rows: number, V: number, ignore: number, loss: Float64Array, scratch: Float64Array, threads: number): void;
+  crossEntropyBackward(probs: F32, targets: Int32Array, rows: number, V: number, ignore: number, w: number, threads: number): void;
+  /** `scratch` holds n·(threads + 1) float64s. */
+  rmsNormBackward(x: F32, g: F32, w: F32, offset: number, eps: number, rows: number, n: number, gx: F32 | null, dw: Float64Array | null, scratch: Float64Array, threads: number): void;
+  /** gx = (accumulate ? gx : 0) + g·f'(x) for GELU-tanh (ACT.gelu_tanh) or SiLU (ACT.silu). */
+  activationBackward(x: F32, g: F32, gx: F32, count: number, kind: number, accumulate: number, threads: number): void;
+  /** `scratch` holds 3·n·threads float64s. */
+  layerNormBackward(x: F32, g: F32, w: F32 | null, eps: number, rows: number, n: number, gx: F32 | null, dw: Float64Array | null, scratch: Float64Array, threads: number): void;
+}
+
+/** The build file for the current source, flags and CPU (its name changes whenever one of them does). */
+export function kernelsLibraryPath(): string {
+  const h = createHash('sha256');
+  h.update(readFileSync(KERNELS_SOURCE));
+  h.update(KERNELS_FLAGS.join(' '));
+  h.update(cpus()[0]?.model ?? '');
+  return join(KERNELS_BUILD_DIR, `linscope-kernels-${h.digest('hex').slice(0, 16)}.so`);
+}
+
+export type BuildResult = { ok: true; path: string; built: boolean } | { ok: false; reason: string };
+
+/**
+ * Compiles native/kernels.c into `kernelsLibraryPath()` unless it is there already (a temporary
+ * file renamed into place, so concurrent processes never load a half-written library); older builds
+ * are removed. Never throws: a missing compiler or a compile error comes back as a reason.
+ */
+export function buildNativeKernels(): BuildResult {
+  try {
+    return build();
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message.split('\n')[0] }; // e.g. a read-only build folder
+  }
+}
+
+function build(): BuildResult {
+  if (!existsSync(KERNELS_SOURCE)) return { ok: false, reason: `${KERNELS_SOURCE} is missing` };
+  const path = kernelsLibraryPath();
+  if (existsSync(path)) return { ok: true, path, built: false };
+  mkdirSync(KERNELS_BUILD_DIR, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const r = spawnSync('gcc', [...KERNELS_FLAGS, KERNELS_SOURCE, '-o', tmp, '-lm'], { encoding: 'utf8' });
+  if (r.error) {
+    const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
+    return { ok: false, reason: missing ? 'no C compiler (gcc not found)' : `gcc failed to start: ${r.error.message}` };
+  }
+  if (r.status !== 0) {
+    rmSync(tmp, { force: true });
+    return { ok: false, reason: `gcc failed on native/kernels.c: ${r.stderr.trim().split('\n')[0]}` };
+  }
+  renameSync(tmp, path);
+  for (const f of readdirSync(KERNELS_BUILD_DIR)) {
+    if (/^linscope-kernels-[0-9a-f]{16}\.so$/.test(f) && join(KERNELS_BUILD_DIR, f) !== path) rmSync(join(KERNELS_BUILD_DIR, f), { force: true });
+  }
+  return { ok: true, path, built: true };
+}
+
+function open(path: string): NativeKernels {
+  // OpenMP threads that spin after a kernel would take the core OpenBLAS's next GEMM needs: let them
+  // sleep at once. libgomp reads this once, as it loads; a user's own setting wins, and child
+  // processes (a PyTorch peer, say) do not inherit ours.
+  const policy = process.env.OMP_WAIT_POLICY;
+  if (policy === undefined) process.env.OMP_WAIT_POLICY = 'passive';
+  let lib: ReturnType<typeof koffi.load>;
+  try {
+    lib = koffi.load(path);
+  } finally {
+    if (policy === undefined) delete process.env.OMP_WAIT_POLICY;
+  }
+  const version = (lib.func('int lk_version()') as () => number)();
+  if (version !== VERSION) throw new Error(`${path} has calling convention ${version}, expected ${VERSION}`);
+  const t = expTables();
+  const init = lib.func('int lk_init(void *pow2_64ths, int n64ths, void *pow2, int npow2, void *fraction, int nfraction, double log2e64, double ln2over64)') as (...a: unknown[]) => number;
+  if (init(t.pow2_64ths, t.pow2_64ths.length, t.pow2, t.pow2.length, t.pow2Fraction, t.pow2Fraction.length, t.log2e64, t.ln2over64) !== 0) {
+    throw new Error(`${path}: lk_init rejected the exp tables`);
+  }
+  const f = (sig: string) => lib.func(sig) as (...a: unknown[]) => void;
+  return {
+    layerNorm: f('void lk_layernorm_f32(void *x, void *y, void *w, void *b, int64_t rows, int64_t n, double eps, int nt)'),
+    rmsNorm: f('void lk_rmsnorm_f32(void *x, void *y, void *w, int64_t rows, int64_t n, double eps, float offset, int nt)'),
+    softmaxRows: f('void lk_softmax_rows_f32(void *src, void *dst, int64_t rows, int64_t n, int nt)'),
+    activate: f('void lk_activate_f32(void *x, void *y, int64_t count, int kind, int nt)'),
+    siluMul: f('void lk_silu_mul_f32(void *gate, void *up, void *y, int64_t count, int nt)'),
+    biasActivate: f('void lk_bias_act_f32(void *y, void *b, int64_t rows, int64_t n, int kind, int nt)'),
+    axpy: f('void lk_axpy_f32(void *a, void *b, void *out, double s, int64_t count, int nt)'),
+    rope: f('void lk_rope_f32(void *x, int64_t tokens, int heads, int headDim, int half, void *invFreq, void *positions, double scaling, int interleaved, int nt)'),
+    swiGluForward: f('void lk_swiglu_fwd_f32(void *gate, void *up, void *y, void *sig, int64_t count, int nt)'),
+    swiGluBackward: f('void lk_swiglu_bwd_f32(void *gate, void *up, void *sig, void *grad, void *gg, void *gu, int64_t count, int nt)'),
+    crossEntropyForward: f('void lk_xent_fwd_f32(void *x, void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, void *loss, void *scratch, int nt)'),
+    crossEntropyBackward: f('void lk_xent_bwd_f32(void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, double w, int nt)'),
+    activationBackward: f('void lk_act_backward_f32(void *x, void *g, void *gx, int64_t count, int kind, int accumulate, int nt)'),
+    layerNormBackward: f('void lk_layernorm_bwd_f32(void *x, void *g, void *w, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),
+    rmsNormBackward: f('void lk_rmsnorm_bwd_f32(void *x, void *g, void *w, double offset, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),
+  };
+}
+
+let loaded: NativeKernels | null | undefined;
+let status = '';
+let enabled = true;
+
+function load(): NativeKernels | null {
+  if (process.env.LINSCOPE_NATIVE_KERNELS === '0') {
+    status = 'TypeScript (LINSCOPE_NATIVE_KERNELS=0)';
+    return null;
+  }
+  const built = buildNativeKernels();
+  if (!built.ok) {
+    status = `TypeScript (native kernels unavailable: ${built.reason}; run bash scripts/setup.sh)`;
+    return null;
+  }
+  try {
+    const k = open(built.path);
+    status = `native C (${built.path.startsWith(root) ? built.path.slice(root.length + 1) : built.path}${built.built ? ', built now' : ''})`;
+    return k;
+  } catch (e) {
+    status = `TypeScript (native kernels failed to load: ${(e as Error).message.split('\n')[0]})`;
+    return null;
+  }
+}
+
+/** The native kernels, or null when they are switched off or unavailable (then the TypeScript ones run). */
+export function nativeKernels(): NativeKernels | null {
+  if (!enabled) return null;
+  if (loaded === undefined) loaded = load();
+  return loaded;
+}
+
+/** Which kernels run, for `linscope`'s reports: "native C (…)" or "TypeScript (why)". */
+export function nativeKernelsStatus(): string {
+  if (!enabled) return 'TypeScript (native kernels switched off in this process)';
+  nativeKernels();
+  return status;
+}
+
+/** Switches the native kernels on or off for this process (tests and benchmarks compare both paths). */
+export function setNativeKernels(on: boolean): void {
+  enabled = on;
+}
+
+/** Runs `fn` with the native kernels on or off, restoring the previous setting. */
+export function withNativeKernels<R>(on: boolean, fn: () => R): R {
+  const previous = enabled;
+  enabled = on;
+  try {
+    return fn();
+  } finally {
+    enabled = previous;
+  }
+}
+
+/** Threads for a kernel call: the BLAS's thread count. */
+export function kernelThreads(): number {
+  return backend().threads();
+}
+
+/** True when every array is a Float32Array (the native kernels' only dtype). */
+export function allFloat32(...arrays: Array<ArrayLike<number> | null | undefined>): boolean {
+  for (const a of arrays) if (a && !(a instanceof Float32Array)) return false;
+  return true;
+}

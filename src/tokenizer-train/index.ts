@@ -1,5 +1,0 @@
-/** Byte-level BPE tokenizer training, producing Hugging Face tokenizer.json files. */
-export { trainByteLevelBpe, writeTokenizerFiles, type ByteLevelBpeOptions, type TrainedTokenizer } from './train.ts';
-export { trainBpe, type BpeModel, type BpeTrainOptions } from './bpe-trainer.ts';
-export { byteAlphabet, byteLevelPieces, GPT2_SPLIT } from './byte-level.ts';
-export { byteLevelTokenizerJson, byteLevelTokenizerConfig, type ByteLevelBpeFiles } from './tokenizer-json.ts';

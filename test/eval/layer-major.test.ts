@@ -1,0 +1,59 @@
+/**
+ * Evaluation runs layer-major on a model with stages (src/models/layer-major.ts): factual recall
+ * (LASER's evaluation cases) and perplexity must equal the batch-by-batch full forward exactly,
+ * also streamed with the residual stream spilled to disk, and read a streamed checkpoint once.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { FactCase } from '../../src/data/types.ts';
+import { evaluateFactualRecall } from '../../src/eval/factual-recall.ts';
+import { logitsAt } from '../../src/eval/selected-logits.ts';
+import { tokenPerplexity } from '../../src/eval/perplexity.ts';
+import { openModelSource } from '../../src/io/model-source.ts';
+import { createModel } from '../../src/models/decoder.ts';
+import type { WeightSource } from '../../src/models/types.ts';
+import { randomTokenIds } from '../../src/linearity/data.ts';
+import { fixturesDir, skipUnless } from '../helpers/paths.ts';
+import { wordTokenizer } from './toy.ts';
+
+const dir = join(fixturesDir, 'llama');
+const skip = skipUnless(dir);
+const fact = (id: string, prompt: string, answer: string): FactCase => ({ id, prompt, answer, subject: '', paraphrases: [] });
+const cases = [fact('A', 'The capital is', ' Paris'), fact('B', 'The capital is', ' Rome is'), fact('C', 'The capital is Rome', ' of'), fact('D', 'The', ' France'), fact('E', 'The capital of', ' France is')];
+
+/** A source that counts the reads of every tensor. */
+function counting(source: WeightSource, reads: Map<string, number>): WeightSource {
+  return Object.create(source, {
+    getTensor: { value: (name: string, dtype?: 'float32' | 'float64') => {
+      reads.set(name, (reads.get(name) ?? 0) + 1);
+      return source.getTensor(name, dtype);
+    } },
+  });
+}
+
+test('factual recall: layer-major (streamed, spilled) equals the per-batch forward, each weight read once', { skip }, async () => {
+  const source = await openModelSource(dir);
+  const inMemory = createModel(source);
+  const perBatch = await evaluateFactualRecall(inMemory, wordTokenizer, cases, {
+    batchSize: 2,
+    batchLogits: (b, at) => logitsAt(inMemory, b.ids, { attentionMask: b.attentionMask }, at), // the per-batch path (head at the answer rows only)
+  });
+  const reads = new Map<string, number>();
+  const streamed = createModel(counting(source, reads), { streaming: true });
+  const layerMajor = await evaluateFactualRecall(streamed, wordTokenizer, cases, { batchSize: 2, memory: { maxMemory: 1 } });
+  assert.deepEqual(layerMajor, perBatch);
+  for (const [name, n] of reads) assert.equal(n, 1, `${name} read ${n} times`);
+});
+
+test('perplexity: layer-major (streamed, spilled) equals the per-batch forward', { skip }, async () => {
+  const source = await openModelSource(dir);
+  const inMemory = createModel(source);
+  const ids = randomTokenIds(1, 90, inMemory.config.vocabSize, 5)[0];
+  for (const mode of ['chunks', 'sliding'] as const) {
+    const o = { maxLength: 16, mode, stride: 6, batchSize: 3 };
+    const perBatch = await tokenPerplexity({ forward: (x, f) => inMemory.forward(x, f) }, ids, o);
+    const layerMajor = await tokenPerplexity(createModel(source, { streaming: true }), ids, { ...o, memory: { maxMemory: 1 } });
+    assert.deepEqual(layerMajor, perBatch, mode);
+  }
+});
