@@ -136,10 +136,16 @@ test('last-pair modes and the logit lens match too (llama fixture, with padding 
 test('a streamed checkpoint is read once, and one pair of statistics lives at a time', { skip }, async () => {
   const source = await openModelSource(join(fixturesDir, 'mistral'));
   const reads = new Map<string, number>();
+  const count = (name: string) => reads.set(name, (reads.get(name) ?? 0) + 1);
+  // a model reads through getStoredTensor when the source has it (16-bit weights kept as stored)
   const counting: WeightSource = Object.create(source, {
     getTensor: { value: (name: string, dtype?: 'float32' | 'float64') => {
-      reads.set(name, (reads.get(name) ?? 0) + 1);
+      count(name);
       return source.getTensor(name, dtype);
+    } },
+    getStoredTensor: { value: (name: string) => {
+      count(name);
+      return source.getStoredTensor!(name);
     } },
   });
   const model = createModel(counting, { streaming: true });
