@@ -29,6 +29,10 @@ function counting(source: WeightSource, reads: Map<string, number>): WeightSourc
       reads.set(name, (reads.get(name) ?? 0) + 1);
       return source.getTensor(name, dtype);
     } },
+    getStoredTensor: { value: (name: string) => { // 16-bit weights are read this way
+      reads.set(name, (reads.get(name) ?? 0) + 1);
+      return source.getStoredTensor!(name);
+    } },
   });
 }
 

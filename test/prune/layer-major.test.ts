@@ -73,6 +73,10 @@ test('span states: layer-major (streamed, spilled) equals per-batch hooked forwa
       reads.set(name, (reads.get(name) ?? 0) + 1);
       return source.getTensor(name, dtype);
     } },
+    getStoredTensor: { value: (name: string) => { // 16-bit weights are read this way
+      reads.set(name, (reads.get(name) ?? 0) + 1);
+      return source.getStoredTensor!(name);
+    } },
   });
   const streamed: DecoderModel = createModel(counting, { streaming: true });
   const got: Seen = new Map();
