@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backend } from '../../src/backend/index.ts';
-import { attention, type AttentionOptions } from '../../src/tensor/attention.ts';
+import { gatherColumns } from '../../src/models/layers.ts';
+import { attention, attentionFromFused, type AttentionOptions } from '../../src/tensor/attention.ts';
 import { nativeKernels, nativeKernelsStatus, withNativeKernels } from '../../src/tensor/native-kernels.ts';
 import { Rng } from '../../src/tensor/random.ts';
 
@@ -84,4 +85,22 @@ test('kept probabilities run the TypeScript loop and give the same output as the
   const withProbs = attention(q, k, v, { ...opts, keepProbs: true });
   assert.ok(withProbs.probs);
   assert.ok(relDiff(attention(q, k, v, opts).out.data, withProbs.out.data) <= 1e-6);
+});
+
+test('attention on the q, k, v columns of a fused projection (read in place) equals attention on their copies', { skip }, () => {
+  const rng = new Rng(13);
+  const [B, T, H, Hkv, Dh] = [2, 260, 4, 2, 8];
+  const W = (H + 2 * Hkv) * Dh + 5; // [q | k | v | 5 other columns]
+  const y = rng.randn([B, T, W]);
+  const [q0, k0, v0] = [0, H * Dh, (H + Hkv) * Dh];
+  const cols = (a: number, w: number) => gatherColumns(y, [[a, a + w]]);
+  for (const extra of [{}, paddedAlibi(B, T, H), { slidingWindow: 30 }]) {
+    const opts: AttentionOptions = { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale: 0.35, ...extra };
+    const want = attention(cols(q0, H * Dh), cols(k0, Hkv * Dh), cols(v0, Hkv * Dh), opts).out;
+    const got = attentionFromFused(y, q0, k0, v0, opts);
+    assert.ok(got, 'the native kernel ran');
+    assert.deepEqual(got.shape, want.shape);
+    assert.ok(relDiff(got.data, want.data) <= 1e-6);
+  }
+  assert.throws(() => attentionFromFused(y, W - 4, k0, v0, { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale: 1 }), /do not fit a fused width/);
 });
