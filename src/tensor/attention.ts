@@ -13,6 +13,10 @@
  * query head h to key/value head ⌊h / (H / H_kv)⌋. A row that sees no key gets all zeros.
  * On request it keeps the probabilities (for analysis) and each row's log-sum-exp (for the backward,
  * which recomputes P tile by tile from it: src/autograd/ops/attention.ts).
+ *
+ * Without kept probabilities, float32 inputs run the same loop in C (native/kernels.c
+ * lk_attention_fwd_f32, through the OpenBLAS the backend loaded) with the work items spread over the
+ * BLAS's threads; this TypeScript loop is its fallback and test oracle (test/tensor/native-attention.test.ts).
  */
 import { backend, type Backend } from '../backend/index.ts';
 import { DEFAULT_CANDIDATES } from '../backend/native-library.ts';
