@@ -1,0 +1,127 @@
+/**
+ * The linearity scores of a pair from Cholesky factors of X's Gram matrix, for N > d where Xc has
+ * full column rank: the same numbers as the eigendecomposition path (`linearity-solve.ts`), hence as
+ * the authors' least-squares solve (`procrustes_similarity`: torch.linalg.lstsq / pinv of Xn), at
+ * about a third of its cost (Cholesky and triangular solves are BLAS-3; the symmetric eigensolver's
+ * tridiagonal reduction is half BLAS-2). Unnormalised statistics, C = C_xx, Λ = λ·‖Xc‖²:
+ *
+ * - exact: C = L·Lᵀ, Z = L⁻¹C_xd, score_D = ‖Z‖² / ‖Dc‖²; with the residual, L⁻¹C_xy = Lᵀ + Z, so
+ *   ‖L⁻¹C_xy‖² = ‖Xc‖² + 2 tr C_xd + ‖Z‖² (⟨Lᵀ, Z⟩ = tr(L·L⁻¹C_xd)).
+ * - ridge: C + ΛI = R·Rᵀ, W = R⁻¹C_xd, A = R⁻ᵀW (the ridge map), K = (C + ΛI)⁻¹;
+ *   score_D = (‖W‖² + Λ‖A‖²) / ‖Dc‖² (= Σ_i e_i (λ_i + 2λ)/(λ_i + λ)² of the eigen path); with the
+ *   residual, R⁻¹C_xy = Rᵀ − ΛR⁻¹ + W and K·C_xy = I − ΛK + A expand into traces of K, ‖K‖², ⟨K, A⟩.
+ *
+ * The exact score equals the eigen path's only when that path keeps every direction, i.e. when no
+ * eigenvalue of C is at or below rcond·λ_max. The rule used (a certificate, not an estimate):
+ * λ_min(C) ≥ 1/tr(K) − Λ, because tr(K) = Σ 1/(λ_i + Λ) ≥ 1/(λ_min + Λ); and λ_max(C) ≤
+ * min(tr C, max_i Σ_j |C_ij|). The Cholesky scores are used when
+ *     1/tr(K) − Λ > CERTIFY_MARGIN · rcond · min(tr C, ‖C‖_∞),
+ * else the caller falls back to the eigendecomposition. The margin (16) covers the backward errors of
+ * both factorisations (≤ a small multiple of d·ε·‖C‖ ≤ rcond·λ_max, since rcond ≥ d·ε): every
+ * eigenvalue the eigen path computes is then far above its cutoff, so it keeps all d directions and
+ * both paths solve the same full-rank problem; they differ by round-off only (measured ≤ 1e-12 in
+ * test/analysis/linearity-cholesky.test.ts and bench/solve-paths.ts).
+ */
+import { backend } from '../backend/index.ts';
+import type { CentredPairStatistics } from './linearity-statistics.ts';
+
+export const CERTIFY_MARGIN = 16;
+
+/** Cholesky factors of one X's Gram matrix, certified to keep every direction. */
+export interface CholeskyFactors {
+  kind: 'cholesky';
+  dim: number;
+  /** C_xx = L·Lᵀ (lower, row-major). */
+  l: Float64Array;
+  /** C_xx + ΛI = R·Rᵀ and K = (C_xx + ΛI)⁻¹, when the ridge scores are wanted. */
+  ridge?: { r: Float64Array; k: Float64Array; traceK: number; lambda: number };
+  /** The certified lower bound on λ_min(C_xx). */
+  lowerBound: number;
+}
+
+function trace(a: Float64Array, d: number): number {
+  let t = 0;
+  for (let i = 0; i < d; i++) t += a[i * d + i];
+  return t;
+}
+
+/** max_i Σ_j |a_ij|, an upper bound on λ_max of a symmetric matrix. */
+function maxRowSum(a: Float64Array, d: number): number {
+  let worst = 0;
+  for (let i = 0; i < d; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += Math.abs(a[i * d + j]);
+    worst = Math.max(worst, s);
+  }
+  return worst;
+}
+
+/**
+ * Factors C_xx (and C_xx + ΛI when `lambda` — the normalised ridge λ — is given) and certifies
+ * that no eigenvalue of C_xx is near the cutoff `rcond`·λ_max; undefined when it cannot.
+ */
+export function choleskyFactors(s: CentredPairStatistics, rcond: number, lambda?: number): CholeskyFactors | undefined {
+  const d = s.dim;
+  if (s.tokens <= d) return undefined; // the centred Xc has rank ≤ N − 1 < d
+  const be = backend();
+  const l = be.potrf(s.cxx, d);
+  if (!l) return undefined;
+  let ridge: CholeskyFactors['ridge'];
+  let traceInverse: number;
+  let shift = 0;
+  if (lambda !== undefined) {
+    shift = lambda * s.xx;
+    const shifted = s.cxx.slice();
+    for (let i = 0; i < d; i++) shifted[i * d + i] += shift;
+    const r = be.potrf(shifted, d);
+    if (!r) return undefined;
+    const k = be.potri(r, d);
+    traceInverse = trace(k, d);
+    ridge = { r, k, traceK: traceInverse, lambda: shift };
+  } else {
+    traceInverse = trace(be.potri(l, d), d);
+  }
+  const lowerBound = 1 / traceInverse - shift;
+  const upperMax = Math.min(trace(s.cxx, d), maxRowSum(s.cxx, d));
+  if (!(lowerBound > CERTIFY_MARGIN * rcond * upperMax)) return undefined;
+  return { kind: 'cholesky', dim: d, l, ridge, lowerBound };
+}
+
+/** Exact and ridge scores of both targets (D = Y − X and Y) of one pair from its X's factors. */
+export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics): { delta: { exact: number; robust?: number }; target: { exact: number; robust?: number } } {
+  const d = f.dim;
+  const be = backend();
+  const traceCross = trace(s.cxd, d);
+  const z = s.cxd.slice();
+  be.trsm(f.l, d, z, d, false);
+  const zz = sumSquares(z);
+  const delta: { exact: number; robust?: number } = { exact: zz };
+  const target: { exact: number; robust?: number } = { exact: s.xx + 2 * traceCross + zz };
+  if (f.ridge) {
+    const { r, k, traceK, lambda: shift } = f.ridge;
+    const w = s.cxd.slice();
+    be.trsm(r, d, w, d, false);
+    const ww = sumSquares(w);
+    const a = w.slice();
+    be.trsm(r, d, a, d, true);
+    const aa = sumSquares(a);
+    const traceA = trace(a, d);
+    let kk = 0;
+    let ka = 0;
+    for (let i = 0; i < k.length; i++) {
+      kk += k[i] * k[i];
+      ka += k[i] * a[i];
+    }
+    delta.robust = ww + shift * aa;
+    const wy = s.xx - d * shift + shift * shift * traceK + ww + 2 * traceCross - 2 * shift * traceA;
+    const ay = d + shift * shift * kk + aa - 2 * shift * traceK + 2 * traceA - 2 * shift * ka;
+    target.robust = wy + shift * ay;
+  }
+  return { delta, target };
+}
+
+function sumSquares(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return s;
+}
