@@ -13,7 +13,7 @@ import { Tensor } from '../tensor/tensor.ts';
 import { anisotropyFromMoments, largestShare } from './anisotropy.ts';
 import { fitLinearMap, type FitOptions, type LinearFit, type TokenResiduals } from './linear-fit.ts';
 import { factorNormalMatrix, solveFromTokenSpectrum, solvePairLinearity, type SolveOptions } from './linearity-solve.ts';
-import { centredRows, tokenSpectrum, type PairRows } from './linearity-tokens.ts';
+import { centredRows, TOKEN_SIDE_MAX, tokenSpectrum, type PairRows } from './linearity-tokens.ts';
 import { assertFiniteStream, centredPairStatistics, type CentredPairStatistics } from './linearity-statistics.ts';
 import { CrossMoments, DEFAULT_CHUNK_ROWS, StreamMoments } from './moments.ts';
 import { checkRows, rowCount, selectedCount, type RowSelection } from './rows.ts';
@@ -175,16 +175,16 @@ export class LinearityPairAccumulator {
   /**
    * The pair's scores (and parts), and X's anisotropy when asked for (free from an
    * eigendecomposition; with Cholesky factors it costs an eigenvalue-only `syevd`). With `rows`
-   * (every batch's X and Y again, in the order added) and N ≤ d, the block is solved on the token
+   * (every batch's X and Y again, in the order added) and N ≤ 0.85·d, the block is solved on the token
    * side (`linearity-tokens.ts`); parts always use the statistics.
    */
-  result(options: SolveOptions = {}, more: { rows?: () => Iterable<PairRows>; anisotropy?: boolean } = {}): { block: BlockLinearity; anisotropyX: number } {
+  result(options: SolveOptions = {}, more: { rows?: () => Iterable<PairRows>; anisotropy?: boolean } = {}): { block: BlockLinearity; anisotropyX: number; solvedBy: 'tokens' | 'cholesky' | 'eigen' } {
     const s = this.statistics('layer');
-    const tokenSide = more.rows && !this.parts && s.tokens <= s.dim && s.tokens >= 2 && (options.method ?? 'auto') === 'auto';
+    const tokenSide = more.rows && !this.parts && s.tokens <= TOKEN_SIDE_MAX * s.dim && s.tokens >= 2 && (options.method ?? 'auto') === 'auto';
     if (tokenSide) {
       const spectrum = tokenSpectrum(centredRows(more.rows!(), s.tokens, s.dim));
       const layer = solveFromTokenSpectrum(spectrum, s.tokens, s.dim, options);
-      return { block: { block: this.block, layer }, anisotropyX: more.anisotropy ? largestShare(spectrum.w) : Number.NaN };
+      return { block: { block: this.block, layer }, anisotropyX: more.anisotropy ? largestShare(spectrum.w) : Number.NaN, solvedBy: 'tokens' };
     }
     const factor = factorNormalMatrix(s, options);
     const block: BlockLinearity = { block: this.block, layer: solvePairLinearity(s, options, factor) };
@@ -195,7 +195,7 @@ export class LinearityPairAccumulator {
     let anisotropyX = Number.NaN;
     if (factor && 'w' in factor) anisotropyX = largestShare(factor.w);
     else if (more.anisotropy && this.x.gram) anisotropyX = anisotropyFromMoments(this.x);
-    return { block, anisotropyX };
+    return { block, anisotropyX, solvedBy: factor && 'kind' in factor ? 'cholesky' : 'eigen' };
   }
 
   /** The fitted map of the block (or a part), for per-token residuals. */

@@ -1,7 +1,16 @@
 /**
  * Solving the linearity least-squares problem from its normal equations (see
- * `linearity-statistics.ts` for the algebra). Two solvers, both reported, from ONE float64
- * eigendecomposition M_xx = XnᵀXn = V Λ Vᵀ (`syevd`) and ONE float64 GEMM B = Vᵀ C_xd per pair:
+ * `linearity-statistics.ts` for the algebra). The reference is the authors' solve
+ * (`procrustes_similarity`: least squares of Yn on Xn by torch.linalg.lstsq / pinv); every path here
+ * gives its minimum-norm answer with the same eigenvalue cutoff. Three ways to factor X, one per case:
+ *
+ * - N > d and X well conditioned: certified Cholesky factors (`linearity-cholesky.ts`), BLAS-3 only;
+ * - N ≤ d: the token side (`linearity-tokens.ts`, called by the layer-major pair, which still holds
+ *   the rows): an N × N Gram and its eigendecomposition;
+ * - otherwise (rank-deficient or ill-conditioned X, or `method: 'eigen'`): the path below, ONE float64
+ *   eigendecomposition M_xx = XnᵀXn = V Λ Vᵀ (`syevd`) and ONE float64 GEMM B = Vᵀ C_xd per pair.
+ *
+ * The eigen path gives two solvers:
  *
  * - exact: the minimum-norm solution A = M_xx⁺ M_xt. Eigenvalues λ_i ≤ rcond · λ_max are treated as
  *   zero, LAPACK/NumPy style. Because λ = σ², the default rcond = max(N, d)·ε on eigenvalues is the
@@ -9,7 +18,7 @@
  *   kept, those that are zero in exact arithmetic (N ≤ d after centring, or rank-deficient X) are
  *   dropped. Then the result equals torch.linalg.pinv(Xn) @ Yn (the authors' SVD solve) to round-off
  *   whenever X has no singular values between ~1e-6·σ_max and its true zeros; the accuracy is that of
- *   the normal equations, ~ε·κ(X)². Score = Σ_kept ‖B_i‖² / λ_i (B = Vᵀ M_xt).
+ *   the normal equations, ~ε·κ(X)² (the same for the Cholesky path). Score = Σ_kept ‖B_i‖² / λ_i (B = Vᵀ M_xt).
  * - robust: ridge regression A = (M_xx + λI)⁻¹ M_xt with λ = ridge · tr(M_xx)/d (tr M_xx = 1, so
  *   λ = ridge/d). Its score 1 − ‖Xn A − Tn‖² = 2 tr(AᵀM_xt) − tr(AᵀM_xx A) is, in the eigenbasis,
  *   Σ_i ‖B_i‖² (2/(λ_i + λ) − λ_i/(λ_i + λ)²) over all d directions. Slightly below the exact score

@@ -5,7 +5,7 @@
  * the d × d one), the nonzero eigenvalues of XcᵀXc are the Γ_i and its eigenvectors are
  * v_i = Xcᵀu_i/√Γ_i, so the per-direction energies of the eigen path (`linearity-solve.ts`) are
  *
- *     e_i = ‖v_iᵀ XcᵀTc‖² = Γ_i · ‖u_iᵀ Tc‖²     (Tc = Dc or Yc),
+ *     e_i = ‖v_iᵀ XcᵀTc‖² = Γ_i · ‖u_iᵀ Tc‖²     (Tc = Dc or Yc,  Γ_i = ‖u_iᵀXc‖²),
  *
  * and the d − N other directions of XcᵀXc carry none (XcᵀTc lies in Xc's row space). The exact
  * score Σ_kept e_i/λ_i = ‖U_keptᵀ Tn‖² is the energy of Tn in Xc's column space — the minimum-norm
@@ -16,6 +16,14 @@
 import { backend } from '../backend/index.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { copyShiftedRows, selectedCount, type RowSelection } from './rows.ts';
+
+/**
+ * The token side is used for N ≤ TOKEN_SIDE_MAX·d. Its cost is one N × N `syevd` plus ≈ 2.5·N²·d
+ * multiply-adds (syrk and two GEMMs), against a d × d `syevd` plus d³ on the statistics (which are
+ * singular for N ≤ d, so Cholesky cannot serve them); with `syevd` ≈ 5 GEMMs of its size (measured:
+ * 14.3 s vs 2.8 s at d = 4096, bench/RESULTS-linearity.md) the two meet near N = 0.9·d.
+ */
+export const TOKEN_SIDE_MAX = 0.85;
 
 /** Rows of one batch of a pair. */
 export interface PairRows {
@@ -82,29 +90,45 @@ export function tokenSpectrum(c: CentredRows): TokenSpectrum {
   const be = backend();
   const xx = sumSquares(xc);
   const yy = sumSquares(yc);
-  const { w: gamma, v: u } = be.syevd(be.syrk(xc, n, d), n, true);
+  const { v: u } = be.syevd(be.syrk(xc, n, d), n, true);
   // UᵀXc and UᵀYc; UᵀDc = UᵀYc − UᵀXc (Dc = Yc − Xc: D is centred by its own mean, Y − X's)
   const px = new Float64Array(n * d);
   const py = new Float64Array(n * d);
   be.gemm({ transA: true, transB: false, m: n, n: d, k: n, alpha: 1, a: u!, lda: n, b: xc, ldb: d, beta: 0, c: px, ldc: d });
   be.gemm({ transA: true, transB: false, m: n, n: d, k: n, alpha: 1, a: u!, lda: n, b: yc, ldb: d, beta: 0, c: py, ldc: d });
-  const w = new Float64Array(n);
-  const delta = new Float64Array(n);
-  const target = new Float64Array(n);
-  let dd = 0;
+  // Γ_i is taken as ‖u_iᵀXc‖² (one-sided), not syevd's eigenvalue: for the directions that are zero
+  // in exact arithmetic (the centring direction, repeated rows such as repeated token embeddings)
+  // it is ~ε² instead of ±ε·‖G‖, which the ridge score would divide by λ ≈ 1e-8/d and
+  // turn into errors of ~1e-9 (measured on the llama fixture's embeddings); the d × d path's
+  // energies, projections of XcᵀTc, have the same ε² floor.
+  const gamma2 = new Float64Array(n);
+  const ed = new Float64Array(n);
+  const ey = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let ed = 0;
-    let ey = 0;
+    let g = 0;
+    let sd = 0;
+    let sy = 0;
     const o = i * d;
     for (let j = 0; j < d; j++) {
       const t = py[o + j] - px[o + j];
-      ed += t * t;
-      ey += py[o + j] * py[o + j];
+      g += px[o + j] * px[o + j];
+      sd += t * t;
+      sy += py[o + j] * py[o + j];
     }
-    w[i] = gamma[i] / xx;
-    delta[i] = gamma[i] * ed;
-    target[i] = gamma[i] * ey;
+    gamma2[i] = g;
+    ed[i] = sd;
+    ey[i] = sy;
   }
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => gamma2[a] - gamma2[b]);
+  const w = new Float64Array(n);
+  const delta = new Float64Array(n);
+  const target = new Float64Array(n);
+  order.forEach((i, k) => {
+    w[k] = gamma2[i] / xx;
+    delta[k] = gamma2[i] * ed[i];
+    target[k] = gamma2[i] * ey[i];
+  });
+  let dd = 0;
   for (let i = 0; i < xc.length; i++) {
     const t = yc[i] - xc[i];
     dd += t * t;
