@@ -1,7 +1,7 @@
 /**
  * Two kernel choices of the linearity statistics and solve, timed interleaved (medians over --reps):
  * - the Gram update of one 1024-row chunk at d (the statistics, moments.ts): the block-upper-triangle
- *   panel GEMMs linscope uses vs one `cblas_dsyrk`;
+ *   panel GEMMs linscope used vs one `cblas_dsyrk` (what it uses since this measurement);
  * - the N × N eigendecomposition of the token-side solve with vectors: `dsyevd` (divide and
  *   conquer, what linscope calls) vs `dsyevr` (MRRR).
  *
@@ -10,7 +10,7 @@
 import koffi from 'koffi';
 import { parseArgs } from 'node:util';
 import { backend } from '../../src/backend/index.ts';
-import { gramPanelWidth } from '../../src/analysis/moments.ts';
+import { gramPanelWidth, symmetrizeUpper } from '../../src/analysis/moments.ts';
 import { Rng } from '../../src/tensor/random.ts';
 
 const { values } = parseArgs({ options: { dim: { type: 'string', default: '4096' }, tokens: { type: 'string', default: '2048' }, threads: { type: 'string', default: '1,2' }, reps: { type: 'string', default: '3' } } });
@@ -26,7 +26,9 @@ const ch = (c: string) => c.charCodeAt(0);
 const rng = new Rng(1);
 const chunk = Float64Array.from({ length: 1024 * d }, () => rng.normal());
 const rows = Float64Array.from({ length: n * d }, () => rng.normal());
-const gram = backend().syrk(rows, n, d);
+const gram = new Float64Array(n * n);
+backend().syrkUpper(rows, n, d, false, gram);
+symmetrizeUpper(gram, n);
 
 function panels(): void {
   const g = new Float64Array(d * d);

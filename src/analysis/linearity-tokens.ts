@@ -15,6 +15,7 @@
  */
 import { backend } from '../backend/index.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import { symmetrizeUpper } from './moments.ts';
 import { copyShiftedRows, selectedCount, type RowSelection } from './rows.ts';
 
 /**
@@ -90,7 +91,9 @@ export function tokenSpectrum(c: CentredRows): TokenSpectrum {
   const be = backend();
   const xx = sumSquares(xc);
   const yy = sumSquares(yc);
-  const { v: u } = be.syevd(be.syrk(xc, n, d), n, true);
+  const gram = new Float64Array(n * n);
+  be.syrkUpper(xc, n, d, false, gram);
+  const { v: u } = be.syevd(symmetrizeUpper(gram, n), n, true);
   // UᵀXc and UᵀYc; UᵀDc = UᵀYc − UᵀXc (Dc = Yc − Xc: D is centred by its own mean, Y − X's)
   const px = new Float64Array(n * d);
   const py = new Float64Array(n * d);

@@ -70,8 +70,11 @@ export interface Backend {
   trsm(l: Float64Array, n: number, b: Float64Array, nrhs: number, transpose: boolean): void;
   /** A⁻¹ (full symmetric n × n) from A's lower Cholesky factor L. */
   potri(l: Float64Array, n: number): Float64Array;
-  /** A·Aᵀ (full symmetric rows × rows) of the rows × cols matrix `a`. */
-  syrk(a: Float64Array, rows: number, cols: number): Float64Array;
+  /**
+   * Upper triangle of C += A·Aᵀ (C rows × rows) or, with `transpose`, C += AᵀA (C cols × cols), for
+   * the row-major rows × cols matrix `a`; the strictly lower part of C is left as it was.
+   */
+  syrkUpper(a: Float64Array, rows: number, cols: number, transpose: boolean, c: Float64Array): void;
   /** Orthonormal basis Q (m × n, m ≥ n) of the columns of the m × n matrix `a` (Householder QR). */
   orthonormalize<T extends TypedArray>(a: T, m: number, n: number): T;
   /** Threads used by the BLAS (1 for pure-ts). */

@@ -7,6 +7,7 @@ const ROW_MAJOR = 101;
 const COL_MAJOR = 102;
 const NO_TRANS = 111;
 const TRANS = 112;
+const UPPER = 121;
 const LOWER = 122;
 const NON_UNIT = 131;
 const LEFT = 141;
@@ -104,12 +105,11 @@ export class OpenBlasBackend implements Backend {
     return inv;
   }
 
-  syrk(a: Float64Array, rows: number, cols: number): Float64Array {
-    const g = new Float64Array(rows * rows);
-    if (rows === 0) return g;
-    this.fn.cblas_dsyrk(ROW_MAJOR, LOWER, NO_TRANS, rows, cols, 1, a, cols, 0, g, rows);
-    symmetrizeFromLower(g, rows);
-    return g;
+  syrkUpper(a: Float64Array, rows: number, cols: number, transpose: boolean, c: Float64Array): void {
+    const n = transpose ? cols : rows;
+    const k = transpose ? rows : cols;
+    if (n === 0 || k === 0) return;
+    this.fn.cblas_dsyrk(ROW_MAJOR, UPPER, transpose ? TRANS : NO_TRANS, n, k, 1, a, cols, 1, c, n);
   }
 
   orthonormalize<T extends TypedArray>(a: T, m: number, n: number): T {

@@ -1,7 +1,7 @@
 /**
  * The Cholesky family in plain TypeScript, float64, row-major, for the pure backend (and as the
  * oracle the OpenBLAS calls are tested against): LAPACK's dpotrf (A = L·Lᵀ, lower factor), dtrsm
- * (L·X = B or Lᵀ·X = B), dpotri (A⁻¹ from L) and BLAS's dsyrk (A·Aᵀ).
+ * (L·X = B or Lᵀ·X = B), dpotri (A⁻¹ from L) and BLAS's dsyrk (A·Aᵀ or AᵀA, upper triangle).
  */
 
 /** Lower Cholesky factor L of the symmetric n × n matrix `a` (lower triangle read), or null when `a` is not positive definite. */
@@ -62,16 +62,16 @@ export function potri(l: Float64Array, n: number): Float64Array {
   return inv;
 }
 
-/** A·Aᵀ (full symmetric rows × rows) of the rows × cols matrix `a`. */
-export function syrk(a: Float64Array, rows: number, cols: number): Float64Array {
-  const g = new Float64Array(rows * rows);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j <= i; j++) {
+/** Upper triangle of C += A·Aᵀ, or C += AᵀA when `transpose` (A row-major rows × cols). */
+export function syrkUpper(a: Float64Array, rows: number, cols: number, transpose: boolean, c: Float64Array): void {
+  const n = transpose ? cols : rows;
+  const k = transpose ? rows : cols;
+  const at = (i: number, p: number) => (transpose ? a[p * cols + i] : a[i * cols + p]);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
       let s = 0;
-      for (let k = 0; k < cols; k++) s += a[i * cols + k] * a[j * cols + k];
-      g[i * rows + j] = s;
-      g[j * rows + i] = s;
+      for (let p = 0; p < k; p++) s += at(i, p) * at(j, p);
+      c[i * n + j] += s;
     }
   }
-  return g;
 }

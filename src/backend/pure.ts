@@ -31,8 +31,8 @@ export class PureBackend implements Backend {
   potri(l: Float64Array, n: number): Float64Array {
     return cholesky.potri(l, n);
   }
-  syrk(a: Float64Array, rows: number, cols: number): Float64Array {
-    return cholesky.syrk(a, rows, cols);
+  syrkUpper(a: Float64Array, rows: number, cols: number, transpose: boolean, c: Float64Array): void {
+    cholesky.syrkUpper(a, rows, cols, transpose, c);
   }
   orthonormalize<T extends TypedArray>(a: T, m: number, n: number): T {
     return lapack.orthonormalize(a, m, n);

@@ -1,5 +1,5 @@
 /**
- * The Cholesky family of both backends (potrf, trsm, potri) and syrk, float64, checked by their
+ * The Cholesky family of both backends (potrf, trsm, potri) and syrkUpper, float64, checked by their
  * defining identities with plain loops and against each other.
  */
 import assert from 'node:assert/strict';
@@ -32,12 +32,23 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
 }
 
 for (const be of backends) {
-  test(`${be.name}: potrf, trsm, potri and syrk satisfy their identities`, () => {
+  test(`${be.name}: potrf, trsm, potri and syrkUpper satisfy their identities`, () => {
     const rng = new Rng(3);
     const n = 37;
     const x = random(rng, n * 50);
-    const g = be.syrk(x, n, 50);
+    const g = new Float64Array(n * n);
+    be.syrkUpper(x, n, 50, false, g);
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) {
+      assert.equal(g[i * n + j], 0, 'syrkUpper leaves the lower part');
+      g[i * n + j] = g[j * n + i];
+    }
     assert.ok(maxAbsDiff(g, timesTransposed(x, n, x, n, 50)) < 1e-11, 'syrk = X·Xᵀ');
+    // C += XᵀX (transposed), accumulating onto what C holds
+    const xt = new Float64Array(50 * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < 50; j++) xt[j * n + i] = x[i * 50 + j];
+    const c = new Float64Array(n * n).fill(1);
+    be.syrkUpper(xt, 50, n, true, c);
+    for (let i = 0; i < n; i++) for (let j = i; j < n; j++) assert.ok(Math.abs(c[i * n + j] - 1 - g[i * n + j]) < 1e-11, 'C += XᵀX');
     const copy = g.slice();
     const l = be.potrf(g, n)!;
     assert.deepEqual(g, copy, 'potrf leaves its input');
@@ -65,13 +76,17 @@ for (const be of backends) {
   });
 }
 
-test('potrf/trsm/potri/syrk: OpenBLAS equals the pure backend', { skip: native ? false : 'OpenBLAS is not installed' }, () => {
+test('potrf/trsm/potri/syrkUpper: OpenBLAS equals the pure backend', { skip: native ? false : 'OpenBLAS is not installed' }, () => {
   const rng = new Rng(5);
   const n = 29;
   const x = random(rng, n * 40);
   const pure = pureBackend();
-  const g = pure.syrk(x, n, 40);
-  assert.ok(maxAbsDiff(native!.syrk(x, n, 40), g) < 1e-11);
+  const g = new Float64Array(n * n);
+  const gn = new Float64Array(n * n);
+  pure.syrkUpper(x, n, 40, false, g);
+  native!.syrkUpper(x, n, 40, false, gn);
+  assert.ok(maxAbsDiff(gn, g) < 1e-11);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[i * n + j] = g[j * n + i];
   const l = pure.potrf(g, n)!;
   assert.ok(maxAbsDiff(native!.potrf(g, n)!, l) < 1e-12);
   assert.ok(maxAbsDiff(native!.potri(l, n), pure.potri(l, n)) < 1e-10);
