@@ -1,16 +1,16 @@
 /**
  * The linearity scores of a pair from Cholesky factors of X's Gram matrix, for N > d where Xc has
  * full column rank: the same numbers as the eigendecomposition path (`linearity-solve.ts`), hence as
- * the authors' least-squares solve (`procrustes_similarity`: torch.linalg.lstsq / pinv of Xn), at
- * about a third of its cost (Cholesky and triangular solves are BLAS-3; the symmetric eigensolver's
- * tridiagonal reduction is half BLAS-2). Unnormalised statistics, C = C_xx, Λ = λ·‖Xc‖²:
+ * the authors' least-squares solve (`procrustes_similarity`: torch.linalg.lstsq / pinv of Xn), 2.2–2.5×
+ * faster at d = 4096 (bench/RESULTS-linearity.md: every step is BLAS-3, while the symmetric
+ * eigensolver's tridiagonal reduction is half BLAS-2). Unnormalised statistics, C = C_xx, Λ = λ·‖Xc‖²:
  *
  * - exact: C = L·Lᵀ, Z = L⁻¹C_xd, score_D = ‖Z‖² / ‖Dc‖²; with the residual, L⁻¹C_xy = Lᵀ + Z, so
  *   ‖L⁻¹C_xy‖² = ‖Xc‖² + 2 tr C_xd + ‖Z‖² (⟨Lᵀ, Z⟩ = tr(L·L⁻¹C_xd)).
  * - ridge: C + ΛI = R·Rᵀ, K = (C + ΛI)⁻¹ (`dpotri`), A = K·C_xd (the ridge map, one GEMM);
  *   score_D = (‖R⁻¹C_xd‖² + Λ‖A‖²) / ‖Dc‖² = (⟨C_xd, A⟩ + Λ‖A‖²) / ‖Dc‖² (= Σ_i e_i (λ_i + 2λ)/(λ_i + λ)²
  *   of the eigen path); with the residual, K·C_xy = I − ΛK + A, so no second GEMM.
- * Cost: 2 `dpotrf` + `dpotri` + `dtrsm` + 1 GEMM ≈ 3.3·d³ multiply-adds, all BLAS-3.
+ * Cost: 2 `dpotrf` (d³/6 each) + `dpotri` (d³/3) + `dtrsm` (d³/2) + 1 GEMM (d³) ≈ 2.2·d³ multiply-adds.
  *
  * The exact score equals the eigen path's only when that path keeps every direction, i.e. when no
  * eigenvalue of C is at or below rcond·λ_max. The rule used (a certificate, not an estimate):
@@ -18,10 +18,11 @@
  * min(tr C, max_i Σ_j |C_ij|). The Cholesky scores are used when
  *     1/tr(K) − Λ > CERTIFY_MARGIN · rcond · min(tr C, ‖C‖_∞),
  * else the caller falls back to the eigendecomposition. The margin (16) covers the backward errors of
- * both factorisations (≤ a small multiple of d·ε·‖C‖ ≤ rcond·λ_max, since rcond ≥ d·ε): every
+ * both factorisations (≤ a small multiple of d·ε·‖C‖, and rcond ≥ d·ε): every
  * eigenvalue the eigen path computes is then far above its cutoff, so it keeps all d directions and
  * both paths solve the same full-rank problem; they differ by round-off only (measured ≤ 1e-12 in
- * test/analysis/linearity-cholesky.test.ts and bench/solve-paths.ts).
+ * test/analysis/linearity-solve-paths.test.ts and bench/solve-paths.ts; near the certificate both
+ * are normal-equation solves, accurate to ~ε·κ(XᵀX): bench/solve/conditioning.ts).
  */
 import { backend } from '../backend/index.ts';
 import type { CentredPairStatistics } from './linearity-statistics.ts';
