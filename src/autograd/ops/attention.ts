@@ -11,11 +11,17 @@
  * All products are strided GEMMs on the [B, T, H·Dh] buffers (no transposes, no head copies); the
  * query heads of one group accumulate into their shared K/V gradient slices. Masked entries have
  * P = 0 and so get no gradient, whatever the mask (causal, padding, sliding window, ALiBi).
+ *
+ * With the native kernels and OpenBLAS, float32 gradients come from the C twin of this loop
+ * (native/kernels.c lk_attention_bwd_f32: the same steps in the same order per (batch row, kv head),
+ * those items spread over the BLAS's thread count), equal to the loop below bit for bit.
  */
-import { backend } from '../../backend/index.ts';
+import { backend, type Backend } from '../../backend/index.ts';
+import { DEFAULT_CANDIDATES } from '../../backend/native-library.ts';
 import { attention as attentionForward, onOneThread } from '../../tensor/attention.ts';
-import { BACKWARD_BLOCKS, attentionGeometry, keyTiles, probabilityRow, scoreTile, type AttentionOptions } from '../../tensor/attention-tiles.ts';
-import { allocate } from '../../tensor/tensor.ts';
+import { BACKWARD_BLOCKS, attentionGeometry, keyTiles, probabilityRow, scoreTile, type AttentionGeometry, type AttentionOptions } from '../../tensor/attention-tiles.ts';
+import { allFloat32, nativeKernels, type NativeKernels } from '../../tensor/native-kernels.ts';
+import { allocate, type TypedArray } from '../../tensor/tensor.ts';
 import { assertSameDtype } from '../check.ts';
 import { gradTarget, record } from '../graph.ts';
 import type { Var } from '../var.ts';
@@ -42,6 +48,7 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
       return t.grad.data;
     });
     const [dq, dk, dv] = targets;
+    if (nativeBackward(be, g, qd, kd, vd, O, dO, L, dq, dk, dv)) return;
     const dtype = q.value.dtype;
     const p = allocate(dtype, g.tileArea), dS = allocate(dtype, g.tileArea);
     const rowStart = new Int32Array(queryBlock), rowEnd = new Int32Array(queryBlock);
@@ -102,4 +109,38 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
       }
     });
   });
+}
+
+/** BLAS found by the native training kernels, per loaded kernels object. */
+const blasFound = new WeakMap<NativeKernels, boolean>();
+
+/**
+ * The backward loop in C (native/kernels.c lk_attention_bwd_f32): false when the native kernels or
+ * the OpenBLAS backend are unavailable or the data is not float32, and the TypeScript loop runs.
+ */
+function nativeBackward(
+  be: Backend, g: AttentionGeometry, qd: TypedArray, kd: TypedArray, vd: TypedArray, O: TypedArray, dO: TypedArray, L: Float64Array,
+  dq: TypedArray | null, dk: TypedArray | null, dv: TypedArray | null,
+): boolean {
+  const nk = nativeKernels();
+  if (!nk || be.name !== 'openblas' || !allFloat32(qd, kd, vd, O, dO, dq, dk, dv) || (g.window !== undefined && !(g.window >= 1))) return false;
+  let found = blasFound.get(nk);
+  if (found === undefined) {
+    found = nk.trainInit(DEFAULT_CANDIDATES.openblas.join(';')) === 0;
+    blasFound.set(nk, found);
+  }
+  if (!found) return false;
+  const positions = g.alibiPositions ? Float64Array.from(g.alibiPositions) : null;
+  const slopes = positions ? Float64Array.from(g.alibiSlopes!) : null;
+  const threads = be.threads();
+  let status = 0;
+  onOneThread(be, () => {
+    status = nk.attentionBackward(
+      qd as Float32Array, kd as Float32Array, vd as Float32Array, O as Float32Array, dO as Float32Array, L,
+      dq as Float32Array | null, dk as Float32Array | null, dv as Float32Array | null,
+      g.B, g.Tq, g.Tk, g.H, g.Hkv, g.Dh, g.offset, g.causal ? 1 : 0, g.window ?? 0, g.scale,
+      g.keyMask ? Float64Array.from(g.keyMask) : null, g.maskedBefore ?? null, slopes, positions, g.queryBlock, g.tileArea, threads,
+    );
+  });
+  return status === 0;
 }
