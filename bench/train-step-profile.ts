@@ -14,6 +14,7 @@ import { crossEntropyMean } from '../src/autograd/ops/fused.ts';
 import { backend, withBackend, type Backend } from '../src/backend/index.ts';
 import { openModelSource } from '../src/io/model-source.ts';
 import { nativeKernelsStatus } from '../src/tensor/native-kernels.ts';
+import { tapeOps } from '../src/models/tape-ops.ts';
 import { TrainableModel } from '../src/train/trainable-model.ts';
 import { DEFAULT_DIR, makeInputs, type PeerInputs } from './peers/make-inputs.ts';
 
@@ -75,6 +76,19 @@ const timed: Backend = new Proxy(backend(), {
   },
 });
 
+/** The tape ops (src/models/tape-ops.ts) timed per op, CPU ms into `forwardOps` (nested ops count in both). */
+const forwardOps = new Map<string, number>();
+const opsTable = tapeOps as unknown as Record<string, unknown>;
+for (const [name, fn] of Object.entries(opsTable)) {
+  if (typeof fn !== 'function' || name === 'shape') continue;
+  opsTable[name] = (...args: unknown[]) => {
+    const t0 = cpu();
+    const r = (fn as (...a: unknown[]) => unknown)(...args);
+    forwardOps.set(name, (forwardOps.get(name) ?? 0) + cpu() - t0);
+    return r;
+  };
+}
+
 const steps = Number(stepsArg);
 const rows = new Map<string, number[]>();
 const push = (k: string, ms: number) => (rows.get(k) ?? rows.set(k, []).get(k)!).push(ms);
@@ -84,9 +98,12 @@ withBackend(timed, () => { for (let s = 0; s <= steps; s++) {
   opt.zeroGrad();
   gemm.ms = 0;
   gemm.flops = 0;
+  forwardOps.clear();
   const out = model.forward(inp, t.batch, t.seqLen);
+  const tCe = cpu();
   const loss = crossEntropyMean(out.logits, tgt, -100);
   const t1 = cpu();
+  forwardOps.set('crossEntropyMean', t1 - tCe);
   const fwdGemm = { ...gemm };
   gemm.ms = 0;
   gemm.flops = 0;
@@ -104,6 +121,7 @@ withBackend(timed, () => { for (let s = 0; s <= steps; s++) {
   push('forward', t1 - t0);
   push('  forward GEMMs', fwdGemm.ms);
   push('  forward GEMM GFLOP', fwdGemm.flops / 1e9);
+  for (const [op, ms] of forwardOps) push(`  forward ${op}`, ms);
   push('backward', t2 - t1);
   push('  backward GEMMs', bwdGemm.ms);
   push('  backward GEMM GFLOP', bwdGemm.flops / 1e9);

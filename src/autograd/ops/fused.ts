@@ -12,6 +12,7 @@
  * (src/tensor/fast-exp.ts, relative error < 4·10⁻¹¹, far below float32 rounding), as in the
  * model's forward kernels; the cross-entropy of float64 logits uses Math.exp.
  */
+import { takeGradBuffer } from '../grad-pool.ts';
 import { accumulateGrad, gradBuffer, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 import { fastExp } from '../../tensor/fast-exp.ts';
@@ -56,7 +57,9 @@ export function crossEntropyMean(logits: Var, targets: ArrayLike<number>, ignore
   const rows = logits.size / V;
   if (targets.length !== rows) throw new Error(`crossEntropyMean: ${targets.length} targets for ${rows} rows`);
   const x = logits.value.data;
-  const probs = allocate(logits.dtype, x.length);
+  // p becomes the logits' gradient: take a buffer the pool holds (the last step's, typically), whose
+  // stale contents are overwritten on every scored row and zeroed on ignored rows by the backward
+  const probs = takeGradBuffer(logits.dtype, x.length) ?? allocate(logits.dtype, x.length);
   const fast = x instanceof Float32Array; // float64 logits keep Math.exp's last bits
   const saved = Int32Array.from(targets);
   let total = 0, count = 0;
