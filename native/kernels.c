@@ -684,3 +684,20 @@ int lk_attention_bwd_f32(const float *q, const float *k, const float *v, const f
   }
   return 0;
 }
+
+/*
+ * ops/embedding.ts backward: table_grad[ids[i]] += g[i] row by row, in row order (so every element's
+ * sum is taken in the TypeScript loop's order); columns split over threads.
+ */
+void lk_embedding_bwd_f32(float *gt, const float *g, const int32_t *ids, int64_t count, int64_t d, int nt) {
+  #pragma omp parallel num_threads(nt) if (nt > 1 && count * d >= PARALLEL_MIN_MEMORY)
+  {
+    const int64_t parts = omp_parts(), part = omp_part();
+    const int64_t lo = d * part / parts, hi = d * (part + 1) / parts;
+    for (int64_t i = 0; i < count; i++) {
+      float *dst = gt + (int64_t)ids[i] * d;
+      const float *src = g + i * d;
+      for (int64_t j = lo; j < hi; j++) dst[j] += src[j];
+    }
+  }
+}

@@ -69,6 +69,8 @@ export interface NativeKernels {
     keyMask: Float64Array | null, maskedBefore: Int32Array | null, slopes: Float64Array | null, positions: Float64Array | null,
     queryBlock: number, tileArea: number, threads: number,
   ): number;
+  /** gt[ids[i]] += g[i], rows of d, in row order. */
+  embeddingBackward(gt: F32, g: F32, ids: Int32Array, count: number, d: number, threads: number): void;
 }
 
 /** The build file for the current source, flags and CPU (its name changes whenever one of them does). */
@@ -162,6 +164,7 @@ function open(path: string): NativeKernels {
       'int64_t B, int64_t Tq, int64_t Tk, int H, int Hkv, int Dh, int64_t offset, int causal, int64_t window, double scale, ' +
       'void *keyMask, void *maskedBefore, void *slopes, void *positions, int64_t queryBlock, int64_t tileArea, int nt)',
     ) as NativeKernels['attentionBackward'],
+    embeddingBackward: f('void lk_embedding_bwd_f32(void *gt, void *g, void *ids, int64_t count, int64_t d, int nt)'),
   };
 }
 

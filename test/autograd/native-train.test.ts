@@ -1,12 +1,13 @@
 /**
  * The training-step kernels in C that keep a run's numbers exactly (native/kernels.c: the trainers'
- * float64 AdamW step, the gradient-norm clipping, the blocked attention backward) against their
+ * float64 AdamW step, the gradient-norm clipping, the blocked attention backward, the embedding's
+ * scatter-add) against their
  * TypeScript loops, the oracle: bit for bit, at 1 and 2 threads. Skipped when the C library cannot
  * be built here.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attention, clipGradNorm, isNotMatrix, param, type AttentionOptions, type Var } from '../../src/autograd/index.ts';
+import { attention, backward, clipGradNorm, constant, embedding, mul, sum, isNotMatrix, param, type AttentionOptions, type Var } from '../../src/autograd/index.ts';
 import { CheckpointableAdamW } from '../../src/autograd/optim/adam.ts';
 import { backend } from '../../src/backend/index.ts';
 import { nativeKernels, nativeKernelsStatus, withNativeKernels } from '../../src/tensor/native-kernels.ts';
@@ -109,4 +110,18 @@ test('attention backward: C equals TypeScript bit for bit (causal, GQA, cache pr
       }
     }
   }
+});
+
+test('embedding backward: C equals TypeScript bit for bit (repeated ids accumulate in order)', { skip }, () => {
+  const rng = new Rng(9);
+  const table = rng.randn([50, 300]);
+  const ids = Array.from({ length: 700 }, (_, i) => (i * 37) % 50);
+  const w = rng.randn([700, 300], 3);
+  const grad = (native: boolean, threads: number) => withThreads(threads, () => withNativeKernels(native, () => {
+    const t = param(table.clone());
+    backward(sum(mul(embedding(t, ids), constant(w))));
+    return t.grad!.data.slice();
+  }));
+  const oracle = grad(false, 1);
+  for (const t of [1, 2]) assert.deepEqual(grad(true, t), oracle, `at ${t} threads`);
 });
