@@ -701,3 +701,47 @@ void lk_embedding_bwd_f32(float *gt, const float *g, const int32_t *ids, int64_t
     }
   }
 }
+
+/*
+ * RoPE for the training ops (ops/rope.ts), with the angles' cos and sin computed once per distinct
+ * position instead of once per token and call: lk_rope_table_f32 fills rows of the same float32
+ * values lk_rope_f32 computes, and lk_rope_apply_f32 rotates as lk_rope_f32 does, token t with table
+ * row rows[t]; sign < 0 rotates by −θ (the backward: cos is even, and fround, sin and the scaling
+ * are odd, so −sin θ is bit for bit the sine lk_rope_f32 computes at the negated position).
+ */
+void lk_rope_table_f32(const double *positions, int64_t count, int half, const float *inv_freq, double scaling, float *cs, float *sn) {
+  for (int64_t t = 0; t < count; t++) {
+    const double p = positions[t];
+    for (int i = 0; i < half; i++) {
+      float angle = (float)(p * inv_freq[i]);
+      cs[t * half + i] = (float)((double)(float)cos(angle) * scaling);
+      sn[t * half + i] = (float)((double)(float)sin(angle) * scaling);
+    }
+  }
+}
+
+void lk_rope_apply_f32(float *x, int64_t tokens, int heads, int head_dim, int half, const float *cs_table, const float *sn_table,
+                       const int32_t *rows, int sign, int interleaved, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && tokens * heads * head_dim >= PARALLEL_MIN)
+  for (int64_t t = 0; t < tokens; t++) {
+    const float *cs = cs_table + (int64_t)rows[t] * half, *sn0 = sn_table + (int64_t)rows[t] * half;
+    float sn[half > 0 ? half : 1];
+    for (int i = 0; i < half; i++) sn[i] = sign < 0 ? -sn0[i] : sn0[i];
+    for (int h = 0; h < heads; h++) {
+      float *d = x + (t * heads + h) * (int64_t)head_dim;
+      if (interleaved) {
+        for (int i = 0; i < half; i++) {
+          double a = d[2 * i], b = d[2 * i + 1];
+          d[2 * i] = (float)(a * cs[i] - b * sn[i]);
+          d[2 * i + 1] = (float)(b * cs[i] + a * sn[i]);
+        }
+      } else {
+        for (int i = 0; i < half; i++) {
+          double a = d[i], b = d[i + half];
+          d[i] = (float)(a * cs[i] - b * sn[i]);
+          d[i + half] = (float)(b * cs[i] + a * sn[i]);
+        }
+      }
+    }
+  }
+}

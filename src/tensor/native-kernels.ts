@@ -71,6 +71,10 @@ export interface NativeKernels {
   ): number;
   /** gt[ids[i]] += g[i], rows of d, in row order. */
   embeddingBackward(gt: F32, g: F32, ids: Int32Array, count: number, d: number, threads: number): void;
+  /** The cos/sin rows (count × half each) lk_rope_f32 computes for `positions`. */
+  ropeTable(positions: Float64Array, count: number, half: number, invFreq: F32, scaling: number, cos: F32, sin: F32): void;
+  /** lk_rope_f32 with token t's cos/sin from table row rows[t]; sign −1 rotates by −θ. */
+  ropeApply(x: F32, tokens: number, heads: number, headDim: number, half: number, cos: F32, sin: F32, rows: Int32Array, sign: number, interleaved: number, threads: number): void;
 }
 
 /** The build file for the current source, flags and CPU (its name changes whenever one of them does). */
@@ -165,6 +169,8 @@ function open(path: string): NativeKernels {
       'void *keyMask, void *maskedBefore, void *slopes, void *positions, int64_t queryBlock, int64_t tileArea, int nt)',
     ) as NativeKernels['attentionBackward'],
     embeddingBackward: f('void lk_embedding_bwd_f32(void *gt, void *g, void *ids, int64_t count, int64_t d, int nt)'),
+    ropeTable: f('void lk_rope_table_f32(void *positions, int64_t count, int half, void *invFreq, double scaling, void *cs, void *sn)'),
+    ropeApply: f('void lk_rope_apply_f32(void *x, int64_t tokens, int heads, int headDim, int half, void *cs, void *sn, void *rows, int sign, int interleaved, int nt)'),
   };
 }
 

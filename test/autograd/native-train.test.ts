@@ -1,17 +1,18 @@
 /**
  * The training-step kernels in C that keep a run's numbers exactly (native/kernels.c: the trainers'
  * float64 AdamW step, the gradient-norm clipping, the blocked attention backward, the embedding's
- * scatter-add) against their
+ * scatter-add, RoPE from a cos/sin table) against their
  * TypeScript loops, the oracle: bit for bit, at 1 and 2 threads. Skipped when the C library cannot
  * be built here.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attention, backward, clipGradNorm, constant, embedding, mul, sum, isNotMatrix, param, type AttentionOptions, type Var } from '../../src/autograd/index.ts';
+import { attention, backward, clipGradNorm, constant, embedding, mul, rope, sum, isNotMatrix, param, type AttentionOptions, type Var } from '../../src/autograd/index.ts';
 import { CheckpointableAdamW } from '../../src/autograd/optim/adam.ts';
 import { backend } from '../../src/backend/index.ts';
 import { nativeKernels, nativeKernelsStatus, withNativeKernels } from '../../src/tensor/native-kernels.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { applyRope, ropeInverseFrequencies } from '../../src/tensor/rope.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 
 const skip = nativeKernels() ? false : `native kernels unavailable: ${nativeKernelsStatus()}`;
@@ -124,4 +125,34 @@ test('embedding backward: C equals TypeScript bit for bit (repeated ids accumula
   }));
   const oracle = grad(false, 1);
   for (const t of [1, 2]) assert.deepEqual(grad(true, t), oracle, `at ${t} threads`);
+});
+
+test('RoPE from the cos/sin table: forward and backward equal the C applyRope (at ±positions) bit for bit, TypeScript to 1e-6', { skip }, () => {
+  const [B, T, H, Dh] = [3, 40, 4, 16];
+  const rng = new Rng(12);
+  const positions = Float64Array.from({ length: B * T }, (_, i) => (i % T) + (i >= 2 * T ? 7 : 0));
+  for (const style of ['half', 'interleaved'] as const) {
+    for (const rotaryDim of [16, 8]) {
+      const opts = { numHeads: H, headDim: Dh, rotaryDim, invFreq: ropeInverseFrequencies(rotaryDim, 10000), style, positions, attentionScaling: rotaryDim === 8 ? 1.3 : undefined };
+      const x = rng.randn([B, T, H * Dh]), gy = rng.randn([B, T, H * Dh]);
+      const run = (native: boolean, threads: number) => withThreads(threads, () => withNativeKernels(native, () => {
+        const v = param(x.clone());
+        const y = rope(v, opts);
+        backward(sum(mul(y, constant(gy))));
+        return [y.value.data.slice(), v.grad!.data.slice()];
+      }));
+      // the per-token C kernel (applyRope's twin): forward at the positions, backward at the negated ones
+      const fwd = x.clone(), bwd = gy.clone();
+      applyRope(fwd, opts);
+      applyRope(bwd, { ...opts, positions: positions.map((p) => -p) });
+      for (const t of [1, 2]) {
+        const [y, gx] = run(true, t);
+        assert.deepEqual(y, fwd.data, `${style} ${rotaryDim}: forward at ${t} threads`);
+        assert.deepEqual(gx, bwd.data, `${style} ${rotaryDim}: backward at ${t} threads`);
+      }
+      const [yTs, gTs] = run(false, 1);
+      const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]) / Math.max(Math.abs(b[i]), 1e-3)));
+      assert.ok(rel(fwd.data, yTs) <= 1e-6 && rel(bwd.data, gTs) <= 1e-6, `${style} ${rotaryDim}: TypeScript`);
+    }
+  }
 });
