@@ -59,7 +59,8 @@ function timeBackwardSteps(loss: Var, sink: Map<string, number>): void {
   }
 }
 
-/** GEMM calls timed (CPU ms) and counted (FLOPs), per phase. */
+/** GEMM calls timed (CPU ms) and counted (FLOPs), per phase and per shape (all steps). */
+const shapes = new Map<string, { ms: number; flops: number; calls: number }>();
 const gemm = { ms: 0, flops: 0 };
 const timed: Backend = new Proxy(backend(), {
   get(target, key, receiver) {
@@ -67,8 +68,14 @@ const timed: Backend = new Proxy(backend(), {
       return (a: Parameters<Backend['gemm']>[0]) => {
         const t0 = cpu();
         target.gemm(a);
-        gemm.ms += cpu() - t0;
+        const ms = cpu() - t0;
+        gemm.ms += ms;
         gemm.flops += 2 * a.m * a.n * a.k;
+        const key = `${a.m}×${a.n}×${a.k}${a.transA ? ' Aᵀ' : ''}${a.transB ? ' Bᵀ' : ''}`;
+        const s = shapes.get(key) ?? shapes.set(key, { ms: 0, flops: 0, calls: 0 }).get(key)!;
+        s.ms += ms;
+        s.flops += 2 * a.m * a.n * a.k;
+        s.calls++;
       };
     }
     const value = Reflect.get(target, key, receiver);
@@ -109,7 +116,7 @@ withBackend(timed, () => { for (let s = 0; s <= steps; s++) {
   gemm.flops = 0;
   const ops = new Map<string, number>();
   timeBackwardSteps(loss, ops);
-  backward(loss);
+  backward(loss, undefined, { recycleValues: true }); // as src/train/train-step.ts
   const t2 = cpu();
   const bwdGemm = { ...gemm };
   clipGradNorm(opt.params, c.gradClip);
@@ -134,3 +141,7 @@ withBackend(timed, () => { for (let s = 0; s <= steps; s++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`5M training step, ${backend().threads()} thread(s), kernels: ${nativeKernelsStatus()}; median CPU ms over ${steps} steps`);
 for (const [k, xs] of rows) console.log(`${k.padEnd(34)} ${median(xs).toFixed(1).padStart(8)}`);
+if (process.env.SHAPES) {
+  console.log('\nGEMM shapes (m×n×k), all steps incl. warm-up: calls, CPU ms, GFLOP/s');
+  for (const [k, v] of [...shapes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) console.log(`${k.padEnd(28)} ${String(v.calls).padStart(6)} ${v.ms.toFixed(1).padStart(9)} ${(v.flops / v.ms / 1e6).toFixed(1).padStart(7)}`);
+}
