@@ -12,7 +12,7 @@
  * (src/tensor/fast-exp.ts, relative error < 4·10⁻¹¹, far below float32 rounding), as in the
  * model's forward kernels; the cross-entropy of float64 logits uses Math.exp.
  */
-import { takeGradBuffer } from '../grad-pool.ts';
+import { releaseGradBuffer, takeGradBuffer } from '../grad-pool.ts';
 import { accumulateGrad, gradBuffer, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 import { fastExp } from '../../tensor/fast-exp.ts';
@@ -23,8 +23,9 @@ import { Tensor, allocate } from '../../tensor/tensor.ts';
 export function swiGlu(gate: Var, up: Var): Var {
   if (gate.size !== up.size) throw new Error(`swiGlu: gate has ${gate.size} elements, up ${up.size}`);
   const g = gate.value.data, u = up.value.data;
-  const out = new Tensor(allocate(gate.dtype, g.length), gate.shape);
-  const sig = allocate(gate.dtype, g.length);
+  // both written in full: idle pooled storage needs no zeroing
+  const out = new Tensor(takeGradBuffer(gate.dtype, g.length) ?? allocate(gate.dtype, g.length), gate.shape);
+  const sig = takeGradBuffer(gate.dtype, g.length) ?? allocate(gate.dtype, g.length);
   const d = out.data;
   const native = nativeKernels();
   const useNative = native !== null && allFloat32(g, u);
@@ -35,19 +36,20 @@ export function swiGlu(gate: Var, up: Var): Var {
     sig[i] = 1 / e;
     d[i] = (v / e) * u[i];
   }
-  return record('swiGlu', out, [gate, up], (grad) => {
+  return record('swiGlu', out, [gate, up], (grad, owned) => {
     const gd = grad.data;
     const gg = gate.requiresGrad ? gradBuffer(gate).data : null;
     const gu = up.requiresGrad ? gradBuffer(up).data : null;
     if (useNative && allFloat32(gd, gg, gu)) {
       native.swiGluBackward(g as Float32Array, u as Float32Array, sig as Float32Array, gd as Float32Array, gg as Float32Array | null, gu as Float32Array | null, gd.length, kernelThreads());
-      return;
+    } else {
+      for (let i = 0; i < gd.length; i++) {
+        const v = g[i], s = sig[i];
+        if (gg) gg[i] += gd[i] * u[i] * s * (1 + v * (1 - s));
+        if (gu) gu[i] += gd[i] * v * s;
+      }
     }
-    for (let i = 0; i < gd.length; i++) {
-      const v = g[i], s = sig[i];
-      if (gg) gg[i] += gd[i] * u[i] * s * (1 + v * (1 - s));
-      if (gu) gu[i] += gd[i] * v * s;
-    }
+    if (owned) releaseGradBuffer(sig); // the graph is released after this step: σ goes back to the pool
   });
 }
 
