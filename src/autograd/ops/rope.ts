@@ -11,7 +11,8 @@
  */
 import { applyRope, type RopeOptions } from '../../tensor/rope.ts';
 import { allFloat32, kernelThreads, nativeKernels, type NativeKernels } from '../../tensor/native-kernels.ts';
-import type { Tensor } from '../../tensor/tensor.ts';
+import { Tensor, allocate } from '../../tensor/tensor.ts';
+import { takeGradBuffer } from '../grad-pool.ts';
 import { accumulateGrad, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
@@ -81,7 +82,9 @@ function rotate(x: Tensor, opts: RopeOptions, sign: 1 | -1): void {
 
 /** RoPE applied to `x` (not in place): half or interleaved pairing, partial rotary via `rotaryDim`. */
 export function rope(x: Var, opts: RopeOptions): Var {
-  const value = x.value.clone();
+  // a copy in idle pooled storage when there is some (written in full, so not zeroed)
+  const value = new Tensor(takeGradBuffer(x.dtype, x.size) ?? allocate(x.dtype, x.size), x.shape);
+  value.data.set(x.value.data);
   rotate(value, opts, 1);
   return record('rope', value, [x], (g, owned) => {
     const rotated = owned ? g : g.clone();
