@@ -466,6 +466,197 @@ void lk_act_backward_f32(const float *x, const float *g, float *gx, int64_t coun
   })
 }
 
+/* ---- blocked causal attention, forward (attention.ts, attention-tiles.ts) ---- */
+
+/*
+ * The whole forward of src/tensor/attention.ts in one call: the same tiles (keyTiles), the same score
+ * GEMM S = scale·Q Kᵀ (+ ALiBi, −∞ at padded keys), the same online softmax per row (expRowOnline:
+ * float64 running max and sum, expBounded, flush below e^−87.3), the same rescale of O and the same
+ * P·V GEMM, so results equal the TypeScript loop's. The GEMMs are OpenBLAS's cblas_sgemm (the
+ * library the backend loaded, found with dlopen by lk_attention_init) on one BLAS thread each, and
+ * the (batch row, head, query block) work items are spread over OpenMP threads: with two threads both
+ * cores run attention instead of one.
+ */
+#include <dlfcn.h>
+#include <stdlib.h>
+
+typedef void (*sgemm_fn)(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda,
+                         const float *b, int ldb, float beta, float *c, int ldc);
+static sgemm_fn attn_sgemm;
+
+/* Finds cblas_sgemm in the first of the ';'-separated libraries that is already loaded; 0 on success. */
+int lk_attention_init(const char *candidates) {
+  char name[4096];
+  const char *p = candidates;
+  while (*p) {
+    const char *e = strchr(p, ';');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len < sizeof name) {
+      memcpy(name, p, len);
+      name[len] = 0;
+      void *h = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
+      if (h) {
+        attn_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
+        if (attn_sgemm) return 0;
+      }
+    }
+    if (!e) break;
+    p = e + 1;
+  }
+  return -1;
+}
+
+typedef struct {
+  int64_t B, Tq, Tk, offset, window; /* window <= 0: none */
+  int H, group, Dh, causal;
+  int64_t ldq, ldkv, ldo; /* row strides of q, k/v and out */
+  double scale;
+  const uint8_t *key_mask;      /* B·Tk, 0 = padding, or NULL */
+  const int32_t *masked_before; /* B·(Tk+1) prefix counts of padding, or NULL */
+  const double *slopes, *positions; /* ALiBi, or NULL */
+  int64_t query_block, tile_area;
+} attn_geom;
+
+static inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
+static inline int64_t first_key(const attn_geom *g, int64_t i) { return g->window > 0 ? imin(g->Tk, imax(0, g->offset + i - g->window + 1)) : 0; }
+static inline int64_t end_key(const attn_geom *g, int64_t i) { return g->causal ? imax(0, imin(g->Tk, g->offset + i + 1)) : g->Tk; }
+
+/*
+ * expRowOnline (attention-tiles.ts) on one row of a score tile: entries outside [a, e) set to 0, the
+ * visible ones to e^(s − m') with m' = max(*m, row max), *l ← e^(*m − m')·*l + Σ; returns e^(*m − m').
+ * Written to vectorise (omp simd): the max is taken in float32 (exact: the entries are float32), and
+ * the float64 exponentials are summed in vector lanes (another summation order than the TypeScript
+ * loop's: the sums differ in the last float64 places, far below float32's resolution).
+ */
+static inline double attn_exp_row(float *row, int64_t a, int64_t e, int64_t cols, double *m, double *l) {
+  for (int64_t j = 0; j < a; j++) row[j] = 0;
+  for (int64_t j = e; j < cols; j++) row[j] = 0;
+  const double m_old = *m;
+  float fmax = -INFINITY;
+  #pragma omp simd reduction(max:fmax)
+  for (int64_t j = a; j < e; j++) fmax = row[j] > fmax ? row[j] : fmax;
+  const double max = (double)fmax > m_old ? (double)fmax : m_old;
+  if (max == -INFINITY) {
+    for (int64_t j = a; j < e; j++) row[j] = 0;
+    return 1;
+  }
+  double sum = 0;
+  #pragma omp simd reduction(+:sum)
+  for (int64_t j = a; j < e; j++) {
+    const double d = row[j] - max;
+    const double t = d * log2e_64;
+    int i = (int)(t + (EXP_OFFSET + 0.5));
+    i = i < 0 ? 0 : i;
+    const double x = (t - (double)(i - EXP_OFFSET)) * ln2_64;
+    const double p = d < -87.33654475055310898657 ? 0 : (1 + x * (1 + x * (0.5 + x * (1.0 / 6)))) * pow2_64ths[i];
+    row[j] = (float)p;
+    sum += p;
+  }
+  const double c = m_old == max ? 1 : m_old == -INFINITY ? 0 : exp(m_old - max);
+  *m = max;
+  *l = *l * c + sum;
+  return c;
+}
+
+/* One (batch row b, head h, query rows [i0, i0 + rows)) work item; s, m, l, corr, rs, re are its scratch. */
+static void attn_block(const attn_geom *g, const float *q, const float *k, const float *v, float *out, double *lse,
+                       int64_t b, int h, int64_t i0, int64_t rows, float *s, double *m, double *l, double *corr, int64_t *rs, int64_t *re) {
+  const int Dh = g->Dh;
+  const int64_t kvh = h / g->group;
+  const float *qb = q + b * g->Tq * g->ldq + i0 * g->ldq + (int64_t)h * Dh;
+  const float *kb = k + b * g->Tk * g->ldkv + kvh * Dh;
+  const float *vb = v + b * g->Tk * g->ldkv + kvh * Dh;
+  float *ob = out + b * g->Tq * g->ldo + i0 * g->ldo + (int64_t)h * Dh;
+  for (int64_t r = 0; r < rows; r++) { m[r] = -INFINITY; l[r] = 0; }
+  /* keyTiles: from the causal limit back to the window start, step keyBlock(rows) */
+  const int64_t lo = first_key(g, i0);
+  const int64_t hi = imax(end_key(g, i0 + rows - 1), lo);
+  const int64_t step = imax(1, g->tile_area / rows);
+  int first = 1;
+  for (int64_t j1 = hi; j1 > lo; j1 -= step) {
+    const int64_t j0 = imax(lo, j1 - step), cols = j1 - j0;
+    const int32_t *mb = g->masked_before ? g->masked_before + b * (g->Tk + 1) : NULL;
+    if (mb && mb[j1] - mb[j0] == cols) continue; /* all padding */
+    /* scoreTile */
+    attn_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, (float)g->scale, qb, (int)g->ldq, kb + j0 * g->ldkv, (int)g->ldkv, 0.0f, s, (int)cols);
+    const int whole = first_key(g, i0 + rows - 1) <= j0 && end_key(g, i0) >= j1;
+    for (int64_t r = 0; r < rows; r++) {
+      rs[r] = whole ? 0 : imin(cols, imax(0, first_key(g, i0 + r) - j0));
+      re[r] = whole ? cols : imax(rs[r], imin(cols, end_key(g, i0 + r) - j0));
+    }
+    if (g->positions) {
+      const double slope = g->slopes[h];
+      const double *pos = g->positions + b * g->Tk + j0;
+      for (int64_t r = 0; r < rows; r++) {
+        float *row = s + r * cols;
+        for (int64_t j = rs[r]; j < re[r]; j++) row[j] = (float)((double)row[j] + slope * pos[j]);
+      }
+    }
+    if (mb && mb[j1] != mb[j0]) {
+      const uint8_t *mask = g->key_mask + b * g->Tk + j0;
+      for (int64_t r = 0; r < rows; r++) {
+        float *row = s + r * cols;
+        for (int64_t j = rs[r]; j < re[r]; j++) if (mask[j] == 0) row[j] = -INFINITY;
+      }
+    }
+    /* expRowOnline on every row */
+    for (int64_t r = 0; r < rows; r++) corr[r] = attn_exp_row(s + r * cols, rs[r], re[r], cols, m + r, l + r);
+    if (!first) {
+      for (int64_t r = 0; r < rows; r++) {
+        const double c = corr[r];
+        if (c == 1) continue;
+        float *o = ob + r * g->ldo;
+        for (int d = 0; d < Dh; d++) o[d] = (float)(o[d] * c);
+      }
+    }
+    attn_sgemm(101, 111, 111, (int)rows, Dh, (int)cols, 1.0f, s, (int)cols, vb + j0 * g->ldkv, (int)g->ldkv, first ? 0.0f : 1.0f, ob, (int)g->ldo);
+    first = 0;
+  }
+  for (int64_t r = 0; r < rows; r++) {
+    const double inv = l[r] > 0 ? 1 / l[r] : 0;
+    float *o = ob + r * g->ldo;
+    if (first) for (int d = 0; d < Dh; d++) o[d] = 0;
+    else if (inv != 1) for (int d = 0; d < Dh; d++) o[d] = (float)(o[d] * inv);
+    if (lse) lse[((b * g->H + h) * g->Tq) + i0 + r] = l[r] > 0 ? m[r] + log(l[r]) : -INFINITY;
+  }
+}
+
+/*
+ * attention(q, k, v) without kept probabilities: out [B, Tq, H·Dh] (row stride ldo), q rows of stride
+ * ldq, k and v rows of stride ldkv (so q, k, v may be column ranges of one fused QKV buffer), lse
+ * [B, H, Tq] or NULL. Returns 0, or -1 when lk_attention_init found no BLAS (nothing written).
+ */
+int lk_attention_fwd_f32(const float *q, const float *k, const float *v, float *out, int64_t B, int64_t Tq, int64_t Tk,
+                         int H, int Hkv, int Dh, int64_t ldq, int64_t ldkv, int64_t ldo, int64_t offset, int causal, int64_t window,
+                         double scale, const uint8_t *key_mask, const int32_t *masked_before, const double *slopes,
+                         const double *positions, int64_t query_block, int64_t tile_area, double *lse, int nt) {
+  if (!attn_sgemm) return -1;
+  attn_geom g = { B, Tq, Tk, offset, window, H, H / Hkv, Dh, causal, ldq, ldkv, ldo, scale, key_mask, masked_before,
+                  positions ? slopes : NULL, positions, query_block, tile_area };
+  const int64_t blocks = (Tq + query_block - 1) / query_block;
+  const int64_t items = B * H * blocks;
+  const int64_t tile = imax(tile_area, imax(1, tile_area));
+  #pragma omp parallel num_threads(nt) if (nt > 1 && items > 1)
+  {
+    float *s = (float *)malloc(sizeof(float) * tile);
+    double *m = (double *)malloc(sizeof(double) * 3 * query_block);
+    int64_t *rs = (int64_t *)malloc(sizeof(int64_t) * 2 * query_block);
+    /* heaviest items (the last query blocks see the most keys) first */
+    #pragma omp for schedule(dynamic, 1)
+    for (int64_t it = 0; it < items; it++) {
+      const int64_t blk = blocks - 1 - it % blocks, bh = it / blocks;
+      const int64_t i0 = blk * query_block;
+      attn_block(&g, q, k, v, out, lse, bh / H, (int)(bh % H), i0, imin(query_block, Tq - i0), s, m, m + query_block,
+                 m + 2 * query_block, rs, rs + query_block);
+    }
+    free(s);
+    free(m);
+    free(rs);
+  }
+  return 0;
+}
+
 /* ---- training: AdamW step and gradient-norm clipping (src/autograd/optim) ---- */
 
 /*
@@ -529,50 +720,8 @@ void lk_scale_f32(float *g, int64_t count, double coef, int nt) {
  *   D = rowsum(dO ⊙ O) (float64, in order);  S = scale·Q Kᵀ (+ ALiBi, −∞ at padded keys);
  *   dP = dO Vᵀ;  P = e^(S − L), dS = P ⊙ (dP − D) (probabilityRow);
  *   dV += Pᵀ dO,  dQ += scale·dS K,  dK += scale·dSᵀ Q.
- * cblas_sgemm is looked up with dlopen among the libraries already loaded (the backend's OpenBLAS).
+ * The geometry, visibility rules and cblas_sgemm (lk_attention_init) are the forward's.
  */
-#include <dlfcn.h>
-#include <stdlib.h>
-
-typedef void (*lk_sgemm_fn)(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda,
-                            const float *b, int ldb, float beta, float *c, int ldc);
-static lk_sgemm_fn train_sgemm;
-
-/* Finds cblas_sgemm in the first already-loaded library of the ';'-separated list; 0 on success. */
-int lk_train_init(const char *candidates) {
-  char name[4096];
-  for (const char *p = candidates; *p;) {
-    const char *e = strchr(p, ';');
-    size_t len = e ? (size_t)(e - p) : strlen(p);
-    if (len < sizeof name) {
-      memcpy(name, p, len);
-      name[len] = 0;
-      void *h = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
-      if (h) train_sgemm = (lk_sgemm_fn)dlsym(h, "cblas_sgemm");
-      if (train_sgemm) return 0;
-    }
-    if (!e) break;
-    p = e + 1;
-  }
-  return -1;
-}
-
-typedef struct {
-  int64_t B, Tq, Tk, offset, window; /* window <= 0: none */
-  int H, group, Dh, causal;
-  int64_t ldq, ldkv;
-  double scale;
-  const double *key_mask;       /* B·Tk, 0 = padding, or NULL */
-  const int32_t *masked_before; /* B·(Tk+1) prefix counts of padding, or NULL */
-  const double *slopes, *positions; /* ALiBi, or NULL */
-  int64_t query_block, tile_area;
-} bwd_geom;
-
-static inline int64_t bmin(int64_t a, int64_t b) { return a < b ? a : b; }
-static inline int64_t bmax(int64_t a, int64_t b) { return a > b ? a : b; }
-static inline int64_t bwd_first_key(const bwd_geom *g, int64_t i) { return g->window > 0 ? bmin(g->Tk, bmax(0, g->offset + i - g->window + 1)) : 0; }
-static inline int64_t bwd_end_key(const bwd_geom *g, int64_t i) { return g->causal ? bmax(0, bmin(g->Tk, g->offset + i + 1)) : g->Tk; }
-
 #define FLUSH_BELOW -87.33654475055310898657
 
 /* attention-tiles.ts probabilityRow: p ← e^(s − L) on [a, e), 0 elsewhere; dS ← p ⊙ (dP − D) when dS. */
@@ -597,7 +746,7 @@ static inline void bwd_probability_row(float *p, float *ds, int64_t a, int64_t e
   }
 }
 
-static void bwd_item(const bwd_geom *g, const float *q, const float *k, const float *v, const float *o, const float *dO,
+static void bwd_item(const attn_geom *g, const float *q, const float *k, const float *v, const float *o, const float *dO,
                      const double *L, float *dq, float *dk, float *dv, int64_t b, int kvh,
                      float *p, float *ds, double *D, int64_t *rs, int64_t *re) {
   const int Dh = g->Dh;
@@ -607,7 +756,7 @@ static void bwd_item(const bwd_geom *g, const float *q, const float *k, const fl
   const int32_t *mb = g->masked_before ? g->masked_before + b * (g->Tk + 1) : NULL;
   for (int h = kvh * g->group; h < (kvh + 1) * g->group; h++) {
     for (int64_t i0 = 0; i0 < g->Tq; i0 += g->query_block) {
-      const int64_t rows = bmin(g->query_block, g->Tq - i0);
+      const int64_t rows = imin(g->query_block, g->Tq - i0);
       const int64_t q_base = b * g->Tq * g->ldq + i0 * g->ldq + (int64_t)h * Dh;
       const int64_t l_base = ((int64_t)b * g->H + h) * g->Tq + i0;
       for (int64_t r = 0; r < rows; r++) {
@@ -617,19 +766,19 @@ static void bwd_item(const bwd_geom *g, const float *q, const float *k, const fl
         D[r] = dot;
       }
       /* keyTiles: from the causal limit back to the window start, step keyBlock(rows), all-padding tiles skipped */
-      const int64_t lo = bwd_first_key(g, i0);
-      const int64_t hi = bmax(bwd_end_key(g, i0 + rows - 1), lo);
-      const int64_t step = bmax(1, g->tile_area / rows);
+      const int64_t lo = first_key(g, i0);
+      const int64_t hi = imax(end_key(g, i0 + rows - 1), lo);
+      const int64_t step = imax(1, g->tile_area / rows);
       for (int64_t j1 = hi; j1 > lo; j1 -= step) {
-        const int64_t j0 = bmax(lo, j1 - step), cols = j1 - j0;
+        const int64_t j0 = imax(lo, j1 - step), cols = j1 - j0;
         if (mb && mb[j1] - mb[j0] == cols) continue;
         const int64_t kv_tile = kv_base + j0 * g->ldkv;
         /* scoreTile */
-        train_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, scale, q + q_base, (int)g->ldq, k + kv_tile, (int)g->ldkv, 0.0f, p, (int)cols);
-        const int whole = bwd_first_key(g, i0 + rows - 1) <= j0 && bwd_end_key(g, i0) >= j1;
+        attn_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, scale, q + q_base, (int)g->ldq, k + kv_tile, (int)g->ldkv, 0.0f, p, (int)cols);
+        const int whole = first_key(g, i0 + rows - 1) <= j0 && end_key(g, i0) >= j1;
         for (int64_t r = 0; r < rows; r++) {
-          rs[r] = whole ? 0 : bmin(cols, bmax(0, bwd_first_key(g, i0 + r) - j0));
-          re[r] = whole ? cols : bmax(rs[r], bmin(cols, bwd_end_key(g, i0 + r) - j0));
+          rs[r] = whole ? 0 : imin(cols, imax(0, first_key(g, i0 + r) - j0));
+          re[r] = whole ? cols : imax(rs[r], imin(cols, end_key(g, i0 + r) - j0));
         }
         if (g->positions) {
           const double slope = g->slopes[h];
@@ -640,18 +789,18 @@ static void bwd_item(const bwd_geom *g, const float *q, const float *k, const fl
           }
         }
         if (mb && mb[j1] != mb[j0]) {
-          const double *mask = g->key_mask + b * g->Tk + j0;
+          const uint8_t *mask = g->key_mask + b * g->Tk + j0;
           for (int64_t r = 0; r < rows; r++) {
             float *row = p + r * cols;
             for (int64_t j = rs[r]; j < re[r]; j++) if (mask[j] == 0) row[j] = -INFINITY;
           }
         }
         /* dP = dO Vᵀ */
-        if (need_ds) train_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, 1.0f, dO + q_base, (int)g->ldq, v + kv_tile, (int)g->ldkv, 0.0f, ds, (int)cols);
+        if (need_ds) attn_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, 1.0f, dO + q_base, (int)g->ldq, v + kv_tile, (int)g->ldkv, 0.0f, ds, (int)cols);
         for (int64_t r = 0; r < rows; r++) bwd_probability_row(p + r * cols, need_ds ? ds + r * cols : NULL, rs[r], re[r], cols, L[l_base + r], D[r]);
-        if (dv) train_sgemm(101, 112, 111, (int)cols, Dh, (int)rows, 1.0f, p, (int)cols, dO + q_base, (int)g->ldq, 1.0f, dv + kv_tile, (int)g->ldkv);
-        if (dq) train_sgemm(101, 111, 111, (int)rows, Dh, (int)cols, scale, ds, (int)cols, k + kv_tile, (int)g->ldkv, 1.0f, dq + q_base, (int)g->ldq);
-        if (dk) train_sgemm(101, 112, 111, (int)cols, Dh, (int)rows, scale, ds, (int)cols, q + q_base, (int)g->ldq, 1.0f, dk + kv_tile, (int)g->ldkv);
+        if (dv) attn_sgemm(101, 112, 111, (int)cols, Dh, (int)rows, 1.0f, p, (int)cols, dO + q_base, (int)g->ldq, 1.0f, dv + kv_tile, (int)g->ldkv);
+        if (dq) attn_sgemm(101, 111, 111, (int)rows, Dh, (int)cols, scale, ds, (int)cols, k + kv_tile, (int)g->ldkv, 1.0f, dq + q_base, (int)g->ldq);
+        if (dk) attn_sgemm(101, 112, 111, (int)cols, Dh, (int)rows, scale, ds, (int)cols, q + q_base, (int)g->ldq, 1.0f, dk + kv_tile, (int)g->ldkv);
       }
     }
   }
@@ -660,16 +809,16 @@ static void bwd_item(const bwd_geom *g, const float *q, const float *k, const fl
 /*
  * Gradients of attention(q, k, v) = out into dq, dk, dv (each NULL when not needed; accumulated
  * with +=, so zero them first for fresh gradients). q, out, dO are [B, Tq, H·Dh], k, v [B, Tk, Hkv·Dh],
- * L the forward's log-sum-exp [B, H, Tq]. Returns 0, or -1 when lk_train_init found no BLAS.
+ * L the forward's log-sum-exp [B, H, Tq], key_mask 0 at padding. Returns 0, or -1 when lk_attention_init found no BLAS.
  */
 int lk_attention_bwd_f32(const float *q, const float *k, const float *v, const float *o, const float *dO, const double *L,
                          float *dq, float *dk, float *dv, int64_t B, int64_t Tq, int64_t Tk, int H, int Hkv, int Dh,
-                         int64_t offset, int causal, int64_t window, double scale, const double *key_mask,
+                         int64_t offset, int causal, int64_t window, double scale, const uint8_t *key_mask,
                          const int32_t *masked_before, const double *slopes, const double *positions,
                          int64_t query_block, int64_t tile_area, int nt) {
-  if (!train_sgemm) return -1;
-  bwd_geom g = { B, Tq, Tk, offset, window, H, H / Hkv, Dh, causal, (int64_t)H * Dh, (int64_t)Hkv * Dh, scale,
-                 key_mask, masked_before, positions ? slopes : NULL, positions, query_block, tile_area };
+  if (!attn_sgemm) return -1;
+  attn_geom g = { B, Tq, Tk, offset, window, H, H / Hkv, Dh, causal, (int64_t)H * Dh, (int64_t)Hkv * Dh, (int64_t)H * Dh, scale,
+                  key_mask, masked_before, positions ? slopes : NULL, positions, query_block, tile_area };
   const int64_t items = B * Hkv;
   #pragma omp parallel num_threads(nt) if (nt > 1 && items > 1)
   {

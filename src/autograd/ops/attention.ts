@@ -17,10 +17,9 @@
  * those items spread over the BLAS's thread count), equal to the loop below bit for bit.
  */
 import { backend, type Backend } from '../../backend/index.ts';
-import { DEFAULT_CANDIDATES } from '../../backend/native-library.ts';
-import { attention as attentionForward, onOneThread } from '../../tensor/attention.ts';
+import { attention as attentionForward, keyMaskBytes, nativeAttentionKernels, onOneThread } from '../../tensor/attention.ts';
 import { BACKWARD_BLOCKS, attentionGeometry, keyTiles, probabilityRow, scoreTile, type AttentionGeometry, type AttentionOptions } from '../../tensor/attention-tiles.ts';
-import { allFloat32, nativeKernels, type NativeKernels } from '../../tensor/native-kernels.ts';
+import { allFloat32 } from '../../tensor/native-kernels.ts';
 import { allocate, type TypedArray } from '../../tensor/tensor.ts';
 import { assertSameDtype } from '../check.ts';
 import { gradTarget, record } from '../graph.ts';
@@ -111,25 +110,18 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
   });
 }
 
-/** BLAS found by the native training kernels, per loaded kernels object. */
-const blasFound = new WeakMap<NativeKernels, boolean>();
-
 /**
- * The backward loop in C (native/kernels.c lk_attention_bwd_f32): false when the native kernels or
- * the OpenBLAS backend are unavailable or the data is not float32, and the TypeScript loop runs.
+ * The backward loop in C (native/kernels.c lk_attention_bwd_f32): false when the native attention
+ * kernels cannot run here (src/tensor/attention.ts nativeAttentionKernels) or the data is not
+ * float32, and the TypeScript loop runs.
  */
 function nativeBackward(
   be: Backend, g: AttentionGeometry, qd: TypedArray, kd: TypedArray, vd: TypedArray, O: TypedArray, dO: TypedArray, L: Float64Array,
   dq: TypedArray | null, dk: TypedArray | null, dv: TypedArray | null,
 ): boolean {
-  const nk = nativeKernels();
-  if (!nk || be.name !== 'openblas' || !allFloat32(qd, kd, vd, O, dO, dq, dk, dv) || (g.window !== undefined && !(g.window >= 1))) return false;
-  let found = blasFound.get(nk);
-  if (found === undefined) {
-    found = nk.trainInit(DEFAULT_CANDIDATES.openblas.join(';')) === 0;
-    blasFound.set(nk, found);
-  }
-  if (!found) return false;
+  if (!allFloat32(qd, kd, vd, O, dO, dq, dk, dv) || (g.window !== undefined && !(g.window >= 1))) return false;
+  const nk = nativeAttentionKernels(be);
+  if (!nk) return false;
   const positions = g.alibiPositions ? Float64Array.from(g.alibiPositions) : null;
   const slopes = positions ? Float64Array.from(g.alibiSlopes!) : null;
   const threads = be.threads();
@@ -139,7 +131,7 @@ function nativeBackward(
       qd as Float32Array, kd as Float32Array, vd as Float32Array, O as Float32Array, dO as Float32Array, L,
       dq as Float32Array | null, dk as Float32Array | null, dv as Float32Array | null,
       g.B, g.Tq, g.Tk, g.H, g.Hkv, g.Dh, g.offset, g.causal ? 1 : 0, g.window ?? 0, g.scale,
-      g.keyMask ? Float64Array.from(g.keyMask) : null, g.maskedBefore ?? null, slopes, positions, g.queryBlock, g.tileArea, threads,
+      keyMaskBytes(g.keyMask), g.maskedBefore ?? null, slopes, positions, g.queryBlock, g.tileArea, threads,
     );
   });
   return status === 0;
