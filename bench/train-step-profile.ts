@@ -4,7 +4,9 @@
  * (each recorded node's backward step timed), gradient clipping and the AdamW step. CPU time of the
  * process (user + system), so the split stays comparable on a loaded machine; medians over steps.
  *
- *   node --import tsx bench/train-step-profile.ts [dir] [steps]
+ * The backward runs with recycled values, as the trainer's (src/train/train-step.ts).
+ *
+ *   node --import tsx bench/train-step-profile.ts [dir] [steps]     (SHAPES=1: also GEMM CPU time per shape)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
