@@ -7,7 +7,7 @@ linscope computed (DIR/reward-expected.json, written by bench/reward-hf-crossche
 - all sequences in one RIGHT-padded batch with config.pad_token_id + attention_mask (transformers
   pools the token before the first pad_token_id: a pad id that also occurs in the text, e.g. a BOS,
   makes it pool the wrong token);
-- all sequences in one LEFT-padded batch + attention_mask;
+- all sequences in one LEFT-padded batch + attention_mask + position_ids counted from the first real token;
 - when the folder's tokenizer loads: its ids for the texts vs linscope's (with its pad token).
 
 Assumes PyTorch and transformers (4.42-era API) importable by this Python; installs nothing; not run
@@ -53,8 +53,11 @@ def check(folder):
            "sequences": len(seqs), "pad inside sequences": sum(pad in s for s in seqs)}
     with torch.no_grad():
         alone = torch.tensor([model(torch.tensor([s])).logits[0, 0].item() for s in seqs])
-        right = model(*padded(seqs, pad, "right")).logits[:, 0]
-        left = model(*padded(seqs, pad, "left")).logits[:, 0]
+        ids, mask = padded(seqs, pad, "right")
+        right = model(input_ids=ids, attention_mask=mask).logits[:, 0]
+        ids, mask = padded(seqs, pad, "left")
+        # position ids counted from each row's first real token, as generate() builds them (absolute-position models need them)
+        left = model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0)).logits[:, 0]
     row["max |Δ| alone"] = (alone - want).abs().max().item()
     row["max |Δ| right-padded batch"] = (right - want).abs().max().item()
     row["max |Δ| left-padded batch"] = (left - want).abs().max().item()
