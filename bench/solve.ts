@@ -8,7 +8,9 @@
  *   node --import tsx bench/solve.ts --dims 1024,2048 --threads 2 --rounds 3
  *
  * `baseline` = bench/solve/baseline.ts (syevd + a GEMM per target + Cholesky ridge);
- * `new` = solvePairLinearity (one syevd + one GEMM for both targets and both solvers).
+ * `new` = solvePairLinearity (one syevd + one GEMM for both targets and both solvers; since the
+ * Cholesky path it is `solvePairLinearity`'s own choice, which for these N = 1.25·d statistics is
+ * the certified Cholesky factors). The paths of today's solve: bench/solve-paths.ts.
  */
 import { parseArgs } from 'node:util';
 import { backend } from '../src/backend/index.ts';

@@ -465,3 +465,194 @@ void lk_act_backward_f32(const float *x, const float *g, float *gx, int64_t coun
     }
   })
 }
+
+/* ---- blocked causal attention, forward (attention.ts, attention-tiles.ts) ---- */
+
+/*
+ * The whole forward of src/tensor/attention.ts in one call: the same tiles (keyTiles), the same score
+ * GEMM S = scale·Q Kᵀ (+ ALiBi, −∞ at padded keys), the same online softmax per row (expRowOnline:
+ * float64 running max and sum, expBounded, flush below e^−87.3), the same rescale of O and the same
+ * P·V GEMM, so results equal the TypeScript loop's. The GEMMs are OpenBLAS's cblas_sgemm (the
+ * library the backend loaded, found with dlopen by lk_attention_init) on one BLAS thread each, and
+ * the (batch row, head, query block) work items are spread over OpenMP threads: with two threads both
+ * cores run attention instead of one.
+ */
+#include <dlfcn.h>
+#include <stdlib.h>
+
+typedef void (*sgemm_fn)(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda,
+                         const float *b, int ldb, float beta, float *c, int ldc);
+static sgemm_fn attn_sgemm;
+
+/* Finds cblas_sgemm in the first of the ';'-separated libraries that is already loaded; 0 on success. */
+int lk_attention_init(const char *candidates) {
+  char name[4096];
+  const char *p = candidates;
+  while (*p) {
+    const char *e = strchr(p, ';');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len < sizeof name) {
+      memcpy(name, p, len);
+      name[len] = 0;
+      void *h = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
+      if (h) {
+        attn_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
+        if (attn_sgemm) return 0;
+      }
+    }
+    if (!e) break;
+    p = e + 1;
+  }
+  return -1;
+}
+
+typedef struct {
+  int64_t B, Tq, Tk, offset, window; /* window <= 0: none */
+  int H, group, Dh, causal;
+  int64_t ldq, ldkv, ldo; /* row strides of q, k/v and out */
+  double scale;
+  const uint8_t *key_mask;      /* B·Tk, 0 = padding, or NULL */
+  const int32_t *masked_before; /* B·(Tk+1) prefix counts of padding, or NULL */
+  const double *slopes, *positions; /* ALiBi, or NULL */
+  int64_t query_block, tile_area;
+} attn_geom;
+
+static inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
+static inline int64_t first_key(const attn_geom *g, int64_t i) { return g->window > 0 ? imin(g->Tk, imax(0, g->offset + i - g->window + 1)) : 0; }
+static inline int64_t end_key(const attn_geom *g, int64_t i) { return g->causal ? imax(0, imin(g->Tk, g->offset + i + 1)) : g->Tk; }
+
+/*
+ * expRowOnline (attention-tiles.ts) on one row of a score tile: entries outside [a, e) set to 0, the
+ * visible ones to e^(s − m') with m' = max(*m, row max), *l ← e^(*m − m')·*l + Σ; returns e^(*m − m').
+ * Written to vectorise (omp simd): the max is taken in float32 (exact: the entries are float32), and
+ * the float64 exponentials are summed in vector lanes (another summation order than the TypeScript
+ * loop's: the sums differ in the last float64 places, far below float32's resolution).
+ */
+static inline double attn_exp_row(float *row, int64_t a, int64_t e, int64_t cols, double *m, double *l) {
+  for (int64_t j = 0; j < a; j++) row[j] = 0;
+  for (int64_t j = e; j < cols; j++) row[j] = 0;
+  const double m_old = *m;
+  float fmax = -INFINITY;
+  #pragma omp simd reduction(max:fmax)
+  for (int64_t j = a; j < e; j++) fmax = row[j] > fmax ? row[j] : fmax;
+  const double max = (double)fmax > m_old ? (double)fmax : m_old;
+  if (max == -INFINITY) {
+    for (int64_t j = a; j < e; j++) row[j] = 0;
+    return 1;
+  }
+  double sum = 0;
+  #pragma omp simd reduction(+:sum)
+  for (int64_t j = a; j < e; j++) {
+    const double d = row[j] - max;
+    const double t = d * log2e_64;
+    int i = (int)(t + (EXP_OFFSET + 0.5));
+    i = i < 0 ? 0 : i;
+    const double x = (t - (double)(i - EXP_OFFSET)) * ln2_64;
+    const double p = d < -87.33654475055310898657 ? 0 : (1 + x * (1 + x * (0.5 + x * (1.0 / 6)))) * pow2_64ths[i];
+    row[j] = (float)p;
+    sum += p;
+  }
+  const double c = m_old == max ? 1 : m_old == -INFINITY ? 0 : exp(m_old - max);
+  *m = max;
+  *l = *l * c + sum;
+  return c;
+}
+
+/* One (batch row b, head h, query rows [i0, i0 + rows)) work item; s, m, l, corr, rs, re are its scratch. */
+static void attn_block(const attn_geom *g, const float *q, const float *k, const float *v, float *out, double *lse,
+                       int64_t b, int h, int64_t i0, int64_t rows, float *s, double *m, double *l, double *corr, int64_t *rs, int64_t *re) {
+  const int Dh = g->Dh;
+  const int64_t kvh = h / g->group;
+  const float *qb = q + b * g->Tq * g->ldq + i0 * g->ldq + (int64_t)h * Dh;
+  const float *kb = k + b * g->Tk * g->ldkv + kvh * Dh;
+  const float *vb = v + b * g->Tk * g->ldkv + kvh * Dh;
+  float *ob = out + b * g->Tq * g->ldo + i0 * g->ldo + (int64_t)h * Dh;
+  for (int64_t r = 0; r < rows; r++) { m[r] = -INFINITY; l[r] = 0; }
+  /* keyTiles: from the causal limit back to the window start, step keyBlock(rows) */
+  const int64_t lo = first_key(g, i0);
+  const int64_t hi = imax(end_key(g, i0 + rows - 1), lo);
+  const int64_t step = imax(1, g->tile_area / rows);
+  int first = 1;
+  for (int64_t j1 = hi; j1 > lo; j1 -= step) {
+    const int64_t j0 = imax(lo, j1 - step), cols = j1 - j0;
+    const int32_t *mb = g->masked_before ? g->masked_before + b * (g->Tk + 1) : NULL;
+    if (mb && mb[j1] - mb[j0] == cols) continue; /* all padding */
+    /* scoreTile */
+    attn_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, (float)g->scale, qb, (int)g->ldq, kb + j0 * g->ldkv, (int)g->ldkv, 0.0f, s, (int)cols);
+    const int whole = first_key(g, i0 + rows - 1) <= j0 && end_key(g, i0) >= j1;
+    for (int64_t r = 0; r < rows; r++) {
+      rs[r] = whole ? 0 : imin(cols, imax(0, first_key(g, i0 + r) - j0));
+      re[r] = whole ? cols : imax(rs[r], imin(cols, end_key(g, i0 + r) - j0));
+    }
+    if (g->positions) {
+      const double slope = g->slopes[h];
+      const double *pos = g->positions + b * g->Tk + j0;
+      for (int64_t r = 0; r < rows; r++) {
+        float *row = s + r * cols;
+        for (int64_t j = rs[r]; j < re[r]; j++) row[j] = (float)((double)row[j] + slope * pos[j]);
+      }
+    }
+    if (mb && mb[j1] != mb[j0]) {
+      const uint8_t *mask = g->key_mask + b * g->Tk + j0;
+      for (int64_t r = 0; r < rows; r++) {
+        float *row = s + r * cols;
+        for (int64_t j = rs[r]; j < re[r]; j++) if (mask[j] == 0) row[j] = -INFINITY;
+      }
+    }
+    /* expRowOnline on every row */
+    for (int64_t r = 0; r < rows; r++) corr[r] = attn_exp_row(s + r * cols, rs[r], re[r], cols, m + r, l + r);
+    if (!first) {
+      for (int64_t r = 0; r < rows; r++) {
+        const double c = corr[r];
+        if (c == 1) continue;
+        float *o = ob + r * g->ldo;
+        for (int d = 0; d < Dh; d++) o[d] = (float)(o[d] * c);
+      }
+    }
+    attn_sgemm(101, 111, 111, (int)rows, Dh, (int)cols, 1.0f, s, (int)cols, vb + j0 * g->ldkv, (int)g->ldkv, first ? 0.0f : 1.0f, ob, (int)g->ldo);
+    first = 0;
+  }
+  for (int64_t r = 0; r < rows; r++) {
+    const double inv = l[r] > 0 ? 1 / l[r] : 0;
+    float *o = ob + r * g->ldo;
+    if (first) for (int d = 0; d < Dh; d++) o[d] = 0;
+    else if (inv != 1) for (int d = 0; d < Dh; d++) o[d] = (float)(o[d] * inv);
+    if (lse) lse[((b * g->H + h) * g->Tq) + i0 + r] = l[r] > 0 ? m[r] + log(l[r]) : -INFINITY;
+  }
+}
+
+/*
+ * attention(q, k, v) without kept probabilities: out [B, Tq, H·Dh] (row stride ldo), q rows of stride
+ * ldq, k and v rows of stride ldkv (so q, k, v may be column ranges of one fused QKV buffer), lse
+ * [B, H, Tq] or NULL. Returns 0, or -1 when lk_attention_init found no BLAS (nothing written).
+ */
+int lk_attention_fwd_f32(const float *q, const float *k, const float *v, float *out, int64_t B, int64_t Tq, int64_t Tk,
+                         int H, int Hkv, int Dh, int64_t ldq, int64_t ldkv, int64_t ldo, int64_t offset, int causal, int64_t window,
+                         double scale, const uint8_t *key_mask, const int32_t *masked_before, const double *slopes,
+                         const double *positions, int64_t query_block, int64_t tile_area, double *lse, int nt) {
+  if (!attn_sgemm) return -1;
+  attn_geom g = { B, Tq, Tk, offset, window, H, H / Hkv, Dh, causal, ldq, ldkv, ldo, scale, key_mask, masked_before,
+                  positions ? slopes : NULL, positions, query_block, tile_area };
+  const int64_t blocks = (Tq + query_block - 1) / query_block;
+  const int64_t items = B * H * blocks;
+  const int64_t tile = imax(tile_area, imax(1, tile_area));
+  #pragma omp parallel num_threads(nt) if (nt > 1 && items > 1)
+  {
+    float *s = (float *)malloc(sizeof(float) * tile);
+    double *m = (double *)malloc(sizeof(double) * 3 * query_block);
+    int64_t *rs = (int64_t *)malloc(sizeof(int64_t) * 2 * query_block);
+    /* heaviest items (the last query blocks see the most keys) first */
+    #pragma omp for schedule(dynamic, 1)
+    for (int64_t it = 0; it < items; it++) {
+      const int64_t blk = blocks - 1 - it % blocks, bh = it / blocks;
+      const int64_t i0 = blk * query_block;
+      attn_block(&g, q, k, v, out, lse, bh / H, (int)(bh % H), i0, imin(query_block, Tq - i0), s, m, m + query_block,
+                 m + 2 * query_block, rs, rs + query_block);
+    }
+    free(s);
+    free(m);
+    free(rs);
+  }
+  return 0;
+}

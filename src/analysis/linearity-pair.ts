@@ -12,7 +12,8 @@
 import { Tensor } from '../tensor/tensor.ts';
 import { anisotropyFromMoments, largestShare } from './anisotropy.ts';
 import { fitLinearMap, type FitOptions, type LinearFit, type TokenResiduals } from './linear-fit.ts';
-import { normalMatrixEigen, solvePairLinearity, type NormalEigen, type PairLinearity, type SolveOptions } from './linearity-solve.ts';
+import { factorNormalMatrix, solveFromTokenSpectrum, solvePairLinearity, type SolveOptions } from './linearity-solve.ts';
+import { centredRows, TOKEN_SIDE_MAX, tokenSpectrum, type PairRows } from './linearity-tokens.ts';
 import { assertFiniteStream, centredPairStatistics, type CentredPairStatistics } from './linearity-statistics.ts';
 import { CrossMoments, DEFAULT_CHUNK_ROWS, StreamMoments } from './moments.ts';
 import { checkRows, rowCount, selectedCount, type RowSelection } from './rows.ts';
@@ -171,16 +172,30 @@ export class LinearityPairAccumulator {
     return centredPairStatistics(x, moments);
   }
 
-  /** The pair's scores (and parts), with X's anisotropy from the same eigendecomposition. */
-  result(options: SolveOptions = {}): { block: BlockLinearity; anisotropyX: number } {
+  /**
+   * The pair's scores (and parts), and X's anisotropy when asked for (free from an
+   * eigendecomposition; with Cholesky factors it costs an eigenvalue-only `syevd`). With `rows`
+   * (every batch's X and Y again, in the order added) and N ≤ 0.85·d, the block is solved on the token
+   * side (`linearity-tokens.ts`); parts always use the statistics.
+   */
+  result(options: SolveOptions = {}, more: { rows?: () => Iterable<PairRows>; anisotropy?: boolean } = {}): { block: BlockLinearity; anisotropyX: number; solvedBy: 'tokens' | 'cholesky' | 'eigen' } {
     const s = this.statistics('layer');
-    const eig: NormalEigen | undefined = s.xx > 0 ? normalMatrixEigen(s.cxx, s.xx, s.dim) : undefined;
-    const block: BlockLinearity = { block: this.block, layer: solvePairLinearity(s, options, eig) };
-    if (this.parts) {
-      block.attention = solvePairLinearity(this.statistics('attention'), options, eig);
-      block.mlp = solvePairLinearity(this.statistics('mlp'), options, this.mid ? undefined : eig);
+    const tokenSide = more.rows && !this.parts && s.tokens <= TOKEN_SIDE_MAX * s.dim && s.tokens >= 2 && (options.method ?? 'auto') === 'auto';
+    if (tokenSide) {
+      const spectrum = tokenSpectrum(centredRows(more.rows!(), s.tokens, s.dim));
+      const layer = solveFromTokenSpectrum(spectrum, s.tokens, s.dim, options);
+      return { block: { block: this.block, layer }, anisotropyX: more.anisotropy ? largestShare(spectrum.w) : Number.NaN, solvedBy: 'tokens' };
     }
-    return { block, anisotropyX: eig ? largestShare(eig.w) : this.x.gram ? anisotropyFromMoments(this.x) : Number.NaN };
+    const factor = factorNormalMatrix(s, options);
+    const block: BlockLinearity = { block: this.block, layer: solvePairLinearity(s, options, factor) };
+    if (this.parts) {
+      block.attention = solvePairLinearity(this.statistics('attention'), options, factor);
+      block.mlp = solvePairLinearity(this.statistics('mlp'), options, this.mid ? undefined : factor);
+    }
+    let anisotropyX = Number.NaN;
+    if (factor && 'w' in factor) anisotropyX = largestShare(factor.w);
+    else if (more.anisotropy && this.x.gram) anisotropyX = anisotropyFromMoments(this.x);
+    return { block, anisotropyX, solvedBy: factor && 'kind' in factor ? 'cholesky' : 'eigen' };
   }
 
   /** The fitted map of the block (or a part), for per-token residuals. */

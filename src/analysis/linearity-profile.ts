@@ -10,7 +10,7 @@
 import { Tensor } from '../tensor/tensor.ts';
 import { anisotropyFromMoments, largestShare, meanCosineFromMoments } from './anisotropy.ts';
 import { fitLinearMap, type FitOptions, type LinearFit, type TokenResiduals } from './linear-fit.ts';
-import { normalMatrixEigen, solvePairLinearity, type NormalEigen, type PairLinearity, type SolveOptions } from './linearity-solve.ts';
+import { factorNormalMatrix, solvePairLinearity, type PairLinearity, type SolveOptions } from './linearity-solve.ts';
 import { assertFiniteStream, centredPairStatistics, type CentredPairStatistics } from './linearity-statistics.ts';
 import { CrossMoments, DEFAULT_CHUNK_ROWS, StreamMoments } from './moments.ts';
 import { checkRows, rowCount, selectedCount, type RowSelection } from './rows.ts';
@@ -59,7 +59,7 @@ export interface LinearityProfile {
   tokens: number;
   dim: number;
   blocks: BlockLinearity[];
-  /** Authors' anisotropy (top covariance eigenvalue share) per state; NaN where not kept. */
+  /** Authors' anisotropy (top covariance eigenvalue share) per state; NaN unless `anisotropy` was asked for. */
   anisotropy: number[];
   /** Mean pairwise cosine similarity per state. */
   meanCosine: number[];
@@ -82,6 +82,8 @@ export class LinearityProfileAccumulator {
   readonly states: StreamMoments[];
   private readonly tracked: TrackedBlock[];
   private readonly byBlock = new Map<number, TrackedBlock>();
+  /** Every state's anisotropy is wanted (else all are NaN). */
+  private readonly anisotropy: boolean;
 
   constructor(options: LinearityProfileOptions) {
     const { dim, blocks } = options;
@@ -95,6 +97,7 @@ export class LinearityProfileAccumulator {
       if (!Number.isInteger(b) || b < 0 || b >= blocks) throw new Error(`LinearityProfile: block ${b} is out of range 0…${blocks - 1}`);
     }
     const keepAll = options.anisotropy ?? true;
+    this.anisotropy = keepAll;
     const isX = new Set(track);
     this.states = Array.from({ length: blocks + 1 }, (_, i) => new StreamMoments(dim, { gram: keepAll || isX.has(i) }));
     this.tracked = track.map((block) => {
@@ -202,17 +205,17 @@ export class LinearityProfileAccumulator {
     const anisotropy = this.states.map(() => Number.NaN);
     for (const t of this.tracked) {
       const s = this.statistics(t.block, 'layer');
-      const eig: NormalEigen | undefined = s.xx > 0 ? normalMatrixEigen(s.cxx, s.xx, s.dim) : undefined;
-      if (eig) anisotropy[t.block] = largestShare(eig.w);
-      const entry: BlockLinearity = { block: t.block, layer: solvePairLinearity(s, options, eig) };
+      const factor = factorNormalMatrix(s, options);
+      if (this.anisotropy && factor && 'w' in factor) anisotropy[t.block] = largestShare(factor.w);
+      const entry: BlockLinearity = { block: t.block, layer: solvePairLinearity(s, options, factor) };
       if (this.parts) {
-        entry.attention = solvePairLinearity(this.statistics(t.block, 'attention'), options, eig);
-        entry.mlp = solvePairLinearity(this.statistics(t.block, 'mlp'), options, t.mid ? undefined : eig);
+        entry.attention = solvePairLinearity(this.statistics(t.block, 'attention'), options, factor);
+        entry.mlp = solvePairLinearity(this.statistics(t.block, 'mlp'), options, t.mid ? undefined : factor);
       }
       blocks.push(entry);
     }
     this.states.forEach((s, i) => {
-      if (Number.isNaN(anisotropy[i]) && s.gram) anisotropy[i] = anisotropyFromMoments(s);
+      if (Number.isNaN(anisotropy[i]) && s.gram && this.anisotropy) anisotropy[i] = anisotropyFromMoments(s);
     });
     return { tokens: this.tokens, dim: this.dim, blocks, anisotropy, meanCosine: this.states.map(meanCosineFromMoments) };
   }

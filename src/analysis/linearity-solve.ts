@@ -1,7 +1,16 @@
 /**
  * Solving the linearity least-squares problem from its normal equations (see
- * `linearity-statistics.ts` for the algebra). Two solvers, both reported, from ONE float64
- * eigendecomposition M_xx = XnᵀXn = V Λ Vᵀ (`syevd`) and ONE float64 GEMM B = Vᵀ C_xd per pair:
+ * `linearity-statistics.ts` for the algebra). The reference is the authors' solve
+ * (`procrustes_similarity`: least squares of Yn on Xn by torch.linalg.lstsq / pinv); every path here
+ * gives its minimum-norm answer with the same eigenvalue cutoff. Three ways to factor X, one per case:
+ *
+ * - N > d and X well conditioned: certified Cholesky factors (`linearity-cholesky.ts`), BLAS-3 only;
+ * - N ≤ d: the token side (`linearity-tokens.ts`, called by the layer-major pair, which still holds
+ *   the rows): an N × N Gram and its eigendecomposition;
+ * - otherwise (rank-deficient or ill-conditioned X, or `method: 'eigen'`): the path below, ONE float64
+ *   eigendecomposition M_xx = XnᵀXn = V Λ Vᵀ (`syevd`) and ONE float64 GEMM B = Vᵀ C_xd per pair.
+ *
+ * The eigen path gives two solvers:
  *
  * - exact: the minimum-norm solution A = M_xx⁺ M_xt. Eigenvalues λ_i ≤ rcond · λ_max are treated as
  *   zero, LAPACK/NumPy style. Because λ = σ², the default rcond = max(N, d)·ε on eigenvalues is the
@@ -9,7 +18,7 @@
  *   kept, those that are zero in exact arithmetic (N ≤ d after centring, or rank-deficient X) are
  *   dropped. Then the result equals torch.linalg.pinv(Xn) @ Yn (the authors' SVD solve) to round-off
  *   whenever X has no singular values between ~1e-6·σ_max and its true zeros; the accuracy is that of
- *   the normal equations, ~ε·κ(X)². Score = Σ_kept ‖B_i‖² / λ_i (B = Vᵀ M_xt).
+ *   the normal equations, ~ε·κ(X)² (the same for the Cholesky path). Score = Σ_kept ‖B_i‖² / λ_i (B = Vᵀ M_xt).
  * - robust: ridge regression A = (M_xx + λI)⁻¹ M_xt with λ = ridge · tr(M_xx)/d (tr M_xx = 1, so
  *   λ = ridge/d). Its score 1 − ‖Xn A − Tn‖² = 2 tr(AᵀM_xt) − tr(AᵀM_xx A) is, in the eigenbasis,
  *   Σ_i ‖B_i‖² (2/(λ_i + λ) − λ_i/(λ_i + λ)²) over all d directions. Slightly below the exact score
@@ -21,7 +30,9 @@
  * map is a Cholesky solve, `ridgeFit`.)
  */
 import { backend } from '../backend/index.ts';
-import { targetStatistics, type CentredPairStatistics, type LinearityVariant } from './linearity-statistics.ts';
+import { choleskyFactors, choleskyScores, type CholeskyFactors } from './linearity-cholesky.ts';
+import type { CentredPairStatistics } from './linearity-statistics.ts';
+import type { TokenSpectrum } from './linearity-tokens.ts';
 
 export const FLOAT64_EPS = 2.220446049250313e-16;
 
@@ -176,6 +187,11 @@ export interface SolveOptions {
   ridge?: number;
   /** Also compute the robust (ridge) score. Default true. */
   robust?: boolean;
+  /**
+   * 'auto' (default): certified Cholesky factors when N > d and X is well conditioned, else one
+   * eigendecomposition; 'eigen': always the eigendecomposition (the reference path).
+   */
+  method?: 'auto' | 'eigen';
 }
 
 /** Scores of one variant (target Y or D = Y − X). */
@@ -233,49 +249,116 @@ export function directionEnergies(eig: NormalEigen, cxd: Float64Array, xx: numbe
   return { delta, target };
 }
 
-/** Exact and ridge scores of one target from its per-direction energies e_i = ‖v_iᵀ C_xt‖². */
-function scoresFromEnergies(eig: NormalEigen, energy: Float64Array, xx: number, tt: number, first: number, lambda: number | undefined): VariantScores {
-  const d = eig.dim;
-  const w = eig.w;
+/** Exact and ridge scores of one target from its per-direction energies e_i = ‖v_iᵀ C_xt‖² (eigenvalues w ascending). */
+function scoresFromEnergies(w: Float64Array, energy: Float64Array, xx: number, tt: number, first: number, lambda: number | undefined): VariantScores {
+  const n = w.length;
   const norm = 1 / (xx * tt);
   let exact = 0;
-  for (let i = first; i < d; i++) exact += energy[i] / w[i];
+  for (let i = first; i < n; i++) exact += energy[i] / w[i];
   let robust: number | undefined;
   if (lambda !== undefined) {
     robust = 0;
-    for (let i = 0; i < d; i++) {
+    for (let i = 0; i < n; i++) {
       const s = w[i] + lambda;
       robust += energy[i] * (2 / s - w[i] / (s * s));
     }
     robust *= norm;
   }
-  return { exact: exact * norm, robust, rank: d - first };
+  return { exact: exact * norm, robust, rank: n - first };
+}
+
+/** How X's normal matrix is factored: its eigendecomposition, or certified Cholesky factors. */
+export type NormalFactor = NormalEigen | CholeskyFactors;
+
+function isCholesky(f: NormalFactor): f is CholeskyFactors {
+  return (f as CholeskyFactors).kind === 'cholesky';
+}
+
+/** The ridge λ (normalised) of a normal matrix with trace `trace` in d dimensions. */
+function ridgeLambda(trace: number, dim: number, options: SolveOptions): number {
+  return ((options.ridge ?? DEFAULT_RIDGE) * trace) / dim;
+}
+
+function traceOfNormal(s: CentredPairStatistics): number {
+  let trace = 0;
+  for (let i = 0; i < s.dim; i++) trace += s.cxx[i * s.dim + i] / s.xx;
+  return trace;
 }
 
 /**
- * Both variants and both solvers for one pair. `eig` may be passed when X's normal matrix was
- * already decomposed (pairs that share X, e.g. a block and its attention part).
+ * Factors X's normal matrix for `solvePairLinearity`: certified Cholesky factors when N > d and no
+ * eigenvalue is near the exact solver's cutoff (`linearity-cholesky.ts`), else the eigendecomposition
+ * (`method: 'eigen'` forces it). Undefined for a constant X.
  */
-export function solvePairLinearity(s: CentredPairStatistics, options: SolveOptions = {}, eig?: NormalEigen): PairLinearity {
+export function factorNormalMatrix(s: CentredPairStatistics, options: SolveOptions = {}): NormalFactor | undefined {
+  if (!(s.xx > 0) || s.tokens < 2) return undefined;
+  if ((options.method ?? 'auto') === 'auto') {
+    const rcond = options.rcond ?? defaultRcond(s.tokens, s.dim);
+    const lambda = options.robust ?? true ? ridgeLambda(traceOfNormal(s), s.dim, options) : undefined;
+    const chol = choleskyFactors(s, rcond, lambda);
+    if (chol) return chol;
+  }
+  return normalMatrixEigen(s.cxx, s.xx, s.dim);
+}
+
+/**
+ * Both variants and both solvers for one pair. `factor` may be passed when X's normal matrix was
+ * already factored (pairs that share X, e.g. a block and its attention part); else it is factored
+ * here (`factorNormalMatrix`).
+ */
+export function solvePairLinearity(s: CentredPairStatistics, options: SolveOptions = {}, factor?: NormalFactor): PairLinearity {
   const rcond = options.rcond ?? defaultRcond(s.tokens, s.dim);
-  const ridge = options.ridge ?? DEFAULT_RIDGE;
   const robust = options.robust ?? true;
   const result: PairLinearity = { tokens: s.tokens, dim: s.dim, withResidual: degenerate(), withoutResidual: degenerate() };
   if (!(s.xx > 0) || s.tokens < 2) return result;
   if (!(s.yy > 0) && !(s.dd > 0)) return result;
   const d = s.dim;
-  const e = eig ?? normalMatrixEigen(s.cxx, s.xx, d);
+  const f = factor ?? factorNormalMatrix(s, options)!;
+  if (isCholesky(f)) {
+    const c = choleskyScores(f, s);
+    const scores = (x: { exact: number; robust?: number }, tt: number): VariantScores => ({
+      exact: x.exact / tt, robust: robust && x.robust !== undefined ? x.robust / tt : undefined, rank: d,
+    });
+    if (s.yy > 0) result.withResidual = scores(c.target, s.yy);
+    if (s.dd > 0) result.withoutResidual = scores(c.delta, s.dd);
+    return result;
+  }
+  let lambda: number | undefined;
+  if (robust) {
+    lambda = ridgeLambda(traceOfNormal(s), d, options);
+    // M_xx + λI must be positive definite, as the Cholesky solve of the ridge map requires
+    if (!(f.w[0] + lambda > 0)) throw notPositiveDefinite(lambda);
+  }
+  const first = firstKept(f.w, rcond);
+  const energies = directionEnergies(f, s.cxd, s.xx);
+  if (s.yy > 0) result.withResidual = scoresFromEnergies(f.w, energies.target, s.xx, s.yy, first, lambda);
+  if (s.dd > 0) result.withoutResidual = scoresFromEnergies(f.w, energies.delta, s.xx, s.dd, first, lambda);
+  return result;
+}
+
+const notPositiveDefinite = (lambda: number) => new Error(`linearity: M_xx + λI is not positive definite (λ = ${lambda}); raise the ridge`);
+
+/**
+ * Both variants and both solvers for one pair from its token-side spectrum (`linearity-tokens.ts`,
+ * N ≤ d): the same sums as `solvePairLinearity` over the N eigen-directions of X's row space.
+ */
+export function solveFromTokenSpectrum(t: TokenSpectrum, tokens: number, dim: number, options: SolveOptions = {}): PairLinearity {
+  const rcond = options.rcond ?? defaultRcond(tokens, dim);
+  const robust = options.robust ?? true;
+  const result: PairLinearity = { tokens, dim, withResidual: degenerate(), withoutResidual: degenerate() };
+  if (!(t.xx > 0) || tokens < 2) return result;
+  if (!(t.yy > 0) && !(t.dd > 0)) return result;
   let lambda: number | undefined;
   if (robust) {
     let trace = 0;
-    for (let i = 0; i < d; i++) trace += s.cxx[i * d + i] / s.xx;
-    lambda = (ridge * trace) / d;
-    // M_xx + λI must be positive definite, as the Cholesky solve of the ridge map requires
-    if (!(e.w[0] + lambda > 0)) throw new Error(`linearity: M_xx + λI is not positive definite (λ = ${lambda}); raise the ridge`);
+    for (let i = 0; i < t.w.length; i++) trace += t.w[i];
+    lambda = ridgeLambda(trace, dim, options);
+    // the d − N directions outside X's row space have eigenvalue 0
+    const smallest = t.w.length < dim ? Math.min(t.w[0], 0) : t.w[0];
+    if (!(smallest + lambda > 0)) throw notPositiveDefinite(lambda);
   }
-  const first = firstKept(e.w, rcond);
-  const energies = directionEnergies(e, s.cxd, s.xx);
-  if (s.yy > 0) result.withResidual = scoresFromEnergies(e, energies.target, s.xx, s.yy, first, lambda);
-  if (s.dd > 0) result.withoutResidual = scoresFromEnergies(e, energies.delta, s.xx, s.dd, first, lambda);
+  const first = firstKept(t.w, rcond);
+  if (t.yy > 0) result.withResidual = scoresFromEnergies(t.w, t.target, t.xx, t.yy, first, lambda);
+  if (t.dd > 0) result.withoutResidual = scoresFromEnergies(t.w, t.delta, t.xx, t.dd, first, lambda);
   return result;
 }

@@ -61,6 +61,20 @@ export interface Backend {
    * Returns X, or null when A is not positive definite. Inputs are not modified.
    */
   posv<T extends TypedArray>(a: T, n: number, b: T, nrhs: number): T | null;
+  /**
+   * Lower Cholesky factor L (A = L·Lᵀ, float64 n × n, upper part zero) of the symmetric matrix `a`,
+   * or null when `a` is not positive definite. `a` is not modified.
+   */
+  potrf(a: Float64Array, n: number): Float64Array | null;
+  /** Solves L·X = B (or Lᵀ·X = B when `transpose`) in place for lower triangular L; B is n × nrhs. */
+  trsm(l: Float64Array, n: number, b: Float64Array, nrhs: number, transpose: boolean): void;
+  /** A⁻¹ (full symmetric n × n) from A's lower Cholesky factor L. */
+  potri(l: Float64Array, n: number): Float64Array;
+  /**
+   * Upper triangle of C += A·Aᵀ (C rows × rows) or, with `transpose`, C += AᵀA (C cols × cols), for
+   * the row-major rows × cols matrix `a`; the strictly lower part of C is left as it was.
+   */
+  syrkUpper(a: Float64Array, rows: number, cols: number, transpose: boolean, c: Float64Array): void;
   /** Orthonormal basis Q (m × n, m ≥ n) of the columns of the m × n matrix `a` (Householder QR). */
   orthonormalize<T extends TypedArray>(a: T, m: number, n: number): T;
   /** Threads used by the BLAS (1 for pure-ts). */

@@ -48,6 +48,10 @@ export interface NativeFunctions {
   dgels: (...args: unknown[]) => number;
   sposv: (...args: unknown[]) => number;
   dposv: (...args: unknown[]) => number;
+  dpotrf: (...args: unknown[]) => number;
+  dpotri: (...args: unknown[]) => number;
+  cblas_dtrsm: (...args: unknown[]) => void;
+  cblas_dsyrk: (...args: unknown[]) => void;
   sgeqrf: (...args: unknown[]) => number;
   dgeqrf: (...args: unknown[]) => number;
   sorgqr: (...args: unknown[]) => number;
@@ -115,6 +119,10 @@ export function openNative(candidates: LibraryCandidates): NativeFunctions {
     dgels: lapacke.func('int LAPACKE_dgels(int layout, char trans, int m, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
     sposv: lapacke.func('int LAPACKE_sposv(int layout, char uplo, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
     dposv: lapacke.func('int LAPACKE_dposv(int layout, char uplo, int n, int nrhs, void *a, int lda, void *b, int ldb)'),
+    dpotrf: lapacke.func('int LAPACKE_dpotrf(int layout, char uplo, int n, void *a, int lda)'),
+    dpotri: lapacke.func('int LAPACKE_dpotri(int layout, char uplo, int n, void *a, int lda)'),
+    cblas_dtrsm: blas.func('void cblas_dtrsm(int order, int side, int uplo, int transA, int diag, int M, int N, double alpha, const void *A, int lda, void *B, int ldb)') as NativeFunctions['cblas_dtrsm'],
+    cblas_dsyrk: blas.func('void cblas_dsyrk(int order, int uplo, int trans, int N, int K, double alpha, const void *A, int lda, double beta, void *C, int ldc)') as NativeFunctions['cblas_dsyrk'],
     sgeqrf: lapacke.func('int LAPACKE_sgeqrf(int layout, int m, int n, void *a, int lda, void *tau)'),
     dgeqrf: lapacke.func('int LAPACKE_dgeqrf(int layout, int m, int n, void *a, int lda, void *tau)'),
     sorgqr: lapacke.func('int LAPACKE_sorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),

@@ -7,7 +7,16 @@ const ROW_MAJOR = 101;
 const COL_MAJOR = 102;
 const NO_TRANS = 111;
 const TRANS = 112;
+const UPPER = 121;
+const LOWER = 122;
+const NON_UNIT = 131;
+const LEFT = 141;
 const ch = (c: string) => c.charCodeAt(0);
+
+/** Copies the lower triangle of a row-major n × n matrix onto its upper triangle. */
+function symmetrizeFromLower(a: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) a[j * n + i] = a[i * n + j];
+}
 
 function like<T extends TypedArray>(x: T, n: number): T {
   return (x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as T;
@@ -70,6 +79,37 @@ export class OpenBlasBackend implements Backend {
     if (info > 0) return null;
     check(info, 'LAPACKE_?posv');
     return bw;
+  }
+
+  // A symmetric row-major matrix is its own column-major transpose, so LAPACK is called column-major
+  // on the upper triangle: the column-major upper factor U (A = UᵀU) is, read row-major, the lower
+  // factor L = Uᵀ. This skips LAPACKE's row-major copies (d² doubles each way).
+  potrf(a: Float64Array, n: number): Float64Array | null {
+    const l = a.slice(0, n * n);
+    const info = this.fn.dpotrf(COL_MAJOR, ch('U'), n, l, n);
+    if (info > 0) return null;
+    check(info, 'LAPACKE_dpotrf');
+    for (let i = 0; i < n; i++) l.fill(0, i * n + i + 1, i * n + n);
+    return l;
+  }
+
+  trsm(l: Float64Array, n: number, b: Float64Array, nrhs: number, transpose: boolean): void {
+    if (n === 0 || nrhs === 0) return;
+    this.fn.cblas_dtrsm(ROW_MAJOR, LEFT, LOWER, transpose ? TRANS : NO_TRANS, NON_UNIT, n, nrhs, 1, l, n, b, nrhs);
+  }
+
+  potri(l: Float64Array, n: number): Float64Array {
+    const inv = l.slice(0, n * n);
+    check(this.fn.dpotri(COL_MAJOR, ch('U'), n, inv, n), 'LAPACKE_dpotri');
+    symmetrizeFromLower(inv, n);
+    return inv;
+  }
+
+  syrkUpper(a: Float64Array, rows: number, cols: number, transpose: boolean, c: Float64Array): void {
+    const n = transpose ? cols : rows;
+    const k = transpose ? rows : cols;
+    if (n === 0 || k === 0) return;
+    this.fn.cblas_dsyrk(ROW_MAJOR, UPPER, transpose ? TRANS : NO_TRANS, n, k, 1, a, cols, 1, c, n);
   }
 
   orthonormalize<T extends TypedArray>(a: T, m: number, n: number): T {

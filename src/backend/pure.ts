@@ -2,6 +2,7 @@
 import type { TypedArray } from '../tensor/tensor.ts';
 import type { Backend, EighResult, GemmArgs, SvdResult } from './backend.ts';
 import { pureGemm } from './pure-gemm.ts';
+import * as cholesky from './pure-cholesky.ts';
 import * as lapack from './pure-lapack.ts';
 
 export class PureBackend implements Backend {
@@ -20,6 +21,18 @@ export class PureBackend implements Backend {
   }
   posv<T extends TypedArray>(a: T, n: number, b: T, nrhs: number): T | null {
     return lapack.choleskySolve(a, n, b, nrhs);
+  }
+  potrf(a: Float64Array, n: number): Float64Array | null {
+    return cholesky.potrf(a, n);
+  }
+  trsm(l: Float64Array, n: number, b: Float64Array, nrhs: number, transpose: boolean): void {
+    cholesky.trsm(l, n, b, nrhs, transpose);
+  }
+  potri(l: Float64Array, n: number): Float64Array {
+    return cholesky.potri(l, n);
+  }
+  syrkUpper(a: Float64Array, rows: number, cols: number, transpose: boolean, c: Float64Array): void {
+    cholesky.syrkUpper(a, rows, cols, transpose, c);
   }
   orthonormalize<T extends TypedArray>(a: T, m: number, n: number): T {
     return lapack.orthonormalize(a, m, n);

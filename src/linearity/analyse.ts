@@ -181,7 +181,17 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
         release();
       }
       t = now();
-      const solved = pair.result({ ridge: options.ridge, rcond: options.rcond });
+      // X and Y of every batch are still held: with N ≤ d the block is solved on the token side
+      const rows = function* () {
+        for (let i = 0; i < nb; i++) yield { x: run.state(l, i), y: target(l, i), rows: where[i].rows };
+      };
+      const hold = run.open(); // the final norm, in 'finalNorm' mode
+      let solved: ReturnType<LinearityPairAccumulator['result']>;
+      try {
+        solved = pair.result({ ridge: options.ridge, rcond: options.rcond }, { rows, anisotropy: options.anisotropy });
+      } finally {
+        hold();
+      }
       timings.solve += now() - t;
       blocks.push(solved.block);
       hooks.onPair?.(l, solved.block);

@@ -8,7 +8,7 @@ import { addInPlace, scaleInPlace } from '../tensor/elementwise.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { gatedMlp, gatherColumns, norm, plainMlp, project, sum2, sum3 } from './layers.ts';
 import { checkPositions, type Ops } from './ops.ts';
-import { attendWithCache } from './self-attention.ts';
+import { attendFused, attendWithCache } from './self-attention.ts';
 
 export const eagerOps: Ops<Tensor> = {
   kind: 'eager',
@@ -28,4 +28,5 @@ export const eagerOps: Ops<Tensor> = {
     return embedding(table, offset === 0 ? positions : positions.map((p) => p + offset), [ctx.batch, ctx.length]);
   },
   attention: attendWithCache,
+  attentionQkv: attendFused,
 };

@@ -36,7 +36,8 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const h = normWithBias(o, w, cfg.norm, n(i, 'ln_1'), x);
       const fused = o.project(h, w(n(i, 'attn.c_attn.weight')), w(n(i, 'attn.c_attn.bias')), 'in_out');
       const scale = cfg.attentionScale / (cfg.scaleAttnByInverseLayerIdx ? i + 1 : 1);
-      const a = o.attention(cfg, o.columns(fused, qkv.q), o.columns(fused, qkv.k), o.columns(fused, qkv.v), ctx, { layer: i, scale });
+      const attnSpec = { layer: i, scale };
+      const a = o.attentionQkv ? o.attentionQkv(cfg, fused, qkv, ctx, attnSpec) : o.attention(cfg, o.columns(fused, qkv.q), o.columns(fused, qkv.k), o.columns(fused, qkv.v), ctx, attnSpec);
       const attnOut = o.project(a, w(n(i, 'attn.c_proj.weight')), w(n(i, 'attn.c_proj.bias')), 'in_out');
       const mid = o.add(x, attnOut);
       const h2 = normWithBias(o, w, cfg.norm, n(i, 'ln_2'), mid);

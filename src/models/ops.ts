@@ -54,6 +54,19 @@ export interface Ops<T> {
    * KV cache and keeps probabilities when the context asks. Returns [B, T, H·Dh].
    */
   attention(cfg: DecoderConfig, q: T, k: T, v: T, ctx: ForwardContext, spec: AttentionSpec): T;
+  /**
+   * `attention` on the q, k, v column ranges of one fused projection y (= attention(columns(y, q),
+   * columns(y, k), columns(y, v))); the eager path reads them in place when it can. Optional: callers
+   * fall back to columns + attention.
+   */
+  attentionQkv?(cfg: DecoderConfig, y: T, ranges: QkvRanges, ctx: ForwardContext, spec: AttentionSpec): T;
+}
+
+/** Output-column ranges of q, k and v in a fused QKV projection (layers.ts fusedQkvRanges). */
+export interface QkvRanges {
+  q: ReadonlyArray<readonly [number, number]>;
+  k: ReadonlyArray<readonly [number, number]>;
+  v: ReadonlyArray<readonly [number, number]>;
 }
 
 /** Result of one block, for either value type. */

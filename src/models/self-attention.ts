@@ -3,11 +3,12 @@
  * rotate q and k (RoPE), append k and v to the cache, attend (causal, key padding, ALiBi, sliding
  * window, GQA), and keep the probabilities when asked.
  */
-import { attention } from '../tensor/attention.ts';
+import { attention, attentionFromFused } from '../tensor/attention.ts';
 import { applyRope } from '../tensor/rope.ts';
 import { Tensor, allocate } from '../tensor/tensor.ts';
 import type { DecoderConfig } from './config.ts';
-import type { AttentionSpec } from './ops.ts';
+import { gatherColumns } from './layers.ts';
+import type { AttentionSpec, QkvRanges } from './ops.ts';
 import type { ForwardContext } from './types.ts';
 
 /** [B, Ta, W] ++ [B, Tb, W] along the time axis. */
@@ -56,4 +57,23 @@ export function attendWithCache(cfg: DecoderConfig, q: Tensor, k: Tensor, v: Ten
   });
   if (probs) ctx.attentionProbs[spec.layer] = probs;
   return out;
+}
+
+/**
+ * attendWithCache on the q, k, v column ranges of a fused projection y [B, T, W]: without RoPE, KV
+ * cache or kept probabilities, and with each of q, k, v one contiguous range, the native kernel
+ * reads them in place (no copies); otherwise they are copied out and attendWithCache runs.
+ */
+export function attendFused(cfg: DecoderConfig, y: Tensor, ranges: QkvRanges, ctx: ForwardContext, spec: AttentionSpec): Tensor {
+  const inPlace = !cfg.rope && !(ctx.cacheIn && ctx.pastLength > 0) && !ctx.cacheOut && !ctx.keepAttentionProbs &&
+    ranges.q.length === 1 && ranges.k.length === 1 && ranges.v.length === 1;
+  if (inPlace) {
+    const out = attentionFromFused(y, ranges.q[0][0], ranges.k[0][0], ranges.v[0][0], {
+      numHeads: cfg.numHeads, numKvHeads: cfg.numKvHeads, headDim: cfg.headDim, scale: spec.scale, causal: true,
+      queryOffset: 0, keyMask: ctx.keyMask, alibiSlopes: spec.alibiSlopes,
+      alibiPositions: spec.alibiSlopes ? ctx.alibiPositions : undefined, slidingWindow: spec.slidingWindow,
+    });
+    if (out) return out;
+  }
+  return attendWithCache(cfg, gatherColumns(y, ranges.q), gatherColumns(y, ranges.k), gatherColumns(y, ranges.v), ctx, spec);
 }

@@ -14,8 +14,12 @@ import { evaluateFactualRecall, prepareCases, type PreparedCases } from '../eval
 import { logSumExp } from '../eval/log-probs.ts';
 import type { CausalLM, EvalTokenizer } from '../eval/model-api.ts';
 import { tokenPerplexity, type PerplexityResult } from '../eval/perplexity.ts';
+import type { LayerMajorOptions } from '../models/layer-major.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { yieldToSignals } from '../util/interrupt.ts';
+import { runStepsYielding } from '../util/steps.ts';
+import { canPair, pairedLayerMajorSteps } from './paired-layer-major.ts';
+import { PrunedModel } from './pruned-model.ts';
 
 export interface EvalSettings {
   /** The evaluation token stream (e.g. held-out texts joined and tokenized once). */
@@ -28,6 +32,8 @@ export interface EvalSettings {
   maxWindows?: number;
   /** Windows per forward (default 4). */
   batchSize?: number;
+  /** Memory budget of the layer-major passes (default: from the machine; src/models/layer-major.ts). */
+  memory?: LayerMajorOptions;
   /** Cloze / CounterFact cases and the tokenizer to encode them. */
   facts?: { cases: readonly FactCase[] | PreparedCases; tokenizer: EvalTokenizer };
 }
@@ -72,15 +78,28 @@ export function prepareFacts(cases: readonly FactCase[], tokenizer: EvalTokenize
 
 /**
  * Mean over positions of KL(p ‖ q) = Σ_v p_v (log p_v − log q_v), p from `reference`, q from
- * `model`, at every position of the non-overlapping chunks of the stream.
+ * `model`, at every position of the non-overlapping chunks of the stream. Two pruned models (the
+ * original is a `PrunedModel` without replacements) run side by side layer-major
+ * (src/prune/paired-layer-major.ts: each block read once for both, only one group's logits held);
+ * other models group by group. Both give the same sums in the same order.
  */
-export async function meanKlDivergence(reference: CausalLM, model: CausalLM, settings: Pick<EvalSettings, 'ids' | 'maxLength' | 'maxWindows' | 'batchSize'>): Promise<{ kl: number; positions: number }> {
+export async function meanKlDivergence(reference: CausalLM, model: CausalLM, settings: Pick<EvalSettings, 'ids' | 'maxLength' | 'maxWindows' | 'batchSize' | 'memory'>): Promise<{ kl: number; positions: number }> {
   let windows = chunkTokens(settings.ids, settings.maxLength);
   if (settings.maxWindows !== undefined) windows = windows.slice(0, settings.maxWindows);
   if (windows.length === 0) throw new Error(`KL: the stream has ${settings.ids.length} tokens, fewer than one chunk of ${settings.maxLength}`);
   const batchSize = settings.batchSize ?? 4;
   let total = 0;
   let positions = 0;
+  if (reference instanceof PrunedModel && model instanceof PrunedModel && canPair(reference, model)) {
+    const groups: { ids: number[][] }[] = [];
+    for (let start = 0; start < windows.length; start += batchSize) groups.push({ ids: windows.slice(start, start + batchSize) });
+    await runStepsYielding(pairedLayerMajorSteps([reference, model], groups, (_, p, q) => {
+      const { sum, count } = klSum(p, q);
+      total += sum;
+      positions += count;
+    }, settings.memory));
+    return { kl: total / positions, positions };
+  }
   for (let start = 0; start < windows.length; start += batchSize) {
     const group = windows.slice(start, start + batchSize);
     const p = (await reference.forward(group)).logits;

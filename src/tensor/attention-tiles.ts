@@ -66,15 +66,18 @@ export interface AttentionGeometry {
 }
 
 export function attentionGeometry(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): AttentionGeometry {
-  const [B, Tq] = q.shape;
-  const Tk = k.shape[1];
+  if (k.shape[0] !== q.shape[0] || v.shape[0] !== q.shape[0] || v.shape[1] !== k.shape[1]) throw new Error(`attention: keys [${k.shape}] and values [${v.shape}] do not match queries [${q.shape}]`);
+  return geometryOf(q.shape[0], q.shape[1], k.shape[1], [q.dim(-1), k.dim(-1), v.dim(-1)], o);
+}
+
+/** The geometry of B rows of Tq queries over Tk keys whose q, k, v rows hold `widths` values each. */
+export function geometryOf(B: number, Tq: number, Tk: number, widths: readonly [number, number, number], o: AttentionOptions): AttentionGeometry {
   const { numHeads: H, numKvHeads: Hkv, headDim: Dh } = o;
   const qWidth = H * Dh, kvWidth = Hkv * Dh;
-  if (q.dim(-1) !== qWidth || k.dim(-1) !== kvWidth || v.dim(-1) !== kvWidth) {
-    throw new Error(`attention: projection widths q=${q.dim(-1)} k=${k.dim(-1)} v=${v.dim(-1)} do not fit ${H} heads / ${Hkv} kv heads × ${Dh}`);
+  if (widths[0] !== qWidth || widths[1] !== kvWidth || widths[2] !== kvWidth) {
+    throw new Error(`attention: projection widths q=${widths[0]} k=${widths[1]} v=${widths[2]} do not fit ${H} heads / ${Hkv} kv heads × ${Dh}`);
   }
   if (!Number.isInteger(H / Hkv)) throw new Error(`attention: ${H} query heads do not split into ${Hkv} kv-head groups`);
-  if (k.shape[0] !== B || v.shape[0] !== B || v.shape[1] !== Tk) throw new Error(`attention: keys [${k.shape}] and values [${v.shape}] do not match queries [${q.shape}]`);
   const keyMask = o.keyMask;
   if (keyMask && keyMask.length !== B * Tk) throw new Error(`attention: key mask has ${keyMask.length} entries, expected ${B}·${Tk}`);
   let maskedBefore: Int32Array | undefined;

@@ -15,7 +15,9 @@
  * which recomputes P tile by tile from it: src/autograd/ops/attention.ts).
  */
 import { backend, type Backend } from '../backend/index.ts';
-import { attentionGeometry, expRowOnline, keyBlock, keyTiles, scoreTile, type AttentionOptions } from './attention-tiles.ts';
+import { DEFAULT_CANDIDATES } from '../backend/native-library.ts';
+import { attentionGeometry, expRowOnline, geometryOf, keyBlock, keyTiles, scoreTile, type AttentionGeometry, type AttentionOptions } from './attention-tiles.ts';
+import { allFloat32, nativeKernels, type NativeKernels } from './native-kernels.ts';
 import { Tensor, allocate, type TypedArray } from './tensor.ts';
 
 export { DEFAULT_BLOCKS, type AttentionOptions } from './attention-tiles.ts';
@@ -43,6 +45,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
   const tileMax = probs ? new Float64Array(queryBlock * maxTiles) : undefined;
   const qd = q.data, kd = k.data, vd = v.data, od = out.data;
   const be = backend();
+  if (!probs && nativeAttention(be, g, { q: qd, k: kd, v: vd, ldq: qWidth, ldkv: kvWidth }, od, lse)) return { out, lse };
   // These products are thin (one side is Dh wide): OpenBLAS's threads cost more than they gain here
   // (measured 3.5× the CPU time with 2 threads), so run them on one.
   onOneThread(be, () => {
@@ -96,6 +99,60 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
     }
   });
   return { out, probs, lse };
+}
+
+/** BLAS found by the native attention kernel, per loaded kernels object. */
+const blasFound = new WeakMap<NativeKernels, boolean>();
+
+/** q, k, v for the native kernel: arrays starting at each one's first value, rows ldq / ldkv apart. */
+interface StridedQkv { q: TypedArray; k: TypedArray; v: TypedArray; ldq: number; ldkv: number }
+
+/**
+ * The same blocked attention in C (native/kernels.c lk_attention_fwd_f32: the same tiles, online
+ * softmax and GEMMs; work items over the BLAS's thread count): false when the native kernels or the
+ * OpenBLAS backend are unavailable or the data is not float32, and the TypeScript loop runs.
+ */
+function nativeAttention(be: Backend, g: AttentionGeometry, x: StridedQkv, od: TypedArray, lse: Float64Array | undefined): boolean {
+  const nk = nativeKernels();
+  if (!nk || be.name !== 'openblas' || !allFloat32(x.q, x.k, x.v, od) || (g.window !== undefined && !(g.window >= 1))) return false;
+  let found = blasFound.get(nk);
+  if (found === undefined) {
+    found = nk.attentionInit(DEFAULT_CANDIDATES.openblas.join(';')) === 0;
+    blasFound.set(nk, found);
+  }
+  if (!found) return false;
+  let keyMask: Uint8Array | null = null;
+  if (g.keyMask) {
+    keyMask = new Uint8Array(g.keyMask.length);
+    for (let i = 0; i < keyMask.length; i++) keyMask[i] = g.keyMask[i] === 0 ? 0 : 1;
+  }
+  const positions = g.alibiPositions ? Float64Array.from(g.alibiPositions) : null;
+  const slopes = positions ? Float64Array.from(g.alibiSlopes!) : null;
+  const threads = be.threads();
+  let status = 0;
+  onOneThread(be, () => {
+    status = nk.attentionForward(
+      x.q as Float32Array, x.k as Float32Array, x.v as Float32Array, od as Float32Array, g.B, g.Tq, g.Tk, g.H, g.Hkv, g.Dh,
+      x.ldq, x.ldkv, g.qWidth, g.offset, g.causal ? 1 : 0, g.window ?? 0, g.scale,
+      keyMask, g.maskedBefore ?? null, slopes, positions, g.queryBlock, g.tileArea, lse ?? null, threads,
+    );
+  });
+  return status === 0;
+}
+
+/**
+ * attention() on q, k, v that are the column ranges [qAt, qAt + H·Dh), [kAt, kAt + Hkv·Dh), [vAt, …)
+ * of one fused projection y [B, T, W] (GPT-2's c_attn output [q | k | v]), read in place by the
+ * native kernel: no copies of q, k and v. Self-attention only (keys = queries, no cache); returns
+ * null when the native kernel cannot run (the caller then splits y and calls `attention`).
+ */
+export function attentionFromFused(y: Tensor, qAt: number, kAt: number, vAt: number, o: Omit<AttentionOptions, 'keepProbs' | 'keepLse'>): Tensor | null {
+  const [B, T, W] = y.shape;
+  const g = geometryOf(B, T, T, [o.numHeads * o.headDim, o.numKvHeads * o.headDim, o.numKvHeads * o.headDim], o);
+  if (qAt < 0 || kAt < 0 || vAt < 0 || qAt + g.qWidth > W || kAt + g.kvWidth > W || vAt + g.kvWidth > W) throw new Error(`attention: q/k/v columns at ${qAt}/${kAt}/${vAt} do not fit a fused width of ${W}`);
+  const out = new Tensor(allocate(y.dtype, B * T * g.qWidth), [B, T, g.qWidth]);
+  const d = y.data;
+  return nativeAttention(backend(), g, { q: d.subarray(qAt), k: d.subarray(kAt), v: d.subarray(vAt), ldq: W, ldkv: W }, out.data, undefined) ? out : null;
 }
 
 /** Kept probabilities of one row: each tile's segment was e^(S − m_tile); make it e^(S − m) / ℓ. */

@@ -54,6 +54,15 @@ export interface NativeKernels {
   activationBackward(x: F32, g: F32, gx: F32, count: number, kind: number, accumulate: number, threads: number): void;
   /** `scratch` holds 3·n·threads float64s. */
   layerNormBackward(x: F32, g: F32, w: F32 | null, eps: number, rows: number, n: number, gx: F32 | null, dw: Float64Array | null, scratch: Float64Array, threads: number): void;
+  /** Finds cblas_sgemm in the first already-loaded library of the ';'-separated list; 0 on success. */
+  attentionInit(candidates: string): number;
+  /** The blocked attention forward (attention.ts without kept probabilities); −1 when attentionInit found no BLAS. */
+  attentionForward(
+    q: F32, k: F32, v: F32, out: F32, B: number, Tq: number, Tk: number, H: number, Hkv: number, Dh: number,
+    ldq: number, ldkv: number, ldo: number, offset: number, causal: number, window: number, scale: number,
+    keyMask: Uint8Array | null, maskedBefore: Int32Array | null, slopes: Float64Array | null, positions: Float64Array | null,
+    queryBlock: number, tileArea: number, lse: Float64Array | null, threads: number,
+  ): number;
 }
 
 /** The build file for the current source, flags and CPU (its name changes whenever one of them does). */
@@ -138,6 +147,12 @@ function open(path: string): NativeKernels {
     activationBackward: f('void lk_act_backward_f32(void *x, void *g, void *gx, int64_t count, int kind, int accumulate, int nt)'),
     layerNormBackward: f('void lk_layernorm_bwd_f32(void *x, void *g, void *w, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),
     rmsNormBackward: f('void lk_rmsnorm_bwd_f32(void *x, void *g, void *w, double offset, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),
+    attentionInit: lib.func('int lk_attention_init(const char *candidates)') as (c: string) => number,
+    attentionForward: lib.func(
+      'int lk_attention_fwd_f32(void *q, void *k, void *v, void *out, int64_t B, int64_t Tq, int64_t Tk, int H, int Hkv, int Dh, ' +
+      'int64_t ldq, int64_t ldkv, int64_t ldo, int64_t offset, int causal, int64_t window, double scale, void *keyMask, ' +
+      'void *maskedBefore, void *slopes, void *positions, int64_t queryBlock, int64_t tileArea, void *lse, int nt)',
+    ) as NativeKernels['attentionForward'],
   };
 }
 

@@ -20,6 +20,7 @@ import { tokenLogProb } from '../log-probs.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import type { KVCache } from '../../models/types.ts';
 import { makeCache } from '../../models/context.ts';
+import { forwardLayerMajor, isLayerMajorModel, type LayerMajorOptions } from '../../models/layer-major.ts';
 
 /** What cached scoring needs from a model: src/models' DecoderModel. */
 export interface CachedLM {
@@ -51,6 +52,8 @@ export interface ScoreOptions {
   padId: number;
   /** Called after each forward with the number of requests finished so far. */
   onProgress?: (done: number, total: number) => void;
+  /** Memory budget of plain scoring's layer-major pass (default: from the machine; src/models/layer-major.ts). */
+  memory?: LayerMajorOptions;
 }
 
 export interface ScoreStats {
@@ -197,7 +200,8 @@ export interface PlainLM {
 /**
  * Plain scoring, the harness's own way: one forward of each request's input window
  * (c ++ x)[-(max_length+1):][:-1], requests sorted longest first and right-padded in batches. For
- * models without a KV cache, and as the baseline of bench/eval-scoring.ts.
+ * models without a KV cache, and as the baseline of bench/eval-scoring.ts. A model with block
+ * stages (a `DecoderModel`, a pruned model) runs all batches layer-major, reading each weight once.
  */
 export function scoreRequestsPlain(model: PlainLM, requests: readonly ScoreRequest[], opts: ScoreOptions): { results: ScoreResult[]; stats: ScoreStats } {
   const { maxLength, batchSize } = opts;
@@ -212,13 +216,17 @@ export function scoreRequestsPlain(model: PlainLM, requests: readonly ScoreReque
     return { i, input, cont: r.continuation };
   }).sort((a, b) => b.input.length - a.input.length);
   const results: ScoreResult[] = new Array(requests.length);
+  const batches: { start: number; chunk: typeof items; T: number; ids: number[][]; attentionMask?: number[][] }[] = [];
   for (let s = 0; s < items.length; s += batchSize) {
     const chunk = items.slice(s, s + batchSize);
     const T = chunk[0].input.length;
     const ids = chunk.map((c) => [...c.input, ...new Array<number>(T - c.input.length).fill(opts.padId)]);
     const ragged = chunk.some((c) => c.input.length !== T);
     const attentionMask = ragged ? chunk.map((c) => Array.from({ length: T }, (_, t) => (t < c.input.length ? 1 : 0))) : undefined;
-    const { logits } = model.forward(ids, { attentionMask });
+    batches.push({ start: s, chunk, T, ids, ...(attentionMask ? { attentionMask } : {}) });
+  }
+  const score = (batch: (typeof batches)[number], logits: Tensor): void => {
+    const { chunk, T } = batch;
     stats.forwardCalls++;
     stats.slots += chunk.length * T;
     const V = logits.shape[2];
@@ -233,7 +241,14 @@ export function scoreRequestsPlain(model: PlainLM, requests: readonly ScoreReque
       });
       results[c.i] = { logLikelihood: ll, isGreedy: greedy, tokens: c.cont.length };
     });
-    opts.onProgress?.(Math.min(s + batchSize, items.length), items.length);
+    opts.onProgress?.(Math.min(batch.start + batchSize, items.length), items.length);
+  };
+  if (isLayerMajorModel(model)) {
+    // layer-major (src/models/layer-major.ts): every batch through each block in turn, so a streamed
+    // checkpoint is read once, not once per batch; the same calls per batch as its forward
+    forwardLayerMajor(model, batches, (i, hidden) => score(batches[i], model.lmHead(model.finalNorm(hidden))), opts.memory);
+  } else {
+    for (const batch of batches) score(batch, model.forward(batch.ids, { attentionMask: batch.attentionMask }).logits);
   }
   return { results, stats };
 }

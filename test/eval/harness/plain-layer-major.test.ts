@@ -1,0 +1,54 @@
+/**
+ * Plain harness scoring (pruned models in `prune --eval-tasks`) runs every batch layer-major when
+ * the model has block stages. Its results and statistics must equal, exactly, the batch-by-batch
+ * path (one forward per batch, through a plain `forward` wrapper) on every fixture and stories260K,
+ * for the model and a pruned model, in memory and streamed with the residual stream spilled; a
+ * streamed checkpoint is read as by one layer-major pass, not once per batch.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { scoreRequestsPlain, type PlainLM, type ScoreRequest } from '../../../src/eval/harness/score.ts';
+import { openModelSource } from '../../../src/io/model-source.ts';
+import { createModel } from '../../../src/models/decoder.ts';
+import { forwardLayerMajor } from '../../../src/models/layer-major.ts';
+import { PrunedModel } from '../../../src/prune/pruned-model.ts';
+import { countingSource } from '../../helpers/counting-source.ts';
+import { fixtureArchs, fixturesDir, skipUnless, stories260KDir } from '../../helpers/paths.ts';
+
+function requests(vocab: number): ScoreRequest[] {
+  const ids = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (seed * 131 + i * 37 + 5) % vocab);
+  // shared contexts, ragged lengths (padding), a window cut at maxLength
+  return [[5, 2], [5, 1], [9, 3], [3, 1], [14, 2], [7, 4], [2, 1], [20, 3]].map(([c, x], k) => ({ context: ids(c, k % 3), continuation: ids(x, k + 7) }));
+}
+
+const plain = (m: PlainLM): PlainLM => ({ forward: (ids, o) => m.forward(ids, o) });
+
+async function check(dir: string): Promise<void> {
+  const source = await openModelSource(dir);
+  const base = createModel(source);
+  const reqs = requests(base.config.vocabSize);
+  const opts = { maxLength: 16, batchSize: 3, padId: 0 };
+  for (const model of [base, new PrunedModel(base, [{ start: 1, count: 1 }])]) {
+    const want = scoreRequestsPlain(plain(model), reqs, opts);
+    assert.deepEqual(scoreRequestsPlain(model, reqs, opts), want, 'in memory');
+
+    const { source: counting, reads } = countingSource(source);
+    const streamedBase = createModel(counting, { streaming: true });
+    const streamed = model instanceof PrunedModel ? new PrunedModel(streamedBase, model.replacements) : streamedBase;
+    assert.deepEqual(scoreRequestsPlain(streamed, reqs, { ...opts, memory: { maxMemory: 1 } }), want, 'streamed, spilled');
+    const single = countingSource(source);
+    const one = createModel(single.source, { streaming: true });
+    forwardLayerMajor(one, [{ ids: [[1, 2, 3]] }], (_, h) => one.lmHead(one.finalNorm(h)));
+    assert.ok(reads.size > 0);
+    // a pruned model skips its removed block's tensors; the rest are read as often as by one pass
+    for (const [name, n] of reads) assert.equal(n, single.reads.get(name), `${name} read ${n} times`);
+  }
+}
+
+for (const arch of fixtureArchs) {
+  const dir = join(fixturesDir, arch);
+  test(`${arch}: layer-major plain scoring equals batch-by-batch scoring exactly`, { skip: skipUnless(dir) }, () => check(dir));
+}
+
+test('stories260K: layer-major plain scoring equals batch-by-batch scoring exactly', { skip: skipUnless(stories260KDir) }, () => check(stories260KDir));
