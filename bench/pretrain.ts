@@ -78,7 +78,7 @@ export function benchPretrainSteps(shape: ModelShape, batch: number, seqLen: num
       const r = weightedPenalty(f.states, { kind: reg, lambda: 0.5 });
       const loss = r ? add(ce, r.penalty) : ce;
       const t1 = performance.now();
-      backward(loss);
+      backward(loss, undefined, { recycleValues: true }); // as src/train/train-step.ts
       clipGradNorm(opt.params, 1);
       const t2 = performance.now();
       opt.step();

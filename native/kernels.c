@@ -656,3 +656,241 @@ int lk_attention_fwd_f32(const float *q, const float *k, const float *v, float *
   }
   return 0;
 }
+
+/* ---- training: AdamW step and gradient-norm clipping (src/autograd/optim) ---- */
+
+/*
+ * adam.ts updateAdam on a float32 parameter, in float64 arithmetic stored back as float32: the
+ * trainers' CheckpointableAdamW, so the same expressions in the same order as the TypeScript loop
+ * (IEEE float64 +, −, ×, ÷ and √ are exact-rounded per lane, and no multiply-add is fused), and the
+ * parameter and its moments equal the TypeScript ones bit for bit.
+ *   m ← m + c1·(g − m),  v ← β₂·v + c2·g·g,  θ ← θ·decay − (stepSize·m) / (√v / √bc₂ + ε)
+ * with g ← grad + l2·θ; `plain` (l2 = 0 and decay = 1) is the loop without those two terms.
+ */
+void lk_adam_f32(float *theta, const float *grad, float *m, float *v, int64_t count, double step_size, double bc2_sqrt,
+                 double beta2, double c1, double c2, double eps, double l2, double decay, int plain, int nt) {
+  FOR_CHUNKS(count, nt, {
+    if (plain) {
+      for (int64_t i = lo; i < hi; i++) {
+        const double g = grad[i];
+        const double mi = m[i] + c1 * (g - m[i]);
+        const double vi = beta2 * v[i] + c2 * g * g;
+        m[i] = (float)mi;
+        v[i] = (float)vi;
+        theta[i] = (float)(theta[i] - (step_size * mi) / (sqrt(vi) / bc2_sqrt + eps));
+      }
+    } else {
+      for (int64_t i = lo; i < hi; i++) {
+        const double t = theta[i] * decay;
+        const double g = grad[i] + l2 * theta[i];
+        const double mi = m[i] + c1 * (g - m[i]);
+        const double vi = beta2 * v[i] + c2 * g * g;
+        m[i] = (float)mi;
+        v[i] = (float)vi;
+        theta[i] = (float)(t - (step_size * mi) / (sqrt(vi) / bc2_sqrt + eps));
+      }
+    }
+  })
+}
+
+/*
+ * clip.ts: ss + Σ g[i]² in float64, one element after the other (the TypeScript loop's order, so the
+ * norm, and the clipping factor made from it, are the same to the last bit; g² of a float32 is exact).
+ */
+double lk_sumsq_f32(const float *g, int64_t n, double ss) {
+  for (int64_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+  return ss;
+}
+
+/* clip.ts: g ← g·coef (float64 product rounded to float32). */
+void lk_scale_f32(float *g, int64_t count, double coef, int nt) {
+  FOR_CHUNKS(count, nt, {
+    for (int64_t i = lo; i < hi; i++) g[i] = (float)(g[i] * coef);
+  })
+}
+
+/* ---- training: blocked attention backward (src/autograd/ops/attention.ts) ---- */
+
+/*
+ * The FlashAttention-2 backward of ops/attention.ts in one call, per (batch row, kv head) work item
+ * over OpenMP threads: each item owns its K/V gradient slices and its query heads' Q gradient
+ * slices, and runs the TypeScript loop's steps in its order (query heads of the group, query blocks,
+ * key tiles from the causal limit back), so every gradient is accumulated in the same order with the
+ * same OpenBLAS sgemm calls and the results equal the TypeScript ones bit for bit:
+ *   D = rowsum(dO ⊙ O) (float64, in order);  S = scale·Q Kᵀ (+ ALiBi, −∞ at padded keys);
+ *   dP = dO Vᵀ;  P = e^(S − L), dS = P ⊙ (dP − D) (probabilityRow);
+ *   dV += Pᵀ dO,  dQ += scale·dS K,  dK += scale·dSᵀ Q.
+ * The geometry, visibility rules and cblas_sgemm (lk_attention_init) are the forward's.
+ */
+#define FLUSH_BELOW -87.33654475055310898657
+
+/* attention-tiles.ts probabilityRow: p ← e^(s − L) on [a, e), 0 elsewhere; dS ← p ⊙ (dP − D) when dS. */
+static inline void bwd_probability_row(float *p, float *ds, int64_t a, int64_t e, int64_t cols, double lse, double D) {
+  if (lse == -INFINITY) a = e;
+  for (int64_t j = 0; j < a; j++) p[j] = 0;
+  for (int64_t j = e; j < cols; j++) p[j] = 0;
+  if (ds) {
+    for (int64_t j = 0; j < a; j++) ds[j] = 0;
+    for (int64_t j = e; j < cols; j++) ds[j] = 0;
+    for (int64_t j = a; j < e; j++) {
+      const double d = p[j] - lse;
+      const double pj = d < FLUSH_BELOW ? 0 : exp_bounded(d > 0 ? 0 : d);
+      p[j] = (float)pj;
+      ds[j] = (float)(pj * (ds[j] - D));
+    }
+    return;
+  }
+  for (int64_t j = a; j < e; j++) {
+    const double d = p[j] - lse;
+    p[j] = (float)(d < FLUSH_BELOW ? 0 : exp_bounded(d > 0 ? 0 : d));
+  }
+}
+
+static void bwd_item(const attn_geom *g, const float *q, const float *k, const float *v, const float *o, const float *dO,
+                     const double *L, float *dq, float *dk, float *dv, int64_t b, int kvh,
+                     float *p, float *ds, double *D, int64_t *rs, int64_t *re) {
+  const int Dh = g->Dh;
+  const float scale = (float)g->scale;
+  const int need_ds = dq != NULL || dk != NULL;
+  const int64_t kv_base = b * g->Tk * g->ldkv + (int64_t)kvh * Dh;
+  const int32_t *mb = g->masked_before ? g->masked_before + b * (g->Tk + 1) : NULL;
+  for (int h = kvh * g->group; h < (kvh + 1) * g->group; h++) {
+    for (int64_t i0 = 0; i0 < g->Tq; i0 += g->query_block) {
+      const int64_t rows = imin(g->query_block, g->Tq - i0);
+      const int64_t q_base = b * g->Tq * g->ldq + i0 * g->ldq + (int64_t)h * Dh;
+      const int64_t l_base = ((int64_t)b * g->H + h) * g->Tq + i0;
+      for (int64_t r = 0; r < rows; r++) {
+        double dot = 0;
+        const float *x = dO + q_base + r * g->ldq, *y = o + q_base + r * g->ldq;
+        for (int d = 0; d < Dh; d++) dot += (double)x[d] * y[d];
+        D[r] = dot;
+      }
+      /* keyTiles: from the causal limit back to the window start, step keyBlock(rows), all-padding tiles skipped */
+      const int64_t lo = first_key(g, i0);
+      const int64_t hi = imax(end_key(g, i0 + rows - 1), lo);
+      const int64_t step = imax(1, g->tile_area / rows);
+      for (int64_t j1 = hi; j1 > lo; j1 -= step) {
+        const int64_t j0 = imax(lo, j1 - step), cols = j1 - j0;
+        if (mb && mb[j1] - mb[j0] == cols) continue;
+        const int64_t kv_tile = kv_base + j0 * g->ldkv;
+        /* scoreTile */
+        attn_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, scale, q + q_base, (int)g->ldq, k + kv_tile, (int)g->ldkv, 0.0f, p, (int)cols);
+        const int whole = first_key(g, i0 + rows - 1) <= j0 && end_key(g, i0) >= j1;
+        for (int64_t r = 0; r < rows; r++) {
+          rs[r] = whole ? 0 : imin(cols, imax(0, first_key(g, i0 + r) - j0));
+          re[r] = whole ? cols : imax(rs[r], imin(cols, end_key(g, i0 + r) - j0));
+        }
+        if (g->positions) {
+          const double slope = g->slopes[h];
+          const double *pos = g->positions + b * g->Tk + j0;
+          for (int64_t r = 0; r < rows; r++) {
+            float *row = p + r * cols;
+            for (int64_t j = rs[r]; j < re[r]; j++) row[j] = (float)(row[j] + slope * pos[j]);
+          }
+        }
+        if (mb && mb[j1] != mb[j0]) {
+          const uint8_t *mask = g->key_mask + b * g->Tk + j0;
+          for (int64_t r = 0; r < rows; r++) {
+            float *row = p + r * cols;
+            for (int64_t j = rs[r]; j < re[r]; j++) if (mask[j] == 0) row[j] = -INFINITY;
+          }
+        }
+        /* dP = dO Vᵀ */
+        if (need_ds) attn_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, 1.0f, dO + q_base, (int)g->ldq, v + kv_tile, (int)g->ldkv, 0.0f, ds, (int)cols);
+        for (int64_t r = 0; r < rows; r++) bwd_probability_row(p + r * cols, need_ds ? ds + r * cols : NULL, rs[r], re[r], cols, L[l_base + r], D[r]);
+        if (dv) attn_sgemm(101, 112, 111, (int)cols, Dh, (int)rows, 1.0f, p, (int)cols, dO + q_base, (int)g->ldq, 1.0f, dv + kv_tile, (int)g->ldkv);
+        if (dq) attn_sgemm(101, 111, 111, (int)rows, Dh, (int)cols, scale, ds, (int)cols, k + kv_tile, (int)g->ldkv, 1.0f, dq + q_base, (int)g->ldq);
+        if (dk) attn_sgemm(101, 112, 111, (int)cols, Dh, (int)rows, scale, ds, (int)cols, q + q_base, (int)g->ldq, 1.0f, dk + kv_tile, (int)g->ldkv);
+      }
+    }
+  }
+}
+
+/*
+ * Gradients of attention(q, k, v) = out into dq, dk, dv (each NULL when not needed; accumulated
+ * with +=, so zero them first for fresh gradients). q, out, dO are [B, Tq, H·Dh], k, v [B, Tk, Hkv·Dh],
+ * L the forward's log-sum-exp [B, H, Tq], key_mask 0 at padding. Returns 0, or -1 when lk_attention_init found no BLAS.
+ */
+int lk_attention_bwd_f32(const float *q, const float *k, const float *v, const float *o, const float *dO, const double *L,
+                         float *dq, float *dk, float *dv, int64_t B, int64_t Tq, int64_t Tk, int H, int Hkv, int Dh,
+                         int64_t offset, int causal, int64_t window, double scale, const uint8_t *key_mask,
+                         const int32_t *masked_before, const double *slopes, const double *positions,
+                         int64_t query_block, int64_t tile_area, int nt) {
+  if (!attn_sgemm) return -1;
+  attn_geom g = { B, Tq, Tk, offset, window, H, H / Hkv, Dh, causal, (int64_t)H * Dh, (int64_t)Hkv * Dh, (int64_t)H * Dh, scale,
+                  key_mask, masked_before, positions ? slopes : NULL, positions, query_block, tile_area };
+  const int64_t items = B * Hkv;
+  #pragma omp parallel num_threads(nt) if (nt > 1 && items > 1)
+  {
+    float *p = (float *)malloc(sizeof(float) * 2 * tile_area);
+    double *D = (double *)malloc(sizeof(double) * query_block);
+    int64_t *rs = (int64_t *)malloc(sizeof(int64_t) * 2 * query_block);
+    #pragma omp for schedule(dynamic, 1)
+    for (int64_t it = 0; it < items; it++) bwd_item(&g, q, k, v, o, dO, L, dq, dk, dv, it / Hkv, (int)(it % Hkv), p, p + tile_area, D, rs, rs + query_block);
+    free(p);
+    free(D);
+    free(rs);
+  }
+  return 0;
+}
+
+/*
+ * ops/embedding.ts backward: table_grad[ids[i]] += g[i] row by row, in row order (so every element's
+ * sum is taken in the TypeScript loop's order); columns split over threads.
+ */
+void lk_embedding_bwd_f32(float *gt, const float *g, const int32_t *ids, int64_t count, int64_t d, int nt) {
+  #pragma omp parallel num_threads(nt) if (nt > 1 && count * d >= PARALLEL_MIN_MEMORY)
+  {
+    const int64_t parts = omp_parts(), part = omp_part();
+    const int64_t lo = d * part / parts, hi = d * (part + 1) / parts;
+    for (int64_t i = 0; i < count; i++) {
+      float *dst = gt + (int64_t)ids[i] * d;
+      const float *src = g + i * d;
+      for (int64_t j = lo; j < hi; j++) dst[j] += src[j];
+    }
+  }
+}
+
+/*
+ * RoPE for the training ops (ops/rope.ts), with the angles' cos and sin computed once per distinct
+ * position instead of once per token and call: lk_rope_table_f32 fills rows of the same float32
+ * values lk_rope_f32 computes, and lk_rope_apply_f32 rotates as lk_rope_f32 does, token t with table
+ * row rows[t]; sign < 0 rotates by −θ (the backward: cos is even, and fround, sin and the scaling
+ * are odd, so −sin θ is bit for bit the sine lk_rope_f32 computes at the negated position).
+ */
+void lk_rope_table_f32(const double *positions, int64_t count, int half, const float *inv_freq, double scaling, float *cs, float *sn) {
+  for (int64_t t = 0; t < count; t++) {
+    const double p = positions[t];
+    for (int i = 0; i < half; i++) {
+      float angle = (float)(p * inv_freq[i]);
+      cs[t * half + i] = (float)((double)(float)cos(angle) * scaling);
+      sn[t * half + i] = (float)((double)(float)sin(angle) * scaling);
+    }
+  }
+}
+
+void lk_rope_apply_f32(float *x, int64_t tokens, int heads, int head_dim, int half, const float *cs_table, const float *sn_table,
+                       const int32_t *rows, int sign, int interleaved, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && tokens * heads * head_dim >= PARALLEL_MIN)
+  for (int64_t t = 0; t < tokens; t++) {
+    const float *cs = cs_table + (int64_t)rows[t] * half, *sn0 = sn_table + (int64_t)rows[t] * half;
+    float sn[half > 0 ? half : 1];
+    for (int i = 0; i < half; i++) sn[i] = sign < 0 ? -sn0[i] : sn0[i];
+    for (int h = 0; h < heads; h++) {
+      float *d = x + (t * heads + h) * (int64_t)head_dim;
+      if (interleaved) {
+        for (int i = 0; i < half; i++) {
+          double a = d[2 * i], b = d[2 * i + 1];
+          d[2 * i] = (float)(a * cs[i] - b * sn[i]);
+          d[2 * i + 1] = (float)(b * cs[i] + a * sn[i]);
+        }
+      } else {
+        for (int i = 0; i < half; i++) {
+          double a = d[i], b = d[i + half];
+          d[i] = (float)(a * cs[i] - b * sn[i]);
+          d[i + half] = (float)(b * cs[i] + a * sn[i]);
+        }
+      }
+    }
+  }
+}

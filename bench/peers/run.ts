@@ -11,13 +11,14 @@
  *   node --import tsx bench/peers/run.ts --quick    # 1 round
  *   options: --rounds N, --reps N (timed runs per process after its warm-up), --threads 1,2,
  *            --jobs forward,linearity,train,laser, --dir D (inputs; default /tmp/linscope-peers),
- *            --out FILE, --python PATH (default /usr/bin/python3)
+ *            --out FILE, --python PATH (default /usr/bin/python3),
+ *            --append TITLE (add the tables as a section "## TITLE" at the end of --out instead of rewriting it)
  *
  * Every process gets OPENBLAS_NUM_THREADS (and LINSCOPE_THREADS) = the thread count: Debian's
  * PyTorch calls OpenBLAS, whose threads torch.set_num_threads does not limit.
  */
 import { execSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     dir: { type: 'string', default: DEFAULT_DIR },
     out: { type: 'string', default: join(root, 'bench', 'RESULTS-peers.md') },
     python: { type: 'string', default: '/usr/bin/python3' },
+    append: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
@@ -120,7 +122,7 @@ console.error(`uptime after: ${after}`);
 
 // ------------------------------------------------------------------ RESULTS-peers.md
 const load1 = Number(/load average: ([\d.]+)/.exec(before)?.[1] ?? loadavg()[0]);
-const command = `node --import tsx bench/peers/run.ts${values.quick ? ' --quick' : ''}${values.rounds ? ` --rounds ${rounds}` : ''}${values.reps ? ` --reps ${reps}` : ''}`;
+const command = `node --import tsx bench/peers/run.ts${values.quick ? ' --quick' : ''}${values.rounds ? ` --rounds ${rounds}` : ''}${values.reps ? ` --reps ${reps}` : ''}${values.threads !== '1,2' ? ` --threads ${values.threads}` : ''}${values.jobs !== 'forward,linearity,train,laser' ? ` --jobs ${values.jobs}` : ''}${values.append ? ` --append "${values.append}"` : ''}`;
 const lines: string[] = [
   '# linscope vs PyTorch on the same CPU: the peer table',
   '',
@@ -164,5 +166,11 @@ for (const threads of threadCounts) {
   lines.push('');
 }
 lines.push('Equality checks (first round, torch vs linscope outputs on the same inputs): forward = all 13 hidden states and the logits at every position (float32); linearity = the 12 pairs × (exact, ridge) × (with, without residual) scores (float64); training = the loss and the gradient norm before clipping of the first step; LASER = every case\'s answer log-loss (and the first-token ranks, printed by the torch job).', '');
-writeFileSync(values.out!, lines.join('\n'));
+if (values.append) {
+  // a section of its own: the command, the run's conditions and the tables (the header's general notes stay above)
+  const at = lines.findIndex((l) => l.startsWith('## '));
+  const section = [`## ${values.append}`, '', `Command: \`${command}\``, '', ...lines.slice(4, lines.findIndex((l) => l.startsWith('- Same inputs'))), ''];
+  const body = lines.slice(at).map((l) => (l.startsWith('## ') ? `#${l}` : l));
+  appendFileSync(values.out!, ['', ...section, ...body].join('\n'));
+} else writeFileSync(values.out!, lines.join('\n'));
 console.error(`wrote ${values.out}`);

@@ -9,6 +9,7 @@
  * gradients behind. A backward step must not keep the gradient it is handed beyond the call. Nothing global holds on to a graph: a forward pass that is
  * never differentiated is simply garbage collected.
  */
+import { addInPlace } from '../tensor/elementwise.ts';
 import { Tensor, allocate, type TypedArray } from '../tensor/tensor.ts';
 import { releaseGradBuffer, takeGradBuffer } from './grad-pool.ts';
 import { Var, type BackwardFn } from './var.ts';
@@ -112,8 +113,7 @@ export function accumulateGrad(v: Var, g: Tensor, owned = false): void {
     }
     return;
   }
-  const d = v.grad.data, s = g.data;
-  for (let i = 0; i < d.length; i++) d[i] += s[i];
+  addInPlace(v.grad, g); // the C twin for float32 (same sums); sizes checked above
 }
 
 /** Vars reachable from `root` through recorded nodes, in topological order (inputs before outputs). */
@@ -143,6 +143,27 @@ function topologicalOrder(root: Var): Var[] {
 export interface BackwardOptions {
   /** Keep the graph (nodes and saved tensors) so backward can run through it again. */
   retainGraph?: boolean;
+  /**
+   * Recycle the values of the intermediate Vars: once every Var sharing a value's storage has had
+   * its backward step, that storage goes to the buffer pool (grad-pool.ts), where the next step's
+   * allocations find it, and reading such a Var's value throws. The leaves' values, the loss's, and
+   * those of constants fed to the graph are kept. For training loops that read what they need
+   * (the loss) before backward and drop the forward's results (src/train/train-step.ts).
+   */
+  recycleValues?: boolean;
+}
+
+/** Per storage of the intermediate values: how many graph Vars hold it; storages that must be kept. */
+function valueOwners(loss: Var, order: readonly Var[]): { owners: Map<ArrayBufferLike, number>; keep: Set<ArrayBufferLike> } {
+  const owners = new Map<ArrayBufferLike, number>();
+  const keep = new Set<ArrayBufferLike>([loss.value.data.buffer]);
+  for (const v of order) {
+    const buf = v.value.data.buffer;
+    if (v.node === null) keep.add(buf);
+    else owners.set(buf, (owners.get(buf) ?? 0) + 1);
+    for (const x of v.node?.inputs ?? []) if (!x.requiresGrad) keep.add(x.value.data.buffer);
+  }
+  return { owners, keep };
 }
 
 /**
@@ -168,6 +189,8 @@ export function backward(loss: Var, gradOutput?: Tensor, opts: BackwardOptions =
   accumulateGrad(loss, seed, false);
 
   const order = topologicalOrder(loss);
+  if (opts.recycleValues && opts.retainGraph) throw new Error('backward: recycleValues needs the graph released (not retainGraph)');
+  const values = opts.recycleValues ? valueOwners(loss, order) : null;
   for (let i = order.length - 1; i >= 0; i--) {
     const v = order[i];
     const node = v.node;
@@ -187,6 +210,14 @@ export function backward(loss: Var, gradOutput?: Tensor, opts: BackwardOptions =
     if (!opts.retainGraph) {
       v.node = null;
       v.graphReleased = true;
+    }
+    if (values && v !== loss) {
+      const data = v.value.data;
+      const left = values.owners.get(data.buffer)! - 1;
+      values.owners.set(data.buffer, left);
+      // the last holder of the storage: every consumer (earlier in this reverse order) is done with it
+      if (left === 0 && !values.keep.has(data.buffer)) releaseGradBuffer(data);
+      v.releaseValue();
     }
   }
 }

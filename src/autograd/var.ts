@@ -26,7 +26,7 @@ export interface VarOptions {
 }
 
 export class Var {
-  value: Tensor;
+  private current: Tensor | null;
   /** The gradient buffer; kept (but not live) across `zeroGrad` so the next backward reuses it. */
   private gradStorage: Tensor | null = null;
   private gradLive = false;
@@ -41,9 +41,31 @@ export class Var {
   graphReleased = false;
 
   constructor(value: Tensor, opts: VarOptions = {}) {
-    this.value = value;
+    this.current = value;
     this.requiresGrad = opts.requiresGrad ?? false;
     this.name = opts.name;
+  }
+
+  /** The tensor this Var holds. Throws after `backward(…, { recycleValues: true })` recycled it. */
+  get value(): Tensor {
+    if (this.current === null) {
+      throw new Error(`${this.name ?? this.node?.op ?? 'Var'}: its value was recycled by backward({ recycleValues: true }); read values before backward`);
+    }
+    return this.current;
+  }
+
+  set value(t: Tensor) {
+    this.current = t;
+  }
+
+  /** Drop the value (backward's recycleValues: its storage went back to the buffer pool). */
+  releaseValue(): void {
+    this.current = null;
+  }
+
+  /** True while the Var holds its value. */
+  get hasValue(): boolean {
+    return this.current !== null;
   }
 
   /** dL/d(value), same shape and dtype as `value`; null until backward reaches this Var. */
@@ -98,7 +120,8 @@ export class Var {
   }
 
   toString(): string {
-    return `Var(${this.name ?? this.node?.op ?? 'leaf'}, ${this.value.dtype}, [${this.value.shape.join(', ')}]${this.requiresGrad ? ', grad' : ''})`;
+    if (this.current === null) return `Var(${this.name ?? this.node?.op ?? 'leaf'}, recycled)`;
+    return `Var(${this.name ?? this.node?.op ?? 'leaf'}, ${this.current.dtype}, [${this.current.shape.join(', ')}]${this.requiresGrad ? ', grad' : ''})`;
   }
 }
 

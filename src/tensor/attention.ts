@@ -101,8 +101,31 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
   return { out, probs, lse };
 }
 
-/** BLAS found by the native attention kernel, per loaded kernels object. */
+/** BLAS found by the native attention kernels, per loaded kernels object. */
 const blasFound = new WeakMap<NativeKernels, boolean>();
+
+/**
+ * The native attention kernels (forward here, backward in src/autograd/ops/attention.ts) when they
+ * can run on this backend: the C kernels loaded, OpenBLAS the backend, its cblas_sgemm found (once).
+ */
+export function nativeAttentionKernels(be: Backend): NativeKernels | null {
+  const nk = nativeKernels();
+  if (!nk || be.name !== 'openblas') return null;
+  let found = blasFound.get(nk);
+  if (found === undefined) {
+    found = nk.attentionInit(DEFAULT_CANDIDATES.openblas.join(';')) === 0;
+    blasFound.set(nk, found);
+  }
+  return found ? nk : null;
+}
+
+/** A key mask as the native kernels take it: 1 for real tokens, 0 for padding. */
+export function keyMaskBytes(mask: ArrayLike<number> | undefined): Uint8Array | null {
+  if (!mask) return null;
+  const bytes = new Uint8Array(mask.length);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = mask[i] === 0 ? 0 : 1;
+  return bytes;
+}
 
 /** q, k, v for the native kernel: arrays starting at each one's first value, rows ldq / ldkv apart. */
 interface StridedQkv { q: TypedArray; k: TypedArray; v: TypedArray; ldq: number; ldkv: number }
@@ -113,19 +136,10 @@ interface StridedQkv { q: TypedArray; k: TypedArray; v: TypedArray; ldq: number;
  * OpenBLAS backend are unavailable or the data is not float32, and the TypeScript loop runs.
  */
 function nativeAttention(be: Backend, g: AttentionGeometry, x: StridedQkv, od: TypedArray, lse: Float64Array | undefined): boolean {
-  const nk = nativeKernels();
-  if (!nk || be.name !== 'openblas' || !allFloat32(x.q, x.k, x.v, od) || (g.window !== undefined && !(g.window >= 1))) return false;
-  let found = blasFound.get(nk);
-  if (found === undefined) {
-    found = nk.attentionInit(DEFAULT_CANDIDATES.openblas.join(';')) === 0;
-    blasFound.set(nk, found);
-  }
-  if (!found) return false;
-  let keyMask: Uint8Array | null = null;
-  if (g.keyMask) {
-    keyMask = new Uint8Array(g.keyMask.length);
-    for (let i = 0; i < keyMask.length; i++) keyMask[i] = g.keyMask[i] === 0 ? 0 : 1;
-  }
+  if (!allFloat32(x.q, x.k, x.v, od) || (g.window !== undefined && !(g.window >= 1))) return false;
+  const nk = nativeAttentionKernels(be);
+  if (!nk) return false;
+  const keyMask = keyMaskBytes(g.keyMask);
   const positions = g.alibiPositions ? Float64Array.from(g.alibiPositions) : null;
   const slopes = positions ? Float64Array.from(g.alibiSlopes!) : null;
   const threads = be.threads();

@@ -54,6 +54,25 @@ export interface NativeKernels {
   activationBackward(x: F32, g: F32, gx: F32, count: number, kind: number, accumulate: number, threads: number): void;
   /** `scratch` holds 3·n·threads float64s. */
   layerNormBackward(x: F32, g: F32, w: F32 | null, eps: number, rows: number, n: number, gx: F32 | null, dw: Float64Array | null, scratch: Float64Array, threads: number): void;
+  /** adam.ts updateAdam on float32 arrays in float64 arithmetic (`plain`: 1 when l2 = 0 and decay = 1). */
+  adamStep(theta: F32, grad: F32, m: F32, v: F32, n: number, stepSize: number, bc2Sqrt: number, beta2: number, c1: number, c2: number, eps: number, l2: number, decay: number, plain: number, threads: number): void;
+  /** ss + Σ g², float64, in index order. */
+  sumSquares(g: F32, n: number, ss: number): number;
+  /** g ← g·coef. */
+  scaleInPlace(g: F32, n: number, coef: number, threads: number): void;
+  /** The blocked attention backward (ops/attention.ts), accumulating into dq, dk, dv; −1 when attentionInit found no BLAS. */
+  attentionBackward(
+    q: F32, k: F32, v: F32, out: F32, dOut: F32, lse: Float64Array, dq: F32 | null, dk: F32 | null, dv: F32 | null,
+    B: number, Tq: number, Tk: number, H: number, Hkv: number, Dh: number, offset: number, causal: number, window: number, scale: number,
+    keyMask: Uint8Array | null, maskedBefore: Int32Array | null, slopes: Float64Array | null, positions: Float64Array | null,
+    queryBlock: number, tileArea: number, threads: number,
+  ): number;
+  /** gt[ids[i]] += g[i], rows of d, in row order. */
+  embeddingBackward(gt: F32, g: F32, ids: Int32Array, count: number, d: number, threads: number): void;
+  /** The cos/sin rows (count × half each) lk_rope_f32 computes for `positions`. */
+  ropeTable(positions: Float64Array, count: number, half: number, invFreq: F32, scaling: number, cos: F32, sin: F32): void;
+  /** lk_rope_f32 with token t's cos/sin from table row rows[t]; sign −1 rotates by −θ. */
+  ropeApply(x: F32, tokens: number, heads: number, headDim: number, half: number, cos: F32, sin: F32, rows: Int32Array, sign: number, interleaved: number, threads: number): void;
   /** Finds cblas_sgemm in the first already-loaded library of the ';'-separated list; 0 on success. */
   attentionInit(candidates: string): number;
   /** The blocked attention forward (attention.ts without kept probabilities); −1 when attentionInit found no BLAS. */
@@ -147,6 +166,17 @@ function open(path: string): NativeKernels {
     activationBackward: f('void lk_act_backward_f32(void *x, void *g, void *gx, int64_t count, int kind, int accumulate, int nt)'),
     layerNormBackward: f('void lk_layernorm_bwd_f32(void *x, void *g, void *w, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),
     rmsNormBackward: f('void lk_rmsnorm_bwd_f32(void *x, void *g, void *w, double offset, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),
+    adamStep: f('void lk_adam_f32(void *theta, void *grad, void *m, void *v, int64_t n, double stepSize, double bc2Sqrt, double beta2, double c1, double c2, double eps, double l2, double decay, int plain, int nt)'),
+    sumSquares: lib.func('double lk_sumsq_f32(void *g, int64_t n, double ss)') as NativeKernels['sumSquares'],
+    scaleInPlace: f('void lk_scale_f32(void *g, int64_t n, double coef, int nt)'),
+    attentionBackward: lib.func(
+      'int lk_attention_bwd_f32(void *q, void *k, void *v, void *o, void *dO, void *L, void *dq, void *dk, void *dv, ' +
+      'int64_t B, int64_t Tq, int64_t Tk, int H, int Hkv, int Dh, int64_t offset, int causal, int64_t window, double scale, ' +
+      'void *keyMask, void *maskedBefore, void *slopes, void *positions, int64_t queryBlock, int64_t tileArea, int nt)',
+    ) as NativeKernels['attentionBackward'],
+    embeddingBackward: f('void lk_embedding_bwd_f32(void *gt, void *g, void *ids, int64_t count, int64_t d, int nt)'),
+    ropeTable: f('void lk_rope_table_f32(void *positions, int64_t count, int half, void *invFreq, double scaling, void *cs, void *sn)'),
+    ropeApply: f('void lk_rope_apply_f32(void *x, int64_t tokens, int heads, int headDim, int half, void *cs, void *sn, void *rows, int sign, int interleaved, int nt)'),
     attentionInit: lib.func('int lk_attention_init(const char *candidates)') as (c: string) => number,
     attentionForward: lib.func(
       'int lk_attention_fwd_f32(void *q, void *k, void *v, void *out, int64_t B, int64_t Tq, int64_t Tk, int H, int Hkv, int Dh, ' +

@@ -14,7 +14,26 @@ export function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
+/** Arrays at least this long are looked for among recycled storage first (smaller ones are cheap to make). */
+const RECYCLE_MIN = 4096;
+let recycled: ((dtype: DType, n: number) => TypedArray | undefined) | null = null;
+
+/**
+ * Where `allocate` looks first for idle storage of exactly n elements: autograd's buffer pool
+ * (src/autograd/grad-pool.ts) registers itself, so a training step reuses the memory of the last
+ * step's dead activations and gradients instead of faulting in fresh pages (and leaving the old ones
+ * to the garbage collector).
+ */
+export function setRecycledStorage(take: ((dtype: DType, n: number) => TypedArray | undefined) | null): void {
+  recycled = take;
+}
+
+/** A zero-filled array of n elements (recycled storage when some is idle, zeroed here). */
 export function allocate(dtype: DType, n: number): TypedArray {
+  if (recycled !== null && n >= RECYCLE_MIN) {
+    const r = recycled(dtype, n);
+    if (r !== undefined) return r.fill(0);
+  }
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 

@@ -39,7 +39,7 @@ export function trainStep(model: TrainableModel, opt: CheckpointableAdamW, batch
   const reg = weightedPenalty(out.states, o.regularizer);
   const loss = reg ? add(ce, reg.penalty) : ce;
   const result = { loss: loss.item(), ce: ce.item(), reg: reg ? reg.raw.item() : 0 };
-  backward(loss);
+  backward(loss, undefined, { recycleValues: true }); // the forward's activations are the next step's storage
   const gradNorm = o.gradClip > 0 ? clipGradNorm(opt.params, o.gradClip) : clipGradNorm(opt.params, Infinity);
   opt.lr = o.lr;
   opt.step();

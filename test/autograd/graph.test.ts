@@ -119,3 +119,32 @@ test('recycled gradient buffers never leak into live gradients', () => {
   assert.deepEqual(withPool, withoutPool);
   setGradPoolLimit(64 * 1024 * 1024);
 });
+
+test('recycleValues: the same gradients, intermediate values recycled (reading one throws), leaves, constants and the loss kept', () => {
+  const rng = new Rng(4);
+  const w1 = rng.randn([64, 80]), w2 = rng.randn([80, 64]), xs = rng.randn([128, 80]);
+  const run = (recycle: boolean) => {
+    const p1 = param(w1.clone(), 'fc1'), p2 = param(w2.clone(), 'fc2');
+    const x = constant(xs.clone());
+    const grads: Float32Array[] = [];
+    let kept: { loss: number; hidden: ReturnType<typeof gelu> } | undefined;
+    for (let step = 0; step < 2; step++) { // the second step allocates from the first one's recycled storage
+      p1.zeroGrad();
+      p2.zeroGrad();
+      const hidden = gelu(linear(x, p1));
+      const loss = mean(mul(linear(hidden, p2), linear(hidden, p2)));
+      backward(loss, undefined, { recycleValues: recycle });
+      kept = { loss: loss.item(), hidden };
+      grads.push(p1.grad!.data.slice() as Float32Array, p2.grad!.data.slice() as Float32Array);
+    }
+    assert.deepEqual(Array.from(x.value.data.subarray(0, 5)), Array.from(xs.data.subarray(0, 5)));
+    assert.deepEqual(p1.value.data, w1.data);
+    return { grads, ...kept! };
+  };
+  const plain = run(false), recycled = run(true);
+  assert.equal(recycled.loss, plain.loss);
+  recycled.grads.forEach((g, i) => assert.deepEqual(g, plain.grads[i], `gradient ${i}`));
+  assert.throws(() => recycled.hidden.value, /recycled by backward/);
+  assert.ok(plain.hidden.value.size > 0);
+  assert.throws(() => backward(sum(scale(param(f64([1])), 2)), undefined, { recycleValues: true, retainGraph: true }), /retainGraph/);
+});

@@ -2,6 +2,7 @@
  * Elementwise arithmetic and reductions: add/sub/mul (same shape, or the second operand a row vector
  * broadcast over the last axis, like a bias), scale, sum, mean.
  */
+import { add as addTensors } from '../../tensor/elementwise.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import { assertRowVector, assertSameShape } from '../check.ts';
 import { accumulateGrad, elementwiseGradTarget, gradBuffer, record } from '../graph.ts';
@@ -26,12 +27,13 @@ function isRowBroadcast(op: string, a: Var, b: Var): boolean {
 export function add(a: Var, b: Var): Var {
   const broadcast = isRowBroadcast('add', a, b);
   const n = b.value.size;
-  const out = like(a.value);
-  const o = out.data, x = a.value.data, y = b.value.data;
+  let out: Tensor;
   if (broadcast) {
+    out = like(a.value);
+    const o = out.data, x = a.value.data, y = b.value.data;
     for (let off = 0; off < o.length; off += n) for (let j = 0; j < n; j++) o[off + j] = x[off + j] + y[j];
   } else {
-    for (let i = 0; i < o.length; i++) o[i] = x[i] + y[i];
+    out = addTensors(a.value, b.value); // the C twin for float32 (same sums)
   }
   return record('add', out, [a, b], (g, owned) => {
     if (b.requiresGrad) {

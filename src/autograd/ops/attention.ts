@@ -11,11 +11,16 @@
  * All products are strided GEMMs on the [B, T, H·Dh] buffers (no transposes, no head copies); the
  * query heads of one group accumulate into their shared K/V gradient slices. Masked entries have
  * P = 0 and so get no gradient, whatever the mask (causal, padding, sliding window, ALiBi).
+ *
+ * With the native kernels and OpenBLAS, float32 gradients come from the C twin of this loop
+ * (native/kernels.c lk_attention_bwd_f32: the same steps in the same order per (batch row, kv head),
+ * those items spread over the BLAS's thread count), equal to the loop below bit for bit.
  */
-import { backend } from '../../backend/index.ts';
-import { attention as attentionForward, onOneThread } from '../../tensor/attention.ts';
-import { BACKWARD_BLOCKS, attentionGeometry, keyTiles, probabilityRow, scoreTile, type AttentionOptions } from '../../tensor/attention-tiles.ts';
-import { allocate } from '../../tensor/tensor.ts';
+import { backend, type Backend } from '../../backend/index.ts';
+import { attention as attentionForward, keyMaskBytes, nativeAttentionKernels, onOneThread } from '../../tensor/attention.ts';
+import { BACKWARD_BLOCKS, attentionGeometry, keyTiles, probabilityRow, scoreTile, type AttentionGeometry, type AttentionOptions } from '../../tensor/attention-tiles.ts';
+import { allFloat32 } from '../../tensor/native-kernels.ts';
+import { allocate, type TypedArray } from '../../tensor/tensor.ts';
 import { assertSameDtype } from '../check.ts';
 import { gradTarget, record } from '../graph.ts';
 import type { Var } from '../var.ts';
@@ -42,6 +47,7 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
       return t.grad.data;
     });
     const [dq, dk, dv] = targets;
+    if (nativeBackward(be, g, qd, kd, vd, O, dO, L, dq, dk, dv)) return;
     const dtype = q.value.dtype;
     const p = allocate(dtype, g.tileArea), dS = allocate(dtype, g.tileArea);
     const rowStart = new Int32Array(queryBlock), rowEnd = new Int32Array(queryBlock);
@@ -102,4 +108,31 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
       }
     });
   });
+}
+
+/**
+ * The backward loop in C (native/kernels.c lk_attention_bwd_f32): false when the native attention
+ * kernels cannot run here (src/tensor/attention.ts nativeAttentionKernels) or the data is not
+ * float32, and the TypeScript loop runs.
+ */
+function nativeBackward(
+  be: Backend, g: AttentionGeometry, qd: TypedArray, kd: TypedArray, vd: TypedArray, O: TypedArray, dO: TypedArray, L: Float64Array,
+  dq: TypedArray | null, dk: TypedArray | null, dv: TypedArray | null,
+): boolean {
+  if (!allFloat32(qd, kd, vd, O, dO, dq, dk, dv) || (g.window !== undefined && !(g.window >= 1))) return false;
+  const nk = nativeAttentionKernels(be);
+  if (!nk) return false;
+  const positions = g.alibiPositions ? Float64Array.from(g.alibiPositions) : null;
+  const slopes = positions ? Float64Array.from(g.alibiSlopes!) : null;
+  const threads = be.threads();
+  let status = 0;
+  onOneThread(be, () => {
+    status = nk.attentionBackward(
+      qd as Float32Array, kd as Float32Array, vd as Float32Array, O as Float32Array, dO as Float32Array, L,
+      dq as Float32Array | null, dk as Float32Array | null, dv as Float32Array | null,
+      g.B, g.Tq, g.Tk, g.H, g.Hkv, g.Dh, g.offset, g.causal ? 1 : 0, g.window ?? 0, g.scale,
+      keyMaskBytes(g.keyMask), g.maskedBefore ?? null, slopes, positions, g.queryBlock, g.tileArea, threads,
+    );
+  });
+  return status === 0;
 }

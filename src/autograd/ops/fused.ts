@@ -12,6 +12,7 @@
  * (src/tensor/fast-exp.ts, relative error < 4·10⁻¹¹, far below float32 rounding), as in the
  * model's forward kernels; the cross-entropy of float64 logits uses Math.exp.
  */
+import { releaseGradBuffer, takeGradBuffer } from '../grad-pool.ts';
 import { accumulateGrad, gradBuffer, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 import { fastExp } from '../../tensor/fast-exp.ts';
@@ -22,8 +23,9 @@ import { Tensor, allocate } from '../../tensor/tensor.ts';
 export function swiGlu(gate: Var, up: Var): Var {
   if (gate.size !== up.size) throw new Error(`swiGlu: gate has ${gate.size} elements, up ${up.size}`);
   const g = gate.value.data, u = up.value.data;
-  const out = new Tensor(allocate(gate.dtype, g.length), gate.shape);
-  const sig = allocate(gate.dtype, g.length);
+  // both written in full: idle pooled storage needs no zeroing
+  const out = new Tensor(takeGradBuffer(gate.dtype, g.length) ?? allocate(gate.dtype, g.length), gate.shape);
+  const sig = takeGradBuffer(gate.dtype, g.length) ?? allocate(gate.dtype, g.length);
   const d = out.data;
   const native = nativeKernels();
   const useNative = native !== null && allFloat32(g, u);
@@ -34,19 +36,20 @@ export function swiGlu(gate: Var, up: Var): Var {
     sig[i] = 1 / e;
     d[i] = (v / e) * u[i];
   }
-  return record('swiGlu', out, [gate, up], (grad) => {
+  return record('swiGlu', out, [gate, up], (grad, owned) => {
     const gd = grad.data;
     const gg = gate.requiresGrad ? gradBuffer(gate).data : null;
     const gu = up.requiresGrad ? gradBuffer(up).data : null;
     if (useNative && allFloat32(gd, gg, gu)) {
       native.swiGluBackward(g as Float32Array, u as Float32Array, sig as Float32Array, gd as Float32Array, gg as Float32Array | null, gu as Float32Array | null, gd.length, kernelThreads());
-      return;
+    } else {
+      for (let i = 0; i < gd.length; i++) {
+        const v = g[i], s = sig[i];
+        if (gg) gg[i] += gd[i] * u[i] * s * (1 + v * (1 - s));
+        if (gu) gu[i] += gd[i] * v * s;
+      }
     }
-    for (let i = 0; i < gd.length; i++) {
-      const v = g[i], s = sig[i];
-      if (gg) gg[i] += gd[i] * u[i] * s * (1 + v * (1 - s));
-      if (gu) gu[i] += gd[i] * v * s;
-    }
+    if (owned) releaseGradBuffer(sig); // the graph is released after this step: σ goes back to the pool
   });
 }
 
@@ -56,7 +59,9 @@ export function crossEntropyMean(logits: Var, targets: ArrayLike<number>, ignore
   const rows = logits.size / V;
   if (targets.length !== rows) throw new Error(`crossEntropyMean: ${targets.length} targets for ${rows} rows`);
   const x = logits.value.data;
-  const probs = allocate(logits.dtype, x.length);
+  // p becomes the logits' gradient: take a buffer the pool holds (the last step's, typically), whose
+  // stale contents are overwritten on every scored row and zeroed on ignored rows by the backward
+  const probs = takeGradBuffer(logits.dtype, x.length) ?? allocate(logits.dtype, x.length);
   const fast = x instanceof Float32Array; // float64 logits keep Math.exp's last bits
   const saved = Int32Array.from(targets);
   let total = 0, count = 0;

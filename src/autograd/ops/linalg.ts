@@ -10,6 +10,7 @@ import { matmul as matmulForward } from '../../tensor/matmul.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import { assertSameDtype, lastDim, shapeText } from '../check.ts';
 import { accumulateColumnSums } from '../kernels.ts';
+import { takeGradBuffer } from '../grad-pool.ts';
 import { gradBuffer, gradTarget, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
@@ -108,8 +109,10 @@ export function linear(x: Var, weight: Var, bias?: Var): Var {
     throw new Error(`linear: bias ${shapeText(bias)} does not match ${outDim} outputs of weight ${shapeText(weight)}`);
   }
   const rows = x.value.size / inDim;
-  // the bias is copied into every output row first, then the GEMM adds x·Wᵀ onto it (β = 1)
-  const value = new Tensor(allocate(x.value.dtype, rows * outDim), [...x.value.shape.slice(0, -1), outDim]);
+  // the bias is copied into every output row first, then the GEMM adds x·Wᵀ onto it (β = 1); either
+  // way every element is written, so idle pooled storage (a recycled activation) needs no zeroing
+  const storage = takeGradBuffer(x.value.dtype, rows * outDim) ?? allocate(x.value.dtype, rows * outDim);
+  const value = new Tensor(storage, [...x.value.shape.slice(0, -1), outDim]);
   if (bias) for (let r = 0; r < rows; r++) value.data.set(bias.value.data, r * outDim);
   matmulForward(x.value, weight.value, { transB: true, out: value, beta: bias ? 1 : 0 });
   return record('linear', value, [x, weight, bias], (g) => {

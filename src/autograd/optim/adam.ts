@@ -12,6 +12,7 @@
  * resumed run continues bit for bit; state.ts saves a whole optimiser as named tensors.
  */
 import type { TypedArray } from '../../tensor/tensor.ts';
+import { allFloat32, kernelThreads, nativeKernels } from '../../tensor/native-kernels.ts';
 import { allocate } from '../../tensor/tensor.ts';
 import type { Var } from '../var.ts';
 import { SimdAdamKernel, simdAvailable, type SimdSlot } from './adam-simd.ts';
@@ -155,7 +156,7 @@ export class CheckpointableAdamW extends AdamW {
   }
 }
 
-interface AdamStep {
+export interface AdamStep {
   lr: number;
   beta1: number;
   beta2: number;
@@ -165,14 +166,24 @@ interface AdamStep {
   decay: number;
 }
 
-/** One Adam(W) update of a flat parameter array in place. */
-function updateAdam(theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, o: AdamStep): void {
+/**
+ * One Adam(W) update of a flat parameter array in place. Float32 arrays go to the C twin of these
+ * loops (native/kernels.c lk_adam_f32: the same float64 expressions, so the same bits) when the
+ * native kernels are loaded.
+ */
+export function updateAdam(theta: TypedArray, grad: TypedArray, m: TypedArray, v: TypedArray, o: AdamStep): void {
   const { beta1, beta2, eps, l2, decay } = o;
   const stepSize = o.lr / (1 - beta1 ** o.step);
   const bc2Sqrt = Math.sqrt(1 - beta2 ** o.step);
   const c1 = 1 - beta1, c2 = 1 - beta2;
   const n = theta.length;
-  if (l2 === 0 && decay === 1) {
+  const plain = l2 === 0 && decay === 1;
+  const native = nativeKernels();
+  if (native && allFloat32(theta, grad, m, v)) {
+    native.adamStep(theta as Float32Array, grad as Float32Array, m as Float32Array, v as Float32Array, n, stepSize, bc2Sqrt, beta2, c1, c2, eps, l2, decay, plain ? 1 : 0, kernelThreads());
+    return;
+  }
+  if (plain) {
     for (let i = 0; i < n; i++) {
       const g = grad[i];
       const mi = m[i] + c1 * (g - m[i]);
