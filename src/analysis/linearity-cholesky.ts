@@ -14,9 +14,10 @@
  *
  * The exact score equals the eigen path's only when that path keeps every direction, i.e. when no
  * eigenvalue of C is at or below rcond·λ_max. The rule used (a certificate, not an estimate):
- * λ_min(C) ≥ 1/tr(K) − Λ, because tr(K) = Σ 1/(λ_i + Λ) ≥ 1/(λ_min + Λ); and λ_max(C) ≤
- * min(tr C, max_i Σ_j |C_ij|). The Cholesky scores are used when
- *     1/tr(K) − Λ > CERTIFY_MARGIN · rcond · min(tr C, ‖C‖_∞),
+ * λ_min(C) ≥ 1/‖K‖_F − Λ, because ‖K‖_F² = Σ 1/(λ_i + Λ)² ≥ 1/(λ_min + Λ)² (and, when that shows
+ * too little — λ_min near Λ, or no ridge —, λ_min(C) ≥ 1/‖C⁻¹‖_F with C⁻¹ from L, one more `dpotri`);
+ * and λ_max(C) ≤ min(‖C‖_F, tr C, max_i Σ_j |C_ij|). The Cholesky scores are used when
+ *     that lower bound > CERTIFY_MARGIN · rcond · min(‖C‖_F, tr C, ‖C‖_∞),
  * else the caller falls back to the eigendecomposition. The margin (16) covers the backward errors of
  * both factorisations (≤ a small multiple of d·ε·‖C‖, and rcond ≥ d·ε): every
  * eigenvalue the eigen path computes is then far above its cutoff, so it keeps all d directions and
@@ -36,9 +37,15 @@ export interface CholeskyFactors {
   /** C_xx = L·Lᵀ (lower, row-major). */
   l: Float64Array;
   /** K = (C_xx + ΛI)⁻¹ and Λ (unnormalised), when the ridge scores are wanted. */
-  ridge?: { k: Float64Array; traceK: number; lambda: number };
+  ridge?: { k: Float64Array; lambda: number };
   /** The certified lower bound on λ_min(C_xx). */
   lowerBound: number;
+}
+
+function frobenius(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
 }
 
 function trace(a: Float64Array, d: number): number {
@@ -69,23 +76,21 @@ export function choleskyFactors(s: CentredPairStatistics, rcond: number, lambda?
   const l = be.potrf(s.cxx, d);
   if (!l) return undefined;
   let ridge: CholeskyFactors['ridge'];
-  let traceInverse: number;
-  let shift = 0;
+  let lowerBound = Number.NEGATIVE_INFINITY;
   if (lambda !== undefined) {
-    shift = lambda * s.xx;
+    const shift = lambda * s.xx;
     const shifted = s.cxx.slice();
     for (let i = 0; i < d; i++) shifted[i * d + i] += shift;
     const r = be.potrf(shifted, d);
     if (!r) return undefined;
     const k = be.potri(r, d);
-    traceInverse = trace(k, d);
-    ridge = { k, traceK: traceInverse, lambda: shift };
-  } else {
-    traceInverse = trace(be.potri(l, d), d);
+    lowerBound = 1 / frobenius(k) - shift;
+    ridge = { k, lambda: shift };
   }
-  const lowerBound = 1 / traceInverse - shift;
-  const upperMax = Math.min(trace(s.cxx, d), maxRowSum(s.cxx, d));
-  if (!(lowerBound > CERTIFY_MARGIN * rcond * upperMax)) return undefined;
+  const needed = CERTIFY_MARGIN * rcond * Math.min(frobenius(s.cxx), trace(s.cxx, d), maxRowSum(s.cxx, d));
+  // the ridge factor cannot show λ_min below ≈ Λ; then (or without a ridge) C⁻¹ itself decides
+  if (!(lowerBound > needed)) lowerBound = 1 / frobenius(be.potri(l, d));
+  if (!(lowerBound > needed)) return undefined;
   return { kind: 'cholesky', dim: d, l, ridge, lowerBound };
 }
 

@@ -177,3 +177,25 @@ test('ill-conditioned X with an eigenvalue near the cutoff: not certified, so th
     }
   }
 });
+
+test('many small eigenvalues, below the ridge Λ (anisotropic states): certified through C⁻¹ (‖·‖_F, not the trace)', () => {
+  const n = 400;
+  const d = 40;
+  const rng = new Rng(15);
+  const p = correlatedPair(rng, n, d, { noise: 0.2 });
+  // half the features 1e-5 as large: 20 eigenvalues ≈ 4e-11·λ_max, under Λ ≈ 2.5e-10·tr (so (C + ΛI)⁻¹
+  // cannot show them) and above cutoff·margin = 16·400·ε ≈ 1.4e-12; tr C⁻¹ would be 20× looser than ‖C⁻¹‖_F
+  const x = p.x.data as Float64Array;
+  for (let r = 0; r < n; r++) for (let j = d / 2; j < d; j++) x[r * d + j] *= 1e-5;
+  const s = statisticsOf(p.x, p.y);
+  const factor = factorNormalMatrix(s)!;
+  assert.ok('kind' in factor && factor.kind === 'cholesky', 'certified');
+  const auto = solvePairLinearity(s, {}, factor);
+  const eigen = solvePairLinearity(s, { method: 'eigen' });
+  for (const v of variants) {
+    // κ(XᵀX) ≈ 1e10: both normal-equation solves agree to ~ε·κ
+    close(auto[v].exact, eigen[v].exact, 1e-5, `${v} exact`);
+    close(auto[v].robust!, eigen[v].robust!, 1e-5, `${v} ridge`);
+    assert.equal(auto[v].rank, d);
+  }
+});
