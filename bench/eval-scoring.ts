@@ -9,7 +9,10 @@
  * length), i.e. the work a plain scorer must do; both methods are measured in that same unit, so
  * the ratio is the speed-up. Wall and process CPU time are both reported (the machine is shared).
  *
- *   node --import tsx bench/eval-scoring.ts <model> [tasks=arc_easy,winogrande,boolq,truthfulqa_mc2] [limit=100] [batch=16] [rounds=2]
+ *   node --import tsx bench/eval-scoring.ts <model> [tasks=arc_easy,winogrande,boolq,truthfulqa_mc2] [limit=100] [batch=16] [rounds=2] [--dump DIR]
+ *
+ * With `--dump DIR`, each task's requests (input windows, continuation lengths), linscope's
+ * log-likelihoods and timings go to DIR/<task>.json, for the PyTorch peer bench/eval-scoring-torch.py.
  */
 import { buildRequests } from '../src/eval/harness/requests.ts';
 import { scoreRequests, scoreRequestsPlain } from '../src/eval/harness/score.ts';
@@ -18,7 +21,8 @@ import { encodeRequest, harnessMaxLength } from '../src/eval/harness/tokenize.ts
 import { openModelSource } from '../src/io/model-source.ts';
 import { loadModel } from '../src/models/decoder.ts';
 import { printTable } from '../src/report/table.ts';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 function timed<T>(f: () => T): { value: T; wall: number; cpu: number } {
   const c0 = process.cpuUsage();
@@ -30,7 +34,11 @@ function timed<T>(f: () => T): { value: T; wall: number; cpu: number } {
 }
 
 async function main(): Promise<void> {
-  const [modelPath, taskList = 'arc_easy,winogrande,boolq,truthfulqa_mc2', limitArg = '100', batchArg = '16', roundsArg = '2'] = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  const dumpAt = argv.indexOf('--dump');
+  const dumpDir = dumpAt >= 0 ? argv.splice(dumpAt, 2)[1] : undefined;
+  if (dumpDir) mkdirSync(dumpDir, { recursive: true });
+  const [modelPath, taskList = 'arc_easy,winogrande,boolq,truthfulqa_mc2', limitArg = '100', batchArg = '16', roundsArg = '2'] = argv;
   if (!modelPath) throw new Error('usage: bench/eval-scoring.ts <model> [tasks] [limit] [batch] [rounds]');
   const datasetsDir = resolve(process.env.LINSCOPE_DATASETS ?? resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'datasets'));
   const source = await openModelSource(modelPath);
@@ -45,15 +53,25 @@ async function main(): Promise<void> {
     const docs = task.evalDocs(datasetsDir).docs.slice(0, limit);
     const reqs = buildRequests(task, docs, { numFewshot: 0 }).flatMap((d) => d.requests).map((r) => encodeRequest(tok, r.context, r.continuation));
     let plainWall = 0, plainCpu = 0, cachedWall = 0, cachedCpu = 0, maxDiff = 0, harnessTokens = 0, distinct = 0;
+    let lls: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const p = timed(() => scoreRequestsPlain(model, reqs, { maxLength, batchSize: batch, padId: 0 }).results.map((r) => r.logLikelihood));
       const c = timed(() => scoreRequests(model, reqs, { maxLength, batchSize: batch, padId: 0 }));
       plainWall += p.wall; plainCpu += p.cpu; cachedWall += c.wall; cachedCpu += c.cpu;
       harnessTokens = c.value.stats.plainTokens;
       distinct = c.value.stats.distinctContexts;
+      lls = c.value.results.map((r) => r.logLikelihood);
       c.value.results.forEach((r, i) => { maxDiff = Math.max(maxDiff, Math.abs(r.logLikelihood - p.value[i])); });
     }
     const tokens = harnessTokens * rounds;
+    if (dumpDir) {
+      const windows = reqs.map((r) => [...r.context, ...r.continuation].slice(-(maxLength + 1)).slice(0, -1));
+      writeFileSync(join(dumpDir, `${task.name}.json`), JSON.stringify({
+        task: task.name, batch, rounds, inputTokens: harnessTokens, windows, continuationLengths: reqs.map((r) => r.continuation.length),
+        continuations: reqs.map((r) => r.continuation), linscopeLogLikelihoods: lls,
+        linscope: { plainWall, plainCpu, cachedWall, cachedCpu },
+      }));
+    }
     rows.push({
       task: task.name, requests: reqs.length, contexts: distinct, 'input tokens': harnessTokens,
       'plain tok/s': Math.round(tokens / plainWall), 'cached tok/s': Math.round(tokens / cachedWall), 'speed-up': (plainWall / cachedWall).toFixed(2),

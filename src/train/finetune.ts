@@ -208,7 +208,10 @@ export async function runFinetune(o: FinetuneOptions): Promise<FinetuneResult> {
       const b = pairBatch(picked.map((i) => trainPairs[i]), padId);
       return { result: rewardStep(model, head, opt(), b, lr, o.gradClip ?? 1), tokens: b.realRows.length };
     };
-    save = (dir) => saveRewardModel(dir, model, head, o.tokenizer ?? source.dir, { linscope_finetune_task: o.task });
+    save = (dir) => {
+      const padding = saveRewardModel(dir, model, head, o.tokenizer ?? source.dir, [...trainPairs, ...evalPairs].flatMap((p) => [p.chosen, p.rejected]), { linscope_finetune_task: o.task });
+      say(`export: ${padding.reason}`);
+    };
   } else {
     const data = await buildTask(o.task, { ...evalOptions, datasetsDir: o.datasetsDir ?? datasetsDir() });
     const trainSeqs = tokenizeExamples(data.train, tokenizer, maxLen);

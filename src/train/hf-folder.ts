@@ -12,10 +12,11 @@ export const TOKENIZER_FILES = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model', 'vocab.json', 'merges.txt', 'added_tokens.json',
 ] as const;
 
-/** What a task head adds to the folder (reward-model.ts): its tensors and the config that names its class. */
+/** What a task head adds to the folder (reward-model.ts): its tensors (replacing the body's of the same name), the config that names its class, files replacing the copied ones. */
 export interface HeadExtras {
   config: Record<string, unknown>;
   tensors: Record<string, Tensor>;
+  files?: Record<string, string>;
 }
 
 /** Writes the model (and the tokenizer files found in `tokenizerDir`) into `dir`. */
@@ -26,5 +27,6 @@ export function saveHFModel(dir: string, model: TrainableModel, tokenizerDir?: s
     metadata: { format: 'pt', ...metadata },
     tokenizerFrom: tokenizerDir,
     vocabSize: typeof model.rawConfig.vocab_size === 'number' ? model.rawConfig.vocab_size : undefined,
+    files: head?.files,
   });
 }

@@ -15,7 +15,8 @@
  * r(chosen) > r(rejected) (a tie counts as wrong).
  *
  * Export: the head goes into the HF folder as `score.weight` and config.json names the
- * `…ForSequenceClassification` class (num_labels 1, pad_token_id), so
+ * `…ForSequenceClassification` class (num_labels 1, a pad_token_id transformers pools correctly:
+ * reward-pad-token.ts), so
  * `AutoModelForSequenceClassification.from_pretrained(folder)` is the trained reward model; an
  * architecture whose class name cannot be derived is refused, never exported without its head.
  */
@@ -27,6 +28,7 @@ import type { WeightSource } from '../models/types.ts';
 import type { Rng } from '../tensor/random.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { saveHFModel } from './hf-folder.ts';
+import { padTokenFiles, rewardPadding, withPadRow, type RewardPadding } from './reward-pad-token.ts';
 import type { TrainableModel } from './trainable-model.ts';
 
 export const REWARD_HEAD_TENSOR = 'score.weight';
@@ -165,24 +167,33 @@ export function sequenceClassificationClass(config: Record<string, unknown>): st
   return `${m[1]}ForSequenceClassification`;
 }
 
-/** The reward model as an HF folder: the body, `score.weight`, and a …ForSequenceClassification config. */
-export function saveRewardModel(dir: string, model: TrainableModel, head: Var, tokenizerDir: string | undefined, metadata: Record<string, string> = {}): void {
+/**
+ * The reward model as an HF folder: the body, `score.weight`, and a …ForSequenceClassification config
+ * whose pad_token_id transformers pools correctly for the `sequences` linscope scored
+ * (reward-pad-token.ts: a `<pad>` token is added when the EOS occurs inside them). Returns the padding chosen.
+ */
+export function saveRewardModel(dir: string, model: TrainableModel, head: Var, tokenizerDir: string | undefined, sequences: Iterable<readonly number[]>, metadata: Record<string, string> = {}): RewardPadding {
   const raw = model.rawConfig as Record<string, unknown>;
   const cls = sequenceClassificationClass(raw);
-  const padId = raw.pad_token_id ?? raw.eos_token_id;
-  if (typeof padId !== 'number') throw new Error('the model config has neither pad_token_id nor eos_token_id; the reward head pools the last non-padding token and needs one: refusing to export');
+  const padding = rewardPadding(raw, sequences);
+  const vocab = raw.vocab_size as number;
   const config = {
     ...raw,
     architectures: [cls],
     num_labels: 1,
     id2label: { 0: 'LABEL_0' },
     label2id: { LABEL_0: 0 },
-    pad_token_id: padId,
+    ...(padding.added ? { vocab_size: vocab + 1 } : {}),
+    pad_token_id: padding.padId,
     [REWARD_HEAD_CONFIG_KEY]: {
       tensor: REWARD_HEAD_TENSOR,
       reward: 'score.weight · (final-norm hidden state of the last non-padding token); no bias',
       loss: '-log sigmoid(r_chosen - r_rejected)',
+      pad_token: padding.reason,
     },
   };
-  saveHFModel(dir, model, tokenizerDir, metadata, { config, tensors: { [REWARD_HEAD_TENSOR]: head.value } });
+  const tensors: Record<string, Tensor> = { [REWARD_HEAD_TENSOR]: head.value, ...(padding.added ? withPadRow(model.namedTensors(), vocab) : {}) };
+  const files = padding.added ? padTokenFiles(tokenizerDir, vocab, padding.padId) : undefined;
+  saveHFModel(dir, model, tokenizerDir, metadata, { config, tensors, files });
+  return padding;
 }

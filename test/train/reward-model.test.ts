@@ -2,6 +2,7 @@
  * Pairwise reward modelling (src/train/reward-model.ts): the contrastive loss and its gradient
  * against −log σ(d) written out here, the reward of a padded batch against the head times the final
  * hidden state of each sequence run alone, and the export (score.weight + …ForSequenceClassification).
+ * The export's layout as transformers reads it is in reward-export-layout.test.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -83,7 +84,8 @@ test('training steps raise the pairwise accuracy on the pairs trained on; the ex
   assert.equal(evaluateRewards(model, head, [b]).pairwiseAccuracy, 1);
 
   const dir = join(root, 'reward');
-  saveRewardModel(dir, model, head, undefined);
+  const padding = saveRewardModel(dir, model, head, undefined, pairs.flatMap((p) => [p.chosen, p.rejected]));
+  assert.deepEqual([padding.padId, padding.added], [2, false]); // the EOS occurs in no sequence: it pads
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   assert.deepEqual(config.architectures, ['LlamaForSequenceClassification']);
   assert.equal(config.num_labels, 1);
