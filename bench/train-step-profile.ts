@@ -18,20 +18,14 @@ import { openModelSource } from '../src/io/model-source.ts';
 import { nativeKernelsStatus } from '../src/tensor/native-kernels.ts';
 import { tapeOps } from '../src/models/tape-ops.ts';
 import { TrainableModel } from '../src/train/trainable-model.ts';
-import { DEFAULT_DIR, makeInputs, type PeerInputs } from './peers/make-inputs.ts';
+import { DEFAULT_DIR, makeInputs, peerTrainBatch, type PeerInputs } from './peers/make-inputs.ts';
 
 const [dir = DEFAULT_DIR, stepsArg = '5'] = process.argv.slice(2);
 makeInputs(dir);
 const inputs = JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8')) as PeerInputs;
 const model = TrainableModel.fromSource(await openModelSource(join(dir, 'p5m')));
 const t = inputs.train;
-const inp = new Int32Array(t.batch * t.seqLen), tgt = new Int32Array(t.batch * t.seqLen);
-for (let b = 0; b < t.batch; b++) {
-  for (let i = 0; i < t.seqLen; i++) {
-    inp[b * t.seqLen + i] = t.ids[b * (t.seqLen + 1) + i];
-    tgt[b * t.seqLen + i] = t.ids[b * (t.seqLen + 1) + i + 1];
-  }
-}
+const { inputs: inp, targets: tgt } = peerTrainBatch(t);
 const c = inputs.trainConfig;
 const opt = new CheckpointableAdamW(model.params.values(), { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weightDecay, noDecay: isNotMatrix });
 const cpu = () => {

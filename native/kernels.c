@@ -216,6 +216,24 @@ void lk_axpy_f32(const float *a, const float *b, float *out, double s, int64_t c
 
 /* ---- rotary embeddings (rope.ts) ---- */
 
+/* Rotates one head's (a, b) pairs by the angles whose cosines and sines are cs, sn: pairs are
+ * (2i, 2i+1) when interleaved (GPT-J), else (i, i + half) (Llama/NeoX). */
+static inline void rotate_pairs(float *d, int half, const float *cs, const float *sn, int interleaved) {
+  if (interleaved) {
+    for (int i = 0; i < half; i++) {
+      double a = d[2 * i], b = d[2 * i + 1];
+      d[2 * i] = (float)(a * cs[i] - b * sn[i]);
+      d[2 * i + 1] = (float)(b * cs[i] + a * sn[i]);
+    }
+  } else {
+    for (int i = 0; i < half; i++) {
+      double a = d[i], b = d[i + half];
+      d[i] = (float)(a * cs[i] - b * sn[i]);
+      d[i + half] = (float)(b * cs[i] + a * sn[i]);
+    }
+  }
+}
+
 /*
  * applyRope in place on [tokens, heads·headDim]: pairs (i, i + half) (rotate-half) or (2i, 2i + 1)
  * (interleaved) of the first 2·half coordinates of each head, angle fround(pos · invFreq[i]),
@@ -232,22 +250,7 @@ void lk_rope_f32(float *x, int64_t tokens, int heads, int head_dim, int half, co
       cs[i] = (float)((double)(float)cos(angle) * scaling);
       sn[i] = (float)((double)(float)sin(angle) * scaling);
     }
-    for (int h = 0; h < heads; h++) {
-      float *d = x + (t * heads + h) * (int64_t)head_dim;
-      if (interleaved) {
-        for (int i = 0; i < half; i++) {
-          double a = d[2 * i], b = d[2 * i + 1];
-          d[2 * i] = (float)(a * cs[i] - b * sn[i]);
-          d[2 * i + 1] = (float)(b * cs[i] + a * sn[i]);
-        }
-      } else {
-        for (int i = 0; i < half; i++) {
-          double a = d[i], b = d[i + half];
-          d[i] = (float)(a * cs[i] - b * sn[i]);
-          d[i + half] = (float)(b * cs[i] + a * sn[i]);
-        }
-      }
-    }
+    for (int h = 0; h < heads; h++) rotate_pairs(x + (t * heads + h) * (int64_t)head_dim, half, cs, sn, interleaved);
   }
 }
 
@@ -876,21 +879,6 @@ void lk_rope_apply_f32(float *x, int64_t tokens, int heads, int head_dim, int ha
     const float *cs = cs_table + (int64_t)rows[t] * half, *sn0 = sn_table + (int64_t)rows[t] * half;
     float sn[half > 0 ? half : 1];
     for (int i = 0; i < half; i++) sn[i] = sign < 0 ? -sn0[i] : sn0[i];
-    for (int h = 0; h < heads; h++) {
-      float *d = x + (t * heads + h) * (int64_t)head_dim;
-      if (interleaved) {
-        for (int i = 0; i < half; i++) {
-          double a = d[2 * i], b = d[2 * i + 1];
-          d[2 * i] = (float)(a * cs[i] - b * sn[i]);
-          d[2 * i + 1] = (float)(b * cs[i] + a * sn[i]);
-        }
-      } else {
-        for (int i = 0; i < half; i++) {
-          double a = d[i], b = d[i + half];
-          d[i] = (float)(a * cs[i] - b * sn[i]);
-          d[i + half] = (float)(b * cs[i] + a * sn[i]);
-        }
-      }
-    }
+    for (int h = 0; h < heads; h++) rotate_pairs(x + (t * heads + h) * (int64_t)head_dim, half, cs, sn, interleaved);
   }
 }

@@ -25,7 +25,7 @@ import { CheckpointableAdamW } from '../../src/autograd/optim/adam.ts';
 import { isNotMatrix } from '../../src/autograd/index.ts';
 import { trainStep } from '../../src/train/train-step.ts';
 import { TrainableModel } from '../../src/train/trainable-model.ts';
-import { DEFAULT_DIR, type PeerInputs } from './make-inputs.ts';
+import { DEFAULT_DIR, peerTrainBatch, type PeerInputs } from './make-inputs.ts';
 
 const [job, dir = DEFAULT_DIR, repsArg = '1'] = process.argv.slice(2);
 const reps = Number(repsArg);
@@ -87,17 +87,9 @@ async function prepare(): Promise<(first: boolean) => void | Promise<void>> {
     const source = await openModelSource(join(dir, 'p5m'));
     const model = TrainableModel.fromSource(source);
     const t = inputs.train;
-    const inp = new Int32Array(t.batch * t.seqLen);
-    const tgt = new Int32Array(t.batch * t.seqLen);
-    for (let b = 0; b < t.batch; b++) {
-      for (let i = 0; i < t.seqLen; i++) {
-        inp[b * t.seqLen + i] = t.ids[b * (t.seqLen + 1) + i];
-        tgt[b * t.seqLen + i] = t.ids[b * (t.seqLen + 1) + i + 1];
-      }
-    }
     const c = inputs.trainConfig;
     const opt = new CheckpointableAdamW(model.params.values(), { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weightDecay, noDecay: isNotMatrix });
-    const batch = { inputs: inp, targets: tgt, batch: t.batch, seqLen: t.seqLen };
+    const batch = peerTrainBatch(t);
     return (first) => {
       const r = trainStep(model, opt, batch, { regularizer: { kind: 'none', lambda: 0 }, lr: c.lr, gradClip: c.gradClip });
       if (first) writeFileSync(out('json'), JSON.stringify({ loss: r.loss, gradNorm: r.gradNorm }));

@@ -71,3 +71,16 @@ export function makeInputs(dir = DEFAULT_DIR): void {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) makeInputs(process.argv[2] ?? DEFAULT_DIR);
+
+/** The training job's batch from the shared ids: inputs are each row's first seqLen ids, targets the next. */
+export function peerTrainBatch(t: PeerInputs['train']): { inputs: Int32Array; targets: Int32Array; batch: number; seqLen: number } {
+  const inputs = new Int32Array(t.batch * t.seqLen);
+  const targets = new Int32Array(t.batch * t.seqLen);
+  for (let b = 0; b < t.batch; b++) {
+    for (let i = 0; i < t.seqLen; i++) {
+      inputs[b * t.seqLen + i] = t.ids[b * (t.seqLen + 1) + i];
+      targets[b * t.seqLen + i] = t.ids[b * (t.seqLen + 1) + i + 1];
+    }
+  }
+  return { inputs, targets, batch: t.batch, seqLen: t.seqLen };
+}

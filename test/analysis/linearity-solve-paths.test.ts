@@ -13,21 +13,11 @@ import { DEFAULT_RIDGE, factorNormalMatrix, solvePairLinearity } from '../../src
 import { Rng } from '../../src/tensor/random.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { correlatedPair } from './fixtures.ts';
-import { fromFlat, naiveLinearity, type Matrix } from './naive-linearity.ts';
+import { centreNormalise, fromFlat, naiveLinearity, type Matrix } from './naive-linearity.ts';
 
 const variants = ['withResidual', 'withoutResidual'] as const;
 const close = (actual: number, expected: number, tol: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected} (|Δ| = ${Math.abs(actual - expected)})`);
-
-function centreNormalise(m: Matrix): Matrix {
-  const n = m.length;
-  const d = m[0].length;
-  const mean = new Array(d).fill(0);
-  for (const row of m) row.forEach((v, j) => (mean[j] += v / n));
-  const c = m.map((row) => row.map((v, j) => v - mean[j]));
-  const norm = Math.sqrt(c.reduce((s, row) => s + row.reduce((a, v) => a + v * v, 0), 0));
-  return c.map((row) => row.map((v) => v / norm));
-}
 
 /** 1 − ‖Xn A − Tn‖² with A = (XnᵀXn + λI)⁻¹XnᵀTn, λ = ridge·tr(XnᵀXn)/d, by Gauss–Jordan elimination. */
 function naiveRidge(x: Matrix, y: Matrix, withoutResidual: boolean, ridge = DEFAULT_RIDGE): number {

@@ -10,7 +10,8 @@ export function fromFlat(data: ArrayLike<number>, n: number, d: number): Matrix 
   return Array.from({ length: n }, (_, r) => Array.from({ length: d }, (_, j) => data[r * d + j]));
 }
 
-function centreNormalise(m: Matrix): Matrix {
+/** Centre each column, then divide by the Frobenius norm (the paper's normalisation). */
+export function centreNormalise(m: Matrix): Matrix {
   const n = m.length;
   const d = m[0].length;
   const mean = new Array(d).fill(0);
