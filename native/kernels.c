@@ -526,6 +526,37 @@ static inline int64_t first_key(const attn_geom *g, int64_t i) { return g->windo
 static inline int64_t end_key(const attn_geom *g, int64_t i) { return g->causal ? imax(0, imin(g->Tk, g->offset + i + 1)) : g->Tk; }
 
 /*
+ * scoreTile (attention-tiles.ts), shared by the forward and the training backward: s = scale·Q Kᵀ for
+ * query rows [i0, i0 + rows) and keys [j0, j1), each row's visible range [rs, re) (causal limit and
+ * window), + ALiBi slope·position on the visible entries, −∞ at padded keys.
+ */
+static inline void score_tile(const attn_geom *g, int64_t b, int h, int64_t i0, int64_t rows, int64_t j0, int64_t j1,
+                              const float *qb, const float *k_tile, const int32_t *mb, float *s, int64_t *rs, int64_t *re) {
+  const int64_t cols = j1 - j0;
+  attn_sgemm(101, 111, 112, (int)rows, (int)cols, g->Dh, (float)g->scale, qb, (int)g->ldq, k_tile, (int)g->ldkv, 0.0f, s, (int)cols);
+  const int whole = first_key(g, i0 + rows - 1) <= j0 && end_key(g, i0) >= j1;
+  for (int64_t r = 0; r < rows; r++) {
+    rs[r] = whole ? 0 : imin(cols, imax(0, first_key(g, i0 + r) - j0));
+    re[r] = whole ? cols : imax(rs[r], imin(cols, end_key(g, i0 + r) - j0));
+  }
+  if (g->positions) {
+    const double slope = g->slopes[h];
+    const double *pos = g->positions + b * g->Tk + j0;
+    for (int64_t r = 0; r < rows; r++) {
+      float *row = s + r * cols;
+      for (int64_t j = rs[r]; j < re[r]; j++) row[j] = (float)((double)row[j] + slope * pos[j]);
+    }
+  }
+  if (mb && mb[j1] != mb[j0]) {
+    const uint8_t *mask = g->key_mask + b * g->Tk + j0;
+    for (int64_t r = 0; r < rows; r++) {
+      float *row = s + r * cols;
+      for (int64_t j = rs[r]; j < re[r]; j++) if (mask[j] == 0) row[j] = -INFINITY;
+    }
+  }
+}
+
+/*
  * expRowOnline (attention-tiles.ts) on one row of a score tile: entries outside [a, e) set to 0, the
  * visible ones to e^(s − m') with m' = max(*m, row max), *l ← e^(*m − m')·*l + Σ; returns e^(*m − m').
  * Written to vectorise (omp simd): the max is taken in float32 (exact: the entries are float32), and
@@ -581,28 +612,7 @@ static void attn_block(const attn_geom *g, const float *q, const float *k, const
     const int64_t j0 = imax(lo, j1 - step), cols = j1 - j0;
     const int32_t *mb = g->masked_before ? g->masked_before + b * (g->Tk + 1) : NULL;
     if (mb && mb[j1] - mb[j0] == cols) continue; /* all padding */
-    /* scoreTile */
-    attn_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, (float)g->scale, qb, (int)g->ldq, kb + j0 * g->ldkv, (int)g->ldkv, 0.0f, s, (int)cols);
-    const int whole = first_key(g, i0 + rows - 1) <= j0 && end_key(g, i0) >= j1;
-    for (int64_t r = 0; r < rows; r++) {
-      rs[r] = whole ? 0 : imin(cols, imax(0, first_key(g, i0 + r) - j0));
-      re[r] = whole ? cols : imax(rs[r], imin(cols, end_key(g, i0 + r) - j0));
-    }
-    if (g->positions) {
-      const double slope = g->slopes[h];
-      const double *pos = g->positions + b * g->Tk + j0;
-      for (int64_t r = 0; r < rows; r++) {
-        float *row = s + r * cols;
-        for (int64_t j = rs[r]; j < re[r]; j++) row[j] = (float)((double)row[j] + slope * pos[j]);
-      }
-    }
-    if (mb && mb[j1] != mb[j0]) {
-      const uint8_t *mask = g->key_mask + b * g->Tk + j0;
-      for (int64_t r = 0; r < rows; r++) {
-        float *row = s + r * cols;
-        for (int64_t j = rs[r]; j < re[r]; j++) if (mask[j] == 0) row[j] = -INFINITY;
-      }
-    }
+    score_tile(g, b, h, i0, rows, j0, j1, qb, kb + j0 * g->ldkv, mb, s, rs, re);
     /* expRowOnline on every row */
     for (int64_t r = 0; r < rows; r++) corr[r] = attn_exp_row(s + r * cols, rs[r], re[r], cols, m + r, l + r);
     if (!first) {
@@ -776,28 +786,7 @@ static void bwd_item(const attn_geom *g, const float *q, const float *k, const f
         const int64_t j0 = imax(lo, j1 - step), cols = j1 - j0;
         if (mb && mb[j1] - mb[j0] == cols) continue;
         const int64_t kv_tile = kv_base + j0 * g->ldkv;
-        /* scoreTile */
-        attn_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, scale, q + q_base, (int)g->ldq, k + kv_tile, (int)g->ldkv, 0.0f, p, (int)cols);
-        const int whole = first_key(g, i0 + rows - 1) <= j0 && end_key(g, i0) >= j1;
-        for (int64_t r = 0; r < rows; r++) {
-          rs[r] = whole ? 0 : imin(cols, imax(0, first_key(g, i0 + r) - j0));
-          re[r] = whole ? cols : imax(rs[r], imin(cols, end_key(g, i0 + r) - j0));
-        }
-        if (g->positions) {
-          const double slope = g->slopes[h];
-          const double *pos = g->positions + b * g->Tk + j0;
-          for (int64_t r = 0; r < rows; r++) {
-            float *row = p + r * cols;
-            for (int64_t j = rs[r]; j < re[r]; j++) row[j] = (float)(row[j] + slope * pos[j]);
-          }
-        }
-        if (mb && mb[j1] != mb[j0]) {
-          const uint8_t *mask = g->key_mask + b * g->Tk + j0;
-          for (int64_t r = 0; r < rows; r++) {
-            float *row = p + r * cols;
-            for (int64_t j = rs[r]; j < re[r]; j++) if (mask[j] == 0) row[j] = -INFINITY;
-          }
-        }
+        score_tile(g, b, h, i0, rows, j0, j1, q + q_base, k + kv_tile, mb, p, rs, re);
         /* dP = dO Vᵀ */
         if (need_ds) attn_sgemm(101, 111, 112, (int)rows, (int)cols, Dh, 1.0f, dO + q_base, (int)g->ldq, v + kv_tile, (int)g->ldkv, 0.0f, ds, (int)cols);
         for (int64_t r = 0; r < rows; r++) bwd_probability_row(p + r * cols, need_ds ? ds + r * cols : NULL, rs[r], re[r], cols, L[l_base + r], D[r]);
