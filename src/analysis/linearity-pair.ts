@@ -11,6 +11,7 @@
  */
 import { Tensor } from '../tensor/tensor.ts';
 import { anisotropyFromMoments, largestShare } from './anisotropy.ts';
+import { addBlockParts, partBuffers } from './block-part-moments.ts';
 import { fitLinearMap, type FitOptions, type LinearFit, type TokenResiduals } from './linear-fit.ts';
 import { factorNormalMatrix, solveFromTokenSpectrum, solvePairLinearity, type SolveOptions } from './linearity-solve.ts';
 import { centredRows, TOKEN_SIDE_MAX, tokenSpectrum, type PairRows } from './linearity-tokens.ts';
@@ -114,9 +115,7 @@ export class LinearityPairAccumulator {
     const xBuf = new Float64Array(size);
     const yBuf = new Float64Array(size);
     const deltaBuf = new Float64Array(size);
-    const attnBuf = this.parts ? new Float64Array(size) : deltaBuf;
-    const midBuf = this.parts ? new Float64Array(size) : deltaBuf;
-    const mlpBuf = this.parts ? new Float64Array(size) : deltaBuf;
+    const partBufs = partBuffers(size, this.parts, deltaBuf);
     for (let start = 0; start < n; start += this.chunkRows) {
       const end = Math.min(n, start + this.chunkRows);
       const m = end - start;
@@ -125,32 +124,9 @@ export class LinearityPairAccumulator {
       if (!this.xAdded) this.x.addShifted(xs, m);
       if (!this.layer.deltaShift) this.layer.deltaReader.shift = this.y.shift!.map((v, j) => v - this.x.shift![j]);
       this.layer.addDifference(xs, ys, m, deltaBuf);
-      if (this.parts) this.addParts(b, xs, start, end, attnBuf, midBuf, mlpBuf);
+      if (this.parts) addBlockParts({ attention: this.attention!, mlp: this.mlp!, mid: this.mid }, xs, this.x.shift!, b.attnOut!, b.mlpOut!, b.rows, start, end, partBufs);
       this.y.addShifted(ys, m);
     }
-  }
-
-  private addParts(b: PairBatch, x: Float64Array, start: number, end: number, attnBuf: Float64Array, midBuf: Float64Array, mlpBuf: Float64Array): void {
-    const m = end - start;
-    const d = this.dim;
-    const attention = this.attention!;
-    const mlpMoments = this.mlp!;
-    const attn = attention.deltaReader.read(b.attnOut!, b.rows, start, end, attnBuf);
-    attention.addShifted(x, attn, m);
-    const mlp = mlpMoments.deltaReader.read(b.mlpOut!, b.rows, start, end, mlpBuf);
-    if (!this.mid) {
-      mlpMoments.addShifted(x, mlp, m);
-      return;
-    }
-    // h = x + attn about s_h = s_x + s_attn, so h̃ = x̃ + ãttn exactly
-    if (!this.mid.shift) {
-      const sx = this.x.shift!;
-      this.mid.reader.shift = attention.deltaShift!.map((v, j) => v + sx[j]);
-    }
-    const mid = midBuf.subarray(0, m * d);
-    for (let k = 0; k < m * d; k++) mid[k] = x[k] + attn[k];
-    this.mid.addShifted(mid, m);
-    mlpMoments.addShifted(mid, mlp, m);
   }
 
   /** Names the first stream holding NaN/Inf before LAPACK sees it (the profile's messages). */

@@ -9,6 +9,7 @@
  */
 import { Tensor } from '../tensor/tensor.ts';
 import { anisotropyFromMoments, largestShare, meanCosineFromMoments } from './anisotropy.ts';
+import { addBlockParts, partBuffers } from './block-part-moments.ts';
 import { fitLinearMap, type FitOptions, type LinearFit, type TokenResiduals } from './linear-fit.ts';
 import { factorNormalMatrix, solvePairLinearity, type PairLinearity, type SolveOptions } from './linearity-solve.ts';
 import { assertFiniteStream, centredPairStatistics, type CentredPairStatistics } from './linearity-statistics.ts';
@@ -134,9 +135,7 @@ export class LinearityProfileAccumulator {
     let prevBuf = new Float64Array(size);
     let nextBuf = new Float64Array(size);
     const deltaBuf = new Float64Array(size);
-    const attnBuf = this.parts ? new Float64Array(size) : deltaBuf;
-    const midBuf = this.parts ? new Float64Array(size) : deltaBuf;
-    const mlpBuf = this.parts ? new Float64Array(size) : deltaBuf;
+    const partBufs = partBuffers(size, this.parts, deltaBuf);
     for (let start = 0; start < n; start += this.chunkRows) {
       const end = Math.min(n, start + this.chunkRows);
       const m = end - start;
@@ -149,34 +148,13 @@ export class LinearityProfileAccumulator {
         if (t) {
           if (!t.layer.deltaShift) t.layer.deltaReader.shift = this.states[i + 1].shift!.map((v, j) => v - x.shift![j]);
           t.layer.addDifference(prev, next, m, deltaBuf);
-          if (this.parts) this.addParts(t, f, prev, start, end, attnBuf, midBuf, mlpBuf);
+          if (this.parts) addBlockParts({ attention: t.attention!, mlp: t.mlp!, mid: t.mid }, prev, x.shift!, f.attnOutputs![i], f.mlpOutputs![i], f.rows, start, end, partBufs);
         }
         [prevBuf, nextBuf] = [nextBuf, prevBuf];
         prev = next;
       }
       this.states[L].addShifted(prev, m);
     }
-  }
-
-  private addParts(t: TrackedBlock, f: ForwardStates, x: Float64Array, start: number, end: number, attnBuf: Float64Array, midBuf: Float64Array, mlpBuf: Float64Array): void {
-    const m = end - start;
-    const d = this.dim;
-    const attn = t.attention!.deltaReader.read(f.attnOutputs![t.block], f.rows, start, end, attnBuf);
-    t.attention!.addShifted(x, attn, m);
-    const mlp = t.mlp!.deltaReader.read(f.mlpOutputs![t.block], f.rows, start, end, mlpBuf);
-    if (!t.mid) {
-      t.mlp!.addShifted(x, mlp, m);
-      return;
-    }
-    // h = x + attn about s_h = s_x + s_attn, so h̃ = x̃ + ãttn exactly
-    if (!t.mid.shift) {
-      const sx = this.states[t.block].shift!;
-      t.mid.reader.shift = t.attention!.deltaShift!.map((v, j) => v + sx[j]);
-    }
-    const mid = midBuf.subarray(0, m * d);
-    for (let k = 0; k < m * d; k++) mid[k] = x[k] + attn[k];
-    t.mid.addShifted(mid, m);
-    t.mlp!.addShifted(mid, mlp, m);
   }
 
   /** Name the first stream holding NaN/Inf (states, then block parts) before LAPACK sees it. */
