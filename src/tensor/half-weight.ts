@@ -9,23 +9,22 @@
  * activations to BF16 (not the same numbers), and Debian's libopenblas 0.3.21 does not export it
  * (bench/RESULTS-scale.md).
  *
- * Like `LowRankWeight` it has every public member of `Tensor` (values = the decoded weight): `data`
- * decodes the whole matrix on demand (a fresh array, cached through a WeakRef; writing into it does
- * not change the weight — `setWeight` does); `row` decodes one row; `clone`, `to`, `reshape` and
- * `slice0` return dense float32 tensors. Training takes float32 masters through `clone()`/`to()`.
+ * It is a `LazyWeight` (lazy-weight.ts): its values are the decoded weight; `slice0`, `row` and
+ * `get` decode only what they return. Training takes float32 masters through `clone()`/`to()`.
  */
 import { decodeBF16, decodeF16 } from '../io/half.ts';
-import { Tensor, sizeOf, type DType, type TypedArray } from './tensor.ts';
+import { LazyWeight } from './lazy-weight.ts';
+import { Tensor, sizeOf, type DType } from './tensor.ts';
 
 export type HalfStorage = 'BF16' | 'F16';
 
-export class HalfWeight {
+export class HalfWeight extends LazyWeight {
   readonly bits: Uint16Array;
   readonly storage: HalfStorage;
   readonly shape: readonly number[];
-  private cache?: WeakRef<Float32Array>;
 
   constructor(bits: Uint16Array, storage: HalfStorage, shape: readonly number[]) {
+    super();
     if (shape.length !== 2) throw new Error(`HalfWeight: a 2-D weight is expected, got shape [${shape.join(', ')}]`);
     if (bits.length !== sizeOf(shape)) throw new Error(`HalfWeight: shape [${shape.join(', ')}] holds ${sizeOf(shape)} elements but ${bits.length} were given`);
     this.bits = bits;
@@ -59,37 +58,10 @@ export class HalfWeight {
     return this.bits.byteLength;
   }
 
-  // ---- the Tensor interface (values are the decoded weight) ----
-
-  get data(): TypedArray {
-    let d = this.cache?.deref();
-    if (!d) {
-      d = this.dense().data as Float32Array;
-      this.cache = new WeakRef(d);
-    }
-    return d;
-  }
+  // ---- the Tensor interface beyond LazyWeight's (values are the decoded weight) ----
 
   get dtype(): DType {
     return 'float32';
-  }
-
-  get size(): number {
-    return this.bits.length;
-  }
-
-  get ndim(): number {
-    return 2;
-  }
-
-  dim(i: number): number {
-    const a = i < 0 ? 2 + i : i;
-    if (a !== 0 && a !== 1) throw new Error(`HalfWeight.dim: axis ${i} out of range for shape [${this.shape.join(', ')}]`);
-    return this.shape[a];
-  }
-
-  reshape(...shape: number[]): Tensor {
-    return this.dense().reshape(...shape);
   }
 
   slice0(start: number, end: number): Tensor {
@@ -106,14 +78,6 @@ export class HalfWeight {
     return this.slice0(i, i + 1).reshape(this.shape[1]);
   }
 
-  clone(): Tensor {
-    return this.dense();
-  }
-
-  to(dtype: DType): Tensor {
-    return this.dense().to(dtype);
-  }
-
   get(...index: number[]): number {
     const out = new Float32Array(1);
     const flat = index[0] * this.shape[1] + index[1];
@@ -121,17 +85,10 @@ export class HalfWeight {
     return out[0];
   }
 
-  toArray(): number[] {
-    return Array.from(this.data);
-  }
-
   toString(): string {
     return `HalfWeight(${this.storage}, [${this.shape.join(', ')}])`;
   }
 }
-
-/* `w instanceof Tensor` holds too (see low-rank.ts): code branching on it treats the weight as the dense tensor it stands for. */
-Object.setPrototypeOf(HalfWeight.prototype, Tensor.prototype);
 
 /** Whether a weight is held in its 16-bit stored dtype. */
 export function isHalf(w: unknown): w is HalfWeight {

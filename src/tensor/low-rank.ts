@@ -10,22 +10,20 @@
  * i.e. 2·r·(m + n) instead of 2·m·n flops per row of x. `matmul` (src/tensor/matmul.ts) dispatches
  * on it, so architectures run it through `linear`/`project` unchanged.
  *
- * It has every public member of `Tensor`, so it can be handed wherever a weight is expected. Code
- * that reads values gets correct ones: `data` materialises L·R on demand (a fresh dense array —
- * writing into it does not change the weight; `setWeight` does). The array is cached through a
- * WeakRef, so a loop reading `w.data[i]` multiplies once per synchronous job and the dense copy is
- * not kept alive by the weight. `clone`, `to`, `reshape`, `slice0` and `row` return dense tensors.
+ * It is a `LazyWeight` (lazy-weight.ts), so it can be handed wherever a weight is expected: its
+ * values are those of L·R, and `get` reads one of them from the factors.
  */
 import { backend } from '../backend/index.ts';
-import { Tensor, sizeOf, type DType, type TypedArray } from './tensor.ts';
+import { LazyWeight } from './lazy-weight.ts';
+import { Tensor, type DType } from './tensor.ts';
 
-export class LowRankWeight {
+export class LowRankWeight extends LazyWeight {
   readonly left: Tensor;
   readonly right: Tensor;
   readonly shape: readonly number[];
-  private cache?: WeakRef<TypedArray>;
 
   constructor(left: Tensor, right: Tensor) {
+    super();
     if (left.ndim !== 2 || right.ndim !== 2 || left.shape[1] !== right.shape[0]) {
       throw new Error(`LowRankWeight: factors must be [m, r] and [r, n], got ${left} and ${right}`);
     }
@@ -59,53 +57,10 @@ export class LowRankWeight {
     return out;
   }
 
-  // ---- the Tensor interface (values are those of L·R) ----
-
-  get data(): TypedArray {
-    let d = this.cache?.deref();
-    if (!d) {
-      d = this.dense().data;
-      this.cache = new WeakRef(d);
-    }
-    return d;
-  }
+  // ---- the Tensor interface beyond LazyWeight's (values are those of L·R) ----
 
   get dtype(): DType {
     return this.left.dtype;
-  }
-
-  get size(): number {
-    return sizeOf(this.shape);
-  }
-
-  get ndim(): number {
-    return 2;
-  }
-
-  dim(i: number): number {
-    const a = i < 0 ? 2 + i : i;
-    if (a !== 0 && a !== 1) throw new Error(`LowRankWeight.dim: axis ${i} out of range for shape [${this.shape.join(', ')}]`);
-    return this.shape[a];
-  }
-
-  reshape(...shape: number[]): Tensor {
-    return this.dense().reshape(...shape);
-  }
-
-  slice0(start: number, end: number): Tensor {
-    return this.dense().slice0(start, end);
-  }
-
-  row(i: number): Tensor {
-    return this.dense().row(i);
-  }
-
-  clone(): Tensor {
-    return this.dense();
-  }
-
-  to(dtype: DType): Tensor {
-    return this.dense().to(dtype);
   }
 
   get(...index: number[]): number {
@@ -116,21 +71,10 @@ export class LowRankWeight {
     return s;
   }
 
-  toArray(): number[] {
-    return Array.from(this.data);
-  }
-
   toString(): string {
     return `LowRankWeight(${this.dtype}, [${this.shape.join(', ')}], rank ${this.rank})`;
   }
 }
-
-/*
- * `w instanceof Tensor` holds too, so code that branches on it (safetensors writing, comparisons)
- * treats a factored weight as the dense tensor it stands for. Every public member of Tensor is
- * defined above on values of L·R, so nothing of Tensor's own implementation is reached.
- */
-Object.setPrototypeOf(LowRankWeight.prototype, Tensor.prototype);
 
 /** Whether a weight is held in factored form. */
 export function isLowRank(w: unknown): w is LowRankWeight {
