@@ -56,6 +56,7 @@ export interface NativeFunctions {
   dgeqrf: (...args: unknown[]) => number;
   sorgqr: (...args: unknown[]) => number;
   dorgqr: (...args: unknown[]) => number;
+  dormqr: (...args: unknown[]) => number;
   setThreads: (n: number) => void;
   getThreads: () => number;
   corename: () => string;
@@ -127,6 +128,7 @@ export function openNative(candidates: LibraryCandidates): NativeFunctions {
     dgeqrf: lapacke.func('int LAPACKE_dgeqrf(int layout, int m, int n, void *a, int lda, void *tau)'),
     sorgqr: lapacke.func('int LAPACKE_sorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
     dorgqr: lapacke.func('int LAPACKE_dorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
+    dormqr: lapacke.func('int LAPACKE_dormqr(int layout, char side, char trans, int m, int n, int k, const void *a, int lda, const void *tau, void *c, int ldc)'),
     setThreads: blas.func('void openblas_set_num_threads(int n)') as (n: number) => void,
     getThreads: blas.func('int openblas_get_num_threads()') as () => number,
     corename: blas.func('const char *openblas_get_corename()') as () => string,

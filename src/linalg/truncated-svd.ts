@@ -29,6 +29,12 @@ export interface TruncatedSvdOptions {
   powerIterations?: number;
   /** Randomized: seed of the Gaussian sketch (default 0). */
   seed?: number;
+  /**
+   * Exact: 'qr' (QR/LQ of the long side, then the SVD of the small triangle) or 'gesdd' (one SVD of
+   * the whole matrix). Default: 'qr' when max(m, n) ≥ 1.5·min(m, n). Same numbers to round-off; for
+   * tests and benchmarks.
+   */
+  exactVia?: 'qr' | 'gesdd';
 }
 
 /** A rank-r factorisation A ≈ U·diag(s)·Vᵀ; all row-major float64. */
@@ -55,9 +61,50 @@ export function truncatedSvd(a: Float64Array, m: number, n: number, r: number, o
     if (keep !== 'top') throw new Error("truncatedSvd: the randomized method only finds the top components; use method 'exact' for keep 'bottom'");
     return randomizedSvd(a, m, n, r, opts);
   }
-  const { s, u, vt } = backend().gesdd(a, m, n, true);
   const first = keep === 'top' ? 0 : full - r;
+  const via = opts.exactVia ?? (qrFirstPays(m, n) ? 'qr' : 'gesdd');
+  if (via === 'qr') return m >= n ? exactTall(a, m, n, first, r) : exactWide(a, m, n, first, r);
+  const { s, u, vt } = backend().gesdd(a, m, n, true);
   return pickComponents(u!, s, vt!, m, n, full, first, r);
+}
+
+/** Aspect ratio max(m, n) / min(m, n) from which the QR-first exact SVD is used (see RESULTS-laser.md). */
+export const QR_FIRST_ASPECT = 1.5;
+
+/** Whether the exact SVD of an m × n matrix goes through the QR (or LQ) of its long side first. */
+export function qrFirstPays(m: number, n: number): boolean {
+  return Math.max(m, n) >= QR_FIRST_ASPECT * Math.min(m, n);
+}
+
+/**
+ * Tall A (m > n): A = Q·R, R = U_R·S·Vᵀ (n × n), so A = (Q·U_R)·S·Vᵀ: S and V are R's, and the r
+ * kept left vectors are Q·[U_R(:, kept); 0], the reflectors applied to r columns only (no m × n Q, no
+ * U = A·V/σ, which loses accuracy where σ is small).
+ */
+function exactTall(a: Float64Array, m: number, n: number, first: number, r: number): TruncatedSvd {
+  const be = backend();
+  const { qr, tau } = be.geqrf(a, m, n);
+  const rr = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) rr.set(qr.subarray(i * n + i, i * n + n), i * n + i);
+  const { s, u, vt } = be.gesdd(rr, n, n, true);
+  const uOut = new Float64Array(m * r);
+  for (let i = 0; i < n; i++) uOut.set(u!.subarray(i * n + first, i * n + first + r), i * r);
+  be.ormqr(qr, tau, m, n, uOut, r);
+  return { m, n, r, u: uOut, s: s.slice(first, first + r), vt: vt!.slice(first * n, (first + r) * n) };
+}
+
+/** Wide A (m < n), the mirror: A = L·Q, L = U·S·V_Lᵀ (m × m), kept rows of Vᵀ = [V_Lᵀ(kept, :), 0]·Q. */
+function exactWide(a: Float64Array, m: number, n: number, first: number, r: number): TruncatedSvd {
+  const be = backend();
+  const { lq, tau } = be.gelqf(a, m, n);
+  const l = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) l.set(lq.subarray(i * n, i * n + i + 1), i * m);
+  const { s, u, vt } = be.gesdd(l, m, m, true);
+  const vtOut = new Float64Array(r * n);
+  for (let i = 0; i < r; i++) vtOut.set(vt!.subarray((first + i) * m, (first + i + 1) * m), i * n);
+  be.ormlq(lq, tau, m, n, vtOut, r);
+  const picked = pickComponents(u!, s, vt!, m, m, m, first, r);
+  return { m, n, r, u: picked.u, s: picked.s, vt: vtOut };
 }
 
 /** Components first … first+r−1 of a thin SVD (U m×k, s k, Vᵀ k×n). */
