@@ -76,19 +76,12 @@ export interface Backend {
    */
   syrkUpper(a: Float64Array, rows: number, cols: number, transpose: boolean, c: Float64Array): void;
   /**
-   * Householder QR A = Q·R of the float64 m × n row-major matrix `a` (m ≥ n), packed like LAPACK's
-   * ?geqrf read row-major: R in the upper triangle of `qr` (m × n), the tail of reflector j below the
-   * diagonal in column j, Q = H₀·H₁·…·H_{n−1} with H_j = I − τ_j·v_j·v_jᵀ. `a` is not modified.
-   */
-  geqrf(a: Float64Array, m: number, n: number): { qr: Float64Array; tau: Float64Array };
-  /**
-   * Householder LQ A = L·Q of the float64 m × n row-major matrix `a` (m ≤ n): the mirror of `geqrf`
-   * (it is the QR of Aᵀ). L in the lower triangle of `lq` (m × n), the tail of reflector i right of
-   * the diagonal in row i, Q = H_{m−1}·…·H₀. `a` is not modified.
+   * Householder LQ A = L·Q of the float64 m × n row-major matrix `a` (m ≤ n), packed like LAPACK's
+   * ?gelqf read row-major (it is the QR of Aᵀ): L in the lower triangle of `lq` (m × n), the tail of
+   * reflector i right of the diagonal in row i, Q = H_{m−1}·…·H₀ with H_i = I − τ_i·v_i·v_iᵀ
+   * (v_i starting with 1 at column i). `a` is not modified.
    */
   gelqf(a: Float64Array, m: number, n: number): { lq: Float64Array; tau: Float64Array };
-  /** C ← Q·C in place for Q (m × m) from `geqrf` of an m × n matrix and C m × cols (row-major). */
-  ormqr(qr: Float64Array, tau: Float64Array, m: number, n: number, c: Float64Array, cols: number): void;
   /** C ← C·Q in place for Q (n × n) from `gelqf` of an m × n matrix and C rows × n (row-major). */
   ormlq(lq: Float64Array, tau: Float64Array, m: number, n: number, c: Float64Array, rows: number): void;
   /** Orthonormal basis Q (m × n, m ≥ n) of the columns of the m × n matrix `a` (Householder QR). */

@@ -112,30 +112,15 @@ export class OpenBlasBackend implements Backend {
     this.fn.cblas_dsyrk(ROW_MAJOR, UPPER, transpose ? TRANS : NO_TRANS, n, k, 1, a, cols, 1, c, n);
   }
 
-  // Both orientations run LAPACK's column QR (dgeqrf/dormqr) on the tall one of A and Aᵀ: dgelqf, the
-  // row-wise mirror, measured 2× slower at 3072 × 768 (265 vs 130 ms, OpenBLAS 0.3.21, 1 thread).
-  // A tall row-major A therefore goes through LAPACKE's row-major transposes (156 ms in all), while a
-  // wide row-major A is already the column-major Aᵀ: its LQ is dgeqrf of that view, with no copies,
-  // and the packed result read row-major is exactly ?gelqf's layout.
-  geqrf(a: Float64Array, m: number, n: number): { qr: Float64Array; tau: Float64Array } {
-    if (m < n) throw new Error(`geqrf: needs at least as many rows as columns (got ${m} × ${n})`);
-    const qr = a.slice(0, m * n);
-    const tau = new Float64Array(n);
-    check(this.fn.dgeqrf(ROW_MAJOR, m, n, qr, Math.max(1, n), tau), 'LAPACKE_dgeqrf');
-    return { qr, tau };
-  }
-
+  // The row-major m × n array is the column-major n × m matrix Aᵀ, whose QR is A's LQ: dgeqrf of that
+  // view gives exactly ?gelqf's row-major packed layout with no LAPACKE transposes. (The row-wise
+  // dgelqf itself measured 2× slower at 3072 × 768 than dgeqrf: 265 vs 130 ms, 1 thread.)
   gelqf(a: Float64Array, m: number, n: number): { lq: Float64Array; tau: Float64Array } {
     if (m > n) throw new Error(`gelqf: needs at most as many rows as columns (got ${m} × ${n})`);
     const lq = a.slice(0, m * n);
     const tau = new Float64Array(m);
     check(this.fn.dgeqrf(COL_MAJOR, n, m, lq, Math.max(1, n), tau), 'LAPACKE_dgeqrf');
     return { lq, tau };
-  }
-
-  ormqr(qr: Float64Array, tau: Float64Array, m: number, n: number, c: Float64Array, cols: number): void {
-    if (m === 0 || cols === 0) return;
-    check(this.fn.dormqr(ROW_MAJOR, ch('L'), ch('N'), m, cols, n, qr, Math.max(1, n), tau, c, cols), 'LAPACKE_dormqr');
   }
 
   // C·Q with C rows × n row-major is, column-major, Q_QR·Cᵀ, Q_QR = Qᵀ being the QR factor of the view Aᵀ.

@@ -8,7 +8,7 @@
  * - Least squares: Householder QR, Qᵀb, back substitution (like ?gels).
  * - Cholesky solve (like ?posv, upper triangle, A = UᵀU), null when A is not positive definite.
  * - Orthonormalize: Householder QR, then the thin Q formed explicitly (like ?geqrf + ?orgqr).
- * - QR and LQ factors packed like ?geqrf / ?gelqf, and Q applied to a matrix (like ?ormqr / ?ormlq).
+ * - LQ factor packed like ?gelqf, and its Q applied to a matrix from the right (like ?ormlq).
  *
  * Reflectors follow LAPACK's ?larfg convention (H = I − τ·v·vᵀ, v₀ = 1, β = −sign(α)·‖x‖), so Q
  * factors agree with the native backend up to rounding, not just up to column signs.
@@ -278,25 +278,17 @@ function householderLq(a: Float64Array, m: number, n: number): Float64Array {
   return tau;
 }
 
-/**
- * C ← Q·C for Q = H₀·H₁·…·H_{n−1} from reflectors stored below the diagonal of the m × n `qr`, C
- * m × cols. With `identityStart` C is [I; 0] and column j < k is left alone by H_k (it is zero there).
- */
-function reflectLeft(qr: Float64Array, tau: Float64Array, m: number, n: number, c: Float64Array, cols: number, identityStart: boolean): void {
-  const v = new Float64Array(m);
-  const w = new Float64Array(cols);
-  for (let k = n - 1; k >= 0; k--) {
-    if (tau[k] === 0) continue;
-    readReflector(qr, k * n + k, n, m - k, v);
-    applyLeft(c, cols, k, m - k, identityStart ? k : 0, cols, v, tau[k], w);
-  }
-}
-
 /** The thin Q (m × n) = H₀·H₁·…·H_{n−1}·[I; 0] from reflectors stored below the diagonal of `a`. */
 function formQ(a: Float64Array, m: number, n: number, tau: Float64Array): Float64Array {
   const q = new Float64Array(m * n);
   for (let i = 0; i < n; i++) q[i * n + i] = 1;
-  reflectLeft(a, tau, m, n, q, n, true);
+  const v = new Float64Array(m);
+  const w = new Float64Array(n);
+  for (let k = n - 1; k >= 0; k--) {
+    if (tau[k] === 0) continue;
+    readReflector(a, k * n + k, n, m - k, v);
+    applyLeft(q, n, k, m - k, k, n, v, tau[k], w);
+  }
   return q;
 }
 
@@ -778,16 +770,6 @@ export function orthonormalize<T extends TypedArray>(a: T, m: number, n: number)
   return asDtype(a, formQ(r, m, n, tau));
 }
 
-/** Householder QR of the m × n matrix `a` (m ≥ n), packed like ?geqrf (see Backend.geqrf). */
-export function qrFactor(a: Float64Array, m: number, n: number): { qr: Float64Array; tau: Float64Array } {
-  if (m < n) throw new Error(`geqrf: needs at least as many rows as columns (got ${m} × ${n})`);
-  const qr = toF64(a.subarray(0, m * n));
-  const f = normalizeScale(qr); // a power of two: the reflectors are unchanged, R is scaled back exactly
-  const tau = householderQr(qr, m, n);
-  if (f !== 1) for (let i = 0; i < n; i++) for (let j = i; j < n; j++) qr[i * n + j] /= f;
-  return { qr, tau };
-}
-
 /** Householder LQ of the m × n matrix `a` (m ≤ n), packed like ?gelqf (see Backend.gelqf). */
 export function lqFactor(a: Float64Array, m: number, n: number): { lq: Float64Array; tau: Float64Array } {
   if (m > n) throw new Error(`gelqf: needs at most as many rows as columns (got ${m} × ${n})`);
@@ -796,12 +778,6 @@ export function lqFactor(a: Float64Array, m: number, n: number): { lq: Float64Ar
   const tau = householderLq(lq, m, n);
   if (f !== 1) for (let i = 0; i < m; i++) for (let j = 0; j <= i; j++) lq[i * n + j] /= f;
   return { lq, tau };
-}
-
-/** C ← Q·C in place, Q from `qrFactor` of an m × n matrix, C m × cols. */
-export function applyQ(qr: Float64Array, tau: Float64Array, m: number, n: number, c: Float64Array, cols: number): void {
-  if (c.length < m * cols) throw new Error(`ormqr: C has ${c.length} values, needs ${m} × ${cols}`);
-  reflectLeft(qr, tau, m, n, c, cols, false);
 }
 
 /** C ← C·Q in place, Q = H_{m−1}·…·H₀ from `lqFactor` of an m × n matrix, C rows × n. */

@@ -34,14 +34,8 @@ export class PureBackend implements Backend {
   syrkUpper(a: Float64Array, rows: number, cols: number, transpose: boolean, c: Float64Array): void {
     cholesky.syrkUpper(a, rows, cols, transpose, c);
   }
-  geqrf(a: Float64Array, m: number, n: number): { qr: Float64Array; tau: Float64Array } {
-    return lapack.qrFactor(a, m, n);
-  }
   gelqf(a: Float64Array, m: number, n: number): { lq: Float64Array; tau: Float64Array } {
     return lapack.lqFactor(a, m, n);
-  }
-  ormqr(qr: Float64Array, tau: Float64Array, m: number, n: number, c: Float64Array, cols: number): void {
-    lapack.applyQ(qr, tau, m, n, c, cols);
   }
   ormlq(lq: Float64Array, tau: Float64Array, m: number, n: number, c: Float64Array, rows: number): void {
     lapack.applyLqQ(lq, tau, m, n, c, rows);

@@ -1,11 +1,17 @@
 /**
- * The truncated SVD of linscope (LASER's rank reduction, its higher-order study, benchmarks), in float64: the exact one (LAPACK gesdd, then keep r components) and a
- * seeded randomized one (Halko, Martinsson & Tropp 2011, Algorithm 4.4: Gaussian sketch, power
+ * The truncated SVD of linscope (LASER's rank reduction, its higher-order study, benchmarks), in
+ * float64: the exact one and a seeded randomized one (Halko, Martinsson & Tropp 2011, Algorithm 4.4: Gaussian sketch, power
  * iterations with re-orthonormalisation, then an exact SVD of the small projected matrix).
  *
  * The authors' code uses `torch.svd_lowrank(W, q=r, niter=2)`: randomized, no oversampling, two
  * power iterations. `{ method: 'randomized', oversample: 0, powerIterations: 2 }` is that recipe;
  * our randomized default oversamples by 10, which is markedly more accurate at the same r.
+ *
+ * The exact SVD keeps r components of the full thin SVD. For a matrix with max(m, n) ≥ 1.5·min(m, n)
+ * it first reduces the long side by Householder QR (LQ of the wide orientation), takes LAPACK gesdd
+ * of the small triangle and applies the reflectors to the r kept vectors only (Golub & Van Loan §8.6.3,
+ * "R-SVD"; what gesdd itself does inside, minus forming the whole Q): the same components to
+ * round-off, 1.5–1.9× faster at LASER's shapes. Square-ish matrices go straight to gesdd.
  *
  * Which components are kept: 'top' (LASER: the r largest singular values) or 'bottom' (the r
  * smallest, for the higher-order component study). Randomized SVD only finds top components.
@@ -14,7 +20,9 @@
  * (src/backend: syevd, gels, posv), where they are tested on both backends and both dtypes.
  */
 import { backend } from '../backend/index.ts';
+import { transpose2d } from '../tensor/elementwise.ts';
 import { Rng } from '../tensor/random.ts';
+import { Tensor } from '../tensor/tensor.ts';
 
 export type SvdMethod = 'exact' | 'randomized';
 
@@ -63,7 +71,7 @@ export function truncatedSvd(a: Float64Array, m: number, n: number, r: number, o
   }
   const first = keep === 'top' ? 0 : full - r;
   const via = opts.exactVia ?? (qrFirstPays(m, n) ? 'qr' : 'gesdd');
-  if (via === 'qr') return m >= n ? exactTall(a, m, n, first, r) : exactWide(a, m, n, first, r);
+  if (via === 'qr') return exactViaLq(a, m, n, first, r);
   const { s, u, vt } = backend().gesdd(a, m, n, true);
   return pickComponents(u!, s, vt!, m, n, full, first, r);
 }
@@ -77,24 +85,20 @@ export function qrFirstPays(m: number, n: number): boolean {
 }
 
 /**
- * Tall A (m > n): A = Q·R, R = U_R·S·Vᵀ (n × n), so A = (Q·U_R)·S·Vᵀ: S and V are R's, and the r
- * kept left vectors are Q·[U_R(:, kept); 0], the reflectors applied to r columns only (no m × n Q, no
- * U = A·V/σ, which loses accuracy where σ is small).
+ * The exact SVD through the LQ of the wide orientation. Wide A (m ≤ n): A = L·Q with L m × m lower
+ * triangular; L = U·S·V_Lᵀ, so A = U·S·(V_Lᵀ·Q): U and S are L's, and the r kept rows of Vᵀ are
+ * [V_Lᵀ(kept, :) 0]·Q — the reflectors applied to r rows only (no n × n Q, and no V = Aᵀ·U/σ, which
+ * loses accuracy where σ is small). Tall A works on Aᵀ with the roles of U and V swapped.
+ *
+ * Only LAPACK's column QR runs underneath (the OpenBLAS backend's gelqf is dgeqrf of the
+ * column-major view): the row-wise dgelqf measured 2× slower, and transposing a tall A here (14 ms
+ * at 3072 × 768) is cheaper than LAPACKE's row-major dgeqrf/dormqr transposes (see RESULTS-laser.md).
  */
-function exactTall(a: Float64Array, m: number, n: number, first: number, r: number): TruncatedSvd {
-  const be = backend();
-  const { qr, tau } = be.geqrf(a, m, n);
-  const rr = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) rr.set(qr.subarray(i * n + i, i * n + n), i * n + i);
-  const { s, u, vt } = be.gesdd(rr, n, n, true);
-  const uOut = new Float64Array(m * r);
-  for (let i = 0; i < n; i++) uOut.set(u!.subarray(i * n + first, i * n + first + r), i * r);
-  be.ormqr(qr, tau, m, n, uOut, r);
-  return { m, n, r, u: uOut, s: s.slice(first, first + r), vt: vt!.slice(first * n, (first + r) * n) };
-}
-
-/** Wide A (m < n), the mirror: A = L·Q, L = U·S·V_Lᵀ (m × m), kept rows of Vᵀ = [V_Lᵀ(kept, :), 0]·Q. */
-function exactWide(a: Float64Array, m: number, n: number, first: number, r: number): TruncatedSvd {
+function exactViaLq(a: Float64Array, m: number, n: number, first: number, r: number): TruncatedSvd {
+  if (m > n) {
+    const t = exactViaLq(transposed(a, m, n), n, m, first, r);
+    return { m, n, r, u: transposed(t.vt, r, m), s: t.s, vt: transposed(t.u, n, r) };
+  }
   const be = backend();
   const { lq, tau } = be.gelqf(a, m, n);
   const l = new Float64Array(m * m);
@@ -103,8 +107,14 @@ function exactWide(a: Float64Array, m: number, n: number, first: number, r: numb
   const vtOut = new Float64Array(r * n);
   for (let i = 0; i < r; i++) vtOut.set(vt!.subarray((first + i) * m, (first + i + 1) * m), i * n);
   be.ormlq(lq, tau, m, n, vtOut, r);
-  const picked = pickComponents(u!, s, vt!, m, m, m, first, r);
-  return { m, n, r, u: picked.u, s: picked.s, vt: vtOut };
+  const uOut = new Float64Array(m * r);
+  for (let i = 0; i < m; i++) uOut.set(u!.subarray(i * m + first, i * m + first + r), i * r);
+  return { m, n, r, u: uOut, s: s.slice(first, first + r), vt: vtOut };
+}
+
+/** Transpose of the rows × cols row-major matrix `x`. */
+function transposed(x: Float64Array, rows: number, cols: number): Float64Array {
+  return transpose2d(new Tensor(x, [rows, cols])).data as Float64Array;
 }
 
 /** Components first … first+r−1 of a thin SVD (U m×k, s k, Vᵀ k×n). */
