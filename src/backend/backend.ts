@@ -49,6 +49,13 @@ export interface Backend {
   gemm(args: GemmArgs): void;
   /** Thin SVD of the m × n row-major matrix `a` (divide and conquer). `a` is not modified. */
   gesdd<T extends TypedArray>(a: T, m: number, n: number, vectors: boolean): SvdResult<T>;
+  /**
+   * SVD of the square float64 n × n row-major matrix `a` with only the singular vectors of components
+   * first … first+count−1: s (all n, descending), u (n × count), vt (count × n). Computed as gesdd
+   * does for a square matrix (bidiagonalisation, divide and conquer, back-transformation), the
+   * back-transformation applied to the kept vectors only. `a` is not modified.
+   */
+  gesddPart(a: Float64Array, n: number, first: number, count: number): { s: Float64Array; u: Float64Array; vt: Float64Array };
   /** Symmetric eigendecomposition of the n × n matrix `a` (upper triangle read). `a` is not modified. */
   syevd<T extends TypedArray>(a: T, n: number, vectors: boolean): EighResult<T>;
   /**

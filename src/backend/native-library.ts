@@ -57,6 +57,9 @@ export interface NativeFunctions {
   sorgqr: (...args: unknown[]) => number;
   dorgqr: (...args: unknown[]) => number;
   dormqr: (...args: unknown[]) => number;
+  dgebrd: (...args: unknown[]) => number;
+  dbdsdc: (...args: unknown[]) => number;
+  dormbr: (...args: unknown[]) => number;
   setThreads: (n: number) => void;
   getThreads: () => number;
   corename: () => string;
@@ -129,6 +132,9 @@ export function openNative(candidates: LibraryCandidates): NativeFunctions {
     sorgqr: lapacke.func('int LAPACKE_sorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
     dorgqr: lapacke.func('int LAPACKE_dorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
     dormqr: lapacke.func('int LAPACKE_dormqr(int layout, char side, char trans, int m, int n, int k, const void *a, int lda, const void *tau, void *c, int ldc)'),
+    dgebrd: lapacke.func('int LAPACKE_dgebrd(int layout, int m, int n, void *a, int lda, void *d, void *e, void *tauq, void *taup)'),
+    dbdsdc: lapacke.func('int LAPACKE_dbdsdc(int layout, char uplo, char compq, int n, void *d, void *e, void *u, int ldu, void *vt, int ldvt, void *q, void *iq)'),
+    dormbr: lapacke.func('int LAPACKE_dormbr(int layout, char vect, char side, char trans, int m, int n, int k, const void *a, int lda, const void *tau, void *c, int ldc)'),
     setThreads: blas.func('void openblas_set_num_threads(int n)') as (n: number) => void,
     getThreads: blas.func('int openblas_get_num_threads()') as () => number,
     corename: blas.func('const char *openblas_get_corename()') as () => string,

@@ -52,6 +52,29 @@ export class OpenBlasBackend implements Backend {
     return vectors ? { s, u, vt } : { s };
   }
 
+  // gesdd's own square route (dgebrd, dbdsdc, dormbr), with dormbr applied to the kept vectors only.
+  // Column-major, `a` is B = Aᵀ = (U·S·Vᵀ)ᵀ: B's left vectors are A's rows of Vᵀ, its right vectors A's U.
+  gesddPart(a: Float64Array, n: number, first: number, count: number): { s: Float64Array; u: Float64Array; vt: Float64Array } {
+    if (!(first >= 0 && count >= 1 && first + count <= n)) throw new Error(`gesddPart: components ${first}…${first + count - 1} outside 0…${n - 1}`);
+    const w = a.slice(0, n * n);
+    const s = new Float64Array(n);
+    const e = new Float64Array(n);
+    const tauq = new Float64Array(n);
+    const taup = new Float64Array(n);
+    check(this.fn.dgebrd(COL_MAJOR, n, n, w, n, s, e, tauq, taup), 'LAPACKE_dgebrd');
+    const ub = new Float64Array(n * n);
+    const vtb = new Float64Array(n * n);
+    check(this.fn.dbdsdc(COL_MAJOR, ch('U'), ch('I'), n, s, e, ub, n, vtb, n, new Float64Array(1), new Int32Array(1)), 'LAPACKE_dbdsdc');
+    // B's left vectors first…: contiguous columns of ub, which read row-major are the rows of A's Vᵀ
+    const vt = ub.subarray(first * n, (first + count) * n);
+    check(this.fn.dormbr(COL_MAJOR, ch('Q'), ch('L'), ch('N'), n, count, n, w, n, tauq, vt, n), 'LAPACKE_dormbr');
+    // B's right vectors first…: rows first… of vtb (stride n), A's columns of U
+    check(this.fn.dormbr(COL_MAJOR, ch('P'), ch('R'), ch('T'), count, n, n, w, n, taup, vtb.subarray(first), n), 'LAPACKE_dormbr');
+    const u = new Float64Array(n * count);
+    for (let i = 0; i < n; i++) for (let j = 0; j < count; j++) u[i * count + j] = vtb[first + j + i * n];
+    return { s, u, vt: vt.slice() };
+  }
+
   syevd<T extends TypedArray>(a: T, n: number, vectors: boolean): EighResult<T> {
     const work = a.slice() as T;
     const w = like(a, n);

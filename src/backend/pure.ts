@@ -13,6 +13,13 @@ export class PureBackend implements Backend {
   gesdd<T extends TypedArray>(a: T, m: number, n: number, vectors: boolean): SvdResult<T> {
     return lapack.svd(a, m, n, vectors);
   }
+  gesddPart(a: Float64Array, n: number, first: number, count: number): { s: Float64Array; u: Float64Array; vt: Float64Array } {
+    if (!(first >= 0 && count >= 1 && first + count <= n)) throw new Error(`gesddPart: components ${first}…${first + count - 1} outside 0…${n - 1}`);
+    const { s, u, vt } = lapack.svd(a, n, n, true);
+    const uOut = new Float64Array(n * count);
+    for (let i = 0; i < n; i++) uOut.set(u!.subarray(i * n + first, i * n + first + count), i * count);
+    return { s, u: uOut, vt: vt!.slice(first * n, (first + count) * n) };
+  }
   syevd<T extends TypedArray>(a: T, n: number, vectors: boolean): EighResult<T> {
     return lapack.eigh(a, n, vectors);
   }

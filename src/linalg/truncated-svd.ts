@@ -8,10 +8,11 @@
  * our randomized default oversamples by 10, which is markedly more accurate at the same r.
  *
  * The exact SVD keeps r components of the full thin SVD. For a matrix with max(m, n) ≥ 1.5·min(m, n)
- * it first reduces the long side by Householder QR (LQ of the wide orientation), takes LAPACK gesdd
- * of the small triangle and applies the reflectors to the r kept vectors only (Golub & Van Loan §8.6.3,
- * "R-SVD"; what gesdd itself does inside, minus forming the whole Q): the same components to
- * round-off, 1.5–1.9× faster at LASER's shapes. Square-ish matrices go straight to gesdd.
+ * it first reduces the long side by Householder QR (LQ of the wide orientation), takes the SVD of the
+ * small triangle the way gesdd does, and back-transforms only the r kept vectors (Golub & Van Loan
+ * §8.6.3, "R-SVD"; what gesdd itself does inside, minus forming every vector and the whole Q): the
+ * same components to round-off, faster at LASER's shapes (bench/RESULTS-laser.md). Square-ish
+ * matrices go straight to gesdd.
  *
  * Which components are kept: 'top' (LASER: the r largest singular values) or 'bottom' (the r
  * smallest, for the higher-order component study). Randomized SVD only finds top components.
@@ -88,7 +89,8 @@ export function qrFirstPays(m: number, n: number): boolean {
  * The exact SVD through the LQ of the wide orientation. Wide A (m ≤ n): A = L·Q with L m × m lower
  * triangular; L = U·S·V_Lᵀ, so A = U·S·(V_Lᵀ·Q): U and S are L's, and the r kept rows of Vᵀ are
  * [V_Lᵀ(kept, :) 0]·Q — the reflectors applied to r rows only (no n × n Q, and no V = Aᵀ·U/σ, which
- * loses accuracy where σ is small). Tall A works on Aᵀ with the roles of U and V swapped.
+ * loses accuracy where σ is small). L's SVD computes only the kept vectors (backend gesddPart).
+ * Tall A works on Aᵀ with the roles of U and V swapped.
  *
  * Only LAPACK's column QR runs underneath (the OpenBLAS backend's gelqf is dgeqrf of the
  * column-major view): the row-wise dgelqf measured 2× slower, and transposing a tall A here (14 ms
@@ -103,13 +105,11 @@ function exactViaLq(a: Float64Array, m: number, n: number, first: number, r: num
   const { lq, tau } = be.gelqf(a, m, n);
   const l = new Float64Array(m * m);
   for (let i = 0; i < m; i++) l.set(lq.subarray(i * n, i * n + i + 1), i * m);
-  const { s, u, vt } = be.gesdd(l, m, m, true);
+  const { s, u, vt } = be.gesddPart(l, m, first, r);
   const vtOut = new Float64Array(r * n);
-  for (let i = 0; i < r; i++) vtOut.set(vt!.subarray((first + i) * m, (first + i + 1) * m), i * n);
+  for (let i = 0; i < r; i++) vtOut.set(vt.subarray(i * m, (i + 1) * m), i * n);
   be.ormlq(lq, tau, m, n, vtOut, r);
-  const uOut = new Float64Array(m * r);
-  for (let i = 0; i < m; i++) uOut.set(u!.subarray(i * m + first, i * m + first + r), i * r);
-  return { m, n, r, u: uOut, s: s.slice(first, first + r), vt: vtOut };
+  return { m, n, r, u, s: s.slice(first, first + r), vt: vtOut };
 }
 
 /** Transpose of the rows × cols row-major matrix `x`. */
