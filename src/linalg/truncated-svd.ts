@@ -38,13 +38,16 @@ export interface TruncatedSvdOptions {
   powerIterations?: number;
   /** Randomized: seed of the Gaussian sketch (default 0). */
   seed?: number;
-  /**
-   * Exact: 'qr' (QR/LQ of the long side, then the SVD of the small triangle) or 'gesdd' (one SVD of
-   * the whole matrix). Default: 'qr' when max(m, n) ≥ 1.5·min(m, n). Same numbers to round-off; for
-   * tests and benchmarks.
-   */
-  exactVia?: 'qr' | 'gesdd';
+  /** Exact: the route (default `exactRoute(m, n)`); every route gives the same numbers to round-off. */
+  exactVia?: ExactRoute;
 }
+
+/**
+ * How the exact SVD is computed: 'lq' (the LQ of the wide orientation, i.e. the QR of the long side,
+ * then the kept vectors of the small triangle's SVD), 'gesdd-part' (square only: the kept vectors of
+ * its SVD), 'gesdd' (every vector of the whole matrix's SVD, then keep r).
+ */
+export type ExactRoute = 'lq' | 'gesdd-part' | 'gesdd';
 
 /** A rank-r factorisation A ≈ U·diag(s)·Vᵀ; all row-major float64. */
 export interface TruncatedSvd {
@@ -71,18 +74,24 @@ export function truncatedSvd(a: Float64Array, m: number, n: number, r: number, o
     return randomizedSvd(a, m, n, r, opts);
   }
   const first = keep === 'top' ? 0 : full - r;
-  const via = opts.exactVia ?? (qrFirstPays(m, n) ? 'qr' : 'gesdd');
-  if (via === 'qr') return exactViaLq(a, m, n, first, r);
+  const via = opts.exactVia ?? exactRoute(m, n);
+  if (via === 'lq') return exactViaLq(a, m, n, first, r);
+  if (via === 'gesdd-part') {
+    if (m !== n) throw new Error(`truncatedSvd: route 'gesdd-part' needs a square matrix (got ${m}×${n})`);
+    const { s, u, vt } = backend().gesddPart(a, n, first, r);
+    return { m, n, r, u, s: s.slice(first, first + r), vt };
+  }
   const { s, u, vt } = backend().gesdd(a, m, n, true);
   return pickComponents(u!, s, vt!, m, n, full, first, r);
 }
 
-/** Aspect ratio max(m, n) / min(m, n) from which the QR-first exact SVD is used (see RESULTS-laser.md). */
-export const QR_FIRST_ASPECT = 1.5;
+/** Aspect ratio max(m, n) / min(m, n) from which the LQ-first route is taken (see RESULTS-laser.md). */
+export const LQ_FIRST_ASPECT = 1.5;
 
-/** Whether the exact SVD of an m × n matrix goes through the QR (or LQ) of its long side first. */
-export function qrFirstPays(m: number, n: number): boolean {
-  return Math.max(m, n) >= QR_FIRST_ASPECT * Math.min(m, n);
+/** The fastest exact route measured for an m × n matrix: 'lq' from aspect 1.5, 'gesdd-part' when square. */
+export function exactRoute(m: number, n: number): ExactRoute {
+  if (Math.max(m, n) >= LQ_FIRST_ASPECT * Math.min(m, n)) return 'lq';
+  return m === n ? 'gesdd-part' : 'gesdd';
 }
 
 /**

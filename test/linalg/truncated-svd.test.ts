@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nativeBackend, pureBackend, withBackend, type Backend } from '../../src/backend/index.ts';
-import { qrFirstPays, reconstruct, truncatedSvd, type TruncatedSvd } from '../../src/linalg/truncated-svd.ts';
+import { exactRoute, reconstruct, truncatedSvd, type TruncatedSvd } from '../../src/linalg/truncated-svd.ts';
 import {
   columnOrthogonalityError, matrixWithSpectrum, maxAbs, maxAbsDiff, product, randomMatrix, rowOrthogonalityError, transposed,
 } from '../backend/invariants.ts';
@@ -52,16 +52,17 @@ for (const be of backends) {
   for (const c of cases) {
     const k = Math.min(c.m, c.n);
     const ranks = [...new Set([1, Math.max(1, k >> 2), k - 1, k].filter((r) => r >= 1))];
-    test(`exact truncated SVD, ${c.name} (${be.name}): the QR route equals gesdd and the Jacobi reference`, () => {
+    test(`exact truncated SVD, ${c.name} (${be.name}): the LQ (and square) routes equal gesdd and the Jacobi reference`, () => {
       withBackend(be, () => {
         const copy = c.a.slice();
         const ref = jacobiSvd(c.a, c.m, c.n);
         const scale = maxAbs(c.a);
         for (const keep of ['top', 'bottom'] as const) {
           for (const r of ranks) {
-            const label = `${keep} ${r}`;
-            const viaQr = truncatedSvd(c.a, c.m, c.n, r, { keep, exactVia: 'qr' });
             const viaGesdd = truncatedSvd(c.a, c.m, c.n, r, { keep, exactVia: 'gesdd' });
+            for (const via of c.m === c.n ? (['lq', 'gesdd-part'] as const) : (['lq'] as const)) {
+            const label = `${keep} ${r} via ${via}`;
+            const viaQr = truncatedSvd(c.a, c.m, c.n, r, { keep, exactVia: via });
             assert.deepEqual(c.a, copy, `${label}: input modified`);
             assert.deepEqual([viaQr.m, viaQr.n, viaQr.r, viaQr.u.length, viaQr.s.length, viaQr.vt.length], [c.m, c.n, r, c.m * r, r, r * c.n]);
             const first = keep === 'top' ? 0 : k - r;
@@ -82,6 +83,7 @@ for (const be of backends) {
             assert.ok(columnOrthogonalityError(viaQr.u, c.m, r) <= 1e-13, `${label}: UᵀU ≠ I`);
             assert.ok(rowOrthogonalityError(viaQr.vt, r, c.n) <= 1e-13, `${label}: VᵀV ≠ I`);
             assert.ok(residual(c.a, viaQr) <= 1e-13 * scale, `${label}: A·v ≠ σ·u`);
+            }
           }
         }
       });
@@ -101,29 +103,33 @@ test('exact truncated SVD: graded spectrum, the bottom values match the known on
   }
 });
 
-test('exact truncated SVD: the QR route is taken from aspect 1.5 on, and is the default there', () => {
-  assert.equal(qrFirstPays(3072, 768), true);
-  assert.equal(qrFirstPays(768, 3072), true);
-  assert.equal(qrFirstPays(36, 24), true);
-  assert.equal(qrFirstPays(35, 24), false);
-  assert.equal(qrFirstPays(768, 768), false);
+test("exact truncated SVD: the default route is 'lq' from aspect 1.5, 'gesdd-part' when square, else 'gesdd'", () => {
+  assert.equal(exactRoute(3072, 768), 'lq');
+  assert.equal(exactRoute(768, 3072), 'lq');
+  assert.equal(exactRoute(36, 24), 'lq');
+  assert.equal(exactRoute(35, 24), 'gesdd');
+  assert.equal(exactRoute(24, 35), 'gesdd');
+  assert.equal(exactRoute(768, 768), 'gesdd-part');
+  assert.throws(() => truncatedSvd(random(5, 4, 1), 5, 4, 2, { exactVia: 'gesdd-part' }), /route 'gesdd-part' needs a square matrix \(got 5×4\)/);
   for (const be of backends) {
     withBackend(be, () => {
       for (const [m, n, seed] of [[48, 16, 31], [16, 48, 32]]) {
         const a = random(m, n, seed);
-        assert.deepEqual(truncatedSvd(a, m, n, 5), truncatedSvd(a, m, n, 5, { exactVia: 'qr' }), `${be.name} ${m}×${n}`);
+        assert.deepEqual(truncatedSvd(a, m, n, 5), truncatedSvd(a, m, n, 5, { exactVia: 'lq' }), `${be.name} ${m}×${n}`);
       }
       const sq = random(20, 20, 33);
-      assert.deepEqual(truncatedSvd(sq, 20, 20, 5), truncatedSvd(sq, 20, 20, 5, { exactVia: 'gesdd' }), `${be.name} square`);
+      assert.deepEqual(truncatedSvd(sq, 20, 20, 5), truncatedSvd(sq, 20, 20, 5, { exactVia: 'gesdd-part' }), `${be.name} square`);
+      const near = random(30, 24, 34);
+      assert.deepEqual(truncatedSvd(near, 30, 24, 5), truncatedSvd(near, 30, 24, 5, { exactVia: 'gesdd' }), `${be.name} 30×24`);
     });
   }
 });
 
-test('exact truncated SVD: the two backends agree on the QR route', { skip: !native && 'OpenBLAS not available' }, () => {
+test('exact truncated SVD: the two backends agree on the LQ route', { skip: !native && 'OpenBLAS not available' }, () => {
   for (const [m, n, seed] of [[50, 20, 41], [20, 50, 42]]) {
     const a = random(m, n, seed);
     for (const keep of ['top', 'bottom'] as const) {
-      const [p, q] = [pureBackend(), native!].map((be) => withBackend(be, () => truncatedSvd(a, m, n, 6, { keep, exactVia: 'qr' })));
+      const [p, q] = [pureBackend(), native!].map((be) => withBackend(be, () => truncatedSvd(a, m, n, 6, { keep, exactVia: 'lq' })));
       assert.ok(maxAbsDiff(p.s, q.s) <= 1e-13 * p.s[0], `${m}×${n} ${keep}: values`);
       assert.ok(maxAbsDiff(reconstruct(p), reconstruct(q)) <= 1e-12 * maxAbs(a), `${m}×${n} ${keep}: reconstruction`);
     }
