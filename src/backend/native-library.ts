@@ -57,6 +57,7 @@ export interface NativeFunctions {
   sorgqr: (...args: unknown[]) => number;
   dorgqr: (...args: unknown[]) => number;
   dormqr: (...args: unknown[]) => number;
+  dgeqrt: (...args: unknown[]) => number;
   dgebrd: (...args: unknown[]) => number;
   dbdsdc: (...args: unknown[]) => number;
   dormbr: (...args: unknown[]) => number;
@@ -132,6 +133,7 @@ export function openNative(candidates: LibraryCandidates): NativeFunctions {
     sorgqr: lapacke.func('int LAPACKE_sorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
     dorgqr: lapacke.func('int LAPACKE_dorgqr(int layout, int m, int n, int k, void *a, int lda, const void *tau)'),
     dormqr: lapacke.func('int LAPACKE_dormqr(int layout, char side, char trans, int m, int n, int k, const void *a, int lda, const void *tau, void *c, int ldc)'),
+    dgeqrt: lapacke.func('int LAPACKE_dgeqrt(int layout, int m, int n, int nb, void *a, int lda, void *t, int ldt)'),
     dgebrd: lapacke.func('int LAPACKE_dgebrd(int layout, int m, int n, void *a, int lda, void *d, void *e, void *tauq, void *taup)'),
     dbdsdc: lapacke.func('int LAPACKE_dbdsdc(int layout, char uplo, char compq, int n, void *d, void *e, void *u, int ldu, void *vt, int ldvt, void *q, void *iq)'),
     dormbr: lapacke.func('int LAPACKE_dormbr(int layout, char vect, char side, char trans, int m, int n, int k, const void *a, int lda, const void *tau, void *c, int ldc)'),

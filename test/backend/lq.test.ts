@@ -11,7 +11,7 @@ import { maxAbs, maxAbsDiff, randomMatrix, rowOrthogonalityError } from './invar
 const native = nativeBackend();
 const backends: Backend[] = [pureBackend(), ...(native ? [native] : [])];
 const random = (m: number, n: number, seed: number) => randomMatrix(m, n, 'float64', seed) as Float64Array;
-const shapes: [number, number][] = [[12, 30], [12, 12], [1, 7], [5, 6]];
+const shapes: [number, number][] = [[12, 30], [12, 12], [1, 7], [5, 6], [140, 300], [130, 130]]; // the last two: several LAPACK blocks
 
 /** [L 0]·Q and [I 0]·Q (m × n each) from the packed factors. */
 function rebuild(be: Backend, lq: Float64Array, tau: Float64Array, m: number, n: number): { a: Float64Array; q: Float64Array } {

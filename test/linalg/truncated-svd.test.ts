@@ -32,6 +32,7 @@ const cases: Case[] = [
   { name: 'graded 1…1e-12, 60×20', m: 60, n: 20, a: matrixWithSpectrum(60, 20, graded(20, 12), 9) },
   { name: 'graded 1…1e-12, 20×60', m: 20, n: 60, a: transposed(matrixWithSpectrum(60, 20, graded(20, 12), 11), 60, 20) },
   { name: 'column 9×1', m: 9, n: 1, a: random(9, 1, 13) },
+  { name: 'tall 300×140 (several LAPACK blocks)', m: 300, n: 140, a: random(300, 140, 15) },
   { name: 'row 1×9', m: 1, n: 9, a: random(1, 9, 14) },
 ];
 
