@@ -97,3 +97,10 @@ export interface Backend {
   threads(): number;
   setThreads(n: number): void;
 }
+
+/** The one error for a component range outside an n × n matrix (gesddPart on every backend). */
+export function checkComponentRange(first: number, count: number, n: number): void {
+  if (!(Number.isInteger(first) && Number.isInteger(count) && first >= 0 && count >= 1 && first + count <= n)) {
+    throw new Error(`gesddPart: components ${first}…${first + count - 1} outside 0…${n - 1}`);
+  }
+}

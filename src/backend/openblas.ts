@@ -1,6 +1,6 @@
 /** The fast backend: OpenBLAS GEMM and LAPACKE, called through koffi on the caller's typed arrays (no copies). */
 import type { TypedArray } from '../tensor/tensor.ts';
-import type { Backend, EighResult, GemmArgs, SvdResult } from './backend.ts';
+import { checkComponentRange, type Backend, type EighResult, type GemmArgs, type SvdResult } from './backend.ts';
 import type { NativeFunctions } from './native-library.ts';
 
 const ROW_MAJOR = 101;
@@ -57,7 +57,7 @@ export class OpenBlasBackend implements Backend {
   // gesdd's own square route (dgebrd, dbdsdc, dormbr), with dormbr applied to the kept vectors only.
   // Column-major, `a` is B = Aᵀ = (U·S·Vᵀ)ᵀ: B's left vectors are A's rows of Vᵀ, its right vectors A's U.
   gesddPart(a: Float64Array, n: number, first: number, count: number): { s: Float64Array; u: Float64Array; vt: Float64Array } {
-    if (!(first >= 0 && count >= 1 && first + count <= n)) throw new Error(`gesddPart: components ${first}…${first + count - 1} outside 0…${n - 1}`);
+    checkComponentRange(first, count, n);
     const w = a.slice(0, n * n);
     const s = new Float64Array(n);
     const e = new Float64Array(n);

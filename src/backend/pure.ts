@@ -1,6 +1,6 @@
 /** The portable backend: everything in plain TypeScript. Slow, exact enough for tests, no native code. */
 import type { TypedArray } from '../tensor/tensor.ts';
-import type { Backend, EighResult, GemmArgs, SvdResult } from './backend.ts';
+import { checkComponentRange, type Backend, type EighResult, type GemmArgs, type SvdResult } from './backend.ts';
 import { pureGemm } from './pure-gemm.ts';
 import * as cholesky from './pure-cholesky.ts';
 import * as lapack from './pure-lapack.ts';
@@ -14,7 +14,7 @@ export class PureBackend implements Backend {
     return lapack.svd(a, m, n, vectors);
   }
   gesddPart(a: Float64Array, n: number, first: number, count: number): { s: Float64Array; u: Float64Array; vt: Float64Array } {
-    if (!(first >= 0 && count >= 1 && first + count <= n)) throw new Error(`gesddPart: components ${first}…${first + count - 1} outside 0…${n - 1}`);
+    checkComponentRange(first, count, n);
     const { s, u, vt } = lapack.svd(a, n, n, true);
     const uOut = new Float64Array(n * count);
     for (let i = 0; i < n; i++) uOut.set(u!.subarray(i * n + first, i * n + first + count), i * count);
