@@ -46,7 +46,7 @@ import { formatIntervention, type Intervention } from './types.ts';
 export type ComponentKeep = 'top' | 'bottom' | 'residual';
 
 export interface ApplyOptions {
-  /** 'exact' float64 gesdd (default) or 'randomized' (seeded). */
+  /** 'exact' float64 LAPACK SVD (default; src/linalg/truncated-svd.ts picks the route) or 'randomized' (seeded). */
   method?: SvdMethod;
   /** Randomized SVD settings (see svd.ts). */
   seed?: number;

@@ -9,10 +9,11 @@
  *
  * The exact SVD keeps r components of the full thin SVD. For a matrix with max(m, n) ≥ 1.5·min(m, n)
  * it first reduces the long side by Householder QR (LQ of the wide orientation), takes the SVD of the
- * small triangle the way gesdd does, and back-transforms only the r kept vectors (Golub & Van Loan
- * §8.6.3, "R-SVD"; what gesdd itself does inside, minus forming every vector and the whole Q): the
- * same components to round-off, faster at LASER's shapes (bench/RESULTS-laser.md). Square-ish
- * matrices go straight to gesdd.
+ * small triangle the way gesdd does, and back-transforms only the r kept vectors (QR before
+ * bidiagonalisation: Chan, ACM TOMS 8(1), 1982; what gesdd itself does inside, minus forming every
+ * vector and the whole Q): the same components to round-off, faster at LASER's shapes
+ * (bench/RESULTS-laser.md). A square matrix takes its SVD with only the kept vectors
+ * back-transformed; aspect ratios between 1 and 1.5 take one full gesdd.
  *
  * Which components are kept: 'top' (LASER: the r largest singular values) or 'bottom' (the r
  * smallest, for the higher-order component study). Randomized SVD only finds top components.
