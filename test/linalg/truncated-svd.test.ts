@@ -34,6 +34,7 @@ const cases: Case[] = [
   { name: 'column 9×1', m: 9, n: 1, a: random(9, 1, 13) },
   { name: 'tall 300×140 (several LAPACK blocks)', m: 300, n: 140, a: random(300, 140, 15) },
   { name: 'row 1×9', m: 1, n: 9, a: random(1, 9, 14) },
+  { name: 'zero 12×4', m: 12, n: 4, a: new Float64Array(48) },
 ];
 
 /** ‖A·vᵢ − σᵢ·uᵢ‖∞ and ‖Aᵀ·uᵢ − σᵢ·vᵢ‖∞ over the kept components. */
