@@ -871,3 +871,172 @@ void lk_rope_apply_f32(float *x, int64_t tokens, int heads, int head_dim, int ha
     for (int h = 0; h < heads; h++) rotate_pairs(x + (t * heads + h) * (int64_t)head_dim, half, cs, sn, interleaved);
   }
 }
+
+/* ---- linearity statistics in float64 (src/analysis: rows.ts, moments.ts, linearity-cholesky.ts) ----
+ *
+ * The per-element loops of the streamed moments and of the Cholesky scores. Every float64 sum runs in
+ * the TypeScript loop's order (one accumulator, index order; no reassociation without -ffast-math,
+ * no fused multiply-add with -ffp-contract=off), so the results equal the TypeScript twins bit for
+ * bit. Only passes without a running sum (copies, centring) are split over threads.
+ */
+
+/* rows.ts copyShiftedRows: out[r, j] = src[row(start + r), j] − shift[j] (a plain copy without a
+ * shift); src holds src_rows rows of float32 (f64 = 0) or float64, rows NULL = all rows in order.
+ * Returns -1, copying nothing, when a selected row is not in src. */
+int lk_rows_f64(const void *src, int f64, int64_t src_rows, int64_t dim, const int32_t *rows, int64_t start, int64_t count,
+                const double *shift, double *out, int nt) {
+  for (int64_t r = 0; r < count; r++) {
+    const int64_t row = rows ? (int64_t)rows[start + r] : start + r;
+    if (row < 0 || row >= src_rows) return -1;
+  }
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && count * dim >= PARALLEL_MIN_MEMORY)
+  for (int64_t r = 0; r < count; r++) {
+    const int64_t row = rows ? (int64_t)rows[start + r] : start + r;
+    double *o = out + r * dim;
+    if (f64) {
+      const double *s = (const double *)src + row * dim;
+      if (shift) for (int64_t j = 0; j < dim; j++) o[j] = s[j] - shift[j];
+      else for (int64_t j = 0; j < dim; j++) o[j] = s[j];
+    } else {
+      const float *s = (const float *)src + row * dim;
+      if (shift) for (int64_t j = 0; j < dim; j++) o[j] = (double)s[j] - shift[j];
+      else for (int64_t j = 0; j < dim; j++) o[j] = (double)s[j];
+    }
+  }
+  return 0;
+}
+
+/* rows.ts ShiftedReader's first chunk: mean = column means of the chunk (rows summed in order), then
+ * chunk −= mean. */
+void lk_centre_columns_f64(double *chunk, int64_t rows, int64_t dim, double *mean) {
+  for (int64_t j = 0; j < dim; j++) mean[j] = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const double *x = chunk + r * dim;
+    for (int64_t j = 0; j < dim; j++) mean[j] += x[j];
+  }
+  for (int64_t j = 0; j < dim; j++) mean[j] /= (double)rows;
+  for (int64_t r = 0; r < rows; r++) {
+    double *x = chunk + r * dim;
+    for (int64_t j = 0; j < dim; j++) x[j] -= mean[j];
+  }
+}
+
+/* moments.ts StreamMoments.addShifted's loop over a chunk of shifted rows x̃: sum += x̃ (column by
+ * column), and per row ‖x̃‖² and x̃·s; with `weights`, w_r = 1/‖x‖ (‖x‖² = ‖x̃‖² + 2x̃·s + ‖s‖²) or 0
+ * for a zero row. out = [Σ_r ‖x̃_r‖², Σ w, rows with ‖x‖ > 0]. */
+void lk_stream_add_f64(const double *chunk, int64_t rows, int64_t d, const double *s, double *sum, double *weights, double *out) {
+  double ss = 0;
+  for (int64_t j = 0; j < d; j++) ss += s[j] * s[j];
+  double squares = 0, weight_sum = 0, unit = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const double *x = chunk + r * d;
+    double sq = 0, dot = 0;
+    for (int64_t j = 0; j < d; j++) {
+      const double v = x[j];
+      sum[j] += v;
+      sq += v * v;
+      dot += v * s[j];
+    }
+    squares += sq;
+    if (weights) {
+      const double norm2 = sq + 2 * dot + ss;
+      if (norm2 > 0) {
+        weights[r] = 1 / sqrt(norm2);
+        weight_sum += weights[r];
+        unit += 1;
+      } else {
+        weights[r] = 0;
+      }
+    }
+  }
+  out[0] = squares;
+  out[1] = weight_sum;
+  out[2] = unit;
+}
+
+/* moments.ts CrossMoments.addDifference's loop: d̃ = ỹ − x̃ into `delta` (when `form`; else `delta`
+ * holds d̃ already and ỹ = x̃ + d̃: addShifted), sum_delta += d̃, out = [Σ‖d̃‖², Σ‖ỹ‖²] over the chunk. */
+void lk_cross_add_f64(const double *x, const double *y, double *delta, int form, int64_t rows, int64_t d, double *sum_delta, double *out) {
+  double dd = 0, yy = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t o = r * d;
+    if (form) {
+      for (int64_t j = 0; j < d; j++) {
+        const double yv = y[o + j];
+        const double v = yv - x[o + j];
+        delta[o + j] = v;
+        sum_delta[j] += v;
+        dd += v * v;
+        yy += yv * yv;
+      }
+    } else {
+      for (int64_t j = 0; j < d; j++) {
+        const double v = delta[o + j];
+        const double yv = x[o + j] + v;
+        sum_delta[j] += v;
+        dd += v * v;
+        yy += yv * yv;
+      }
+    }
+  }
+  out[0] = dd;
+  out[1] = yy;
+}
+
+/* moments.ts centredProduct: out = raw − (sum_a/n)·sum_bᵀ (dim × dim); with `upper`, raw holds its
+ * upper triangle only and is read as the symmetric matrix (symmetrizeUpper first). */
+void lk_centred_product_f64(const double *raw, int upper, const double *sum_a, const double *sum_b, double n, int64_t dim, double *out, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && dim * dim >= PARALLEL_MIN_MEMORY)
+  for (int64_t i = 0; i < dim; i++) {
+    const double ai = sum_a[i] / n;
+    double *o = out + i * dim;
+    const double *r = raw + i * dim;
+    if (upper) {
+      for (int64_t j = 0; j < i; j++) o[j] = raw[j * dim + i] - ai * sum_b[j];
+      for (int64_t j = i; j < dim; j++) o[j] = r[j] - ai * sum_b[j];
+    } else {
+      for (int64_t j = 0; j < dim; j++) o[j] = r[j] - ai * sum_b[j];
+    }
+  }
+}
+
+/* Σ a_i² in index order (linearity-cholesky.ts frobenius² and sumSquares). */
+double lk_sumsq_f64(const double *a, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += a[i] * a[i];
+  return s;
+}
+
+/* linearity-cholesky.ts maxRowSum: max_i Σ_j |a_ij| (NaN as soon as one row sum is NaN, as Math.max). */
+double lk_max_row_sum_f64(const double *a, int64_t d) {
+  double worst = 0;
+  for (int64_t i = 0; i < d; i++) {
+    double s = 0;
+    for (int64_t j = 0; j < d; j++) s += fabs(a[i * d + j]);
+    if (isnan(s) || isnan(worst)) worst = NAN;
+    else if (s > worst) worst = s;
+  }
+  return worst;
+}
+
+/* linearity-cholesky.ts choleskyScores' ridge sums, entry by entry in row-major order: with
+ * kcxy = δ_ij − Λk_ij + a_ij, out = [Σ cxd·a, Σ a², Σ (cxx + cxd)·kcxy, Σ kcxy²]. */
+void lk_ridge_sums_f64(const double *cxd, const double *a, const double *k, const double *cxx, int64_t d, double shift, double *out) {
+  double wd = 0, ad = 0, wy = 0, ay = 0;
+  for (int64_t i = 0; i < d; i++) {
+    for (int64_t j = 0; j < d; j++) {
+      const int64_t at = i * d + j;
+      const double c = cxd[at];
+      const double aij = a[at];
+      const double kcxy = ((i == j) ? 1.0 : 0.0) - shift * k[at] + aij;
+      wd += c * aij;
+      ad += aij * aij;
+      wy += (cxx[at] + c) * kcxy;
+      ay += kcxy * kcxy;
+    }
+  }
+  out[0] = wd;
+  out[1] = ad;
+  out[2] = wy;
+  out[3] = ay;
+}

@@ -26,6 +26,7 @@
  * are normal-equation solves, accurate to ~ε·κ(XᵀX): bench/solve/conditioning.ts).
  */
 import { backend } from '../backend/index.ts';
+import { nativeStatistics } from '../tensor/native-statistics.ts';
 import type { CentredPairStatistics } from './linearity-statistics.ts';
 
 export const CERTIFY_MARGIN = 16;
@@ -43,9 +44,15 @@ export interface CholeskyFactors {
 }
 
 function frobenius(a: Float64Array): number {
+  return Math.sqrt(sumSquares(a));
+}
+
+function sumSquares(a: Float64Array): number {
+  const k = nativeStatistics();
+  if (k) return k.sumSquares(a, a.length);
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
+  return s;
 }
 
 function trace(a: Float64Array, d: number): number {
@@ -56,6 +63,8 @@ function trace(a: Float64Array, d: number): number {
 
 /** max_i Σ_j |a_ij|, an upper bound on λ_max of a symmetric matrix. */
 function maxRowSum(a: Float64Array, d: number): number {
+  const k = nativeStatistics();
+  if (k && a.length >= d * d) return k.maxRowSum(a, d);
   let worst = 0;
   for (let i = 0; i < d; i++) {
     let s = 0;
@@ -110,6 +119,14 @@ export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics): { 
     const a = new Float64Array(d * d);
     be.gemm({ transA: false, transB: false, m: d, n: d, k: d, alpha: 1, a: k, lda: d, b: s.cxd, ldb: d, beta: 0, c: a, ldc: d });
     // with the residual: K·C_xy = I − ΛK + A, and ‖R⁻¹C_xy‖² = ⟨C_xy, K·C_xy⟩, entry by entry
+    const native = nativeStatistics();
+    if (native) {
+      const sums = new Float64Array(4);
+      native.ridgeSums(s.cxd, a, k, s.cxx, d, shift, sums);
+      delta.robust = sums[0] + shift * sums[1];
+      target.robust = sums[2] + shift * sums[3];
+      return { delta, target };
+    }
     let wd = 0;
     let ad = 0;
     let wy = 0;
@@ -130,10 +147,4 @@ export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics): { 
     target.robust = wy + shift * ay;
   }
   return { delta, target };
-}
-
-function sumSquares(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return s;
 }

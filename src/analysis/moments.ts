@@ -13,6 +13,8 @@
  * the d × d sums go through the backend's float64 GEMM.
  */
 import { backend } from '../backend/index.ts';
+import { kernelThreads } from '../tensor/native-kernels.ts';
+import { nativeStatistics } from '../tensor/native-statistics.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { checkRows, selectedCount, ShiftedReader, type RowSelection } from './rows.ts';
 
@@ -77,6 +79,9 @@ export class StreamMoments {
   readonly unitSum: Float64Array | null;
   /** Rows with ‖x‖ > 0 (the ones in `unitSum`). */
   unitCount = 0;
+  /** Scratch: the unit-sum weights of a chunk, and the native kernel's scalar results. */
+  private weights = new Float64Array(0);
+  private readonly scalars = new Float64Array(3);
 
   constructor(dim: number, options: StreamMomentsOptions = {}) {
     this.dim = dim;
@@ -104,31 +109,43 @@ export class StreamMoments {
     const d = this.dim;
     const s = this.shift;
     if (!s) throw new Error('StreamMoments.addShifted: the shift is not set (read the first chunk with readChunk)');
+    if (chunk.length < rows * d) throw new Error(`StreamMoments.addShifted: the chunk holds ${chunk.length} values, not ${rows} rows of ${d}`);
     const sum = this.sum;
     const unit = this.unitSum;
-    const weights = unit ? new Float64Array(rows) : null;
-    let ss = 0;
-    for (let j = 0; j < d; j++) ss += s[j] * s[j];
+    if (unit && this.weights.length < rows) this.weights = new Float64Array(rows);
+    const weights = unit ? this.weights.subarray(0, rows) : null;
     let squares = 0;
     let weightSum = 0;
-    for (let r = 0; r < rows; r++) {
-      const o = r * d;
-      let sq = 0;
-      let dot = 0;
-      for (let j = 0; j < d; j++) {
-        const v = chunk[o + j];
-        sum[j] += v;
-        sq += v * v;
-        dot += v * s[j];
-      }
-      squares += sq;
-      if (weights) {
-        // ‖x‖² = ‖x̃‖² + 2 x̃·s + ‖s‖²; rows of zero norm are left out of the unit sum
-        const norm2 = sq + 2 * dot + ss;
-        if (norm2 > 0) {
-          weights[r] = 1 / Math.sqrt(norm2);
-          weightSum += weights[r];
-          this.unitCount++;
+    const k = nativeStatistics();
+    if (k) {
+      const out = this.scalars;
+      k.streamAdd(chunk, rows, d, s, sum, weights, out);
+      squares = out[0];
+      weightSum = out[1];
+      this.unitCount += out[2];
+    } else {
+      let ss = 0;
+      for (let j = 0; j < d; j++) ss += s[j] * s[j];
+      for (let r = 0; r < rows; r++) {
+        const o = r * d;
+        let sq = 0;
+        let dot = 0;
+        for (let j = 0; j < d; j++) {
+          const v = chunk[o + j];
+          sum[j] += v;
+          sq += v * v;
+          dot += v * s[j];
+        }
+        squares += sq;
+        if (weights) {
+          // ‖x‖² = ‖x̃‖² + 2 x̃·s + ‖s‖²; rows of zero norm are left out of the unit sum
+          const norm2 = sq + 2 * dot + ss;
+          weights[r] = 0;
+          if (norm2 > 0) {
+            weights[r] = 1 / Math.sqrt(norm2);
+            weightSum += weights[r];
+            this.unitCount++;
+          }
         }
       }
     }
@@ -175,12 +192,24 @@ export class StreamMoments {
   /** XcᵀXc = Σx̃x̃ᵀ − N·μ̃μ̃ᵀ (d × d), the centred Gram matrix (N − 1 times the covariance). */
   centredGram(): Float64Array {
     if (!this.gram) throw new Error('StreamMoments: this stream does not keep its Gram matrix');
+    const k = nativeStatistics();
+    if (k && this.count > 0) {
+      const out = new Float64Array(this.dim * this.dim);
+      k.centredProduct(this.gram, 1, this.sum, this.sum, this.count, this.dim, out, kernelThreads());
+      return out;
+    }
     return centredProduct(symmetrizeUpper(this.gram.slice(), this.dim), this.sum, this.sum, this.count, this.dim);
   }
 }
 
 /** Σ ãb̃ᵀ − (Σã)(Σb̃)ᵀ / N: the centred cross product XcᵀYc from sums about any shifts. */
 export function centredProduct(raw: Float64Array, sumA: Float64Array, sumB: Float64Array, n: number, dim: number): Float64Array {
+  const k = nativeStatistics();
+  if (k && n !== 0 && raw.length === dim * dim && sumA.length >= dim && sumB.length >= dim) {
+    const out = new Float64Array(dim * dim);
+    k.centredProduct(raw, 0, sumA, sumB, n, dim, out, kernelThreads());
+    return out;
+  }
   const out = raw.slice();
   if (n === 0) return out;
   for (let i = 0; i < dim; i++) {
@@ -205,6 +234,8 @@ export class CrossMoments {
   sumSquaresDelta = 0;
   /** Σ ‖x̃ + d̃‖² = Σ ‖ỹ‖² with ỹ = y − (s_x + s_d). */
   sumSquaresTarget = 0;
+  /** Scratch for the native kernel's two sums. */
+  private readonly scalars = new Float64Array(2);
 
   constructor(dim: number) {
     this.dim = dim;
@@ -217,6 +248,15 @@ export class CrossMoments {
   addShifted(x: Float64Array, delta: Float64Array, rows: number): void {
     const d = this.dim;
     const sumDelta = this.sumDelta;
+    const k = nativeStatistics();
+    if (k && x.length >= rows * d && delta.length >= rows * d) {
+      k.crossAdd(x, null, delta, 0, rows, d, sumDelta, this.scalars);
+      this.sumSquaresDelta += this.scalars[0];
+      this.sumSquaresTarget += this.scalars[1];
+      accumulateCross(x, delta, rows, d, this.cross);
+      this.count += rows;
+      return;
+    }
     let dd = 0;
     let yy = 0;
     for (let r = 0; r < rows; r++) {
@@ -242,21 +282,28 @@ export class CrossMoments {
   addDifference(x: Float64Array, y: Float64Array, rows: number, out: Float64Array): Float64Array {
     const d = this.dim;
     const sumDelta = this.sumDelta;
-    let dd = 0;
-    let yy = 0;
-    for (let r = 0; r < rows; r++) {
-      const o = r * d;
-      for (let j = 0; j < d; j++) {
-        const yv = y[o + j];
-        const v = yv - x[o + j];
-        out[o + j] = v;
-        sumDelta[j] += v;
-        dd += v * v;
-        yy += yv * yv;
+    const k = nativeStatistics();
+    if (k && x.length >= rows * d && y.length >= rows * d && out.length >= rows * d) {
+      k.crossAdd(x, y, out, 1, rows, d, sumDelta, this.scalars);
+      this.sumSquaresDelta += this.scalars[0];
+      this.sumSquaresTarget += this.scalars[1];
+    } else {
+      let dd = 0;
+      let yy = 0;
+      for (let r = 0; r < rows; r++) {
+        const o = r * d;
+        for (let j = 0; j < d; j++) {
+          const yv = y[o + j];
+          const v = yv - x[o + j];
+          out[o + j] = v;
+          sumDelta[j] += v;
+          dd += v * v;
+          yy += yv * yv;
+        }
       }
+      this.sumSquaresDelta += dd;
+      this.sumSquaresTarget += yy;
     }
-    this.sumSquaresDelta += dd;
-    this.sumSquaresTarget += yy;
     const delta = out.subarray(0, rows * d);
     accumulateCross(x, delta, rows, d, this.cross);
     this.count += rows;
