@@ -986,13 +986,26 @@ void lk_cross_add_f64(const double *x, const double *y, double *delta, int form,
 /* moments.ts centredProduct: out = raw − (sum_a/n)·sum_bᵀ (dim × dim); with `upper`, raw holds its
  * upper triangle only and is read as the symmetric matrix (symmetrizeUpper first). */
 void lk_centred_product_f64(const double *raw, int upper, const double *sum_a, const double *sum_b, double n, int64_t dim, double *out, int nt) {
+  if (upper) {
+    /* the lower triangle first, as a tiled transpose of the upper one (column reads stay in cache) */
+    const int64_t tile = 32;
+    for (int64_t i0 = 0; i0 < dim; i0 += tile) {
+      const int64_t i1 = i0 + tile < dim ? i0 + tile : dim;
+      for (int64_t j0 = 0; j0 <= i0; j0 += tile) {
+        for (int64_t i = i0; i < i1; i++) {
+          const int64_t j1 = j0 + tile < i ? j0 + tile : i;
+          for (int64_t j = j0; j < j1; j++) out[i * dim + j] = raw[j * dim + i];
+        }
+      }
+    }
+  }
   #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && dim * dim >= PARALLEL_MIN_MEMORY)
   for (int64_t i = 0; i < dim; i++) {
     const double ai = sum_a[i] / n;
     double *o = out + i * dim;
     const double *r = raw + i * dim;
     if (upper) {
-      for (int64_t j = 0; j < i; j++) o[j] = raw[j * dim + i] - ai * sum_b[j];
+      for (int64_t j = 0; j < i; j++) o[j] = o[j] - ai * sum_b[j];
       for (int64_t j = i; j < dim; j++) o[j] = r[j] - ai * sum_b[j];
     } else {
       for (int64_t j = 0; j < dim; j++) o[j] = r[j] - ai * sum_b[j];

@@ -88,9 +88,19 @@ export function choleskyFactors(s: CentredPairStatistics, rcond: number, lambda?
   let lowerBound = Number.NEGATIVE_INFINITY;
   if (lambda !== undefined) {
     const shift = lambda * s.xx;
-    const shifted = s.cxx.slice();
-    for (let i = 0; i < d; i++) shifted[i * d + i] += shift;
-    const r = be.potrf(shifted, d);
+    // C + ΛI factored from C itself with its diagonal shifted for the call (potrf copies its input)
+    // and put back exactly: no d × d copy
+    const diagonal = new Float64Array(d);
+    for (let i = 0; i < d; i++) {
+      diagonal[i] = s.cxx[i * d + i];
+      s.cxx[i * d + i] += shift;
+    }
+    let r: Float64Array | null;
+    try {
+      r = be.potrf(s.cxx, d);
+    } finally {
+      for (let i = 0; i < d; i++) s.cxx[i * d + i] = diagonal[i];
+    }
     if (!r) return undefined;
     const k = be.potri(r, d);
     lowerBound = 1 / frobenius(k) - shift;
@@ -116,7 +126,7 @@ export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics): { 
   if (f.ridge) {
     // A = K·C_xd (one GEMM with the explicit K); ‖W‖² = ‖R⁻¹C_xd‖² = ⟨C_xd, A⟩
     const { k, lambda: shift } = f.ridge;
-    const a = new Float64Array(d * d);
+    const a = z; // Z is summed up: its buffer takes A (beta = 0 overwrites it)
     be.gemm({ transA: false, transB: false, m: d, n: d, k: d, alpha: 1, a: k, lda: d, b: s.cxd, ldb: d, beta: 0, c: a, ldc: d });
     // with the residual: K·C_xy = I − ΛK + A, and ‖R⁻¹C_xy‖² = ⟨C_xy, K·C_xy⟩, entry by entry
     const native = nativeStatistics();
