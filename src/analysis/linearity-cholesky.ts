@@ -27,6 +27,7 @@
  */
 import { backend } from '../backend/index.ts';
 import { nativeStatistics } from '../tensor/native-statistics.ts';
+import { partialSums, sumSquares as sumSquaresTS, total } from './partial-sums.ts';
 import type { CentredPairStatistics } from './linearity-statistics.ts';
 
 export const CERTIFY_MARGIN = 16;
@@ -50,9 +51,7 @@ function frobenius(a: Float64Array): number {
 function sumSquares(a: Float64Array): number {
   const k = nativeStatistics();
   if (k) return k.sumSquares(a, a.length);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return s;
+  return sumSquaresTS(a);
 }
 
 function trace(a: Float64Array, d: number): number {
@@ -66,10 +65,10 @@ function maxRowSum(a: Float64Array, d: number): number {
   const k = nativeStatistics();
   if (k && a.length >= d * d) return k.maxRowSum(a, d);
   let worst = 0;
+  const s4 = partialSums();
   for (let i = 0; i < d; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += Math.abs(a[i * d + j]);
-    worst = Math.max(worst, s);
+    for (let j = 0; j < d; j++) s4[j & 3] += Math.abs(a[i * d + j]);
+    worst = Math.max(worst, total(s4));
   }
   return worst;
 }
@@ -137,24 +136,25 @@ export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics): { 
       target.robust = sums[2] + shift * sums[3];
       return { delta, target };
     }
-    let wd = 0;
-    let ad = 0;
-    let wy = 0;
-    let ay = 0;
+    const wd = partialSums();
+    const ad = partialSums();
+    const wy = partialSums();
+    const ay = partialSums();
     for (let i = 0; i < d; i++) {
       for (let j = 0; j < d; j++) {
         const at = i * d + j;
         const cxd = s.cxd[at];
         const aij = a[at];
         const kcxy = (i === j ? 1 : 0) - shift * k[at] + aij;
-        wd += cxd * aij;
-        ad += aij * aij;
-        wy += (s.cxx[at] + cxd) * kcxy;
-        ay += kcxy * kcxy;
+        const q = j & 3;
+        wd[q] += cxd * aij;
+        ad[q] += aij * aij;
+        wy[q] += (s.cxx[at] + cxd) * kcxy;
+        ay[q] += kcxy * kcxy;
       }
     }
-    delta.robust = wd + shift * ad;
-    target.robust = wy + shift * ay;
+    delta.robust = total(wd) + shift * total(ad);
+    target.robust = total(wy) + shift * total(ay);
   }
   return { delta, target };
 }

@@ -16,6 +16,7 @@ import { backend } from '../backend/index.ts';
 import { kernelThreads } from '../tensor/native-kernels.ts';
 import { nativeStatistics } from '../tensor/native-statistics.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import { partialSums, total } from './partial-sums.ts';
 import { checkRows, selectedCount, ShiftedReader, type RowSelection } from './rows.ts';
 
 /** Default rows per chunk when a tensor is read in pieces (bounds the float64 scratch memory). */
@@ -126,16 +127,18 @@ export class StreamMoments {
     } else {
       let ss = 0;
       for (let j = 0; j < d; j++) ss += s[j] * s[j];
+      const sq4 = partialSums();
+      const dot4 = partialSums();
       for (let r = 0; r < rows; r++) {
         const o = r * d;
-        let sq = 0;
-        let dot = 0;
         for (let j = 0; j < d; j++) {
           const v = chunk[o + j];
           sum[j] += v;
-          sq += v * v;
-          dot += v * s[j];
+          sq4[j & 3] += v * v;
+          dot4[j & 3] += v * s[j];
         }
+        const sq = total(sq4);
+        const dot = total(dot4);
         squares += sq;
         if (weights) {
           // ‖x‖² = ‖x̃‖² + 2 x̃·s + ‖s‖²; rows of zero norm are left out of the unit sum
@@ -257,20 +260,20 @@ export class CrossMoments {
       this.count += rows;
       return;
     }
-    let dd = 0;
-    let yy = 0;
+    const dd = partialSums();
+    const yy = partialSums();
     for (let r = 0; r < rows; r++) {
       const o = r * d;
       for (let j = 0; j < d; j++) {
         const v = delta[o + j];
         const y = x[o + j] + v;
         sumDelta[j] += v;
-        dd += v * v;
-        yy += y * y;
+        dd[j & 3] += v * v;
+        yy[j & 3] += y * y;
       }
     }
-    this.sumSquaresDelta += dd;
-    this.sumSquaresTarget += yy;
+    this.sumSquaresDelta += total(dd);
+    this.sumSquaresTarget += total(yy);
     accumulateCross(x, delta, rows, d, this.cross);
     this.count += rows;
   }
@@ -288,8 +291,8 @@ export class CrossMoments {
       this.sumSquaresDelta += this.scalars[0];
       this.sumSquaresTarget += this.scalars[1];
     } else {
-      let dd = 0;
-      let yy = 0;
+      const dd = partialSums();
+      const yy = partialSums();
       for (let r = 0; r < rows; r++) {
         const o = r * d;
         for (let j = 0; j < d; j++) {
@@ -297,12 +300,12 @@ export class CrossMoments {
           const v = yv - x[o + j];
           out[o + j] = v;
           sumDelta[j] += v;
-          dd += v * v;
-          yy += yv * yv;
+          dd[j & 3] += v * v;
+          yy[j & 3] += yv * yv;
         }
       }
-      this.sumSquaresDelta += dd;
-      this.sumSquaresTarget += yy;
+      this.sumSquaresDelta += total(dd);
+      this.sumSquaresTarget += total(yy);
     }
     const delta = out.subarray(0, rows * d);
     accumulateCross(x, delta, rows, d, this.cross);

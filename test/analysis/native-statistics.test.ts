@@ -9,6 +9,7 @@ import { backend } from '../../src/backend/index.ts';
 import { choleskyFactors, choleskyScores } from '../../src/analysis/linearity-cholesky.ts';
 import { LinearityPairAccumulator, type PairBatch } from '../../src/analysis/linearity-pair.ts';
 import { centredProduct, CrossMoments, StreamMoments } from '../../src/analysis/moments.ts';
+import { sumSquares } from '../../src/analysis/partial-sums.ts';
 import { copyShiftedRows } from '../../src/analysis/rows.ts';
 import { nativeKernels, nativeKernelsStatus, withNativeKernels } from '../../src/tensor/native-kernels.ts';
 import { nativeStatistics } from '../../src/tensor/native-statistics.ts';
@@ -143,13 +144,21 @@ test('a whole pair with parts (chunked, selected rows) and its Cholesky scores: 
   sameBothPaths(bothPaths(run), 'pair');
 });
 
-test('maxRowSum kernel: NaN wins as in Math.max; sums of squares in index order', { skip }, () => {
+test('sum-of-squares and max-row-sum kernels: the four-partial-sum order of partial-sums.ts; NaN wins as in Math.max', { skip }, () => {
   const k = nativeStatistics()!;
   const a = new Float64Array([1, -2, 3, 4, Number.NaN, 1, -7, 0, 0]);
   assert.ok(Number.isNaN(k.maxRowSum(a, 3)));
   assert.equal(k.maxRowSum(new Float64Array([1, -2, 3, 4, 5, -1, -7, 0, 0]), 3), 10);
-  const v = new Float64Array([1e16, 1, -1e16, 3]);
-  let s = 0;
-  for (const e of v) s += e * e;
-  assert.equal(k.sumSquares(v, 4), s);
+  const rng = new Rng(2);
+  for (const n of [0, 1, 3, 4, 7, 1001]) {
+    const v = rng.randn([n], 1, 'float64').data as Float64Array;
+    for (let i = 0; i < n; i += 5) v[i] *= 1e8;
+    assert.equal(k.sumSquares(v, n), sumSquares(v), `n = ${n}`);
+  }
+  // an order-sensitive case: partial sums [1 + 1, 1e16 + 0, 1, 0], not one running sum (which gives 1e16)
+  const tricky = new Float64Array([1, 1e8, 1, 0, 1, 0]);
+  const expected = 1 + 1 + (1e16 + 0) + (1 + 0);
+  assert.notEqual(expected, 1e16);
+  assert.equal(sumSquares(tricky), expected);
+  assert.equal(k.sumSquares(tricky, tricky.length), expected);
 });
