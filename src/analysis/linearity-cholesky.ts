@@ -112,12 +112,16 @@ export function choleskyFactors(s: CentredPairStatistics, rcond: number, lambda?
   return { kind: 'cholesky', dim: d, l, ridge, lowerBound };
 }
 
-/** Exact and ridge scores of both targets (D = Y − X and Y) of one pair from its X's factors. */
-export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics): { delta: { exact: number; robust?: number }; target: { exact: number; robust?: number } } {
+/**
+ * Exact and ridge scores of both targets (D = Y − X and Y) of one pair from its X's factors; `work`
+ * is a d × d scratch buffer (any contents; fresh when absent).
+ */
+export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics, work?: Float64Array): { delta: { exact: number; robust?: number }; target: { exact: number; robust?: number } } {
   const d = f.dim;
   const be = backend();
   const traceCross = trace(s.cxd, d);
-  const z = s.cxd.slice();
+  const z = work && work.length === d * d ? work : new Float64Array(d * d);
+  z.set(s.cxd);
   be.trsm(f.l, d, z, d, false);
   const zz = sumSquares(z);
   const delta: { exact: number; robust?: number } = { exact: zz };

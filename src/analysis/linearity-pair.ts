@@ -39,24 +39,53 @@ export interface LinearityPairOptions {
   chunkRows?: number;
   /** X's moments handed on from the pair before (`next()`); fresh for pair 0. */
   x?: StreamMoments;
-  /** Chunk buffers handed on from the pair before (`scratch`), so a run allocates them once. */
-  scratch?: ChunkScratch;
+  /**
+   * Buffers handed on from the pair before (its `scratch`), so a run allocates them once: the chunk
+   * buffers, and the d × d matrices of finished statistics (the pair before's X Gram and cross
+   * products go back to the scratch when it is released).
+   */
+  scratch?: PairScratch;
   /** Keep Σ x/‖x‖ of X (when fresh) and Y for the mean cosine similarity. Default true. */
   unitSum?: boolean;
 }
 
-/**
- * The float64 chunk buffers `add` reads rows into, kept across batches and handed from pair to
- * pair: a run allocates them once instead of per batch (6 MB each at d = 768, 1024-row chunks).
- */
-export class ChunkScratch {
-  private readonly buffers: Float64Array[] = [];
+/** d × d matrices a scratch keeps for reuse at most (the statistics of one pair and its solve). */
+const POOLED_MATRICES = 8;
 
-  /** Buffer `i` with room for at least `size` values (grown when needed; its contents are stale). */
+/**
+ * The float64 buffers of a pair, handed from pair to pair so a run allocates them once instead of
+ * per batch and per pair: the chunk buffers `add` reads rows into (6 MB each at d = 768, 1024-row
+ * chunks), and d × d matrices (accumulators, centred statistics, solve work; 4.7 MB each at
+ * d = 768), which cost ~2 ms each to allocate and fault in afresh.
+ */
+export class PairScratch {
+  private readonly buffers: Float64Array[] = [];
+  private readonly matrices: Float64Array[] = [];
+
+  /** Chunk buffer `i` with room for at least `size` values (grown when needed; contents stale). */
   get(i: number, size: number): Float64Array {
     let b = this.buffers[i];
     if (!b || b.length < size) this.buffers[i] = b = new Float64Array(size);
     return b;
+  }
+
+  /** A buffer of `size` values from the pool (contents stale) or a fresh one. */
+  matrix(size: number): Float64Array {
+    const i = this.matrices.findIndex((m) => m.length === size);
+    return i >= 0 ? this.matrices.splice(i, 1)[0] : new Float64Array(size);
+  }
+
+  /** A zeroed buffer of `size` values (from the pool when one fits). */
+  zeroMatrix(size: number): Float64Array {
+    const i = this.matrices.findIndex((m) => m.length === size);
+    return i >= 0 ? this.matrices.splice(i, 1)[0].fill(0) : new Float64Array(size);
+  }
+
+  /** Hands buffers no one reads any more back to the pool. */
+  give(...matrices: Array<Float64Array | null | undefined>): void {
+    for (const m of matrices) {
+      if (m && this.matrices.length < POOLED_MATRICES && !this.matrices.includes(m)) this.matrices.push(m);
+    }
   }
 }
 
@@ -92,8 +121,8 @@ export class LinearityPairAccumulator {
   private readonly mlp?: CrossMoments;
   private readonly bytes: number;
   private released = false;
-  /** The chunk buffers (hand them to the next pair's `scratch`). */
-  readonly scratch: ChunkScratch;
+  /** The pair's buffers (hand them to the next pair's `scratch`). */
+  readonly scratch: PairScratch;
 
   constructor(options: LinearityPairOptions) {
     const d = options.dim;
@@ -102,15 +131,17 @@ export class LinearityPairAccumulator {
     this.parts = options.parts ?? false;
     this.mlpInput = options.mlpInput ?? 'afterAttention';
     this.chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
+    const scratch = (this.scratch = options.scratch ?? new PairScratch());
+    const zeroed = () => scratch.zeroMatrix(d * d);
     this.xAdded = options.x !== undefined;
-    this.x = options.x ?? new StreamMoments(d, { unitSum: options.unitSum });
-    this.y = new StreamMoments(d, { gram: options.yGram ?? true, unitSum: options.unitSum });
-    this.scratch = options.scratch ?? new ChunkScratch();
-    this.layer = new CrossMoments(d);
+    this.x = options.x ?? new StreamMoments(d, { unitSum: options.unitSum, gramBuffer: zeroed() });
+    const yGram = options.yGram ?? true;
+    this.y = new StreamMoments(d, { gram: yGram, unitSum: options.unitSum, gramBuffer: yGram ? zeroed() : undefined });
+    this.layer = new CrossMoments(d, zeroed());
     if (this.parts) {
-      this.attention = new CrossMoments(d);
-      this.mlp = new CrossMoments(d);
-      if (this.mlpInput === 'afterAttention') this.mid = new StreamMoments(d, { unitSum: false });
+      this.attention = new CrossMoments(d, zeroed());
+      this.mlp = new CrossMoments(d, zeroed());
+      if (this.mlpInput === 'afterAttention') this.mid = new StreamMoments(d, { unitSum: false, gramBuffer: zeroed() });
     }
     this.bytes = pairStatisticsBytes(d, this.parts, this.mlpInput);
     livePairStatistics.bytes += this.bytes;
@@ -161,13 +192,13 @@ export class LinearityPairAccumulator {
     if (this.mlp) assertFiniteStream(this.mlp.sumSquaresDelta, `the MLP output of block ${i}`);
   }
 
-  /** Centred statistics of the block or of one of its parts. */
-  statistics(part: BlockPart = 'layer'): CentredPairStatistics {
+  /** Centred statistics of the block or of one of its parts (C_xx and C_xd into `into` when given). */
+  statistics(part: BlockPart = 'layer', into?: { cxx: Float64Array; cxd: Float64Array }): CentredPairStatistics {
     this.checkFinite();
     if (part !== 'layer' && !this.parts) throw new Error('LinearityPair: block parts were not measured (parts: false)');
     const moments = part === 'layer' ? this.layer : part === 'attention' ? this.attention! : this.mlp!;
     const x = part === 'mlp' && this.mid ? this.mid : this.x;
-    return centredPairStatistics(x, moments);
+    return centredPairStatistics(x, moments, into);
   }
 
   /**
@@ -177,7 +208,19 @@ export class LinearityPairAccumulator {
    * side (`linearity-tokens.ts`); parts always use the statistics.
    */
   result(options: SolveOptions = {}, more: { rows?: () => Iterable<PairRows>; anisotropy?: boolean } = {}): { block: BlockLinearity; anisotropyX: number; solvedBy: 'tokens' | 'cholesky' | 'eigen' } {
-    const s = this.statistics('layer');
+    // the block's C_xx, C_xd and the solve's work matrix come from the scratch and go back to it:
+    // no result holds them (the factors and the eigenvectors are new arrays)
+    const n = this.dim * this.dim;
+    const into = { cxx: this.scratch.matrix(n), cxd: this.scratch.matrix(n) };
+    const work = this.scratch.matrix(n);
+    try {
+      return this.solve(this.statistics('layer', into), work, options, more);
+    } finally {
+      this.scratch.give(into.cxx, into.cxd, work);
+    }
+  }
+
+  private solve(s: CentredPairStatistics, work: Float64Array, options: SolveOptions, more: { rows?: () => Iterable<PairRows>; anisotropy?: boolean }): { block: BlockLinearity; anisotropyX: number; solvedBy: 'tokens' | 'cholesky' | 'eigen' } {
     const tokenSide = more.rows && !this.parts && s.tokens <= TOKEN_SIDE_MAX * s.dim && s.tokens >= 2 && (options.method ?? 'auto') === 'auto';
     if (tokenSide) {
       const spectrum = tokenSpectrum(centredRows(more.rows!(), s.tokens, s.dim));
@@ -185,7 +228,7 @@ export class LinearityPairAccumulator {
       return { block: { block: this.block, layer }, anisotropyX: more.anisotropy ? largestShare(spectrum.w) : Number.NaN, solvedBy: 'tokens' };
     }
     const factor = factorNormalMatrix(s, options);
-    const block: BlockLinearity = { block: this.block, layer: solvePairLinearity(s, options, factor) };
+    const block: BlockLinearity = { block: this.block, layer: solvePairLinearity(s, options, factor, work) };
     if (this.parts) {
       block.attention = solvePairLinearity(this.statistics('attention'), options, factor);
       block.mlp = solvePairLinearity(this.statistics('mlp'), options, this.mid ? undefined : factor);
@@ -211,11 +254,16 @@ export class LinearityPairAccumulator {
     return fit.perTokenDelta(new Tensor(mid, b.x.shape), b.mlpOut, b.rows);
   }
 
-  /** Drops this pair's statistics; returns Y's moments for the next pair's X. */
+  /**
+   * Drops this pair's statistics; returns Y's moments for the next pair's X. X's Gram matrix and
+   * the cross products go back to the scratch for the next pair built with it: read nothing of this
+   * pair (`x` included) after releasing it.
+   */
   release(): StreamMoments {
     if (!this.released) {
       this.released = true;
       livePairStatistics.bytes -= this.bytes;
+      this.scratch.give(this.x.gram, this.layer.cross, this.attention?.cross, this.mlp?.cross, this.mid?.gram);
     }
     return this.y;
   }

@@ -62,6 +62,8 @@ export interface StreamMomentsOptions {
   gram?: boolean;
   /** Keep Σ x/‖x‖ for the mean cosine similarity. Default true. */
   unitSum?: boolean;
+  /** A zeroed d × d buffer to hold Σx̃x̃ᵀ (reused from a finished stream); fresh when absent. */
+  gramBuffer?: Float64Array;
 }
 
 /** Moments of one stream of d-dimensional rows. */
@@ -88,7 +90,7 @@ export class StreamMoments {
     this.dim = dim;
     this.reader = new ShiftedReader(dim);
     this.sum = new Float64Array(dim);
-    this.gram = options.gram === false ? null : new Float64Array(dim * dim);
+    this.gram = options.gram === false ? null : options.gramBuffer ?? new Float64Array(dim * dim);
     this.unitSum = options.unitSum === false ? null : new Float64Array(dim);
   }
 
@@ -192,28 +194,38 @@ export class StreamMoments {
     return this.sumSquares - m2 / this.count;
   }
 
-  /** XcᵀXc = Σx̃x̃ᵀ − N·μ̃μ̃ᵀ (d × d), the centred Gram matrix (N − 1 times the covariance). */
-  centredGram(): Float64Array {
+  /**
+   * XcᵀXc = Σx̃x̃ᵀ − N·μ̃μ̃ᵀ (d × d), the centred Gram matrix (N − 1 times the covariance), into `out`
+   * (any contents; fresh when absent).
+   */
+  centredGram(out?: Float64Array): Float64Array {
     if (!this.gram) throw new Error('StreamMoments: this stream does not keep its Gram matrix');
+    const d = this.dim;
     const k = nativeStatistics();
     if (k && this.count > 0) {
-      const out = new Float64Array(this.dim * this.dim);
-      k.centredProduct(this.gram, 1, this.sum, this.sum, this.count, this.dim, out, kernelThreads());
-      return out;
+      const result = out ?? new Float64Array(d * d);
+      k.centredProduct(this.gram, 1, this.sum, this.sum, this.count, d, result, kernelThreads());
+      return result;
     }
-    return centredProduct(symmetrizeUpper(this.gram.slice(), this.dim), this.sum, this.sum, this.count, this.dim);
+    const sym = out ?? this.gram.slice();
+    if (out) out.set(this.gram);
+    return centredProduct(symmetrizeUpper(sym, d), this.sum, this.sum, this.count, d, sym);
   }
 }
 
-/** Σ ãb̃ᵀ − (Σã)(Σb̃)ᵀ / N: the centred cross product XcᵀYc from sums about any shifts. */
-export function centredProduct(raw: Float64Array, sumA: Float64Array, sumB: Float64Array, n: number, dim: number): Float64Array {
+/**
+ * Σ ãb̃ᵀ − (Σã)(Σb̃)ᵀ / N: the centred cross product XcᵀYc from sums about any shifts, into `into`
+ * (d × d, any contents, may be `raw` itself; fresh when absent).
+ */
+export function centredProduct(raw: Float64Array, sumA: Float64Array, sumB: Float64Array, n: number, dim: number, into?: Float64Array): Float64Array {
   const k = nativeStatistics();
-  if (k && n !== 0 && raw.length === dim * dim && sumA.length >= dim && sumB.length >= dim) {
-    const out = new Float64Array(dim * dim);
+  if (k && n !== 0 && raw.length === dim * dim && sumA.length >= dim && sumB.length >= dim && (!into || into.length === dim * dim)) {
+    const out = into ?? new Float64Array(dim * dim);
     k.centredProduct(raw, 0, sumA, sumB, n, dim, out, kernelThreads());
     return out;
   }
-  const out = raw.slice();
+  const out = into ?? raw.slice();
+  if (into && into !== raw) into.set(raw);
   if (n === 0) return out;
   for (let i = 0; i < dim; i++) {
     const ai = sumA[i] / n;
@@ -240,10 +252,11 @@ export class CrossMoments {
   /** Scratch for the native kernel's two sums. */
   private readonly scalars = new Float64Array(2);
 
-  constructor(dim: number) {
+  /** `crossBuffer`: a zeroed d × d buffer for Σx̃d̃ᵀ (reused from finished moments); fresh when absent. */
+  constructor(dim: number, crossBuffer?: Float64Array) {
     this.dim = dim;
     this.deltaReader = new ShiftedReader(dim);
-    this.cross = new Float64Array(dim * dim);
+    this.cross = crossBuffer ?? new Float64Array(dim * dim);
     this.sumDelta = new Float64Array(dim);
   }
 

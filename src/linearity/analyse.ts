@@ -14,7 +14,7 @@
 import { anisotropyFromMoments, meanCosineFromMoments } from '../analysis/anisotropy.ts';
 import { intrinsicDimension } from '../analysis/intrinsic-dimension.ts';
 import type { LinearFit } from '../analysis/linear-fit.ts';
-import { ChunkScratch, LinearityPairAccumulator, pairStatisticsBytes } from '../analysis/linearity-pair.ts';
+import { PairScratch, LinearityPairAccumulator, pairStatisticsBytes } from '../analysis/linearity-pair.ts';
 import type { BlockLinearity } from '../analysis/linearity-profile.ts';
 import type { StreamMoments } from '../analysis/moments.ts';
 import type { PairLinearity } from '../analysis/linearity-solve.ts';
@@ -156,7 +156,7 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
     const meanCosine: number[] = [];
     const keepers = Array.from({ length: P }, () => new WorstTokenKeeper(options.perToken));
     let x: StreamMoments | undefined;
-    let scratch: ChunkScratch | undefined;
+    let scratch: PairScratch | undefined;
     for (let l = 0; l < P; l++) {
       // the sums of unit vectors feed only the mean cosine, reported with the anisotropy
       const pair = new LinearityPairAccumulator({ dim: d, block: l, parts: options.parts, mlpInput, yGram: l < P - 1 || options.anisotropy, unitSum: options.anisotropy, x, scratch });

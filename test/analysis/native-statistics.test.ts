@@ -1,13 +1,14 @@
 /**
  * The float64 statistics kernels of native/kernels.c against their TypeScript twins (the oracle:
  * `withNativeKernels(false)`): row copies, streamed moments, cross moments, centred products and the
- * Cholesky scores must come out bit for bit the same, at 1 and 2 threads.
+ * Cholesky scores must come out bit for bit the same, at 1 and 2 threads; and buffers handed from
+ * pair to pair (PairScratch) must not change a score.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backend } from '../../src/backend/index.ts';
 import { choleskyFactors, choleskyScores } from '../../src/analysis/linearity-cholesky.ts';
-import { LinearityPairAccumulator, type PairBatch } from '../../src/analysis/linearity-pair.ts';
+import { LinearityPairAccumulator, PairScratch, type PairBatch } from '../../src/analysis/linearity-pair.ts';
 import { centredProduct, CrossMoments, StreamMoments } from '../../src/analysis/moments.ts';
 import { sumSquares } from '../../src/analysis/partial-sums.ts';
 import { copyShiftedRows } from '../../src/analysis/rows.ts';
@@ -161,4 +162,25 @@ test('sum-of-squares and max-row-sum kernels: the four-partial-sum order of part
   assert.notEqual(expected, 1e16);
   assert.equal(sumSquares(tricky), expected);
   assert.equal(k.sumSquares(tricky, tricky.length), expected);
+});
+
+test('pairs handing on a PairScratch (chunk buffers, recycled d × d matrices) score exactly as pairs with their own buffers', () => {
+  const rng = new Rng(21);
+  const d = 16;
+  const n = 80;
+  const hidden = [states(rng, n, d), states(rng, n, d), states(rng, n, d), states(rng, n, d)];
+  const run = (share: boolean) => {
+    const out: unknown[] = [];
+    let x: StreamMoments | undefined;
+    let scratch: PairScratch | undefined;
+    for (let l = 0; l < 3; l++) {
+      const pair = new LinearityPairAccumulator({ dim: d, block: l, chunkRows: 32, x, scratch: share ? scratch : undefined });
+      scratch = pair.scratch;
+      pair.add({ x: hidden[l], y: hidden[l + 1] });
+      out.push(pair.result({ ridge: 1e-3 }).block, pair.result({ ridge: 1e-3 }).block);
+      x = pair.release();
+    }
+    return out;
+  };
+  assert.deepEqual(run(true), run(false));
 });
