@@ -49,14 +49,14 @@ export interface LinearityPairOptions {
   unitSum?: boolean;
 }
 
-/** d × d matrices a scratch keeps for reuse at most (the statistics of one pair and its solve). */
-const POOLED_MATRICES = 8;
+/** d × d accumulators a scratch keeps for reuse at most (a pair's, with parts). */
+const POOLED_MATRICES = 5;
 
 /**
  * The float64 buffers of a pair, handed from pair to pair so a run allocates them once instead of
- * per batch and per pair: the chunk buffers `add` reads rows into (6 MB each at d = 768, 1024-row
- * chunks), and d × d matrices (accumulators, centred statistics, solve work; 4.7 MB each at
- * d = 768), which cost ~2 ms each to allocate and fault in afresh.
+ * per batch and per pair (each ~2 ms to allocate and fault in afresh at d = 768): the chunk buffers
+ * `add` reads rows into (6 MB each at d = 768, 1024-row chunks), which also hold the solve's d × d
+ * matrices when they are large enough, and the d × d accumulators of released pairs.
  */
 export class PairScratch {
   private readonly buffers: Float64Array[] = [];
@@ -69,10 +69,13 @@ export class PairScratch {
     return b;
   }
 
-  /** A buffer of `size` values from the pool (contents stale) or a fresh one. */
-  matrix(size: number): Float64Array {
-    const i = this.matrices.findIndex((m) => m.length === size);
-    return i >= 0 ? this.matrices.splice(i, 1)[0] : new Float64Array(size);
+  /**
+   * `size` values of chunk buffer `i` (contents stale) for work between batches (the solve), or a
+   * fresh array when that buffer is missing or too small.
+   */
+  spare(i: number, size: number): Float64Array {
+    const b = this.buffers[i];
+    return b && b.length >= size ? b.subarray(0, size) : new Float64Array(size);
   }
 
   /** A zeroed buffer of `size` values (from the pool when one fits). */
@@ -208,16 +211,11 @@ export class LinearityPairAccumulator {
    * side (`linearity-tokens.ts`); parts always use the statistics.
    */
   result(options: SolveOptions = {}, more: { rows?: () => Iterable<PairRows>; anisotropy?: boolean } = {}): { block: BlockLinearity; anisotropyX: number; solvedBy: 'tokens' | 'cholesky' | 'eigen' } {
-    // the block's C_xx, C_xd and the solve's work matrix come from the scratch and go back to it:
-    // no result holds them (the factors and the eigenvectors are new arrays)
+    // the block's C_xx, C_xd and the solve's work matrix live in the idle chunk buffers when they
+    // fit: no result holds them (the factors and the eigenvectors are new arrays)
     const n = this.dim * this.dim;
-    const into = { cxx: this.scratch.matrix(n), cxd: this.scratch.matrix(n) };
-    const work = this.scratch.matrix(n);
-    try {
-      return this.solve(this.statistics('layer', into), work, options, more);
-    } finally {
-      this.scratch.give(into.cxx, into.cxd, work);
-    }
+    const into = { cxx: this.scratch.spare(0, n), cxd: this.scratch.spare(1, n) };
+    return this.solve(this.statistics('layer', into), this.scratch.spare(2, n), options, more);
   }
 
   private solve(s: CentredPairStatistics, work: Float64Array, options: SolveOptions, more: { rows?: () => Iterable<PairRows>; anisotropy?: boolean }): { block: BlockLinearity; anisotropyX: number; solvedBy: 'tokens' | 'cholesky' | 'eigen' } {
