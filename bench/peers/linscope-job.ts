@@ -1,7 +1,8 @@
 /**
  * One peer job in linscope, timed in this process: `reps` timed runs after one warm-up (the
  * warm-up's outputs go to <dir>/out/<job>-linscope.* for bench/peers/torch_peers.py to check).
- * Prints one JSON line: {tool, job, threads, seconds: [...], maxRssMB}.
+ * Prints one JSON line: {tool, job, threads, seconds: [...], cpuSeconds: [...], maxRssMB} (CPU time
+ * of the process, user + system: comparable on a loaded machine, where wall seconds are not).
  *
  *   node --import tsx bench/peers/linscope-job.ts <forward|linearity|train|laser> [dir] [reps]
  *
@@ -101,9 +102,16 @@ async function prepare(): Promise<(first: boolean) => void | Promise<void>> {
 const run = await prepare();
 await run(true);
 const seconds: number[] = [];
+const cpuSeconds: number[] = [];
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 for (let r = 0; r < reps; r++) {
   const t0 = performance.now();
+  const c0 = cpu();
   await run(false);
   seconds.push((performance.now() - t0) / 1000);
+  cpuSeconds.push(cpu() - c0);
 }
-console.log(JSON.stringify({ tool: 'linscope', job, threads: backend().threads(), seconds, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+console.log(JSON.stringify({ tool: 'linscope', job, threads: backend().threads(), seconds, cpuSeconds, maxRssMB: process.resourceUsage().maxRSS / 1024 }));

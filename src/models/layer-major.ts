@@ -21,7 +21,7 @@ import { runSteps, runStepsYielding } from '../util/steps.ts';
 
 /** What a layer-major pass needs from a model (a `DecoderModel` has it all). */
 export interface LayerMajorModel {
-  readonly config: Pick<DecoderConfig, 'numLayers'> & Partial<Pick<DecoderConfig, 'hiddenSize' | 'vocabSize'>>;
+  readonly config: Pick<DecoderConfig, 'numLayers'> & Partial<Pick<DecoderConfig, 'hiddenSize' | 'vocabSize' | 'intermediateSize'>>;
   embed(inputIds: readonly (readonly number[])[], options?: ForwardInputs): { hidden: Tensor; ctx: ForwardContext };
   runBlock(layer: number, hidden: Tensor, ctx: ForwardContext): BlockOutput;
   finalNorm(hidden: Tensor): Tensor;
@@ -57,6 +57,8 @@ export interface LayerMajorOptions {
   /** Bytes for everything (default 80 % of the available memory, src/util/memory-budget.ts). */
   maxMemory?: number;
   spillDir?: string;
+  /** Token rows a merged batch may reach in `forwardLayerMajorSteps` (default `mergedTokenLimit`; 0 = never merge). */
+  mergeTokens?: number;
 }
 
 /** The residual store of a pass: the budget less the weights held and `otherBytes` (statistics, outputs). */
@@ -151,8 +153,9 @@ export class LayerMajorRun {
 /**
  * Every batch through the whole model, layer-major: `finish(i, hidden)` receives batch i's last
  * block output (before the final norm), in batch order, while the final norm and head are held.
- * Equal to `forward` per batch (the same calls in the same order per batch). Pauses after each
- * batch of each block.
+ * Consecutive batches of one width run as one merged batch (`mergeEqualWidth`): every token row
+ * takes the same calls as in its own batch, only the GEMMs see more rows at once, so batch i's
+ * states equal `forward` on batch i (tested on every fixture). Pauses after each group of each block.
  */
 export function* forwardLayerMajorSteps(
   model: LayerMajorModel,
@@ -160,7 +163,59 @@ export function* forwardLayerMajorSteps(
   finish: (i: number, hidden: Tensor) => void,
   options: LayerMajorOptions = {},
 ): Generator<void, void, void> {
-  yield* blocksLayerMajorSteps(model, batches, 0, model.config.numLayers, (i, h) => finish(i, h), options);
+  const groups = mergeEqualWidth(batches, options.mergeTokens ?? mergedTokenLimit(model));
+  yield* blocksLayerMajorSteps(model, groups.map((g) => g.batch), 0, model.config.numLayers, (g, h) => {
+    for (const m of groups[g].members) finish(m.index, groups[g].members.length === 1 ? h : h.slice0(m.offset, m.offset + m.rows));
+  }, options);
+}
+
+/**
+ * Token rows a merged batch may reach: GEMMs of small batches (e.g. 16 prompts × 24 tokens on
+ * GPT-2 small) run at ~85 % of the sgemm peak and at 93–98 % from ~1500 rows (bench/RESULTS-peers.md),
+ * while a block's largest temporary (tokens × intermediate size, float32) is kept ≤ 32 MiB.
+ */
+export function mergedTokenLimit(model: LayerMajorModel): number {
+  const width = Math.max(model.config.intermediateSize ?? 0, model.config.hiddenSize ?? 0, 1);
+  return Math.max(1, Math.min(2048, Math.floor((32 << 20) / (4 * width))));
+}
+
+/** A merged batch and where each original batch sits in it (first row, rows). */
+export interface MergedBatch {
+  batch: LayerMajorBatch;
+  members: { index: number; offset: number; rows: number }[];
+}
+
+const widthOf = (b: LayerMajorBatch) => b.ids[0]?.length ?? 0;
+/** Batches merge when their keys are equal; a ragged batch (rows of different lengths) never merges. */
+const shapeKey = (b: LayerMajorBatch) =>
+  b.ids.every((r) => r.length === widthOf(b)) ? `${widthOf(b)}/${b.attentionMask ? 1 : 0}/${b.positionIds ? 1 : 0}` : NaN;
+
+/**
+ * Consecutive batches of one padded width (and the same optional inputs) merged while the merged
+ * batch holds at most `maxTokens` tokens; a batch larger than that stays alone, none is split.
+ */
+export function mergeEqualWidth(batches: readonly LayerMajorBatch[], maxTokens: number): MergedBatch[] {
+  const groups: MergedBatch[] = [];
+  let tokens = 0;
+  batches.forEach((b, index) => {
+    const last = groups.at(-1);
+    const rows = b.ids.length;
+    const fits = last && shapeKey(last.batch) === shapeKey(b) && tokens + rows * widthOf(b) <= maxTokens;
+    if (!last || !fits) {
+      groups.push({ batch: b, members: [{ index, offset: 0, rows }] });
+      tokens = rows * widthOf(b);
+      return;
+    }
+    const offset = last.batch.ids.length;
+    last.batch = {
+      ids: [...last.batch.ids, ...b.ids],
+      ...(b.attentionMask ? { attentionMask: [...last.batch.attentionMask!, ...b.attentionMask] } : {}),
+      ...(b.positionIds ? { positionIds: [...last.batch.positionIds!, ...b.positionIds] } : {}),
+    };
+    last.members.push({ index, offset, rows });
+    tokens += rows * widthOf(b);
+  });
+  return groups;
 }
 
 /**
