@@ -129,18 +129,45 @@ export class StreamMoments {
     } else {
       let ss = 0;
       for (let j = 0; j < d; j++) ss += s[j] * s[j];
-      const sq4 = partialSums();
-      const dot4 = partialSums();
+      // per row, four partial sums each (partial-sums.ts), unrolled into locals
+      const d4 = d - (d % 4);
       for (let r = 0; r < rows; r++) {
         const o = r * d;
-        for (let j = 0; j < d; j++) {
+        let sq0 = 0, sq1 = 0, sq2 = 0, sq3 = 0;
+        let dot0 = 0, dot1 = 0, dot2 = 0, dot3 = 0;
+        let j = 0;
+        for (; j < d4; j += 4) {
+          const v0 = chunk[o + j], v1 = chunk[o + j + 1], v2 = chunk[o + j + 2], v3 = chunk[o + j + 3];
+          sum[j] += v0;
+          sum[j + 1] += v1;
+          sum[j + 2] += v2;
+          sum[j + 3] += v3;
+          sq0 += v0 * v0;
+          sq1 += v1 * v1;
+          sq2 += v2 * v2;
+          sq3 += v3 * v3;
+          dot0 += v0 * s[j];
+          dot1 += v1 * s[j + 1];
+          dot2 += v2 * s[j + 2];
+          dot3 += v3 * s[j + 3];
+        }
+        for (; j < d; j++) {
+          // the tail falls in partial sums 0, 1, 2
           const v = chunk[o + j];
           sum[j] += v;
-          sq4[j & 3] += v * v;
-          dot4[j & 3] += v * s[j];
+          if ((j & 3) === 0) {
+            sq0 += v * v;
+            dot0 += v * s[j];
+          } else if ((j & 3) === 1) {
+            sq1 += v * v;
+            dot1 += v * s[j];
+          } else {
+            sq2 += v * v;
+            dot2 += v * s[j];
+          }
         }
-        const sq = total(sq4);
-        const dot = total(dot4);
+        const sq = sq0 + sq1 + (sq2 + sq3);
+        const dot = dot0 + dot1 + (dot2 + dot3);
         squares += sq;
         if (weights) {
           // ‖x‖² = ‖x̃‖² + 2 x̃·s + ‖s‖²; rows of zero norm are left out of the unit sum
@@ -304,17 +331,24 @@ export class CrossMoments {
       this.sumSquaresDelta += this.scalars[0];
       this.sumSquaresTarget += this.scalars[1];
     } else {
+      // four partial sums each (partial-sums.ts): lane q takes j = q, q + 4, … of every row in order
       const dd = partialSums();
       const yy = partialSums();
       for (let r = 0; r < rows; r++) {
         const o = r * d;
-        for (let j = 0; j < d; j++) {
-          const yv = y[o + j];
-          const v = yv - x[o + j];
-          out[o + j] = v;
-          sumDelta[j] += v;
-          dd[j & 3] += v * v;
-          yy[j & 3] += yv * yv;
+        for (let q = 0; q < 4; q++) {
+          let ddq = dd[q];
+          let yyq = yy[q];
+          for (let j = q; j < d; j += 4) {
+            const yv = y[o + j];
+            const v = yv - x[o + j];
+            out[o + j] = v;
+            sumDelta[j] += v;
+            ddq += v * v;
+            yyq += yv * yv;
+          }
+          dd[q] = ddq;
+          yy[q] = yyq;
         }
       }
       this.sumSquaresDelta += total(dd);
