@@ -10,7 +10,9 @@
  * `StreamMoments` holds one stream (a layer's hidden states): N, Σx̃, Σ‖x̃‖², optionally Σx̃x̃ᵀ (d × d)
  * and Σ x/‖x‖ (for the mean cosine similarity). `CrossMoments` holds what a pair X → Y = X + D needs
  * beyond X's own moments: Σx̃d̃ᵀ, Σd̃, Σ‖d̃‖², Σ‖x̃ + d̃‖². Memory is O(d²) whatever the token count;
- * the d × d sums go through the backend's float64 GEMM.
+ * the d × d sums go through the backend's float64 GEMM. The per-element loops run as C kernels when
+ * they are built (src/tensor/native-statistics.ts), equal bit for bit to the TypeScript loops here;
+ * long sums add in four partial sums (partial-sums.ts) in both.
  */
 import { backend } from '../backend/index.ts';
 import { kernelThreads } from '../tensor/native-kernels.ts';
