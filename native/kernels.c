@@ -871,3 +871,246 @@ void lk_rope_apply_f32(float *x, int64_t tokens, int heads, int head_dim, int ha
     for (int h = 0; h < heads; h++) rotate_pairs(x + (t * heads + h) * (int64_t)head_dim, half, cs, sn, interleaved);
   }
 }
+
+/* ---- linearity statistics in float64 (src/analysis: rows.ts, moments.ts, linearity-cholesky.ts) ----
+ *
+ * The per-element loops of the streamed moments and of the Cholesky scores, each the twin of a
+ * TypeScript loop that stays the fallback and the oracle. Long sums (over a row, a chunk or a d × d
+ * matrix) use four partial sums: element j of a row (i of a flat array) goes to partial sum j mod 4,
+ * rows in order, and the total is (s0 + s1) + (s2 + s3). The TypeScript loops add in exactly that
+ * order, and C compiled without -ffast-math never reorders a sum (-ffp-contract=off: no fused
+ * multiply-add), so both give the same bits; four independent sums run ~3× faster than one chain.
+ * Column sums run over rows in order. Only passes without a running sum are split over threads.
+ */
+
+/* rows.ts copyShiftedRows: out[r, j] = src[row(start + r), j] − shift[j] (a plain copy without a
+ * shift); src holds src_rows rows of float32 (f64 = 0) or float64, rows NULL = all rows in order.
+ * Returns -1, copying nothing, when a selected row is not in src. */
+int lk_rows_f64(const void *src, int f64, int64_t src_rows, int64_t dim, const int32_t *rows, int64_t start, int64_t count,
+                const double *shift, double *out, int nt) {
+  for (int64_t r = 0; r < count; r++) {
+    const int64_t row = rows ? (int64_t)rows[start + r] : start + r;
+    if (row < 0 || row >= src_rows) return -1;
+  }
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && count * dim >= PARALLEL_MIN_MEMORY)
+  for (int64_t r = 0; r < count; r++) {
+    const int64_t row = rows ? (int64_t)rows[start + r] : start + r;
+    double *o = out + r * dim;
+    if (f64) {
+      const double *s = (const double *)src + row * dim;
+      if (shift) for (int64_t j = 0; j < dim; j++) o[j] = s[j] - shift[j];
+      else for (int64_t j = 0; j < dim; j++) o[j] = s[j];
+    } else {
+      const float *s = (const float *)src + row * dim;
+      if (shift) for (int64_t j = 0; j < dim; j++) o[j] = (double)s[j] - shift[j];
+      else for (int64_t j = 0; j < dim; j++) o[j] = (double)s[j];
+    }
+  }
+  return 0;
+}
+
+/* rows.ts ShiftedReader's first chunk: mean = column means of the chunk (rows summed in order), then
+ * chunk −= mean. */
+void lk_centre_columns_f64(double *chunk, int64_t rows, int64_t dim, double *mean) {
+  for (int64_t j = 0; j < dim; j++) mean[j] = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const double *x = chunk + r * dim;
+    for (int64_t j = 0; j < dim; j++) mean[j] += x[j];
+  }
+  for (int64_t j = 0; j < dim; j++) mean[j] /= (double)rows;
+  for (int64_t r = 0; r < rows; r++) {
+    double *x = chunk + r * dim;
+    for (int64_t j = 0; j < dim; j++) x[j] -= mean[j];
+  }
+}
+
+/* Four float64 lanes: lane q holds partial sum q. Lane-wise + and × are the scalar IEEE operations,
+ * so a vector of partial sums gives the bits of four scalar ones. */
+typedef double st_v4d __attribute__((vector_size(32)));
+typedef int64_t st_v4i __attribute__((vector_size(32)));
+static inline st_v4d st_load(const double *p) { st_v4d v; memcpy(&v, p, sizeof v); return v; }
+static inline void st_store(double *p, st_v4d v) { memcpy(p, &v, sizeof v); }
+static inline double st_total(st_v4d a) { return (a[0] + a[1]) + (a[2] + a[3]); }
+static inline st_v4d st_abs(st_v4d v) { return (st_v4d)((st_v4i)v & (st_v4i){INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX}); }
+static const st_v4d st_zero = {0, 0, 0, 0};
+
+/* moments.ts StreamMoments.addShifted's loop over a chunk of shifted rows x̃: sum += x̃ (column by
+ * column), and per row ‖x̃‖² and x̃·s (four partial sums each); with `weights`, w_r = 1/‖x‖
+ * (‖x‖² = ‖x̃‖² + 2x̃·s + ‖s‖²) or 0 for a zero row. out = [Σ_r ‖x̃_r‖², Σ w, rows with ‖x‖ > 0]. */
+void lk_stream_add_f64(const double *chunk, int64_t rows, int64_t d, const double *s, double *sum, double *weights, double *out) {
+  double ss = 0;
+  for (int64_t j = 0; j < d; j++) ss += s[j] * s[j];
+  double squares = 0, weight_sum = 0, unit = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const double *x = chunk + r * d;
+    st_v4d sq4 = st_zero, dot4 = st_zero;
+    int64_t j = 0;
+    for (; j + 4 <= d; j += 4) {
+      const st_v4d v = st_load(x + j);
+      st_store(sum + j, st_load(sum + j) + v);
+      sq4 += v * v;
+      dot4 += v * st_load(s + j);
+    }
+    for (; j < d; j++) {
+      const double v = x[j];
+      sum[j] += v;
+      sq4[j & 3] += v * v;
+      dot4[j & 3] += v * s[j];
+    }
+    const double sq = st_total(sq4), dot = st_total(dot4);
+    squares += sq;
+    if (weights) {
+      const double norm2 = sq + 2 * dot + ss;
+      if (norm2 > 0) {
+        weights[r] = 1 / sqrt(norm2);
+        weight_sum += weights[r];
+        unit += 1;
+      } else {
+        weights[r] = 0;
+      }
+    }
+  }
+  out[0] = squares;
+  out[1] = weight_sum;
+  out[2] = unit;
+}
+
+/* moments.ts CrossMoments.addDifference's loop: d̃ = ỹ − x̃ into `delta` (when `form`; else `delta`
+ * holds d̃ already and ỹ = x̃ + d̃: addShifted), sum_delta += d̃, out = [Σ‖d̃‖², Σ‖ỹ‖²] over the chunk
+ * (four partial sums by column, rows in order). */
+void lk_cross_add_f64(const double *x, const double *y, double *delta, int form, int64_t rows, int64_t d, double *sum_delta, double *out) {
+  st_v4d dd = st_zero, yy = st_zero;
+  const int64_t d4 = d & ~(int64_t)3;
+  for (int64_t r = 0; r < rows; r++) {
+    const double *xr = x + r * d;
+    double *dr = delta + r * d;
+    if (form) {
+      const double *yr = y + r * d;
+      for (int64_t j = 0; j < d4; j += 4) {
+        const st_v4d yv = st_load(yr + j);
+        const st_v4d v = yv - st_load(xr + j);
+        st_store(dr + j, v);
+        st_store(sum_delta + j, st_load(sum_delta + j) + v);
+        dd += v * v;
+        yy += yv * yv;
+      }
+      for (int64_t j = d4; j < d; j++) {
+        const double yv = yr[j];
+        const double v = yv - xr[j];
+        dr[j] = v;
+        sum_delta[j] += v;
+        dd[j & 3] += v * v;
+        yy[j & 3] += yv * yv;
+      }
+    } else {
+      for (int64_t j = 0; j < d4; j += 4) {
+        const st_v4d v = st_load(dr + j);
+        const st_v4d yv = st_load(xr + j) + v;
+        st_store(sum_delta + j, st_load(sum_delta + j) + v);
+        dd += v * v;
+        yy += yv * yv;
+      }
+      for (int64_t j = d4; j < d; j++) {
+        const double v = dr[j];
+        const double yv = xr[j] + v;
+        sum_delta[j] += v;
+        dd[j & 3] += v * v;
+        yy[j & 3] += yv * yv;
+      }
+    }
+  }
+  out[0] = st_total(dd);
+  out[1] = st_total(yy);
+}
+
+/* moments.ts centredProduct: out = raw − (sum_a/n)·sum_bᵀ (dim × dim); with `upper`, raw holds its
+ * upper triangle only and is read as the symmetric matrix (symmetrizeUpper first). */
+void lk_centred_product_f64(const double *raw, int upper, const double *sum_a, const double *sum_b, double n, int64_t dim, double *out, int nt) {
+  if (upper) {
+    /* the lower triangle first, as a tiled transpose of the upper one (column reads stay in cache) */
+    const int64_t tile = 32;
+    for (int64_t i0 = 0; i0 < dim; i0 += tile) {
+      const int64_t i1 = i0 + tile < dim ? i0 + tile : dim;
+      for (int64_t j0 = 0; j0 <= i0; j0 += tile) {
+        for (int64_t i = i0; i < i1; i++) {
+          const int64_t j1 = j0 + tile < i ? j0 + tile : i;
+          for (int64_t j = j0; j < j1; j++) out[i * dim + j] = raw[j * dim + i];
+        }
+      }
+    }
+  }
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && dim * dim >= PARALLEL_MIN_MEMORY)
+  for (int64_t i = 0; i < dim; i++) {
+    const double ai = sum_a[i] / n;
+    double *o = out + i * dim;
+    const double *r = raw + i * dim;
+    if (upper) {
+      for (int64_t j = 0; j < i; j++) o[j] = o[j] - ai * sum_b[j];
+      for (int64_t j = i; j < dim; j++) o[j] = r[j] - ai * sum_b[j];
+    } else {
+      for (int64_t j = 0; j < dim; j++) o[j] = r[j] - ai * sum_b[j];
+    }
+  }
+}
+
+/* Σ a_i² in four partial sums (linearity-cholesky.ts frobenius² and sumSquares). */
+double lk_sumsq_f64(const double *a, int64_t n) {
+  st_v4d s = st_zero;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const st_v4d v = st_load(a + i);
+    s += v * v;
+  }
+  for (; i < n; i++) s[i & 3] += a[i] * a[i];
+  return st_total(s);
+}
+
+/* linearity-cholesky.ts maxRowSum: max_i Σ_j |a_ij| (four partial sums per row; NaN as soon as one
+ * row sum is NaN, as Math.max). */
+double lk_max_row_sum_f64(const double *a, int64_t d) {
+  double worst = 0;
+  for (int64_t i = 0; i < d; i++) {
+    const double *row = a + i * d;
+    st_v4d s4 = st_zero;
+    int64_t j = 0;
+    for (; j + 4 <= d; j += 4) s4 += st_abs(st_load(row + j));
+    for (; j < d; j++) s4[j & 3] += fabs(row[j]);
+    const double s = st_total(s4);
+    if (isnan(s) || isnan(worst)) worst = NAN;
+    else if (s > worst) worst = s;
+  }
+  return worst;
+}
+
+/* linearity-cholesky.ts choleskyScores' ridge sums (four partial sums by column, rows in order):
+ * with kcxy = δ_ij − Λk_ij + a_ij, out = [Σ cxd·a, Σ a², Σ (cxx + cxd)·kcxy, Σ kcxy²]. */
+void lk_ridge_sums_f64(const double *cxd, const double *a, const double *k, const double *cxx, int64_t d, double shift, double *out) {
+  st_v4d wd = st_zero, ad = st_zero, wy = st_zero, ay = st_zero;
+  const st_v4d lambda = {shift, shift, shift, shift};
+  for (int64_t i = 0; i < d; i++) {
+    const int64_t o = i * d;
+    int64_t j = 0;
+    for (; j + 4 <= d; j += 4) {
+      const st_v4d c = st_load(cxd + o + j), aij = st_load(a + o + j);
+      st_v4d eye = st_zero;
+      if (i >= j && i < j + 4) eye[i - j] = 1;
+      const st_v4d kcxy = eye - lambda * st_load(k + o + j) + aij;
+      wd += c * aij;
+      ad += aij * aij;
+      wy += (st_load(cxx + o + j) + c) * kcxy;
+      ay += kcxy * kcxy;
+    }
+    for (; j < d; j++) {
+      const double c = cxd[o + j], aij = a[o + j];
+      const double kcxy = (i == j ? 1.0 : 0.0) - shift * k[o + j] + aij;
+      wd[j & 3] += c * aij;
+      ad[j & 3] += aij * aij;
+      wy[j & 3] += (cxx[o + j] + c) * kcxy;
+      ay[j & 3] += kcxy * kcxy;
+    }
+  }
+  out[0] = st_total(wd);
+  out[1] = st_total(ad);
+  out[2] = st_total(wy);
+  out[3] = st_total(ay);
+}

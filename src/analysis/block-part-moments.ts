@@ -17,16 +17,16 @@ export interface BlockPartMoments {
   mid?: StreamMoments;
 }
 
-/** Chunk buffers of the parts; without parts they all alias `spare` (never read). */
+/** Chunk buffers of the parts (from `buffer`, fresh by default); without parts they all alias `spare` (never read). */
 export interface PartBuffers {
   attn: Float64Array;
   mid: Float64Array;
   mlp: Float64Array;
 }
 
-export function partBuffers(size: number, parts: boolean, spare: Float64Array): PartBuffers {
+export function partBuffers(size: number, parts: boolean, spare: Float64Array, buffer: (i: number, size: number) => Float64Array = (_, n) => new Float64Array(n)): PartBuffers {
   if (!parts) return { attn: spare, mid: spare, mlp: spare };
-  return { attn: new Float64Array(size), mid: new Float64Array(size), mlp: new Float64Array(size) };
+  return { attn: buffer(0, size), mid: buffer(1, size), mlp: buffer(2, size) };
 }
 
 /**

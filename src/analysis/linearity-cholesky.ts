@@ -26,6 +26,8 @@
  * are normal-equation solves, accurate to ~ε·κ(XᵀX): bench/solve/conditioning.ts).
  */
 import { backend } from '../backend/index.ts';
+import { nativeStatistics } from '../tensor/native-statistics.ts';
+import { partialSums, sumSquares as sumSquaresTS, total } from './partial-sums.ts';
 import type { CentredPairStatistics } from './linearity-statistics.ts';
 
 export const CERTIFY_MARGIN = 16;
@@ -43,9 +45,13 @@ export interface CholeskyFactors {
 }
 
 function frobenius(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
+  return Math.sqrt(sumSquares(a));
+}
+
+function sumSquares(a: Float64Array): number {
+  const k = nativeStatistics();
+  if (k) return k.sumSquares(a, a.length);
+  return sumSquaresTS(a);
 }
 
 function trace(a: Float64Array, d: number): number {
@@ -56,11 +62,13 @@ function trace(a: Float64Array, d: number): number {
 
 /** max_i Σ_j |a_ij|, an upper bound on λ_max of a symmetric matrix. */
 function maxRowSum(a: Float64Array, d: number): number {
+  const k = nativeStatistics();
+  if (k && a.length >= d * d) return k.maxRowSum(a, d);
   let worst = 0;
+  const s4 = partialSums();
   for (let i = 0; i < d; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += Math.abs(a[i * d + j]);
-    worst = Math.max(worst, s);
+    for (let j = 0; j < d; j++) s4[j & 3] += Math.abs(a[i * d + j]);
+    worst = Math.max(worst, total(s4));
   }
   return worst;
 }
@@ -79,9 +87,19 @@ export function choleskyFactors(s: CentredPairStatistics, rcond: number, lambda?
   let lowerBound = Number.NEGATIVE_INFINITY;
   if (lambda !== undefined) {
     const shift = lambda * s.xx;
-    const shifted = s.cxx.slice();
-    for (let i = 0; i < d; i++) shifted[i * d + i] += shift;
-    const r = be.potrf(shifted, d);
+    // C + ΛI factored from C itself with its diagonal shifted for the call (potrf copies its input)
+    // and put back exactly: no d × d copy
+    const diagonal = new Float64Array(d);
+    for (let i = 0; i < d; i++) {
+      diagonal[i] = s.cxx[i * d + i];
+      s.cxx[i * d + i] += shift;
+    }
+    let r: Float64Array | null;
+    try {
+      r = be.potrf(s.cxx, d);
+    } finally {
+      for (let i = 0; i < d; i++) s.cxx[i * d + i] = diagonal[i];
+    }
     if (!r) return undefined;
     const k = be.potri(r, d);
     lowerBound = 1 / frobenius(k) - shift;
@@ -94,12 +112,16 @@ export function choleskyFactors(s: CentredPairStatistics, rcond: number, lambda?
   return { kind: 'cholesky', dim: d, l, ridge, lowerBound };
 }
 
-/** Exact and ridge scores of both targets (D = Y − X and Y) of one pair from its X's factors. */
-export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics): { delta: { exact: number; robust?: number }; target: { exact: number; robust?: number } } {
+/**
+ * Exact and ridge scores of both targets (D = Y − X and Y) of one pair from its X's factors; `work`
+ * is a d × d scratch buffer (any contents; fresh when absent).
+ */
+export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics, work?: Float64Array): { delta: { exact: number; robust?: number }; target: { exact: number; robust?: number } } {
   const d = f.dim;
   const be = backend();
   const traceCross = trace(s.cxd, d);
-  const z = s.cxd.slice();
+  const z = work && work.length === d * d ? work : new Float64Array(d * d);
+  z.set(s.cxd);
   be.trsm(f.l, d, z, d, false);
   const zz = sumSquares(z);
   const delta: { exact: number; robust?: number } = { exact: zz };
@@ -107,33 +129,36 @@ export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics): { 
   if (f.ridge) {
     // A = K·C_xd (one GEMM with the explicit K); ‖W‖² = ‖R⁻¹C_xd‖² = ⟨C_xd, A⟩
     const { k, lambda: shift } = f.ridge;
-    const a = new Float64Array(d * d);
+    const a = z; // Z is summed up: its buffer takes A (beta = 0 overwrites it)
     be.gemm({ transA: false, transB: false, m: d, n: d, k: d, alpha: 1, a: k, lda: d, b: s.cxd, ldb: d, beta: 0, c: a, ldc: d });
     // with the residual: K·C_xy = I − ΛK + A, and ‖R⁻¹C_xy‖² = ⟨C_xy, K·C_xy⟩, entry by entry
-    let wd = 0;
-    let ad = 0;
-    let wy = 0;
-    let ay = 0;
+    const native = nativeStatistics();
+    if (native) {
+      const sums = new Float64Array(4);
+      native.ridgeSums(s.cxd, a, k, s.cxx, d, shift, sums);
+      delta.robust = sums[0] + shift * sums[1];
+      target.robust = sums[2] + shift * sums[3];
+      return { delta, target };
+    }
+    const wd = partialSums();
+    const ad = partialSums();
+    const wy = partialSums();
+    const ay = partialSums();
     for (let i = 0; i < d; i++) {
       for (let j = 0; j < d; j++) {
         const at = i * d + j;
         const cxd = s.cxd[at];
         const aij = a[at];
         const kcxy = (i === j ? 1 : 0) - shift * k[at] + aij;
-        wd += cxd * aij;
-        ad += aij * aij;
-        wy += (s.cxx[at] + cxd) * kcxy;
-        ay += kcxy * kcxy;
+        const q = j & 3;
+        wd[q] += cxd * aij;
+        ad[q] += aij * aij;
+        wy[q] += (s.cxx[at] + cxd) * kcxy;
+        ay[q] += kcxy * kcxy;
       }
     }
-    delta.robust = wd + shift * ad;
-    target.robust = wy + shift * ay;
+    delta.robust = total(wd) + shift * total(ad);
+    target.robust = total(wy) + shift * total(ay);
   }
   return { delta, target };
-}
-
-function sumSquares(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return s;
 }

@@ -39,6 +39,57 @@ export interface LinearityPairOptions {
   chunkRows?: number;
   /** X's moments handed on from the pair before (`next()`); fresh for pair 0. */
   x?: StreamMoments;
+  /**
+   * Buffers handed on from the pair before (its `scratch`), so a run allocates them once: the chunk
+   * buffers, and the d × d matrices of finished statistics (the pair before's X Gram and cross
+   * products go back to the scratch when it is released).
+   */
+  scratch?: PairScratch;
+  /** Keep Σ x/‖x‖ of X (when fresh) and Y for the mean cosine similarity. Default true. */
+  unitSum?: boolean;
+}
+
+/** d × d accumulators a scratch keeps for reuse at most (a pair's, with parts). */
+const POOLED_MATRICES = 5;
+
+/**
+ * The float64 buffers of a pair, handed from pair to pair so a run allocates them once instead of
+ * per batch and per pair (each ~2 ms to allocate and fault in afresh at d = 768): the chunk buffers
+ * `add` reads rows into (6 MB each at d = 768, 1024-row chunks), which also hold the solve's d × d
+ * matrices when they are large enough, and the d × d accumulators of released pairs.
+ */
+export class PairScratch {
+  private readonly buffers: Float64Array[] = [];
+  private readonly matrices: Float64Array[] = [];
+
+  /** Chunk buffer `i` with room for at least `size` values (grown when needed; contents stale). */
+  get(i: number, size: number): Float64Array {
+    let b = this.buffers[i];
+    if (!b || b.length < size) this.buffers[i] = b = new Float64Array(size);
+    return b;
+  }
+
+  /**
+   * `size` values of chunk buffer `i` (contents stale) for work between batches (the solve), or a
+   * fresh array when that buffer is missing or too small.
+   */
+  spare(i: number, size: number): Float64Array {
+    const b = this.buffers[i];
+    return b && b.length >= size ? b.subarray(0, size) : new Float64Array(size);
+  }
+
+  /** A zeroed buffer of `size` values (from the pool when one fits). */
+  zeroMatrix(size: number): Float64Array {
+    const i = this.matrices.findIndex((m) => m.length === size);
+    return i >= 0 ? this.matrices.splice(i, 1)[0].fill(0) : new Float64Array(size);
+  }
+
+  /** Hands buffers no one reads any more back to the pool. */
+  give(...matrices: Array<Float64Array | null | undefined>): void {
+    for (const m of matrices) {
+      if (m && this.matrices.length < POOLED_MATRICES && !this.matrices.includes(m)) this.matrices.push(m);
+    }
+  }
 }
 
 /** Bytes of float64 statistics one pair holds (X's and Y's Grams, the cross products, parts). */
@@ -73,6 +124,8 @@ export class LinearityPairAccumulator {
   private readonly mlp?: CrossMoments;
   private readonly bytes: number;
   private released = false;
+  /** The pair's buffers (hand them to the next pair's `scratch`). */
+  readonly scratch: PairScratch;
 
   constructor(options: LinearityPairOptions) {
     const d = options.dim;
@@ -81,14 +134,17 @@ export class LinearityPairAccumulator {
     this.parts = options.parts ?? false;
     this.mlpInput = options.mlpInput ?? 'afterAttention';
     this.chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
+    const scratch = (this.scratch = options.scratch ?? new PairScratch());
+    const zeroed = () => scratch.zeroMatrix(d * d);
     this.xAdded = options.x !== undefined;
-    this.x = options.x ?? new StreamMoments(d);
-    this.y = new StreamMoments(d, { gram: options.yGram ?? true });
-    this.layer = new CrossMoments(d);
+    this.x = options.x ?? new StreamMoments(d, { unitSum: options.unitSum, gramBuffer: zeroed() });
+    const yGram = options.yGram ?? true;
+    this.y = new StreamMoments(d, { gram: yGram, unitSum: options.unitSum, gramBuffer: yGram ? zeroed() : undefined });
+    this.layer = new CrossMoments(d, zeroed());
     if (this.parts) {
-      this.attention = new CrossMoments(d);
-      this.mlp = new CrossMoments(d);
-      if (this.mlpInput === 'afterAttention') this.mid = new StreamMoments(d, { unitSum: false });
+      this.attention = new CrossMoments(d, zeroed());
+      this.mlp = new CrossMoments(d, zeroed());
+      if (this.mlpInput === 'afterAttention') this.mid = new StreamMoments(d, { unitSum: false, gramBuffer: zeroed() });
     }
     this.bytes = pairStatisticsBytes(d, this.parts, this.mlpInput);
     livePairStatistics.bytes += this.bytes;
@@ -112,10 +168,10 @@ export class LinearityPairAccumulator {
     }
     const n = selectedCount(b.x, b.rows);
     const size = Math.min(n, this.chunkRows) * d;
-    const xBuf = new Float64Array(size);
-    const yBuf = new Float64Array(size);
-    const deltaBuf = new Float64Array(size);
-    const partBufs = partBuffers(size, this.parts, deltaBuf);
+    const xBuf = this.scratch.get(0, size);
+    const yBuf = this.scratch.get(1, size);
+    const deltaBuf = this.scratch.get(2, size);
+    const partBufs = partBuffers(size, this.parts, deltaBuf, (i, n) => this.scratch.get(3 + i, n));
     for (let start = 0; start < n; start += this.chunkRows) {
       const end = Math.min(n, start + this.chunkRows);
       const m = end - start;
@@ -139,13 +195,13 @@ export class LinearityPairAccumulator {
     if (this.mlp) assertFiniteStream(this.mlp.sumSquaresDelta, `the MLP output of block ${i}`);
   }
 
-  /** Centred statistics of the block or of one of its parts. */
-  statistics(part: BlockPart = 'layer'): CentredPairStatistics {
+  /** Centred statistics of the block or of one of its parts (C_xx and C_xd into `into` when given). */
+  statistics(part: BlockPart = 'layer', into?: { cxx: Float64Array; cxd: Float64Array }): CentredPairStatistics {
     this.checkFinite();
     if (part !== 'layer' && !this.parts) throw new Error('LinearityPair: block parts were not measured (parts: false)');
     const moments = part === 'layer' ? this.layer : part === 'attention' ? this.attention! : this.mlp!;
     const x = part === 'mlp' && this.mid ? this.mid : this.x;
-    return centredPairStatistics(x, moments);
+    return centredPairStatistics(x, moments, into);
   }
 
   /**
@@ -155,7 +211,14 @@ export class LinearityPairAccumulator {
    * side (`linearity-tokens.ts`); parts always use the statistics.
    */
   result(options: SolveOptions = {}, more: { rows?: () => Iterable<PairRows>; anisotropy?: boolean } = {}): { block: BlockLinearity; anisotropyX: number; solvedBy: 'tokens' | 'cholesky' | 'eigen' } {
-    const s = this.statistics('layer');
+    // the block's C_xx, C_xd and the solve's work matrix live in the idle chunk buffers when they
+    // fit: no result holds them (the factors and the eigenvectors are new arrays)
+    const n = this.dim * this.dim;
+    const into = { cxx: this.scratch.spare(0, n), cxd: this.scratch.spare(1, n) };
+    return this.solve(this.statistics('layer', into), this.scratch.spare(2, n), options, more);
+  }
+
+  private solve(s: CentredPairStatistics, work: Float64Array, options: SolveOptions, more: { rows?: () => Iterable<PairRows>; anisotropy?: boolean }): { block: BlockLinearity; anisotropyX: number; solvedBy: 'tokens' | 'cholesky' | 'eigen' } {
     const tokenSide = more.rows && !this.parts && s.tokens <= TOKEN_SIDE_MAX * s.dim && s.tokens >= 2 && (options.method ?? 'auto') === 'auto';
     if (tokenSide) {
       const spectrum = tokenSpectrum(centredRows(more.rows!(), s.tokens, s.dim));
@@ -163,7 +226,7 @@ export class LinearityPairAccumulator {
       return { block: { block: this.block, layer }, anisotropyX: more.anisotropy ? largestShare(spectrum.w) : Number.NaN, solvedBy: 'tokens' };
     }
     const factor = factorNormalMatrix(s, options);
-    const block: BlockLinearity = { block: this.block, layer: solvePairLinearity(s, options, factor) };
+    const block: BlockLinearity = { block: this.block, layer: solvePairLinearity(s, options, factor, work) };
     if (this.parts) {
       block.attention = solvePairLinearity(this.statistics('attention'), options, factor);
       block.mlp = solvePairLinearity(this.statistics('mlp'), options, this.mid ? undefined : factor);
@@ -189,11 +252,16 @@ export class LinearityPairAccumulator {
     return fit.perTokenDelta(new Tensor(mid, b.x.shape), b.mlpOut, b.rows);
   }
 
-  /** Drops this pair's statistics; returns Y's moments for the next pair's X. */
+  /**
+   * Drops this pair's statistics; returns Y's moments for the next pair's X. X's Gram matrix and
+   * the cross products go back to the scratch for the next pair built with it: read nothing of this
+   * pair (`x` included) after releasing it.
+   */
   release(): StreamMoments {
     if (!this.released) {
       this.released = true;
       livePairStatistics.bytes -= this.bytes;
+      this.scratch.give(this.x.gram, this.layer.cross, this.attention?.cross, this.mlp?.cross, this.mid?.gram);
     }
     return this.y;
   }

@@ -304,9 +304,9 @@ export function factorNormalMatrix(s: CentredPairStatistics, options: SolveOptio
 /**
  * Both variants and both solvers for one pair. `factor` may be passed when X's normal matrix was
  * already factored (pairs that share X, e.g. a block and its attention part); else it is factored
- * here (`factorNormalMatrix`).
+ * here (`factorNormalMatrix`). `work`: a d × d scratch buffer for the Cholesky scores (optional).
  */
-export function solvePairLinearity(s: CentredPairStatistics, options: SolveOptions = {}, factor?: NormalFactor): PairLinearity {
+export function solvePairLinearity(s: CentredPairStatistics, options: SolveOptions = {}, factor?: NormalFactor, work?: Float64Array): PairLinearity {
   const rcond = options.rcond ?? defaultRcond(s.tokens, s.dim);
   const robust = options.robust ?? true;
   const result: PairLinearity = { tokens: s.tokens, dim: s.dim, withResidual: degenerate(), withoutResidual: degenerate() };
@@ -315,7 +315,7 @@ export function solvePairLinearity(s: CentredPairStatistics, options: SolveOptio
   const d = s.dim;
   const f = factor ?? factorNormalMatrix(s, options)!;
   if (isCholesky(f)) {
-    const c = choleskyScores(f, s);
+    const c = choleskyScores(f, s, work);
     const scores = (x: { exact: number; robust?: number }, tt: number): VariantScores => ({
       exact: x.exact / tt, robust: robust && x.robust !== undefined ? x.robust / tt : undefined, rank: d,
     });

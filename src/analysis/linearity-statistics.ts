@@ -67,16 +67,19 @@ export function assertFiniteStream(sumSquares: number, what: string): void {
   }
 }
 
-/** The centred statistics of a pair from X's stream moments and the pair's cross moments. */
-export function centredPairStatistics(x: StreamMoments, pair: CrossMoments): CentredPairStatistics {
+/**
+ * The centred statistics of a pair from X's stream moments and the pair's cross moments; `into`
+ * gives two d × d buffers for C_xx and C_xd (any contents; fresh when absent).
+ */
+export function centredPairStatistics(x: StreamMoments, pair: CrossMoments, into?: { cxx: Float64Array; cxd: Float64Array }): CentredPairStatistics {
   const n = x.count;
   const d = x.dim;
   if (pair.count !== n) throw new Error(`linearity: X has ${n} rows but the pair has ${pair.count}`);
   if (n === 0) throw new Error('linearity: no tokens were added');
   assertFiniteStream(x.sumSquares, 'the input states X');
   assertFiniteStream(pair.sumSquaresDelta + pair.sumSquaresTarget, 'the target states Y');
-  const cxx = x.centredGram();
-  const cxd = centredProduct(pair.cross, x.sum, pair.sumDelta, n, d);
+  const cxx = x.centredGram(into?.cxx);
+  const cxd = centredProduct(pair.cross, x.sum, pair.sumDelta, n, d, into?.cxd);
   let xx = 0;
   for (let i = 0; i < d; i++) xx += cxx[i * d + i];
   let md2 = 0;

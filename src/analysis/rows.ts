@@ -3,6 +3,8 @@
  * The analysis code reads them in chunks of rows, converted to float64 and shifted by a reference
  * vector (see `moments.ts` for why), optionally through a selection of row indices (to drop padding).
  */
+import { kernelThreads } from '../tensor/native-kernels.ts';
+import { nativeStatistics } from '../tensor/native-statistics.ts';
 import type { Tensor, TypedArray } from '../tensor/tensor.ts';
 
 /** Row indices into the flattened rows of a tensor; undefined = all rows in order. */
@@ -47,6 +49,13 @@ export function copyShiftedRows(
   out: Float64Array,
 ): Float64Array {
   const count = end - start;
+  const k = nativeStatistics();
+  if (k && count > 0 && dim > 0 && out.length >= count * dim && (rows === undefined || (rows instanceof Int32Array && end <= rows.length))) {
+    const f64 = src instanceof Float64Array;
+    if ((f64 || src instanceof Float32Array) && k.rows(src, f64 ? 1 : 0, Math.floor(src.length / dim), dim, rows ?? null, start, count, shift, out, kernelThreads()) === 0) {
+      return out.subarray(0, count * dim);
+    }
+  }
   for (let r = 0; r < count; r++) {
     const row = rows === undefined ? start + r : rows[start + r];
     const from = row * dim;
@@ -90,8 +99,15 @@ export class ShiftedReader {
     if (this.shift) return copyShiftedRows(t.data, d, rows, start, end, this.shift, buffer);
     const chunk = copyShiftedRows(t.data, d, rows, start, end, null, buffer);
     const n = end - start;
-    const s = columnMeans(chunk, n, d);
-    for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) chunk[r * d + j] -= s[j];
+    const k = nativeStatistics();
+    let s: Float64Array;
+    if (k && n > 0) {
+      s = new Float64Array(d);
+      k.centreColumns(chunk, n, d, s);
+    } else {
+      s = columnMeans(chunk, n, d);
+      for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) chunk[r * d + j] -= s[j];
+    }
     this.shift = s;
     return chunk;
   }

@@ -14,7 +14,7 @@
 import { anisotropyFromMoments, meanCosineFromMoments } from '../analysis/anisotropy.ts';
 import { intrinsicDimension } from '../analysis/intrinsic-dimension.ts';
 import type { LinearFit } from '../analysis/linear-fit.ts';
-import { LinearityPairAccumulator, pairStatisticsBytes } from '../analysis/linearity-pair.ts';
+import { PairScratch, LinearityPairAccumulator, pairStatisticsBytes } from '../analysis/linearity-pair.ts';
 import type { BlockLinearity } from '../analysis/linearity-profile.ts';
 import type { StreamMoments } from '../analysis/moments.ts';
 import type { PairLinearity } from '../analysis/linearity-solve.ts';
@@ -156,8 +156,11 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
     const meanCosine: number[] = [];
     const keepers = Array.from({ length: P }, () => new WorstTokenKeeper(options.perToken));
     let x: StreamMoments | undefined;
+    let scratch: PairScratch | undefined;
     for (let l = 0; l < P; l++) {
-      const pair = new LinearityPairAccumulator({ dim: d, block: l, parts: options.parts, mlpInput, yGram: l < P - 1 || options.anisotropy, x });
+      // the sums of unit vectors feed only the mean cosine, reported with the anisotropy
+      const pair = new LinearityPairAccumulator({ dim: d, block: l, parts: options.parts, mlpInput, yGram: l < P - 1 || options.anisotropy, unitSum: options.anisotropy, x, scratch });
+      scratch = pair.scratch;
       const release = run.open();
       try {
         for (let i = 0; i < nb; i++) {
@@ -196,7 +199,7 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
       blocks.push(solved.block);
       hooks.onPair?.(l, solved.block);
       anisotropy[l] = solved.anisotropyX;
-      meanCosine[l] = meanCosineFromMoments(pair.x);
+      meanCosine[l] = options.anisotropy ? meanCosineFromMoments(pair.x) : Number.NaN;
       if (options.perToken > 0) {
         t = now();
         yield* worstTokens(pair, l, run, target, where, keepers[l], options, (i) => hooks.onBatch?.(2, l * nb + i + 1, P * nb));
@@ -206,7 +209,7 @@ function* analysisSteps(model: AnalysableModel, info: ModelInfo, sequences: numb
       if (!options.logitLens) run.dropState(l);
     }
     anisotropy[P] = options.anisotropy && x!.gram ? anisotropyFromMoments(x!) : Number.NaN;
-    meanCosine[P] = meanCosineFromMoments(x!);
+    meanCosine[P] = options.anisotropy ? meanCosineFromMoments(x!) : Number.NaN;
 
     const pairs: PairResult[] = blocks.map((b) => ({
       block: b.block,

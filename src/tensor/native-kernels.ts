@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import { backend } from '../backend/index.ts';
 import { expTables } from './fast-exp.ts';
+import { bindStatisticsKernels, type NativeStatisticsKernels } from './native-statistics.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const KERNELS_SOURCE = join(root, 'native', 'kernels.c');
@@ -82,6 +83,8 @@ export interface NativeKernels {
     keyMask: Uint8Array | null, maskedBefore: Int32Array | null, slopes: Float64Array | null, positions: Float64Array | null,
     queryBlock: number, tileArea: number, lse: Float64Array | null, threads: number,
   ): number;
+  /** The float64 linearity-statistics loops (native-statistics.ts). */
+  statistics: NativeStatisticsKernels;
 }
 
 /** The build file for the current source, flags and CPU (its name changes whenever one of them does). */
@@ -183,6 +186,7 @@ function open(path: string): NativeKernels {
       'int64_t ldq, int64_t ldkv, int64_t ldo, int64_t offset, int causal, int64_t window, double scale, void *keyMask, ' +
       'void *maskedBefore, void *slopes, void *positions, int64_t queryBlock, int64_t tileArea, void *lse, int nt)',
     ) as NativeKernels['attentionForward'],
+    statistics: bindStatisticsKernels(lib),
   };
 }
 
