@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backend } from '../../src/backend/index.ts';
 import { choleskyFactors, choleskyScores } from '../../src/analysis/linearity-cholesky.ts';
 import { LinearityPairAccumulator, PairScratch, type PairBatch } from '../../src/analysis/linearity-pair.ts';
 import { centredProduct, CrossMoments, StreamMoments } from '../../src/analysis/moments.ts';
@@ -16,19 +15,10 @@ import { nativeKernels, nativeKernelsStatus, withNativeKernels } from '../../src
 import { nativeStatistics } from '../../src/tensor/native-statistics.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
+import { withThreads } from '../helpers/threads.ts';
 
 const skip = nativeKernels() ? false : `native kernels unavailable: ${nativeKernelsStatus()}`;
 
-function withThreads<R>(threads: number, fn: () => R): R {
-  const be = backend();
-  const before = be.threads();
-  be.setThreads(threads);
-  try {
-    return fn();
-  } finally {
-    be.setThreads(before);
-  }
-}
 
 /**
  * Runs `fn` with the TypeScript loops and with the C kernels, at 1 and at 2 threads (the BLAS calls

@@ -9,24 +9,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { attention, backward, clipGradNorm, constant, embedding, mul, rope, sum, isNotMatrix, param, type AttentionOptions, type Var } from '../../src/autograd/index.ts';
 import { CheckpointableAdamW } from '../../src/autograd/optim/adam.ts';
-import { backend } from '../../src/backend/index.ts';
 import { nativeKernels, nativeKernelsStatus, withNativeKernels } from '../../src/tensor/native-kernels.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { applyRope, ropeInverseFrequencies } from '../../src/tensor/rope.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
+import { withThreads } from '../helpers/threads.ts';
 
 const skip = nativeKernels() ? false : `native kernels unavailable: ${nativeKernelsStatus()}`;
 
-function withThreads<R>(threads: number, fn: () => R): R {
-  const be = backend();
-  const before = be.threads();
-  be.setThreads(threads);
-  try {
-    return fn();
-  } finally {
-    be.setThreads(before);
-  }
-}
 
 /** Parameters of a few shapes (a matrix above the kernels' parallel threshold, a vector) with gradients set. */
 function setup(seed: number): Var[] {
