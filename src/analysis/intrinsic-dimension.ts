@@ -19,7 +19,7 @@
  */
 import type { Tensor } from '../tensor/tensor.ts';
 import { twoNearestNeighbours, type NeighbourOptions } from './nearest-neighbours.ts';
-import { featureDim, gatherRows64, type RowSelection } from './rows.ts';
+import { columnMeans, featureDim, gatherRows64, type RowSelection } from './rows.ts';
 
 export interface TwoNNOptions extends NeighbourOptions {
   /** Fit the first ⌊n / reductionFactor⌋ sorted ratios (authors: 5). */
@@ -48,9 +48,7 @@ export interface TwoNNResult {
 
 /** Centres rows and divides them by the mean row length, in place (the authors' preprocessing). */
 function centreToUnitMeanLength(x: Float64Array, n: number, d: number): void {
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j];
-  for (let j = 0; j < d; j++) mean[j] /= n;
+  const mean = columnMeans(x, n, d);
   let avgLen = 0;
   for (let i = 0; i < n; i++) {
     let s = 0;

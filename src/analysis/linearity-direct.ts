@@ -12,7 +12,7 @@ import { backend } from '../backend/index.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { FLOAT64_EPS } from './linearity-solve.ts';
 import type { LinearityVariant } from './linearity-statistics.ts';
-import { checkRows, featureDim, gatherRows64, rowCount, type RowSelection } from './rows.ts';
+import { checkRows, columnMeans, featureDim, gatherRows64, rowCount, type RowSelection } from './rows.ts';
 
 export interface DirectOptions {
   variant?: LinearityVariant;
@@ -33,9 +33,7 @@ export interface DirectResult {
 
 /** Centres the columns of an N × d matrix in place and divides it by its Frobenius norm; returns that norm. */
 function centreAndNormalise(a: Float64Array, n: number, d: number): number {
-  const mean = new Float64Array(d);
-  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) mean[j] += a[r * d + j];
-  for (let j = 0; j < d; j++) mean[j] /= n;
+  const mean = columnMeans(a, n, d);
   let norm2 = 0;
   for (let r = 0; r < n; r++) {
     for (let j = 0; j < d; j++) {

@@ -16,7 +16,7 @@
 import { backend } from '../backend/index.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { symmetrizeUpper } from './moments.ts';
-import { copyShiftedRows, selectedCount, type RowSelection } from './rows.ts';
+import { columnMeans, copyShiftedRows, selectedCount, type RowSelection } from './rows.ts';
 
 /**
  * The token side is used for N ≤ TOKEN_SIDE_MAX·d. Its cost is one N × N `syevd` plus ≈ 2.5·N²·d
@@ -42,9 +42,7 @@ export interface CentredRows {
 }
 
 function centreColumns(a: Float64Array, n: number, d: number): void {
-  const mean = new Float64Array(d);
-  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) mean[j] += a[r * d + j];
-  for (let j = 0; j < d; j++) mean[j] /= n;
+  const mean = columnMeans(a, n, d);
   for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) a[r * d + j] -= mean[j];
 }
 

@@ -66,8 +66,8 @@ export function copyShiftedRows(
   return out.subarray(0, count * dim);
 }
 
-/** Column means of `rows` × `dim` float64 values. */
-function columnMeans(data: Float64Array, rows: number, dim: number): Float64Array {
+/** Column means of `rows` × `dim` float64 values (row by row, in order). */
+export function columnMeans(data: Float64Array, rows: number, dim: number): Float64Array {
   const mean = new Float64Array(dim);
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
