@@ -6,7 +6,7 @@
  *   bidiagonal (Golub & Van Loan, Algorithms 5.4.2 and 8.6.2), with zero-diagonal chasing.
  * - Symmetric eigen: Householder tridiagonalisation, then implicit Wilkinson-shift QR (GVL 8.3.1, 8.3.3).
  * - Least squares: Householder QR, Qᵀb, back substitution (like ?gels).
- * - Cholesky solve (like ?posv, upper triangle, A = UᵀU), null when A is not positive definite.
+ * - Cholesky solve (like ?posv, upper triangle read; the factor and triangular solves of pure-cholesky.ts), null when A is not positive definite.
  * - Orthonormalize: Householder QR, then the thin Q formed explicitly (like ?geqrf + ?orgqr).
  * - LQ factor packed like ?gelqf, and its Q applied to a matrix from the right (like ?ormlq).
  *
@@ -18,6 +18,7 @@
  */
 import type { TypedArray } from '../tensor/tensor.ts';
 import type { EighResult, SvdResult } from './backend.ts';
+import { potrf, trsm } from './pure-cholesky.ts';
 
 const EPS = 2 ** -52;
 
@@ -715,49 +716,18 @@ export function leastSquares<T extends TypedArray>(a: T, m: number, n: number, b
 
 /**
  * Solves A·X = B for symmetric positive definite A (n × n, upper triangle read) by Cholesky
- * A = UᵀU; B is n × nrhs. Returns X, or null when A is not positive definite. Inputs are not modified.
+ * (pure-cholesky.ts: A = L·Lᵀ with L = Uᵀ, then L·Y = B and Lᵀ·X = Y); B is n × nrhs. Returns X,
+ * or null when A is not positive definite. Inputs are not modified.
  */
 export function choleskySolve<T extends TypedArray>(a: T, n: number, b: T, nrhs: number): T | null {
-  // rows of U in order: row j = (A[j, j..] − Σ_{k<j} U[k, j]·U[k, j..]) / √pivot
-  const u = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    const rj = j * n;
-    for (let i = j; i < n; i++) u[rj + i] = a[rj + i];
-    for (let k = 0; k < j; k++) {
-      const f = u[k * n + j];
-      if (f === 0) continue;
-      const rk = k * n;
-      for (let i = j; i < n; i++) u[rj + i] -= f * u[rk + i];
-    }
-    const pivot = u[rj + j];
-    if (!(pivot > 0) || !Number.isFinite(pivot)) return null;
-    const inv = 1 / Math.sqrt(pivot);
-    for (let i = j; i < n; i++) u[rj + i] *= inv;
-  }
+  // potrf reads the lower triangle: mirror the upper one into it
+  const lower = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) lower[i * n + j] = a[j * n + i];
+  const l = potrf(lower, n);
+  if (!l) return null;
   const x = toF64(b.subarray(0, n * nrhs));
-  // Uᵀ·Y = B (forward), then U·X = Y (backward)
-  for (let i = 0; i < n; i++) {
-    const xi = i * nrhs;
-    const d = u[i * n + i];
-    for (let c = 0; c < nrhs; c++) x[xi + c] /= d;
-    for (let j = i + 1; j < n; j++) {
-      const f = u[i * n + j];
-      if (f === 0) continue;
-      const xj = j * nrhs;
-      for (let c = 0; c < nrhs; c++) x[xj + c] -= f * x[xi + c];
-    }
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    const xi = i * nrhs;
-    for (let j = i + 1; j < n; j++) {
-      const f = u[i * n + j];
-      if (f === 0) continue;
-      const xj = j * nrhs;
-      for (let c = 0; c < nrhs; c++) x[xi + c] -= f * x[xj + c];
-    }
-    const d = u[i * n + i];
-    for (let c = 0; c < nrhs; c++) x[xi + c] /= d;
-  }
+  trsm(l, n, x, nrhs, false);
+  trsm(l, n, x, nrhs, true);
   return asDtype(a, x);
 }
 
