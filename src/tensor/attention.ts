@@ -123,8 +123,38 @@ export function nativeAttentionKernels(be: Backend): NativeKernels | null {
   return found ? nk : null;
 }
 
+/** What every C attention kernel takes besides its arrays and the geometry's numbers. */
+export interface NativeAttentionArgs {
+  keyMask: Uint8Array | null;
+  slopes: Float64Array | null;
+  positions: Float64Array | null;
+  /** The BLAS's thread count, over which the kernel spreads its work items. */
+  threads: number;
+}
+
+/**
+ * Runs one C attention kernel (`call`, which returns its status) when it can run here: float32
+ * `arrays`, a valid sliding window, the kernels loaded on OpenBLAS (`nativeAttentionKernels`). The
+ * kernel spreads its work items over the BLAS's thread count itself, so the BLAS runs on one thread
+ * meanwhile. False when it did not run, and the caller runs the TypeScript loop.
+ */
+export function runNativeAttention(
+  be: Backend, g: AttentionGeometry, arrays: readonly (TypedArray | null)[], call: (nk: NativeKernels, args: NativeAttentionArgs) => number,
+): boolean {
+  if (!allFloat32(...arrays) || (g.window !== undefined && !(g.window >= 1))) return false;
+  const nk = nativeAttentionKernels(be);
+  if (!nk) return false;
+  const positions = g.alibiPositions ? Float64Array.from(g.alibiPositions) : null;
+  const args = { keyMask: keyMaskBytes(g.keyMask), slopes: positions ? Float64Array.from(g.alibiSlopes!) : null, positions, threads: be.threads() };
+  let status = 0;
+  onOneThread(be, () => {
+    status = call(nk, args);
+  });
+  return status === 0;
+}
+
 /** A key mask as the native kernels take it: 1 for real tokens, 0 for padding. */
-export function keyMaskBytes(mask: ArrayLike<number> | undefined): Uint8Array | null {
+function keyMaskBytes(mask: ArrayLike<number> | undefined): Uint8Array | null {
   if (!mask) return null;
   const bytes = new Uint8Array(mask.length);
   for (let i = 0; i < bytes.length; i++) bytes[i] = mask[i] === 0 ? 0 : 1;
@@ -140,22 +170,11 @@ interface StridedQkv { q: TypedArray; k: TypedArray; v: TypedArray; ldq: number;
  * OpenBLAS backend are unavailable or the data is not float32, and the TypeScript loop runs.
  */
 function nativeAttention(be: Backend, g: AttentionGeometry, x: StridedQkv, od: TypedArray, lse: Float64Array | undefined): boolean {
-  if (!allFloat32(x.q, x.k, x.v, od) || (g.window !== undefined && !(g.window >= 1))) return false;
-  const nk = nativeAttentionKernels(be);
-  if (!nk) return false;
-  const keyMask = keyMaskBytes(g.keyMask);
-  const positions = g.alibiPositions ? Float64Array.from(g.alibiPositions) : null;
-  const slopes = positions ? Float64Array.from(g.alibiSlopes!) : null;
-  const threads = be.threads();
-  let status = 0;
-  onOneThread(be, () => {
-    status = nk.attentionForward(
-      x.q as Float32Array, x.k as Float32Array, x.v as Float32Array, od as Float32Array, g.B, g.Tq, g.Tk, g.H, g.Hkv, g.Dh,
-      x.ldq, x.ldkv, g.qWidth, g.offset, g.causal ? 1 : 0, g.window ?? 0, g.scale,
-      keyMask, g.maskedBefore ?? null, slopes, positions, g.queryBlock, g.tileArea, lse ?? null, threads,
-    );
-  });
-  return status === 0;
+  return runNativeAttention(be, g, [x.q, x.k, x.v, od], (nk, a) => nk.attentionForward(
+    x.q as Float32Array, x.k as Float32Array, x.v as Float32Array, od as Float32Array, g.B, g.Tq, g.Tk, g.H, g.Hkv, g.Dh,
+    x.ldq, x.ldkv, g.qWidth, g.offset, g.causal ? 1 : 0, g.window ?? 0, g.scale,
+    a.keyMask, g.maskedBefore ?? null, a.slopes, a.positions, g.queryBlock, g.tileArea, lse ?? null, a.threads,
+  ));
 }
 
 /**

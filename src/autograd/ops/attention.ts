@@ -17,9 +17,8 @@
  * those items spread over the BLAS's thread count), equal to the loop below bit for bit.
  */
 import { backend, type Backend } from '../../backend/index.ts';
-import { attention as attentionForward, keyMaskBytes, nativeAttentionKernels, onOneThread } from '../../tensor/attention.ts';
+import { attention as attentionForward, onOneThread, runNativeAttention } from '../../tensor/attention.ts';
 import { BACKWARD_BLOCKS, attentionGeometry, keyTiles, probabilityRow, scoreTile, type AttentionGeometry, type AttentionOptions } from '../../tensor/attention-tiles.ts';
-import { allFloat32 } from '../../tensor/native-kernels.ts';
 import { allocate, type TypedArray } from '../../tensor/tensor.ts';
 import { assertSameDtype } from '../check.ts';
 import { gradTarget, record } from '../graph.ts';
@@ -112,27 +111,17 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
 
 /**
  * The backward loop in C (native/kernels.c lk_attention_bwd_f32): false when the native attention
- * kernels cannot run here (src/tensor/attention.ts nativeAttentionKernels) or the data is not
+ * kernels cannot run here (src/tensor/attention.ts runNativeAttention) or the data is not
  * float32, and the TypeScript loop runs.
  */
 function nativeBackward(
   be: Backend, g: AttentionGeometry, qd: TypedArray, kd: TypedArray, vd: TypedArray, O: TypedArray, dO: TypedArray, L: Float64Array,
   dq: TypedArray | null, dk: TypedArray | null, dv: TypedArray | null,
 ): boolean {
-  if (!allFloat32(qd, kd, vd, O, dO, dq, dk, dv) || (g.window !== undefined && !(g.window >= 1))) return false;
-  const nk = nativeAttentionKernels(be);
-  if (!nk) return false;
-  const positions = g.alibiPositions ? Float64Array.from(g.alibiPositions) : null;
-  const slopes = positions ? Float64Array.from(g.alibiSlopes!) : null;
-  const threads = be.threads();
-  let status = 0;
-  onOneThread(be, () => {
-    status = nk.attentionBackward(
-      qd as Float32Array, kd as Float32Array, vd as Float32Array, O as Float32Array, dO as Float32Array, L,
-      dq as Float32Array | null, dk as Float32Array | null, dv as Float32Array | null,
-      g.B, g.Tq, g.Tk, g.H, g.Hkv, g.Dh, g.offset, g.causal ? 1 : 0, g.window ?? 0, g.scale,
-      keyMaskBytes(g.keyMask), g.maskedBefore ?? null, slopes, positions, g.queryBlock, g.tileArea, threads,
-    );
-  });
-  return status === 0;
+  return runNativeAttention(be, g, [qd, kd, vd, O, dO, dq, dk, dv], (nk, a) => nk.attentionBackward(
+    qd as Float32Array, kd as Float32Array, vd as Float32Array, O as Float32Array, dO as Float32Array, L,
+    dq as Float32Array | null, dk as Float32Array | null, dv as Float32Array | null,
+    g.B, g.Tq, g.Tk, g.H, g.Hkv, g.Dh, g.offset, g.causal ? 1 : 0, g.window ?? 0, g.scale,
+    a.keyMask, g.maskedBefore ?? null, a.slopes, a.positions, g.queryBlock, g.tileArea, a.threads,
+  ));
 }
