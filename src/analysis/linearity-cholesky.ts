@@ -132,33 +132,33 @@ export function choleskyScores(f: CholeskyFactors, s: CentredPairStatistics, wor
     const a = z; // Z is summed up: its buffer takes A (beta = 0 overwrites it)
     be.gemm({ transA: false, transB: false, m: d, n: d, k: d, alpha: 1, a: k, lda: d, b: s.cxd, ldb: d, beta: 0, c: a, ldc: d });
     // with the residual: K·C_xy = I − ΛK + A, and ‖R⁻¹C_xy‖² = ⟨C_xy, K·C_xy⟩, entry by entry
+    // sums = [⟨C_xd, A⟩, ‖A‖², ⟨C_xy, K·C_xy⟩, ‖K·C_xy‖²]
+    const sums = new Float64Array(4);
     const native = nativeStatistics();
     if (native) {
-      const sums = new Float64Array(4);
       native.ridgeSums(s.cxd, a, k, s.cxx, d, shift, sums);
-      delta.robust = sums[0] + shift * sums[1];
-      target.robust = sums[2] + shift * sums[3];
-      return { delta, target };
-    }
-    const wd = partialSums();
-    const ad = partialSums();
-    const wy = partialSums();
-    const ay = partialSums();
-    for (let i = 0; i < d; i++) {
-      for (let j = 0; j < d; j++) {
-        const at = i * d + j;
-        const cxd = s.cxd[at];
-        const aij = a[at];
-        const kcxy = (i === j ? 1 : 0) - shift * k[at] + aij;
-        const q = j & 3;
-        wd[q] += cxd * aij;
-        ad[q] += aij * aij;
-        wy[q] += (s.cxx[at] + cxd) * kcxy;
-        ay[q] += kcxy * kcxy;
+    } else {
+      const wd = partialSums();
+      const ad = partialSums();
+      const wy = partialSums();
+      const ay = partialSums();
+      for (let i = 0; i < d; i++) {
+        for (let j = 0; j < d; j++) {
+          const at = i * d + j;
+          const cxd = s.cxd[at];
+          const aij = a[at];
+          const kcxy = (i === j ? 1 : 0) - shift * k[at] + aij;
+          const q = j & 3;
+          wd[q] += cxd * aij;
+          ad[q] += aij * aij;
+          wy[q] += (s.cxx[at] + cxd) * kcxy;
+          ay[q] += kcxy * kcxy;
+        }
       }
+      sums.set([total(wd), total(ad), total(wy), total(ay)]);
     }
-    delta.robust = total(wd) + shift * total(ad);
-    target.robust = total(wy) + shift * total(ay);
+    delta.robust = sums[0] + shift * sums[1];
+    target.robust = sums[2] + shift * sums[3];
   }
   return { delta, target };
 }

@@ -298,24 +298,22 @@ export class CrossMoments {
       k.crossAdd(x, null, delta, 0, rows, d, sumDelta, this.scalars);
       this.sumSquaresDelta += this.scalars[0];
       this.sumSquaresTarget += this.scalars[1];
-      accumulateCross(x, delta, rows, d, this.cross);
-      this.count += rows;
-      return;
-    }
-    const dd = partialSums();
-    const yy = partialSums();
-    for (let r = 0; r < rows; r++) {
-      const o = r * d;
-      for (let j = 0; j < d; j++) {
-        const v = delta[o + j];
-        const y = x[o + j] + v;
-        sumDelta[j] += v;
-        dd[j & 3] += v * v;
-        yy[j & 3] += y * y;
+    } else {
+      const dd = partialSums();
+      const yy = partialSums();
+      for (let r = 0; r < rows; r++) {
+        const o = r * d;
+        for (let j = 0; j < d; j++) {
+          const v = delta[o + j];
+          const y = x[o + j] + v;
+          sumDelta[j] += v;
+          dd[j & 3] += v * v;
+          yy[j & 3] += y * y;
+        }
       }
+      this.sumSquaresDelta += total(dd);
+      this.sumSquaresTarget += total(yy);
     }
-    this.sumSquaresDelta += total(dd);
-    this.sumSquaresTarget += total(yy);
     accumulateCross(x, delta, rows, d, this.cross);
     this.count += rows;
   }
