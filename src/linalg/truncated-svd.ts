@@ -102,7 +102,7 @@ export function exactRoute(m: number, n: number): ExactRoute {
  * loses accuracy where σ is small). L's SVD computes only the kept vectors (backend gesddPart).
  * Tall A works on Aᵀ with the roles of U and V swapped.
  *
- * Only LAPACK's column QR runs underneath (the OpenBLAS backend's gelqf is dgeqrf of the
+ * Only LAPACK's column QR runs underneath (the OpenBLAS backend's gelqf is dgeqrt (blocked QR) of the
  * column-major view): the row-wise dgelqf measured 2× slower, and transposing a tall A here (14 ms
  * at 3072 × 768) is cheaper than LAPACKE's row-major dgeqrf/dormqr transposes (see RESULTS-laser.md).
  */
