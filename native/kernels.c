@@ -235,21 +235,32 @@ static inline void rotate_pairs(float *d, int half, const float *cs, const float
 }
 
 /*
- * applyRope in place on [tokens, heads·headDim]: pairs (i, i + half) (rotate-half) or (2i, 2i + 1)
- * (interleaved) of the first 2·half coordinates of each head, angle fround(pos · invFreq[i]),
- * cos/sin rounded to float32 and times `scaling` rounded again.
+ * RoPE (rope.ts rotateRope) with the angles' cos and sin computed once per distinct position instead
+ * of once per token and call: lk_rope_table_f32 fills rows of cos/sin of θ = fround(pos · invFreq[i])
+ * rounded to float32 and times `scaling` rounded again (the values rope.ts's TypeScript loop
+ * computes); lk_rope_apply_f32 rotates the pairs (i, i + half) (rotate-half) or (2i, 2i + 1)
+ * (interleaved) of the first 2·half coordinates of each head of token t with table row rows[t];
+ * sign < 0 rotates by −θ (the backward: cos is even, and fround, sin and the scaling are odd, so
+ * −sin θ is bit for bit the sine of the negated position).
  */
-void lk_rope_f32(float *x, int64_t tokens, int heads, int head_dim, int half, const float *inv_freq,
-                 const double *positions, double scaling, int interleaved, int nt) {
-  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && tokens * heads * head_dim >= PARALLEL_MIN)
-  for (int64_t t = 0; t < tokens; t++) {
-    float cs[half > 0 ? half : 1], sn[half > 0 ? half : 1];
-    double p = positions[t];
+void lk_rope_table_f32(const double *positions, int64_t count, int half, const float *inv_freq, double scaling, float *cs, float *sn) {
+  for (int64_t t = 0; t < count; t++) {
+    const double p = positions[t];
     for (int i = 0; i < half; i++) {
       float angle = (float)(p * inv_freq[i]);
-      cs[i] = (float)((double)(float)cos(angle) * scaling);
-      sn[i] = (float)((double)(float)sin(angle) * scaling);
+      cs[t * half + i] = (float)((double)(float)cos(angle) * scaling);
+      sn[t * half + i] = (float)((double)(float)sin(angle) * scaling);
     }
+  }
+}
+
+void lk_rope_apply_f32(float *x, int64_t tokens, int heads, int head_dim, int half, const float *cs_table, const float *sn_table,
+                       const int32_t *rows, int sign, int interleaved, int nt) {
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && tokens * heads * head_dim >= PARALLEL_MIN)
+  for (int64_t t = 0; t < tokens; t++) {
+    const float *cs = cs_table + (int64_t)rows[t] * half, *sn0 = sn_table + (int64_t)rows[t] * half;
+    float sn[half > 0 ? half : 1];
+    for (int i = 0; i < half; i++) sn[i] = sign < 0 ? -sn0[i] : sn0[i];
     for (int h = 0; h < heads; h++) rotate_pairs(x + (t * heads + h) * (int64_t)head_dim, half, cs, sn, interleaved);
   }
 }
@@ -353,6 +364,50 @@ void lk_xent_bwd_f32(float *probs, const int32_t *targets, int64_t rows, int64_t
     if (t == ignore) { memset(p, 0, (size_t)V * sizeof(float)); continue; }
     for (int64_t j = 0; j < V; j++) p[j] = (float)(p[j] * w);
     p[t] = (float)(p[t] - w);
+  }
+}
+
+/* ---- log-probabilities over rows of logits (src/eval/log-probs.ts) ---- */
+
+/*
+ * For rows of V float32 logits (row r at logits + at[r]·V, or row r when at is NULL):
+ * lse[r] = max + log Σ_j e^(x_j − max) in float64 (fast_exp; x_j − max rounded to double as the
+ * TypeScript does), the sum in 8 lanes: element j to lane j mod 8 for the whole 8-blocks, lanes
+ * added as ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), then the tail in order;
+ * argmax[r] = the first index of the largest logit as `if (x[j] > x[best]) best = j` from 0 finds it;
+ * rank[r] = #{j : x_j > x_target} when targets is given. An all −∞ row has lse −∞ (no sum).
+ * log-probs.ts logitRowsTypeScript is the same computation in the same order.
+ */
+void lk_logit_rows_f32(const float *logits, const int32_t *at, int64_t rows, int64_t V, const int32_t *targets,
+                       double *lse, int32_t *argmax, int32_t *rank, double *scratch, int nt) {
+  if (!(nt > 1 && rows * V >= PARALLEL_MIN)) nt = 1;
+  #pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    int64_t parts = omp_parts(), part = omp_part();
+    double *e = scratch + V * part;
+    for (int64_t r = rows * part / parts; r < rows * (part + 1) / parts; r++) {
+      const float *s = logits + (at ? (int64_t)at[r] : r) * V;
+      int32_t best = 0;
+      for (int64_t j = 1; j < V; j++) if (s[j] > s[best]) best = (int32_t)j;
+      argmax[r] = best;
+      if (targets) {
+        const float v = s[targets[r]];
+        int32_t above = 0;
+        for (int64_t j = 0; j < V; j++) above += s[j] > v;
+        rank[r] = above;
+      }
+      double max = row_max(s, V);
+      if (max == -INFINITY) { lse[r] = -INFINITY; continue; }
+      #pragma omp simd
+      for (int64_t j = 0; j < V; j++) e[j] = fast_exp((double)s[j] - max);
+      double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t j = 0;
+      for (; j + 8 <= V; j += 8)
+        for (int k = 0; k < 8; k++) lane[k] += e[j + k];
+      double sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+      for (; j < V; j++) sum += e[j];
+      lse[r] = max + log(sum);
+    }
   }
 }
 
@@ -840,35 +895,6 @@ void lk_embedding_bwd_f32(float *gt, const float *g, const int32_t *ids, int64_t
       const float *src = g + i * d;
       for (int64_t j = lo; j < hi; j++) dst[j] += src[j];
     }
-  }
-}
-
-/*
- * RoPE for the training ops (ops/rope.ts), with the angles' cos and sin computed once per distinct
- * position instead of once per token and call: lk_rope_table_f32 fills rows of the same float32
- * values lk_rope_f32 computes, and lk_rope_apply_f32 rotates as lk_rope_f32 does, token t with table
- * row rows[t]; sign < 0 rotates by −θ (the backward: cos is even, and fround, sin and the scaling
- * are odd, so −sin θ is bit for bit the sine lk_rope_f32 computes at the negated position).
- */
-void lk_rope_table_f32(const double *positions, int64_t count, int half, const float *inv_freq, double scaling, float *cs, float *sn) {
-  for (int64_t t = 0; t < count; t++) {
-    const double p = positions[t];
-    for (int i = 0; i < half; i++) {
-      float angle = (float)(p * inv_freq[i]);
-      cs[t * half + i] = (float)((double)(float)cos(angle) * scaling);
-      sn[t * half + i] = (float)((double)(float)sin(angle) * scaling);
-    }
-  }
-}
-
-void lk_rope_apply_f32(float *x, int64_t tokens, int heads, int head_dim, int half, const float *cs_table, const float *sn_table,
-                       const int32_t *rows, int sign, int interleaved, int nt) {
-  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && tokens * heads * head_dim >= PARALLEL_MIN)
-  for (int64_t t = 0; t < tokens; t++) {
-    const float *cs = cs_table + (int64_t)rows[t] * half, *sn0 = sn_table + (int64_t)rows[t] * half;
-    float sn[half > 0 ? half : 1];
-    for (int i = 0; i < half; i++) sn[i] = sign < 0 ? -sn0[i] : sn0[i];
-    for (int h = 0; h < heads; h++) rotate_pairs(x + (t * heads + h) * (int64_t)head_dim, half, cs, sn, interleaved);
   }
 }
 

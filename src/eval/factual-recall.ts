@@ -32,7 +32,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { makeBatches } from '../data/calibration.ts';
 import type { CausalLM, EvalTokenizer, GenerateFn } from './model-api.ts';
 import { splitPromptAnswer } from './answer-tokens.ts';
-import { tokenLogProb, tokenRank, topKIds } from './log-probs.ts';
+import { logitRows, topKIds } from './log-probs.ts';
 import { uncachedGreedy } from './greedy.ts';
 import { headAt, logitsAt } from './selected-logits.ts';
 import { forwardLayerMajorAsync, isLayerMajorModel, type LayerMajorOptions } from '../models/layer-major.ts';
@@ -192,20 +192,24 @@ export async function evaluateFactualRecall(
     });
     return { batch, at, firstRow };
   });
-  const scoreBatch = ({ batch, firstRow }: (typeof planned)[number], logits: Tensor): void => {
+  const scoreBatch = ({ batch, at, firstRow }: (typeof planned)[number], logits: Tensor): void => {
     const vocab = logits.shape[1];
+    // every row's log-sum-exp and the rank of the token it predicts, in one call
+    const targets = new Int32Array(at.length);
+    batch.indices.forEach((seqIndex, b) => scored[seqIndex].answer.forEach((tok, i) => { targets[firstRow[b] + i] = tok; }));
+    const rows = logitRows(logits.data, vocab, null, at.length, targets);
     batch.indices.forEach((seqIndex, b) => {
       const s = scored[seqIndex];
       const row = (i: number) => (firstRow[b] + i) * vocab;
       let sum = 0;
-      for (let i = 0; i < s.answer.length; i++) sum += tokenLogProb(logits.data, row(i), vocab, s.answer[i]);
+      for (let i = 0; i < s.answer.length; i++) sum += logits.data[row(i) + s.answer[i]] - rows.logSumExp[firstRow[b] + i];
       if (s.choice >= 0) {
         choiceLogProbs[s.item][s.choice] = sum;
         return;
       }
       const caseIndex = s.item;
       const it = items[caseIndex];
-      const rank = tokenRank(logits.data, row(0), vocab, it.answer[0]);
+      const rank = rows.rank![firstRow[b]];
       const best = match === 'string' || opts.keepTopTokens ? topKIds(logits.data, row(0), vocab, maxK) : undefined;
       const topK: Record<number, boolean> = {};
       for (const k of ks) topK[k] = match === 'string' ? stringHit(tokenizer, best!.slice(0, k), it.fact.answer) : rank < k;

@@ -19,7 +19,8 @@
  */
 import { chunkTokens, slidingWindows } from '../data/slices.ts';
 import type { CausalLM, EvalTokenizer } from './model-api.ts';
-import { tokenLogProb } from './log-probs.ts';
+import { logitRows } from './log-probs.ts';
+import { headAt } from './selected-logits.ts';
 import { yieldToSignals } from '../util/interrupt.ts';
 import { forwardLayerMajorAsync, isLayerMajorModel, type LayerMajorOptions } from '../models/layer-major.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -98,24 +99,28 @@ export async function tokenPerplexity(model: CausalLM, ids: readonly number[], o
     const padded = group.some((w) => w.ids.length < width);
     groups.push({ start, group, width, input, attentionMask, padded });
   }
-  const score = (g: (typeof groups)[number], logits: Tensor): void => {
-    const vocab = logits.shape[2];
-    g.group.forEach((w, b) => {
-      for (let t = w.scoreFrom; t < w.ids.length; t++) {
-        nll -= tokenLogProb(logits.data, (b * g.width + t - 1) * vocab, vocab, w.ids[t]);
-        scored++;
-      }
-    });
+  // the positions that predict a scored token: t − 1 for t from the window's scoreFrom
+  const scoredAt = groups.map((g) => g.group.flatMap((w, b) => Array.from({ length: w.ids.length - w.scoreFrom }, (_, k): [number, number] => [b, w.scoreFrom + k - 1])));
+  /** Adds the batch's negative log-likelihoods; `logitsRow(j)` = the logits row of its j-th scored position. */
+  const score = (i: number, logits: Tensor, logitsRow: (j: number) => number): void => {
+    const g = groups[i];
+    const at = scoredAt[i];
+    const targets = Int32Array.from(at, ([b, t]) => g.group[b].ids[t + 1]);
+    const rows = Int32Array.from(at, (_, j) => logitsRow(j));
+    const vocab = logits.shape[logits.shape.length - 1];
+    const { logSumExp } = logitRows(logits.data, vocab, rows, rows.length);
+    for (let j = 0; j < rows.length; j++) nll -= logits.data[rows[j] * vocab + targets[j]] - logSumExp[j];
+    scored += rows.length;
     opts.onProgress?.(Math.min(g.start + batchSize, windows.length), windows.length);
   };
   if (isLayerMajorModel(model)) {
     // layer-major (src/models/layer-major.ts): every group through each block in turn, so a
-    // streamed checkpoint is read once
+    // streamed checkpoint is read once; the final norm and LM head run on the scored positions only
     const batches = groups.map((g) => ({ ids: g.input, ...(g.padded ? { attentionMask: g.attentionMask } : {}) }));
-    await forwardLayerMajorAsync(model, batches, (i, hidden) => score(groups[i], model.lmHead(model.finalNorm(hidden))), opts.memory);
+    await forwardLayerMajorAsync(model, batches, (i, hidden) => score(i, headAt(model, hidden, scoredAt[i]), (j) => j), opts.memory);
   } else {
-    for (const g of groups) {
-      score(g, (await model.forward(g.input, g.padded ? { attentionMask: g.attentionMask } : {})).logits);
+    for (const [i, g] of groups.entries()) {
+      score(i, (await model.forward(g.input, g.padded ? { attentionMask: g.attentionMask } : {})).logits, (j) => scoredAt[i][j][0] * g.width + scoredAt[i][j][1]);
       await yieldToSignals(); // an event-loop turn per group: Ctrl-C is heard
     }
   }

@@ -10,21 +10,7 @@
  */
 import { Tensor, allocate } from '../tensor/tensor.ts';
 import type { CausalLM, ForwardOptions } from './model-api.ts';
-
-/** A model whose forward can be run stage by stage. */
-export interface StagedLM {
-  config: { numLayers: number };
-  embed(inputIds: number[][], options?: ForwardOptions): { hidden: Tensor; ctx: unknown };
-  runBlock(layer: number, hidden: Tensor, ctx: never): { hidden: Tensor };
-  finalNorm(hidden: Tensor): Tensor;
-  lmHead(hidden: Tensor): Tensor;
-}
-
-function isStaged(model: unknown): model is StagedLM {
-  const m = model as Partial<StagedLM>;
-  return typeof m.embed === 'function' && typeof m.runBlock === 'function' && typeof m.finalNorm === 'function' &&
-    typeof m.lmHead === 'function' && typeof m.config?.numLayers === 'number';
-}
+import { isLayerMajorModel, type LayerMajorModel } from '../models/layer-major.ts';
 
 /**
  * Logits [N, V] for the (row, position) pairs `at`, in that order.
@@ -32,10 +18,10 @@ function isStaged(model: unknown): model is StagedLM {
  */
 export async function logitsAt(model: CausalLM, inputIds: number[][], opts: ForwardOptions, at: readonly (readonly [number, number])[]): Promise<Tensor> {
   const T = inputIds[0].length;
-  if (isStaged(model)) {
+  if (isLayerMajorModel(model)) {
     const { hidden: h0, ctx } = model.embed(inputIds, opts);
     let h = h0;
-    for (let l = 0; l < model.config.numLayers; l++) h = model.runBlock(l, h, ctx as never).hidden;
+    for (let l = 0; l < model.config.numLayers; l++) h = model.runBlock(l, h, ctx).hidden;
     return headAt(model, h, at);
   }
   const { logits } = await model.forward(inputIds, opts);
@@ -49,7 +35,7 @@ export async function logitsAt(model: CausalLM, inputIds: number[][], opts: Forw
  * Logits [N, V] at the (row, position) pairs `at` of the last block's output `hidden` [B, T, D]:
  * the final norm and the LM head applied to those rows only.
  */
-export function headAt(model: Pick<StagedLM, 'finalNorm' | 'lmHead'>, hidden: Tensor, at: readonly (readonly [number, number])[]): Tensor {
+export function headAt(model: Pick<LayerMajorModel, 'finalNorm' | 'lmHead'>, hidden: Tensor, at: readonly (readonly [number, number])[]): Tensor {
   const [, T, D] = hidden.shape;
   const rows = new Tensor(allocate(hidden.dtype, at.length * D), [1, at.length, D]);
   at.forEach(([b, t], i) => rows.data.set(hidden.data.subarray((b * T + t) * D, (b * T + t + 1) * D), i * D));

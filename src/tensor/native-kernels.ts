@@ -43,11 +43,12 @@ export interface NativeKernels {
   siluMul(gate: F32, up: F32, y: F32, count: number, threads: number): void;
   biasActivate(y: F32, b: F32, rows: number, n: number, kind: number, threads: number): void;
   axpy(a: F32, b: F32, out: F32, s: number, count: number, threads: number): void;
-  rope(x: F32, tokens: number, heads: number, headDim: number, half: number, invFreq: F32, positions: Float64Array, scaling: number, interleaved: number, threads: number): void;
   swiGluForward(gate: F32, up: F32, y: F32, sig: F32, count: number, threads: number): void;
   swiGluBackward(gate: F32, up: F32, sig: F32, grad: F32, gg: F32 | null, gu: F32 | null, count: number, threads: number): void;
   /** `scratch` holds V·threads float64s. */
   crossEntropyForward(x: F32, probs: F32, targets: Int32Array, rows: number, V: number, ignore: number, loss: Float64Array, scratch: Float64Array, threads: number): void;
+  /** log-probs.ts logitRows: per row (at[r], or r when null) its log-sum-exp, argmax and (with targets) the target's rank. */
+  logitRows(logits: F32, at: Int32Array | null, rows: number, V: number, targets: Int32Array | null, lse: Float64Array, argmax: Int32Array, rank: Int32Array | null, scratch: Float64Array, threads: number): void;
   crossEntropyBackward(probs: F32, targets: Int32Array, rows: number, V: number, ignore: number, w: number, threads: number): void;
   /** `scratch` holds n·(threads + 1) float64s. */
   rmsNormBackward(x: F32, g: F32, w: F32, offset: number, eps: number, rows: number, n: number, gx: F32 | null, dw: Float64Array | null, scratch: Float64Array, threads: number): void;
@@ -70,9 +71,9 @@ export interface NativeKernels {
   ): number;
   /** gt[ids[i]] += g[i], rows of d, in row order. */
   embeddingBackward(gt: F32, g: F32, ids: Int32Array, count: number, d: number, threads: number): void;
-  /** The cos/sin rows (count × half each) lk_rope_f32 computes for `positions`. */
+  /** The cos/sin rows (count × half each) of `positions` (rope.ts). */
   ropeTable(positions: Float64Array, count: number, half: number, invFreq: F32, scaling: number, cos: F32, sin: F32): void;
-  /** lk_rope_f32 with token t's cos/sin from table row rows[t]; sign −1 rotates by −θ. */
+  /** RoPE in place with token t's cos/sin from table row rows[t]; sign −1 rotates by −θ. */
   ropeApply(x: F32, tokens: number, heads: number, headDim: number, half: number, cos: F32, sin: F32, rows: Int32Array, sign: number, interleaved: number, threads: number): void;
   /** Finds cblas_sgemm in the first already-loaded library of the ';'-separated list; 0 on success. */
   attentionInit(candidates: string): number;
@@ -161,10 +162,10 @@ function open(path: string): NativeKernels {
     siluMul: f('void lk_silu_mul_f32(void *gate, void *up, void *y, int64_t count, int nt)'),
     biasActivate: f('void lk_bias_act_f32(void *y, void *b, int64_t rows, int64_t n, int kind, int nt)'),
     axpy: f('void lk_axpy_f32(void *a, void *b, void *out, double s, int64_t count, int nt)'),
-    rope: f('void lk_rope_f32(void *x, int64_t tokens, int heads, int headDim, int half, void *invFreq, void *positions, double scaling, int interleaved, int nt)'),
     swiGluForward: f('void lk_swiglu_fwd_f32(void *gate, void *up, void *y, void *sig, int64_t count, int nt)'),
     swiGluBackward: f('void lk_swiglu_bwd_f32(void *gate, void *up, void *sig, void *grad, void *gg, void *gu, int64_t count, int nt)'),
     crossEntropyForward: f('void lk_xent_fwd_f32(void *x, void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, void *loss, void *scratch, int nt)'),
+    logitRows: f('void lk_logit_rows_f32(void *logits, void *at, int64_t rows, int64_t V, void *targets, void *lse, void *argmax, void *rank, void *scratch, int nt)'),
     crossEntropyBackward: f('void lk_xent_bwd_f32(void *probs, void *targets, int64_t rows, int64_t V, int32_t ignore, double w, int nt)'),
     activationBackward: f('void lk_act_backward_f32(void *x, void *g, void *gx, int64_t count, int kind, int accumulate, int nt)'),
     layerNormBackward: f('void lk_layernorm_bwd_f32(void *x, void *g, void *w, double eps, int64_t rows, int64_t n, void *gx, void *dw, void *scratch, int nt)'),

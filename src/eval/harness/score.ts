@@ -16,7 +16,8 @@
  * This equals the harness's full-sequence computation up to float rounding: causal attention
  * makes the logits at a position depend only on the tokens before it, and padding is masked.
  */
-import { tokenLogProb } from '../log-probs.ts';
+import { logitRows } from '../log-probs.ts';
+import { headAt } from '../selected-logits.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import type { KVCache } from '../../models/types.ts';
 import { makeCache } from '../../models/context.ts';
@@ -73,12 +74,18 @@ interface Prepared {
   continuation: number[];
 }
 
-/** log-softmax + argmax over one row of logits. */
-function scoreToken(logits: Tensor, offset: number, vocab: number, token: number): { lp: number; greedy: boolean } {
+/** log p(tokens[i]) and whether it is the argmax, at logits row rows[i] (one logitRows call). */
+function scoreTokens(logits: Tensor, rows: readonly number[], tokens: readonly number[]): { lp: Float64Array; greedy: Uint8Array } {
+  const V = logits.shape[logits.shape.length - 1];
   const d = logits.data;
-  let best = 0;
-  for (let i = 1; i < vocab; i++) if (d[offset + i] > d[offset + best]) best = i;
-  return { lp: tokenLogProb(d, offset, vocab, token), greedy: best === token };
+  const stats = logitRows(d, V, Int32Array.from(rows), rows.length);
+  const lp = new Float64Array(rows.length);
+  const greedy = new Uint8Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    lp[i] = d[rows[i] * V + tokens[i]] - stats.logSumExp[i];
+    greedy[i] = stats.argmax[i] === tokens[i] ? 1 : 0;
+  }
+  return { lp, greedy };
 }
 
 /** A cache whose row r is row `rows[r]` of `cache`. */
@@ -142,18 +149,16 @@ export function scoreRequests(model: CachedLM, requests: readonly ScoreRequest[]
     stats.forwardCalls++;
     stats.slots += batch.length * T;
     for (const g of batch) stats.tokens += g[0].prefix.length;
-    const V = out.logits.shape[2];
     if (!out.cache) throw new Error('the model returned no KV cache');
     // Stage 1: the first continuation token of every request from its context's last position.
+    const first = batch.flatMap((g, b) => g.map((prep) => ({ prep, row: b })));
+    const t1 = scoreTokens(out.logits, first.map((f) => f.row), first.map((f) => f.prep.continuation[0]));
     const rows: { prep: Prepared; row: number }[] = [];
-    batch.forEach((g, b) => {
-      for (const prep of g) {
-        const t = scoreToken(out.logits, b * V, V, prep.continuation[0]);
-        partial[prep.index] = t.lp;
-        if (!t.greedy) greedy[prep.index] = 0;
-        if (prep.continuation.length > 1) rows.push({ prep, row: b });
-        else done++;
-      }
+    first.forEach((f, i) => {
+      partial[f.prep.index] = t1.lp[i];
+      if (!t1.greedy[i]) greedy[f.prep.index] = 0;
+      if (f.prep.continuation.length > 1) rows.push(f);
+      else done++;
     });
     // Stage 2: the remaining continuation tokens on top of the cached context.
     rows.sort((a, b) => b.prep.continuation.length - a.prep.continuation.length);
@@ -172,17 +177,19 @@ export function scoreRequests(model: CachedLM, requests: readonly ScoreRequest[]
       const res = model.forward(input, { cache, attentionMask });
       stats.forwardCalls++;
       stats.slots += chunk.length * Tr;
-      chunk.forEach((c, i) => {
+      const at = chunk.flatMap((c, i) => c.prep.continuation.slice(1).map((_, t) => i * Tr + t));
+      const st = scoreTokens(res.logits, at, chunk.flatMap((c) => c.prep.continuation.slice(1)));
+      let j = 0;
+      for (const c of chunk) {
         const cont = c.prep.continuation;
         stats.tokens += cont.length - 1;
         let lp = partial[c.prep.index];
-        for (let t = 0; t + 1 < cont.length; t++) {
-          const st = scoreToken(res.logits, (i * Tr + t) * V, V, cont[t + 1]);
-          lp += st.lp;
-          if (!st.greedy) greedy[c.prep.index] = 0;
+        for (let t = 0; t + 1 < cont.length; t++, j++) {
+          lp += st.lp[j];
+          if (!st.greedy[j]) greedy[c.prep.index] = 0;
         }
         partial[c.prep.index] = lp;
-      });
+      }
       done += chunk.length;
       opts.onProgress?.(done, requests.length);
     }
@@ -216,39 +223,44 @@ export function scoreRequestsPlain(model: PlainLM, requests: readonly ScoreReque
     return { i, input, cont: r.continuation };
   }).sort((a, b) => b.input.length - a.input.length);
   const results: ScoreResult[] = new Array(requests.length);
-  const batches: { start: number; chunk: typeof items; T: number; ids: number[][]; attentionMask?: number[][] }[] = [];
+  const batches: { start: number; chunk: typeof items; T: number; ids: number[][]; attentionMask?: number[][]; at: [number, number][] }[] = [];
   for (let s = 0; s < items.length; s += batchSize) {
     const chunk = items.slice(s, s + batchSize);
     const T = chunk[0].input.length;
     const ids = chunk.map((c) => [...c.input, ...new Array<number>(T - c.input.length).fill(opts.padId)]);
     const ragged = chunk.some((c) => c.input.length !== T);
     const attentionMask = ragged ? chunk.map((c) => Array.from({ length: T }, (_, t) => (t < c.input.length ? 1 : 0))) : undefined;
-    batches.push({ start: s, chunk, T, ids, ...(attentionMask ? { attentionMask } : {}) });
+    // the positions that predict the continuation: the input window's last n
+    const at = chunk.flatMap((c, b) => c.cont.map((_, k): [number, number] => [b, c.input.length - c.cont.length + k]));
+    batches.push({ start: s, chunk, T, ids, ...(attentionMask ? { attentionMask } : {}), at });
   }
-  const score = (batch: (typeof batches)[number], logits: Tensor): void => {
-    const { chunk, T } = batch;
+  /** Scores batch `batch` from `logitsRow(j)`, the logits row of its j-th `at` position. */
+  const score = (batch: (typeof batches)[number], logits: Tensor, logitsRow: (j: number) => number): void => {
     stats.forwardCalls++;
-    stats.slots += chunk.length * T;
-    const V = logits.shape[2];
-    chunk.forEach((c, b) => {
+    stats.slots += batch.chunk.length * batch.T;
+    const st = scoreTokens(logits, batch.at.map((_, j) => logitsRow(j)), batch.chunk.flatMap((c) => c.cont));
+    let j = 0;
+    for (const c of batch.chunk) {
       let ll = 0;
       let greedy = true;
-      const L = c.input.length;
-      c.cont.forEach((tok, k) => {
-        const st = scoreToken(logits, (b * T + L - c.cont.length + k) * V, V, tok);
-        ll += st.lp;
-        if (!st.greedy) greedy = false;
-      });
+      for (let k = 0; k < c.cont.length; k++, j++) {
+        ll += st.lp[j];
+        if (!st.greedy[j]) greedy = false;
+      }
       results[c.i] = { logLikelihood: ll, isGreedy: greedy, tokens: c.cont.length };
-    });
+    }
     opts.onProgress?.(Math.min(batch.start + batchSize, items.length), items.length);
   };
   if (isLayerMajorModel(model)) {
     // layer-major (src/models/layer-major.ts): every batch through each block in turn, so a streamed
-    // checkpoint is read once, not once per batch; the same calls per batch as its forward
-    forwardLayerMajor(model, batches, (i, hidden) => score(batches[i], model.lmHead(model.finalNorm(hidden))), opts.memory);
+    // checkpoint is read once, not once per batch; the final norm and the LM head run on the
+    // continuation positions only (the harness's log-softmax over every position reads just those)
+    forwardLayerMajor(model, batches, (i, hidden) => score(batches[i], headAt(model, hidden, batches[i].at), (j) => j), opts.memory);
   } else {
-    for (const batch of batches) score(batch, model.forward(batch.ids, { attentionMask: batch.attentionMask }).logits);
+    for (const batch of batches) {
+      const logits = model.forward(batch.ids, { attentionMask: batch.attentionMask }).logits;
+      score(batch, logits, (j) => batch.at[j][0] * batch.T + batch.at[j][1]);
+    }
   }
   return { results, stats };
 }

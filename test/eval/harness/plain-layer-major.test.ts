@@ -1,9 +1,11 @@
 /**
  * Plain harness scoring (pruned models in `prune --eval-tasks`) runs every batch layer-major when
- * the model has block stages. Its results and statistics must equal, exactly, the batch-by-batch
- * path (one forward per batch, through a plain `forward` wrapper) on every fixture and stories260K,
- * for the model and a pruned model, in memory and streamed with the residual stream spilled; a
- * streamed checkpoint is read as by one layer-major pass, not once per batch.
+ * the model has block stages, with the final norm and LM head on the continuation positions only.
+ * Its results and statistics must equal the batch-by-batch path (one forward per batch, through a
+ * plain `forward` wrapper, logits at every position) to float rounding (the head's GEMM on fewer
+ * rows may round differently), on every fixture and stories260K, for the model and a pruned model;
+ * streamed with the residual stream spilled they must equal the in-memory layer-major results
+ * exactly, and a streamed checkpoint is read as by one layer-major pass, not once per batch.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { createModel } from '../../../src/models/decoder.ts';
 import { forwardLayerMajor } from '../../../src/models/layer-major.ts';
 import { PrunedModel } from '../../../src/prune/pruned-model.ts';
 import { countingSource } from '../../helpers/counting-source.ts';
+import { assertDeepClose } from '../../helpers/deep-close.ts';
 import { fixtureArchs, fixturesDir, skipUnless, stories260KDir } from '../../helpers/paths.ts';
 
 function requests(vocab: number): ScoreRequest[] {
@@ -30,8 +33,8 @@ async function check(dir: string): Promise<void> {
   const reqs = requests(base.config.vocabSize);
   const opts = { maxLength: 16, batchSize: 3, padId: 0 };
   for (const model of [base, new PrunedModel(base, [{ start: 1, count: 1 }])]) {
-    const want = scoreRequestsPlain(plain(model), reqs, opts);
-    assert.deepEqual(scoreRequestsPlain(model, reqs, opts), want, 'in memory');
+    const want = scoreRequestsPlain(model, reqs, opts);
+    assertDeepClose(want, scoreRequestsPlain(plain(model), reqs, opts), 1e-6);
 
     const { source: counting, reads } = countingSource(source);
     const streamedBase = createModel(counting, { streaming: true });
@@ -48,7 +51,7 @@ async function check(dir: string): Promise<void> {
 
 for (const arch of fixtureArchs) {
   const dir = join(fixturesDir, arch);
-  test(`${arch}: layer-major plain scoring equals batch-by-batch scoring exactly`, { skip: skipUnless(dir) }, () => check(dir));
+  test(`${arch}: layer-major plain scoring equals batch-by-batch scoring`, { skip: skipUnless(dir) }, () => check(dir));
 }
 
-test('stories260K: layer-major plain scoring equals batch-by-batch scoring exactly', { skip: skipUnless(stories260KDir) }, () => check(stories260KDir));
+test('stories260K: layer-major plain scoring equals batch-by-batch scoring', { skip: skipUnless(stories260KDir) }, () => check(stories260KDir));
