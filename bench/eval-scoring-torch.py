@@ -2,7 +2,7 @@
 HF backend does it (HFLM._loglikelihood_tokens: one forward per request over its input window
 (context ++ continuation)[-(max_length+1):][:-1], requests sorted longest first, right-padded
 batches, log_softmax, the continuation's log-probabilities summed), on the requests that
-eval-scoring.ts dumped (`--dump DIR`), with the model of bench/peers/torch_peers.py (Llama written
+eval-scoring.ts dumped (`--dump DIR`), with the model of bench/peers/torch_peers.py (Llama or GPT-2 written
 the way transformers' eager code computes it). Prints one row per task: torch tok/s (wall and
 CPU), the same for linscope's plain and cached scorers from the dump, and max |Δll| vs linscope.
 
@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
-from torch_peers import Llama  # noqa: E402
+from torch_peers import GPT2, Llama  # noqa: E402
 
 
 def score(model, windows, conts, batch, pad=0):
@@ -46,7 +46,12 @@ def main():
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     if os.environ.get("TORCH_THREADS"):
         torch.set_num_threads(int(os.environ["TORCH_THREADS"]))
-    model = Llama(model_dir)
+    model_type = json.load(open(os.path.join(model_dir, "config.json")))["model_type"]
+    if model_type == "gpt2":
+        gpt2 = GPT2(model_dir)
+        model = lambda ids: gpt2.logits(gpt2.body(ids)[0][-1])  # noqa: E731 (HF GPT2LMHeadModel: ln_f, then the tied head)
+    else:
+        model = Llama(model_dir)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}\n")
     print("| task | requests | input tokens | torch plain tok/s | linscope plain tok/s | linscope cached tok/s | cached ÷ torch (wall) | torch plain tok/CPU-s | linscope plain tok/CPU-s | linscope cached tok/CPU-s | cached ÷ torch (CPU) | max \\|Δll\\| vs linscope |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

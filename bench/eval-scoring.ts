@@ -13,6 +13,9 @@
  *
  * With `--dump DIR`, each task's requests (input windows, continuation lengths), linscope's
  * log-likelihoods and timings go to DIR/<task>.json, for the PyTorch peer bench/eval-scoring-torch.py.
+ * With `--tokenizer MODEL_DIR`, the requests are tokenized with that model's tokenizer (its ids must
+ * lie in the scored model's vocabulary): for a model folder without one, e.g. bench/peers' random
+ * GPT-2-small weights scored with the 5M model's tokenizer (ids < 4096).
  */
 import { buildRequests } from '../src/eval/harness/requests.ts';
 import { scoreRequests, scoreRequestsPlain } from '../src/eval/harness/score.ts';
@@ -38,11 +41,14 @@ async function main(): Promise<void> {
   const dumpAt = argv.indexOf('--dump');
   const dumpDir = dumpAt >= 0 ? argv.splice(dumpAt, 2)[1] : undefined;
   if (dumpDir) mkdirSync(dumpDir, { recursive: true });
+  const tokenizerAt = argv.indexOf('--tokenizer');
+  const tokenizerDir = tokenizerAt >= 0 ? argv.splice(tokenizerAt, 2)[1] : undefined;
   const [modelPath, taskList = 'arc_easy,winogrande,boolq,truthfulqa_mc2', limitArg = '100', batchArg = '16', roundsArg = '2'] = argv;
   if (!modelPath) throw new Error('usage: bench/eval-scoring.ts <model> [tasks] [limit] [batch] [rounds]');
   const datasetsDir = resolve(process.env.LINSCOPE_DATASETS ?? resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'datasets'));
   const source = await openModelSource(modelPath);
-  const tok = (await source.tokenizer())!;
+  const tok = await (tokenizerDir ? await openModelSource(tokenizerDir) : source).tokenizer();
+  if (!tok) throw new Error(`${tokenizerDir ?? modelPath} has no tokenizer (--tokenizer MODEL_DIR names another model's)`);
   const model = await loadModel(source);
   const maxLength = harnessMaxLength(source.config as Record<string, unknown>);
   const limit = Number(limitArg);
@@ -52,6 +58,8 @@ async function main(): Promise<void> {
   for (const task of resolveTasks(taskList.split(','))) {
     const docs = task.evalDocs(datasetsDir).docs.slice(0, limit);
     const reqs = buildRequests(task, docs, { numFewshot: 0 }).flatMap((d) => d.requests).map((r) => encodeRequest(tok, r.context, r.continuation));
+    const vocab = model.config.vocabSize;
+    if (reqs.some((r) => [...r.context, ...r.continuation].some((id) => id >= vocab))) throw new Error(`${task.name}: token ids beyond the model's vocabulary of ${vocab}`);
     let plainWall = 0, plainCpu = 0, cachedWall = 0, cachedCpu = 0, maxDiff = 0, harnessTokens = 0, distinct = 0;
     let lls: number[] = [];
     for (let round = 0; round < rounds; round++) {
@@ -80,6 +88,7 @@ async function main(): Promise<void> {
     });
   }
   printTable(rows);
+  console.log(`\nlinscope peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
 }
 
 main().catch((e) => {

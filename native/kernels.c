@@ -374,7 +374,7 @@ void lk_xent_bwd_f32(float *probs, const int32_t *targets, int64_t rows, int64_t
  * lse[r] = max + log Σ_j e^(x_j − max) in float64 (fast_exp; x_j − max rounded to double as the
  * TypeScript does), the sum in 8 lanes: element j to lane j mod 8 for the whole 8-blocks, lanes
  * added as ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), then the tail in order;
- * argmax[r] = the first index of the largest logit as `if (x[j] > x[best]) best = j` from 0 finds it;
+ * argmax[r] = the index `if (x[j] > x[best]) best = j` from 0 finds: the first maximum (0 when x_0 is NaN);
  * rank[r] = #{j : x_j > x_target} when targets is given. An all −∞ row has lse −∞ (no sum).
  * log-probs.ts logitRowsTypeScript is the same computation in the same order.
  */
@@ -387,16 +387,17 @@ void lk_logit_rows_f32(const float *logits, const int32_t *at, int64_t rows, int
     double *e = scratch + V * part;
     for (int64_t r = rows * part / parts; r < rows * (part + 1) / parts; r++) {
       const float *s = logits + (at ? (int64_t)at[r] : r) * V;
-      int32_t best = 0;
-      for (int64_t j = 1; j < V; j++) if (s[j] > s[best]) best = (int32_t)j;
-      argmax[r] = best;
+      double max = row_max(s, V);
+      /* the first index holding the maximum; a NaN at 0 is never beaten by `>` */
+      int64_t best = 0;
+      if (!isnan(s[0])) while (best < V - 1 && !(s[best] == max)) best++;
+      argmax[r] = (int32_t)best;
       if (targets) {
         const float v = s[targets[r]];
         int32_t above = 0;
         for (int64_t j = 0; j < V; j++) above += s[j] > v;
         rank[r] = above;
       }
-      double max = row_max(s, V);
       if (max == -INFINITY) { lse[r] = -INFINITY; continue; }
       #pragma omp simd
       for (int64_t j = 0; j < V; j++) e[j] = fast_exp((double)s[j] - max);

@@ -11,6 +11,7 @@
 import { Tensor, allocate } from '../tensor/tensor.ts';
 import type { CausalLM, ForwardOptions } from './model-api.ts';
 import { isLayerMajorModel, type LayerMajorModel } from '../models/layer-major.ts';
+import { gatherPositions } from '../models/gather-positions.ts';
 
 /**
  * Logits [N, V] for the (row, position) pairs `at`, in that order.
@@ -36,9 +37,6 @@ export async function logitsAt(model: CausalLM, inputIds: number[][], opts: Forw
  * the final norm and the LM head applied to those rows only.
  */
 export function headAt(model: Pick<LayerMajorModel, 'finalNorm' | 'lmHead'>, hidden: Tensor, at: readonly (readonly [number, number])[]): Tensor {
-  const [, T, D] = hidden.shape;
-  const rows = new Tensor(allocate(hidden.dtype, at.length * D), [1, at.length, D]);
-  at.forEach(([b, t], i) => rows.data.set(hidden.data.subarray((b * T + t) * D, (b * T + t + 1) * D), i * D));
-  const logits = model.lmHead(model.finalNorm(rows));
+  const logits = model.lmHead(model.finalNorm(gatherPositions(hidden, at)));
   return logits.reshape(at.length, logits.shape[2]);
 }

@@ -22,6 +22,7 @@ import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
 import { checkCheckpointNames } from './checkpoint-names.ts';
 import { finishCache, prepareCall, type ForwardInputs } from './context.ts';
+import { gatherPositions } from './gather-positions.ts';
 import { eagerOps } from './eager-ops.ts';
 import type { Architecture, WeightSpec } from './family.ts';
 import { intendedConfig, MapRunner, readCheckpointMaps, type CheckpointMap } from './linscope-maps.ts';
@@ -53,6 +54,11 @@ export interface ForwardOptions extends ForwardInputs {
   outputBlockParts?: boolean;
   /** Compute logits only at the last position of each row ([B, 1, V]); what generation needs. */
   lastTokenLogitsOnly?: boolean;
+  /**
+   * Compute logits only at these (row, position) pairs: [1, N, V], the n-th pair's at position n
+   * (the final norm and LM head run on those rows only; log-likelihood scoring).
+   */
+  logitsAt?: readonly (readonly [number, number])[];
 }
 
 export interface ForwardResult {
@@ -251,9 +257,13 @@ export class DecoderModel {
       mlpOutputs?.push(out.mlpOut);
     }
     const preFinalNorm = h;
-    const normed = this.finalNorm(h);
-    hiddenStates?.push(normed);
-    const result: ForwardResult = { logits: this.lmHead(options.lastTokenLogitsOnly ? lastPositions(normed) : normed) };
+    const [B, T] = h.shape;
+    const at = options.logitsAt ?? (options.lastTokenLogitsOnly ? Array.from({ length: B }, (_, b) => [b, T - 1] as const) : undefined);
+    const normed = at && !hiddenStates ? undefined : this.finalNorm(h);
+    hiddenStates?.push(normed!);
+    let logits = at ? this.lmHead(this.finalNorm(gatherPositions(h, at))) : this.lmHead(normed!);
+    if (at && !options.logitsAt) logits = logits.reshape(B, 1, logits.shape[2]);
+    const result: ForwardResult = { logits };
     if (hiddenStates) {
       result.hiddenStates = hiddenStates;
       result.preFinalNorm = preFinalNorm;
@@ -314,13 +324,6 @@ export class DecoderModel {
 }
 
 /** [B, T, D] → [B, 1, D]: the last position of each row. */
-function lastPositions(h: Tensor): Tensor {
-  const [B, T, D] = h.shape;
-  const out = Tensor.zeros([B, 1, D], h.dtype);
-  for (let b = 0; b < B; b++) out.data.set(h.data.subarray((b * T + T - 1) * D, (b * T + T) * D), b * D);
-  return out;
-}
-
 /** Build a model over a weight source (sync). */
 export function createModel(source: WeightSource, options: LoadOptions = {}): DecoderModel {
   return new DecoderModel(source, options);

@@ -20,3 +20,29 @@ for (const arch of ['gpt2', 'llama']) {
     assert.ok(err < 1e-5, `max |Δ| ${err}`);
   });
 }
+
+for (const arch of ['gpt2', 'llama']) {
+  const dir = join(fixturesDir, arch);
+  test(`${arch}: forward's logitsAt and lastTokenLogitsOnly equal the full forward's rows; a pair outside the batch is refused`, { skip: skipUnless(dir) }, async () => {
+    const model = await loadModel(dir);
+    const ids = [[0, 0, 0, 5, 9, 100, 7], [3, 8, 2, 44, 61, 17, 90]];
+    const attentionMask = [[0, 0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1]];
+    const full = model.forward(ids, { attentionMask }).logits;
+    const [, T, V] = full.shape;
+    const close = (got: Float32Array | Float64Array, pairs: readonly (readonly [number, number])[]) => {
+      let err = 0;
+      pairs.forEach(([b, t], n) => {
+        for (let v = 0; v < V; v++) err = Math.max(err, Math.abs(got[n * V + v] - full.data[(b * T + t) * V + v]));
+      });
+      assert.ok(err < 1e-5, `max |Δ| ${err}`);
+    };
+    const at: [number, number][] = [[1, 2], [0, 6], [0, 4], [1, 6], [1, 2]];
+    const some = model.forward(ids, { attentionMask, logitsAt: at }).logits;
+    assert.deepEqual(some.shape, [1, at.length, V]);
+    close(some.data, at);
+    const last = model.forward(ids, { attentionMask, lastTokenLogitsOnly: true }).logits;
+    assert.deepEqual(last.shape, [2, 1, V]);
+    close(last.data, [[0, T - 1], [1, T - 1]]);
+    assert.throws(() => model.forward(ids, { logitsAt: [[2, 0]] }), /logits requested at \(2, 0\), outside the \[2, 7\] batch/);
+  });
+}

@@ -27,7 +27,7 @@ import { forwardLayerMajor, isLayerMajorModel, type LayerMajorOptions } from '..
 export interface CachedLM {
   forward(
     inputIds: number[][],
-    options?: { attentionMask?: number[][]; cache?: KVCache | boolean; lastTokenLogitsOnly?: boolean },
+    options?: { attentionMask?: number[][]; cache?: KVCache | boolean; lastTokenLogitsOnly?: boolean; logitsAt?: readonly (readonly [number, number])[] },
   ): { logits: Tensor; cache?: KVCache };
 }
 
@@ -174,11 +174,12 @@ export function scoreRequests(model: CachedLM, requests: readonly ScoreRequest[]
       // position ids in range for models with learned positions.
       const ragged = chunk.some((c) => c.prep.continuation.length - 1 !== Tr);
       const attentionMask = ragged ? chunk.map((c) => Array.from({ length: Tr }, (_, t) => (t < c.prep.continuation.length - 1 ? 1 : 0))) : undefined;
-      const res = model.forward(input, { cache, attentionMask });
+      // logits at the continuation positions only (not at the padding slots)
+      const at = chunk.flatMap((c, i) => c.prep.continuation.slice(1).map((_, t): [number, number] => [i, t]));
+      const res = model.forward(input, { cache, attentionMask, logitsAt: at });
       stats.forwardCalls++;
       stats.slots += chunk.length * Tr;
-      const at = chunk.flatMap((c, i) => c.prep.continuation.slice(1).map((_, t) => i * Tr + t));
-      const st = scoreTokens(res.logits, at, chunk.flatMap((c) => c.prep.continuation.slice(1)));
+      const st = scoreTokens(res.logits, at.map((_, j) => j), chunk.flatMap((c) => c.prep.continuation.slice(1)));
       let j = 0;
       for (const c of chunk) {
         const cont = c.prep.continuation;
