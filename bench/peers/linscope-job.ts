@@ -4,18 +4,21 @@
  * Prints one JSON line: {tool, job, threads, seconds: [...], cpuSeconds: [...], maxRssMB} (CPU time
  * of the process, user + system: comparable on a loaded machine, where wall seconds are not).
  *
- *   node --import tsx bench/peers/linscope-job.ts <forward|linearity|train|laser> [dir] [reps]
+ *   node --import tsx bench/peers/linscope-job.ts <forward|linearity|train|laser|perplexity> [dir] [reps]
  *
  * forward    GPT-2-small, 1024 tokens, all hidden states and logits at every position
  * linearity  the linearity job on 4 × 512 tokens: forwards, float64 statistics, pair solves
  * train      one training step of the 5M config (forward, backward, clip, AdamW) on its batch
  * laser      one LASER intervention (out:11:0.1, exact SVD) + factual-recall evaluation of 64 cases
+ * perplexity GPT-2-small on 2048 tokens in sliding windows (1024 every 512; `linscope perplexity
+ *            --mode sliding`, its default 4 windows per forward)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backend } from '../../src/backend/index.ts';
 import { evaluateFactualRecall, type PreparedCases } from '../../src/eval/factual-recall.ts';
 import type { EvalTokenizer } from '../../src/eval/model-api.ts';
+import { tokenPerplexity } from '../../src/eval/perplexity.ts';
 import { openModelSource } from '../../src/io/model-source.ts';
 import { LaserEditor } from '../../src/laser/intervention.ts';
 import { analyseModel } from '../../src/linearity/analyse.ts';
@@ -48,7 +51,7 @@ function writeF32(path: string, tensors: readonly Tensor[]): void {
 
 /** Builds the job: returns `run(first)`; `first` is true for the warm-up run, whose outputs are written. */
 async function prepare(): Promise<(first: boolean) => void | Promise<void>> {
-  if (job === 'forward' || job === 'linearity' || job === 'laser') {
+  if (job === 'forward' || job === 'linearity' || job === 'laser' || job === 'perplexity') {
     const model = createModel(await openModelSource(join(dir, 'gpt2')));
     if (job === 'forward') {
       const ids = [inputs.forward];
@@ -65,6 +68,13 @@ async function prepare(): Promise<(first: boolean) => void | Promise<void>> {
           const scores = r.pairs.map((p) => [p.layer.withResidual.exact, p.layer.withResidual.robust, p.layer.withoutResidual.exact, p.layer.withoutResidual.robust]);
           writeFileSync(out('json'), JSON.stringify({ scores, tokens: r.tokens }));
         }
+      };
+    }
+    if (job === 'perplexity') {
+      const { ids, maxLength, stride } = inputs.perplexity;
+      return async (first) => {
+        const r = await tokenPerplexity(model, ids, { maxLength, stride, mode: 'sliding' });
+        if (first) writeFileSync(out('json'), JSON.stringify({ meanNll: r.meanNll, scoredTokens: r.scoredTokens }));
       };
     }
     const prepared: PreparedCases = {
@@ -96,7 +106,7 @@ async function prepare(): Promise<(first: boolean) => void | Promise<void>> {
       if (first) writeFileSync(out('json'), JSON.stringify({ loss: r.loss, gradNorm: r.gradNorm }));
     };
   }
-  throw new Error(`unknown job ${job} (forward, linearity, train, laser)`);
+  throw new Error(`unknown job ${job} (forward, linearity, train, laser, perplexity)`);
 }
 
 const run = await prepare();

@@ -4,7 +4,7 @@ eager attention with the causal mask applied by torch.where with finfo.min, gelu
 Llama: RMSNorm in float32, rotate_half RoPE, repeat_kv, additive finfo.min causal mask, SwiGLU
 MLP, CrossEntropyLoss; torch.optim.AdamW with decay on matrices only, clip_grad_norm_).
 
-    python3 bench/peers/torch_peers.py <forward|linearity|train|laser> [dir] [reps] [--check]
+    python3 bench/peers/torch_peers.py <forward|linearity|train|laser|perplexity> [dir] [reps] [--check]
 
 Times `reps` runs after one warm-up and prints one JSON line {tool, job, threads, seconds, maxRssMB}.
 With --check, the warm-up's outputs are compared with linscope's (<dir>/out/<job>-linscope.*,
@@ -204,7 +204,7 @@ def main():
     theirs = os.path.join(folder, "out", f"{job}-linscope")
     diff = None
 
-    if job in ("forward", "linearity", "laser"):
+    if job in ("forward", "linearity", "laser", "perplexity"):
         model = GPT2(os.path.join(folder, "gpt2"))
 
     if job == "forward":
@@ -261,6 +261,36 @@ def main():
                 print(f"laser: {bad} of {len(ranks)} first-token ranks differ", file=sys.stderr)
                 return max(abs(a - b) for a, b in zip(losses, ref["logLoss"]))
 
+    elif job == "perplexity":
+        # Hugging Face's "perplexity of fixed-length models" recipe: one window per call, labels
+        # -100 before the window's new tokens, GPT2LMHeadModel's shifted mean cross-entropy
+        p = inputs["perplexity"]
+        ids, max_length, stride = p["ids"], p["maxLength"], p["stride"]
+
+        def run(first):
+            nll, count, prev_end = 0.0, 0, 0
+            with torch.no_grad():
+                for begin in range(0, len(ids), stride):
+                    end = min(begin + max_length, len(ids))
+                    trg_len = end - prev_end
+                    x = torch.tensor([ids[begin:end]])
+                    labels = x.clone()
+                    labels[:, :-trg_len] = -100
+                    states, _ = model.body(x)
+                    logits = model.logits(states[-1])
+                    target = labels[0, 1:]
+                    loss = F.cross_entropy(logits[0, :-1], target, ignore_index=-100)
+                    n = int((target != -100).sum())
+                    nll += loss.item() * n
+                    count += n
+                    prev_end = end
+                    if end == len(ids):
+                        break
+            if first and check:
+                ref = json.load(open(theirs + ".json"))
+                print(f"perplexity: mean NLL {nll / count:.9f} over {count} tokens vs {ref['meanNll']:.9f} over {ref['scoredTokens']}", file=sys.stderr)
+                return abs(nll / count - ref["meanNll"])
+
     elif job == "train":
         model = Llama(os.path.join(folder, "p5m"))
         t = inputs["train"]
@@ -284,7 +314,7 @@ def main():
                 print(f"train: loss {loss.item():.9f} vs {ref['loss']:.9f}, grad norm {norm.item():.9f} vs {ref['gradNorm']:.9f}", file=sys.stderr)
                 return max(abs(loss.item() - ref["loss"]), abs(norm.item() - ref["gradNorm"]))
     else:
-        raise SystemExit(f"unknown job {job} (forward, linearity, train, laser)")
+        raise SystemExit(f"unknown job {job} (forward, linearity, train, laser, perplexity)")
 
     diff = run(True)
     if diff is not None:
