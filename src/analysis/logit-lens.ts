@@ -11,18 +11,23 @@
  * three are averaged over the rows with a target (targets < 0 are ignored: padding, last position).
  * The LLM-Microscope `logit_lens` applies lm_head to the raw hidden states (pass the identity as
  * `finalNorm` for that) and reports −log p of the top prediction; here the loss is against the true
- * next token. Logits are processed `chunkRows` rows at a time, in float64.
+ * next token. Logits are processed `chunkRows` rows at a time; log-sum-exps, argmaxes and the sums
+ * are float64 (src/eval/log-probs.ts logitRows, native when available).
  */
 import { Tensor, allocate, dtypeOf } from '../tensor/tensor.ts';
 import { featureDim, rowCount, type RowSelection } from './rows.ts';
+import { logitRows } from '../eval/log-probs.ts';
+import { fastExp } from '../tensor/fast-exp.ts';
 
 export interface LogitLensOptions {
   /** The model's final norm on rows [m, d] (identity for the raw lens). */
   finalNorm: (h: Tensor) => Tensor;
   /** The unembedding: rows [m, d] → logits [m, V]. */
   unembed: (h: Tensor) => Tensor;
-  /** Rows decoded at once (bounds the m × V logits; default 64). */
+  /** Rows decoded at once (bounds the m × V logits and reference probabilities; default lensChunkRows). */
   chunkRows?: number;
+  /** The vocabulary size, for the default chunk. */
+  vocabSize?: number;
 }
 
 export interface LayerLens {
@@ -57,22 +62,13 @@ export function nextTokenTargets(ids: ArrayLike<number>, seqLen: number, attenti
   return out;
 }
 
-/** log_softmax of one row of logits into `out` (float64); returns the argmax. */
-function logSoftmaxRow(logits: ArrayLike<number>, offset: number, v: number, out: Float64Array): number {
-  let max = -Infinity;
-  let arg = 0;
-  for (let j = 0; j < v; j++) {
-    const z = logits[offset + j];
-    if (z > max) {
-      max = z;
-      arg = j;
-    }
-  }
-  let sum = 0;
-  for (let j = 0; j < v; j++) sum += Math.exp(logits[offset + j] - max);
-  const lse = max + Math.log(sum);
-  for (let j = 0; j < v; j++) out[j] = logits[offset + j] - lse;
-  return arg;
+/**
+ * Rows decoded at once by default: as many as keep a chunk's float32 logits and float64 reference
+ * probabilities (12 bytes per logit) within 128 MiB, between 64 and 256 (the unembedding GEMM runs at
+ * ~70 % of the sgemm peak with 64 rows, ~95 % with 256: GPT-2's vocabulary gets 222 rows).
+ */
+export function lensChunkRows(vocabSize = 50257): number {
+  return Math.max(64, Math.min(256, Math.floor((128 * 2 ** 20) / (12 * vocabSize))));
 }
 
 export class LogitLensAccumulator {
@@ -111,31 +107,45 @@ export class LogitLensAccumulator {
       crossEntropy: Array.from({ length: this.layers }, () => new Float64Array(scored.length)),
       top1: Array.from({ length: this.layers }, () => new Int32Array(scored.length)),
     };
-    const chunk = this.options.chunkRows ?? 64;
+    const chunk = this.options.chunkRows ?? lensChunkRows(this.options.vocabSize);
     const last = this.layers - 1;
     for (let start = 0; start < scored.length; start += chunk) {
       const idx = scored.subarray(start, Math.min(scored.length, start + chunk));
       const m = idx.length;
+      // the reference distribution p_L once per chunk, with Σ p_L·log p_L and Σ p_L per row; then
+      // KL(p_L ‖ p_ℓ) = Σ p_L·(log p_L − x_ℓ + lse_ℓ) = Σ p_L·log p_L − Σ p_L·x_ℓ + lse_ℓ·Σ p_L
       const ref = this.decode(states[last], idx, d);
       const v = ref.dim(-1);
-      const refLog = new Float64Array(m * v);
+      const refRows = logitRows(ref.data, v, null, m);
+      const refP = new Float64Array(m * v);
+      const plogp = new Float64Array(m);
+      const mass = new Float64Array(m);
       for (let r = 0; r < m; r++) {
-        const arg = logSoftmaxRow(ref.data, r * v, v, refLog.subarray(r * v, (r + 1) * v));
-        this.score(last, r, start, arg, refLog.subarray(r * v, (r + 1) * v), idx, targets, batch, 0);
+        const lse = refRows.logSumExp[r];
+        let a = 0, s = 0;
+        for (let j = 0, o = r * v; j < v; j++, o++) {
+          const logp = ref.data[o] - lse;
+          const p = fastExp(logp);
+          refP[o] = p;
+          if (p > 0) {
+            a += p * logp;
+            s += p;
+          }
+        }
+        plogp[r] = a;
+        mass[r] = s;
+        this.score(last, r, start, refRows.argmax[r], ref.data[r * v + targets[idx[r]]] - lse, idx, targets, batch, 0);
       }
-      const lp = new Float64Array(v);
       for (let layer = 0; layer < last; layer++) {
         const logits = this.decode(states[layer], idx, d);
         if (logits.dim(-1) !== v) throw new Error(`LogitLens: unembed returned ${logits} for layer ${layer}, expected ${v} logits`);
+        const rows = logitRows(logits.data, v, null, m);
+        const x = logits.data;
         for (let r = 0; r < m; r++) {
-          const arg = logSoftmaxRow(logits.data, r * v, v, lp);
-          let kl = 0;
-          const q = refLog.subarray(r * v, (r + 1) * v);
-          for (let j = 0; j < v; j++) {
-            const p = Math.exp(q[j]);
-            if (p > 0) kl += p * (q[j] - lp[j]);
-          }
-          this.score(layer, r, start, arg, lp, idx, targets, batch, kl);
+          const lse = rows.logSumExp[r];
+          let px = 0;
+          for (let j = 0, o = r * v; j < v; j++, o++) if (refP[o] > 0) px += refP[o] * x[o];
+          this.score(layer, r, start, rows.argmax[r], x[r * v + targets[idx[r]]] - lse, idx, targets, batch, plogp[r] - px + lse * mass[r]);
         }
       }
     }
@@ -143,9 +153,10 @@ export class LogitLensAccumulator {
     return batch;
   }
 
-  private score(layer: number, r: number, start: number, arg: number, logp: Float64Array, idx: Int32Array, targets: ArrayLike<number>, batch: LensBatch, kl: number): void {
+  /** Records row r's top-1 token `arg`, its target's log-probability and the KL to the final layer. */
+  private score(layer: number, r: number, start: number, arg: number, targetLogProb: number, idx: Int32Array, targets: ArrayLike<number>, batch: LensBatch, kl: number): void {
     const target = targets[idx[r]];
-    const ce = -logp[target];
+    const ce = -targetLogProb;
     this.ce[layer] += ce;
     this.kl[layer] += kl;
     if (arg === target) this.correct[layer] += 1;

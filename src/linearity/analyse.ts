@@ -302,7 +302,7 @@ function* logitLens(model: AnalysableModel, run: LayerMajorRun, P: number, where
   const L = model.config.numLayers;
   // in 'skip' mode the last block has not run yet
   if (P < L) run.hold(() => where.forEach((_, i) => run.runBlock(L - 1, i)));
-  const lens = new LogitLensAccumulator(L + 1, { finalNorm: (h) => model.finalNorm(h), unembed: (h) => model.lmHead(h) });
+  const lens = new LogitLensAccumulator(L + 1, { finalNorm: (h) => model.finalNorm(h), unembed: (h) => model.lmHead(h), vocabSize: model.config.vocabSize });
   const hold = run.open();
   try {
     for (let i = 0; i < where.length; i++) {
