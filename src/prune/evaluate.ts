@@ -11,7 +11,8 @@
 import { chunkTokens } from '../data/slices.ts';
 import type { FactCase } from '../data/types.ts';
 import { evaluateFactualRecall, prepareCases, type PreparedCases } from '../eval/factual-recall.ts';
-import { logSumExp } from '../eval/log-probs.ts';
+import { logitRows } from '../eval/log-probs.ts';
+import { fastExp } from '../tensor/fast-exp.ts';
 import type { CausalLM, EvalTokenizer } from '../eval/model-api.ts';
 import { tokenPerplexity, type PerplexityResult } from '../eval/perplexity.ts';
 import type { LayerMajorOptions } from '../models/layer-major.ts';
@@ -117,15 +118,15 @@ export function klSum(p: Tensor, q: Tensor): { sum: number; count: number } {
   const V = p.dim(-1);
   if (q.dim(-1) !== V || q.size !== p.size) throw new Error(`KL: logits shapes differ (${p} vs ${q})`);
   const count = p.size / V;
+  const lp = logitRows(p.data, V, null, count).logSumExp;
+  const lq = logitRows(q.data, V, null, count).logSumExp;
   let sum = 0;
   for (let r = 0; r < count; r++) {
     const o = r * V;
-    const lp = logSumExp(p.data, o, V);
-    const lq = logSumExp(q.data, o, V);
     let kl = 0;
     for (let v = 0; v < V; v++) {
-      const logP = p.data[o + v] - lp;
-      kl += Math.exp(logP) * (logP - (q.data[o + v] - lq));
+      const logP = p.data[o + v] - lp[r];
+      kl += fastExp(logP) * (logP - (q.data[o + v] - lq[r]));
     }
     sum += Math.max(0, kl);
   }
