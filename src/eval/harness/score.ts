@@ -177,6 +177,7 @@ export function scoreRequests(model: CachedLM, requests: readonly ScoreRequest[]
       // logits at the continuation positions only (not at the padding slots)
       const at = chunk.flatMap((c, i) => c.prep.continuation.slice(1).map((_, t): [number, number] => [i, t]));
       const res = model.forward(input, { cache, attentionMask, logitsAt: at });
+      if (res.logits.size !== at.length * res.logits.shape[res.logits.shape.length - 1]) throw new Error('cached scoring: the model returned logits at every position, not at the requested ones (logitsAt)');
       stats.forwardCalls++;
       stats.slots += chunk.length * Tr;
       const st = scoreTokens(res.logits, at.map((_, j) => j), chunk.flatMap((c) => c.prep.continuation.slice(1)));
