@@ -4,7 +4,7 @@
  * Prints one JSON line: {tool, job, threads, seconds: [...], cpuSeconds: [...], maxRssMB} (CPU time
  * of the process, user + system: comparable on a loaded machine, where wall seconds are not).
  *
- *   node --import tsx bench/peers/linscope-job.ts <forward|linearity|train|laser|perplexity> [dir] [reps]
+ *   node --import tsx bench/peers/linscope-job.ts <forward|linearity|train|laser|perplexity|generate> [dir] [reps]
  *
  * forward    GPT-2-small, 1024 tokens, all hidden states and logits at every position
  * linearity  the linearity job on 4 × 512 tokens: forwards, float64 statistics, pair solves
@@ -12,6 +12,7 @@
  * laser      one LASER intervention (out:11:0.1, exact SVD) + factual-recall evaluation of 64 cases
  * perplexity GPT-2-small on 2048 tokens in sliding windows (1024 every 512; `linscope perplexity
  *            --mode sliding`, its default 4 windows per forward)
+ * generate   GPT-2-small, greedy continuation of a 24-token prompt by 64 tokens with the KV cache
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import { LaserEditor } from '../../src/laser/intervention.ts';
 import { analyseModel } from '../../src/linearity/analyse.ts';
 import { DEFAULT_ANALYSIS } from '../../src/linearity/options.ts';
 import { createModel } from '../../src/models/decoder.ts';
+import { generate } from '../../src/models/generate.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { CheckpointableAdamW } from '../../src/autograd/optim/adam.ts';
 import { isNotMatrix } from '../../src/autograd/index.ts';
@@ -51,7 +53,7 @@ function writeF32(path: string, tensors: readonly Tensor[]): void {
 
 /** Builds the job: returns `run(first)`; `first` is true for the warm-up run, whose outputs are written. */
 async function prepare(): Promise<(first: boolean) => void | Promise<void>> {
-  if (job === 'forward' || job === 'linearity' || job === 'laser' || job === 'perplexity') {
+  if (job === 'forward' || job === 'linearity' || job === 'laser' || job === 'perplexity' || job === 'generate') {
     const model = createModel(await openModelSource(join(dir, 'gpt2')));
     if (job === 'forward') {
       const ids = [inputs.forward];
@@ -68,6 +70,13 @@ async function prepare(): Promise<(first: boolean) => void | Promise<void>> {
           const scores = r.pairs.map((p) => [p.layer.withResidual.exact, p.layer.withResidual.robust, p.layer.withoutResidual.exact, p.layer.withoutResidual.robust]);
           writeFileSync(out('json'), JSON.stringify({ scores, tokens: r.tokens }));
         }
+      };
+    }
+    if (job === 'generate') {
+      const { prompt, newTokens } = inputs.generate;
+      return (first) => {
+        const r = generate(model, [prompt], { maxNewTokens: newTokens, eosTokenIds: [] });
+        if (first) writeFileSync(out('json'), JSON.stringify({ tokens: r.tokens[0] }));
       };
     }
     if (job === 'perplexity') {
@@ -106,7 +115,7 @@ async function prepare(): Promise<(first: boolean) => void | Promise<void>> {
       if (first) writeFileSync(out('json'), JSON.stringify({ loss: r.loss, gradNorm: r.gradNorm }));
     };
   }
-  throw new Error(`unknown job ${job} (forward, linearity, train, laser, perplexity)`);
+  throw new Error(`unknown job ${job} (forward, linearity, train, laser, perplexity, generate)`);
 }
 
 const run = await prepare();

@@ -8,7 +8,8 @@
  *   inputs.json  token ids: `forward` (1024 ids), `linearity` (4 × 512 ids), `train` (the 5M config's batch: 8 × 257 ids,
  *           inputs = ids[:, :-1], targets = ids[:, 1:]), `laser` (64 CounterFact-style cases: a
  *           24-token prompt and a one-token answer), the LASER intervention (out:11:0.1) and
- *           `perplexity` (a stream of 2048 ids, scored in sliding windows of 1024 every 512)
+ *           `perplexity` (a stream of 2048 ids, scored in sliding windows of 1024 every 512) and
+ *           `generate` (a 24-token prompt continued greedily by 64 tokens)
  *
  *   node --import tsx bench/peers/make-inputs.ts [dir]   (default /tmp/linscope-peers)
  */
@@ -30,6 +31,7 @@ export const LASER_CASES = 64;
 export const LASER_PROMPT_TOKENS = 24;
 export const LASER_INTERVENTION = { type: 'out', layer: 11, rho: 0.1 } as const;
 export const PERPLEXITY_TOKENS = 2048;
+export const GENERATE = { promptTokens: 24, newTokens: 64 } as const;
 /** Hugging Face's "perplexity of fixed-length models" recipe at GPT-2's context: windows of 1024 every 512. */
 export const PERPLEXITY_WINDOWS = { maxLength: 1024, stride: 512 } as const;
 
@@ -41,6 +43,7 @@ export interface PeerInputs {
   intervention: typeof LASER_INTERVENTION;
   trainConfig: { lr: number; betas: [number, number]; eps: number; weightDecay: number; gradClip: number };
   perplexity: { ids: number[]; maxLength: number; stride: number };
+  generate: { prompt: number[]; newTokens: number };
 }
 
 export function makeInputs(dir = DEFAULT_DIR): void {
@@ -48,7 +51,7 @@ export function makeInputs(dir = DEFAULT_DIR): void {
   if (existsSync(path)) {
     // inputs of an older layout are rewritten; complete ones are reused (same seeds, same content)
     const have = Object.keys(JSON.parse(readFileSync(path, 'utf8')) as object);
-    if (['forward', 'linearity', 'train', 'laser', 'intervention', 'trainConfig', 'perplexity'].every((k) => have.includes(k))) return;
+    if (['forward', 'linearity', 'train', 'laser', 'intervention', 'trainConfig', 'perplexity', 'generate'].every((k) => have.includes(k))) return;
   }
   mkdirSync(dir, { recursive: true });
   const gpt2 = hfConfig({
@@ -72,6 +75,7 @@ export function makeInputs(dir = DEFAULT_DIR): void {
       weightDecay: config.optimizer.weightDecay, gradClip: config.optimizer.gradClip,
     },
     perplexity: { ids: ints(PERPLEXITY_TOKENS, GPT2_VOCAB), ...PERPLEXITY_WINDOWS },
+    generate: { prompt: ints(GENERATE.promptTokens, GPT2_VOCAB), newTokens: GENERATE.newTokens },
   };
   writeFileSync(path, JSON.stringify(inputs)); // last: its presence means the folder is complete
 }

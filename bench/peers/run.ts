@@ -1,7 +1,7 @@
 /**
  * The peer table of linscope vs PyTorch (HF-eager-style, bench/peers/torch_peers.py) in ONE
  * command: forward, linearity job, 5M training step, LASER per-intervention evaluation, sliding-window
- * perplexity, at 1 and
+ * perplexity, greedy generation, at 1 and
  * 2 BLAS threads, linscope and torch processes interleaved (order alternating per round), medians,
  * each process's peak RSS, `uptime` before and after, and the float32 GEMM peak (linscope's sgemm
  * at 2048³, the same OpenBLAS) measured in the same run so the forward's share of it can be stated.
@@ -11,7 +11,7 @@
  *   node --import tsx bench/peers/run.ts            # 2 rounds (orders L,T then T,L), 1 timed run per process
  *   node --import tsx bench/peers/run.ts --quick    # 1 round
  *   options: --rounds N, --reps N (timed runs per process after its warm-up), --threads 1,2,
- *            --jobs forward,linearity,train,laser,perplexity, --dir D (inputs; default /tmp/linscope-peers),
+ *            --jobs forward,linearity,train,laser,perplexity,generate, --dir D (inputs; default /tmp/linscope-peers),
  *            --out FILE, --python PATH (default /usr/bin/python3),
  *            --append TITLE (add the tables as a section "## TITLE" at the end of --out instead of rewriting it)
  *
@@ -36,7 +36,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     reps: { type: 'string' },
     threads: { type: 'string', default: '1,2' },
-    jobs: { type: 'string', default: 'forward,linearity,train,laser,perplexity' },
+    jobs: { type: 'string', default: 'forward,linearity,train,laser,perplexity,generate' },
     dir: { type: 'string', default: DEFAULT_DIR },
     out: { type: 'string', default: join(root, 'bench', 'RESULTS-peers.md') },
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -55,6 +55,7 @@ const JOB_TITLES: Record<string, string> = {
   train: 'one training step, 5M config (8 × 256 tokens, AdamW)',
   laser: 'LASER out:11:0.1 (exact SVD) + 64-case evaluation',
   perplexity: 'perplexity, GPT-2-small, 2048 tokens, windows of 1024 every 512',
+  generate: 'greedy generation, GPT-2-small, 24-token prompt + 64 tokens, KV cache',
 };
 
 interface JobLine {
@@ -124,7 +125,7 @@ console.error(`uptime after: ${after}`);
 
 // ------------------------------------------------------------------ RESULTS-peers.md
 const load1 = Number(/load average: ([\d.]+)/.exec(before)?.[1] ?? loadavg()[0]);
-const command = `node --import tsx bench/peers/run.ts${values.quick ? ' --quick' : ''}${values.rounds ? ` --rounds ${rounds}` : ''}${values.reps ? ` --reps ${reps}` : ''}${values.threads !== '1,2' ? ` --threads ${values.threads}` : ''}${values.jobs !== 'forward,linearity,train,laser,perplexity' ? ` --jobs ${values.jobs}` : ''}${values.append ? ` --append "${values.append}"` : ''}`;
+const command = `node --import tsx bench/peers/run.ts${values.quick ? ' --quick' : ''}${values.rounds ? ` --rounds ${rounds}` : ''}${values.reps ? ` --reps ${reps}` : ''}${values.threads !== '1,2' ? ` --threads ${values.threads}` : ''}${values.jobs !== 'forward,linearity,train,laser,perplexity,generate' ? ` --jobs ${values.jobs}` : ''}${values.append ? ` --append "${values.append}"` : ''}`;
 const lines: string[] = [
   '# linscope vs PyTorch on the same CPU: the peer table',
   '',
@@ -167,7 +168,7 @@ for (const threads of threadCounts) {
   }
   lines.push('');
 }
-lines.push('Equality checks (first round, torch vs linscope outputs on the same inputs): forward = all 13 hidden states and the logits at every position (float32); linearity = the 12 pairs × (exact, ridge) × (with, without residual) scores (float64); training = the loss and the gradient norm before clipping of the first step; LASER = every case\'s answer log-loss (and the first-token ranks, printed by the torch job); perplexity = the mean NLL (torch: float32 cross-entropy per window, as HF\'s loss; linscope: float64 log-sum-exp).', '');
+lines.push('Equality checks (first round, torch vs linscope outputs on the same inputs): forward = all 13 hidden states and the logits at every position (float32); linearity = the 12 pairs × (exact, ridge) × (with, without residual) scores (float64); training = the loss and the gradient norm before clipping of the first step; LASER = every case\'s answer log-loss (and the first-token ranks, printed by the torch job); perplexity = the mean NLL (torch: float32 cross-entropy per window, as HF\'s loss; linscope: float64 log-sum-exp); generation = how many of the 64 greedy tokens differ from the first mismatch on (0: all equal).', '');
 if (values.append) {
   // a section of its own: the command, the run's conditions and the tables (the header's general notes stay above)
   const at = lines.findIndex((l) => l.startsWith('## '));

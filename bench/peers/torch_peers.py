@@ -4,7 +4,7 @@ eager attention with the causal mask applied by torch.where with finfo.min, gelu
 Llama: RMSNorm in float32, rotate_half RoPE, repeat_kv, additive finfo.min causal mask, SwiGLU
 MLP, CrossEntropyLoss; torch.optim.AdamW with decay on matrices only, clip_grad_norm_).
 
-    python3 bench/peers/torch_peers.py <forward|linearity|train|laser|perplexity> [dir] [reps] [--check]
+    python3 bench/peers/torch_peers.py <forward|linearity|train|laser|perplexity|generate> [dir] [reps] [--check]
 
 Times `reps` runs after one warm-up and prints one JSON line {tool, job, threads, seconds, maxRssMB}.
 With --check, the warm-up's outputs are compared with linscope's (<dir>/out/<job>-linscope.*,
@@ -66,12 +66,19 @@ class GPT2:
     def ln(self, x, name):
         return F.layer_norm(x, (x.size(-1),), self.w[name + ".weight"], self.w[name + ".bias"], self.eps)
 
-    def attn(self, x, i):
+    def attn(self, x, i, past=None, cache=None):
+        """HF GPT2Attention (eager); with `past` (its layer's keys and values) the new ones are appended,
+        as past_key_values are; with a `cache` list the layer's keys and values are stored in it."""
         p = f"h.{i}.attn."
         d = x.size(-1)
         q, k, v = conv1d(x, self.w[p + "c_attn.weight"], self.w[p + "c_attn.bias"]).split(d, dim=2)
         split = lambda t: t.view(t.size()[:-1] + (self.heads, d // self.heads)).permute(0, 2, 1, 3)
         q, k, v = split(q), split(k), split(v)
+        if past is not None:
+            k = torch.cat((past[0], k), dim=-2)
+            v = torch.cat((past[1], v), dim=-2)
+        if cache is not None:
+            cache.append((k, v))
         a = torch.matmul(q, k.transpose(-1, -2))
         a = a / torch.full([], v.size(-1) ** 0.5, dtype=a.dtype)
         ql, kl = q.size(-2), k.size(-2)
@@ -102,6 +109,18 @@ class GPT2:
 
     def logits(self, h):
         return F.linear(h, self.w["wte.weight"])
+
+    def step(self, ids, past):
+        """One cached forward of `ids` after the `past` keys/values (None: none): the last position's
+        logits and the new cache, as GPT2LMHeadModel under generate (only the last logits kept)."""
+        start = 0 if past is None else past[0][0].size(-2)
+        pos = torch.arange(start, start + ids.size(-1)).unsqueeze(0)
+        h = self.w["wte.weight"][ids] + self.w["wpe.weight"][pos]
+        cache = []
+        for i in range(self.cfg["n_layer"]):
+            h = h + self.attn(self.ln(h, f"h.{i}.ln_1"), i, None if past is None else past[i], cache)
+            h = h + self.mlp(self.ln(h, f"h.{i}.ln_2"), i)
+        return self.logits(self.ln(h[:, -1:], "ln_f"))[:, -1], cache
 
 
 # ---------------------------------------------------------------- Llama (HF modeling_llama, eager)
@@ -204,7 +223,7 @@ def main():
     theirs = os.path.join(folder, "out", f"{job}-linscope")
     diff = None
 
-    if job in ("forward", "linearity", "laser", "perplexity"):
+    if job in ("forward", "linearity", "laser", "perplexity", "generate"):
         model = GPT2(os.path.join(folder, "gpt2"))
 
     if job == "forward":
@@ -291,6 +310,27 @@ def main():
                 print(f"perplexity: mean NLL {nll / count:.9f} over {count} tokens vs {ref['meanNll']:.9f} over {ref['scoredTokens']}", file=sys.stderr)
                 return abs(nll / count - ref["meanNll"])
 
+    elif job == "generate":
+        # greedy decoding with a KV cache, batch 1, as generate(do_sample=False) without an EOS stop
+        g = inputs["generate"]
+        prompt = torch.tensor([g["prompt"]])
+
+        def run(first):
+            out = []
+            with torch.no_grad():
+                logits, past = model.step(prompt, None)
+                for _ in range(g["newTokens"]):
+                    nxt = int(torch.argmax(logits[0]))
+                    out.append(nxt)
+                    if len(out) == g["newTokens"]:
+                        break
+                    logits, past = model.step(torch.tensor([[nxt]]), past)
+            if first and check:
+                ref = json.load(open(theirs + ".json"))["tokens"]
+                same = next((i for i, (a, b) in enumerate(zip(out, ref)) if a != b), len(out))
+                print(f"generate: the first {same} of {len(out)} tokens equal linscope's", file=sys.stderr)
+                return float(len(out) - same)
+
     elif job == "train":
         model = Llama(os.path.join(folder, "p5m"))
         t = inputs["train"]
@@ -314,7 +354,7 @@ def main():
                 print(f"train: loss {loss.item():.9f} vs {ref['loss']:.9f}, grad norm {norm.item():.9f} vs {ref['gradNorm']:.9f}", file=sys.stderr)
                 return max(abs(loss.item() - ref["loss"]), abs(norm.item() - ref["gradNorm"]))
     else:
-        raise SystemExit(f"unknown job {job} (forward, linearity, train, laser, perplexity)")
+        raise SystemExit(f"unknown job {job} (forward, linearity, train, laser, perplexity, generate)")
 
     diff = run(True)
     if diff is not None:

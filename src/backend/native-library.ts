@@ -40,6 +40,8 @@ export const INSTALL_HINT =
 export interface NativeFunctions {
   cblas_sgemm: (...args: unknown[]) => void;
   cblas_dgemm: (...args: unknown[]) => void;
+  cblas_sgemv: (...args: unknown[]) => void;
+  cblas_dgemv: (...args: unknown[]) => void;
   sgesdd: (...args: unknown[]) => number;
   dgesdd: (...args: unknown[]) => number;
   ssyevd: (...args: unknown[]) => number;
@@ -113,9 +115,14 @@ export function openNative(candidates: LibraryCandidates): NativeFunctions {
   const gemm = (t: string) =>
     `void cblas_${t}gemm(int order, int transA, int transB, int M, int N, int K, ${t === 's' ? 'float' : 'double'} alpha, ` +
     `const void *A, int lda, const void *B, int ldb, ${t === 's' ? 'float' : 'double'} beta, void *C, int ldc)`;
+  const gemv = (t: string) =>
+    `void cblas_${t}gemv(int order, int trans, int M, int N, ${t === 's' ? 'float' : 'double'} alpha, const void *A, int lda, ` +
+    `const void *X, int incX, ${t === 's' ? 'float' : 'double'} beta, void *Y, int incY)`;
   return {
     cblas_sgemm: blas.func(gemm('s')) as NativeFunctions['cblas_sgemm'],
     cblas_dgemm: blas.func(gemm('d')) as NativeFunctions['cblas_dgemm'],
+    cblas_sgemv: blas.func(gemv('s')) as NativeFunctions['cblas_sgemv'],
+    cblas_dgemv: blas.func(gemv('d')) as NativeFunctions['cblas_dgemv'],
     sgesdd: lapacke.func('int LAPACKE_sgesdd(int layout, char jobz, int m, int n, void *a, int lda, void *s, void *u, int ldu, void *vt, int ldvt)'),
     dgesdd: lapacke.func('int LAPACKE_dgesdd(int layout, char jobz, int m, int n, void *a, int lda, void *s, void *u, int ldu, void *vt, int ldvt)'),
     ssyevd: lapacke.func('int LAPACKE_ssyevd(int layout, char jobz, char uplo, int n, void *a, int lda, void *w)'),

@@ -12,6 +12,8 @@ const shapes = [
   [7, 5, 3],
   [33, 17, 29],
   [64, 70, 130],
+  [1, 300, 77],
+  [1, 4099, 130], // one row times more than 2^19 elements: OpenBLAS runs it as gemv
 ] as const;
 
 interface Layout {
