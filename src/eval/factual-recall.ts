@@ -35,6 +35,7 @@ import { splitPromptAnswer } from './answer-tokens.ts';
 import { logitRows, topKIds } from './log-probs.ts';
 import { uncachedGreedy } from './greedy.ts';
 import { headAt, logitsAt } from './selected-logits.ts';
+import { firstPosition } from '../models/gather-positions.ts';
 import { forwardLayerMajorAsync, isLayerMajorModel, type LayerMajorOptions } from '../models/layer-major.ts';
 
 export interface FactualRecallOptions {
@@ -233,8 +234,8 @@ export async function evaluateFactualRecall(
   } else if (!opts.batchLogits && isLayerMajorModel(model)) {
     // layer-major (src/models/layer-major.ts): all batches through each block in turn, so a
     // streamed checkpoint is read once; the head only at the answer positions
-    const batches = planned.map((p) => ({ ids: p.batch.ids, attentionMask: p.batch.attentionMask }));
-    await forwardLayerMajorAsync(model, batches, (i, hidden) => scoreBatch(planned[i], headAt(model, hidden, planned[i].at)), opts.memory);
+    const batches = planned.map((p) => ({ ids: p.batch.ids, attentionMask: p.batch.attentionMask, queryFrom: firstPosition(p.at) }));
+    await forwardLayerMajorAsync(model, batches, (i, hidden, from) => scoreBatch(planned[i], headAt(model, hidden, planned[i].at, from)), opts.memory);
   } else {
     const batchLogits: BatchLogitsFn = opts.batchLogits ?? ((b, at) => logitsAt(model, b.ids, { attentionMask: b.attentionMask }, at));
     for (const [index, p] of planned.entries()) scoreBatch(p, await batchLogits({ index, ids: p.batch.ids, attentionMask: p.batch.attentionMask }, p.at));

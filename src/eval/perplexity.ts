@@ -21,6 +21,7 @@ import { chunkTokens, slidingWindows } from '../data/slices.ts';
 import type { CausalLM, EvalTokenizer } from './model-api.ts';
 import { logitRows } from './log-probs.ts';
 import { headAt } from './selected-logits.ts';
+import { firstPosition } from '../models/gather-positions.ts';
 import { yieldToSignals } from '../util/interrupt.ts';
 import { forwardLayerMajorAsync, isLayerMajorModel, type LayerMajorOptions } from '../models/layer-major.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -115,9 +116,10 @@ export async function tokenPerplexity(model: CausalLM, ids: readonly number[], o
   };
   if (isLayerMajorModel(model)) {
     // layer-major (src/models/layer-major.ts): every group through each block in turn, so a
-    // streamed checkpoint is read once; the final norm and LM head run on the scored positions only
-    const batches = groups.map((g) => ({ ids: g.input, ...(g.padded ? { attentionMask: g.attentionMask } : {}) }));
-    await forwardLayerMajorAsync(model, batches, (i, hidden) => score(i, headAt(model, hidden, scoredAt[i]), (j) => j), opts.memory);
+    // streamed checkpoint is read once; the last block (from the first scored position on), the final
+    // norm and the LM head run on the scored positions only
+    const batches = groups.map((g, i) => ({ ids: g.input, ...(g.padded ? { attentionMask: g.attentionMask } : {}), queryFrom: firstPosition(scoredAt[i]) }));
+    await forwardLayerMajorAsync(model, batches, (i, hidden, from) => score(i, headAt(model, hidden, scoredAt[i], from), (j) => j), opts.memory);
   } else {
     for (const [i, g] of groups.entries()) {
       score(i, (await model.forward(g.input, g.padded ? { attentionMask: g.attentionMask } : {})).logits, (j) => scoredAt[i][j][0] * g.width + scoredAt[i][j][1]);

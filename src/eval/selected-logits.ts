@@ -33,10 +33,10 @@ export async function logitsAt(model: CausalLM, inputIds: number[][], opts: Forw
 }
 
 /**
- * Logits [N, V] at the (row, position) pairs `at` of the last block's output `hidden` [B, T, D]:
- * the final norm and the LM head applied to those rows only.
+ * Logits [N, V] at the (row, position) pairs `at` of the last block's output `hidden` [B, T, D]
+ * (holding positions from `from` on): the final norm and the LM head applied to those rows only.
  */
-export function headAt(model: Pick<LayerMajorModel, 'finalNorm' | 'lmHead'>, hidden: Tensor, at: readonly (readonly [number, number])[]): Tensor {
-  const logits = model.lmHead(model.finalNorm(gatherPositions(hidden, at)));
+export function headAt(model: Pick<LayerMajorModel, 'finalNorm' | 'lmHead'>, hidden: Tensor, at: readonly (readonly [number, number])[], from = 0): Tensor {
+  const logits = model.lmHead(model.finalNorm(gatherPositions(hidden, at, from)));
   return logits.reshape(at.length, logits.shape[2]);
 }

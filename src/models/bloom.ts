@@ -41,7 +41,7 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const fused = o.project(h, W('self_attention.query_key_value'), B('self_attention.query_key_value'));
       const a = o.attention(cfg, o.columns(fused, qkv.q), o.columns(fused, qkv.k), o.columns(fused, qkv.v), ctx, { layer: i, scale: cfg.attentionScale, alibiSlopes: slopes });
       const attnOut = o.project(a, W('self_attention.dense'), B('self_attention.dense'));
-      const mid = o.add(attnOut, cfg.residualFromNorm ? h : x);
+      const mid = o.add(attnOut, o.queryRows(cfg.residualFromNorm ? h : x, ctx));
       const h2 = o.norm(cfg.norm, mid, W('post_attention_layernorm'), B('post_attention_layernorm'));
       const mlpOut = o.plainMlp(h2, cfg.activation, W('mlp.dense_h_to_4h'), B('mlp.dense_h_to_4h'), W('mlp.dense_4h_to_h'), B('mlp.dense_4h_to_h'));
       return { hidden: o.add(mlpOut, cfg.residualFromNorm ? h2 : mid), attnOut, mlpOut };

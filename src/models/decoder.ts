@@ -22,7 +22,7 @@ import { Tensor, type DType } from '../tensor/tensor.ts';
 import { normalizeConfig, type DecoderConfig } from './config.ts';
 import { checkCheckpointNames } from './checkpoint-names.ts';
 import { finishCache, prepareCall, type ForwardInputs } from './context.ts';
-import { gatherPositions } from './gather-positions.ts';
+import { firstPosition, gatherPositions } from './gather-positions.ts';
 import { eagerOps } from './eager-ops.ts';
 import type { Architecture, WeightSpec } from './family.ts';
 import { intendedConfig, MapRunner, readCheckpointMaps, type CheckpointMap } from './linscope-maps.ts';
@@ -248,20 +248,25 @@ export class DecoderModel {
     const hiddenStates: Tensor[] | undefined = options.outputHiddenStates ? [embedded] : undefined;
     const attnOutputs: Tensor[] | undefined = options.outputBlockParts ? [] : undefined;
     const mlpOutputs: Tensor[] | undefined = options.outputBlockParts ? [] : undefined;
+    const [B, T] = embedded.shape;
+    const at = options.logitsAt ?? (options.lastTokenLogitsOnly ? Array.from({ length: B }, (_, b) => [b, T - 1] as const) : undefined);
+    // logits at some positions only, nothing else per position returned: the last block runs its
+    // queries, residual stream and MLP from the first of them on (keys and values at every position)
+    const from = at && !hiddenStates && !attnOutputs && !ctx.keepAttentionProbs ? firstPosition(at) : 0;
     let h = embedded;
     for (let i = 0; i < L; i++) {
+      if (i === L - 1 && from > 0) ctx.queryFrom = from;
       const out = this.runBlock(i, h, ctx);
+      delete ctx.queryFrom;
       h = out.hidden;
       if (hiddenStates && i < L - 1) hiddenStates.push(h);
       attnOutputs?.push(out.attnOut);
       mlpOutputs?.push(out.mlpOut);
     }
     const preFinalNorm = h;
-    const [B, T] = h.shape;
-    const at = options.logitsAt ?? (options.lastTokenLogitsOnly ? Array.from({ length: B }, (_, b) => [b, T - 1] as const) : undefined);
     const normed = at && !hiddenStates ? undefined : this.finalNorm(h);
     hiddenStates?.push(normed!);
-    let logits = at ? this.lmHead(this.finalNorm(gatherPositions(h, at))) : this.lmHead(normed!);
+    let logits = at ? this.lmHead(this.finalNorm(gatherPositions(h, at, from))) : this.lmHead(normed!);
     if (at && !options.logitsAt) logits = logits.reshape(B, 1, logits.shape[2]);
     const result: ForwardResult = { logits };
     if (hiddenStates) {

@@ -8,7 +8,7 @@ import { addInPlace, scaleInPlace } from '../tensor/elementwise.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { gatedMlp, gatherColumns, norm, plainMlp, project, sum2, sum3 } from './layers.ts';
 import { checkPositions, type Ops } from './ops.ts';
-import { attendFused, attendWithCache } from './self-attention.ts';
+import { attendFused, attendWithCache, suffixRows } from './self-attention.ts';
 
 export const eagerOps: Ops<Tensor> = {
   kind: 'eager',
@@ -29,4 +29,5 @@ export const eagerOps: Ops<Tensor> = {
   },
   attention: attendWithCache,
   attentionQkv: attendFused,
+  queryRows: (x, ctx) => (ctx.queryFrom ? suffixRows(x, ctx.queryFrom) : x),
 };

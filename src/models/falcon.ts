@@ -51,11 +51,12 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const attnOut = dense(o, w, n(i, 'self_attention.dense'), a, cfg.attnOutBias);
       const mlp = (input: typeof x) => o.plainMlp(input, cfg.activation, w(n(i, 'mlp.dense_h_to_4h.weight')), cfg.mlpBias ? w(n(i, 'mlp.dense_h_to_4h.bias')) : undefined,
         w(n(i, 'mlp.dense_4h_to_h.weight')), cfg.mlpBias ? w(n(i, 'mlp.dense_4h_to_h.bias')) : undefined);
+      const xs = o.queryRows(x, ctx);
       if (cfg.parallelResidual) {
-        const mlpOut = mlp(twoNorms ? ln(o, w, n(i, 'ln_mlp'), x) : attnIn);
-        return { hidden: o.add(mlpOut, attnOut, x), attnOut, mlpOut };
+        const mlpOut = mlp(twoNorms ? ln(o, w, n(i, 'ln_mlp'), xs) : o.queryRows(attnIn, ctx));
+        return { hidden: o.add(mlpOut, attnOut, xs), attnOut, mlpOut };
       }
-      const mid = o.add(attnOut, x);
+      const mid = o.add(attnOut, xs);
       const mlpOut = mlp(ln(o, w, n(i, 'post_attention_layernorm'), mid));
       return { hidden: o.add(mlpOut, mid), attnOut, mlpOut };
     },

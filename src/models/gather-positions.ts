@@ -6,13 +6,22 @@
  */
 import { Tensor, allocate } from '../tensor/tensor.ts';
 
-/** [1, N, D]: row n is hidden[b, t] for the n-th pair [b, t] of `at`. */
-export function gatherPositions(hidden: Tensor, at: readonly (readonly [number, number])[]): Tensor {
+/**
+ * [1, N, D]: row n is the state at the n-th pair [b, t] of `at`, where `hidden` [B, T, D] holds
+ * positions from…from + T − 1 of each sequence (from > 0 after a last block run with queryFrom).
+ */
+export function gatherPositions(hidden: Tensor, at: readonly (readonly [number, number])[], from = 0): Tensor {
   const [B, T, D] = hidden.shape;
   const rows = new Tensor(allocate(hidden.dtype, at.length * D), [1, at.length, D]);
-  at.forEach(([b, t], i) => {
-    if (!(b >= 0 && b < B && t >= 0 && t < T)) throw new Error(`logits requested at (${b}, ${t}), outside the [${B}, ${T}] batch`);
+  at.forEach(([b, position], i) => {
+    const t = position - from;
+    if (!(b >= 0 && b < B && t >= 0 && t < T)) throw new Error(`logits requested at (${b}, ${position}), outside the [${B}, ${from + T}] batch${from ? ` (positions from ${from} kept)` : ''}`);
     rows.data.set(hidden.data.subarray((b * T + t) * D, (b * T + t + 1) * D), i * D);
   });
   return rows;
+}
+
+/** The first position of `at` (where a last block may start its queries), 0 when empty. */
+export function firstPosition(at: readonly (readonly [number, number])[]): number {
+  return at.length ? Math.min(...at.map(([, t]) => t)) : 0;
 }

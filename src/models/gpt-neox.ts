@@ -38,11 +38,12 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const mlp = (input: typeof x) => o.plainMlp(
         normWithBias(o, w, cfg.norm, n(i, 'post_attention_layernorm'), input),
         cfg.activation, w(n(i, 'mlp.dense_h_to_4h.weight')), w(n(i, 'mlp.dense_h_to_4h.bias')), w(n(i, 'mlp.dense_4h_to_h.weight')), w(n(i, 'mlp.dense_4h_to_h.bias')));
+      const xs = o.queryRows(x, ctx);
       if (cfg.parallelResidual) {
-        const mlpOut = mlp(x);
-        return { hidden: o.add(mlpOut, attnOut, x), attnOut, mlpOut };
+        const mlpOut = mlp(xs);
+        return { hidden: o.add(mlpOut, attnOut, xs), attnOut, mlpOut };
       }
-      const mid = o.add(attnOut, x);
+      const mid = o.add(attnOut, xs);
       const mlpOut = mlp(mid);
       return { hidden: o.add(mlpOut, mid), attnOut, mlpOut };
     },

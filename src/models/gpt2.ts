@@ -39,7 +39,7 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const attnSpec = { layer: i, scale };
       const a = o.attentionQkv ? o.attentionQkv(cfg, fused, qkv, ctx, attnSpec) : o.attention(cfg, o.columns(fused, qkv.q), o.columns(fused, qkv.k), o.columns(fused, qkv.v), ctx, attnSpec);
       const attnOut = o.project(a, w(n(i, 'attn.c_proj.weight')), w(n(i, 'attn.c_proj.bias')), 'in_out');
-      const mid = o.add(x, attnOut);
+      const mid = o.add(o.queryRows(x, ctx), attnOut);
       const h2 = normWithBias(o, w, cfg.norm, n(i, 'ln_2'), mid);
       const mlpOut = o.plainMlp(h2, cfg.activation, w(n(i, 'mlp.c_fc.weight')), w(n(i, 'mlp.c_fc.bias')), w(n(i, 'mlp.c_proj.weight')), w(n(i, 'mlp.c_proj.bias')), 'in_out');
       return { hidden: o.add(mid, mlpOut), attnOut, mlpOut };

@@ -34,8 +34,8 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const v = o.project(h, w(n(i, 'attn.v_proj.weight')));
       const a = o.attention(cfg, q, k, v, ctx, { layer: i, scale: cfg.attentionScale });
       const attnOut = o.project(a, w(n(i, 'attn.out_proj.weight')));
-      const mlpOut = o.plainMlp(h, cfg.activation, w(n(i, 'mlp.fc_in.weight')), w(n(i, 'mlp.fc_in.bias')), w(n(i, 'mlp.fc_out.weight')), w(n(i, 'mlp.fc_out.bias')));
-      return { hidden: o.add(attnOut, mlpOut, x), attnOut, mlpOut };
+      const mlpOut = o.plainMlp(o.queryRows(h, ctx), cfg.activation, w(n(i, 'mlp.fc_in.weight')), w(n(i, 'mlp.fc_in.bias')), w(n(i, 'mlp.fc_out.weight')), w(n(i, 'mlp.fc_out.bias')));
+      return { hidden: o.add(attnOut, mlpOut, o.queryRows(x, ctx)), attnOut, mlpOut };
     },
     finalNorm: (o, w, x) => normWithBias(o, w, cfg.norm, `${p}ln_f`, x),
     lmHead: (o, w, x) => o.project(x, w(head), cfg.lmHeadBias ? w('lm_head.bias') : undefined),

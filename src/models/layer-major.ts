@@ -16,6 +16,7 @@ import type { ForwardInputs } from './context.ts';
 import type { BlockOutput, ForwardContext } from './types.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { ResidualStore } from './residual-store.ts';
+import { suffixRows } from './self-attention.ts';
 import { defaultMaxMemory } from '../util/memory-budget.ts';
 import { runSteps, runStepsYielding } from '../util/steps.ts';
 
@@ -39,6 +40,12 @@ export interface LayerMajorBatch {
   ids: readonly (readonly number[])[];
   attentionMask?: number[][];
   positionIds?: number[][];
+  /**
+   * The caller reads the last block's output at positions ≥ queryFrom only: that block then runs its
+   * queries, residual stream and MLP on those rows (ForwardContext.queryFrom) and `finish` gets
+   * [B, T − queryFrom, D] with `from` = queryFrom.
+   */
+  queryFrom?: number;
 }
 
 /** Bytes the model's weights take in memory while a layer-major pass runs: everything when held in memory, else the largest block and the embedding. */
@@ -160,12 +167,12 @@ export class LayerMajorRun {
 export function* forwardLayerMajorSteps(
   model: LayerMajorModel,
   batches: readonly LayerMajorBatch[],
-  finish: (i: number, hidden: Tensor) => void,
+  finish: (i: number, hidden: Tensor, from: number) => void,
   options: LayerMajorOptions = {},
 ): Generator<void, void, void> {
   const groups = mergeEqualWidth(batches, options.mergeTokens ?? mergedTokenLimit(model));
-  yield* blocksLayerMajorSteps(model, groups.map((g) => g.batch), 0, model.config.numLayers, (g, h) => {
-    for (const m of groups[g].members) finish(m.index, groups[g].members.length === 1 ? h : h.slice0(m.offset, m.offset + m.rows));
+  yield* blocksLayerMajorSteps(model, groups.map((g) => g.batch), 0, model.config.numLayers, (g, h, _ctx, from) => {
+    for (const m of groups[g].members) finish(m.index, groups[g].members.length === 1 ? h : h.slice0(m.offset, m.offset + m.rows), from);
   }, options);
 }
 
@@ -207,10 +214,12 @@ export function mergeEqualWidth(batches: readonly LayerMajorBatch[], maxTokens: 
       return;
     }
     const offset = last.batch.ids.length;
+    const queryFrom = last.batch.queryFrom !== undefined && b.queryFrom !== undefined ? Math.min(last.batch.queryFrom, b.queryFrom) : undefined;
     last.batch = {
       ids: [...last.batch.ids, ...b.ids],
       ...(b.attentionMask ? { attentionMask: [...last.batch.attentionMask!, ...b.attentionMask] } : {}),
       ...(b.positionIds ? { positionIds: [...last.batch.positionIds!, ...b.positionIds] } : {}),
+      ...(queryFrom !== undefined ? { queryFrom } : {}),
     };
     last.members.push({ index, offset, rows });
     tokens += rows * widthOf(b);
@@ -228,10 +237,15 @@ export function* blocksLayerMajorSteps(
   inputs: readonly (LayerMajorBatch | { hidden: Tensor; ctx: ForwardContext })[],
   from: number,
   to: number,
-  finish: (i: number, hidden: Tensor, ctx: ForwardContext) => void,
+  finish: (i: number, hidden: Tensor, ctx: ForwardContext, from: number) => void,
   options: LayerMajorOptions = {},
 ): Generator<void, void, void> {
   const run = new LayerMajorRun(model, residualStore(model, options));
+  // the last block of the model runs from a batch's queryFrom on (0: every position)
+  const queryFrom = (i: number): number => {
+    const input = inputs[i];
+    return to === model.config.numLayers && 'ids' in input ? input.queryFrom ?? 0 : 0;
+  };
   try {
     run.hold(() =>
       inputs.forEach((input, i) => {
@@ -247,7 +261,14 @@ export function* blocksLayerMajorSteps(
       const release = run.open();
       try {
         for (let i = 0; i < inputs.length; i++) {
-          run.runBlockAt(l, l, i);
+          const ctx = run.context(i);
+          const q = l === to - 1 ? queryFrom(i) : 0;
+          if (q > 0) ctx.queryFrom = q;
+          try {
+            run.runBlockAt(l, l, i);
+          } finally {
+            delete ctx.queryFrom;
+          }
           yield;
         }
       } finally {
@@ -258,7 +279,12 @@ export function* blocksLayerMajorSteps(
     const release = run.open();
     try {
       for (let i = 0; i < inputs.length; i++) {
-        finish(i, run.state(to, i), run.context(i));
+        const ctx = run.context(i);
+        const q = queryFrom(i);
+        let hidden = run.state(to, i);
+        // a block that ignores queryFrom (e.g. a pruned model's linear replacement) returned every row
+        if (q > 0 && hidden.shape[1] === ctx.length) hidden = suffixRows(hidden, q);
+        finish(i, hidden, ctx, q);
         run.store.delete(`${to}/${i}`);
         yield;
       }
@@ -271,12 +297,12 @@ export function* blocksLayerMajorSteps(
 }
 
 /** {@link forwardLayerMajorSteps} straight through. */
-export function forwardLayerMajor(model: LayerMajorModel, batches: readonly LayerMajorBatch[], finish: (i: number, hidden: Tensor) => void, options: LayerMajorOptions = {}): void {
+export function forwardLayerMajor(model: LayerMajorModel, batches: readonly LayerMajorBatch[], finish: (i: number, hidden: Tensor, from: number) => void, options: LayerMajorOptions = {}): void {
   runSteps(forwardLayerMajorSteps(model, batches, finish, options));
 }
 
 /** {@link forwardLayerMajorSteps} with an event-loop turn at every pause (Ctrl-C is heard). */
-export function forwardLayerMajorAsync(model: LayerMajorModel, batches: readonly LayerMajorBatch[], finish: (i: number, hidden: Tensor) => void, options: LayerMajorOptions = {}): Promise<void> {
+export function forwardLayerMajorAsync(model: LayerMajorModel, batches: readonly LayerMajorBatch[], finish: (i: number, hidden: Tensor, from: number) => void, options: LayerMajorOptions = {}): Promise<void> {
   return runStepsYielding(forwardLayerMajorSteps(model, batches, finish, options));
 }
 

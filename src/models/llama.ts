@@ -53,7 +53,7 @@ export function createLlamaLike(cfg: DecoderConfig, p: string): Architecture {
       const window = cfg.slidingWindow !== undefined && i >= cfg.slidingWindowFromLayer ? cfg.slidingWindow : undefined;
       const a = o.attention(cfg, dense(o, w, i, 'q', h), dense(o, w, i, 'k', h), dense(o, w, i, 'v', h), ctx, { layer: i, scale: cfg.attentionScale, slidingWindow: window });
       const attnOut = dense(o, w, i, 'o', a);
-      const mid = o.add(x, attnOut);
+      const mid = o.add(o.queryRows(x, ctx), attnOut);
       const h2 = o.norm(cfg.norm, mid, w(n(i, 'post_attention_layernorm.weight')));
       const mlpOut = o.gatedMlp(h2, cfg.activation, w(n(i, 'mlp.gate_proj.weight')), w(n(i, 'mlp.up_proj.weight')), w(n(i, 'mlp.down_proj.weight')),
         cfg.mlpBias ? { gate: bias(w, i, 'in'), up: bias(w, i, 'up'), down: bias(w, i, 'out') } : undefined);

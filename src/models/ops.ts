@@ -60,6 +60,12 @@ export interface Ops<T> {
    * fall back to columns + attention.
    */
   attentionQkv?(cfg: DecoderConfig, y: T, ranges: QkvRanges, ctx: ForwardContext, spec: AttentionSpec): T;
+  /**
+   * The rows of x [B, T, D] at positions ≥ ctx.queryFrom (x itself when it is unset): what a block
+   * adds to its residual stream or feeds its MLP when only those positions' output is wanted
+   * (`attention` then returns those rows only).
+   */
+  queryRows(x: T, ctx: ForwardContext): T;
 }
 
 /** Output-column ranges of q, k and v in a fused QKV projection (layers.ts fusedQkvRanges). */

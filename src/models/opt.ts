@@ -49,7 +49,7 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       const v = dense(o, w, n(i, 'self_attn.v_proj'), h, cfg.qkvBias);
       const a = o.attention(cfg, q, k, v, ctx, { layer: i, scale: cfg.attentionScale });
       const attnOut = dense(o, w, n(i, 'self_attn.out_proj'), a, cfg.attnOutBias);
-      let mid = o.add(x, attnOut);
+      let mid = o.add(o.queryRows(x, ctx), attnOut);
       if (!pre) mid = ln(o, w, n(i, 'self_attn_layer_norm'), mid);
       const h2 = pre ? ln(o, w, n(i, 'final_layer_norm'), mid) : mid;
       const b = (name: string) => (cfg.mlpBias ? w(n(i, `${name}.bias`)) : undefined);

@@ -47,8 +47,8 @@ function create(cfg: DecoderConfig, p: string): Architecture {
       }
       const a = o.attention(cfg, q, k, dense('v', h), ctx, { layer: i, scale: cfg.attentionScale });
       const attnOut = dense('o', a);
-      const mlpOut = o.plainMlp(h, cfg.activation, w(n(i, 'mlp.fc1.weight')), w(n(i, 'mlp.fc1.bias')), w(n(i, 'mlp.fc2.weight')), w(n(i, 'mlp.fc2.bias')));
-      return { hidden: o.add(attnOut, mlpOut, x), attnOut, mlpOut };
+      const mlpOut = o.plainMlp(o.queryRows(h, ctx), cfg.activation, w(n(i, 'mlp.fc1.weight')), w(n(i, 'mlp.fc1.bias')), w(n(i, 'mlp.fc2.weight')), w(n(i, 'mlp.fc2.bias')));
+      return { hidden: o.add(attnOut, mlpOut, o.queryRows(x, ctx)), attnOut, mlpOut };
     },
     finalNorm: (o, w, x) => normWithBias(o, w, cfg.norm, `${p}final_layernorm`, x),
     lmHead: (o, w, x) => o.project(x, w(head), cfg.lmHeadBias ? w('lm_head.bias') : undefined),

@@ -23,7 +23,19 @@ export function concatTime(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
-/** Rotates q and k in place (when the model uses RoPE), caches k/v, and returns the attention output [B, T, H·Dh]. */
+/** Rows [from, T) of each sequence of x [B, T, W]: [B, T − from, W]. */
+export function suffixRows(x: Tensor, from: number): Tensor {
+  const [B, T, W] = x.shape;
+  if (!(Number.isInteger(from) && from >= 0 && from < T)) throw new Error(`queryFrom ${from} is outside the ${T} positions of the call`);
+  const out = new Tensor(allocate(x.dtype, B * (T - from) * W), [B, T - from, W]);
+  for (let b = 0; b < B; b++) out.data.set(x.data.subarray((b * T + from) * W, (b + 1) * T * W), b * (T - from) * W);
+  return out;
+}
+
+/**
+ * Rotates q and k in place (when the model uses RoPE), caches k/v, and returns the attention output
+ * [B, T, H·Dh] — or, with ctx.queryFrom, the output of the queries at positions ≥ queryFrom only.
+ */
 export function attendWithCache(cfg: DecoderConfig, q: Tensor, k: Tensor, v: Tensor, ctx: ForwardContext, spec: AttentionSpec): Tensor {
   const { numHeads, numKvHeads, headDim } = cfg;
   if (cfg.rope && ctx.ropeInvFreq && ctx.ropePositions) {
@@ -44,11 +56,13 @@ export function attendWithCache(cfg: DecoderConfig, q: Tensor, k: Tensor, v: Ten
     ctx.cacheOut.keys[spec.layer] = keys;
     ctx.cacheOut.values[spec.layer] = values;
   }
-  const { out, probs } = attention(q, keys, values, {
+  const from = ctx.queryFrom ?? 0;
+  if (from > 0 && ctx.keepAttentionProbs) throw new Error('queryFrom cannot be combined with kept attention probabilities');
+  const { out, probs } = attention(from > 0 ? suffixRows(q, from) : q, keys, values, {
     numHeads, numKvHeads, headDim,
     scale: spec.scale,
     causal: true,
-    queryOffset: ctx.pastLength,
+    queryOffset: ctx.pastLength + from,
     keyMask: ctx.keyMask,
     alibiSlopes: spec.alibiSlopes,
     alibiPositions: spec.alibiSlopes ? ctx.alibiPositions : undefined,
@@ -65,7 +79,7 @@ export function attendWithCache(cfg: DecoderConfig, q: Tensor, k: Tensor, v: Ten
  * reads them in place (no copies); otherwise they are copied out and attendWithCache runs.
  */
 export function attendFused(cfg: DecoderConfig, y: Tensor, ranges: QkvRanges, ctx: ForwardContext, spec: AttentionSpec): Tensor {
-  const inPlace = !cfg.rope && !(ctx.cacheIn && ctx.pastLength > 0) && !ctx.cacheOut && !ctx.keepAttentionProbs &&
+  const inPlace = !cfg.rope && !(ctx.cacheIn && ctx.pastLength > 0) && !ctx.cacheOut && !ctx.keepAttentionProbs && !ctx.queryFrom &&
     ranges.q.length === 1 && ranges.k.length === 1 && ranges.v.length === 1;
   if (inPlace) {
     const out = attentionFromFused(y, ranges.q[0][0], ranges.k[0][0], ranges.v[0][0], {

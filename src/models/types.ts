@@ -77,6 +77,12 @@ export interface ForwardContext {
   keepAttentionProbs: boolean;
   /** Filled per layer when `keepAttentionProbs`: [B, H, T, Tk]. */
   attentionProbs: Tensor[];
+  /**
+   * Set by the caller around the last block only: its output is wanted at positions ≥ queryFrom of
+   * each row, so the queries, the residual stream and the MLP run on those rows alone (keys and
+   * values still at every position) and the block returns [B, T − queryFrom, D]. Unset: every row.
+   */
+  queryFrom?: number;
 }
 
 /** Result of one block. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadModel } from '../../src/models/decoder.ts';
 import { logitsAt } from '../../src/eval/selected-logits.ts';
-import { fixturesDir, skipUnless } from '../helpers/paths.ts';
+import { fixtureArchs, fixturesDir, skipUnless } from '../helpers/paths.ts';
 
 for (const arch of ['gpt2', 'llama']) {
   const dir = join(fixturesDir, arch);
@@ -21,7 +21,9 @@ for (const arch of ['gpt2', 'llama']) {
   });
 }
 
-for (const arch of ['gpt2', 'llama']) {
+// every architecture family: with logitsAt the last block runs its queries, residual stream and MLP
+// from the first requested position on (ForwardContext.queryFrom), so each family's block is covered
+for (const arch of fixtureArchs) {
   const dir = join(fixturesDir, arch);
   test(`${arch}: forward's logitsAt and lastTokenLogitsOnly equal the full forward's rows; a pair outside the batch is refused`, { skip: skipUnless(dir) }, async () => {
     const model = await loadModel(dir);

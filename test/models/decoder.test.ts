@@ -28,7 +28,8 @@ for (const arch of fixtureArchs) {
     assert.equal(full.hiddenStates!.length, model.numLayers + 1);
     const last = model.forward(ids, { lastTokenLogitsOnly: true }).logits;
     assert.deepEqual(last.shape, [2, 1, model.config.vocabSize]);
-    assert.equal(maxAbsDiff(positionsOf(full.logits, 1, 4, 5), positionsOf(last, 1, 0, 1)), 0);
+    // the last block runs on the last position only: equal to float32 rounding
+    assert.ok(maxAbsDiff(positionsOf(full.logits, 1, 4, 5), positionsOf(last, 1, 0, 1)) < 1e-5);
   });
 }
 

@@ -18,6 +18,7 @@
  */
 import { logitRows } from '../log-probs.ts';
 import { headAt } from '../selected-logits.ts';
+import { firstPosition } from '../../models/gather-positions.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import type { KVCache } from '../../models/types.ts';
 import { makeCache } from '../../models/context.ts';
@@ -225,7 +226,7 @@ export function scoreRequestsPlain(model: PlainLM, requests: readonly ScoreReque
     return { i, input, cont: r.continuation };
   }).sort((a, b) => b.input.length - a.input.length);
   const results: ScoreResult[] = new Array(requests.length);
-  const batches: { start: number; chunk: typeof items; T: number; ids: number[][]; attentionMask?: number[][]; at: [number, number][] }[] = [];
+  const batches: { start: number; chunk: typeof items; T: number; ids: number[][]; attentionMask?: number[][]; at: [number, number][]; queryFrom: number }[] = [];
   for (let s = 0; s < items.length; s += batchSize) {
     const chunk = items.slice(s, s + batchSize);
     const T = chunk[0].input.length;
@@ -234,7 +235,7 @@ export function scoreRequestsPlain(model: PlainLM, requests: readonly ScoreReque
     const attentionMask = ragged ? chunk.map((c) => Array.from({ length: T }, (_, t) => (t < c.input.length ? 1 : 0))) : undefined;
     // the positions that predict the continuation: the input window's last n
     const at = chunk.flatMap((c, b) => c.cont.map((_, k): [number, number] => [b, c.input.length - c.cont.length + k]));
-    batches.push({ start: s, chunk, T, ids, ...(attentionMask ? { attentionMask } : {}), at });
+    batches.push({ start: s, chunk, T, ids, ...(attentionMask ? { attentionMask } : {}), at, queryFrom: firstPosition(at) });
   }
   /** Scores batch `batch` from `logitsRow(j)`, the logits row of its j-th `at` position. */
   const score = (batch: (typeof batches)[number], logits: Tensor, logitsRow: (j: number) => number): void => {
@@ -255,9 +256,10 @@ export function scoreRequestsPlain(model: PlainLM, requests: readonly ScoreReque
   };
   if (isLayerMajorModel(model)) {
     // layer-major (src/models/layer-major.ts): every batch through each block in turn, so a streamed
-    // checkpoint is read once, not once per batch; the final norm and the LM head run on the
-    // continuation positions only (the harness's log-softmax over every position reads just those)
-    forwardLayerMajor(model, batches, (i, hidden) => score(batches[i], headAt(model, hidden, batches[i].at), (j) => j), opts.memory);
+    // checkpoint is read once, not once per batch; the last block (from the first continuation
+    // position on), the final norm and the LM head run on the positions that are read only (the
+    // harness's log-softmax over every position reads just those)
+    forwardLayerMajor(model, batches, (i, hidden, from) => score(batches[i], headAt(model, hidden, batches[i].at, from), (j) => j), opts.memory);
   } else {
     for (const batch of batches) {
       const logits = model.forward(batch.ids, { attentionMask: batch.attentionMask }).logits;
