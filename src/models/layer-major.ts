@@ -16,7 +16,6 @@ import type { ForwardInputs } from './context.ts';
 import type { BlockOutput, ForwardContext } from './types.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { ResidualStore } from './residual-store.ts';
-import { suffixRows } from './self-attention.ts';
 import { defaultMaxMemory } from '../util/memory-budget.ts';
 import { runSteps, runStepsYielding } from '../util/steps.ts';
 
@@ -24,6 +23,7 @@ import { runSteps, runStepsYielding } from '../util/steps.ts';
 export interface LayerMajorModel {
   readonly config: Pick<DecoderConfig, 'numLayers'> & Partial<Pick<DecoderConfig, 'hiddenSize' | 'vocabSize' | 'intermediateSize'>>;
   embed(inputIds: readonly (readonly number[])[], options?: ForwardInputs): { hidden: Tensor; ctx: ForwardContext };
+  /** Block `layer`; with ctx.queryFrom set (the last block only) it returns the rows at positions ≥ queryFrom. */
   runBlock(layer: number, hidden: Tensor, ctx: ForwardContext): BlockOutput;
   finalNorm(hidden: Tensor): Tensor;
   lmHead(hidden: Tensor): Tensor;
@@ -279,12 +279,7 @@ export function* blocksLayerMajorSteps(
     const release = run.open();
     try {
       for (let i = 0; i < inputs.length; i++) {
-        const ctx = run.context(i);
-        const q = queryFrom(i);
-        let hidden = run.state(to, i);
-        // a block that ignores queryFrom (e.g. a pruned model's linear replacement) returned every row
-        if (q > 0 && hidden.shape[1] === ctx.length) hidden = suffixRows(hidden, q);
-        finish(i, hidden, ctx, q);
+        finish(i, run.state(to, i), run.context(i), queryFrom(i));
         run.store.delete(`${to}/${i}`);
         yield;
       }

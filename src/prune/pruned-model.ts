@@ -12,6 +12,7 @@
 import type { DecoderModel } from '../models/decoder.ts';
 import type { ForwardInputs } from '../models/context.ts';
 import type { BlockOutput, ForwardContext } from '../models/types.ts';
+import { suffixRows } from '../models/self-attention.ts';
 import { addInPlace } from '../tensor/elementwise.ts';
 import { addRowVectorInPlace, matmul } from '../tensor/matmul.ts';
 import { Tensor, type DType } from '../tensor/tensor.ts';
@@ -136,7 +137,10 @@ export class PrunedModel {
     const previous = this.lastBlockOutput.get(ctx);
     this.lastBlockOutput.delete(ctx);
     const empty = Tensor.zeros([0], hidden.dtype);
-    return { hidden: this.applyReplacement(s.replacement, hidden, step > 0 && this.stepList[step - 1].layer !== undefined ? previous : undefined).output, attnOut: empty, mlpOut: empty };
+    const { output } = this.applyReplacement(s.replacement, hidden, step > 0 && this.stepList[step - 1].layer !== undefined ? previous : undefined);
+    // a replacement acts on each token alone: as the last step, it returns the rows the caller reads
+    // (ForwardContext.queryFrom), as a block would
+    return { hidden: ctx.queryFrom ? suffixRows(output, ctx.queryFrom) : output, attnOut: empty, mlpOut: empty };
   }
 
   finalNorm(hidden: Tensor): Tensor {

@@ -15,6 +15,7 @@ import { openModelSource } from '../../../src/io/model-source.ts';
 import { createModel } from '../../../src/models/decoder.ts';
 import { forwardLayerMajor } from '../../../src/models/layer-major.ts';
 import { PrunedModel } from '../../../src/prune/pruned-model.ts';
+import { Rng } from '../../../src/tensor/random.ts';
 import { countingSource } from '../../helpers/counting-source.ts';
 import { assertDeepClose } from '../../helpers/deep-close.ts';
 import { fixtureArchs, fixturesDir, skipUnless, stories260KDir } from '../../helpers/paths.ts';
@@ -32,7 +33,11 @@ async function check(dir: string): Promise<void> {
   const base = createModel(source);
   const reqs = requests(base.config.vocabSize);
   const opts = { maxLength: 16, batchSize: 3, padId: 0 };
-  for (const model of [base, new PrunedModel(base, [{ start: 1, count: 1 }])]) {
+  // a pruned model, and one whose last step is a linear replacement (it must return the rows the
+  // last step's queryFrom asks for, as a block does)
+  const d = base.config.hiddenSize, rng = new Rng(3);
+  const lastMap = { input: 'residual' as const, weight: rng.randn([d, d], 0.2, 'float64'), bias: rng.randn([d], 0.1, 'float64') };
+  for (const model of [base, new PrunedModel(base, [{ start: 1, count: 1 }]), new PrunedModel(base, [{ start: base.config.numLayers - 1, count: 1, map: lastMap }])]) {
     const want = scoreRequestsPlain(model, reqs, opts);
     assertDeepClose(want, scoreRequestsPlain(plain(model), reqs, opts), 1e-6);
 
