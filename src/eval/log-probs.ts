@@ -48,13 +48,7 @@ export function logitRows(logits: TypedArray, vocab: number, at: Int32Array | nu
   return out;
 }
 
-/** log Σ exp(x_i) of row `row[offset … offset+n)`. */
-export function logSumExp(row: TypedArray, offset: number, n: number): number {
-  if (row instanceof Float32Array && nativeKernels()) return logitRows(row.subarray(offset, offset + n), n, null, 1).logSumExp[0];
-  return logSumExpTypeScript(row, offset, n);
-}
-
-/** {@link logSumExp} in TypeScript: lk_logit_rows_f32's sum order. */
+/** log Σ exp(x_i) of row `row[offset … offset+n)` in TypeScript: lk_logit_rows_f32's sum order. */
 export function logSumExpTypeScript(row: TypedArray, offset: number, n: number): number {
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (row[offset + i] > max) max = row[offset + i];

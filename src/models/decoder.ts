@@ -328,7 +328,6 @@ export class DecoderModel {
   }
 }
 
-/** [B, T, D] → [B, 1, D]: the last position of each row. */
 /** Build a model over a weight source (sync). */
 export function createModel(source: WeightSource, options: LoadOptions = {}): DecoderModel {
   return new DecoderModel(source, options);

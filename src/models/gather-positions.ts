@@ -23,5 +23,8 @@ export function gatherPositions(hidden: Tensor, at: readonly (readonly [number, 
 
 /** The first position of `at` (where a last block may start its queries), 0 when empty. */
 export function firstPosition(at: readonly (readonly [number, number])[]): number {
-  return at.length ? Math.min(...at.map(([, t]) => t)) : 0;
+  // a loop, not Math.min(...): a long context's pairs would overflow the argument list
+  let first = at.length ? Infinity : 0;
+  for (const [, t] of at) if (t < first) first = t;
+  return first;
 }

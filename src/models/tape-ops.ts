@@ -39,7 +39,7 @@ export const tapeOps: Ops<Var> = {
     return embedding(table, offset === 0 ? positions : positions.map((p) => p + offset), [ctx.batch, ctx.length]);
   },
   attention(cfg, q, k, v, ctx, spec) {
-    if (ctx.cacheIn || ctx.cacheOut || ctx.keepAttentionProbs || ctx.queryFrom) throw new Error('training forward: a KV cache and kept attention probabilities are inference-only');
+    if (ctx.cacheIn || ctx.cacheOut || ctx.keepAttentionProbs || ctx.queryFrom) throw new Error('training forward: a KV cache, kept attention probabilities and queryFrom are inference-only');
     const { numHeads, numKvHeads, headDim } = cfg;
     if (cfg.rope && ctx.ropeInvFreq && ctx.ropePositions) {
       const common = { headDim, rotaryDim: cfg.rope.rotaryDim, invFreq: ctx.ropeInvFreq, style: cfg.rope.style, positions: ctx.ropePositions, attentionScaling: ctx.ropeAttentionScaling };
