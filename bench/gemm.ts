@@ -20,6 +20,8 @@ export interface GemmShape {
   k: number;
   transA: boolean;
   transB: boolean;
+  /** Element type (float32 when absent): float64 times dgemm. */
+  dtype?: 'float32' | 'float64';
 }
 
 /** The benchmarked products: GPT-2-small projections (tokens × 768 × 768, × 3072) and a square one. */
@@ -36,8 +38,8 @@ export function shapeLabel(s: GemmShape): string {
   return `${s.m}×${s.n}×${s.k} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
 }
 
-function randomFloats(n: number, rng: Rng): Float32Array {
-  const x = new Float32Array(n);
+function randomFloats(n: number, rng: Rng, dtype: GemmShape['dtype'] = 'float32'): Float32Array | Float64Array {
+  const x = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) x[i] = rng.uniform() - 0.5;
   return x;
 }
@@ -59,9 +61,9 @@ export function timeBackendGemm(s: GemmShape, seconds: number, threads?: number)
 
 function timeGemm(s: GemmShape, seconds: number): GemmTiming {
   const rng = new Rng(12345);
-  const a = randomFloats(s.m * s.k, rng);
-  const b = randomFloats(s.k * s.n, rng);
-  const c = new Float32Array(s.m * s.n);
+  const a = randomFloats(s.m * s.k, rng, s.dtype);
+  const b = randomFloats(s.k * s.n, rng, s.dtype);
+  const c = s.dtype === 'float64' ? new Float64Array(s.m * s.n) : new Float32Array(s.m * s.n);
   const be = backend();
   const args = {
     transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, alpha: 1,
