@@ -6,12 +6,14 @@
  * _loglikelihood_tokens); it also records whether every x_i is the argmax ("is_greedy").
  * Multiple-choice tasks send the same context with 2–13 continuations, so here:
  *
- * 1. requests are grouped by their (left-truncated) context P; a P with one continuation is scored
- *    plainly (one forward of P ++ x_<k, nothing to share); every other distinct P runs once, in
- *    batches of left-padded contexts sorted by length (little padding), building a KV cache and
- *    the next-token distribution after P, which scores x₁ of every continuation of P;
- * 2. the continuations with k > 1 are fed x₁…x_{k−1} on top of copies of their context's cache
- *    rows (right-padded, longest first), which scores x₂…x_k.
+ * 1. requests are grouped by a shared prefix P of their (left-truncated) contexts c: requests with
+ *    the same c share P = c; of the contexts left with one continuation, those sharing a start of
+ *    at least MIN_SHARED_PREFIX tokens (Winogrande's two options: the sentence up to the blank)
+ *    share P = that start; any other request is scored plainly (one forward of c ++ x_<k).
+ *    Every P runs once, in batches of left-padded prefixes sorted by length (little padding),
+ *    building a KV cache and the next-token distribution after P, which scores x₁ where c = P;
+ * 2. each request's rest of the window, c after P ++ x₁…x_{k−1}, runs on top of a copy of its
+ *    prefix's cache rows (right-padded, longest first), which scores the remaining tokens.
  *
  * This equals the harness's full-sequence computation up to float rounding: causal attention
  * makes the logits at a position depend only on the tokens before it, and padding is masked.
@@ -22,7 +24,7 @@ import { firstPosition } from '../../models/gather-positions.ts';
 import { Tensor, allocate } from '../../tensor/tensor.ts';
 import type { KVCache } from '../../models/types.ts';
 import { makeCache } from '../../models/context.ts';
-import { forwardLayerMajor, isLayerMajorModel, type LayerMajorOptions } from '../../models/layer-major.ts';
+import { forwardLayerMajor, isLayerMajorModel, mergedTokenLimit, type LayerMajorOptions } from '../../models/layer-major.ts';
 
 /** What cached scoring needs from a model: src/models' DecoderModel. */
 export interface CachedLM {
@@ -67,12 +69,57 @@ export interface ScoreStats {
   tokens: number;
   /** Tokens a plain one-forward-per-request scorer would run (Σ len of the harness's input window). */
   plainTokens: number;
+  /** Groups of different contexts that ran their shared start once (cached scoring). */
+  sharedPrefixes: number;
 }
 
 interface Prepared {
   index: number;
-  prefix: number[];
+  /** The context after left truncation to the harness's window. */
+  context: number[];
   continuation: number[];
+}
+
+/** Requests that run on top of one cached prefix (a start of each member's context). */
+interface PrefixGroup {
+  prefix: number[];
+  members: Prepared[];
+}
+
+/** Contexts with one continuation share a cached prefix when they start with this many equal tokens. */
+export const MIN_SHARED_PREFIX = 8;
+
+function commonPrefixLength(a: readonly number[], b: readonly number[], limit: number): number {
+  let i = 0;
+  while (i < limit && a[i] === b[i]) i++;
+  return i;
+}
+
+/**
+ * Groups of single-continuation requests whose contexts share their first MIN_SHARED_PREFIX or
+ * more tokens (neighbours in lexicographic order; the group's prefix is the start all share), and
+ * the requests left alone.
+ */
+function sharedPrefixGroups(singles: Prepared[]): { groups: PrefixGroup[]; alone: Prepared[] } {
+  const sorted = [...singles].sort((a, b) => {
+    const n = commonPrefixLength(a.context, b.context, Math.min(a.context.length, b.context.length));
+    return n < a.context.length && n < b.context.length ? a.context[n] - b.context[n] : a.context.length - b.context.length;
+  });
+  const groups: PrefixGroup[] = [];
+  const alone: Prepared[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let shared = sorted[i].context.length;
+    let j = i + 1;
+    for (; j < sorted.length; j++) {
+      const n = commonPrefixLength(sorted[i].context, sorted[j].context, shared);
+      if (n < MIN_SHARED_PREFIX) break;
+      shared = n;
+    }
+    if (j - i > 1) groups.push({ prefix: sorted[i].context.slice(0, shared), members: sorted.slice(i, j) });
+    else alone.push(sorted[i]);
+    i = j;
+  }
+  return { groups, alone };
 }
 
 /** log p(tokens[i]) and whether it is the argmax, at logits row rows[i] (one logitRows call). */
@@ -100,94 +147,120 @@ function selectCacheRows(cache: KVCache, rows: readonly number[]): KVCache {
   return makeCache(cache.keys.map(pick), cache.values.map(pick), rows.map((r) => [...cache.mask[r]]));
 }
 
+/**
+ * End (exclusive) of the batch of sequences from `start` on, longest first (`lengthAt(i)`): at least
+ * `batchSize` of them, and more while the padded batch stays within `tokenLimit` tokens and at least
+ * MERGE_MIN_FILL of its slots hold real tokens (padding runs through every GEMM; GEMMs over a few
+ * hundred rows run at 70–90 % of the rate over 512 or more: bench/RESULTS-eval.md).
+ */
+function batchEnd(count: number, start: number, batchSize: number, tokenLimit: number, lengthAt: (i: number) => number): number {
+  const width = Math.max(1, lengthAt(start));
+  let end = Math.min(count, start + batchSize);
+  let real = 0;
+  for (let i = start; i < end; i++) real += lengthAt(i);
+  while (end < count && (end - start + 1) * width <= tokenLimit && real + lengthAt(end) >= MERGE_MIN_FILL * (end - start + 1) * width) real += lengthAt(end++);
+  return end;
+}
+
+/** The least share of real tokens in a batch grown beyond `batchSize`. */
+const MERGE_MIN_FILL = 0.85;
+
 export function scoreRequests(model: CachedLM, requests: readonly ScoreRequest[], opts: ScoreOptions): { results: ScoreResult[]; stats: ScoreStats } {
   const { maxLength, batchSize } = opts;
   if (!(batchSize >= 1)) throw new Error(`batch size must be ≥ 1, got ${batchSize}`);
-  const stats: ScoreStats = { requests: requests.length, distinctContexts: 0, forwardCalls: 0, slots: 0, tokens: 0, plainTokens: 0 };
-  const groups = new Map<string, Prepared[]>();
+  const stats: ScoreStats = { requests: requests.length, distinctContexts: 0, forwardCalls: 0, slots: 0, tokens: 0, plainTokens: 0, sharedPrefixes: 0 };
+  const byContext = new Map<string, Prepared[]>();
   requests.forEach((r, index) => {
     if (r.context.length === 0 || r.continuation.length === 0) throw new Error(`request ${index}: empty context or continuation`);
     if (r.continuation.length > maxLength) throw new Error(`request ${index}: the continuation has ${r.continuation.length} tokens, more than the model's maximum length ${maxLength}`);
     const total = r.context.length + r.continuation.length;
     const start = Math.max(0, total - (maxLength + 1));
     stats.plainTokens += Math.min(total, maxLength + 1) - 1;
-    const prefix = r.context.slice(start);
-    const key = prefix.join(',');
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = []));
-    g.push({ index, prefix, continuation: r.continuation });
+    const context = r.context.slice(start);
+    const key = context.join(',');
+    let g = byContext.get(key);
+    if (!g) byContext.set(key, (g = []));
+    g.push({ index, context, continuation: r.continuation });
   });
-  stats.distinctContexts = groups.size;
-  const results: ScoreResult[] = new Array(requests.length);
+  stats.distinctContexts = byContext.size;
   const partial = new Float64Array(requests.length);
   const greedy = new Uint8Array(requests.length).fill(1);
   let done = 0;
-  // A context with a single continuation gains nothing from the cache: such requests run plain
-  // (one forward of context ++ continuation[:-1]), which saves the second call and the cache copy.
-  const single = [...groups.values()].filter((g) => g.length === 1).map((g) => g[0]);
-  const contexts = [...groups.values()].filter((g) => g.length > 1).sort((a, b) => b[0].prefix.length - a[0].prefix.length);
-  if (single.length > 0) {
-    const plain = scoreRequestsPlain(model, single.map((p) => requests[p.index]), {
+  // Contexts with several continuations are each a prefix of their own; those with one share a
+  // prefix with others where they can. A request sharing nothing gains nothing from the cache: it
+  // runs plain (one forward of context ++ continuation[:-1]), which saves the second call and the
+  // cache copy.
+  const shared = sharedPrefixGroups([...byContext.values()].filter((g) => g.length === 1).map((g) => g[0]));
+  const groups = [
+    ...[...byContext.values()].filter((g) => g.length > 1).map((members): PrefixGroup => ({ prefix: members[0].context, members })),
+    ...shared.groups,
+  ].sort((a, b) => b.prefix.length - a.prefix.length);
+  stats.sharedPrefixes = shared.groups.length;
+  if (shared.alone.length > 0) {
+    const plain = scoreRequestsPlain(model, shared.alone.map((p) => requests[p.index]), {
       ...opts, onProgress: (d) => opts.onProgress?.(d, requests.length),
     });
-    single.forEach((p, i) => {
+    shared.alone.forEach((p, i) => {
       partial[p.index] = plain.results[i].logLikelihood;
       greedy[p.index] = plain.results[i].isGreedy ? 1 : 0;
     });
-    done = single.length;
+    done = shared.alone.length;
     stats.forwardCalls += plain.stats.forwardCalls;
     stats.slots += plain.stats.slots;
     stats.tokens += plain.stats.tokens;
   }
 
-  for (let s = 0; s < contexts.length; s += batchSize) {
-    const batch = contexts.slice(s, s + batchSize);
-    const T = batch[0][0].prefix.length;
-    const ids = batch.map((g) => [...new Array<number>(T - g[0].prefix.length).fill(opts.padId), ...g[0].prefix]);
-    const mask = batch.map((g) => [...new Array<number>(T - g[0].prefix.length).fill(0), ...new Array<number>(g[0].prefix.length).fill(1)]);
-    const anyPad = batch.some((g) => g[0].prefix.length !== T);
+  // Short sequences fill a forward beyond `batchSize` rows, up to the layer-major merge's token
+  // limit (GEMMs over a few hundred rows would repack every weight for little work)
+  const tokenLimit = opts.memory?.mergeTokens ?? (isLayerMajorModel(model) ? mergedTokenLimit(model) : 0);
+  for (let s = 0, e = 0; s < groups.length; s = e) {
+    e = batchEnd(groups.length, s, batchSize, tokenLimit, (i) => groups[i].prefix.length);
+    const batch = groups.slice(s, e);
+    const T = batch[0].prefix.length;
+    const ids = batch.map((g) => [...new Array<number>(T - g.prefix.length).fill(opts.padId), ...g.prefix]);
+    const mask = batch.map((g) => [...new Array<number>(T - g.prefix.length).fill(0), ...new Array<number>(g.prefix.length).fill(1)]);
+    const anyPad = batch.some((g) => g.prefix.length !== T);
     const out = model.forward(ids, { attentionMask: anyPad ? mask : undefined, cache: true, lastTokenLogitsOnly: true });
     stats.forwardCalls++;
     stats.slots += batch.length * T;
-    for (const g of batch) stats.tokens += g[0].prefix.length;
+    for (const g of batch) stats.tokens += g.prefix.length;
     if (!out.cache) throw new Error('the model returned no KV cache');
-    // Stage 1: the first continuation token of every request from its context's last position.
-    const first = batch.flatMap((g, b) => g.map((prep) => ({ prep, row: b })));
+    // Stage 1: the first continuation token of every request whose context is its prefix, from the prefix's last position.
+    const members = batch.flatMap((g, b) => g.members.map((prep) => ({ prep, row: b, after: prep.context.slice(g.prefix.length) })));
+    const first = members.filter((m) => m.after.length === 0);
     const t1 = scoreTokens(out.logits, first.map((f) => f.row), first.map((f) => f.prep.continuation[0]));
-    const rows: { prep: Prepared; row: number }[] = [];
     first.forEach((f, i) => {
       partial[f.prep.index] = t1.lp[i];
       if (!t1.greedy[i]) greedy[f.prep.index] = 0;
-      if (f.prep.continuation.length > 1) rows.push(f);
-      else done++;
     });
-    // Stage 2: the remaining continuation tokens on top of the cached context.
-    rows.sort((a, b) => b.prep.continuation.length - a.prep.continuation.length);
-    for (let r = 0; r < rows.length; r += batchSize) {
-      const chunk = rows.slice(r, r + batchSize);
-      const Tr = chunk[0].prep.continuation.length - 1;
+    // Stage 2: the rest of each window (context after the prefix ++ continuation[:-1]) on top of the
+    // cached prefix; it scores the continuation tokens stage 1 did not.
+    const rows = members.map((m) => ({ ...m, rest: [...m.after, ...m.prep.continuation.slice(0, -1)], scoredFrom: m.after.length === 0 ? 1 : 0 })).filter((m) => m.rest.length > 0);
+    done += members.length - rows.length;
+    rows.sort((a, b) => b.rest.length - a.rest.length);
+    for (let r = 0, e = 0; r < rows.length; r = e) {
+      e = batchEnd(rows.length, r, batchSize, tokenLimit, (i) => rows[i].rest.length);
+      const chunk = rows.slice(r, e);
+      const Tr = chunk[0].rest.length;
       const cache = selectCacheRows(out.cache, chunk.map((c) => c.row));
-      const input = chunk.map((c) => {
-        const rest = c.prep.continuation.slice(0, -1);
-        return [...rest, ...new Array<number>(Tr - rest.length).fill(opts.padId)];
-      });
+      const input = chunk.map((c) => [...c.rest, ...new Array<number>(Tr - c.rest.length).fill(opts.padId)]);
       // Right padding is invisible to the real tokens (causal), but masking it keeps the pad slots'
       // position ids in range for models with learned positions.
-      const ragged = chunk.some((c) => c.prep.continuation.length - 1 !== Tr);
-      const attentionMask = ragged ? chunk.map((c) => Array.from({ length: Tr }, (_, t) => (t < c.prep.continuation.length - 1 ? 1 : 0))) : undefined;
-      // logits at the continuation positions only (not at the padding slots)
-      const at = chunk.flatMap((c, i) => c.prep.continuation.slice(1).map((_, t): [number, number] => [i, t]));
+      const ragged = chunk.some((c) => c.rest.length !== Tr);
+      const attentionMask = ragged ? chunk.map((c) => Array.from({ length: Tr }, (_, t) => (t < c.rest.length ? 1 : 0))) : undefined;
+      // logits only where a continuation token is predicted: x_j (0-based) at rest position |after| − 1 + j
+      const at = chunk.flatMap((c, i) => c.prep.continuation.slice(c.scoredFrom).map((_, j): [number, number] => [i, c.after.length - 1 + c.scoredFrom + j]));
       const res = model.forward(input, { cache, attentionMask, logitsAt: at });
       if (res.logits.size !== at.length * res.logits.shape[res.logits.shape.length - 1]) throw new Error('cached scoring: the model returned logits at every position, not at the requested ones (logitsAt)');
       stats.forwardCalls++;
       stats.slots += chunk.length * Tr;
-      const st = scoreTokens(res.logits, at.map((_, j) => j), chunk.flatMap((c) => c.prep.continuation.slice(1)));
+      const st = scoreTokens(res.logits, at.map((_, j) => j), chunk.flatMap((c) => c.prep.continuation.slice(c.scoredFrom)));
       let j = 0;
       for (const c of chunk) {
         const cont = c.prep.continuation;
-        stats.tokens += cont.length - 1;
-        let lp = partial[c.prep.index];
-        for (let t = 0; t + 1 < cont.length; t++, j++) {
+        stats.tokens += c.rest.length;
+        let lp = c.scoredFrom === 1 ? partial[c.prep.index] : 0;
+        for (let t = c.scoredFrom; t < cont.length; t++, j++) {
           lp += st.lp[j];
           if (!st.greedy[j]) greedy[c.prep.index] = 0;
         }
@@ -198,6 +271,7 @@ export function scoreRequests(model: CachedLM, requests: readonly ScoreRequest[]
     }
     opts.onProgress?.(done, requests.length);
   }
+  const results: ScoreResult[] = new Array(requests.length);
   for (let i = 0; i < requests.length; i++) results[i] = { logLikelihood: partial[i], isGreedy: greedy[i] === 1, tokens: requests[i].continuation.length };
   return { results, stats };
 }
@@ -216,7 +290,7 @@ export interface PlainLM {
 export function scoreRequestsPlain(model: PlainLM, requests: readonly ScoreRequest[], opts: ScoreOptions): { results: ScoreResult[]; stats: ScoreStats } {
   const { maxLength, batchSize } = opts;
   if (!(batchSize >= 1)) throw new Error(`batch size must be ≥ 1, got ${batchSize}`);
-  const stats: ScoreStats = { requests: requests.length, distinctContexts: requests.length, forwardCalls: 0, slots: 0, tokens: 0, plainTokens: 0 };
+  const stats: ScoreStats = { requests: requests.length, distinctContexts: requests.length, forwardCalls: 0, slots: 0, tokens: 0, plainTokens: 0, sharedPrefixes: 0 };
   const items = requests.map((r, i) => {
     if (r.context.length === 0 || r.continuation.length === 0) throw new Error(`request ${i}: empty context or continuation`);
     if (r.continuation.length > maxLength) throw new Error(`request ${i}: the continuation has ${r.continuation.length} tokens, more than the model's maximum length ${maxLength}`);
