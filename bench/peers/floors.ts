@@ -11,7 +11,8 @@
  * Gram of each pair's X, the cross moment XᵀD) and its pair solve (two Cholesky factorisations,
  * dpotri, dtrsm and one d × d GEMM: src/analysis/linearity-cholesky.ts); PyTorch's eigh does more.
  */
-import { readFileSync } from 'node:fs';
+import { loadPretrainConfig } from '../../src/train/pretrain-config.ts';
+import { modelShape } from '../../src/train/pretrain.ts';
 import { GPT2_VOCAB, FORWARD_TOKENS, LINEARITY_SEQUENCES, LINEARITY_SEQ_LEN } from './make-inputs.ts';
 
 interface DecoderShape {
@@ -52,13 +53,12 @@ export function linearityFloorFlops(): { f32: number; f64: number } {
 }
 
 /** One training step of configs/pretrain-5m.yaml: forward, backward (2 GEMMs per forward GEMM). */
-export function trainFloorFlops(configPath = new URL('../../configs/pretrain-5m.yaml', import.meta.url)): { f32: number; f64: number } {
-  const text = readFileSync(configPath, 'utf8');
-  const num = (key: string) => Number(new RegExp(`^\\s*${key}:\\s*([\\d.]+)`, 'm').exec(text)?.[1]);
-  const d = num('hiddenSize');
-  const heads = num('numHeads');
-  const shape: DecoderShape = { layers: num('numLayers'), d, kv: 2 * (d / heads) * num('numKvHeads'), ffn: num('intermediateSize'), gated: true, vocab: num('vocabSize') };
-  return { f32: 3 * decoderFlops(shape, num('batchSize'), num('seqLen'), true), f64: 0 };
+export function trainFloorFlops(configPath = new URL('../../configs/pretrain-5m.yaml', import.meta.url).pathname): { f32: number; f64: number } {
+  const config = loadPretrainConfig(configPath);
+  const m = modelShape(config, { vocabSize: config.tokenizer.vocabSize });
+  const headDim = m.hiddenSize / m.numHeads;
+  const shape: DecoderShape = { layers: m.numLayers, d: m.hiddenSize, kv: 2 * headDim * (m.numKvHeads ?? m.numHeads), ffn: m.intermediateSize, gated: true, vocab: m.vocabSize };
+  return { f32: 3 * decoderFlops(shape, config.batchSize, config.seqLen, true), f64: 0 };
 }
 
 /** Seconds of `flops` at the peaks (GFLOP/s). */
