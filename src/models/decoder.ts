@@ -264,9 +264,11 @@ export class DecoderModel {
       mlpOutputs?.push(out.mlpOut);
     }
     const preFinalNorm = h;
+    // the final norm over every position only when all of them are returned or read; else on the gathered rows
     const normed = at && !hiddenStates ? undefined : this.finalNorm(h);
     hiddenStates?.push(normed!);
-    let logits = at ? this.lmHead(this.finalNorm(gatherPositions(h, at, from))) : this.lmHead(normed!);
+    const headInput = !at ? normed! : normed ? gatherPositions(normed, at) : this.finalNorm(gatherPositions(h, at, from));
+    let logits = this.lmHead(headInput);
     if (at && !options.logitsAt) logits = logits.reshape(B, 1, logits.shape[2]);
     const result: ForwardResult = { logits };
     if (hiddenStates) {

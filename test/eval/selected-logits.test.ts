@@ -42,6 +42,10 @@ for (const arch of fixtureArchs) {
     const some = model.forward(ids, { attentionMask, logitsAt: at }).logits;
     assert.deepEqual(some.shape, [1, at.length, V]);
     close(some.data, at);
+    // with every hidden state returned too, the head reads the rows of the normed last state
+    const withStates = model.forward(ids, { attentionMask, logitsAt: at, outputHiddenStates: true });
+    assert.equal(withStates.hiddenStates!.length, model.config.numLayers + 1);
+    close(withStates.logits.data, at);
     const last = model.forward(ids, { attentionMask, lastTokenLogitsOnly: true }).logits;
     assert.deepEqual(last.shape, [2, 1, V]);
     close(last.data, [[0, T - 1], [1, T - 1]]);
