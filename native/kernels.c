@@ -58,6 +58,42 @@ static inline double exp_bounded(double x) {
 static inline double clamp88(double y) { return y > 88 ? 88 : y < -88 ? -88 : y; }
 
 /*
+ * fast-exp.ts expFloat32Poly: e^r · 2^n in float32 arithmetic for |r| <= ln2/2 and an integer
+ * -126 <= n <= 126: the Taylor polynomial of e^r to r^7 (truncation < 1e-8) times 2^n built from its
+ * bits. No table, so loops of it vectorise 16 floats wide.
+ */
+static inline float exp_poly_f32(float r, int32_t n) {
+  float p = (float)(1.0 / 5040);
+  p = (float)(1.0 / 720) + r * p;
+  p = (float)(1.0 / 120) + r * p;
+  p = (float)(1.0 / 24) + r * p;
+  p = (float)(1.0 / 6) + r * p;
+  p = 0.5f + r * p;
+  p = 1.0f + r * p;
+  p = 1.0f + r * p;
+  const int32_t bits = (n + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+#define ROUND_MAGIC_F64 6755399441055744.0 /* 1.5·2^52: adding and subtracting it rounds a double to an integer */
+#define ROUND_MAGIC_F32 12582912.0f        /* 1.5·2^23, the same for a float */
+
+/* fast-exp.ts expFloat32: e^z for -87.34 <= z <= 87, reduced in float64 (n = round(z·log2 e), r = z - n·ln2). */
+static inline float exp_f32(double z) {
+  const double n = (z * M_LOG2E + ROUND_MAGIC_F64) - ROUND_MAGIC_F64;
+  return exp_poly_f32((float)(z - n * M_LN2), (int32_t)n);
+}
+
+/* fast-exp.ts expFloat32Single: e^x for a float -87.34 <= x <= 87, reduced in float32 (ln 2 split in two, Cody-Waite). */
+static inline float exp_f32_single(float x) {
+  const float n = (x * (float)M_LOG2E + ROUND_MAGIC_F32) - ROUND_MAGIC_F32;
+  return exp_poly_f32((x - n * 0.693359375f) - n * -0x1.bd0106p-13f, (int32_t)n); /* the second part: the float nearest ln 2 - 0.693359375 */
+}
+
+
+/*
  * Work below these many elements stays on the calling thread: a fork/join costs microseconds on an
  * idle machine (milliseconds on a busy one), and a memory-bound pass (sums, bias adds: 0.5 ms for
  * 1024 × 2304 on one core) gains less from a second core than a wake-up can cost.
@@ -67,18 +103,33 @@ static inline double clamp88(double y) { return y > 88 ? 88 : y < -88 ? -88 : y;
 
 /* ---- normalisations (norms.ts) ---- */
 
+/*
+ * norms.ts rowMoments: Σ(s_j - shift) and Σ(s_j - shift)² over a row in float64, element j going to
+ * partial sum j mod 4, totals (p0 + p1) + (p2 + p3): four independent chains, which vectorise.
+ */
+static inline void row_moments(const float *s, int64_t n, double shift, double *sum, double *squares) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const double c0 = s[j] - shift, c1 = s[j + 1] - shift, c2 = s[j + 2] - shift, c3 = s[j + 3] - shift;
+    s0 += c0; s1 += c1; s2 += c2; s3 += c3;
+    q0 += c0 * c0; q1 += c1 * c1; q2 += c2 * c2; q3 += c3 * c3;
+  }
+  if (j < n) { const double c = s[j] - shift; s0 += c; q0 += c * c; }
+  if (j + 1 < n) { const double c = s[j + 1] - shift; s1 += c; q1 += c * c; }
+  if (j + 2 < n) { const double c = s[j + 2] - shift; s2 += c; q2 += c * c; }
+  *sum = (s0 + s1) + (s2 + s3);
+  *squares = (q0 + q1) + (q2 + q3);
+}
+
 /* layerNorm: y = (x - mean)/sqrt(var + eps)·w + b, statistics shifted by the row's first element. */
 void lk_layernorm_f32(const float *x, float *y, const float *w, const float *b, int64_t rows, int64_t n, double eps, int nt) {
   #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && rows * n >= PARALLEL_MIN)
   for (int64_t row = 0; row < rows; row++) {
     const float *s = x + row * n;
     float *d = y + row * n;
-    double shift = s[0], sum = 0, squares = 0;
-    for (int64_t j = 0; j < n; j++) {
-      double c = s[j] - shift;
-      sum += c;
-      squares += c * c;
-    }
+    double shift = s[0], sum, squares;
+    row_moments(s, n, shift, &sum, &squares);
     double m = sum / n;
     double mean = shift + m;
     double variance = squares / n - m * m;
@@ -97,8 +148,8 @@ void lk_rmsnorm_f32(const float *x, float *y, const float *w, int64_t rows, int6
   for (int64_t row = 0; row < rows; row++) {
     const float *s = x + row * n;
     float *d = y + row * n;
-    double ss = 0;
-    for (int64_t j = 0; j < n; j++) ss += (double)s[j] * s[j];
+    double sum, ss;
+    row_moments(s, n, 0, &sum, &ss);
     float inv32 = (float)(1 / sqrt(ss / n + eps));
     for (int64_t j = 0; j < n; j++) d[j] = (w[j] + offset) * (s[j] * inv32);
   }
@@ -143,12 +194,17 @@ static inline double erf_cheb(double x) {
   return x >= 0 ? 1 - r : r - 1;
 }
 
+/* activations.ts geluTanhF32: v / (1 + e^(v(c1 + c3·v²))) with the exponent in float64, e^z and the rest in float32. */
+static inline float gelu_tanh_f32(float v) {
+  const double c1 = -2 * SQRT_2_OVER_PI, c3 = c1 * 0.044715;
+  const double w = v;
+  double z = w * (c1 + c3 * w * w);
+  z = z > 87 ? 87 : z < -87 ? -87 : z;
+  return v / (1.0f + exp_f32(z));
+}
+
 static inline double act(double v, int kind) {
   switch (kind) {
-    case ACT_GELU_TANH: {
-      const double c1 = -2 * SQRT_2_OVER_PI, c3 = c1 * 0.044715;
-      return v / (1 + exp_bounded(clamp88(v * (c1 + c3 * v * v))));
-    }
     case ACT_SILU: return v / (1 + exp_bounded(clamp88(-v)));
     case ACT_RELU: return v > 0 ? v : 0;
     case ACT_GELU_ERF: return 0.5 * v * (1 + erf_cheb(v / M_SQRT2));
@@ -171,7 +227,7 @@ void lk_activate_f32(const float *x, float *y, int64_t count, int kind, int nt) 
   if ((kind == ACT_NONE || kind == ACT_RELU) && count < PARALLEL_MIN_MEMORY) nt = 1;
   FOR_CHUNKS(count, nt, {
     switch (kind) {
-      case ACT_GELU_TANH: for (int64_t i = lo; i < hi; i++) y[i] = (float)act(x[i], ACT_GELU_TANH); break;
+      case ACT_GELU_TANH: for (int64_t i = lo; i < hi; i++) y[i] = gelu_tanh_f32(x[i]); break;
       case ACT_SILU: for (int64_t i = lo; i < hi; i++) y[i] = (float)act(x[i], ACT_SILU); break;
       case ACT_RELU: for (int64_t i = lo; i < hi; i++) y[i] = x[i] > 0 ? x[i] : 0; break;
       case ACT_GELU_ERF: for (int64_t i = lo; i < hi; i++) y[i] = (float)act(x[i], ACT_GELU_ERF); break;
@@ -194,7 +250,7 @@ void lk_bias_act_f32(float *y, const float *b, int64_t rows, int64_t n, int kind
   for (int64_t row = 0; row < rows; row++) {
     float *d = y + row * n;
     switch (kind) {
-      case ACT_GELU_TANH: for (int64_t j = 0; j < n; j++) d[j] = (float)act((float)(d[j] + b[j]), ACT_GELU_TANH); break;
+      case ACT_GELU_TANH: for (int64_t j = 0; j < n; j++) d[j] = gelu_tanh_f32(d[j] + b[j]); break;
       case ACT_SILU: for (int64_t j = 0; j < n; j++) d[j] = (float)act((float)(d[j] + b[j]), ACT_SILU); break;
       case ACT_RELU: for (int64_t j = 0; j < n; j++) { float v = d[j] + b[j]; d[j] = v > 0 ? v : 0; } break;
       case ACT_GELU_ERF: for (int64_t j = 0; j < n; j++) d[j] = (float)act((float)(d[j] + b[j]), ACT_GELU_ERF); break;
@@ -616,8 +672,9 @@ static inline void score_tile(const attn_geom *g, int64_t b, int h, int64_t i0, 
  * expRowOnline (attention-tiles.ts) on one row of a score tile: entries outside [a, e) set to 0, the
  * visible ones to e^(s − m') with m' = max(*m, row max), *l ← e^(*m − m')·*l + Σ; returns e^(*m − m').
  * Written to vectorise (omp simd): the max is taken in float32 (exact: the entries are float32), and
- * the float64 exponentials are summed in vector lanes (another summation order than the TypeScript
- * loop's: the sums differ in the last float64 places, far below float32's resolution).
+ * the exponentials (exp_f32_single, as the TypeScript loop computes them for float32 tiles) are summed in
+ * float64 vector lanes (another summation order than the TypeScript loop's: the sums differ in the
+ * last float64 places, far below float32's resolution).
  */
 static inline double attn_exp_row(float *row, int64_t a, int64_t e, int64_t cols, double *m, double *l) {
   for (int64_t j = 0; j < a; j++) row[j] = 0;
@@ -632,15 +689,12 @@ static inline double attn_exp_row(float *row, int64_t a, int64_t e, int64_t cols
     return 1;
   }
   double sum = 0;
+  const float fm = (float)max; /* a float32 value: the row's or an earlier row max */
   #pragma omp simd reduction(+:sum)
   for (int64_t j = a; j < e; j++) {
-    const double d = row[j] - max;
-    const double t = d * log2e_64;
-    int i = (int)(t + (EXP_OFFSET + 0.5));
-    i = i < 0 ? 0 : i;
-    const double x = (t - (double)(i - EXP_OFFSET)) * ln2_64;
-    const double p = d < -87.33654475055310898657 ? 0 : (1 + x * (1 + x * (0.5 + x * (1.0 / 6)))) * pow2_64ths[i];
-    row[j] = (float)p;
+    const float d = row[j] - fm;
+    const float p = d < -0x1.5d58a0p+6f ? 0 : exp_f32_single(d); /* the float nearest ln 2^-126 */
+    row[j] = p;
     sum += p;
   }
   const double c = m_old == max ? 1 : m_old == -INFINITY ? 0 : exp(m_old - max);

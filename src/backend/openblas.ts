@@ -43,7 +43,10 @@ export class OpenBlasBackend implements Backend {
       // once, where OpenBLAS's gemm would first copy it into packed panels (GPT-2's 50257 × 768
       // head: 32 ms per token as gemm, 10 as gemv). Smaller products (attention tiles) stay gemm.
       const v = g.c instanceof Float64Array ? this.fn.cblas_dgemv : this.fn.cblas_sgemv;
-      // c[n] = α·op(B)ᵀ·a + β·c: B stored [n, k] (transB) is gemv's NoTrans, [k, n] its Trans
+      // c[n] = α·op(B)ᵀ·a + β·c: B stored [n, k] (transB) is gemv's NoTrans, [k, n] its Trans. With
+      // β = 0, c may hold anything (allocateUninitialized): cleared here, since some OpenBLAS
+      // versions scale y by β (0·NaN = NaN) where gemm's β = 0 clears C
+      if (g.beta === 0) g.c.fill(0, 0, g.n);
       v(ROW_MAJOR, g.transB ? NO_TRANS : TRANS, g.transB ? g.n : g.k, g.transB ? g.k : g.n, g.alpha, g.b, g.ldb, g.a, g.transA ? g.lda : 1, g.beta, g.c, 1);
       return;
     }

@@ -11,7 +11,7 @@
  * outside the window, wholly padding) are never computed.
  */
 import type { Backend } from '../backend/index.ts';
-import { expBounded } from './fast-exp.ts';
+import { expBounded, expFloat32Single } from './fast-exp.ts';
 import type { Tensor, TypedArray } from './tensor.ts';
 
 export interface AttentionOptions {
@@ -49,8 +49,9 @@ export interface AttentionOptions {
 export const DEFAULT_BLOCKS = { query: 128, key: 1024 };
 export const BACKWARD_BLOCKS = { query: 64, key: 256 };
 
-/** `expBounded` bound to a local name: an imported binding is read through a getter on every call. */
+/** `expBounded` and `expFloat32Single` bound to local names: an imported binding is read through a getter on every call. */
 const exp = expBounded;
+const expF32 = expFloat32Single;
 
 export interface AttentionGeometry {
   B: number; Tq: number; Tk: number;
@@ -190,7 +191,8 @@ export function keyTiles(g: AttentionGeometry, b: number, i0: number, i1: number
  * running max m' = max(m[r], row max), ℓ[r] ← e^(m[r] − m') ℓ[r] + Σ; entries outside [a, e) are
  * set to 0. Returns e^(m[r] − m'), the factor for the row's output so far (1 when the max did not
  * move). Below e^−87.3 a value is a float32 subnormal and is flushed to 0 (it cannot change a sum at
- * float32 precision, and subnormals make the P·V product crawl); this keeps `expBounded` in range.
+ * float32 precision, and subnormals make the P·V product crawl); this keeps `expBounded` (float64
+ * tiles) and `expFloat32Single` (float32 tiles: float32 is all they keep) in range.
  * (−87.3… = ln 2^−126 is written out: an imported constant in a hot loop is read through a getter.)
  */
 export function expRowOnline(s: TypedArray, row: number, a: number, e: number, cols: number, m: Float64Array, l: Float64Array, r: number): number {
@@ -207,11 +209,22 @@ export function expRowOnline(s: TypedArray, row: number, a: number, e: number, c
     return 1;
   }
   let sum = 0;
-  for (let j = row + a; j < row + e; j++) {
-    const d = s[j] - max;
-    const p = d < -87.33654475055310898657 ? 0 : exp(d);
-    s[j] = p;
-    sum += p;
+  if (s instanceof Float32Array) {
+    // float32 throughout (kernels.c attn_exp_row): d = s − max rounded to float32, flushed below the
+    // float32 nearest ln 2^−126 (−87.3365478515625)
+    for (let j = row + a; j < row + e; j++) {
+      const d = Math.fround(s[j] - max);
+      const p = d < -87.3365478515625 ? 0 : expF32(d);
+      s[j] = p;
+      sum += p;
+    }
+  } else {
+    for (let j = row + a; j < row + e; j++) {
+      const d = s[j] - max;
+      const p = d < -87.33654475055310898657 ? 0 : exp(d);
+      s[j] = p;
+      sum += p;
+    }
   }
   const c = mOld === max ? 1 : mOld === -Infinity ? 0 : Math.exp(mOld - max);
   m[r] = max;

@@ -3,14 +3,15 @@
  * Float32 sums go to the C twin (native-kernels.ts; same results) when it is loaded.
  */
 import { allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
-import { Tensor, allocate } from './tensor.ts';
+import { Tensor, allocate, allocateUninitialized } from './tensor.ts';
 
 function sameShape(a: Tensor, b: Tensor, op: string): void {
   if (a.size !== b.size) throw new Error(`${op}: shapes differ: [${a.shape.join(', ')}] vs [${b.shape.join(', ')}]`);
 }
 
+/** An output of a's shape and dtype that the caller overwrites entirely. */
 function like(a: Tensor): Tensor {
-  return new Tensor(allocate(a.dtype, a.size), a.shape);
+  return new Tensor(allocateUninitialized(a.dtype, a.size), a.shape);
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {

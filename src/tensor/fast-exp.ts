@@ -50,6 +50,52 @@ export function expBounded(x: number): number {
   return (1 + r * (1 + r * (0.5 + r * C3))) * POW2_64THS[i];
 }
 
+const f32 = Math.fround;
+const E2 = f32(1 / 2), E3 = f32(1 / 6), E4 = f32(1 / 24), E5 = f32(1 / 120), E6 = f32(1 / 720), E7 = f32(1 / 5040);
+const ROUND_MAGIC_F64 = 6755399441055744; // 1.5·2^52: adding and subtracting it rounds a double to an integer
+const ROUND_MAGIC_F32 = 12582912; // 1.5·2^23, the same for a float
+const LOG2E_F32 = f32(Math.LOG2E);
+const LN2_HI_F32 = 0.693359375; // ln 2 = LN2_HI + LN2_LO, the first with 9 significant bits so n·LN2_HI is exact
+const LN2_LO_F32 = -0.00021219444170128554; // the float32 nearest ln 2 − LN2_HI, written exactly
+
+/**
+ * e^r · 2^n in float32 arithmetic (every step rounded by Math.fround, as C's float does) for
+ * |r| ≤ ln2/2 and an integer −126 ≤ n ≤ 126: the Taylor polynomial of e^r to r⁷ (truncation
+ * < 10⁻⁸), times 2^n exactly. Float32 kernels use it where float32 is all the result keeps (tanh-GELU,
+ * the attention softmax): its C twin (kernels.c exp_poly_f32) needs no table, so it vectorises 16
+ * floats wide. 1–2 float32 ulps.
+ */
+function expFloat32Poly(r: number, n: number): number {
+  let p = f32(E6 + f32(r * E7));
+  p = f32(E5 + f32(r * p));
+  p = f32(E4 + f32(r * p));
+  p = f32(E3 + f32(r * p));
+  p = f32(E2 + f32(r * p));
+  p = f32(1 + f32(r * p));
+  p = f32(1 + f32(r * p));
+  return f32(p * POW2[n + POW2_BIAS]);
+}
+
+/**
+ * e^z for −87.34 ≤ z ≤ 87 (callers clamp or flush) rounded to float32, the argument reduced in
+ * float64 (n = round(z·log₂e), r = z − n·ln2), so a z that is not a float32 (tanh-GELU's exponent)
+ * loses nothing before the float32 polynomial.
+ */
+export function expFloat32(z: number): number {
+  const n = z * Math.LOG2E + ROUND_MAGIC_F64 - ROUND_MAGIC_F64;
+  return expFloat32Poly(f32(z - n * Math.LN2), n);
+}
+
+/**
+ * e^x for a float32 −87.34 ≤ x ≤ 87, reduced in float32 too (ln 2 in two parts, Cody–Waite): for
+ * arguments that are float32 values already (attention's s − max), where the reduction's rounding
+ * is below the result's.
+ */
+export function expFloat32Single(x: number): number {
+  const n = f32(f32(x * LOG2E_F32) + ROUND_MAGIC_F32) - ROUND_MAGIC_F32;
+  return expFloat32Poly(f32(f32(x - f32(n * LN2_HI_F32)) - f32(n * LN2_LO_F32)), n);
+}
+
 /** The tables and constants of expBounded and fastExp, for their C twins (native/kernels.c copies them). */
 export function expTables(): { pow2_64ths: Float64Array; pow2: Float64Array; pow2Fraction: Float64Array; log2e64: number; ln2over64: number } {
   return { pow2_64ths: POW2_64THS, pow2: POW2, pow2Fraction: POW2_FRACTION, log2e64: LOG2E_64, ln2over64: LN2_64 };

@@ -3,7 +3,7 @@ import { backend } from '../backend/index.ts';
 import { forEachDecodedSlab, isHalf, type HalfWeight } from './half-weight.ts';
 import { isLowRank, type LowRankWeight } from './low-rank.ts';
 import { ACT, allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
-import { Tensor, allocate } from './tensor.ts';
+import { Tensor, allocate, allocateUninitialized } from './tensor.ts';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -30,7 +30,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const [bk, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
     if (bk !== k) throw new Error(`matmul: inner dimensions differ: ${a} × ${b}${transB ? 'ᵀ' : ''}`);
     const outShape = transA ? [a.dim(-1), n] : [...a.shape.slice(0, -1), n];
-    const out = opts.out ?? new Tensor(allocate(a.dtype, m * n), outShape);
+    // β = 0 overwrites every element of a fresh output (OpenBLAS clears it first, the TS GEMM never reads it)
+    const out = opts.out ?? new Tensor((opts.beta ?? 0) === 0 ? allocateUninitialized(a.dtype, m * n) : allocate(a.dtype, m * n), outShape);
     if (isHalf(b)) {
       matmulHalf(a, b, out, { transA, transB, m, n, k, alpha: opts.alpha ?? 1, beta: opts.beta ?? 0 });
       return out;
