@@ -4,9 +4,11 @@
  *
  * Every kernel is a line-by-line copy of its TypeScript twin in src/tensor (the reference and the
  * fallback): the same float64 intermediate arithmetic, the same summation order and the same e^x
- * (fast-exp.ts's expBounded, whose 2^(k/64) table is handed over by lk_init), compiled with
- * -ffp-contract=off so no multiply-add is fused. Results therefore equal the TypeScript ones
- * bit for bit, except where libm's exp/cos/sin/erf and V8's differ in a float64 last place.
+ * (fast-exp.ts's expBounded, whose 2^(k/64) table is handed over by lk_init; tanh-GELU and the
+ * attention softmax use fast-exp.ts's float32 e^x instead, exp_f32 here, whose float steps the
+ * TypeScript rounds with Math.fround), compiled with -ffp-contract=off so no multiply-add is fused.
+ * Results therefore equal the TypeScript ones bit for bit, except where libm's exp/cos/sin/erf and
+ * V8's differ in a float64 last place.
  *
  * Built by scripts/setup.sh (or on first use) with: gcc -O3 -march=native -ffp-contract=off -fno-trapping-math
  * -fopenmp -fPIC -shared; loaded through koffi by src/tensor/native-kernels.ts.

@@ -14,6 +14,7 @@ import { resolveTokenizer } from '../io/tokenizer-override.ts';
 import type { WeightSource } from '../models/types.ts';
 import { linearityTokenWarning } from '../analysis/sample-size.ts';
 import { contentFingerprint } from '../io/fingerprint.ts';
+import { NUMERICS_VERSION } from '../tensor/numerics.ts';
 import { cacheKey, ResultCache, stableHashOfRows } from '../report/cache.ts';
 import { analyseModelAsync, checkPartsSupported, pairCount, progressSteps, type AnalyseHooks } from './analyse.ts';
 import { loadProbeSource, probeSequences, type ProbeSource } from './data.ts';
@@ -116,7 +117,7 @@ async function openModel(input: ModelInput, offline: boolean | undefined, tokeni
 
 /** The cache key of one model's result: what was run, on exactly which tokens, measured how. */
 export function resultKey(identity: unknown, sequences: readonly (readonly number[])[], analysis: AnalysisOptions) {
-  return cacheKey({ kind: 'linearity', version: RESULT_VERSION, model: identity, data: { sequences: stableHashOfRows(sequences) }, options: analysis });
+  return cacheKey({ kind: 'linearity', version: RESULT_VERSION, numerics: NUMERICS_VERSION, model: identity, data: { sequences: stableHashOfRows(sequences) }, options: analysis });
 }
 
 /** Runs the analysis for every model (or takes it from the cache) and collects the results. */

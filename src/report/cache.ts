@@ -109,6 +109,8 @@ export interface CacheKeyParts {
   options?: unknown;
   /** Code version of the analysis: bump when its output changes meaning. */
   version?: string | number;
+  /** The float32 arithmetic's version (src/tensor/numerics.ts), for results of forward passes. */
+  numerics?: number;
 }
 
 /** A cache key: the parts as given (stored in the entry for inspection) and their hash. */

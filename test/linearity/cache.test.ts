@@ -4,7 +4,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_ANALYSIS, DEFAULT_SAMPLING } from '../../src/linearity/options.ts';
-import { runLinearity, type LinearityRequest } from '../../src/linearity/run.ts';
+import { resultKey, runLinearity, type LinearityRequest } from '../../src/linearity/run.ts';
+import { cacheKey } from '../../src/report/cache.ts';
+import { NUMERICS_VERSION } from '../../src/tensor/numerics.ts';
 import { randomWeightSource } from '../../src/models/random-weights.ts';
 import { fixturesDir, skipUnless } from '../helpers/paths.ts';
 import { tempDir } from './helpers.ts';
@@ -65,4 +67,11 @@ test('cache: a model built in memory is keyed by the identity it is given', asyn
   const other = await runLinearity({ ...base, models: [built(1)] });
   assert.equal(other.models[0].cached, false);
   assert.notDeepEqual(other.models[0].pairs, first.models[0].pairs);
+});
+
+test('cache: the key holds the version of the float32 arithmetic, so an upgrade that changes rounding recomputes', () => {
+  const key = resultKey({ id: 'm' }, [[1, 2, 3]], DEFAULT_ANALYSIS);
+  assert.equal((key.parts as { numerics: number }).numerics, NUMERICS_VERSION);
+  const earlier = cacheKey({ ...(key.parts as Record<string, unknown>), numerics: NUMERICS_VERSION - 1 });
+  assert.notEqual(earlier.hash, key.hash);
 });

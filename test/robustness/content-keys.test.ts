@@ -1,13 +1,15 @@
 /**
  * Resumable logs and result caches are keyed on the content of the model and the data, not on
  * their paths: weights or data changed in place (same path, same size, same modification time)
- * are noticed. `laser search` refuses to mix results (naming what changed and `--restart`);
+ * are noticed, and so is another version of linscope's float32 arithmetic. `laser search` refuses
+ * to mix results (naming what changed and `--restart`);
  * the linearity cache misses; `pretrain --resume` refuses when its training data changed.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { NUMERICS_VERSION } from '../../src/tensor/numerics.ts';
 import { runPretraining } from '../../src/train/pretrain.ts';
 import { datasetsDir, fixturesDir, skipUnless, stories260KDir } from '../helpers/paths.ts';
 import { runCli, tinyPretrainConfig, withTmp, writeCorpus } from './harness.ts';
@@ -57,6 +59,21 @@ test('laser search: the fact data changed in place → refused', { skip: skipUnl
   const again = await cli(argv);
   assert.equal(again.code, 1);
   assert.match(again.out, /data.*changed.*stories\.txt: contents differ/);
+}));
+
+test('laser search: a log written under another float32 arithmetic (numerics version) → refused, naming it', { skip: skipUnless(stories260KDir) || skipUnless(storiesText) }, () => withTmp(async (dir) => {
+  const out = join(dir, 'search');
+  const argv = ['laser', 'search', '-m', stories260KDir, '--dataset', 'cloze', '--data', storiesText, '--max-cases', '5', '--no-test', '--quiet', '--types', 'out', '--layers', 'last:1', '--rhos', '0.5', '-o', out];
+  assert.equal((await cli(argv)).code, 0);
+  const log = join(out, 'runs.jsonl');
+  const lines = readFileSync(log, 'utf8').split('\n');
+  const header = JSON.parse(lines[0]);
+  assert.equal(header.settings.numerics, NUMERICS_VERSION);
+  header.settings.numerics = NUMERICS_VERSION - 1; // as an earlier linscope wrote it
+  writeFileSync(log, [JSON.stringify(header), ...lines.slice(1)].join('\n'));
+  const again = await cli(argv);
+  assert.equal(again.code, 1, 'results of other float32 arithmetic must not be mixed in');
+  assert.match(again.out, new RegExp(`different settings[\\s\\S]*"numerics":${NUMERICS_VERSION - 1}[\\s\\S]*"numerics":${NUMERICS_VERSION}`));
 }));
 
 test('linearity cache: weights changed in place (size and mtime kept), directly or behind a symlink → recomputed, not a stale hit', { skip: skipUnless(fixturesDir) }, () => withTmp(async (dir) => {

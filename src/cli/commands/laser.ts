@@ -48,6 +48,7 @@ import type { MatrixType } from '../../models/matrices.ts';
 import { formatSearchTables, writeSearchOutputs } from '../../laser/search-report.ts';
 import { formatInterventions, PAPER_RHOS } from '../../laser/types.ts';
 import { benchmarkDatasetsDir } from '../../train/shipped-data.ts';
+import { NUMERICS_VERSION } from '../../tensor/numerics.ts';
 
 const laserModelOptions = defineOptions({ ...modelOptions, ...tokenizerOptions, ...threadsOptions });
 
@@ -345,7 +346,8 @@ function svdSettings(o: ParsedOptions<typeof searchSpec>) {
 
 /** The search's resumable log in `outDir` (--restart discards an earlier one). */
 function openRunLog(o: ParsedOptions<typeof searchSpec>, outDir: string, settings: Record<string, unknown>, inputs: Record<string, ContentFingerprint>, info: Record<string, unknown>): RunLog {
-  const log = new RunLog(join(outDir, 'runs.jsonl'), settings, {
+  // a resumed search reuses results only from the same float32 arithmetic (src/tensor/numerics.ts)
+  const log = new RunLog(join(outDir, 'runs.jsonl'), { ...settings, numerics: NUMERICS_VERSION }, {
     inputs, restart: o.restart ?? false, info: { model: o.model, ...info, tokenizer: o.tokenizer },
   });
   if (log.discarded > 0) console.error(`--restart: discarded ${log.discarded} results of the earlier run in ${log.path}`);
