@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { backend } from '../../src/backend/index.ts';
-import { activate, addBiasActivateInPlace, siluMul } from '../../src/tensor/activations.ts';
+import { activate, addBiasActivateInPlace, geluTanh, siluMul } from '../../src/tensor/activations.ts';
 import { add, addInPlace } from '../../src/tensor/elementwise.ts';
 import { addRowVectorInPlace } from '../../src/tensor/matmul.ts';
 import { nativeKernels, nativeKernelsStatus, withNativeKernels } from '../../src/tensor/native-kernels.ts';
@@ -94,6 +94,21 @@ test('activations, SwiGLU and fused bias + activation: C equals TypeScript, NaN 
     same(`addInPlace ${rows}×${n}`, () => addInPlace(x.clone(), u).data);
     same(`axpy ${rows}×${n}`, () => addInPlace(x.clone(), u, -0.37).data);
   }
+});
+
+test('tanh-GELU in float32 arithmetic: C equals TypeScript bit for bit (NaN, ±∞, ±200, subnormals included), within 2e-7 of the float64 formula', { skip }, () => {
+  const x = input(64, 3072, 17, 4, true);
+  x.data[5] = 1e-40;
+  x.data[6] = -30;
+  const c = withNativeKernels(true, () => activate(x, 'gelu_new').data);
+  const ts = withNativeKernels(false, () => activate(x, 'gelu_new').data);
+  for (let i = 0; i < c.length; i++) assert.ok(Object.is(c[i], ts[i]), `element ${i}: C ${c[i]} vs TypeScript ${ts[i]}`);
+  let worst = 0;
+  for (let i = 0; i < c.length; i++) {
+    const exact = geluTanh(x.data[i]);
+    if (Number.isFinite(exact) && Math.abs(exact) > 1e-3) worst = Math.max(worst, Math.abs(c[i] - exact) / Math.abs(exact));
+  }
+  assert.ok(worst < 2e-7, `max relative difference from the float64 formula ${worst}`);
 });
 
 test('bias + activation equals the bias add followed by the activation', () => {
