@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nativeBackend, pureBackend, withBackend } from '../../src/backend/index.ts';
 import { matmul, linear } from '../../src/tensor/matmul.ts';
-import { maxAbsDiff, transpose2d } from '../../src/tensor/elementwise.ts';
+import { clearGradPool, releaseGradBuffer } from '../../src/autograd/grad-pool.ts';
+import { add, maxAbsDiff, transpose2d } from '../../src/tensor/elementwise.ts';
+import { countNonFinite } from '../../src/tensor/finite.ts';
+import { layerNorm, rmsNorm } from '../../src/tensor/norms.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 
@@ -50,6 +53,33 @@ for (const be of backends) {
         assert.ok(maxAbsDiff(c.row(i), naive(a.row(i), b.row(i))) < 1e-12);
         assert.ok(maxAbsDiff(flat.row(i), naive(a.row(i), w)) < 1e-12);
       }
+    });
+  });
+}
+
+// Outputs that a kernel overwrites come from allocateUninitialized, possibly recycled storage with
+// stale contents: stale NaNs must never reach a result (gemm with β = 0, the one-row gemv path, the
+// norms and the elementwise sums).
+for (const be of backends) {
+  test(`stale NaN storage under every overwritten output (${be.name}): results equal fresh ones`, () => {
+    const rng = new Rng(3);
+    const cases: Array<[string, () => Tensor]> = [];
+    const a = rng.randn([9, 64]), w = rng.randn([64, 4100]); // 9 × 4100 output; one row × 64·4100 ≥ 2^19 takes gemv
+    const row = rng.randn([1, 64]), wt = rng.randn([8200, 64]);
+    const x = rng.randn([70, 96]), g = rng.randn([96]), bias = rng.randn([96]);
+    cases.push(['gemm', () => matmul(a, w)], ['gemm, transposed B', () => linear(a, transpose2d(w))]);
+    cases.push(['one-row product (gemv)', () => matmul(row, w)], ['one-row product, transposed B', () => linear(row, wt)]);
+    cases.push(['layerNorm', () => layerNorm(x, g, bias, 1e-5)], ['rmsNorm', () => rmsNorm(x, g, 1e-6)], ['add', () => add(x, x)]);
+    withBackend(be, () => {
+      for (const [what, run] of cases) {
+        clearGradPool();
+        const fresh = run();
+        for (let k = 0; k < 4; k++) releaseGradBuffer(new Float32Array(fresh.size).fill(NaN));
+        const again = run();
+        assert.equal(countNonFinite(again.data), 0, `${what}: stale NaNs leaked into the result`);
+        assert.deepEqual(Array.from(again.data), Array.from(fresh.data), what);
+      }
+      clearGradPool();
     });
   });
 }
