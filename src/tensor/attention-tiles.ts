@@ -236,7 +236,9 @@ export function expRowOnline(s: TypedArray, row: number, a: number, e: number, c
  * One row of a recomputed score tile in the backward, from its log-sum-exp L: p ← e^(s − L) on the
  * visible entries [a, e) (flushed to 0 below e^−87.3 as in the forward), 0 elsewhere and everywhere
  * when L = −∞ (the row sees no key); and when dS is given (holding dP = dO Vᵀ on entry), in the same
- * pass, the softmax gradient dS ← p ⊙ (dP − D) with D = rowsum(dO ⊙ O).
+ * pass, the softmax gradient dS ← p ⊙ (dP − D) with D = rowsum(dO ⊙ O). (p is e^x in float64 here,
+ * while a float32 forward summed float32 e^x into L: the recomputed p differ from the forward's by
+ * 1–2 float32 ulps, as a flash-attention backward's recomputation does.)
  */
 export function probabilityRow(p: TypedArray, dS: TypedArray | null, row: number, a: number, e: number, cols: number, lse: number, D: number): void {
   if (lse === -Infinity) a = e;
