@@ -94,7 +94,6 @@ static inline float exp_f32_single(float x) {
   return exp_poly_f32((x - n * 0.693359375f) - n * -0x1.bd0106p-13f, (int32_t)n); /* the second part: the float nearest ln 2 - 0.693359375 */
 }
 
-
 /*
  * Work below these many elements stays on the calling thread: a fork/join costs microseconds on an
  * idle machine (milliseconds on a busy one), and a memory-bound pass (sums, bias adds: 0.5 ms for

@@ -146,6 +146,10 @@ function clampExponent(y: number): number {
   return y > 88 ? 88 : y < -88 ? -88 : y;
 }
 
+/** tanh-GELU as v / (1 + e^(v(c1 + c3·v²))): c1 = −2√(2/π), c3 = 0.044715·c1. */
+const GELU_C1 = -2 * SQRT_2_OVER_PI;
+const GELU_C3 = GELU_C1 * 0.044715;
+
 /**
  * d = ½v(1 + tanh(√(2/π)(v + 0.044715v³))) = v / (1 + e^(−2√(2/π)(v + 0.044715v³))). A float32
  * output takes `geluTanhF32` (what the C kernel computes), a float64 one the float64 formula.
@@ -156,24 +160,20 @@ function geluTanhLoop(s: TypedArray, d: TypedArray): void {
     for (let i = 0; i < n; i++) d[i] = geluTanhF32(s[i]);
     return;
   }
-  const c1 = -2 * SQRT_2_OVER_PI;
-  const c3 = c1 * 0.044715;
+  const c1 = GELU_C1, c3 = GELU_C3;
   for (let i = 0; i < n; i++) {
     const v = s[i];
     d[i] = v / (1 + expBounded(clampExponent(v * (c1 + c3 * v * v))));
   }
 }
 
-const GELU_C1 = -2 * SQRT_2_OVER_PI;
-const GELU_C3 = GELU_C1 * 0.044715;
-
 /**
  * tanh-GELU of a float32 v to float32 precision, as PyTorch computes it in float32 but with the
  * exponent v(c1 + c3·v²) formed in float64: e^z (`expFloat32`), 1 + e^z and the division in float32
  * arithmetic, 1–2 ulps from the float64 formula (whose e^z costs a table gather and a float64
- * division per element in C: 2.9× slower there, bench/RESULTS-kernels.md).
+ * division per element in C: 1.7–2× slower there, bench/RESULTS-kernels.md).
  */
-export function geluTanhF32(v: number): number {
+function geluTanhF32(v: number): number {
   const vf = Math.fround(v);
   let z = vf * (GELU_C1 + GELU_C3 * vf * vf);
   z = z > 87 ? 87 : z < -87 ? -87 : z;

@@ -30,17 +30,18 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     const [bk, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
     if (bk !== k) throw new Error(`matmul: inner dimensions differ: ${a} × ${b}${transB ? 'ᵀ' : ''}`);
     const outShape = transA ? [a.dim(-1), n] : [...a.shape.slice(0, -1), n];
+    const beta = opts.beta ?? 0;
     // β = 0 overwrites every element of a fresh output (OpenBLAS clears it first, the TS GEMM never reads it)
-    const out = opts.out ?? new Tensor((opts.beta ?? 0) === 0 ? allocateUninitialized(a.dtype, m * n) : allocate(a.dtype, m * n), outShape);
+    const out = opts.out ?? new Tensor(beta === 0 ? allocateUninitialized(a.dtype, m * n) : allocate(a.dtype, m * n), outShape);
     if (isHalf(b)) {
-      matmulHalf(a, b, out, { transA, transB, m, n, k, alpha: opts.alpha ?? 1, beta: opts.beta ?? 0 });
+      matmulHalf(a, b, out, { transA, transB, m, n, k, alpha: opts.alpha ?? 1, beta });
       return out;
     }
     backend().gemm({
       transA, transB, m, n, k, alpha: opts.alpha ?? 1,
       a: a.data, lda: transA ? m : k,
       b: b.data, ldb: b.shape[1],
-      beta: opts.beta ?? 0, c: out.data, ldc: n,
+      beta, c: out.data, ldc: n,
     });
     return out;
   }

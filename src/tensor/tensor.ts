@@ -45,7 +45,7 @@ export function allocate(dtype: DType, n: number): TypedArray {
  * CPU time, and OpenBLAS clears a β = 0 output itself.
  */
 export function allocateUninitialized(dtype: DType, n: number): TypedArray {
-  if (n < RECYCLE_MIN) return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  if (n < RECYCLE_MIN) return allocate(dtype, n);
   const r = recycled?.(dtype, n);
   if (r !== undefined) return r;
   const bytes = Buffer.allocUnsafeSlow(n * (dtype === 'float64' ? 8 : 4));
