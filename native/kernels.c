@@ -35,7 +35,7 @@ static double pow2_fraction[64];              /* 2^(j/64), j = 0..63 (fastExp) *
 static double log2e_64, ln2_64;
 
 /* Version of the calling convention; src/tensor/native-kernels.ts checks it. */
-int lk_version(void) { return 6; }
+int lk_version(void) { return 7; }
 
 /* Copies fast-exp.ts's tables (expBounded's 2^(k/64); fastExp's 2^k and 2^(j/64)) and its two constants. */
 int lk_init(const double *t64ths, int n64ths, const double *tpow2, int npow2, const double *tfraction, int nfraction, double log2e64, double ln2over64) {
@@ -1195,4 +1195,66 @@ void lk_ridge_sums_f64(const double *cxd, const double *a, const double *k, cons
   out[1] = st_total(ad);
   out[2] = st_total(wy);
   out[3] = st_total(ay);
+}
+
+/* ---- 16-bit weights (src/io/half.ts) and finiteness checks (src/tensor/finite.ts) ---- */
+
+/*
+ * half.ts decodeBF16 / decodeF16 into float32 (both exact): `rows` runs of `width` values, run r
+ * starting at bits[r·stride], written one after the other to out (a slab of columns of a row-major
+ * matrix when stride > width). BF16: the float32 bits are the BF16 bits << 16. F16: sign, exponent
+ * rebased from 15 to 127 and mantissa shifted up 13 places; subnormals are m·2⁻²⁴ (exact in float32);
+ * exponent 31 gives ±∞, or a NaN whose bits are 0x7fc00000 (the NaN a Float32Array stores for
+ * the decode table's NaN).
+ */
+static inline uint32_t f16_to_f32_bits(uint32_t h) {
+  uint32_t sign = (h & 0x8000u) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ffu;
+  if (e == 31) return m ? 0x7fc00000u : sign | 0x7f800000u;
+  if (e != 0) return sign | ((e + 112) << 23) | (m << 13);
+  float v = (float)m * 0x1p-24f;
+  uint32_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  return sign | bits;
+}
+
+void lk_decode_half_f32(const uint16_t *bits, int64_t rows, int64_t width, int64_t stride, int f16, float *out, int nt) {
+  /* a slab (≤ 16 MB of float32) is decoded from and into cache: a second thread pays from 1 MB on */
+  int64_t count = rows * width;
+  if (count < (1 << 18)) nt = 1;
+  uint32_t *o = (uint32_t *)out;
+  FOR_CHUNKS(count, nt, {
+    for (int64_t at = lo; at < hi;) {
+      int64_t r = at / width, i = at - r * width, e = hi - at < width - i ? i + (hi - at) : width;
+      const uint16_t *src = bits + r * stride;
+      uint32_t *dst = o + r * width;
+      if (f16) for (int64_t j = i; j < e; j++) dst[j] = f16_to_f32_bits(src[j]);
+      else for (int64_t j = i; j < e; j++) dst[j] = (uint32_t)src[j] << 16;
+      at += e - i;
+    }
+  })
+}
+
+/*
+ * Index of the first NaN or ±∞ (exponent bits all ones), or −1: finite.ts firstNonFinite for float32
+ * and float64, half-weight.ts hasNonFiniteHalf for BF16/F16 bits (`kind` 0 float32, 1 float64,
+ * 2 BF16, 3 F16). Blocks of 4096 are tested with a vectorised any-of first; a hit is then located.
+ */
+#define FINITE_BLOCK 4096
+#define FIRST_NONFINITE(T, MASK)                                                       \
+  for (int64_t b = 0; b < n; b += FINITE_BLOCK) {                                      \
+    int64_t e = b + FINITE_BLOCK < n ? b + FINITE_BLOCK : n;                           \
+    T any = 0;                                                                         \
+    for (int64_t i = b; i < e; i++) any |= (T)((v[i] & (MASK)) == (MASK));             \
+    if (any)                                                                           \
+      for (int64_t i = b; i < e; i++)                                                  \
+        if ((v[i] & (MASK)) == (MASK)) return i;                                       \
+  }                                                                                    \
+  return -1;
+
+int64_t lk_first_nonfinite(const void *values, int64_t n, int kind) {
+  if (kind == 0) { const uint32_t *v = values; FIRST_NONFINITE(uint32_t, 0x7f800000u) }
+  if (kind == 1) { const uint64_t *v = values; FIRST_NONFINITE(uint64_t, 0x7ff0000000000000ull) }
+  const uint16_t *v = values;
+  if (kind == 2) { FIRST_NONFINITE(uint16_t, 0x7f80u) }
+  FIRST_NONFINITE(uint16_t, 0x7c00u)
 }

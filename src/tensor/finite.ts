@@ -2,10 +2,20 @@
  * Finding NaN and ±Infinity in a run of numbers: one pass, no allocation, for the checks that keep
  * a non-finite value from travelling silently (weights on load, statistics before LAPACK).
  */
+import { FINITE_KIND, nativeKernels } from './native-kernels.ts';
 
-/** Index of the first NaN or ±Infinity in `values`, or −1 when every value is finite. */
+/** Arrays shorter than this are scanned here, longer float32/float64 ones in C when it is there. */
+const NATIVE_SCAN_MIN = 1024;
+
+/**
+ * Index of the first NaN or ±Infinity in `values`, or −1 when every value is finite. Long float
+ * arrays are scanned by native/kernels.c lk_first_nonfinite (exponent bits all ones: the same test);
+ * this loop is its reference and fallback.
+ */
 export function firstNonFinite(values: ArrayLike<number>): number {
   const n = values.length;
+  const native = n >= NATIVE_SCAN_MIN && (values instanceof Float32Array || values instanceof Float64Array) ? nativeKernels() : null;
+  if (native) return native.firstNonFinite(values as Float32Array | Float64Array, n, values instanceof Float32Array ? FINITE_KIND.float32 : FINITE_KIND.float64);
   for (let i = 0; i < n; i++) {
     const v = values[i];
     // v − v is 0 for every finite v, NaN for NaN and ±Infinity

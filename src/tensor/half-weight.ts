@@ -12,7 +12,8 @@
  * It is a `LazyWeight` (lazy-weight.ts): its values are the decoded weight; `slice0`, `row` and
  * `get` decode only what they return. Training takes float32 masters through `clone()`/`to()`.
  */
-import { decodeBF16, decodeF16 } from '../io/half.ts';
+import { decodeBF16, decodeF16, NATIVE_DECODE_MIN } from '../io/half.ts';
+import { FINITE_KIND, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { LazyWeight } from './lazy-weight.ts';
 import { Tensor, sizeOf, type DType } from './tensor.ts';
 
@@ -43,6 +44,11 @@ export class HalfWeight extends LazyWeight {
   decodeColumns(c0: number, c1: number, out: Float32Array): void {
     const [rows, cols] = this.shape;
     const w = c1 - c0;
+    const k = rows * w >= NATIVE_DECODE_MIN ? nativeKernels() : null;
+    if (k) {
+      k.decodeHalf(this.bits.subarray(c0), rows, w, cols, this.storage === 'F16' ? 1 : 0, out, kernelThreads());
+      return;
+    }
     for (let i = 0; i < rows; i++) this.decodeRange(i * cols + c0, i * cols + c1, out.subarray(i * w, (i + 1) * w));
   }
 
@@ -97,6 +103,8 @@ export function isHalf(w: unknown): w is HalfWeight {
 
 /** Whether 16-bit values hold a NaN or ±Infinity (exponent all ones). */
 export function hasNonFiniteHalf(bits: Uint16Array, storage: HalfStorage): boolean {
+  const k = bits.length >= NATIVE_DECODE_MIN ? nativeKernels() : null;
+  if (k) return k.firstNonFinite(bits, bits.length, FINITE_KIND[storage]) >= 0;
   const mask = storage === 'BF16' ? 0x7f80 : 0x7c00;
   for (let i = 0; i < bits.length; i++) if ((bits[i] & mask) === mask) return true;
   return false;
@@ -104,6 +112,13 @@ export function hasNonFiniteHalf(bits: Uint16Array, storage: HalfStorage): boole
 
 /** Largest scratch (float32 elements) a product with a HalfWeight decodes at once: 16 MB. */
 const SCRATCH_ELEMENTS = 1 << 22;
+/**
+ * Products of at most FEW_ROWS rows (token-by-token generation) read each decoded value once or a
+ * few times: their slabs are 256 KB, so the GEMM reads them from the core's L2 cache where the
+ * decode left them, not from memory (bench/RESULTS-scale.md).
+ */
+const FEW_ROWS = 4;
+const CACHED_SLAB_ELEMENTS = 1 << 16;
 let scratch = new Float32Array(0);
 
 /**
@@ -111,12 +126,13 @@ let scratch = new Float32Array(0);
  * one reused scratch and handed to `run(b, ldb, col0, cols)` as a dense row-major float32 operand
  * (W stored [rows, cols]; with `transB` the output columns are W's rows, else W's columns).
  */
-export function forEachDecodedSlab(w: HalfWeight, transB: boolean,
+export function forEachDecodedSlab(w: HalfWeight, transB: boolean, m: number,
   run: (b: Float32Array, ldb: number, col0: number, cols: number) => void): void {
   const [rows, cols] = w.shape;
   const n = transB ? rows : cols;
   const inner = transB ? cols : rows;
-  const step = Math.max(1, Math.min(n, Math.floor(SCRATCH_ELEMENTS / Math.max(1, inner))));
+  const budget = m <= FEW_ROWS ? CACHED_SLAB_ELEMENTS : SCRATCH_ELEMENTS;
+  const step = Math.max(1, Math.min(n, Math.floor(budget / Math.max(1, inner))));
   if (scratch.length < step * inner) scratch = new Float32Array(step * inner);
   for (let c0 = 0; c0 < n; c0 += step) {
     const c1 = Math.min(n, c0 + step);

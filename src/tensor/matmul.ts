@@ -75,7 +75,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 function matmulHalf(a: Tensor, b: HalfWeight, out: Tensor,
   g: { transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number }): void {
   const be = backend();
-  forEachDecodedSlab(b, g.transB, (slab, ldb, col0, cols) => {
+  forEachDecodedSlab(b, g.transB, g.m, (slab, ldb, col0, cols) => {
     be.gemm({
       transA: g.transA, transB: g.transB, m: g.m, n: cols, k: g.k, alpha: g.alpha,
       a: a.data, lda: g.transA ? g.m : g.k,

@@ -29,7 +29,7 @@ export const KERNELS_SOURCE = join(root, 'native', 'kernels.c');
 export const KERNELS_BUILD_DIR = process.env.LINSCOPE_NATIVE_KERNELS_DIR || join(root, 'build');
 /** Compiler flags: host CPU, no fused multiply-add (results equal the TypeScript kernels'), no FP-exception flags kept (lets clamps vectorise; values unchanged), OpenMP. */
 export const KERNELS_FLAGS = ['-O3', '-march=native', '-ffp-contract=off', '-fno-trapping-math', '-fopenmp', '-fPIC', '-shared'];
-const VERSION = 6;
+const VERSION = 7;
 
 /** Activation codes of kernels.c. */
 export const ACT = { none: 0, gelu_tanh: 1, silu: 2, relu: 3, gelu_erf: 4 } as const;
@@ -84,9 +84,16 @@ export interface NativeKernels {
     keyMask: Uint8Array | null, maskedBefore: Int32Array | null, slopes: Float64Array | null, positions: Float64Array | null,
     queryBlock: number, tileArea: number, lse: Float64Array | null, threads: number,
   ): number;
+  /** half.ts decodeBF16/decodeF16 (`f16` 1): `rows` runs of `width` values, run r from bits[r·stride], into out one after the other. */
+  decodeHalf(bits: Uint16Array, rows: number, width: number, stride: number, f16: number, out: F32, threads: number): void;
+  /** Index of the first NaN or ±∞ of values[0, n), or −1; `kind` FINITE_KIND (16-bit kinds test the stored bits). */
+  firstNonFinite(values: F32 | Float64Array | Uint16Array, n: number, kind: number): number;
   /** The float64 linearity-statistics loops (native-statistics.ts). */
   statistics: NativeStatisticsKernels;
 }
+
+/** `kind` codes of lk_first_nonfinite. */
+export const FINITE_KIND = { float32: 0, float64: 1, BF16: 2, F16: 3 } as const;
 
 /** The build file for the current source, flags and CPU (its name changes whenever one of them does). */
 export function kernelsLibraryPath(): string {
@@ -187,6 +194,8 @@ function open(path: string): NativeKernels {
       'int64_t ldq, int64_t ldkv, int64_t ldo, int64_t offset, int causal, int64_t window, double scale, void *keyMask, ' +
       'void *maskedBefore, void *slopes, void *positions, int64_t queryBlock, int64_t tileArea, void *lse, int nt)',
     ) as NativeKernels['attentionForward'],
+    decodeHalf: f('void lk_decode_half_f32(void *bits, int64_t rows, int64_t width, int64_t stride, int f16, void *out, int nt)'),
+    firstNonFinite: lib.func('int64_t lk_first_nonfinite(void *values, int64_t n, int kind)') as NativeKernels['firstNonFinite'],
     statistics: bindStatisticsKernels(lib),
   };
 }
