@@ -622,6 +622,24 @@ int lk_attention_init(const char *candidates) {
   return -1;
 }
 
+/*
+ * few-row-gemm.ts: C = A·Bᵀ (A m × k, B n × k, row-major) as column slabs of `step` columns, each
+ * one call of that cblas_sgemm with α = 1, β = 0 (thin enough for OpenBLAS's small-matrix kernel,
+ * which reads B in place), the slabs spread over OpenMP threads; −1 when lk_attention_init found
+ * no BLAS.
+ */
+int lk_sgemm_column_slabs(const float *a, int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
+                          int64_t m, int64_t n, int64_t k, int64_t step, int nt) {
+  if (!attn_sgemm) return -1;
+  int64_t slabs = (n + step - 1) / step;
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && slabs > 1)
+  for (int64_t s = 0; s < slabs; s++) {
+    int64_t c0 = s * step, cols = n - c0 < step ? n - c0 : step;
+    attn_sgemm(101, 111, 112, (int)m, (int)cols, (int)k, 1.0f, a, (int)lda, b + c0 * ldb, (int)ldb, 0.0f, c + c0, (int)ldc);
+  }
+  return 0;
+}
+
 typedef struct {
   int64_t B, Tq, Tk, offset, window; /* window <= 0: none */
   int H, group, Dh, causal;

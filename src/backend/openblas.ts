@@ -29,12 +29,19 @@ function check(info: number, routine: string): void {
   if (info > 0) throw new Error(`${routine}: did not converge (info = ${info})`);
 }
 
-/** op(B) elements (2 MiB of float32) from which a one-row product runs as gemv. */
-const GEMV_MIN_ELEMENTS = 1 << 19;
+/** op(B) elements (2 MiB of float32, more than a core's L2) from which a one-row product runs as gemv. */
+export const GEMV_MIN_ELEMENTS = 1 << 19;
+
+/** OpenBLAS core types whose builds have the small-matrix sgemm kernel (src/tensor/few-row-gemm.ts). */
+const SMALL_KERNEL_CORES = /^(skylakex|cooperlake|sapphirerapids)$/i;
 
 export class OpenBlasBackend implements Backend {
   readonly name = 'openblas' as const;
-  constructor(private readonly fn: NativeFunctions) {}
+  /** Whether OpenBLAS runs thin sgemm products with its small-matrix kernel, reading B in place. */
+  readonly smallMatrixKernel: boolean;
+  constructor(private readonly fn: NativeFunctions) {
+    this.smallMatrixKernel = SMALL_KERNEL_CORES.test(fn.corename().trim());
+  }
 
   gemm(g: GemmArgs): void {
     if (g.m === 0 || g.n === 0) return;

@@ -109,8 +109,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
 const blasFound = new WeakMap<NativeKernels, boolean>();
 
 /**
- * The native attention kernels (forward here, backward in src/autograd/ops/attention.ts) when they
- * can run on this backend: the C kernels loaded, OpenBLAS the backend, its cblas_sgemm found (once).
+ * The C kernels that call OpenBLAS's sgemm themselves (attention forward here, backward in
+ * src/autograd/ops/attention.ts, few-row products in few-row-gemm.ts) when they can run on this
+ * backend: the C kernels loaded, OpenBLAS the backend, its cblas_sgemm found (once).
  */
 export function nativeAttentionKernels(be: Backend): NativeKernels | null {
   const nk = nativeKernels();

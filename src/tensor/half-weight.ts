@@ -4,8 +4,9 @@
  *
  * It computes in float32: `matmul` (src/tensor/matmul.ts) decodes a slab of output columns at a
  * time into one reused float32 scratch (≤ 16 MB) and multiplies with the ordinary float32 GEMM, so
- * every output element is the same dot product, in the same order, as with the decoded weight
- * (BF16/F16 → float32 is exact: src/io/half.ts). OpenBLAS's `cblas_sbgemm` would also round the
+ * every output element is the float32 dot product it is with the decoded weight (BF16/F16 → float32
+ * is exact: src/io/half.ts); OpenBLAS may sum a product of few rows in another order when its
+ * width differs (within float32 rounding: test/models/stored-dtype.test.ts). OpenBLAS's `cblas_sbgemm` would also round the
  * activations to BF16 (not the same numbers), and Debian's libopenblas 0.3.21 does not export it
  * (bench/RESULTS-scale.md).
  *
@@ -113,11 +114,12 @@ export function hasNonFiniteHalf(bits: Uint16Array, storage: HalfStorage): boole
 /** Largest scratch (float32 elements) a product with a HalfWeight decodes at once: 16 MB. */
 const SCRATCH_ELEMENTS = 1 << 22;
 /**
- * Products of at most FEW_ROWS rows (token-by-token generation) read each decoded value once or a
- * few times: their slabs are 256 KB, so the GEMM reads them from the core's L2 cache where the
- * decode left them, not from memory (bench/RESULTS-scale.md).
+ * Products of at most FEW_ROWS rows (token-by-token generation, one or a few sequences) read each
+ * decoded value a few times: their slabs are 256 KB, so the GEMM reads them from the core's L2
+ * cache where the decode left them, not from memory (bench/RESULTS-scale.md: 11008 × 4096 BF16 at
+ * 4 rows 56 → 15 ms; from 16 rows on, 256 KB slabs were slower than 16 MB ones).
  */
-const FEW_ROWS = 4;
+const FEW_ROWS = 8;
 const CACHED_SLAB_ELEMENTS = 1 << 16;
 let scratch = new Float32Array(0);
 

@@ -1,5 +1,6 @@
 /** Matrix products through the active backend's GEMM. */
 import { backend } from '../backend/index.ts';
+import { fewRowProduct } from './few-row-gemm.ts';
 import { forEachDecodedSlab, isHalf, type HalfWeight } from './half-weight.ts';
 import { isLowRank, type LowRankWeight } from './low-rank.ts';
 import { ACT, allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
@@ -37,12 +38,14 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       matmulHalf(a, b, out, { transA, transB, m, n, k, alpha: opts.alpha ?? 1, beta });
       return out;
     }
-    backend().gemm({
+    const be = backend();
+    const args = {
       transA, transB, m, n, k, alpha: opts.alpha ?? 1,
       a: a.data, lda: transA ? m : k,
       b: b.data, ldb: b.shape[1],
       beta, c: out.data, ldc: n,
-    });
+    };
+    if (!fewRowProduct(be, args)) be.gemm(args);
     return out;
   }
   // batched: [..., m, k] × [..., k, n]
@@ -70,7 +73,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 /**
  * op(A)·op(W) with W kept as BF16/F16 (src/tensor/half-weight.ts): W is decoded a slab of output
  * columns at a time into a reused float32 scratch, each slab one float32 GEMM into its columns of C
- * (ldc = n), so each output element is the same float32 dot product as with the decoded weight.
+ * (ldc = n), so each output element is the float32 dot product it is with the decoded weight.
  */
 function matmulHalf(a: Tensor, b: HalfWeight, out: Tensor,
   g: { transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number }): void {

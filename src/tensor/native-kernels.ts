@@ -84,6 +84,8 @@ export interface NativeKernels {
     keyMask: Uint8Array | null, maskedBefore: Int32Array | null, slopes: Float64Array | null, positions: Float64Array | null,
     queryBlock: number, tileArea: number, lse: Float64Array | null, threads: number,
   ): number;
+  /** few-row-gemm.ts: C = A·Bᵀ in column slabs of `step`, one cblas_sgemm each, over threads; −1 when attentionInit found no BLAS. */
+  sgemmColumnSlabs(a: F32, lda: number, b: F32, ldb: number, c: F32, ldc: number, m: number, n: number, k: number, step: number, threads: number): number;
   /** half.ts decodeBF16/decodeF16 (`f16` 1): `rows` runs of `width` values, run r from bits[r·stride], into out one after the other. */
   decodeHalf(bits: Uint16Array, rows: number, width: number, stride: number, f16: number, out: F32, threads: number): void;
   /** Index of the first NaN or ±∞ of values[0, n), or −1; `kind` FINITE_KIND (16-bit kinds test the stored bits). */
@@ -194,6 +196,7 @@ function open(path: string): NativeKernels {
       'int64_t ldq, int64_t ldkv, int64_t ldo, int64_t offset, int causal, int64_t window, double scale, void *keyMask, ' +
       'void *maskedBefore, void *slopes, void *positions, int64_t queryBlock, int64_t tileArea, void *lse, int nt)',
     ) as NativeKernels['attentionForward'],
+    sgemmColumnSlabs: lib.func('int lk_sgemm_column_slabs(void *a, int64_t lda, void *b, int64_t ldb, void *c, int64_t ldc, int64_t m, int64_t n, int64_t k, int64_t step, int nt)') as NativeKernels['sgemmColumnSlabs'],
     decodeHalf: f('void lk_decode_half_f32(void *bits, int64_t rows, int64_t width, int64_t stride, int f16, void *out, int nt)'),
     firstNonFinite: lib.func('int64_t lk_first_nonfinite(void *values, int64_t n, int kind)') as NativeKernels['firstNonFinite'],
     statistics: bindStatisticsKernels(lib),

@@ -7,5 +7,9 @@
  * 1: up to 2026-12-03.
  * 2: tanh-GELU and the attention softmax's e^x in float32 arithmetic (src/tensor/fast-exp.ts
  *    expFloat32), norm statistics in four partial sums (differences of 1–2 float32 ulps).
+ * 3: float32 products of 2–32 rows with a large transposed weight run as column slabs through
+ *    OpenBLAS's small-matrix kernel on SkylakeX-family cores (src/backend/openblas.ts), and products
+ *    of ≤ 8 rows with a 16-bit weight decode 256 KB slabs (src/tensor/half-weight.ts): such
+ *    products sum in another order (differences within float32 rounding).
  */
-export const NUMERICS_VERSION = 2;
+export const NUMERICS_VERSION = 3;

@@ -5,6 +5,8 @@ import { matmul, linear } from '../../src/tensor/matmul.ts';
 import { clearGradPool, releaseGradBuffer } from '../../src/autograd/grad-pool.ts';
 import { add, maxAbsDiff, transpose2d } from '../../src/tensor/elementwise.ts';
 import { countNonFinite } from '../../src/tensor/finite.ts';
+import { nativeAttentionKernels } from '../../src/tensor/attention.ts';
+import { fewRowProduct } from '../../src/tensor/few-row-gemm.ts';
 import { layerNorm, rmsNorm } from '../../src/tensor/norms.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
@@ -83,3 +85,36 @@ for (const be of backends) {
     });
   });
 }
+
+// 2–32 rows times a large transposed float32 weight (a batched generation step): on OpenBLAS cores
+// with the small-matrix sgemm kernel, column slabs over threads in C (src/tensor/few-row-gemm.ts).
+test('few-row products with a large transposed weight (column slabs) match a float64 reference at 1 and 2 threads', () => {
+  const native = nativeBackend();
+  const rng = new Rng(11);
+  for (const [m, n, k] of [[2, 4099, 130], [16, 2050, 260], [20, 70, 8000], [32, 4099, 130]] as const) {
+    const x = rng.randn([m, k]);
+    const w = rng.randn([n, k]);
+    const want = naive(x, transpose2d(w));
+    let largest = 1;
+    for (const v of want.data) largest = Math.max(largest, Math.abs(v));
+    const tolerance = 1e-5 * largest;
+    for (const be of backends) {
+      for (const threads of be === native ? [1, 2] : [1]) {
+        const before = be.threads();
+        be.setThreads(threads);
+        try {
+          const got = withBackend(be, () => linear(x, w));
+          assert.ok(maxAbsDiff(got, want) <= tolerance, `${be.name} ${threads} thread(s) m=${m} n=${n} k=${k}: max |Δ| ${maxAbsDiff(got, want)}`);
+        } finally {
+          be.setThreads(before);
+        }
+      }
+    }
+  }
+  // where the slabs can run, they do
+  if (native && 'smallMatrixKernel' in native && native.smallMatrixKernel && nativeAttentionKernels(native)) {
+    const x = rng.randn([4, 130]), w = rng.randn([4099, 130]), c = new Float32Array(4 * 4099);
+    assert.ok(fewRowProduct(native, { transA: false, transB: true, m: 4, n: 4099, k: 130, alpha: 1, a: x.data, lda: 130, b: w.data, ldb: 130, beta: 0, c, ldc: 4099 }));
+    assert.ok(maxAbsDiff(new Tensor(c, [4, 4099]), withBackend(native, () => linear(x, w))) === 0);
+  }
+});

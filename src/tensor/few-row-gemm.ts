@@ -1,0 +1,43 @@
+/**
+ * Products of a few rows with a large transposed float32 weight, C = X·Wᵀ (W stored [n, k]: a
+ * Linear layer or a tied head, in a batched generation step or a short forward), as column slabs.
+ *
+ * One `cblas_sgemm` call first copies all of W into packed panels and then runs a kernel made for
+ * many rows: with 2–32 rows that is 1.3–4× slower than reading W once (bench/RESULTS-kernels.md).
+ * OpenBLAS builds for SkylakeX-family cores (SkylakeX, Cooperlake, SapphireRapids) have a
+ * small-matrix sgemm kernel that reads B in place, for products of up to about 100³ multiply-adds.
+ * So here W is cut into slabs of at most SMALL_KERNEL_MNK multiply-adds, one sgemm call each, the
+ * slabs spread over the BLAS's threads by native/kernels.c lk_sgemm_column_slabs (each call on one
+ * BLAS thread, as the C attention kernels do). Each output element is still one OpenBLAS dot
+ * product, summed in the small kernel's order (within float32 rounding of one call's).
+ *
+ * Other core types, other dtypes, α ≠ 1 or β ≠ 0, and runs without the C kernels make one call
+ * (slabs measured 0.7–1.8× there with the Haswell and Zen kernels).
+ */
+import { GEMV_MIN_ELEMENTS } from '../backend/openblas.ts';
+import type { Backend, GemmArgs } from '../backend/backend.ts';
+import { nativeAttentionKernels, onOneThread } from './attention.ts';
+
+/** Rows up to which a product runs in slabs; from 64 rows on one call is as fast. */
+export const FEW_ROWS = 32;
+/** m·n·k of one slab: within the small-matrix kernel's range (it measured slower from ~10⁶ on). */
+const SMALL_KERNEL_MNK = 1 << 19;
+/** Slabs narrower than this (k ≳ 8000 at 32 rows) lose to the one call. */
+const MIN_SLAB_COLUMNS = 2;
+
+/** Runs C = A·Bᵀ as column slabs when that is faster here (see above); false when the caller should make one call. */
+export function fewRowProduct(be: Backend, g: GemmArgs): boolean {
+  if (!(g.m >= 2 && g.m <= FEW_ROWS) || !g.transB || g.transA || g.alpha !== 1 || g.beta !== 0) return false;
+  if (!(g.c instanceof Float32Array) || g.n * g.k < GEMV_MIN_ELEMENTS) return false;
+  if (!('smallMatrixKernel' in be) || !be.smallMatrixKernel) return false;
+  const step = Math.floor(SMALL_KERNEL_MNK / (g.m * g.k));
+  if (step < MIN_SLAB_COLUMNS) return false;
+  const nk = nativeAttentionKernels(be);
+  if (!nk) return false;
+  const threads = be.threads();
+  let status = 0;
+  onOneThread(be, () => {
+    status = nk.sgemmColumnSlabs(g.a as Float32Array, g.lda, g.b as Float32Array, g.ldb, g.c as Float32Array, g.ldc, g.m, g.n, g.k, step, threads);
+  });
+  return status === 0;
+}
