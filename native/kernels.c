@@ -1235,6 +1235,12 @@ static inline uint32_t f16_to_f32_bits(uint32_t h) {
   return sign | bits;
 }
 
+static inline void decode_half_run(const uint16_t *src, float *out, int64_t n, int f16) {
+  uint32_t *dst = (uint32_t *)out;
+  if (f16) for (int64_t j = 0; j < n; j++) dst[j] = f16_to_f32_bits(src[j]);
+  else for (int64_t j = 0; j < n; j++) dst[j] = (uint32_t)src[j] << 16;
+}
+
 void lk_decode_half_f32(const uint16_t *bits, int64_t rows, int64_t width, int64_t stride, int f16, float *out, int nt) {
   /* a slab (≤ 16 MB of float32) is decoded from and into cache: a second thread pays from 1 MB on */
   int64_t count = rows * width;
@@ -1243,13 +1249,38 @@ void lk_decode_half_f32(const uint16_t *bits, int64_t rows, int64_t width, int64
   FOR_CHUNKS(count, nt, {
     for (int64_t at = lo; at < hi;) {
       int64_t r = at / width, i = at - r * width, e = hi - at < width - i ? i + (hi - at) : width;
-      const uint16_t *src = bits + r * stride;
-      uint32_t *dst = o + r * width;
-      if (f16) for (int64_t j = i; j < e; j++) dst[j] = f16_to_f32_bits(src[j]);
-      else for (int64_t j = i; j < e; j++) dst[j] = (uint32_t)src[j] << 16;
+      decode_half_run(bits + r * stride + i, (float *)(o + r * width + i), e - i, f16);
       at += e - i;
     }
   })
+}
+
+/*
+ * half-weight.ts, products of few rows with a 16-bit W [n, k] stored transposed (a Linear layer in
+ * a generation step): C (m × n) = X·Wᵀ in slabs of `step` rows of W, each decoded into the thread's
+ * scratch and multiplied by lk_attention_init's cblas_sgemm on one BLAS thread (α = 1, β = 0), the
+ * slabs over OpenMP threads: the same decodes and sgemm calls as the TypeScript slab loop, run in
+ * parallel. −1 when no BLAS was found or scratch could not be allocated.
+ */
+int lk_half_product(const uint16_t *w, int f16, int64_t n, int64_t k, const float *x, int64_t ldx, int64_t m,
+                    float *c, int64_t ldc, int64_t step, int nt) {
+  if (!attn_sgemm) return -1;
+  int64_t slabs = (n + step - 1) / step;
+  int failed = 0;
+  #pragma omp parallel num_threads(nt) if (nt > 1 && slabs > 1) reduction(| : failed)
+  {
+    float *scratch = malloc((size_t)(step * k) * sizeof(float));
+    if (!scratch) failed = 1;
+    #pragma omp for schedule(static)
+    for (int64_t s = 0; s < slabs; s++) {
+      if (!scratch) continue;
+      int64_t r0 = s * step, rows = n - r0 < step ? n - r0 : step;
+      decode_half_run(w + r0 * k, scratch, rows * k, f16);
+      attn_sgemm(101, 111, 112, (int)m, (int)rows, (int)k, 1.0f, x, (int)ldx, scratch, (int)k, 0.0f, c + r0, (int)ldc);
+    }
+    free(scratch);
+  }
+  return failed ? -1 : 0;
 }
 
 /*

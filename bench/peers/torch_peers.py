@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-DTYPES = {"F32": torch.float32, "F64": torch.float64}
+DTYPES = {"F32": torch.float32, "F64": torch.float64, "BF16": torch.bfloat16, "F16": torch.float16}
 
 
 def read_safetensors(path):
@@ -130,7 +130,8 @@ class Llama(torch.nn.Module):
         super().__init__()
         self.cfg = json.load(open(os.path.join(folder, "config.json")))
         w = read_safetensors(os.path.join(folder, "model.safetensors"))
-        self.params = torch.nn.ParameterDict({k.replace(".", "__"): torch.nn.Parameter(v.clone()) for k, v in w.items()})
+        # held in float32, as from_pretrained does without torch_dtype (a BF16 checkpoint is upcast)
+        self.params = torch.nn.ParameterDict({k.replace(".", "__"): torch.nn.Parameter(v.float()) for k, v in w.items()})
         c = self.cfg
         self.heads, self.kv = c["num_attention_heads"], c["num_key_value_heads"]
         self.head_dim = c.get("head_dim", c["hidden_size"] // self.heads)
@@ -151,14 +152,18 @@ class Llama(torch.nn.Module):
         x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
         return torch.cat((-x2, x1), dim=-1)
 
-    def forward(self, ids):
+    def forward(self, ids, past=None, last_only=False):
+        """Logits of every position (the last one only with `last_only`, as generate() asks for);
+        with `past` (a list, [] at the start) the keys and values of earlier positions are read
+        from it and this call's are appended (HF's DynamicCache)."""
         B, T = ids.shape
+        start = past[0][0].shape[2] if past else 0
         h = self.p("model.embed_tokens.weight")[ids]
-        pos = torch.arange(T).unsqueeze(0)
+        pos = torch.arange(start, start + T).unsqueeze(0)
         freqs = (self.inv_freq[None, :, None].float() @ pos[:, None, :].float()).transpose(1, 2)
         emb = torch.cat((freqs, freqs), dim=-1)
         cos, sin = emb.cos().unsqueeze(1), emb.sin().unsqueeze(1)
-        mask = torch.triu(torch.full((T, T), torch.finfo(h.dtype).min), diagonal=1)[None, None]
+        mask = torch.triu(torch.full((T, start + T), torch.finfo(h.dtype).min), diagonal=start + 1)[None, None]
         hd, nh, nkv = self.head_dim, self.heads, self.kv
         for i in range(self.cfg["num_hidden_layers"]):
             p = f"model.layers.{i}."
@@ -168,9 +173,17 @@ class Llama(torch.nn.Module):
             v = F.linear(x, self.p(p + "self_attn.v_proj.weight")).view(B, T, nkv, hd).transpose(1, 2)
             q = q * cos + self.rotate_half(q) * sin
             k = k * cos + self.rotate_half(k) * sin
+            if past is not None:
+                if i < len(past):
+                    k = torch.cat((past[i][0], k), dim=2)
+                    v = torch.cat((past[i][1], v), dim=2)
+                    past[i] = (k, v)
+                else:
+                    past.append((k, v))
+            S = k.shape[2]
             rep = nh // nkv
-            k = k[:, :, None].expand(B, nkv, rep, T, hd).reshape(B, nh, T, hd)
-            v = v[:, :, None].expand(B, nkv, rep, T, hd).reshape(B, nh, T, hd)
+            k = k[:, :, None].expand(B, nkv, rep, S, hd).reshape(B, nh, S, hd)
+            v = v[:, :, None].expand(B, nkv, rep, S, hd).reshape(B, nh, S, hd)
             a = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(hd) + mask
             a = F.softmax(a, dim=-1, dtype=torch.float32).to(q.dtype)
             o = torch.matmul(a, v).transpose(1, 2).contiguous().reshape(B, T, -1)
@@ -178,8 +191,9 @@ class Llama(torch.nn.Module):
             x = self.rms(h, p + "post_attention_layernorm")
             m = F.silu(F.linear(x, self.p(p + "mlp.gate_proj.weight"))) * F.linear(x, self.p(p + "mlp.up_proj.weight"))
             h = h + F.linear(m, self.p(p + "mlp.down_proj.weight"))
-        h = self.rms(h, "model.norm")
-        return F.linear(h, self.p("model.embed_tokens.weight")).float()
+        h = self.rms(h[:, -1:] if last_only else h, "model.norm")
+        head = "lm_head.weight" if "lm_head__weight" in self.params else "model.embed_tokens.weight"
+        return F.linear(h, self.p(head)).float()
 
 
 # ---------------------------------------------------------------- linearity (float64 normal equations)

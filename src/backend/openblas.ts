@@ -34,6 +34,10 @@ export const GEMV_MIN_ELEMENTS = 1 << 19;
 
 /** OpenBLAS core types whose builds have the small-matrix sgemm kernel (src/tensor/few-row-gemm.ts). */
 const SMALL_KERNEL_CORES = /^(skylakex|cooperlake|sapphirerapids)$/i;
+/** m·n·k of a product kept within that kernel's range (it measured slower from ~10⁶ on). */
+export const SMALL_KERNEL_MNK = 1 << 19;
+/** Products cut into slabs narrower than this (k ≳ 8000 at 32 rows) lose to one call. */
+export const SMALL_KERNEL_MIN_COLUMNS = 2;
 
 export class OpenBlasBackend implements Backend {
   readonly name = 'openblas' as const;

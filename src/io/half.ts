@@ -4,10 +4,10 @@
  * Encoding rounds to nearest, ties to even, straight from the JS number (a double), so a float64
  * source is rounded once, never twice. Overflow gives ±Infinity, NaN stays NaN. Bulk decoding into
  * float32 runs in C when the native kernels are there (native/kernels.c lk_decode_half_f32, the same
- * bits: test/io/half-native.test.ts checks all 65,536 F16 and BF16 values); these loops are its
+ * bits: test/tensor/native-half-finite.test.ts checks all 65,536 F16 and BF16 values); these loops are its
  * reference and fallback.
  */
-import { kernelThreads, nativeKernels } from '../tensor/native-kernels.ts';
+import { NATIVE_CALL_MIN, kernelThreads, nativeKernels } from '../tensor/native-kernels.ts';
 
 const TWO_POW_M24 = 2 ** -24; // smallest F16 subnormal
 const TWO_POW_M14 = 2 ** -14; // smallest F16 normal
@@ -114,12 +114,9 @@ export function decodeF16(bits: Uint16Array, out: Float32Array | Float64Array): 
   for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]];
 }
 
-/** Runs shorter than this are decoded here (a koffi call costs about as much as decoding them). */
-export const NATIVE_DECODE_MIN = 1024;
-
 /** Decodes `bits` into float32 `out` in C (`f16` 1: F16, 0: BF16); false when that cannot run. */
 function decodeNative(bits: Uint16Array, out: Float32Array | Float64Array, f16: number): boolean {
-  if (!(out instanceof Float32Array) || bits.length < NATIVE_DECODE_MIN) return false;
+  if (!(out instanceof Float32Array) || bits.length < NATIVE_CALL_MIN) return false;
   const k = nativeKernels();
   if (!k) return false;
   if (out.length < bits.length) throw new Error(`decoding ${bits.length} 16-bit values into ${out.length} places`);

@@ -6,7 +6,7 @@
  * many rows: with 2–32 rows that is 1.3–4× slower than reading W once (bench/RESULTS-kernels.md).
  * OpenBLAS builds for SkylakeX-family cores (SkylakeX, Cooperlake, SapphireRapids) have a
  * small-matrix sgemm kernel that reads B in place, for products of up to about 100³ multiply-adds.
- * So here W is cut into slabs of at most SMALL_KERNEL_MNK multiply-adds, one sgemm call each, the
+ * So here W is cut into slabs (fewRowSlabColumns: ≤ 256 KB, ≤ SMALL_KERNEL_MNK multiply-adds), one sgemm call each, the
  * slabs spread over the BLAS's threads by native/kernels.c lk_sgemm_column_slabs (each call on one
  * BLAS thread, as the C attention kernels do). Each output element is still one OpenBLAS dot
  * product, summed in the small kernel's order (within float32 rounding of one call's).
@@ -14,24 +14,31 @@
  * Other core types, other dtypes, α ≠ 1 or β ≠ 0, and runs without the C kernels make one call
  * (slabs measured 0.7–1.8× there with the Haswell and Zen kernels).
  */
-import { GEMV_MIN_ELEMENTS } from '../backend/openblas.ts';
+import { GEMV_MIN_ELEMENTS, SMALL_KERNEL_MIN_COLUMNS, SMALL_KERNEL_MNK } from '../backend/openblas.ts';
 import type { Backend, GemmArgs } from '../backend/backend.ts';
 import { nativeAttentionKernels, onOneThread } from './attention.ts';
 
 /** Rows up to which a product runs in slabs; from 64 rows on one call is as fast. */
 export const FEW_ROWS = 32;
-/** m·n·k of one slab: within the small-matrix kernel's range (it measured slower from ~10⁶ on). */
-const SMALL_KERNEL_MNK = 1 << 19;
-/** Slabs narrower than this (k ≳ 8000 at 32 rows) lose to the one call. */
-const MIN_SLAB_COLUMNS = 2;
+/** Elements of op(B) per slab at most: 256 KB of float32, kept in a core's L2 while every row reads it. */
+const SLAB_ELEMENTS = 1 << 16;
+
+/**
+ * Columns of op(B) (rows of W) per slab of a product of `m` rows with inner dimension `k`: at most
+ * SLAB_ELEMENTS values and SMALL_KERNEL_MNK multiply-adds. Products with a 16-bit weight decode
+ * slabs of the same width (half-weight.ts), so they make the same sgemm calls as its float32 copy.
+ */
+export function fewRowSlabColumns(m: number, k: number): number {
+  return Math.floor(Math.min(SLAB_ELEMENTS, Math.floor(SMALL_KERNEL_MNK / Math.max(1, m))) / Math.max(1, k));
+}
 
 /** Runs C = A·Bᵀ as column slabs when that is faster here (see above); false when the caller should make one call. */
 export function fewRowProduct(be: Backend, g: GemmArgs): boolean {
   if (!(g.m >= 2 && g.m <= FEW_ROWS) || !g.transB || g.transA || g.alpha !== 1 || g.beta !== 0) return false;
   if (!(g.c instanceof Float32Array) || g.n * g.k < GEMV_MIN_ELEMENTS) return false;
   if (!('smallMatrixKernel' in be) || !be.smallMatrixKernel) return false;
-  const step = Math.floor(SMALL_KERNEL_MNK / (g.m * g.k));
-  if (step < MIN_SLAB_COLUMNS) return false;
+  const step = fewRowSlabColumns(g.m, g.k);
+  if (step < SMALL_KERNEL_MIN_COLUMNS) return false;
   const nk = nativeAttentionKernels(be);
   if (!nk) return false;
   const threads = be.threads();
@@ -40,4 +47,9 @@ export function fewRowProduct(be: Backend, g: GemmArgs): boolean {
     status = nk.sgemmColumnSlabs(g.a as Float32Array, g.lda, g.b as Float32Array, g.ldb, g.c as Float32Array, g.ldc, g.m, g.n, g.k, step, threads);
   });
   return status === 0;
+}
+
+/** C = α·op(A)·op(B) + β·C through `be`, as column slabs where `fewRowProduct` runs them. */
+export function gemmOrSlabs(be: Backend, g: GemmArgs): void {
+  if (!fewRowProduct(be, g)) be.gemm(g);
 }

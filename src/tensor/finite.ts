@@ -2,10 +2,7 @@
  * Finding NaN and ±Infinity in a run of numbers: one pass, no allocation, for the checks that keep
  * a non-finite value from travelling silently (weights on load, statistics before LAPACK).
  */
-import { FINITE_KIND, nativeKernels } from './native-kernels.ts';
-
-/** Arrays shorter than this are scanned here, longer float32/float64 ones in C when it is there. */
-const NATIVE_SCAN_MIN = 1024;
+import { FINITE_KIND, NATIVE_CALL_MIN, nativeKernels } from './native-kernels.ts';
 
 /**
  * Index of the first NaN or ±Infinity in `values`, or −1 when every value is finite. Long float
@@ -14,7 +11,7 @@ const NATIVE_SCAN_MIN = 1024;
  */
 export function firstNonFinite(values: ArrayLike<number>): number {
   const n = values.length;
-  const native = n >= NATIVE_SCAN_MIN && (values instanceof Float32Array || values instanceof Float64Array) ? nativeKernels() : null;
+  const native = n >= NATIVE_CALL_MIN && (values instanceof Float32Array || values instanceof Float64Array) ? nativeKernels() : null;
   if (native) return native.firstNonFinite(values as Float32Array | Float64Array, n, values instanceof Float32Array ? FINITE_KIND.float32 : FINITE_KIND.float64);
   for (let i = 0; i < n; i++) {
     const v = values[i];

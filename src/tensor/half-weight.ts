@@ -6,15 +6,19 @@
  * time into one reused float32 scratch (≤ 16 MB) and multiplies with the ordinary float32 GEMM, so
  * every output element is the float32 dot product it is with the decoded weight (BF16/F16 → float32
  * is exact: src/io/half.ts); OpenBLAS may sum a product of few rows in another order when its
- * width differs (within float32 rounding: test/models/stored-dtype.test.ts). OpenBLAS's `cblas_sbgemm` would also round the
- * activations to BF16 (not the same numbers), and Debian's libopenblas 0.3.21 does not export it
- * (bench/RESULTS-scale.md).
+ * width differs (within float32 rounding: test/models/stored-dtype.test.ts). OpenBLAS's
+ * `cblas_sbgemm` would also round the activations to BF16 (not the same numbers), and Debian's
+ * libopenblas 0.3.21 does not export it (bench/RESULTS-scale.md).
  *
  * It is a `LazyWeight` (lazy-weight.ts): its values are the decoded weight; `slice0`, `row` and
  * `get` decode only what they return. Training takes float32 masters through `clone()`/`to()`.
  */
-import { decodeBF16, decodeF16, NATIVE_DECODE_MIN } from '../io/half.ts';
-import { FINITE_KIND, kernelThreads, nativeKernels } from './native-kernels.ts';
+import type { Backend } from '../backend/backend.ts';
+import { GEMV_MIN_ELEMENTS, SMALL_KERNEL_MIN_COLUMNS } from '../backend/openblas.ts';
+import { decodeBF16, decodeF16 } from '../io/half.ts';
+import { FINITE_KIND, NATIVE_CALL_MIN, kernelThreads, nativeKernels } from './native-kernels.ts';
+import { nativeAttentionKernels, onOneThread } from './attention.ts';
+import { FEW_ROWS, fewRowSlabColumns } from './few-row-gemm.ts';
 import { LazyWeight } from './lazy-weight.ts';
 import { Tensor, sizeOf, type DType } from './tensor.ts';
 
@@ -45,7 +49,7 @@ export class HalfWeight extends LazyWeight {
   decodeColumns(c0: number, c1: number, out: Float32Array): void {
     const [rows, cols] = this.shape;
     const w = c1 - c0;
-    const k = rows * w >= NATIVE_DECODE_MIN ? nativeKernels() : null;
+    const k = rows * w >= NATIVE_CALL_MIN ? nativeKernels() : null;
     if (k) {
       k.decodeHalf(this.bits.subarray(c0), rows, w, cols, this.storage === 'F16' ? 1 : 0, out, kernelThreads());
       return;
@@ -104,7 +108,7 @@ export function isHalf(w: unknown): w is HalfWeight {
 
 /** Whether 16-bit values hold a NaN or ±Infinity (exponent all ones). */
 export function hasNonFiniteHalf(bits: Uint16Array, storage: HalfStorage): boolean {
-  const k = bits.length >= NATIVE_DECODE_MIN ? nativeKernels() : null;
+  const k = bits.length >= NATIVE_CALL_MIN ? nativeKernels() : null;
   if (k) return k.firstNonFinite(bits, bits.length, FINITE_KIND[storage]) >= 0;
   const mask = storage === 'BF16' ? 0x7f80 : 0x7c00;
   for (let i = 0; i < bits.length; i++) if ((bits[i] & mask) === mask) return true;
@@ -113,15 +117,37 @@ export function hasNonFiniteHalf(bits: Uint16Array, storage: HalfStorage): boole
 
 /** Largest scratch (float32 elements) a product with a HalfWeight decodes at once: 16 MB. */
 const SCRATCH_ELEMENTS = 1 << 22;
-/**
- * Products of at most FEW_ROWS rows (token-by-token generation, one or a few sequences) read each
- * decoded value a few times: their slabs are 256 KB, so the GEMM reads them from the core's L2
- * cache where the decode left them, not from memory (bench/RESULTS-scale.md: 11008 × 4096 BF16 at
- * 4 rows 56 → 15 ms; from 16 rows on, 256 KB slabs were slower than 16 MB ones).
+/*
+ * Products of at most FEW_ROWS rows (generation steps of one or a few sequences) with a weight
+ * larger than L2 read each decoded value a few times: they decode cache-sized slabs, the width
+ * few-row-gemm.ts gives the float32 weight's slabs (≤ 256 KB, within OpenBLAS's small-matrix
+ * kernel), so the GEMM reads them from the core's L2 cache where the decode left them, not from
+ * memory (bench/RESULTS-kernels.md: 11008 × 4096 BF16 at 4 rows 56 → 16 ms).
  */
-const FEW_ROWS = 8;
-const CACHED_SLAB_ELEMENTS = 1 << 16;
 let scratch = new Float32Array(0);
+
+/** Output columns of op(W) per cache-sized slab of a product of `m` rows. */
+function cachedSlabColumns(w: HalfWeight, transB: boolean, m: number): number {
+  return fewRowSlabColumns(m, transB ? w.shape[1] : w.shape[0]);
+}
+
+/**
+ * Whether a product of `m` rows decodes cache-sized slabs (see above): few rows, a
+ * weight larger than L2 (a smaller one is one slab, one GEMM, as its float32 copy would be), and
+ * slabs not too thin.
+ */
+export function decodesCachedSlabs(w: HalfWeight, transB: boolean, m: number): boolean {
+  return m <= FEW_ROWS && w.bits.length >= GEMV_MIN_ELEMENTS && cachedSlabColumns(w, transB, m) >= SMALL_KERNEL_MIN_COLUMNS;
+}
+
+/** Output columns of op(W) per decoded slab of a product of `m` rows. */
+export function decodedSlabColumns(w: HalfWeight, transB: boolean, m: number): number {
+  const [rows, cols] = w.shape;
+  const n = transB ? rows : cols;
+  const inner = transB ? cols : rows;
+  const step = decodesCachedSlabs(w, transB, m) ? cachedSlabColumns(w, transB, m) : Math.floor(SCRATCH_ELEMENTS / Math.max(1, inner));
+  return Math.max(1, Math.min(n, step));
+}
 
 /**
  * Output-column slabs of op(W) for a product with the HalfWeight `w`: each slab is decoded into the
@@ -133,8 +159,7 @@ export function forEachDecodedSlab(w: HalfWeight, transB: boolean, m: number,
   const [rows, cols] = w.shape;
   const n = transB ? rows : cols;
   const inner = transB ? cols : rows;
-  const budget = m <= FEW_ROWS ? CACHED_SLAB_ELEMENTS : SCRATCH_ELEMENTS;
-  const step = Math.max(1, Math.min(n, Math.floor(budget / Math.max(1, inner))));
+  const step = decodedSlabColumns(w, transB, m);
   if (scratch.length < step * inner) scratch = new Float32Array(step * inner);
   for (let c0 = 0; c0 < n; c0 += step) {
     const c1 = Math.min(n, c0 + step);
@@ -148,4 +173,23 @@ export function forEachDecodedSlab(w: HalfWeight, transB: boolean, m: number,
 /** Bytes a loaded weight holds in memory (16-bit for a HalfWeight, without decoding it). */
 export function heldBytes(t: Tensor): number {
   return t instanceof HalfWeight ? t.storedBytes : t.data.byteLength;
+}
+
+/**
+ * C = X·Wᵀ for a 16-bit W [n, k] and a few rows X (cache-sized slabs, above): the decode
+ * and sgemm of every slab run in C, the slabs spread over the BLAS's threads
+ * (native/kernels.c lk_half_product: the same decodes and calls as the TypeScript slab loop, so
+ * the same numbers). False when the caller should run that loop.
+ */
+export function fewRowHalfProduct(be: Backend, w: HalfWeight, x: Float32Array, c: Float32Array, g: { transA: boolean; transB: boolean; m: number; alpha: number; beta: number }): boolean {
+  if (!decodesCachedSlabs(w, g.transB, g.m) || !g.transB || g.transA || g.alpha !== 1 || g.beta !== 0) return false;
+  const nk = nativeAttentionKernels(be);
+  if (!nk) return false;
+  const [n, k] = w.shape;
+  const threads = be.threads();
+  let status = 0;
+  onOneThread(be, () => {
+    status = nk.halfProduct(w.bits, w.storage === 'F16' ? 1 : 0, n, k, x, k, g.m, c, n, decodedSlabColumns(w, true, g.m), threads);
+  });
+  return status === 0;
 }

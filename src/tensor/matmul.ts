@@ -1,7 +1,7 @@
 /** Matrix products through the active backend's GEMM. */
 import { backend } from '../backend/index.ts';
-import { fewRowProduct } from './few-row-gemm.ts';
-import { forEachDecodedSlab, isHalf, type HalfWeight } from './half-weight.ts';
+import { gemmOrSlabs } from './few-row-gemm.ts';
+import { fewRowHalfProduct, forEachDecodedSlab, isHalf, type HalfWeight } from './half-weight.ts';
 import { isLowRank, type LowRankWeight } from './low-rank.ts';
 import { ACT, allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { Tensor, allocate, allocateUninitialized } from './tensor.ts';
@@ -45,7 +45,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       b: b.data, ldb: b.shape[1],
       beta, c: out.data, ldc: n,
     };
-    if (!fewRowProduct(be, args)) be.gemm(args);
+    gemmOrSlabs(be, args);
     return out;
   }
   // batched: [..., m, k] × [..., k, n]
@@ -78,13 +78,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 function matmulHalf(a: Tensor, b: HalfWeight, out: Tensor,
   g: { transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number }): void {
   const be = backend();
+  if (a.data instanceof Float32Array && out.data instanceof Float32Array && fewRowHalfProduct(be, b, a.data, out.data, g)) return;
   forEachDecodedSlab(b, g.transB, g.m, (slab, ldb, col0, cols) => {
-    be.gemm({
+    const args = {
       transA: g.transA, transB: g.transB, m: g.m, n: cols, k: g.k, alpha: g.alpha,
       a: a.data, lda: g.transA ? g.m : g.k,
       b: slab, ldb,
       beta: g.beta, c: out.data.subarray(col0), ldc: g.n,
-    });
+    };
+    gemmOrSlabs(be, args);
   });
 }
 

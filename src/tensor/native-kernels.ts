@@ -86,6 +86,8 @@ export interface NativeKernels {
   ): number;
   /** few-row-gemm.ts: C = A·Bᵀ in column slabs of `step`, one cblas_sgemm each, over threads; −1 when attentionInit found no BLAS. */
   sgemmColumnSlabs(a: F32, lda: number, b: F32, ldb: number, c: F32, ldc: number, m: number, n: number, k: number, step: number, threads: number): number;
+  /** half-weight.ts: C = X·Wᵀ for a 16-bit W [n, k] (`f16` 1: F16, 0: BF16) in slabs of `step` rows over threads; −1 when attentionInit found no BLAS. */
+  halfProduct(w: Uint16Array, f16: number, n: number, k: number, x: F32, ldx: number, m: number, c: F32, ldc: number, step: number, threads: number): number;
   /** half.ts decodeBF16/decodeF16 (`f16` 1): `rows` runs of `width` values, run r from bits[r·stride], into out one after the other. */
   decodeHalf(bits: Uint16Array, rows: number, width: number, stride: number, f16: number, out: F32, threads: number): void;
   /** Index of the first NaN or ±∞ of values[0, n), or −1; `kind` FINITE_KIND (16-bit kinds test the stored bits). */
@@ -93,6 +95,9 @@ export interface NativeKernels {
   /** The float64 linearity-statistics loops (native-statistics.ts). */
   statistics: NativeStatisticsKernels;
 }
+
+/** Elementwise passes over fewer elements than this stay in TypeScript (a koffi call costs about as much). */
+export const NATIVE_CALL_MIN = 1024;
 
 /** `kind` codes of lk_first_nonfinite. */
 export const FINITE_KIND = { float32: 0, float64: 1, BF16: 2, F16: 3 } as const;
@@ -197,6 +202,7 @@ function open(path: string): NativeKernels {
       'void *maskedBefore, void *slopes, void *positions, int64_t queryBlock, int64_t tileArea, void *lse, int nt)',
     ) as NativeKernels['attentionForward'],
     sgemmColumnSlabs: lib.func('int lk_sgemm_column_slabs(void *a, int64_t lda, void *b, int64_t ldb, void *c, int64_t ldc, int64_t m, int64_t n, int64_t k, int64_t step, int nt)') as NativeKernels['sgemmColumnSlabs'],
+    halfProduct: lib.func('int lk_half_product(void *w, int f16, int64_t n, int64_t k, void *x, int64_t ldx, int64_t m, void *c, int64_t ldc, int64_t step, int nt)') as NativeKernels['halfProduct'],
     decodeHalf: f('void lk_decode_half_f32(void *bits, int64_t rows, int64_t width, int64_t stride, int f16, void *out, int nt)'),
     firstNonFinite: lib.func('int64_t lk_first_nonfinite(void *values, int64_t n, int kind)') as NativeKernels['firstNonFinite'],
     statistics: bindStatisticsKernels(lib),

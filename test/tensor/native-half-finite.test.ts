@@ -2,7 +2,7 @@
  * The C decoders of 16-bit weights and the C finiteness scans (native/kernels.c lk_decode_half_f32,
  * lk_first_nonfinite) against their TypeScript twins: the same float32 bits for every BF16 and F16
  * pattern (F16 NaNs: both give a NaN), column slabs of a HalfWeight, and the same first index of a
- * NaN/±∞ at block edges. Skipped when the library cannot be built here; the TypeScript paths are
+ * NaN/±∞ at block edges, and few-row products with a 16-bit weight (lk_half_product). Skipped when the library cannot be built here; the TypeScript paths are
  * what the other tests then run.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +12,9 @@ import { firstNonFinite } from '../../src/tensor/finite.ts';
 import { HalfWeight, hasNonFiniteHalf } from '../../src/tensor/half-weight.ts';
 import { nativeKernels, nativeKernelsStatus, withNativeKernels } from '../../src/tensor/native-kernels.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { linear } from '../../src/tensor/matmul.ts';
+import { backend } from '../../src/backend/index.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
 
 const skip = nativeKernels() ? false : `native kernels unavailable: ${nativeKernelsStatus()}`;
 const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -82,6 +85,34 @@ test('first NaN/±∞ found in C at the same index as in TypeScript (float32, fl
         const c = hasNonFiniteHalf(bits, storage);
         assert.equal(c, withNativeKernels(false, () => hasNonFiniteHalf(bits, storage)), `${storage} at ${at}`);
         assert.equal(c, at >= 0, `${storage} at ${at}`);
+      }
+    }
+  }
+});
+
+test('few-row products with a 16-bit weight: the C slab loop (lk_half_product) equals the TypeScript one bit for bit, 1 and 2 threads, and 2–32 rows equal the float32 copy\'s product', { skip }, () => {
+  const rng = new Rng(9);
+  const w32 = rng.randn([300, 2050]);
+  const bits = new Uint16Array(w32.size);
+  encodeBF16(w32.data as Float32Array, bits);
+  const be = backend();
+  const threads = be.threads();
+  for (const storage of ['BF16', 'F16'] as const) {
+    const w = new HalfWeight(bits.map((b) => (storage === 'F16' ? b & 0xbfff : b)), storage, [300, 2050]) as unknown as Tensor;
+    const dense = w.clone();
+    for (const m of [1, 3, 8, 32]) {
+      const x = rng.randn([m, 2050]);
+      const ts = withNativeKernels(false, () => linear(x, w));
+      for (const t of [1, 2]) {
+        be.setThreads(t);
+        try {
+          const got = linear(x, w);
+          assert.deepEqual(got.data, ts.data, `${storage} m=${m} at ${t} threads`);
+          // the same slab widths and sgemm calls as the float32 copy's few-row product (one row: gemv there)
+          if (m > 1) assert.deepEqual(got.data, linear(x, dense).data, `${storage} m=${m} at ${t} threads vs float32`);
+        } finally {
+          be.setThreads(threads);
+        }
       }
     }
   }
