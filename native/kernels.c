@@ -1241,18 +1241,13 @@ static inline void decode_half_run(const uint16_t *src, float *out, int64_t n, i
   else for (int64_t j = 0; j < n; j++) dst[j] = (uint32_t)src[j] << 16;
 }
 
-void lk_decode_half_f32(const uint16_t *bits, int64_t rows, int64_t width, int64_t stride, int f16, float *out, int nt) {
-  /* a slab (≤ 16 MB of float32) is decoded from and into cache: a second thread pays from 1 MB on */
-  int64_t count = rows * width;
-  if (count < (1 << 18)) nt = 1;
-  uint32_t *o = (uint32_t *)out;
-  FOR_CHUNKS(count, nt, {
-    for (int64_t at = lo; at < hi;) {
-      int64_t r = at / width, i = at - r * width, e = hi - at < width - i ? i + (hi - at) : width;
-      decode_half_run(bits + r * stride + i, (float *)(o + r * width + i), e - i, f16);
-      at += e - i;
-    }
-  })
+/*
+ * One thread: decoding is bound by memory (a second thread gained 15 % on 45 M values), and an
+ * OpenMP thread woken between two multi-threaded GEMMs competes with OpenBLAS's own threads, which
+ * keep spinning after a call (a 64-row BF16 product at 2 threads took 1.8× its float32 time).
+ */
+void lk_decode_half_f32(const uint16_t *bits, int64_t rows, int64_t width, int64_t stride, int f16, float *out) {
+  for (int64_t r = 0; r < rows; r++) decode_half_run(bits + r * stride, out + r * width, width, f16);
 }
 
 /*

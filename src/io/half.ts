@@ -7,7 +7,7 @@
  * bits: test/tensor/native-half-finite.test.ts checks all 65,536 F16 and BF16 values); these loops are its
  * reference and fallback.
  */
-import { NATIVE_CALL_MIN, kernelThreads, nativeKernels } from '../tensor/native-kernels.ts';
+import { NATIVE_CALL_MIN, nativeKernels } from '../tensor/native-kernels.ts';
 
 const TWO_POW_M24 = 2 ** -24; // smallest F16 subnormal
 const TWO_POW_M14 = 2 ** -14; // smallest F16 normal
@@ -120,7 +120,7 @@ function decodeNative(bits: Uint16Array, out: Float32Array | Float64Array, f16: 
   const k = nativeKernels();
   if (!k) return false;
   if (out.length < bits.length) throw new Error(`decoding ${bits.length} 16-bit values into ${out.length} places`);
-  k.decodeHalf(bits, 1, bits.length, bits.length, f16, out, kernelThreads());
+  k.decodeHalf(bits, 1, bits.length, bits.length, f16, out);
   return true;
 }
 

@@ -16,7 +16,7 @@
 import type { Backend } from '../backend/backend.ts';
 import { GEMV_MIN_ELEMENTS, SMALL_KERNEL_MIN_COLUMNS } from '../backend/openblas.ts';
 import { decodeBF16, decodeF16 } from '../io/half.ts';
-import { FINITE_KIND, NATIVE_CALL_MIN, kernelThreads, nativeKernels } from './native-kernels.ts';
+import { FINITE_KIND, NATIVE_CALL_MIN, nativeKernels } from './native-kernels.ts';
 import { nativeAttentionKernels, onOneThread } from './attention.ts';
 import { FEW_ROWS, fewRowSlabColumns } from './few-row-gemm.ts';
 import { LazyWeight } from './lazy-weight.ts';
@@ -51,7 +51,7 @@ export class HalfWeight extends LazyWeight {
     const w = c1 - c0;
     const k = rows * w >= NATIVE_CALL_MIN ? nativeKernels() : null;
     if (k) {
-      k.decodeHalf(this.bits.subarray(c0), rows, w, cols, this.storage === 'F16' ? 1 : 0, out, kernelThreads());
+      k.decodeHalf(this.bits.subarray(c0), rows, w, cols, this.storage === 'F16' ? 1 : 0, out);
       return;
     }
     for (let i = 0; i < rows; i++) this.decodeRange(i * cols + c0, i * cols + c1, out.subarray(i * w, (i + 1) * w));
