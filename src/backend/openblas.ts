@@ -41,10 +41,13 @@ export const SMALL_KERNEL_MIN_COLUMNS = 2;
 
 export class OpenBlasBackend implements Backend {
   readonly name = 'openblas' as const;
+  /** The kernel set OpenBLAS chose for this CPU (e.g. Cooperlake on Zen 4). */
+  readonly core: string;
   /** Whether OpenBLAS runs thin sgemm products with its small-matrix kernel, reading B in place. */
   readonly smallMatrixKernel: boolean;
   constructor(private readonly fn: NativeFunctions) {
-    this.smallMatrixKernel = SMALL_KERNEL_CORES.test(fn.corename().trim());
+    this.core = fn.corename().trim();
+    this.smallMatrixKernel = SMALL_KERNEL_CORES.test(this.core);
   }
 
   gemm(g: GemmArgs): void {

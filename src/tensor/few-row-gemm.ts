@@ -14,7 +14,7 @@
  * Other core types, other dtypes, α ≠ 1 or β ≠ 0, and runs without the C kernels make one call
  * (slabs measured 0.7–1.8× there with the Haswell and Zen kernels).
  */
-import { GEMV_MIN_ELEMENTS, SMALL_KERNEL_MIN_COLUMNS, SMALL_KERNEL_MNK } from '../backend/openblas.ts';
+import { GEMV_MIN_ELEMENTS, OpenBlasBackend, SMALL_KERNEL_MIN_COLUMNS, SMALL_KERNEL_MNK } from '../backend/openblas.ts';
 import type { Backend, GemmArgs } from '../backend/backend.ts';
 import { nativeAttentionKernels, onOneThread } from './attention.ts';
 
@@ -36,7 +36,7 @@ export function fewRowSlabColumns(m: number, k: number): number {
 export function fewRowProduct(be: Backend, g: GemmArgs): boolean {
   if (!(g.m >= 2 && g.m <= FEW_ROWS) || !g.transB || g.transA || g.alpha !== 1 || g.beta !== 0) return false;
   if (!(g.c instanceof Float32Array) || g.n * g.k < GEMV_MIN_ELEMENTS) return false;
-  if (!('smallMatrixKernel' in be) || !be.smallMatrixKernel) return false;
+  if (!(be instanceof OpenBlasBackend) || !be.smallMatrixKernel) return false;
   const step = fewRowSlabColumns(g.m, g.k);
   if (step < SMALL_KERNEL_MIN_COLUMNS) return false;
   const nk = nativeAttentionKernels(be);
@@ -47,6 +47,14 @@ export function fewRowProduct(be: Backend, g: GemmArgs): boolean {
     status = nk.sgemmColumnSlabs(g.a as Float32Array, g.lda, g.b as Float32Array, g.ldb, g.c as Float32Array, g.ldc, g.m, g.n, g.k, step, threads);
   });
   return status === 0;
+}
+
+/** How products of a few rows run here, for `linscope info`. */
+export function fewRowStatus(be: Backend): string {
+  if (!(be instanceof OpenBlasBackend)) return 'one GEMM call';
+  if (!be.smallMatrixKernel) return `one GEMM call (OpenBLAS core ${be.core} has no small-matrix kernel)`;
+  if (!nativeAttentionKernels(be)) return 'one GEMM call (the C kernels are not loaded)';
+  return `column slabs (OpenBLAS ${be.core} small-matrix kernel)`;
 }
 
 /** C = α·op(A)·op(B) + β·C through `be`, as column slabs where `fewRowProduct` runs them. */

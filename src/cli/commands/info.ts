@@ -1,6 +1,7 @@
 /** `linscope info --model M`: what a model is — architecture, sizes, parameter count, LASER matrices. */
 import { backend } from '../../backend/index.ts';
 import { loadModel } from '../../models/decoder.ts';
+import { fewRowStatus } from '../../tensor/few-row-gemm.ts';
 import { nativeKernelsStatus } from '../../tensor/native-kernels.ts';
 import { customParts } from '../../export/custom-code.ts';
 import { defineCommand, parseOrExplain } from '../args.ts';
@@ -46,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     parameters: params,
     linearMaps: model.linearMaps.map((m) => ({ afterBlock: m.afterLayer, input: m.input, bias: m.bias !== undefined })),
     customCode: customParts(source.config as Record<string, unknown>),
-    compute: { gemm: backend().name, threads: backend().threads(), kernels: nativeKernelsStatus() },
+    compute: { gemm: backend().name, threads: backend().threads(), fewRows: fewRowStatus(backend()), kernels: nativeKernelsStatus() },
     laserMatrices: Object.fromEntries(Object.entries(model.matrices(0)).map(([k, v]) => [k, v?.tensorName])),
     ...(o.weights ? { weights: shapes } : {}),
   };
@@ -68,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`  transformers   ${summary.customCode.join(', ')}: AutoModelForCausalLM.from_pretrained(dir, trust_remote_code=True) (modeling_linscope.py)`);
   }
   console.log(`  compute        GEMM ${summary.compute.gemm} (${summary.compute.threads} threads), other kernels ${summary.compute.kernels}`);
+  console.log(`                 products of 2–32 rows: ${summary.compute.fewRows}`);
   console.log('  LASER matrices (layer 0):');
   for (const [k, v] of Object.entries(summary.laserMatrices)) console.log(`    ${k.padEnd(4)} ${v}`);
   if (o.weights) for (const [name, shape] of Object.entries(shapes)) console.log(`  ${name}  [${shape.join(', ')}]`);
