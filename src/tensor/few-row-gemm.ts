@@ -11,8 +11,9 @@
  * BLAS thread, as the C attention kernels do). Each output element is still one OpenBLAS dot
  * product, summed in the small kernel's order (within float32 rounding of one call's).
  *
- * Other core types, other dtypes, α ≠ 1 or β ≠ 0, and runs without the C kernels make one call
- * (slabs measured 0.7–1.8× there with the Haswell and Zen kernels).
+ * Other core types, other dtypes, α ≠ 1 or β ≠ 0 make one call (slabs measured 0.7–1.8× there with
+ * the Haswell and Zen kernels). Without the C kernels the slabs run one after the other, the same
+ * calls, so the numbers do not depend on them.
  */
 import { GEMV_MIN_ELEMENTS, OpenBlasBackend, SMALL_KERNEL_MIN_COLUMNS, SMALL_KERNEL_MNK } from '../backend/openblas.ts';
 import type { Backend, GemmArgs } from '../backend/backend.ts';
@@ -40,7 +41,13 @@ export function fewRowProduct(be: Backend, g: GemmArgs): boolean {
   const step = fewRowSlabColumns(g.m, g.k);
   if (step < SMALL_KERNEL_MIN_COLUMNS) return false;
   const nk = nativeAttentionKernels(be);
-  if (!nk) return false;
+  if (!nk) {
+    // the same sgemm calls one after the other (the same numbers as with the C kernels)
+    for (let c0 = 0; c0 < g.n; c0 += step) {
+      be.gemm({ ...g, n: Math.min(step, g.n - c0), b: g.b.subarray(c0 * g.ldb), c: g.c.subarray(c0) });
+    }
+    return true;
+  }
   const threads = be.threads();
   let status = 0;
   onOneThread(be, () => {
@@ -53,7 +60,7 @@ export function fewRowProduct(be: Backend, g: GemmArgs): boolean {
 export function fewRowStatus(be: Backend): string {
   if (!(be instanceof OpenBlasBackend)) return 'one GEMM call';
   if (!be.smallMatrixKernel) return `one GEMM call (OpenBLAS core ${be.core} has no small-matrix kernel)`;
-  if (!nativeAttentionKernels(be)) return 'one GEMM call (the C kernels are not loaded)';
+  if (!nativeAttentionKernels(be)) return `column slabs (OpenBLAS ${be.core} small-matrix kernel), on one thread (the C kernels are not loaded)`;
   return `column slabs (OpenBLAS ${be.core} small-matrix kernel)`;
 }
 

@@ -16,7 +16,7 @@
 import type { Backend } from '../backend/backend.ts';
 import { GEMV_MIN_ELEMENTS, SMALL_KERNEL_MIN_COLUMNS } from '../backend/openblas.ts';
 import { decodeBF16, decodeF16 } from '../io/half.ts';
-import { FINITE_KIND, NATIVE_CALL_MIN, nativeKernels } from './native-kernels.ts';
+import { FINITE_KIND, NATIVE_CALL_MIN, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { nativeAttentionKernels, onOneThread } from './attention.ts';
 import { FEW_ROWS, fewRowSlabColumns } from './few-row-gemm.ts';
 import { LazyWeight } from './lazy-weight.ts';
@@ -192,4 +192,35 @@ export function fewRowHalfProduct(be: Backend, w: HalfWeight, x: Float32Array, c
     status = nk.halfProduct(w.bits, w.storage === 'F16' ? 1 : 0, n, k, x, k, g.m, c, n, decodedSlabColumns(w, true, g.m), threads);
   });
   return status === 0;
+}
+
+/** Lanes of the one-row product's sums (native/kernels.c GEMV_LANES). */
+const GEMV_LANES = 16;
+
+/**
+ * y = W·x for one row x and W [n, k] stored transposed (a generation step of one sequence), W read
+ * as stored: native/kernels.c lk_half_gemv over threads, or this loop, its twin (the same float32
+ * products and sums, each y[j] in 16 lanes added pairwise at the end: the same bits). A 16-bit
+ * weight moves 2 bytes a value this way, 10 when decoded into a slab for sgemv.
+ */
+export function oneRowHalfProduct(w: HalfWeight, x: Float32Array, y: Float32Array): void {
+  const [n, k] = w.shape;
+  const nk = nativeKernels();
+  if (nk) {
+    nk.halfGemv(w.bits, w.storage === 'F16' ? 1 : 0, n, k, x, y, kernelThreads());
+    return;
+  }
+  const row = new Float32Array(k);
+  const acc = new Float32Array(GEMV_LANES);
+  for (let j = 0; j < n; j++) {
+    w.decodeRange(j * k, (j + 1) * k, row);
+    acc.fill(0);
+    let i = 0;
+    for (; i + GEMV_LANES <= k; i += GEMV_LANES) {
+      for (let l = 0; l < GEMV_LANES; l++) acc[l] += Math.fround(x[i + l] * row[i + l]);
+    }
+    for (let l = 0; i < k; i++, l++) acc[l] += Math.fround(x[i] * row[i]);
+    for (let width = GEMV_LANES / 2; width >= 1; width /= 2) for (let l = 0; l < width; l++) acc[l] += acc[l + width];
+    y[j] = acc[0];
+  }
 }

@@ -1,7 +1,7 @@
 /** Matrix products through the active backend's GEMM. */
 import { backend } from '../backend/index.ts';
 import { gemmOrSlabs } from './few-row-gemm.ts';
-import { fewRowHalfProduct, forEachDecodedSlab, isHalf, type HalfWeight } from './half-weight.ts';
+import { fewRowHalfProduct, forEachDecodedSlab, isHalf, oneRowHalfProduct, type HalfWeight } from './half-weight.ts';
 import { isLowRank, type LowRankWeight } from './low-rank.ts';
 import { ACT, allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { Tensor, allocate, allocateUninitialized } from './tensor.ts';
@@ -78,7 +78,13 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 function matmulHalf(a: Tensor, b: HalfWeight, out: Tensor,
   g: { transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number }): void {
   const be = backend();
-  if (a.data instanceof Float32Array && out.data instanceof Float32Array && fewRowHalfProduct(be, b, a.data, out.data, g)) return;
+  if (a.data instanceof Float32Array && out.data instanceof Float32Array) {
+    if (g.m === 1 && g.transB && !g.transA && g.alpha === 1 && g.beta === 0) {
+      oneRowHalfProduct(b, a.data, out.data);
+      return;
+    }
+    if (fewRowHalfProduct(be, b, a.data, out.data, g)) return;
+  }
   forEachDecodedSlab(b, g.transB, g.m, (slab, ldb, col0, cols) => {
     const args = {
       transA: g.transA, transB: g.transB, m: g.m, n: cols, k: g.k, alpha: g.alpha,

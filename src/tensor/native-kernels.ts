@@ -88,6 +88,8 @@ export interface NativeKernels {
   sgemmColumnSlabs(a: F32, lda: number, b: F32, ldb: number, c: F32, ldc: number, m: number, n: number, k: number, step: number, threads: number): number;
   /** half-weight.ts: C = X·Wᵀ for a 16-bit W [n, k] (`f16` 1: F16, 0: BF16) in slabs of `step` rows over threads; −1 when attentionInit found no BLAS. */
   halfProduct(w: Uint16Array, f16: number, n: number, k: number, x: F32, ldx: number, m: number, c: F32, ldc: number, step: number, threads: number): number;
+  /** half-weight.ts: y = W·x for one row x and a 16-bit W [n, k], W read as stored, each y[j] in 16 float32 lanes (thread-count independent). */
+  halfGemv(w: Uint16Array, f16: number, n: number, k: number, x: F32, y: F32, threads: number): void;
   /** half.ts decodeBF16/decodeF16 (`f16` 1): `rows` runs of `width` values, run r from bits[r·stride], into out one after the other. */
   decodeHalf(bits: Uint16Array, rows: number, width: number, stride: number, f16: number, out: F32): void;
   /** Index of the first NaN or ±∞ of values[0, n), or −1; `kind` FINITE_KIND (16-bit kinds test the stored bits). */
@@ -203,6 +205,7 @@ function open(path: string): NativeKernels {
     ) as NativeKernels['attentionForward'],
     sgemmColumnSlabs: lib.func('int lk_sgemm_column_slabs(void *a, int64_t lda, void *b, int64_t ldb, void *c, int64_t ldc, int64_t m, int64_t n, int64_t k, int64_t step, int nt)') as NativeKernels['sgemmColumnSlabs'],
     halfProduct: lib.func('int lk_half_product(void *w, int f16, int64_t n, int64_t k, void *x, int64_t ldx, int64_t m, void *c, int64_t ldc, int64_t step, int nt)') as NativeKernels['halfProduct'],
+    halfGemv: f('void lk_half_gemv(void *w, int f16, int64_t n, int64_t k, void *x, void *y, int nt)'),
     decodeHalf: f('void lk_decode_half_f32(void *bits, int64_t rows, int64_t width, int64_t stride, int f16, void *out)'),
     firstNonFinite: lib.func('int64_t lk_first_nonfinite(void *values, int64_t n, int kind)') as NativeKernels['firstNonFinite'],
     statistics: bindStatisticsKernels(lib),

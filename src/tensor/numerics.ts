@@ -8,8 +8,9 @@
  * 2: tanh-GELU and the attention softmax's e^x in float32 arithmetic (src/tensor/fast-exp.ts
  *    expFloat32), norm statistics in four partial sums (differences of 1–2 float32 ulps).
  * 3: float32 products of 2–32 rows with a large transposed weight run as column slabs through
- *    OpenBLAS's small-matrix kernel on SkylakeX-family cores (src/backend/openblas.ts), and products
- *    of ≤ 8 rows with a 16-bit weight decode 256 KB slabs (src/tensor/half-weight.ts): such
- *    products sum in another order (differences within float32 rounding).
+ *    OpenBLAS's small-matrix kernel on SkylakeX-family cores (src/tensor/few-row-gemm.ts); products
+ *    of 2–32 rows with a 16-bit weight decode slabs of the same width, and one row times a 16-bit
+ *    weight is summed in 16 float32 lanes (src/tensor/half-weight.ts): such products sum in
+ *    another order (differences within float32 rounding).
  */
 export const NUMERICS_VERSION = 3;

@@ -7,6 +7,7 @@ import { add, maxAbsDiff, transpose2d } from '../../src/tensor/elementwise.ts';
 import { countNonFinite } from '../../src/tensor/finite.ts';
 import { nativeAttentionKernels } from '../../src/tensor/attention.ts';
 import { fewRowProduct } from '../../src/tensor/few-row-gemm.ts';
+import { withNativeKernels } from '../../src/tensor/native-kernels.ts';
 import { OpenBlasBackend } from '../../src/backend/openblas.ts';
 import { layerNorm, rmsNorm } from '../../src/tensor/norms.ts';
 import { Rng } from '../../src/tensor/random.ts';
@@ -111,6 +112,12 @@ test('few-row products with a large transposed weight (column slabs) match a flo
         }
       }
     }
+  }
+  // without the C kernels the same slabs run one after the other: the same numbers
+  if (native) {
+    const x = rng.randn([5, 130]), w = rng.randn([4099, 130]);
+    const withC = withBackend(native, () => linear(x, w));
+    assert.deepEqual(withNativeKernels(false, () => withBackend(native, () => linear(x, w))).data, withC.data);
   }
   // where the slabs can run, they do
   if (native instanceof OpenBlasBackend && native.smallMatrixKernel && nativeAttentionKernels(native)) {

@@ -2,7 +2,8 @@
  * The C decoders of 16-bit weights and the C finiteness scans (native/kernels.c lk_decode_half_f32,
  * lk_first_nonfinite) against their TypeScript twins: the same float32 bits for every BF16 and F16
  * pattern (F16 NaNs: both give a NaN), column slabs of a HalfWeight, and the same first index of a
- * NaN/±∞ at block edges, and few-row products with a 16-bit weight (lk_half_product). Skipped when the library cannot be built here; the TypeScript paths are
+ * NaN/±∞ at block edges, and products of few rows with a 16-bit weight (lk_half_gemv,
+ * lk_half_product). Skipped when the library cannot be built here; the TypeScript paths are
  * what the other tests then run.
  */
 import assert from 'node:assert/strict';
@@ -90,7 +91,7 @@ test('first NaN/±∞ found in C at the same index as in TypeScript (float32, fl
   }
 });
 
-test('few-row products with a 16-bit weight: the C slab loop (lk_half_product) equals the TypeScript one bit for bit, 1 and 2 threads, and 2–32 rows equal the float32 copy\'s product', { skip }, () => {
+test('products of 1–32 rows with a 16-bit weight: the C kernels (lk_half_gemv, lk_half_product) equal their TypeScript twins bit for bit at 1 and 2 threads, and 2–32 rows equal the float32 copy\'s product', { skip }, () => {
   const rng = new Rng(9);
   const w32 = rng.randn([300, 2050]);
   const bits = new Uint16Array(w32.size);
