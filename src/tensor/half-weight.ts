@@ -14,11 +14,12 @@
  * `get` decode only what they return. Training takes float32 masters through `clone()`/`to()`.
  */
 import type { Backend } from '../backend/backend.ts';
+import { backend } from '../backend/index.ts';
 import { GEMV_MIN_ELEMENTS, SMALL_KERNEL_MIN_COLUMNS } from '../backend/openblas.ts';
 import { decodeBF16, decodeF16 } from '../io/half.ts';
 import { FINITE_KIND, NATIVE_CALL_MIN, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { nativeAttentionKernels, onOneThread } from './attention.ts';
-import { FEW_ROWS, fewRowSlabColumns } from './few-row-gemm.ts';
+import { FEW_ROWS, fewRowSlabColumns, hasSmallMatrixKernel } from './few-row-gemm.ts';
 import { LazyWeight } from './lazy-weight.ts';
 import { Tensor, sizeOf, type DType } from './tensor.ts';
 
@@ -122,7 +123,8 @@ const SCRATCH_ELEMENTS = 1 << 22;
  * larger than L2 read each decoded value a few times: they decode cache-sized slabs, the width
  * few-row-gemm.ts gives the float32 weight's slabs (≤ 256 KB, within OpenBLAS's small-matrix
  * kernel), so the GEMM reads them from the core's L2 cache where the decode left them, not from
- * memory (bench/RESULTS-kernels.md: 11008 × 4096 BF16 at 4 rows 56 → 16 ms).
+ * memory (bench/RESULTS-kernels.md: 11008 × 4096 BF16 at 4 rows 14.1 ms, float32 13.4 ms). Only
+ * where that kernel is there: elsewhere, slabs that narrow would cost more calls for nothing.
  */
 let scratch = new Float32Array(0);
 
@@ -137,7 +139,8 @@ function cachedSlabColumns(w: HalfWeight, transB: boolean, m: number): number {
  * slabs not too thin.
  */
 export function decodesCachedSlabs(w: HalfWeight, transB: boolean, m: number): boolean {
-  return m <= FEW_ROWS && w.bits.length >= GEMV_MIN_ELEMENTS && cachedSlabColumns(w, transB, m) >= SMALL_KERNEL_MIN_COLUMNS;
+  return m <= FEW_ROWS && w.bits.length >= GEMV_MIN_ELEMENTS && cachedSlabColumns(w, transB, m) >= SMALL_KERNEL_MIN_COLUMNS
+    && hasSmallMatrixKernel(backend());
 }
 
 /** Output columns of op(W) per decoded slab of a product of `m` rows. */
