@@ -1251,6 +1251,54 @@ void lk_decode_half_f32(const uint16_t *bits, int64_t rows, int64_t width, int64
 }
 
 /*
+ * half-weight.ts, one row times a 16-bit W [n, k] stored transposed (a generation step of one
+ * sequence): y[j] = Σ_i x[i]·W[j, i], W read once as stored (2 bytes a value; decoding into a
+ * float32 slab and running sgemv on it moves 10). Float32 products and sums, each y[j] in 16 lanes
+ * (lane l adds the terms i ≡ l mod 16 in order), the lanes added pairwise in a fixed order, so the
+ * result does not depend on the thread count; rows of W are spread over OpenMP threads.
+ */
+#define GEMV_LANES 16
+static inline float lanes_total(float *acc) {
+  for (int w = GEMV_LANES / 2; w >= 1; w /= 2)
+    for (int l = 0; l < w; l++) acc[l] += acc[l + w];
+  return acc[0];
+}
+
+static inline float bf16_value(uint16_t b) {
+  uint32_t u = (uint32_t)b << 16;
+  float v;
+  memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+static inline float f16_value(uint16_t h) {
+  uint32_t u = f16_to_f32_bits(h);
+  float v;
+  memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+#define HALF_GEMV_ROW(VALUE)                                                         \
+  {                                                                                  \
+    float acc[GEMV_LANES] = {0};                                                     \
+    int64_t i = 0;                                                                   \
+    for (; i + GEMV_LANES <= k; i += GEMV_LANES)                                     \
+      for (int l = 0; l < GEMV_LANES; l++) acc[l] += x[i + l] * VALUE(row[i + l]);   \
+    for (int l = 0; i < k; i++, l++) acc[l] += x[i] * VALUE(row[i]);                 \
+    y[j] = lanes_total(acc);                                                         \
+  }
+
+void lk_half_gemv(const uint16_t *w, int f16, int64_t n, int64_t k, const float *x, float *y, int nt) {
+  if (n * k < PARALLEL_MIN) nt = 1;
+  #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t j = 0; j < n; j++) {
+    const uint16_t *row = w + j * k;
+    if (f16) HALF_GEMV_ROW(f16_value)
+    else HALF_GEMV_ROW(bf16_value)
+  }
+}
+
+/*
  * half-weight.ts, products of few rows with a 16-bit W [n, k] stored transposed (a Linear layer in
  * a generation step): C (m × n) = X·Wᵀ in slabs of `step` rows of W, each decoded into the thread's
  * scratch and multiplied by lk_attention_init's cblas_sgemm on one BLAS thread (α = 1, β = 0), the
