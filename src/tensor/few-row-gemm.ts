@@ -3,7 +3,7 @@
  * Linear layer or a tied head, in a batched generation step or a short forward), as column slabs.
  *
  * One `cblas_sgemm` call first copies all of W into packed panels and then runs a kernel made for
- * many rows: with 2–32 rows that is 1.3–4× slower than reading W once (bench/RESULTS-kernels.md).
+ * many rows: with 2–32 rows the slabs below were 1.0–3.6× faster (bench/RESULTS-kernels.md).
  * OpenBLAS builds for SkylakeX-family cores (SkylakeX, Cooperlake, SapphireRapids) have a
  * small-matrix sgemm kernel that reads B in place, for products of up to about 100³ multiply-adds.
  * So here W is cut into slabs (fewRowSlabColumns: ≤ 256 KB, ≤ SMALL_KERNEL_MNK multiply-adds),
