@@ -8,8 +8,9 @@
  * small-matrix sgemm kernel that reads B in place, for products of up to about 100³ multiply-adds.
  * So here W is cut into slabs (fewRowSlabColumns: ≤ 256 KB, ≤ SMALL_KERNEL_MNK multiply-adds),
  * one sgemm call each, the slabs spread over the BLAS's threads by native/kernels.c
- * lk_sgemm_column_slabs (each call on one BLAS thread, as the C attention kernels do). Each output element is still one OpenBLAS dot
- * product, summed in the small kernel's order (within float32 rounding of one call's).
+ * lk_sgemm_column_slabs (each call on one BLAS thread, as the C attention kernels do). Each output
+ * element is still one OpenBLAS dot product, summed in the small kernel's order (within float32
+ * rounding of one call's).
  *
  * Other core types, other dtypes, α ≠ 1 or β ≠ 0 make one call (slabs measured 0.7–1.8× there with
  * the Haswell and Zen kernels). Without the C kernels the slabs run one after the other, the same
@@ -33,6 +34,11 @@ export function fewRowSlabColumns(m: number, k: number): number {
   return Math.floor(Math.min(SLAB_ELEMENTS, Math.floor(SMALL_KERNEL_MNK / Math.max(1, m))) / Math.max(1, k));
 }
 
+/** Whether a GEMM is C = A·Bᵀ with α = 1 and β = 0: x·Wᵀ for W stored [n, k], a Linear layer's product. */
+export function isPlainTransposedProduct(g: { transA: boolean; transB: boolean; alpha: number; beta: number }): boolean {
+  return g.transB && !g.transA && g.alpha === 1 && g.beta === 0;
+}
+
 /** Whether OpenBLAS runs thin products with its small-matrix kernel here (see above). */
 export function hasSmallMatrixKernel(be: Backend): be is OpenBlasBackend {
   return be instanceof OpenBlasBackend && be.smallMatrixKernel;
@@ -40,7 +46,7 @@ export function hasSmallMatrixKernel(be: Backend): be is OpenBlasBackend {
 
 /** Runs C = A·Bᵀ as column slabs when that is faster here (see above); false when the caller should make one call. */
 export function fewRowProduct(be: Backend, g: GemmArgs): boolean {
-  if (!(g.m >= 2 && g.m <= FEW_ROWS) || !g.transB || g.transA || g.alpha !== 1 || g.beta !== 0) return false;
+  if (!(g.m >= 2 && g.m <= FEW_ROWS) || !isPlainTransposedProduct(g)) return false;
   if (!(g.c instanceof Float32Array) || g.n * g.k < GEMV_MIN_ELEMENTS) return false;
   if (!hasSmallMatrixKernel(be)) return false;
   const step = fewRowSlabColumns(g.m, g.k);

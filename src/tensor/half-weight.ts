@@ -19,7 +19,7 @@ import { GEMV_MIN_ELEMENTS, SMALL_KERNEL_MIN_COLUMNS } from '../backend/openblas
 import { decodeBF16, decodeF16 } from '../io/half.ts';
 import { FINITE_KIND, NATIVE_CALL_MIN, kernelThreads, nativeKernels } from './native-kernels.ts';
 import { nativeAttentionKernels, onOneThread } from './attention.ts';
-import { FEW_ROWS, fewRowSlabColumns, hasSmallMatrixKernel } from './few-row-gemm.ts';
+import { FEW_ROWS, fewRowSlabColumns, hasSmallMatrixKernel, isPlainTransposedProduct } from './few-row-gemm.ts';
 import { LazyWeight } from './lazy-weight.ts';
 import { Tensor, sizeOf, type DType } from './tensor.ts';
 
@@ -185,7 +185,7 @@ export function heldBytes(t: Tensor): number {
  * the same numbers). False when the caller should run that loop.
  */
 export function fewRowHalfProduct(be: Backend, w: HalfWeight, x: Float32Array, c: Float32Array, g: { transA: boolean; transB: boolean; m: number; alpha: number; beta: number }): boolean {
-  if (!decodesCachedSlabs(w, g.transB, g.m) || !g.transB || g.transA || g.alpha !== 1 || g.beta !== 0) return false;
+  if (!isPlainTransposedProduct(g) || !decodesCachedSlabs(w, g.transB, g.m)) return false;
   const nk = nativeAttentionKernels(be);
   if (!nk) return false;
   const [n, k] = w.shape;

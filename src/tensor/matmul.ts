@@ -1,6 +1,6 @@
 /** Matrix products through the active backend's GEMM. */
 import { backend } from '../backend/index.ts';
-import { gemmOrSlabs } from './few-row-gemm.ts';
+import { gemmOrSlabs, isPlainTransposedProduct } from './few-row-gemm.ts';
 import { fewRowHalfProduct, forEachDecodedSlab, isHalf, oneRowHalfProduct, type HalfWeight } from './half-weight.ts';
 import { isLowRank, type LowRankWeight } from './low-rank.ts';
 import { ACT, allFloat32, kernelThreads, nativeKernels } from './native-kernels.ts';
@@ -79,7 +79,7 @@ function matmulHalf(a: Tensor, b: HalfWeight, out: Tensor,
   g: { transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number }): void {
   const be = backend();
   if (a.data instanceof Float32Array && out.data instanceof Float32Array) {
-    if (g.m === 1 && g.transB && !g.transA && g.alpha === 1 && g.beta === 0) {
+    if (g.m === 1 && isPlainTransposedProduct(g)) {
       oneRowHalfProduct(b, a.data, out.data);
       return;
     }
