@@ -1,7 +1,7 @@
 /**
  * One peer job in linscope, timed in this process: `reps` timed runs after one warm-up (the
  * warm-up's outputs go to <dir>/out/<job>-linscope.* for bench/peers/torch_peers.py to check).
- * Prints one JSON line: {tool, job, threads, seconds: [...], cpuSeconds: [...], maxRssMB} (CPU time
+ * Prints one JSON line: {tool, job, threads, seconds: [...], cpuSeconds: [...], maxRssMB, blasCore} (CPU time
  * of the process, user + system: comparable on a loaded machine, where wall seconds are not).
  *
  *   node --import tsx bench/peers/linscope-job.ts <forward|linearity|train|laser|perplexity|generate> [dir] [reps]
@@ -17,6 +17,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backend } from '../../src/backend/index.ts';
+import { OpenBlasBackend } from '../../src/backend/openblas.ts';
 import { evaluateFactualRecall, type PreparedCases } from '../../src/eval/factual-recall.ts';
 import type { EvalTokenizer } from '../../src/eval/model-api.ts';
 import { tokenPerplexity } from '../../src/eval/perplexity.ts';
@@ -133,4 +134,6 @@ for (let r = 0; r < reps; r++) {
   seconds.push((performance.now() - t0) / 1000);
   cpuSeconds.push(cpu() - c0);
 }
-console.log(JSON.stringify({ tool: 'linscope', job, threads: backend().threads(), seconds, cpuSeconds, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+const be = backend();
+const blasCore = be instanceof OpenBlasBackend ? be.core : be.name;
+console.log(JSON.stringify({ tool: 'linscope', job, threads: be.threads(), seconds, cpuSeconds, maxRssMB: process.resourceUsage().maxRSS / 1024, blasCore }));

@@ -13,10 +13,23 @@
  *   options: --rounds N, --reps N (timed runs per process after its warm-up), --threads 1,2,
  *            --jobs forward,linearity,train,laser,perplexity,generate, --dir D (inputs; default /tmp/linscope-peers),
  *            --out FILE, --python PATH (default /usr/bin/python3),
- *            --append TITLE (add the tables as a section "## TITLE" at the end of --out instead of rewriting it)
+ *            --append TITLE (add the tables as a section "## TITLE" at the end of --out instead of rewriting it),
+ *            --torch-malloc cached|glibc|both (default cached; see below)
  *
  * Every process gets OPENBLAS_NUM_THREADS (and LINSCOPE_THREADS) = the thread count: Debian's
- * PyTorch calls OpenBLAS, whose threads torch.set_num_threads does not limit.
+ * PyTorch calls OpenBLAS, whose threads torch.set_num_threads does not limit. Both tools get the
+ * same OpenBLAS kernel set (linscope's OPENBLAS_CORETYPE policy, applied to every child's
+ * environment; each process reports the core it loaded and a mismatch fails the cell).
+ *
+ * The allocator: PyTorch takes every tensor from malloc, and glibc serves blocks above its mmap
+ * threshold (at most 32 MB) with fresh mmap'd pages, so every large activation is faulted in anew,
+ * which on these virtual machines costs more than the arithmetic done in it (GPT-2 forward: 11.6 s
+ * with glibc's defaults against 2.05 s without fresh pages, 2026-12-03). A user who tunes PyTorch
+ * for CPU runs it with a caching allocator (tcmalloc or jemalloc preloaded, as PyTorch's CPU
+ * performance guide recommends, or glibc told not to unmap), so `cached` (the default) runs every
+ * process, linscope's too, with MALLOC_MMAP_MAX_=0 and a 64 GiB MALLOC_TRIM_THRESHOLD_: freed memory
+ * stays mapped for the next tensor (tcmalloc measured the same). `glibc` keeps glibc's defaults for
+ * torch; `both` times torch both ways, interleaved, and adds the glibc-default column.
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +37,7 @@ import { cpus, getPriority, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { applyCoretypePolicy } from '../../src/backend/native-library.ts';
 import { timeBackendGemm } from '../gemm.ts';
 import { forwardFlops } from '../forward.ts';
 import { FLOOR_FLOPS, floorSeconds } from './floors.ts';
@@ -42,6 +56,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(root, 'bench', 'RESULTS-peers.md') },
     python: { type: 'string', default: '/usr/bin/python3' },
     append: { type: 'string' },
+    'torch-malloc': { type: 'string', default: 'cached' },
   },
 });
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
@@ -49,6 +64,10 @@ const reps = Number(values.reps ?? 1);
 const threadCounts = values.threads!.split(',').map(Number);
 const jobs = values.jobs!.split(',');
 const dir = values.dir!;
+const torchMalloc = values['torch-malloc']!;
+if (!['cached', 'glibc', 'both'].includes(torchMalloc)) throw new Error(`--torch-malloc ${torchMalloc}: expected cached, glibc or both`);
+/** glibc told to keep freed memory mapped (the `cached` allocator setting above). */
+const CACHED_MALLOC = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 36) };
 
 const JOB_TITLES: Record<string, string> = {
   forward: 'GPT-2-small forward, 1024 tokens, all hidden states + logits',
@@ -66,12 +85,19 @@ interface JobLine {
   seconds: number[];
   maxRssMB: number;
   maxAbsDiff?: number;
+  /** The OpenBLAS kernel set the process loaded. */
+  blasCore: string;
 }
 
 const uptime = () => execSync('uptime').toString().trim();
 
-function runOne(tool: 'linscope' | 'torch', job: string, threads: number, check: boolean): JobLine | string {
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), LINSCOPE_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+type Tool = 'linscope' | 'torch' | 'torch-glibc';
+
+function runOne(tool: Tool, job: string, threads: number, check: boolean): JobLine | string {
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), LINSCOPE_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+  applyCoretypePolicy(env);
+  const glibcDefaults = tool === 'torch-glibc' || (tool === 'torch' && torchMalloc === 'glibc');
+  if (!glibcDefaults) Object.assign(env, CACHED_MALLOC);
   const args = tool === 'linscope'
     ? ['--import', 'tsx', join(here, 'linscope-job.ts'), job, dir, String(reps)]
     : [join(here, 'torch_peers.py'), job, dir, String(reps), ...(check ? ['--check'] : [])];
@@ -93,7 +119,7 @@ const startedAt = new Date().toISOString();
 console.error(`uptime before: ${before}`);
 makeInputs(dir);
 
-interface Cell { linscope: number[]; torch: number[]; rssL: number[]; rssT: number[]; diff?: number; errors: string[] }
+interface Cell { linscope: number[]; torch: number[]; torchGlibc: number[]; rssL: number[]; rssT: number[]; diff?: number; errors: string[]; cores: Set<string> }
 const cells = new Map<string, Cell>();
 const peaks = new Map<number, number>();
 const dgemmPeaks = new Map<number, number>();
@@ -104,11 +130,12 @@ for (const threads of threadCounts) {
   dgemmPeaks.set(threads, dpeak.medianGflops);
   console.error(`threads ${threads}: sgemm 2048³ ${peak.medianGflops.toFixed(1)} GFLOP/s, dgemm ${dpeak.medianGflops.toFixed(1)} GFLOP/s`);
   for (const job of jobs) {
-    const cell: Cell = { linscope: [], torch: [], rssL: [], rssT: [], errors: [] };
+    const cell: Cell = { linscope: [], torch: [], torchGlibc: [], rssL: [], rssT: [], errors: [], cores: new Set() };
     cells.set(`${job}:${threads}`, cell);
     for (let r = 0; r < rounds; r++) {
       // linscope first in round 0 (torch checks its outputs), then alternate
-      const order: ('linscope' | 'torch')[] = r % 2 === 0 ? ['linscope', 'torch'] : ['torch', 'linscope'];
+      const order: Tool[] = r % 2 === 0 ? ['linscope', 'torch'] : ['torch', 'linscope'];
+      if (torchMalloc === 'both') order.push('torch-glibc');
       for (const tool of order) {
         const got = runOne(tool, job, threads, r === 0);
         if (typeof got === 'string') {
@@ -116,7 +143,12 @@ for (const threads of threadCounts) {
           console.error(got);
           continue;
         }
-        console.error(`${job} t=${threads} round ${r + 1} ${tool}: ${got.seconds.map((s) => s.toFixed(2)).join(', ')} s, ${got.maxRssMB.toFixed(0)} MB`);
+        console.error(`${job} t=${threads} round ${r + 1} ${tool}: ${got.seconds.map((s) => s.toFixed(2)).join(', ')} s, ${got.maxRssMB.toFixed(0)} MB, OpenBLAS ${got.blasCore}`);
+        cell.cores.add(got.blasCore);
+        if (tool === 'torch-glibc') {
+          cell.torchGlibc.push(...got.seconds);
+          continue;
+        }
         (tool === 'linscope' ? cell.linscope : cell.torch).push(...got.seconds);
         (tool === 'linscope' ? cell.rssL : cell.rssT).push(got.maxRssMB);
         if (got.maxAbsDiff !== undefined) cell.diff = got.maxAbsDiff;
@@ -129,7 +161,7 @@ console.error(`uptime after: ${after}`);
 
 // ------------------------------------------------------------------ RESULTS-peers.md
 const load1 = Number(/load average: ([\d.]+)/.exec(before)?.[1] ?? loadavg()[0]);
-const command = `node --import tsx bench/peers/run.ts${values.quick ? ' --quick' : ''}${values.rounds ? ` --rounds ${rounds}` : ''}${values.reps ? ` --reps ${reps}` : ''}${values.threads !== '1,2' ? ` --threads ${values.threads}` : ''}${values.jobs !== 'forward,linearity,train,laser,perplexity,generate' ? ` --jobs ${values.jobs}` : ''}${values.append ? ` --append "${values.append}"` : ''}`;
+const command = `node --import tsx bench/peers/run.ts${values.quick ? ' --quick' : ''}${torchMalloc !== 'cached' ? ` --torch-malloc ${torchMalloc}` : ''}${values.rounds ? ` --rounds ${rounds}` : ''}${values.reps ? ` --reps ${reps}` : ''}${values.threads !== '1,2' ? ` --threads ${values.threads}` : ''}${values.jobs !== 'forward,linearity,train,laser,perplexity,generate' ? ` --jobs ${values.jobs}` : ''}${values.append ? ` --append "${values.append}"` : ''}`;
 const lines: string[] = [
   '# linscope vs PyTorch on the same CPU: the peer table',
   '',
@@ -144,17 +176,23 @@ const lines: string[] = [
   ...(getPriority() > 0 ? [`- Run with a lowered priority (nice ${getPriority()}), as every process it started.`] : []),
   `- ${rounds} round(s); in each, one linscope process and one torch process per job and thread count (order alternating), each timing ${reps} run(s) after a warm-up; medians over all timed runs. Peak RSS is each process's own maximum resident set (largest over its processes).`,
   '- Same inputs for both (bench/peers/make-inputs.ts): random-weight safetensors of GPT-2-small (12 × 768, vocab 50257) and of configs/pretrain-5m.yaml, the same token ids. The torch side (bench/peers/torch_peers.py) is written the way Hugging Face transformers\' eager modeling code is; the GPT-2 linearity peer runs the transformer body (no LM head: linscope computes only the last position\'s logits there) and solves the same float64 centred normal equations with torch.linalg.eigh.',
+  `- OpenBLAS kernel set of every process: ${[...new Set([...cells.values()].flatMap((c) => [...c.cores]))].join(', ') || 'not reported'} (linscope's OPENBLAS_CORETYPE policy applied to both tools).`,
+  torchMalloc === 'glibc'
+    ? '- Allocator: glibc\'s defaults for every process (`--torch-malloc glibc`): PyTorch faults in fresh pages for every large tensor.'
+    : `- Allocator: every process ran with \`MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=${2 ** 36}\` (glibc keeps freed memory for the next tensor, as a caching allocator does; PyTorch's CPU tuning runs tcmalloc or jemalloc for the same reason). linscope reuses its own buffers and measured the same either way.${torchMalloc === 'both' ? ' The last two columns time PyTorch again with glibc\'s defaults (fresh pages for every tensor above the mmap threshold), interleaved in the same rounds.' : ''}`,
   '- Ratio = torch time / linscope time (above 1: linscope faster). Goal of issue #16: ≥ 1.5× everywhere.',
   '- Floor = the job\'s BLAS-3 FLOPs at the GEMM peaks measured in this run (sgemm and dgemm 2048³; bench/peers/floors.ts says what is counted): no tool doing that arithmetic through this OpenBLAS can be faster, so torch ÷ floor bounds the ratio any tool could reach. Where it is near 1.5×, 1.5× would need the whole job to run at the GEMM peak.',
   '',
 ];
 for (const threads of threadCounts) {
   lines.push(`## ${threads} thread${threads > 1 ? 's' : ''} (OPENBLAS_NUM_THREADS=${threads})`, '');
-  lines.push('| job | linscope s | torch s | ratio | ≥ 1.5× | floor s | torch ÷ floor | linscope peak RSS MB | torch peak RSS MB | max abs diff (first round) |');
-  lines.push('| --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |');
+  const glibcColumns = torchMalloc === 'both';
+  lines.push(`| job | linscope s | torch s | ratio | ≥ 1.5× | floor s | torch ÷ floor | linscope peak RSS MB | torch peak RSS MB | max abs diff (first round) |${glibcColumns ? ' torch, glibc malloc s | ratio to it |' : ''}`);
+  lines.push(`| --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |${glibcColumns ? ' ---: | ---: |' : ''}`);
   for (const job of jobs) {
     const c = cells.get(`${job}:${threads}`)!;
-    if (!c.linscope.length || !c.torch.length) {
+    if (c.cores.size > 1) c.errors.push(`different OpenBLAS kernel sets: ${[...c.cores].join(', ')}`);
+    if (!c.linscope.length || !c.torch.length || c.cores.size > 1) {
       lines.push(`| ${JOB_TITLES[job] ?? job} | ${c.linscope.length ? median(c.linscope).toFixed(3) : 'failed'} | ${c.torch.length ? median(c.torch).toFixed(3) : 'failed'} | – | – | | | | | ${c.errors.join('; ').replace(/\|/g, '/')} |`);
       continue;
     }
@@ -164,7 +202,9 @@ for (const threads of threadCounts) {
     const flops = FLOOR_FLOPS[job]?.();
     const floor = flops ? floorSeconds(flops, peaks.get(threads)!, dgemmPeaks.get(threads)!) : undefined;
     const floorCells = floor === undefined ? '– | –' : `${floor.toFixed(3)} | ${(t / floor).toFixed(2)}×`;
-    lines.push(`| ${JOB_TITLES[job] ?? job} | ${l.toFixed(3)} | ${t.toFixed(3)} | ${ratio.toFixed(2)}× | ${ratio >= 1.5 ? 'yes' : 'no'} | ${floorCells} | ${Math.max(...c.rssL).toFixed(0)} | ${Math.max(...c.rssT).toFixed(0)} | ${c.diff === undefined ? 'not checked' : c.diff.toExponential(2)} |`);
+    const tg = c.torchGlibc.length ? median(c.torchGlibc) : undefined;
+    const glibcCells = !glibcColumns ? '' : tg === undefined ? ' failed | – |' : ` ${tg.toFixed(3)} | ${(tg / l).toFixed(2)}× |`;
+    lines.push(`| ${JOB_TITLES[job] ?? job} | ${l.toFixed(3)} | ${t.toFixed(3)} | ${ratio.toFixed(2)}× | ${ratio >= 1.5 ? 'yes' : 'no'} | ${floorCells} | ${Math.max(...c.rssL).toFixed(0)} | ${Math.max(...c.rssT).toFixed(0)} | ${c.diff === undefined ? 'not checked' : c.diff.toExponential(2)} |${glibcCells}`);
   }
   const fwd = cells.get(`forward:${threads}`);
   const peak = peaks.get(threads)!;

@@ -6,7 +6,8 @@ MLP, CrossEntropyLoss; torch.optim.AdamW with decay on matrices only, clip_grad_
 
     python3 bench/peers/torch_peers.py <forward|linearity|train|laser|perplexity|generate> [dir] [reps] [--check]
 
-Times `reps` runs after one warm-up and prints one JSON line {tool, job, threads, seconds, maxRssMB}.
+Times `reps` runs after one warm-up and prints one JSON line {tool, job, threads, seconds, maxRssMB, blasCore}
+(blasCore: the OpenBLAS kernel set this process loaded, which bench/peers/run.ts checks equals linscope's).
 With --check, the warm-up's outputs are compared with linscope's (<dir>/out/<job>-linscope.*,
 written by linscope-job.ts) and the largest absolute difference is printed to stderr and added to
 the JSON line as "maxAbsDiff". PyTorch is only needed for this benchmark, never by linscope.
@@ -21,6 +22,7 @@ import struct
 import sys
 import time
 
+import ctypes
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -225,6 +227,20 @@ def pair_scores(x, y, ridge=1e-8):
 
 # ---------------------------------------------------------------- jobs
 
+def openblas_core():
+    """The core type of the OpenBLAS this process loaded (through torch), or "unknown"."""
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1] and ".so" in line}
+    for path in sorted(paths):
+        try:
+            get = ctypes.CDLL(path).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        get.restype = ctypes.c_char_p
+        return get().decode().strip()
+    return "unknown"
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     check = "--check" in sys.argv
@@ -379,7 +395,7 @@ def main():
         run(False)
         seconds.append(time.perf_counter() - t0)
     line = {"tool": "torch", "job": job, "threads": threads, "seconds": seconds,
-            "maxRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "maxRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "blasCore": openblas_core()}
     if diff is not None:
         line["maxAbsDiff"] = diff
     print(json.dumps(line))
