@@ -14,6 +14,7 @@
  * OPENBLAS_NUM_THREADS = the thread count (torch's set_num_threads does not limit Debian's OpenBLAS).
  */
 import { execSync, spawnSync } from 'node:child_process';
+import { peerEnvironment } from './peers/peer-env.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -45,7 +46,7 @@ interface Run {
 }
 
 function run(kind: 'old' | 'new' | 'eigh' | 'lstsq', dir: string, threads: number): Run {
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), LINSCOPE_THREADS: String(threads) };
+  const env = peerEnvironment(threads); // both tools: the same OpenBLAS kernels and allocator setting
   const args = kind === 'old' || kind === 'new'
     ? [process.execPath, ['--import', 'tsx', join(here, 'solve', 'one-solve.ts'), '--dir', dir, '--method', kind, '--threads', String(threads)]] as const
     : [values.python!, [join(here, 'solve', 'torch_solve.py'), dir, kind, String(threads)]] as const;

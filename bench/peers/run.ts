@@ -27,7 +27,7 @@
  * with glibc's defaults against 2.05 s without fresh pages, 2026-12-03). A user who tunes PyTorch
  * for CPU runs it with a caching allocator (tcmalloc or jemalloc preloaded, as PyTorch's CPU
  * performance guide recommends, or glibc told not to unmap), so `cached` (the default) runs every
- * process, linscope's too, with MALLOC_MMAP_MAX_=0 and a 64 GiB MALLOC_TRIM_THRESHOLD_: freed memory
+ * process, linscope's too, with peer-env.sh's MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_: freed memory
  * stays mapped for the next tensor (tcmalloc measured the same). `glibc` keeps glibc's defaults for
  * torch; `both` times torch both ways, interleaved, and adds the glibc-default column.
  */
@@ -37,11 +37,11 @@ import { cpus, getPriority, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { applyCoretypePolicy } from '../../src/backend/native-library.ts';
 import { timeBackendGemm } from '../gemm.ts';
 import { forwardFlops } from '../forward.ts';
 import { FLOOR_FLOPS, floorSeconds } from './floors.ts';
 import { DEFAULT_DIR, makeInputs } from './make-inputs.ts';
+import { CACHED_MALLOC, peerEnvironment } from './peer-env.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -66,8 +66,6 @@ const jobs = values.jobs!.split(',');
 const dir = values.dir!;
 const torchMalloc = values['torch-malloc']!;
 if (!['cached', 'glibc', 'both'].includes(torchMalloc)) throw new Error(`--torch-malloc ${torchMalloc}: expected cached, glibc or both`);
-/** glibc told to keep freed memory mapped (the `cached` allocator setting above). */
-const CACHED_MALLOC = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 36) };
 
 const JOB_TITLES: Record<string, string> = {
   forward: 'GPT-2-small forward, 1024 tokens, all hidden states + logits',
@@ -94,10 +92,7 @@ const uptime = () => execSync('uptime').toString().trim();
 type Tool = 'linscope' | 'torch' | 'torch-glibc';
 
 function runOne(tool: Tool, job: string, threads: number, check: boolean): JobLine | string {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), LINSCOPE_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
-  applyCoretypePolicy(env);
-  const glibcDefaults = tool === 'torch-glibc' || (tool === 'torch' && torchMalloc === 'glibc');
-  if (!glibcDefaults) Object.assign(env, CACHED_MALLOC);
+  const env = peerEnvironment(threads, { glibcDefaults: tool === 'torch-glibc' || (tool === 'torch' && torchMalloc === 'glibc') });
   const args = tool === 'linscope'
     ? ['--import', 'tsx', join(here, 'linscope-job.ts'), job, dir, String(reps)]
     : [join(here, 'torch_peers.py'), job, dir, String(reps), ...(check ? ['--check'] : [])];
@@ -179,7 +174,7 @@ const lines: string[] = [
   `- OpenBLAS kernel set of every process: ${[...new Set([...cells.values()].flatMap((c) => [...c.cores]))].join(', ') || 'not reported'} (linscope's OPENBLAS_CORETYPE policy applied to both tools).`,
   torchMalloc === 'glibc'
     ? '- Allocator: glibc\'s defaults for every process (`--torch-malloc glibc`): PyTorch faults in fresh pages for every large tensor.'
-    : `- Allocator: every process ran with \`MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=${2 ** 36}\` (glibc keeps freed memory for the next tensor, as a caching allocator does; PyTorch's CPU tuning runs tcmalloc or jemalloc for the same reason). linscope reuses its own buffers and measured the same either way.${torchMalloc === 'both' ? ' The last two columns time PyTorch again with glibc\'s defaults (fresh pages for every tensor above the mmap threshold), interleaved in the same rounds.' : ''}`,
+    : `- Allocator: every process ran with \`${Object.entries(CACHED_MALLOC).map(([k, v]) => `${k}=${v}`).join(' ')}\` (bench/peers/peer-env.sh: glibc keeps freed memory for the next tensor, as a caching allocator does; PyTorch's CPU tuning runs tcmalloc or jemalloc for the same reason). linscope reuses its own buffers and measured the same either way.${torchMalloc === 'both' ? ' The last two columns time PyTorch again with glibc\'s defaults (fresh pages for every tensor above the mmap threshold), interleaved in the same rounds.' : ''}`,
   '- Ratio = torch time / linscope time (above 1: linscope faster). Goal of issue #16: ≥ 1.5× everywhere.',
   '- Floor = the job\'s BLAS-3 FLOPs at the GEMM peaks measured in this run (sgemm and dgemm 2048³; bench/peers/floors.ts says what is counted): no tool doing that arithmetic through this OpenBLAS can be faster, so torch ÷ floor bounds the ratio any tool could reach. Where it is near 1.5×, 1.5× would need the whole job to run at the GEMM peak.',
   '',
