@@ -8,7 +8,7 @@ set -e
 model=$1; tasks=${2:-arc_easy,winogrande,boolq,truthfulqa_mc2,lambada_openai,copa}; limit=${3:-40}; out=${4:-/tmp/linscope-eval-scoring}
 tokenizer=${5:+--tokenizer $5}
 cd "$(dirname "$0")/.."
-source bench/peers/peer-env.sh # the same OpenBLAS kernels and allocator setting for both tools
+eval "$(node --import tsx bench/peers/peer-env.ts)" # both tools: the same OpenBLAS kernels and allocator settings
 export LINSCOPE_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 TORCH_THREADS=1
 for round in 1 2; do
   echo "## round $round: linscope (plain and cached, interleaved per task)"

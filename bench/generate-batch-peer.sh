@@ -5,7 +5,7 @@
 set -e
 model=$1; batches=${2:-1,4,16}; prompt=${3:-32}; new=${4:-16}; rounds=${5:-2}; out=${6:-/tmp/linscope-generate-batch}
 cd "$(dirname "$0")/.."
-source bench/peers/peer-env.sh # the same OpenBLAS kernels and allocator setting for both tools
+eval "$(node --import tsx bench/peers/peer-env.ts)" # both tools: the same OpenBLAS kernels and allocator settings
 mkdir -p "$out"
 for threads in 1 2; do
   export LINSCOPE_THREADS=$threads OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads

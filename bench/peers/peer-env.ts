@@ -1,22 +1,23 @@
 /**
- * The environment of a peer benchmark's child processes (linscope's and PyTorch's alike), as
- * bench/peers/peer-env.sh defines it for the shell scripts: the thread counts, linscope's
- * OPENBLAS_CORETYPE policy (so both load the same OpenBLAS kernels) and glibc told to keep freed
- * memory mapped (the MALLOC_* exports of peer-env.sh; the measured reasoning is in
- * bench/RESULTS-peers.md, "The allocator and the kernel set").
+ * The environment of a peer benchmark's child processes, linscope's and PyTorch's alike: the thread
+ * counts, linscope's OPENBLAS_CORETYPE policy (so both load the same OpenBLAS kernels) and the glibc
+ * allocator thresholds linscope sets for itself (src/backend/glibc-malloc.ts), given to PyTorch as
+ * MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_. With glibc's defaults PyTorch takes every tensor
+ * above the mmap threshold as fresh pages and faults them in anew on every op; the measured
+ * reasoning is in bench/RESULTS-peers.md, "The allocator and the kernel set".
+ *
+ * Run as a script, it prints the settings as shell exports for the bench/*-peer.sh scripts:
+ *   eval "$(node --import tsx bench/peers/peer-env.ts)"
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES } from '../../src/backend/glibc-malloc.ts';
 import { applyCoretypePolicy } from '../../src/backend/native-library.ts';
 
-/** The MALLOC_* settings exported by peer-env.sh. */
-export const CACHED_MALLOC: Readonly<Record<string, string>> = (() => {
-  const text = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'peer-env.sh'), 'utf8');
-  const settings = Object.fromEntries([...text.matchAll(/^export (MALLOC_\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
-  if (Object.keys(settings).length !== 2) throw new Error('bench/peers/peer-env.sh: expected two MALLOC_* exports');
-  return settings;
-})();
+/** glibc's allocator settings of linscope's own processes, as environment variables. */
+export const CACHED_MALLOC: Readonly<Record<string, string>> = {
+  MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD_BYTES),
+  MALLOC_TRIM_THRESHOLD_: String(TRIM_THRESHOLD_BYTES),
+};
 
 /** A child's environment at `threads` BLAS/OpenMP threads; `glibcDefaults` leaves glibc's allocator as it is. */
 export function peerEnvironment(threads: number, opts: { glibcDefaults?: boolean } = {}): NodeJS.ProcessEnv {
@@ -25,4 +26,12 @@ export function peerEnvironment(threads: number, opts: { glibcDefaults?: boolean
   applyCoretypePolicy(env);
   if (!opts.glibcDefaults) Object.assign(env, CACHED_MALLOC);
   return env;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  applyCoretypePolicy(env);
+  const lines = [env.OPENBLAS_CORETYPE === undefined ? 'unset OPENBLAS_CORETYPE' : `export OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}`];
+  for (const [k, v] of Object.entries(CACHED_MALLOC)) lines.push(`export ${k}=${v}`);
+  console.log(lines.join('\n'));
 }

@@ -24,12 +24,13 @@
  * The allocator: PyTorch takes every tensor from malloc, and glibc serves blocks above its mmap
  * threshold (at most 32 MB) with fresh mmap'd pages, so every large activation is faulted in anew,
  * which on these virtual machines costs more than the arithmetic done in it (GPT-2 forward: 11.6 s
- * with glibc's defaults against 2.05 s without fresh pages, 2026-12-03). A user who tunes PyTorch
- * for CPU runs it with a caching allocator (tcmalloc or jemalloc preloaded, as PyTorch's CPU
- * performance guide recommends, or glibc told not to unmap), so `cached` (the default) runs every
- * process, linscope's too, with peer-env.sh's MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_: freed memory
- * stays mapped for the next tensor (tcmalloc measured the same). `glibc` keeps glibc's defaults for
- * torch; `both` times torch both ways, interleaved, and adds the glibc-default column.
+ * with glibc's defaults against 2.05 s without fresh pages, 2026-12-03). linscope sets glibc's mmap
+ * and trim thresholds for itself (src/backend/glibc-malloc.ts), and a user who tunes PyTorch for CPU
+ * runs it with a caching allocator (tcmalloc or jemalloc preloaded, as PyTorch's performance tuning
+ * guide suggests), so `cached` (the default) gives every process, PyTorch's too, linscope's own
+ * thresholds as MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ (bench/peers/peer-env.ts; tcmalloc
+ * measured the same for PyTorch). `glibc` keeps glibc's defaults for torch; `both` times torch both
+ * ways, interleaved, and adds the glibc-default column.
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
@@ -174,7 +175,7 @@ const lines: string[] = [
   `- OpenBLAS kernel set of every process: ${[...new Set([...cells.values()].flatMap((c) => [...c.cores]))].join(', ') || 'not reported'} (linscope's OPENBLAS_CORETYPE policy applied to both tools).`,
   torchMalloc === 'glibc'
     ? '- Allocator: glibc\'s defaults for every process (`--torch-malloc glibc`): PyTorch faults in fresh pages for every large tensor.'
-    : `- Allocator: every process ran with \`${Object.entries(CACHED_MALLOC).map(([k, v]) => `${k}=${v}`).join(' ')}\` (bench/peers/peer-env.sh: glibc keeps freed memory for the next tensor, as a caching allocator does; PyTorch's CPU tuning runs tcmalloc or jemalloc for the same reason). linscope reuses its own buffers and measured the same either way.${torchMalloc === 'both' ? ' The last two columns time PyTorch again with glibc\'s defaults (fresh pages for every tensor above the mmap threshold), interleaved in the same rounds.' : ''}`,
+    : `- Allocator: every process ran with \`${Object.entries(CACHED_MALLOC).map(([k, v]) => `${k}=${v}`).join(' ')}\` (bench/peers/peer-env.ts: the thresholds linscope sets for itself through mallopt, so glibc keeps freed memory for the next tensor, as a caching allocator does; PyTorch's performance tuning guide suggests tcmalloc or jemalloc for the same reason). linscope measured the same either way.${torchMalloc === 'both' ? ' The last two columns time PyTorch again with glibc\'s defaults (fresh pages for every tensor above the mmap threshold), interleaved in the same rounds.' : ''}`,
   '- Ratio = torch time / linscope time (above 1: linscope faster). Goal of issue #16: ≥ 1.5× everywhere.',
   '- Floor = the job\'s BLAS-3 FLOPs at the GEMM peaks measured in this run (sgemm and dgemm 2048³; bench/peers/floors.ts says what is counted): no tool doing that arithmetic through this OpenBLAS can be faster, so torch ÷ floor bounds the ratio any tool could reach. Where it is near 1.5×, 1.5× would need the whole job to run at the GEMM peak.',
   '',
