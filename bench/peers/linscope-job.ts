@@ -119,8 +119,12 @@ async function prepare(): Promise<(first: boolean) => void | Promise<void>> {
   throw new Error(`unknown job ${job} (forward, linearity, train, laser, perplexity, generate)`);
 }
 
+/** Warm-up runs beyond the first, per job, as in torch_peers.py (training: measured in its steady state). */
+const EXTRA_WARMUPS: Record<string, number> = { train: 2 };
+
 const run = await prepare();
 await run(true);
+for (let w = 0; w < (EXTRA_WARMUPS[job] ?? 0); w++) await run(false);
 const seconds: number[] = [];
 const cpuSeconds: number[] = [];
 const cpu = () => {

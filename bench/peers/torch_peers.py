@@ -12,7 +12,8 @@ With --check, the warm-up's outputs are compared with linscope's (<dir>/out/<job
 written by linscope-job.ts) and the largest absolute difference is printed to stderr and added to
 the JSON line as "maxAbsDiff". PyTorch is only needed for this benchmark, never by linscope.
 Thread count: OPENBLAS_NUM_THREADS (Debian's torch uses OpenBLAS; set_num_threads does not limit
-it) and torch.set_num_threads for torch's own kernels, both from the environment.
+it) and torch.set_num_threads for torch's own kernels, both from the environment (TORCH_THREADS, when
+set, gives torch's own kernels another count than OpenBLAS's).
 """
 import json
 import math
@@ -227,6 +228,12 @@ def pair_scores(x, y, ridge=1e-8):
 
 # ---------------------------------------------------------------- jobs
 
+# Warm-up runs beyond the first, per job, as in linscope-job.ts: PyTorch's second and third
+# training steps still grow its heap (AdamW's state appears in the first), 0.97-1.23 s against
+# 0.68-0.84 s for the fourth at 1 thread; a training run is measured in its steady state.
+EXTRA_WARMUPS = {"train": 2}
+
+
 def openblas_core():
     """The core type of the OpenBLAS this process loaded (through torch), or "unknown"."""
     with open("/proc/self/maps") as maps:
@@ -248,7 +255,7 @@ def main():
     folder = args[1] if len(args) > 1 else "/tmp/linscope-peers"
     reps = int(args[2]) if len(args) > 2 else 1
     threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "0")) or torch.get_num_threads()
-    torch.set_num_threads(threads)
+    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "0")) or threads)
     inputs = json.load(open(os.path.join(folder, "inputs.json")))
     theirs = os.path.join(folder, "out", f"{job}-linscope")
     diff = None
@@ -389,6 +396,8 @@ def main():
     diff = run(True)
     if diff is not None:
         print(f"{job}: max |torch − linscope| = {diff:.3g}", file=sys.stderr)
+    for _ in range(EXTRA_WARMUPS.get(job, 0)):
+        run(False)
     seconds = []
     for _ in range(reps):
         t0 = time.perf_counter()

@@ -2,8 +2,9 @@
  * Finds and opens OpenBLAS and LAPACKE with koffi, and declares the C functions linscope calls.
  *
  * The trap: some machines export OPENBLAS_CORETYPE (e.g. Haswell), which forces a kernel set that
- * may not suit the CPU (AVX2 kernels on an Intel AVX-512 machine are slower; on the Zen 4 bench
- * machine Haswell's SGEMM measured 3–5 % faster than the auto-picked Cooperlake, see bench/RESULTS.md).
+ * may not suit the CPU: on the Zen 5 bench machine, which exports Haswell, its AVX2 SGEMM ran at half
+ * the speed of the Cooperlake kernels OpenBLAS picks itself (99 against 202 GFLOP/s at 2048³); on
+ * the Zen 4 one Haswell measured 3–5 % faster (bench/RESULTS.md).
  * OpenBLAS reads it once, when the library loads, so it is removed from the environment just before
  * loading unless the user asked to keep it (LINSCOPE_OPENBLAS_CORETYPE=<name> sets it on purpose).
  */
