@@ -1,6 +1,6 @@
 /**
  * The environment of a peer benchmark's child processes, linscope's and PyTorch's alike: the thread
- * counts, linscope's OPENBLAS_CORETYPE policy (so both load the same OpenBLAS kernels) and the glibc
+ * counts (PyTorch's intra-op threads: TORCH_INTRA_OP_THREADS), linscope's OPENBLAS_CORETYPE policy (so both load the same OpenBLAS kernels) and the glibc
  * allocator thresholds linscope sets for itself (src/backend/glibc-malloc.ts), given to PyTorch as
  * MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_. With glibc's defaults PyTorch takes every tensor
  * above the mmap threshold as fresh pages and faults them in anew on every op; the measured
@@ -19,10 +19,19 @@ export const CACHED_MALLOC: Readonly<Record<string, string>> = {
   MALLOC_TRIM_THRESHOLD_: String(TRIM_THRESHOLD_BYTES),
 };
 
+/**
+ * PyTorch's own (intra-op) threads beside OpenBLAS's: one. On the 2-core machine, torch at 2 OpenBLAS
+ * threads with 2 intra-op threads took 1.66–2.17 s for the GPT-2 forward and 0.91–1.30 s for the 5M
+ * training step; with 1 intra-op thread 1.26–1.49 s and 0.44–0.52 s (its OpenMP threads and
+ * OpenBLAS's compete for the same cores), so the peer runs torch the faster way (TORCH_THREADS,
+ * read by bench/peers/torch_peers.py).
+ */
+export const TORCH_INTRA_OP_THREADS = 1;
+
 /** A child's environment at `threads` BLAS/OpenMP threads; `glibcDefaults` leaves glibc's allocator as it is. */
 export function peerEnvironment(threads: number, opts: { glibcDefaults?: boolean } = {}): NodeJS.ProcessEnv {
   const t = String(threads);
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: t, LINSCOPE_THREADS: t, OMP_NUM_THREADS: t };
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: t, LINSCOPE_THREADS: t, OMP_NUM_THREADS: t, TORCH_THREADS: String(TORCH_INTRA_OP_THREADS) };
   applyCoretypePolicy(env);
   if (!opts.glibcDefaults) Object.assign(env, CACHED_MALLOC);
   return env;
@@ -33,5 +42,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   applyCoretypePolicy(env);
   const lines = [env.OPENBLAS_CORETYPE === undefined ? 'unset OPENBLAS_CORETYPE' : `export OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}`];
   for (const [k, v] of Object.entries(CACHED_MALLOC)) lines.push(`export ${k}=${v}`);
+  lines.push(`export TORCH_THREADS=${TORCH_INTRA_OP_THREADS}`);
   console.log(lines.join('\n'));
 }

@@ -42,7 +42,7 @@ import { timeBackendGemm } from '../gemm.ts';
 import { forwardFlops } from '../forward.ts';
 import { FLOOR_FLOPS, floorSeconds } from './floors.ts';
 import { DEFAULT_DIR, makeInputs } from './make-inputs.ts';
-import { CACHED_MALLOC, peerEnvironment } from './peer-env.ts';
+import { CACHED_MALLOC, peerEnvironment, TORCH_INTRA_OP_THREADS } from './peer-env.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -172,6 +172,7 @@ const lines: string[] = [
   ...(getPriority() > 0 ? [`- Run with a lowered priority (nice ${getPriority()}), as every process it started.`] : []),
   `- ${rounds} round(s); in each, one linscope process and one torch process per job and thread count (order alternating), each timing ${reps} run(s) after a warm-up (three warm-up steps for the training job, both tools: PyTorch's heap still grows in its second and third); medians over all timed runs. Peak RSS is each process's own maximum resident set (largest over its processes).`,
   '- Same inputs for both (bench/peers/make-inputs.ts): random-weight safetensors of GPT-2-small (12 × 768, vocab 50257) and of configs/pretrain-5m.yaml, the same token ids. The torch side (bench/peers/torch_peers.py) is written the way Hugging Face transformers\' eager modeling code is; the GPT-2 linearity peer runs the transformer body (no LM head: linscope computes only the last position\'s logits there) and solves the same float64 centred normal equations with torch.linalg.eigh.',
+  `- Threads: OPENBLAS_NUM_THREADS and LINSCOPE_THREADS = the column's count; PyTorch's own intra-op threads ${TORCH_INTRA_OP_THREADS} (bench/peers/peer-env.ts: at 2 threads, torch with 2 intra-op threads beside OpenBLAS's was 1.3–2× slower).`,
   `- OpenBLAS kernel set of every process: ${[...new Set([...cells.values()].flatMap((c) => [...c.cores]))].join(', ') || 'not reported'} (linscope's OPENBLAS_CORETYPE policy applied to both tools).`,
   torchMalloc === 'glibc'
     ? '- Allocator: glibc\'s defaults for every process (`--torch-malloc glibc`): PyTorch faults in fresh pages for every large tensor.'
