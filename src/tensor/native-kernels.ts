@@ -27,8 +27,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const KERNELS_SOURCE = join(root, 'native', 'kernels.c');
 /** Where builds go: build/ in the checkout, or $LINSCOPE_NATIVE_KERNELS_DIR. */
 export const KERNELS_BUILD_DIR = process.env.LINSCOPE_NATIVE_KERNELS_DIR || join(root, 'build');
-/** Compiler flags: host CPU, no fused multiply-add (results equal the TypeScript kernels'), no FP-exception flags kept (lets clamps vectorise; values unchanged), OpenMP. */
-export const KERNELS_FLAGS = ['-O3', '-march=native', '-ffp-contract=off', '-fno-trapping-math', '-fopenmp', '-fPIC', '-shared'];
+/**
+ * Compiler flags: host CPU, no fused multiply-add (results equal the TypeScript kernels'), no
+ * FP-exception flags kept (lets clamps vectorise; values unchanged), no errno from libm calls (a
+ * loop calling sqrt() vectorises only then: the AdamW step; √ is correctly rounded either way, and
+ * without -fassociative-math no sum is reordered), OpenMP.
+ */
+export const KERNELS_FLAGS = ['-O3', '-march=native', '-ffp-contract=off', '-fno-trapping-math', '-fno-math-errno', '-fopenmp', '-fPIC', '-shared'];
 const VERSION = 7;
 
 /** Activation codes of kernels.c. */
