@@ -4,7 +4,7 @@
  * allocator thresholds linscope sets for itself (src/backend/glibc-malloc.ts), given to PyTorch as
  * MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_. With glibc's defaults PyTorch takes every tensor
  * above the mmap threshold as fresh pages and faults them in anew on every op; the measured
- * reasoning is in bench/RESULTS-peers.md, "The allocator and the kernel set".
+ * reasoning is in bench/RESULTS-peers.md, "Reading of this run: a new machine, and a fair PyTorch".
  *
  * Run as a script, it prints the settings as shell exports for the bench/*-peer.sh scripts:
  *   eval "$(node --import tsx bench/peers/peer-env.ts)"
