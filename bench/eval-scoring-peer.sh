@@ -9,7 +9,7 @@ model=$1; tasks=${2:-arc_easy,winogrande,boolq,truthfulqa_mc2,lambada_openai,cop
 tokenizer=${5:+--tokenizer $5}
 cd "$(dirname "$0")/.."
 eval "$(node --import tsx bench/peers/peer-env.ts)" # both tools: the same OpenBLAS kernels and allocator settings
-export LINSCOPE_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 TORCH_THREADS=1
+export LINSCOPE_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 # TORCH_THREADS from peer-env.ts
 for round in 1 2; do
   echo "## round $round: linscope (plain and cached, interleaved per task)"
   node --import tsx bench/eval-scoring.ts "$model" "$tasks" "$limit" 16 1 --dump "$out/round$round" $tokenizer

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
-from torch_peers import GPT2, Llama  # noqa: E402
+from torch_peers import GPT2, Llama, set_torch_threads  # noqa: E402
 
 
 def score(model, windows, conts, batch, pad=0):
@@ -44,8 +44,7 @@ def score(model, windows, conts, batch, pad=0):
 def main():
     model_dir, dump_dir = sys.argv[1], sys.argv[2]
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-    if os.environ.get("TORCH_THREADS"):
-        torch.set_num_threads(int(os.environ["TORCH_THREADS"]))
+    set_torch_threads()
     model_type = json.load(open(os.path.join(model_dir, "config.json")))["model_type"]
     if model_type == "gpt2":
         gpt2 = GPT2(model_dir)

@@ -15,13 +15,12 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
-from torch_peers import Llama  # noqa: E402
+from torch_peers import Llama, set_torch_threads  # noqa: E402
 
 
 def main():
     model_dir, dump = sys.argv[1], sys.argv[2]
-    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "0")) or torch.get_num_threads()
-    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "0")) or threads)  # as torch_peers.py
+    set_torch_threads()
     d = json.load(open(dump))
     model = Llama(model_dir)
     with torch.no_grad():  # warm-up (not timed)

@@ -28,20 +28,28 @@ export const CACHED_MALLOC: Readonly<Record<string, string>> = {
  */
 export const TORCH_INTRA_OP_THREADS = 1;
 
+/**
+ * The variables a peer child gets beyond its thread counts: OPENBLAS_CORETYPE as linscope's policy
+ * leaves it (undefined: removed), PyTorch's intra-op threads and, unless `glibcDefaults`, the
+ * allocator thresholds.
+ */
+export function peerSettings(opts: { glibcDefaults?: boolean } = {}): Record<string, string | undefined> {
+  const policy: NodeJS.ProcessEnv = { ...process.env };
+  applyCoretypePolicy(policy);
+  return { OPENBLAS_CORETYPE: policy.OPENBLAS_CORETYPE, TORCH_THREADS: String(TORCH_INTRA_OP_THREADS), ...(opts.glibcDefaults ? {} : CACHED_MALLOC) };
+}
+
 /** A child's environment at `threads` BLAS/OpenMP threads; `glibcDefaults` leaves glibc's allocator as it is. */
 export function peerEnvironment(threads: number, opts: { glibcDefaults?: boolean } = {}): NodeJS.ProcessEnv {
   const t = String(threads);
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: t, LINSCOPE_THREADS: t, OMP_NUM_THREADS: t, TORCH_THREADS: String(TORCH_INTRA_OP_THREADS) };
-  applyCoretypePolicy(env);
-  if (!opts.glibcDefaults) Object.assign(env, CACHED_MALLOC);
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: t, LINSCOPE_THREADS: t, OMP_NUM_THREADS: t };
+  for (const [k, v] of Object.entries(peerSettings(opts))) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   return env;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  applyCoretypePolicy(env);
-  const lines = [env.OPENBLAS_CORETYPE === undefined ? 'unset OPENBLAS_CORETYPE' : `export OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}`];
-  for (const [k, v] of Object.entries(CACHED_MALLOC)) lines.push(`export ${k}=${v}`);
-  lines.push(`export TORCH_THREADS=${TORCH_INTRA_OP_THREADS}`);
-  console.log(lines.join('\n'));
+  console.log(Object.entries(peerSettings()).map(([k, v]) => (v === undefined ? `unset ${k}` : `export ${k}=${v}`)).join('\n'));
 }

@@ -234,6 +234,14 @@ def pair_scores(x, y, ridge=1e-8):
 EXTRA_WARMUPS = {"train": 2}
 
 
+def set_torch_threads():
+    """torch's own thread count from the environment: TORCH_THREADS, else OPENBLAS_NUM_THREADS (see
+    the module doc); returns the OpenBLAS thread count."""
+    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "0")) or torch.get_num_threads()
+    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "0")) or threads)
+    return threads
+
+
 def openblas_core():
     """The core type of the OpenBLAS this process loaded (through torch), or "unknown"."""
     with open("/proc/self/maps") as maps:
@@ -254,8 +262,7 @@ def main():
     job = args[0]
     folder = args[1] if len(args) > 1 else "/tmp/linscope-peers"
     reps = int(args[2]) if len(args) > 2 else 1
-    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "0")) or torch.get_num_threads()
-    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "0")) or threads)
+    threads = set_torch_threads()
     inputs = json.load(open(os.path.join(folder, "inputs.json")))
     theirs = os.path.join(folder, "out", f"{job}-linscope")
     diff = None
