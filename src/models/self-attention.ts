@@ -23,6 +23,37 @@ export function concatTime(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
+/**
+ * Elements of each growable cache buffer that hold keys or values: a cache tensor that starts its
+ * buffer and ends exactly there is the newest one on that buffer and may grow in place. An older
+ * cache on the same buffer (a shorter prefix, e.g. a prompt cache extended twice) no longer ends
+ * there, so extending it copies: the newer cache's appended rows are never overwritten.
+ */
+const filledTo = new WeakMap<ArrayBufferLike, number>();
+
+/**
+ * The cache's [1, Ta, W] ++ the step's [1, Tb, W]: written in place after the cached rows when
+ * their buffer has room (a generation step then copies only its own rows, not the whole cache,
+ * and allocates nothing); otherwise copied into a new buffer with room for max(128, Ta/4) more
+ * rows. Batches of several sequences interleave their rows, so they cannot grow in place and are
+ * concatenated (concatTime).
+ */
+export function appendTime(a: Tensor, b: Tensor): Tensor {
+  const [B, Ta, W] = a.shape;
+  const T = Ta + b.shape[1];
+  if (B !== 1) return concatTime(a, b);
+  const buffer = a.data.buffer;
+  const room = (T + Math.max(128, Math.ceil(Ta / 4))) * W;
+  const grows = a.data.byteOffset === 0 && filledTo.get(buffer) === a.size && buffer.byteLength >= T * W * a.data.BYTES_PER_ELEMENT;
+  const data = grows
+    ? (a.dtype === 'float64' ? new Float64Array(buffer, 0, T * W) : new Float32Array(buffer, 0, T * W))
+    : (a.dtype === 'float64' ? new Float64Array(room) : new Float32Array(room)).subarray(0, T * W);
+  if (!grows) data.set(a.data);
+  data.set(b.data, Ta * W);
+  filledTo.set(data.buffer, T * W);
+  return new Tensor(data, [1, T, W]);
+}
+
 /** Rows [from, T) of each sequence of x [B, T, W]: [B, T − from, W]. */
 export function suffixRows(x: Tensor, from: number): Tensor {
   const [B, T, W] = x.shape;
@@ -49,8 +80,8 @@ export function attendWithCache(cfg: DecoderConfig, q: Tensor, k: Tensor, v: Ten
     const pastK = ctx.cacheIn.keys[spec.layer];
     const pastV = ctx.cacheIn.values[spec.layer];
     if (!pastK || !pastV) throw new Error(`forward: the cache has no keys for layer ${spec.layer}`);
-    keys = concatTime(pastK, k);
-    values = concatTime(pastV, v);
+    keys = appendTime(pastK, k);
+    values = appendTime(pastV, v);
   }
   if (ctx.cacheOut) {
     ctx.cacheOut.keys[spec.layer] = keys;

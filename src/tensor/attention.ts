@@ -39,6 +39,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
   const out = new Tensor(allocate(q.dtype, B * Tq * qWidth), [B, Tq, qWidth]);
   const probs = o.keepProbs ? new Tensor(allocate(q.dtype, B * H * Tq * Tk), [B, H, Tq, Tk]) : undefined;
   const lse = o.keepLse ? new Float64Array(B * H * Tq) : undefined;
+  const qd = q.data, kd = k.data, vd = v.data, od = out.data;
+  const be = backend();
+  if (!probs && nativeAttention(be, g, { q: qd, k: kd, v: vd, ldq: qWidth, ldkv: kvWidth }, od, lse)) return { out, lse };
+  // the TypeScript loop's scratch (the C kernel has its own): a score tile, the rows' masks and state
   const tileSize = Math.max(g.tileArea, keyBlock(g, 1));
   const s = allocate(q.dtype, tileSize);
   const rowStart = new Int32Array(queryBlock), rowEnd = new Int32Array(queryBlock);
@@ -47,9 +51,6 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
   // with kept probabilities: the max each tile's row was exponentiated against, to normalise at the end
   const maxTiles = Math.ceil(Tk / keyBlock(g, queryBlock)) + 2;
   const tileMax = probs ? new Float64Array(queryBlock * maxTiles) : undefined;
-  const qd = q.data, kd = k.data, vd = v.data, od = out.data;
-  const be = backend();
-  if (!probs && nativeAttention(be, g, { q: qd, k: kd, v: vd, ldq: qWidth, ldkv: kvWidth }, od, lse)) return { out, lse };
   // These products are thin (one side is Dh wide): OpenBLAS's threads cost more than they gain here
   // (measured 3.5× the CPU time with 2 threads), so run them on one.
   onOneThread(be, () => {
