@@ -3,10 +3,12 @@
  * peer job's inputs from bench/peers/make-inputs.ts) spends its time: forward, backward split by op
  * (each recorded node's backward step timed), gradient clipping and the AdamW step. CPU time of the
  * process (user + system), so the split stays comparable on a loaded machine; medians over steps.
+ * With CLOCK=wall, elapsed time instead: at 2 threads CPU time also counts an idle OpenBLAS thread's
+ * spinning beside single-threaded work, so only elapsed time says what a parallel op costs.
  *
  * The backward runs with recycled values, as the trainer's (src/train/train-step.ts).
  *
- *   node --import tsx bench/train-step-profile.ts [dir] [steps]     (SHAPES=1: also GEMM CPU time per shape)
+ *   node --import tsx bench/train-step-profile.ts [dir] [steps]     (SHAPES=1: also GEMM time per shape; CLOCK=wall)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,12 +30,14 @@ const t = inputs.train;
 const { inputs: inp, targets: tgt } = peerTrainBatch(t);
 const c = inputs.trainConfig;
 const opt = new CheckpointableAdamW(model.params.values(), { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weightDecay, noDecay: isNotMatrix });
-const cpu = () => {
+const wallClock = process.env.CLOCK === 'wall';
+const clockName = wallClock ? 'elapsed' : 'CPU';
+const cpu = wallClock ? () => performance.now() : () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
 
-/** Wraps every recorded node's backward step reachable from `loss` with a CPU timer per op name. */
+/** Wraps every recorded node's backward step reachable from `loss` with a CPU timer per op name (CPU or elapsed, CLOCK). */
 function timeBackwardSteps(loss: Var, sink: Map<string, number>): void {
   const seen = new Set<Var>();
   const stack = [loss];
@@ -55,7 +59,7 @@ function timeBackwardSteps(loss: Var, sink: Map<string, number>): void {
   }
 }
 
-/** GEMM calls timed (CPU ms) and counted (FLOPs), per phase and per shape (all steps). */
+/** GEMM calls timed (ms) and counted (FLOPs), per phase and per shape (all steps). */
 const shapes = new Map<string, { ms: number; flops: number; calls: number }>();
 const gemm = { ms: 0, flops: 0 };
 const timed: Backend = new Proxy(backend(), {
@@ -79,7 +83,7 @@ const timed: Backend = new Proxy(backend(), {
   },
 });
 
-/** The tape ops (src/models/tape-ops.ts) timed per op, CPU ms into `forwardOps` (nested ops count in both). */
+/** The tape ops (src/models/tape-ops.ts) timed per op, ms into `forwardOps` (nested ops count in both). */
 const forwardOps = new Map<string, number>();
 const opsTable = tapeOps as unknown as Record<string, unknown>;
 for (const [name, fn] of Object.entries(opsTable)) {
@@ -131,13 +135,13 @@ withBackend(timed, () => { for (let s = 0; s <= steps; s++) {
   for (const [op, ms] of ops) push(`  backward ${op}`, ms);
   push('clip', t3 - t2);
   push('AdamW', t4 - t3);
-  push('total CPU', t4 - t0);
+  push(`total ${clockName}`, t4 - t0);
   push('total wall', wall);
 } });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-console.log(`5M training step, ${backend().threads()} thread(s), kernels: ${nativeKernelsStatus()}; median CPU ms over ${steps} steps`);
+console.log(`5M training step, ${backend().threads()} thread(s), kernels: ${nativeKernelsStatus()}; median ${clockName} ms over ${steps} steps`);
 for (const [k, xs] of rows) console.log(`${k.padEnd(34)} ${median(xs).toFixed(1).padStart(8)}`);
 if (process.env.SHAPES) {
-  console.log('\nGEMM shapes (m×n×k), all steps incl. warm-up: calls, CPU ms, GFLOP/s');
+  console.log(`\nGEMM shapes (m×n×k), all steps incl. warm-up: calls, ${clockName} ms, GFLOP/s`);
   for (const [k, v] of [...shapes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) console.log(`${k.padEnd(28)} ${String(v.calls).padStart(6)} ${v.ms.toFixed(1).padStart(9)} ${(v.flops / v.ms / 1e6).toFixed(1).padStart(7)}`);
 }
