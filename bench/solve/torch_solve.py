@@ -8,9 +8,12 @@
 - `eigh`: linscope's previous algorithm in torch: eigh of the statistics' XcᵀXc/||Xc||² and one
   matmul Vᵀ·XcᵀDc, exact and ridge scores of both targets.
 The statistics and the centring are not timed. Prints one JSON line per method.
-Run with OPENBLAS_NUM_THREADS set: torch.set_num_threads does not limit Debian's OpenBLAS.
+Run with OPENBLAS_NUM_THREADS set: torch.set_num_threads does not limit Debian's OpenBLAS. torch's
+own threads as in the other peers (torch_peers.set_torch_threads: TORCH_THREADS, which
+bench/peers/peer-env.ts sets to 1, else the OpenBLAS count).
 """
 import json
+import os
 import resource
 import sys
 import time
@@ -18,8 +21,11 @@ import time
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
+from torch_peers import set_torch_threads  # noqa: E402
+
 folder, method, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
-torch.set_num_threads(threads)
+set_torch_threads()
 meta = json.load(open(f"{folder}/meta.json"))
 d, n = meta["d"], meta["n"]
 eps = float(np.finfo(np.float64).eps)
