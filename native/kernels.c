@@ -644,6 +644,7 @@ typedef struct {
   int64_t B, Tq, Tk, offset, window; /* window <= 0: none */
   int H, group, Dh, causal;
   int64_t ldq, ldkv, ldo; /* row strides of q, k/v and out */
+  int64_t ldkb;           /* elements from one sequence's k/v rows to the next's (Tk·ldkv, or more for a KV cache with room) */
   double scale;
   const uint8_t *key_mask;      /* B·Tk, 0 = padding, or NULL */
   const int32_t *masked_before; /* B·(Tk+1) prefix counts of padding, or NULL */
@@ -728,8 +729,8 @@ static void attn_block(const attn_geom *g, const float *q, const float *k, const
   const int Dh = g->Dh;
   const int64_t kvh = h / g->group;
   const float *qb = q + b * g->Tq * g->ldq + i0 * g->ldq + (int64_t)h * Dh;
-  const float *kb = k + b * g->Tk * g->ldkv + kvh * Dh;
-  const float *vb = v + b * g->Tk * g->ldkv + kvh * Dh;
+  const float *kb = k + b * g->ldkb + kvh * Dh;
+  const float *vb = v + b * g->ldkb + kvh * Dh;
   float *ob = out + b * g->Tq * g->ldo + i0 * g->ldo + (int64_t)h * Dh;
   for (int64_t r = 0; r < rows; r++) { m[r] = -INFINITY; l[r] = 0; }
   /* keyTiles: from the causal limit back to the window start, step keyBlock(rows) */
@@ -766,15 +767,16 @@ static void attn_block(const attn_geom *g, const float *q, const float *k, const
 
 /*
  * attention(q, k, v) without kept probabilities: out [B, Tq, H·Dh] (row stride ldo), q rows of stride
- * ldq, k and v rows of stride ldkv (so q, k, v may be column ranges of one fused QKV buffer), lse
- * [B, H, Tq] or NULL. Returns 0, or -1 when lk_attention_init found no BLAS (nothing written).
+ * ldq, k and v rows of stride ldkv (so q, k, v may be column ranges of one fused QKV buffer), each
+ * sequence's k/v rows ldkb elements after the previous one's (Tk·ldkv, or more for a KV cache with room
+ * to grow), lse [B, H, Tq] or NULL. Returns 0, or -1 when lk_attention_init found no BLAS (nothing written).
  */
 int lk_attention_fwd_f32(const float *q, const float *k, const float *v, float *out, int64_t B, int64_t Tq, int64_t Tk,
-                         int H, int Hkv, int Dh, int64_t ldq, int64_t ldkv, int64_t ldo, int64_t offset, int causal, int64_t window,
+                         int H, int Hkv, int Dh, int64_t ldq, int64_t ldkv, int64_t ldkb, int64_t ldo, int64_t offset, int causal, int64_t window,
                          double scale, const uint8_t *key_mask, const int32_t *masked_before, const double *slopes,
                          const double *positions, int64_t query_block, int64_t tile_area, double *lse, int nt) {
   if (!attn_sgemm) return -1;
-  attn_geom g = { B, Tq, Tk, offset, window, H, H / Hkv, Dh, causal, ldq, ldkv, ldo, scale, key_mask, masked_before,
+  attn_geom g = { B, Tq, Tk, offset, window, H, H / Hkv, Dh, causal, ldq, ldkv, ldo, ldkb, scale, key_mask, masked_before,
                   positions ? slopes : NULL, positions, query_block, tile_area };
   const int64_t blocks = (Tq + query_block - 1) / query_block;
   const int64_t items = B * H * blocks;
@@ -894,7 +896,7 @@ static void bwd_item(const attn_geom *g, const float *q, const float *k, const f
   const int Dh = g->Dh;
   const float scale = (float)g->scale;
   const int need_ds = dq != NULL || dk != NULL;
-  const int64_t kv_base = b * g->Tk * g->ldkv + (int64_t)kvh * Dh;
+  const int64_t kv_base = b * g->ldkb + (int64_t)kvh * Dh;
   const int32_t *mb = g->masked_before ? g->masked_before + b * (g->Tk + 1) : NULL;
   for (int h = kvh * g->group; h < (kvh + 1) * g->group; h++) {
     for (int64_t i0 = 0; i0 < g->Tq; i0 += g->query_block) {
@@ -938,7 +940,7 @@ int lk_attention_bwd_f32(const float *q, const float *k, const float *v, const f
                          const int32_t *masked_before, const double *slopes, const double *positions,
                          int64_t query_block, int64_t tile_area, int nt) {
   if (!attn_sgemm) return -1;
-  attn_geom g = { B, Tq, Tk, offset, window, H, H / Hkv, Dh, causal, (int64_t)H * Dh, (int64_t)Hkv * Dh, (int64_t)H * Dh, scale,
+  attn_geom g = { B, Tq, Tk, offset, window, H, H / Hkv, Dh, causal, (int64_t)H * Dh, (int64_t)Hkv * Dh, (int64_t)H * Dh, Tk * Hkv * Dh, scale,
                   key_mask, masked_before, positions ? slopes : NULL, positions, query_block, tile_area };
   const int64_t items = B * Hkv;
   #pragma omp parallel num_threads(nt) if (nt > 1 && items > 1)

@@ -11,47 +11,36 @@ import { gatherColumns } from './layers.ts';
 import type { AttentionSpec, QkvRanges } from './ops.ts';
 import type { ForwardContext } from './types.ts';
 
-/** [B, Ta, W] ++ [B, Tb, W] along the time axis. */
-export function concatTime(a: Tensor, b: Tensor): Tensor {
-  const [B, Ta, W] = a.shape;
-  const Tb = b.shape[1];
-  const out = new Tensor(allocate(a.dtype, B * (Ta + Tb) * W), [B, Ta + Tb, W]);
-  for (let i = 0; i < B; i++) {
-    out.data.set(a.data.subarray(i * Ta * W, (i + 1) * Ta * W), i * (Ta + Tb) * W);
-    out.data.set(b.data.subarray(i * Tb * W, (i + 1) * Tb * W), (i * (Ta + Tb) + Ta) * W);
-  }
-  return out;
-}
-
 /**
- * Elements of each growable cache buffer that hold keys or values: a cache tensor that starts its
- * buffer and ends exactly there is the newest one on that buffer and may grow in place. An older
- * cache on the same buffer (a shorter prefix, e.g. a prompt cache extended twice) no longer ends
- * there, so extending it copies: the newer cache's appended rows are never overwritten.
+ * Rows per sequence filled in each growable cache buffer: a cache whose filled rows end exactly
+ * there is the newest one on that buffer and may grow in place. An older cache on the same buffer (a
+ * shorter prefix, e.g. a prompt cache extended twice) no longer ends there, so extending it copies:
+ * the newer cache's appended rows are never overwritten.
  */
 const filledTo = new WeakMap<ArrayBufferLike, number>();
 
 /**
- * The cache's [1, Ta, W] ++ the step's [1, Tb, W]: written in place after the cached rows when
- * their buffer has room (a generation step then copies only its own rows, not the whole cache,
- * and allocates nothing); otherwise copied into a new buffer with room for max(128, Ta/4) more
- * rows. Batches of several sequences interleave their rows, so they cannot grow in place and are
- * concatenated (concatTime).
+ * A KV cache layer [B, capacity, W] whose first `filled` rows per sequence hold keys (or values),
+ * with the step's [B, Tb, W] appended after them: written in place when the buffer has room (a
+ * generation step then copies only its own rows and allocates nothing), otherwise copied into a new
+ * buffer with room for max(128, filled/4) more rows per sequence. The result's first filled + Tb rows
+ * per sequence are the keys; attention reads them with `keyRows`.
  */
-export function appendTime(a: Tensor, b: Tensor): Tensor {
-  const [B, Ta, W] = a.shape;
-  const T = Ta + b.shape[1];
-  if (B !== 1) return concatTime(a, b);
-  const buffer = a.data.buffer;
-  const room = (T + Math.max(128, Math.ceil(Ta / 4))) * W;
-  const grows = a.data.byteOffset === 0 && filledTo.get(buffer) === a.size && buffer.byteLength >= T * W * a.data.BYTES_PER_ELEMENT;
-  const data = grows
-    ? (a.dtype === 'float64' ? new Float64Array(buffer, 0, T * W) : new Float32Array(buffer, 0, T * W))
-    : (a.dtype === 'float64' ? new Float64Array(room) : new Float32Array(room)).subarray(0, T * W);
-  if (!grows) data.set(a.data);
-  data.set(b.data, Ta * W);
-  filledTo.set(data.buffer, T * W);
-  return new Tensor(data, [1, T, W]);
+export function appendRows(cache: Tensor, filled: number, step: Tensor): Tensor {
+  const [B, capacity, W] = cache.shape;
+  const Tb = step.shape[1];
+  const T = filled + Tb;
+  if (step.shape[0] !== B || step.shape[2] !== W) throw new Error(`forward: the cache's keys [${cache.shape}] do not fit this call's [${step.shape}]`);
+  const buffer = cache.data.buffer;
+  const grows = capacity >= T && cache.data.byteOffset === 0 && filledTo.get(buffer) === filled;
+  const cap = grows ? capacity : T + Math.max(128, Math.ceil(filled / 4));
+  const out = grows ? cache : new Tensor(cache.dtype === 'float64' ? new Float64Array(B * cap * W) : new Float32Array(B * cap * W), [B, cap, W]);
+  for (let b = 0; b < B; b++) {
+    if (!grows) out.data.set(cache.data.subarray(b * capacity * W, (b * capacity + filled) * W), b * cap * W);
+    out.data.set(step.data.subarray(b * Tb * W, (b + 1) * Tb * W), (b * cap + filled) * W);
+  }
+  filledTo.set(out.data.buffer, T);
+  return out;
 }
 
 /** Rows [from, T) of each sequence of x [B, T, W]: [B, T − from, W]. */
@@ -80,8 +69,8 @@ export function attendWithCache(cfg: DecoderConfig, q: Tensor, k: Tensor, v: Ten
     const pastK = ctx.cacheIn.keys[spec.layer];
     const pastV = ctx.cacheIn.values[spec.layer];
     if (!pastK || !pastV) throw new Error(`forward: the cache has no keys for layer ${spec.layer}`);
-    keys = appendTime(pastK, k);
-    values = appendTime(pastV, v);
+    keys = appendRows(pastK, ctx.pastLength, k);
+    values = appendRows(pastV, ctx.pastLength, v);
   }
   if (ctx.cacheOut) {
     ctx.cacheOut.keys[spec.layer] = keys;
@@ -99,6 +88,7 @@ export function attendWithCache(cfg: DecoderConfig, q: Tensor, k: Tensor, v: Ten
     alibiPositions: spec.alibiSlopes ? ctx.alibiPositions : undefined,
     slidingWindow: spec.slidingWindow,
     keepProbs: ctx.keepAttentionProbs,
+    keyRows: ctx.pastLength + ctx.length,
   });
   if (probs) ctx.attentionProbs[spec.layer] = probs;
   return out;

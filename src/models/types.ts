@@ -43,6 +43,10 @@ export type MatrixTable = Partial<Record<MatrixType, MatrixRef>>;
 
 /** Per-layer key/value cache: K and V as [B, Tk, Hkv·Dh]; `mask` and `positions` cover all Tk keys. */
 export interface KVCache {
+  /**
+   * Per layer [B, capacity, W]: the first `length` rows of each sequence hold its keys (values);
+   * rows after them are room for the next steps (self-attention.ts appendRows).
+   */
   keys: Tensor[];
   values: Tensor[];
   /** Key padding mask, B rows of Tk entries (1 = real token). */

@@ -35,6 +35,12 @@ export interface AttentionOptions {
   keepLse?: boolean;
   /** Tile shape (query rows × keys) of the forward and the backward; defaults DEFAULT_BLOCKS, BACKWARD_BLOCKS. */
   blocks?: { query: number; key: number };
+  /**
+   * Keys of each sequence when k and v hold more rows than that (a KV cache with room to grow, whose
+   * first keyRows rows per sequence are filled): Tk = keyRows, the sequences k.shape[1] rows apart.
+   * Default k.shape[1]. The forward only.
+   */
+  keyRows?: number;
 }
 
 /**
@@ -57,6 +63,8 @@ export interface AttentionGeometry {
   B: number; Tq: number; Tk: number;
   H: number; Hkv: number; Dh: number; group: number;
   qWidth: number; kvWidth: number;
+  /** Elements from one sequence's k/v rows to the next's: Tk·kvWidth, more when k/v have room after Tk rows. */
+  kvBatchStride: number;
   offset: number; causal: boolean; window: number | undefined; scale: number;
   queryBlock: number; tileArea: number;
   keyMask: ArrayLike<number> | undefined;
@@ -68,11 +76,16 @@ export interface AttentionGeometry {
 
 export function attentionGeometry(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): AttentionGeometry {
   if (k.shape[0] !== q.shape[0] || v.shape[0] !== q.shape[0] || v.shape[1] !== k.shape[1]) throw new Error(`attention: keys [${k.shape}] and values [${v.shape}] do not match queries [${q.shape}]`);
-  return geometryOf(q.shape[0], q.shape[1], k.shape[1], [q.dim(-1), k.dim(-1), v.dim(-1)], o);
+  const Tk = o.keyRows ?? k.shape[1];
+  if (!(Number.isInteger(Tk) && Tk >= 0 && Tk <= k.shape[1])) throw new Error(`attention: keyRows ${Tk} is outside the ${k.shape[1]} rows of the keys`);
+  return geometryOf(q.shape[0], q.shape[1], Tk, [q.dim(-1), k.dim(-1), v.dim(-1)], o, k.shape[1]);
 }
 
-/** The geometry of B rows of Tq queries over Tk keys whose q, k, v rows hold `widths` values each. */
-export function geometryOf(B: number, Tq: number, Tk: number, widths: readonly [number, number, number], o: AttentionOptions): AttentionGeometry {
+/**
+ * The geometry of B rows of Tq queries over Tk keys whose q, k, v rows hold `widths` values each,
+ * each sequence's keys `kvRows` rows apart (default Tk).
+ */
+export function geometryOf(B: number, Tq: number, Tk: number, widths: readonly [number, number, number], o: AttentionOptions, kvRows = Tk): AttentionGeometry {
   const { numHeads: H, numKvHeads: Hkv, headDim: Dh } = o;
   const qWidth = H * Dh, kvWidth = Hkv * Dh;
   if (widths[0] !== qWidth || widths[1] !== kvWidth || widths[2] !== kvWidth) {
@@ -91,7 +104,7 @@ export function geometryOf(B: number, Tq: number, Tk: number, widths: readonly [
   }
   const blocks = o.blocks ?? DEFAULT_BLOCKS;
   return {
-    B, Tq, Tk, H, Hkv, Dh, group: H / Hkv, qWidth, kvWidth,
+    B, Tq, Tk, H, Hkv, Dh, group: H / Hkv, qWidth, kvWidth, kvBatchStride: kvRows * kvWidth,
     offset: o.queryOffset ?? Tk - Tq, causal: o.causal ?? true, window: o.slidingWindow, scale: o.scale,
     queryBlock: Math.max(1, Math.min(blocks.query, Tq)), tileArea: blocks.query * blocks.key,
     keyMask, maskedBefore,
@@ -137,7 +150,7 @@ export function scoreTile(
   be.gemm({
     transA: false, transB: true, m: rows, n: cols, k: g.Dh, alpha: g.scale,
     a: qd.subarray(b * g.Tq * g.qWidth + i0 * g.qWidth + h * g.Dh), lda: g.qWidth,
-    b: kd.subarray(b * g.Tk * g.kvWidth + j0 * g.kvWidth + kvh * g.Dh), ldb: g.kvWidth,
+    b: kd.subarray(b * g.kvBatchStride + j0 * g.kvWidth + kvh * g.Dh), ldb: g.kvWidth,
     beta: 0, c: s, ldc: cols,
   });
   const j1 = j0 + cols;

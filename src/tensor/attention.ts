@@ -41,7 +41,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
   const lse = o.keepLse ? new Float64Array(B * H * Tq) : undefined;
   const qd = q.data, kd = k.data, vd = v.data, od = out.data;
   const be = backend();
-  if (!probs && nativeAttention(be, g, { q: qd, k: kd, v: vd, ldq: qWidth, ldkv: kvWidth }, od, lse)) return { out, lse };
+  if (!probs && nativeAttention(be, g, { q: qd, k: kd, v: vd, ldq: qWidth, ldkv: kvWidth, ldkb: g.kvBatchStride }, od, lse)) return { out, lse };
   // the TypeScript loop's scratch (the C kernel has its own): a score tile, the rows' masks and state
   const tileSize = Math.max(g.tileArea, keyBlock(g, 1));
   const s = allocate(q.dtype, tileSize);
@@ -56,7 +56,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions):
   onOneThread(be, () => {
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
-        const kvBase = b * Tk * kvWidth + Math.floor(h / g.group) * Dh;
+        const kvBase = b * g.kvBatchStride + Math.floor(h / g.group) * Dh;
         for (let i0 = 0; i0 < Tq; i0 += queryBlock) {
           const rows = Math.min(queryBlock, Tq - i0);
           const oBase = b * Tq * qWidth + i0 * qWidth + h * Dh;
@@ -163,8 +163,8 @@ function keyMaskBytes(mask: ArrayLike<number> | undefined): Uint8Array | null {
   return bytes;
 }
 
-/** q, k, v for the native kernel: arrays starting at each one's first value, rows ldq / ldkv apart. */
-interface StridedQkv { q: TypedArray; k: TypedArray; v: TypedArray; ldq: number; ldkv: number }
+/** q, k, v for the native kernel: arrays starting at each one's first value, rows ldq / ldkv apart, each sequence's k/v rows ldkb apart. */
+interface StridedQkv { q: TypedArray; k: TypedArray; v: TypedArray; ldq: number; ldkv: number; ldkb: number }
 
 /**
  * The same blocked attention in C (native/kernels.c lk_attention_fwd_f32: the same tiles, online
@@ -174,7 +174,7 @@ interface StridedQkv { q: TypedArray; k: TypedArray; v: TypedArray; ldq: number;
 function nativeAttention(be: Backend, g: AttentionGeometry, x: StridedQkv, od: TypedArray, lse: Float64Array | undefined): boolean {
   return runNativeAttention(be, g, [x.q, x.k, x.v, od], (nk, a) => nk.attentionForward(
     x.q as Float32Array, x.k as Float32Array, x.v as Float32Array, od as Float32Array, g.B, g.Tq, g.Tk, g.H, g.Hkv, g.Dh,
-    x.ldq, x.ldkv, g.qWidth, g.offset, g.causal ? 1 : 0, g.window ?? 0, g.scale,
+    x.ldq, x.ldkv, x.ldkb, g.qWidth, g.offset, g.causal ? 1 : 0, g.window ?? 0, g.scale,
     a.keyMask, g.maskedBefore ?? null, a.slopes, a.positions, g.queryBlock, g.tileArea, lse ?? null, a.threads,
   ));
 }
@@ -191,7 +191,7 @@ export function attentionFromFused(y: Tensor, qAt: number, kAt: number, vAt: num
   if (qAt < 0 || kAt < 0 || vAt < 0 || qAt + g.qWidth > W || kAt + g.kvWidth > W || vAt + g.kvWidth > W) throw new Error(`attention: q/k/v columns at ${qAt}/${kAt}/${vAt} do not fit a fused width of ${W}`);
   const out = new Tensor(allocate(y.dtype, B * T * g.qWidth), [B, T, g.qWidth]);
   const d = y.data;
-  return nativeAttention(backend(), g, { q: d.subarray(qAt), k: d.subarray(kAt), v: d.subarray(vAt), ldq: W, ldkv: W }, out.data, undefined) ? out : null;
+  return nativeAttention(backend(), g, { q: d.subarray(qAt), k: d.subarray(kAt), v: d.subarray(vAt), ldq: W, ldkv: W, ldkb: T * W }, out.data, undefined) ? out : null;
 }
 
 /** Kept probabilities of one row: each tile's segment was e^(S − m_tile); make it e^(S − m) / ℓ. */

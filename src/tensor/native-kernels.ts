@@ -85,7 +85,7 @@ export interface NativeKernels {
   /** The blocked attention forward (attention.ts without kept probabilities); −1 when attentionInit found no BLAS. */
   attentionForward(
     q: F32, k: F32, v: F32, out: F32, B: number, Tq: number, Tk: number, H: number, Hkv: number, Dh: number,
-    ldq: number, ldkv: number, ldo: number, offset: number, causal: number, window: number, scale: number,
+    ldq: number, ldkv: number, ldkb: number, ldo: number, offset: number, causal: number, window: number, scale: number,
     keyMask: Uint8Array | null, maskedBefore: Int32Array | null, slopes: Float64Array | null, positions: Float64Array | null,
     queryBlock: number, tileArea: number, lse: Float64Array | null, threads: number,
   ): number;
@@ -205,7 +205,7 @@ function open(path: string): NativeKernels {
     attentionInit: lib.func('int lk_attention_init(const char *candidates)') as (c: string) => number,
     attentionForward: lib.func(
       'int lk_attention_fwd_f32(void *q, void *k, void *v, void *out, int64_t B, int64_t Tq, int64_t Tk, int H, int Hkv, int Dh, ' +
-      'int64_t ldq, int64_t ldkv, int64_t ldo, int64_t offset, int causal, int64_t window, double scale, void *keyMask, ' +
+      'int64_t ldq, int64_t ldkv, int64_t ldkb, int64_t ldo, int64_t offset, int causal, int64_t window, double scale, void *keyMask, ' +
       'void *maskedBefore, void *slopes, void *positions, int64_t queryBlock, int64_t tileArea, void *lse, int nt)',
     ) as NativeKernels['attentionForward'],
     sgemmColumnSlabs: lib.func('int lk_sgemm_column_slabs(void *a, int64_t lda, void *b, int64_t ldb, void *c, int64_t ldc, int64_t m, int64_t n, int64_t k, int64_t step, int nt)') as NativeKernels['sgemmColumnSlabs'],

@@ -120,3 +120,33 @@ test('blocked attention in float64 equals the plain definition to 1e-10 relative
     }
   }
 });
+
+/** k [B, Tk, W] in a [B, Tk + extra, W] buffer whose extra rows are NaN: a KV cache with room to grow. */
+function withRoom(k: Tensor, extra: number): Tensor {
+  const [B, Tk, W] = k.shape;
+  const out = Tensor.full([B, Tk + extra, W], Number.NaN, k.dtype);
+  for (let b = 0; b < B; b++) out.data.set(k.data.subarray(b * Tk * W, (b + 1) * Tk * W), b * (Tk + extra) * W);
+  return out;
+}
+
+test('keys and values with room after their keyRows rows (a growing KV cache) give the same bits, native kernel and TypeScript loop', () => {
+  const rng = new Rng(7);
+  const [B, H, Hkv, Dh] = [3, 4, 2, 8];
+  for (const c of CASES) {
+    for (const padded of [false, true]) {
+      const q = rng.randn([B, c.Tq, H * Dh]);
+      const k = rng.randn([B, c.Tk, Hkv * Dh]);
+      const v = rng.randn([B, c.Tk, Hkv * Dh]);
+      const opts: AttentionOptions = { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale: 1 / Math.sqrt(Dh), ...(padded ? paddedAlibi(B, c.Tk) : {}), ...c.opts };
+      const roomy = { ...opts, keyRows: c.Tk };
+      const name = `${c.name}${padded ? ', padded + ALiBi' : ''}`;
+      // without kept probabilities the C kernel runs (when built); with them, the TypeScript loop
+      assert.deepEqual(attention(q, withRoom(k, 37), withRoom(v, 37), roomy).out.data, attention(q, k, v, opts).out.data, `${name}: native`);
+      const ts = attention(q, withRoom(k, 5), withRoom(v, 5), { ...roomy, keepProbs: true });
+      const plain = attention(q, k, v, { ...opts, keepProbs: true });
+      assert.deepEqual(ts.out.data, plain.out.data, `${name}: TypeScript`);
+      assert.deepEqual(ts.probs!.data, plain.probs!.data, `${name}: probabilities`);
+    }
+  }
+  assert.throws(() => attention(rng.randn([1, 2, 8]), rng.randn([1, 3, 8]), rng.randn([1, 3, 8]), { numHeads: 1, numKvHeads: 1, headDim: 8, scale: 1, keyRows: 4 }), /keyRows 4/);
+});

@@ -27,7 +27,7 @@ import type { Var } from '../var.ts';
 export type { AttentionOptions } from '../../tensor/attention-tiles.ts';
 
 /** Attention output [B, Tq, H·Dh]; causal by default (see AttentionOptions). */
-export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, 'keepProbs' | 'keepLse'>): Var {
+export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, 'keepProbs' | 'keepLse' | 'keyRows'>): Var {
   assertSameDtype('attention', q, k, v);
   // the backward's own tiles (it holds two per step: P and dS); the forward keeps the inference tiles,
   // so that training and inference forwards are the same computation

@@ -138,10 +138,11 @@ function scoreTokens(logits: Tensor, rows: readonly number[], tokens: readonly n
 
 /** A cache whose row r is row `rows[r]` of `cache`. */
 function selectCacheRows(cache: KVCache, rows: readonly number[]): KVCache {
+  const T = cache.length;
   const pick = (t: Tensor): Tensor => {
-    const [, T, W] = t.shape;
+    const [, capacity, W] = t.shape; // the first T rows of each sequence hold its keys (values)
     const out = new Tensor(allocate(t.dtype, rows.length * T * W), [rows.length, T, W]);
-    rows.forEach((src, r) => out.data.set(t.data.subarray(src * T * W, (src + 1) * T * W), r * T * W));
+    rows.forEach((src, r) => out.data.set(t.data.subarray(src * capacity * W, (src * capacity + T) * W), r * T * W));
     return out;
   };
   return makeCache(cache.keys.map(pick), cache.values.map(pick), rows.map((r) => [...cache.mask[r]]));
