@@ -71,25 +71,31 @@ function paddedAlibi(B: number, Tk: number): Partial<AttentionOptions> {
   };
 }
 
-test('blocked attention equals the plain definition across blocks, caches, masks, windows, ALiBi and GQA', () => {
-  const rng = new Rng(5);
-  const [B, H, Hkv, Dh] = [2, 4, 2, 8];
+/** Every case, without and with left padding + ALiBi: random float32 q, k, v of B rows (H heads, Hkv kv heads of Dh). */
+function forEachCase(seed: number, B: number, H: number, Hkv: number, Dh: number,
+  check: (c: (typeof CASES)[number], name: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions) => void): void {
+  const rng = new Rng(seed);
   for (const c of CASES) {
     for (const padded of [false, true]) {
       const q = rng.randn([B, c.Tq, H * Dh]);
       const k = rng.randn([B, c.Tk, Hkv * Dh]);
       const v = rng.randn([B, c.Tk, Hkv * Dh]);
       const opts: AttentionOptions = { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale: 1 / Math.sqrt(Dh), ...(padded ? paddedAlibi(B, c.Tk) : {}), ...c.opts };
-      const want = naiveAttention(q, k, v, opts);
-      const name = `${c.name}${padded ? ', padded + ALiBi' : ''}`;
-      for (const blocks of [undefined, { query: 16, key: 24 }, { query: 7, key: 5 }]) {
-        const withProbs = attention(q, k, v, { ...opts, blocks, keepProbs: true });
-        assert.ok(maxAbsDiff(withProbs.probs!, want.probs) < 1e-5, `${name}: probs`);
-        assert.ok(maxAbsDiff(withProbs.out, want.out) < 1e-5, `${name}: output`);
-        assert.deepEqual(attention(q, k, v, { ...opts, blocks }).out.data, withProbs.out.data, `${name}: output without probabilities`);
-      }
+      check(c, `${c.name}${padded ? ', padded + ALiBi' : ''}`, q, k, v, opts);
     }
   }
+}
+
+test('blocked attention equals the plain definition across blocks, caches, masks, windows, ALiBi and GQA', () => {
+  forEachCase(5, 2, 4, 2, 8, (_c, name, q, k, v, opts) => {
+    const want = naiveAttention(q, k, v, opts);
+    for (const blocks of [undefined, { query: 16, key: 24 }, { query: 7, key: 5 }]) {
+      const withProbs = attention(q, k, v, { ...opts, blocks, keepProbs: true });
+      assert.ok(maxAbsDiff(withProbs.probs!, want.probs) < 1e-5, `${name}: probs`);
+      assert.ok(maxAbsDiff(withProbs.out, want.out) < 1e-5, `${name}: output`);
+      assert.deepEqual(attention(q, k, v, { ...opts, blocks }).out.data, withProbs.out.data, `${name}: output without probabilities`);
+    }
+  });
 });
 
 test('blocked attention in float64 equals the plain definition to 1e-10 relative (the fast exp is good to 4e-11), and its log-sum-exp too', () => {
@@ -130,23 +136,15 @@ function withRoom(k: Tensor, extra: number): Tensor {
 }
 
 test('keys and values with room after their keyRows rows (a growing KV cache) give the same bits, native kernel and TypeScript loop', () => {
-  const rng = new Rng(7);
-  const [B, H, Hkv, Dh] = [3, 4, 2, 8];
-  for (const c of CASES) {
-    for (const padded of [false, true]) {
-      const q = rng.randn([B, c.Tq, H * Dh]);
-      const k = rng.randn([B, c.Tk, Hkv * Dh]);
-      const v = rng.randn([B, c.Tk, Hkv * Dh]);
-      const opts: AttentionOptions = { numHeads: H, numKvHeads: Hkv, headDim: Dh, scale: 1 / Math.sqrt(Dh), ...(padded ? paddedAlibi(B, c.Tk) : {}), ...c.opts };
-      const roomy = { ...opts, keyRows: c.Tk };
-      const name = `${c.name}${padded ? ', padded + ALiBi' : ''}`;
-      // without kept probabilities the C kernel runs (when built); with them, the TypeScript loop
-      assert.deepEqual(attention(q, withRoom(k, 37), withRoom(v, 37), roomy).out.data, attention(q, k, v, opts).out.data, `${name}: native`);
-      const ts = attention(q, withRoom(k, 5), withRoom(v, 5), { ...roomy, keepProbs: true });
-      const plain = attention(q, k, v, { ...opts, keepProbs: true });
-      assert.deepEqual(ts.out.data, plain.out.data, `${name}: TypeScript`);
-      assert.deepEqual(ts.probs!.data, plain.probs!.data, `${name}: probabilities`);
-    }
-  }
+  forEachCase(7, 3, 4, 2, 8, (c, name, q, k, v, opts) => {
+    const roomy = { ...opts, keyRows: c.Tk };
+    // without kept probabilities the C kernel runs (when built); with them, the TypeScript loop
+    assert.deepEqual(attention(q, withRoom(k, 37), withRoom(v, 37), roomy).out.data, attention(q, k, v, opts).out.data, `${name}: native`);
+    const ts = attention(q, withRoom(k, 5), withRoom(v, 5), { ...roomy, keepProbs: true });
+    const plain = attention(q, k, v, { ...opts, keepProbs: true });
+    assert.deepEqual(ts.out.data, plain.out.data, `${name}: TypeScript`);
+    assert.deepEqual(ts.probs!.data, plain.probs!.data, `${name}: probabilities`);
+  });
+  const rng = new Rng(8);
   assert.throws(() => attention(rng.randn([1, 2, 8]), rng.randn([1, 3, 8]), rng.randn([1, 3, 8]), { numHeads: 1, numKvHeads: 1, headDim: 8, scale: 1, keyRows: 4 }), /keyRows 4/);
 });
