@@ -54,7 +54,7 @@ export function attention(q: Var, k: Var, v: Var, opts: Omit<AttentionOptions, '
     onOneThread(be, () => {
       for (let b = 0; b < B; b++) {
         for (let h = 0; h < H; h++) {
-          const kvBase = b * Tk * kvWidth + Math.floor(h / g.group) * Dh;
+          const kvBase = b * g.kvBatchStride + Math.floor(h / g.group) * Dh;
           for (let i0 = 0; i0 < Tq; i0 += queryBlock) {
             const rows = Math.min(queryBlock, Tq - i0);
             const qBase = b * Tq * qWidth + i0 * qWidth + h * Dh;
