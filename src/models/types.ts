@@ -41,7 +41,7 @@ export interface MatrixRef {
 
 export type MatrixTable = Partial<Record<MatrixType, MatrixRef>>;
 
-/** Per-layer key/value cache: K and V as [B, Tk, Hkv·Dh]; `mask` and `positions` cover all Tk keys. */
+/** Per-layer key/value cache: K and V as [B, capacity ≥ Tk, Hkv·Dh]; `mask` and `positions` cover all Tk keys. */
 export interface KVCache {
   /**
    * Per layer [B, capacity, W]: the first `length` rows of each sequence hold its keys (values);
