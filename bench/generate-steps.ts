@@ -24,7 +24,7 @@ makeInputs(dir);
 const inputs = JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8')) as PeerInputs;
 const model = createModel(await openModelSource(join(dir, 'gpt2')));
 const batch = Number(batchArg);
-const prompts = Array.from({ length: batch }, (_, b) => inputs.generate.prompt.map((id) => (id + b) % 50257));
+const prompts = Array.from({ length: batch }, (_, b) => inputs.generate.prompt.map((id) => (id + b) % model.config.vocabSize));
 const steps = Number(stepsArg);
 
 const gc = { major: 0, minor: 0, ms: 0 };

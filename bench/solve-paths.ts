@@ -14,10 +14,10 @@
  * OPENBLAS_NUM_THREADS = the thread count (torch's set_num_threads does not limit Debian's OpenBLAS).
  */
 import { execSync, spawnSync } from 'node:child_process';
-import { peerEnvironment } from './peers/peer-env.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { peerEnvironment } from './peers/peer-env.ts';
 import { writePairData } from './solve/pair-data.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

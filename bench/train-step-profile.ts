@@ -32,12 +32,12 @@ const c = inputs.trainConfig;
 const opt = new CheckpointableAdamW(model.params.values(), { lr: c.lr, betas: c.betas, eps: c.eps, weightDecay: c.weightDecay, noDecay: isNotMatrix });
 const wallClock = process.env.CLOCK === 'wall';
 const clockName = wallClock ? 'elapsed' : 'CPU';
-const cpu = wallClock ? () => performance.now() : () => {
+const clock = wallClock ? () => performance.now() : () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
 
-/** Wraps every recorded node's backward step reachable from `loss` with a CPU timer per op name (CPU or elapsed, CLOCK). */
+/** Wraps every recorded node's backward step reachable from `loss` with a timer per op name (CPU or elapsed time, CLOCK). */
 function timeBackwardSteps(loss: Var, sink: Map<string, number>): void {
   const seen = new Set<Var>();
   const stack = [loss];
@@ -50,9 +50,9 @@ function timeBackwardSteps(loss: Var, sink: Map<string, number>): void {
     v.node = {
       ...node,
       backward: (g, owned) => {
-        const t0 = cpu();
+        const t0 = clock();
         inner(g, owned);
-        sink.set(node.op, (sink.get(node.op) ?? 0) + cpu() - t0);
+        sink.set(node.op, (sink.get(node.op) ?? 0) + clock() - t0);
       },
     };
     stack.push(...node.inputs);
@@ -66,9 +66,9 @@ const timed: Backend = new Proxy(backend(), {
   get(target, key, receiver) {
     if (key === 'gemm') {
       return (a: Parameters<Backend['gemm']>[0]) => {
-        const t0 = cpu();
+        const t0 = clock();
         target.gemm(a);
-        const ms = cpu() - t0;
+        const ms = clock() - t0;
         gemm.ms += ms;
         gemm.flops += 2 * a.m * a.n * a.k;
         const key = `${a.m}×${a.n}×${a.k}${a.transA ? ' Aᵀ' : ''}${a.transB ? ' Bᵀ' : ''}`;
@@ -89,9 +89,9 @@ const opsTable = tapeOps as unknown as Record<string, unknown>;
 for (const [name, fn] of Object.entries(opsTable)) {
   if (typeof fn !== 'function' || name === 'shape') continue;
   opsTable[name] = (...args: unknown[]) => {
-    const t0 = cpu();
+    const t0 = clock();
     const r = (fn as (...a: unknown[]) => unknown)(...args);
-    forwardOps.set(name, (forwardOps.get(name) ?? 0) + cpu() - t0);
+    forwardOps.set(name, (forwardOps.get(name) ?? 0) + clock() - t0);
     return r;
   };
 }
@@ -101,15 +101,15 @@ const rows = new Map<string, number[]>();
 const push = (k: string, ms: number) => (rows.get(k) ?? rows.set(k, []).get(k)!).push(ms);
 withBackend(timed, () => { for (let s = 0; s <= steps; s++) {
   const w0 = performance.now();
-  const t0 = cpu();
+  const t0 = clock();
   opt.zeroGrad();
   gemm.ms = 0;
   gemm.flops = 0;
   forwardOps.clear();
   const out = model.forward(inp, t.batch, t.seqLen);
-  const tCe = cpu();
+  const tCe = clock();
   const loss = crossEntropyMean(out.logits, tgt, -100);
-  const t1 = cpu();
+  const t1 = clock();
   forwardOps.set('crossEntropyMean', t1 - tCe);
   const fwdGemm = { ...gemm };
   gemm.ms = 0;
@@ -117,12 +117,12 @@ withBackend(timed, () => { for (let s = 0; s <= steps; s++) {
   const ops = new Map<string, number>();
   timeBackwardSteps(loss, ops);
   backward(loss, undefined, { recycleValues: true }); // as src/train/train-step.ts
-  const t2 = cpu();
+  const t2 = clock();
   const bwdGemm = { ...gemm };
   clipGradNorm(opt.params, c.gradClip);
-  const t3 = cpu();
+  const t3 = clock();
   opt.step();
-  const t4 = cpu();
+  const t4 = clock();
   const wall = performance.now() - w0;
   if (s === 0) continue; // warm-up
   push('forward', t1 - t0);

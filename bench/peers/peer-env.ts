@@ -1,7 +1,8 @@
 /**
  * The environment of a peer benchmark's child processes, linscope's and PyTorch's alike: the thread
- * counts (PyTorch's intra-op threads: TORCH_INTRA_OP_THREADS), linscope's OPENBLAS_CORETYPE policy (so both load the same OpenBLAS kernels) and the glibc
- * allocator thresholds linscope sets for itself (src/backend/glibc-malloc.ts), given to PyTorch as
+ * counts (PyTorch's intra-op threads: TORCH_INTRA_OP_THREADS), linscope's OPENBLAS_CORETYPE policy
+ * (so both load the same OpenBLAS kernels) and the glibc allocator thresholds linscope sets for
+ * itself (src/backend/glibc-malloc.ts), given to PyTorch as
  * MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_. With glibc's defaults PyTorch takes every tensor
  * above the mmap threshold as fresh pages and faults them in anew on every op; the measured
  * reasoning is in bench/RESULTS-peers.md, "Reading of this run: a new machine, and a fair PyTorch".
