@@ -1,7 +1,7 @@
 /**
  * One peer job in linscope, timed in this process: `reps` timed runs after one warm-up (the
  * warm-up's outputs go to <dir>/out/<job>-linscope.* for bench/peers/torch_peers.py to check).
- * Prints one JSON line: {tool, job, threads, seconds: [...], cpuSeconds: [...], maxRssMB, blasCore} (CPU time
+ * Prints one JSON line: {tool, job, threads, seconds: [...], cpuSeconds: [...], maxRssMB, blasCore, blasThreading} (CPU time
  * of the process, user + system: comparable on a loaded machine, where wall seconds are not).
  *
  *   node --import tsx bench/peers/linscope-job.ts <forward|linearity|train|laser|perplexity|generate> [dir] [reps]
@@ -140,4 +140,6 @@ for (let r = 0; r < reps; r++) {
 }
 const be = backend();
 const blasCore = be instanceof OpenBlasBackend ? be.core : be.name;
-console.log(JSON.stringify({ tool: 'linscope', job, threads: be.threads(), seconds, cpuSeconds, maxRssMB: process.resourceUsage().maxRSS / 1024, blasCore }));
+/** Which of Debian's OpenBLAS builds the process mapped (as torch_peers.py reports it). */
+const blasThreading = readFileSync('/proc/self/maps', 'utf8').includes('openblas-openmp') ? 'openmp' : 'pthread';
+console.log(JSON.stringify({ tool: 'linscope', job, threads: be.threads(), seconds, cpuSeconds, maxRssMB: process.resourceUsage().maxRSS / 1024, blasCore, blasThreading }));

@@ -14,7 +14,8 @@
  *            --jobs forward,linearity,train,laser,perplexity,generate, --dir D (inputs; default /tmp/linscope-peers),
  *            --out FILE, --python PATH (default /usr/bin/python3),
  *            --append TITLE (add the tables as a section "## TITLE" at the end of --out instead of rewriting it),
- *            --torch-malloc cached|glibc|both (default cached; see below)
+ *            --torch-malloc cached|glibc|both (default cached; see below),
+ *            --torch-openblas pthread|both (default both when Debian's OpenMP build is installed; see below)
  *
  * Every process gets OPENBLAS_NUM_THREADS (and LINSCOPE_THREADS) = the thread count: Debian's
  * PyTorch calls OpenBLAS, whose threads torch.set_num_threads does not limit. Both tools get the
@@ -31,6 +32,13 @@
  * thresholds as MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ (bench/peers/peer-env.ts; tcmalloc
  * measured the same for PyTorch). `glibc` keeps glibc's defaults for torch; `both` times torch both
  * ways, interleaved, and adds the glibc-default column.
+ *
+ * PyTorch's threads: on Debian's default (pthread) build of OpenBLAS, torch runs fastest with one
+ * intra-op thread beside OpenBLAS's (bench/peers/peer-env.ts). On Debian's OpenMP build
+ * (libopenblas0-openmp) its intra-op threads and OpenBLAS's are one libgomp team, and torch with as
+ * many intra-op threads as BLAS threads is faster still. With `--torch-openblas both` (the default
+ * when that build is installed) every cell above one thread also times torch that way, interleaved
+ * in the same rounds, and the ratio is taken against the faster PyTorch.
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
@@ -42,7 +50,7 @@ import { timeBackendGemm } from '../gemm.ts';
 import { forwardFlops } from '../forward.ts';
 import { FLOOR_FLOPS, floorSeconds } from './floors.ts';
 import { DEFAULT_DIR, makeInputs } from './make-inputs.ts';
-import { CACHED_MALLOC, peerEnvironment, TORCH_INTRA_OP_THREADS } from './peer-env.ts';
+import { CACHED_MALLOC, openmpOpenblasDir, peerEnvironment, TORCH_INTRA_OP_THREADS } from './peer-env.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -58,6 +66,7 @@ const { values } = parseArgs({
     python: { type: 'string', default: '/usr/bin/python3' },
     append: { type: 'string' },
     'torch-malloc': { type: 'string', default: 'cached' },
+    'torch-openblas': { type: 'string' },
   },
 });
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
@@ -67,6 +76,10 @@ const jobs = values.jobs!.split(',');
 const dir = values.dir!;
 const torchMalloc = values['torch-malloc']!;
 if (!['cached', 'glibc', 'both'].includes(torchMalloc)) throw new Error(`--torch-malloc ${torchMalloc}: expected cached, glibc or both`);
+const ompDir = openmpOpenblasDir();
+const torchOpenblas = values['torch-openblas'] ?? (ompDir ? 'both' : 'pthread');
+if (!['pthread', 'both'].includes(torchOpenblas)) throw new Error(`--torch-openblas ${torchOpenblas}: expected pthread or both`);
+if (torchOpenblas === 'both' && !ompDir) throw new Error('--torch-openblas both: Debian\'s OpenMP build of OpenBLAS is not installed (apt-get install libopenblas0-openmp)');
 
 const JOB_TITLES: Record<string, string> = {
   forward: 'GPT-2-small forward, 1024 tokens, all hidden states + logits',
@@ -86,14 +99,20 @@ interface JobLine {
   maxAbsDiff?: number;
   /** The OpenBLAS kernel set the process loaded. */
   blasCore: string;
+  /** torch only: which build of OpenBLAS it loaded, and its intra-op threads. */
+  blasThreading?: 'openmp' | 'pthread';
+  intraOpThreads?: number;
 }
 
 const uptime = () => execSync('uptime').toString().trim();
 
-type Tool = 'linscope' | 'torch' | 'torch-glibc';
+type Tool = 'linscope' | 'torch' | 'torch-glibc' | 'torch-openmp';
 
 function runOne(tool: Tool, job: string, threads: number, check: boolean): JobLine | string {
-  const env = peerEnvironment(threads, { glibcDefaults: tool === 'torch-glibc' || (tool === 'torch' && torchMalloc === 'glibc') });
+  const env = peerEnvironment(threads, {
+    glibcDefaults: tool === 'torch-glibc' || ((tool === 'torch' || tool === 'torch-openmp') && torchMalloc === 'glibc'),
+    openmpBlas: tool === 'torch-openmp' ? ompDir : undefined,
+  });
   const args = tool === 'linscope'
     ? ['--import', 'tsx', join(here, 'linscope-job.ts'), job, dir, String(reps)]
     : [join(here, 'torch_peers.py'), job, dir, String(reps), ...(check ? ['--check'] : [])];
@@ -101,7 +120,10 @@ function runOne(tool: Tool, job: string, threads: number, check: boolean): JobLi
   if (r.stderr.trim()) process.stderr.write(r.stderr);
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (r.status !== 0 || !line) return `${tool} ${job} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
-  return JSON.parse(line) as JobLine;
+  const got = JSON.parse(line) as JobLine;
+  const wanted = tool === 'torch-openmp' ? 'openmp' : 'pthread'; // linscope and the first torch: the system's default build
+  if (got.blasThreading !== wanted) return `${tool} ${job}: loaded the ${got.blasThreading} build of OpenBLAS, not the ${wanted} one`;
+  return got;
 }
 
 const median = (xs: number[]) => {
@@ -115,7 +137,7 @@ const startedAt = new Date().toISOString();
 console.error(`uptime before: ${before}`);
 makeInputs(dir);
 
-interface Cell { linscope: number[]; torch: number[]; torchGlibc: number[]; rssL: number[]; rssT: number[]; diff?: number; errors: string[]; cores: Set<string> }
+interface Cell { linscope: number[]; torch: number[]; torchGlibc: number[]; torchOmp: number[]; rssL: number[]; rssT: number[]; diff?: number; errors: string[]; cores: Set<string> }
 const cells = new Map<string, Cell>();
 const peaks = new Map<number, number>();
 const dgemmPeaks = new Map<number, number>();
@@ -126,12 +148,13 @@ for (const threads of threadCounts) {
   dgemmPeaks.set(threads, dpeak.medianGflops);
   console.error(`threads ${threads}: sgemm 2048³ ${peak.medianGflops.toFixed(1)} GFLOP/s, dgemm ${dpeak.medianGflops.toFixed(1)} GFLOP/s`);
   for (const job of jobs) {
-    const cell: Cell = { linscope: [], torch: [], torchGlibc: [], rssL: [], rssT: [], errors: [], cores: new Set() };
+    const cell: Cell = { linscope: [], torch: [], torchGlibc: [], torchOmp: [], rssL: [], rssT: [], errors: [], cores: new Set() };
     cells.set(`${job}:${threads}`, cell);
     for (let r = 0; r < rounds; r++) {
       // linscope first in round 0 (torch checks its outputs), then alternate
       const order: Tool[] = r % 2 === 0 ? ['linscope', 'torch'] : ['torch', 'linscope'];
       if (torchMalloc === 'both') order.push('torch-glibc');
+      if (torchOpenblas === 'both' && threads > 1) order.splice(r % 2 === 0 ? 2 : 1, 0, 'torch-openmp');
       for (const tool of order) {
         const got = runOne(tool, job, threads, r === 0);
         if (typeof got === 'string') {
@@ -143,6 +166,11 @@ for (const threads of threadCounts) {
         cell.cores.add(got.blasCore);
         if (tool === 'torch-glibc') {
           cell.torchGlibc.push(...got.seconds);
+          continue;
+        }
+        if (tool === 'torch-openmp') {
+          cell.torchOmp.push(...got.seconds);
+          cell.rssT.push(got.maxRssMB);
           continue;
         }
         (tool === 'linscope' ? cell.linscope : cell.torch).push(...got.seconds);
@@ -171,7 +199,7 @@ const lines: string[] = [
     : '- The machine was quiet at the start (load average ≤ 0.7).',
   ...(getPriority() > 0 ? [`- Run with a lowered priority (nice ${getPriority()}), as every process it started.`] : []),
   `- ${rounds} round(s); in each, one linscope process and one torch process per job and thread count (order alternating), each timing ${reps} run(s) after a warm-up (three warm-up steps for the training job, both tools: PyTorch's heap still grows in its second and third); medians over all timed runs. Peak RSS is each process's own maximum resident set (largest over its processes).`,
-  `- Threads: OPENBLAS_NUM_THREADS and LINSCOPE_THREADS = the column's count; PyTorch's own intra-op threads ${TORCH_INTRA_OP_THREADS} (bench/peers/peer-env.ts: at 2 threads, torch with 2 intra-op threads beside OpenBLAS's was 1.3–2× slower).`,
+  `- Threads: OPENBLAS_NUM_THREADS and LINSCOPE_THREADS = the column's count; PyTorch's own intra-op threads ${TORCH_INTRA_OP_THREADS} on Debian's default (pthread) build of OpenBLAS (bench/peers/peer-env.ts: at 2 threads, torch with 2 intra-op threads beside OpenBLAS's pthreads was 1.3–2× slower).${torchOpenblas === 'both' ? ` Above one thread PyTorch is also timed on Debian's OpenMP build of the same OpenBLAS (\`${ompDir}\`, loaded through LD_LIBRARY_PATH) with as many intra-op threads as BLAS threads: there both share one libgomp team. The ratio is taken against the faster of the two; linscope always runs on the pthread build (the system default).` : ''}`,
   `- OpenBLAS kernel set of every process: ${[...new Set([...cells.values()].flatMap((c) => [...c.cores]))].join(', ') || 'not reported'} (linscope's OPENBLAS_CORETYPE policy applied to both tools).`,
   torchMalloc === 'glibc'
     ? '- Allocator: glibc\'s defaults for every process (`--torch-malloc glibc`): PyTorch faults in fresh pages for every large tensor.'
@@ -184,31 +212,37 @@ const lines: string[] = [
 for (const threads of threadCounts) {
   lines.push(`## ${threads} thread${threads > 1 ? 's' : ''} (OPENBLAS_NUM_THREADS=${threads})`, '');
   const glibcColumns = torchMalloc === 'both';
-  lines.push(`| job | linscope s | torch s | ratio | ≥ 1.5× | floor s | torch ÷ floor | linscope peak RSS MB | torch peak RSS MB | max abs diff (first round) |${glibcColumns ? ' torch, glibc malloc s | ratio to it |' : ''}`);
-  lines.push(`| --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |${glibcColumns ? ' ---: | ---: |' : ''}`);
+  const ompColumn = torchOpenblas === 'both' && threads > 1;
+  const torchHead = ompColumn
+    ? `torch s (pthread OpenBLAS, ${TORCH_INTRA_OP_THREADS} intra-op thread) | torch s (OpenMP OpenBLAS, ${threads} intra-op threads) | ratio to the faster torch`
+    : 'torch s | ratio';
+  lines.push(`| job | linscope s | ${torchHead} | ≥ 1.5× | floor s | torch ÷ floor | linscope peak RSS MB | torch peak RSS MB | max abs diff (first round) |${glibcColumns ? ' torch, glibc malloc s | ratio to it |' : ''}`);
+  lines.push(`| --- | ---: | ---: |${ompColumn ? ' ---: |' : ''} ---: | :---: | ---: | ---: | ---: | ---: | ---: |${glibcColumns ? ' ---: | ---: |' : ''}`);
   for (const job of jobs) {
     const c = cells.get(`${job}:${threads}`)!;
     if (c.cores.size > 1) c.errors.push(`different OpenBLAS kernel sets: ${[...c.cores].join(', ')}`);
-    if (!c.linscope.length || !c.torch.length || c.cores.size > 1) {
-      lines.push(`| ${JOB_TITLES[job] ?? job} | ${c.linscope.length ? median(c.linscope).toFixed(3) : 'failed'} | ${c.torch.length ? median(c.torch).toFixed(3) : 'failed'} | – | – | | | | | ${c.errors.join('; ').replace(/\|/g, '/')} |`);
+    const seconds = (xs: number[]) => (xs.length ? median(xs).toFixed(3) : 'failed');
+    if (!c.linscope.length || !c.torch.length || (ompColumn && !c.torchOmp.length) || c.cores.size > 1) {
+      lines.push(`| ${JOB_TITLES[job] ?? job} | ${seconds(c.linscope)} | ${seconds(c.torch)} |${ompColumn ? ` ${seconds(c.torchOmp)} |` : ''} – | – | | | | | ${c.errors.join('; ').replace(/\|/g, '/')} |`);
       continue;
     }
     const l = median(c.linscope);
-    const t = median(c.torch);
+    const t = ompColumn ? Math.min(median(c.torch), median(c.torchOmp)) : median(c.torch);
     const ratio = t / l;
     const flops = FLOOR_FLOPS[job]?.();
     const floor = flops ? floorSeconds(flops, peaks.get(threads)!, dgemmPeaks.get(threads)!) : undefined;
     const floorCells = floor === undefined ? '– | –' : `${floor.toFixed(3)} | ${(t / floor).toFixed(2)}×`;
     const tg = c.torchGlibc.length ? median(c.torchGlibc) : undefined;
     const glibcCells = !glibcColumns ? '' : tg === undefined ? ' failed | – |' : ` ${tg.toFixed(3)} | ${(tg / l).toFixed(2)}× |`;
-    lines.push(`| ${JOB_TITLES[job] ?? job} | ${l.toFixed(3)} | ${t.toFixed(3)} | ${ratio.toFixed(2)}× | ${ratio >= 1.5 ? 'yes' : 'no'} | ${floorCells} | ${Math.max(...c.rssL).toFixed(0)} | ${Math.max(...c.rssT).toFixed(0)} | ${c.diff === undefined ? 'not checked' : c.diff.toExponential(2)} |${glibcCells}`);
+    lines.push(`| ${JOB_TITLES[job] ?? job} | ${l.toFixed(3)} | ${median(c.torch).toFixed(3)} |${ompColumn ? ` ${median(c.torchOmp).toFixed(3)} |` : ''} ${ratio.toFixed(2)}× | ${ratio >= 1.5 ? 'yes' : 'no'} | ${floorCells} | ${Math.max(...c.rssL).toFixed(0)} | ${Math.max(...c.rssT).toFixed(0)} | ${c.diff === undefined ? 'not checked' : c.diff.toExponential(2)} |${glibcCells}`);
   }
   const fwd = cells.get(`forward:${threads}`);
   const peak = peaks.get(threads)!;
   if (fwd?.linscope.length) {
     const flops = forwardFlops();
     const lg = flops / median(fwd.linscope) / 1e9;
-    const tg = fwd.torch.length ? flops / median(fwd.torch) / 1e9 : Number.NaN;
+    const torchBest = [fwd.torch, fwd.torchOmp].filter((xs) => xs.length).map(median);
+    const tg = torchBest.length ? flops / Math.min(...torchBest) / 1e9 : Number.NaN;
     lines.push('', `Forward: ${(flops / 1e9).toFixed(1)} GFLOP of GEMM work (all T² attention scores and the LM head counted) → linscope ${lg.toFixed(1)} GFLOP/s = **${((100 * lg) / peak).toFixed(0)} % of the GEMM peak** (sgemm 2048³ through the same OpenBLAS in this run: ${peak.toFixed(1)} GFLOP/s); torch ${tg.toFixed(1)} GFLOP/s = ${((100 * tg) / peak).toFixed(0)} %. Goal: ≥ 75 %.`);
   }
   lines.push('');

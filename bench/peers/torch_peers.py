@@ -6,8 +6,9 @@ MLP, CrossEntropyLoss; torch.optim.AdamW with decay on matrices only, clip_grad_
 
     python3 bench/peers/torch_peers.py <forward|linearity|train|laser|perplexity|generate> [dir] [reps] [--check]
 
-Times `reps` runs after one warm-up and prints one JSON line {tool, job, threads, seconds, maxRssMB, blasCore}
-(blasCore: the OpenBLAS kernel set this process loaded, which bench/peers/run.ts checks equals linscope's).
+Times `reps` runs after one warm-up and prints one JSON line {tool, job, threads, seconds, maxRssMB, blasCore,
+blasThreading, intraOpThreads} (blasCore: the OpenBLAS kernel set this process loaded, which bench/peers/run.ts
+checks equals linscope's; blasThreading: "openmp" for Debian's OpenMP build of OpenBLAS, else "pthread").
 With --check, the warm-up's outputs are compared with linscope's (<dir>/out/<job>-linscope.*,
 written by linscope-job.ts) and the largest absolute difference is printed to stderr and added to
 the JSON line as "maxAbsDiff". PyTorch is only needed for this benchmark, never by linscope.
@@ -242,11 +243,20 @@ def set_torch_threads():
     return threads
 
 
+def blas_paths():
+    """The BLAS libraries this process mapped (through torch)."""
+    with open("/proc/self/maps") as maps:
+        return {os.path.realpath(line.split()[-1]) for line in maps if "blas" in line.rsplit("/", 1)[-1] and ".so" in line}
+
+
+def openblas_threading():
+    """"openmp" when the OpenBLAS loaded is Debian's OpenMP build (libopenblas0-openmp), else "pthread"."""
+    return "openmp" if any("openblas-openmp" in p for p in blas_paths()) else "pthread"
+
+
 def openblas_core():
     """The core type of the OpenBLAS this process loaded (through torch), or "unknown"."""
-    with open("/proc/self/maps") as maps:
-        paths = {line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1] and ".so" in line}
-    for path in sorted(paths):
+    for path in sorted(blas_paths()):
         try:
             get = ctypes.CDLL(path).openblas_get_corename
         except (OSError, AttributeError):
@@ -411,7 +421,8 @@ def main():
         run(False)
         seconds.append(time.perf_counter() - t0)
     line = {"tool": "torch", "job": job, "threads": threads, "seconds": seconds,
-            "maxRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "blasCore": openblas_core()}
+            "maxRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "blasCore": openblas_core(),
+            "blasThreading": openblas_threading(), "intraOpThreads": torch.get_num_threads()}
     if diff is not None:
         line["maxAbsDiff"] = diff
     print(json.dumps(line))
