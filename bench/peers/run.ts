@@ -99,14 +99,17 @@ interface JobLine {
   maxAbsDiff?: number;
   /** The OpenBLAS kernel set the process loaded. */
   blasCore: string;
-  /** torch only: which build of OpenBLAS it loaded, and its intra-op threads. */
+  /** Which of Debian's OpenBLAS builds the process mapped. */
   blasThreading?: 'openmp' | 'pthread';
+  /** torch only: its intra-op threads. */
   intraOpThreads?: number;
 }
 
 const uptime = () => execSync('uptime').toString().trim();
 
 type Tool = 'linscope' | 'torch' | 'torch-glibc' | 'torch-openmp';
+/** The OpenBLAS builds linscope's processes loaded (src/backend/native-library.ts picks one). */
+const linscopeBuilds = new Set<string>();
 
 function runOne(tool: Tool, job: string, threads: number, check: boolean): JobLine | string {
   const env = peerEnvironment(threads, {
@@ -121,7 +124,11 @@ function runOne(tool: Tool, job: string, threads: number, check: boolean): JobLi
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (r.status !== 0 || !line) return `${tool} ${job} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
   const got = JSON.parse(line) as JobLine;
-  const wanted = tool === 'torch-openmp' ? 'openmp' : 'pthread'; // linscope and the first torch: the system's default build
+  if (tool === 'linscope') {
+    linscopeBuilds.add(got.blasThreading ?? 'unknown');
+    return got;
+  }
+  const wanted = tool === 'torch-openmp' ? 'openmp' : 'pthread'; // the first torch: the system's default build
   if (got.blasThreading !== wanted) return `${tool} ${job}: loaded the ${got.blasThreading} build of OpenBLAS, not the ${wanted} one`;
   return got;
 }
@@ -199,7 +206,7 @@ const lines: string[] = [
     : '- The machine was quiet at the start (load average ≤ 0.7).',
   ...(getPriority() > 0 ? [`- Run with a lowered priority (nice ${getPriority()}), as every process it started.`] : []),
   `- ${rounds} round(s); in each, one linscope process and one torch process per job and thread count (order alternating), each timing ${reps} run(s) after a warm-up (three warm-up steps for the training job, both tools: PyTorch's heap still grows in its second and third); medians over all timed runs. Peak RSS is each process's own maximum resident set (largest over its processes).`,
-  `- Threads: OPENBLAS_NUM_THREADS and LINSCOPE_THREADS = the column's count; PyTorch's own intra-op threads ${TORCH_INTRA_OP_THREADS} on Debian's default (pthread) build of OpenBLAS (bench/peers/peer-env.ts: at 2 threads, torch with 2 intra-op threads beside OpenBLAS's pthreads was 1.3–2× slower).${torchOpenblas === 'both' ? ` Above one thread PyTorch is also timed on Debian's OpenMP build of the same OpenBLAS (\`${ompDir}\`, loaded through LD_LIBRARY_PATH) with as many intra-op threads as BLAS threads: there both share one libgomp team. The ratio is taken against the faster of the two; linscope always runs on the pthread build (the system default).` : ''}`,
+  `- Threads: OPENBLAS_NUM_THREADS and LINSCOPE_THREADS = the column's count; PyTorch's own intra-op threads ${TORCH_INTRA_OP_THREADS} on Debian's default (pthread) build of OpenBLAS (bench/peers/peer-env.ts: at 2 threads, torch with 2 intra-op threads beside OpenBLAS's pthreads was 1.3–2× slower).${torchOpenblas === 'both' ? ` Above one thread PyTorch is also timed on Debian's OpenMP build of the same OpenBLAS (\`${ompDir}\`, loaded through LD_LIBRARY_PATH) with as many intra-op threads as BLAS threads: there both share one libgomp team. The ratio is taken against the faster of the two.` : ''} linscope loaded OpenBLAS's ${[...linscopeBuilds].join(' and ') || 'unknown'} build (src/backend/native-library.ts: the OpenMP build when installed).`,
   `- OpenBLAS kernel set of every process: ${[...new Set([...cells.values()].flatMap((c) => [...c.cores]))].join(', ') || 'not reported'} (linscope's OPENBLAS_CORETYPE policy applied to both tools).`,
   torchMalloc === 'glibc'
     ? '- Allocator: glibc\'s defaults for every process (`--torch-malloc glibc`): PyTorch faults in fresh pages for every large tensor.'

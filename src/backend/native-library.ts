@@ -7,13 +7,27 @@
  * the Zen 4 one Haswell measured 3–5 % faster (bench/RESULTS.md).
  * OpenBLAS reads it once, when the library loads, so it is removed from the environment just before
  * loading unless the user asked to keep it (LINSCOPE_OPENBLAS_CORETYPE=<name> sets it on purpose).
+ *
+ * Which build: Debian ships OpenBLAS threaded with pthreads (libopenblas0-pthread, the system
+ * default) and with OpenMP (libopenblas0-openmp). linscope's C kernels (native/kernels.c) run on
+ * libgomp's threads, so with the pthread build two thread teams share the cores: OpenBLAS's worker
+ * spins in sched_yield on the core the kernels' second thread needs. With the OpenMP build both are
+ * one team. At 2 threads on the Zen 5 machine the OpenMP build ran the training step, perplexity and
+ * the GPT-2 forward 5–15 % faster and the linearity job, LASER and generation the same within the
+ * noise (bench/RESULTS-peers.md, "PyTorch on the OpenMP build of OpenBLAS"); at 1 thread the two
+ * are the same. Both give the same bits (test/backend/openblas-build.test.ts). So it is loaded
+ * when installed; LINSCOPE_OPENBLAS_BUILD=pthread keeps the system default.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
 import { keepFreedMemoryInHeap } from './glibc-malloc.ts';
 
 /** Where to look for the two libraries, tried in order (file names go through the system loader's search). */
 export interface LibraryCandidates {
   openblas: readonly string[];
+  /** Loaded, in order, after OpenBLAS and before LAPACKE (every one must load). */
+  preload?: readonly string[];
   lapacke: readonly string[];
 }
 
@@ -32,7 +46,36 @@ const LAPACKE_CANDIDATES = [
   'liblapacke.dylib',
 ];
 
-export const DEFAULT_CANDIDATES: LibraryCandidates = { openblas: OPENBLAS_CANDIDATES, lapacke: LAPACKE_CANDIDATES };
+/** Where Debian's OpenMP build of OpenBLAS lives, with the BLAS and LAPACK built on it. */
+const OPENMP_BUILD_DIRS = ['/usr/lib/x86_64-linux-gnu/openblas-openmp', '/usr/lib/aarch64-linux-gnu/openblas-openmp'];
+const OPENMP_BUILD_FILES = ['libopenblas.so.0', 'libblas.so.3', 'liblapack.so.3'];
+
+/**
+ * The OpenMP build's folder when it is installed whole and LINSCOPE_OPENBLAS_BUILD is not
+ * `pthread`; undefined otherwise. `openmp` insists on it (an error names what is missing).
+ */
+export function openmpBuildDir(env: NodeJS.ProcessEnv = process.env, dirs: readonly string[] = OPENMP_BUILD_DIRS): string | undefined {
+  const wanted = env.LINSCOPE_OPENBLAS_BUILD ?? 'auto';
+  if (!['auto', 'openmp', 'pthread'].includes(wanted)) throw new Error(`LINSCOPE_OPENBLAS_BUILD=${wanted}: expected auto, openmp or pthread`);
+  if (wanted === 'pthread') return undefined;
+  const dir = dirs.find((d) => OPENMP_BUILD_FILES.every((f) => existsSync(join(d, f))));
+  if (!dir && wanted === 'openmp') {
+    throw new Error(`LINSCOPE_OPENBLAS_BUILD=openmp: no complete OpenMP build of OpenBLAS in ${dirs.join(' or ')} (apt-get install libopenblas0-openmp)`);
+  }
+  return dir;
+}
+
+/**
+ * The libraries to try. With the OpenMP build, its libopenblas comes first, and its libblas and
+ * liblapack are loaded before LAPACKE, so that LAPACKE's dependencies resolve (by soname) to them
+ * rather than to the system default's.
+ */
+export function candidatesFor(env: NodeJS.ProcessEnv = process.env): LibraryCandidates {
+  const dir = openmpBuildDir(env);
+  if (!dir) return { openblas: OPENBLAS_CANDIDATES, lapacke: LAPACKE_CANDIDATES };
+  return { openblas: [join(dir, 'libopenblas.so.0'), ...OPENBLAS_CANDIDATES], preload: [join(dir, 'libblas.so.3'), join(dir, 'liblapack.so.3')], lapacke: LAPACKE_CANDIDATES };
+}
+
 
 export const INSTALL_HINT =
   'linscope: the fast OpenBLAS backend is unavailable, so the pure-TypeScript backend is used (about 100x slower).\n' +
@@ -68,6 +111,8 @@ export interface NativeFunctions {
   getThreads: () => number;
   corename: () => string;
   config: () => string;
+  /** How the OpenBLAS loaded is threaded: `openblas_get_parallel()` (0 sequential, 1 pthreads, 2 OpenMP). */
+  parallel: () => number;
 }
 
 /** Applies the OPENBLAS_CORETYPE policy to process.env; call before the library loads. */
@@ -96,8 +141,9 @@ let loadError: string | undefined;
 export function loadNative(): NativeFunctions | null {
   if (cached !== undefined) return cached;
   keepFreedMemoryInHeap(); // large tensors reuse heap memory instead of faulting in fresh pages
+  const candidates = candidatesFor(); // a bad LINSCOPE_OPENBLAS_BUILD throws here, not as a missing library
   try {
-    cached = openNative(DEFAULT_CANDIDATES);
+    cached = openNative(candidates);
   } catch (e) {
     loadError = (e as Error).message;
     cached = null;
@@ -112,6 +158,7 @@ export function loadNative(): NativeFunctions | null {
 export function openNative(candidates: LibraryCandidates): NativeFunctions {
   applyCoretypePolicy();
   const blas = openFirst(candidates.openblas);
+  for (const path of candidates.preload ?? []) koffi.load(path);
   const lapacke = openFirst(candidates.lapacke);
   const gemm = (t: string) =>
     `void cblas_${t}gemm(int order, int transA, int transB, int M, int N, int K, ${t === 's' ? 'float' : 'double'} alpha, ` +
@@ -149,6 +196,7 @@ export function openNative(candidates: LibraryCandidates): NativeFunctions {
     getThreads: blas.func('int openblas_get_num_threads()') as () => number,
     corename: blas.func('const char *openblas_get_corename()') as () => string,
     config: blas.func('const char *openblas_get_config()') as () => string,
+    parallel: blas.func('int openblas_get_parallel()') as () => number,
   } as NativeFunctions;
 }
 

@@ -45,8 +45,11 @@ export class OpenBlasBackend implements Backend {
   readonly core: string;
   /** Whether OpenBLAS runs thin sgemm products with its small-matrix kernel, reading B in place. */
   readonly smallMatrixKernel: boolean;
+  /** How the library is threaded: Debian's default pthread build or its OpenMP one (native-library.ts). */
+  readonly threading: 'sequential' | 'pthread' | 'openmp';
   constructor(private readonly fn: NativeFunctions) {
     this.core = fn.corename().trim();
+    this.threading = (['sequential', 'pthread', 'openmp'] as const)[fn.parallel()] ?? 'pthread';
     this.smallMatrixKernel = SMALL_KERNEL_CORES.test(this.core);
   }
 

@@ -19,7 +19,7 @@
  * BLAS's threads; this TypeScript loop is its fallback and test oracle (test/tensor/native-attention.test.ts).
  */
 import { backend, type Backend } from '../backend/index.ts';
-import { DEFAULT_CANDIDATES } from '../backend/native-library.ts';
+import { candidatesFor } from '../backend/native-library.ts';
 import { attentionGeometry, expRowOnline, geometryOf, keyBlock, keyTiles, scoreTile, type AttentionGeometry, type AttentionOptions } from './attention-tiles.ts';
 import { allFloat32, nativeKernels, type NativeKernels } from './native-kernels.ts';
 import { Tensor, allocate, type TypedArray } from './tensor.ts';
@@ -119,7 +119,7 @@ export function nativeAttentionKernels(be: Backend): NativeKernels | null {
   if (!nk || be.name !== 'openblas') return null;
   let found = blasFound.get(nk);
   if (found === undefined) {
-    found = nk.attentionInit(DEFAULT_CANDIDATES.openblas.join(';')) === 0;
+    found = nk.attentionInit(candidatesFor().openblas.join(';')) === 0;
     blasFound.set(nk, found);
   }
   return found ? nk : null;

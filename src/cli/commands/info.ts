@@ -1,5 +1,6 @@
 /** `linscope info --model M`: what a model is — architecture, sizes, parameter count, LASER matrices. */
-import { backend } from '../../backend/index.ts';
+import { backend, type Backend } from '../../backend/index.ts';
+import { OpenBlasBackend } from '../../backend/openblas.ts';
 import { loadModel } from '../../models/decoder.ts';
 import { fewRowStatus } from '../../tensor/few-row-gemm.ts';
 import { nativeKernelsStatus } from '../../tensor/native-kernels.ts';
@@ -16,6 +17,11 @@ const spec = defineCommand({
     json: { type: 'boolean', description: 'Print JSON instead of text' },
   },
 });
+
+/** "openblas (Cooperlake kernels, OpenMP build)" or the backend's name. */
+function gemmLibrary(be: Backend): string {
+  return be instanceof OpenBlasBackend ? `${be.name} (${be.core} kernels, ${be.threading} build)` : be.name;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseOrExplain(spec, argv);
@@ -47,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     parameters: params,
     linearMaps: model.linearMaps.map((m) => ({ afterBlock: m.afterLayer, input: m.input, bias: m.bias !== undefined })),
     customCode: customParts(source.config as Record<string, unknown>),
-    compute: { gemm: backend().name, threads: backend().threads(), fewRows: fewRowStatus(backend()), kernels: nativeKernelsStatus() },
+    compute: { gemm: gemmLibrary(backend()), threads: backend().threads(), fewRows: fewRowStatus(backend()), kernels: nativeKernelsStatus() },
     laserMatrices: Object.fromEntries(Object.entries(model.matrices(0)).map(([k, v]) => [k, v?.tensorName])),
     ...(o.weights ? { weights: shapes } : {}),
   };

@@ -1,0 +1,88 @@
+/**
+ * Which OpenBLAS build linscope loads (src/backend/native-library.ts): Debian's OpenMP build when it
+ * is installed whole, the system default (pthread) otherwise or with LINSCOPE_OPENBLAS_BUILD=pthread,
+ * a clear error for a bad setting; and both builds give the same bits (the same kernels, the same
+ * split of the work), checked in child processes at 2 threads.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { backend } from '../../src/backend/index.ts';
+import { candidatesFor, openmpBuildDir } from '../../src/backend/native-library.ts';
+import { OpenBlasBackend } from '../../src/backend/openblas.ts';
+
+test('openmpBuildDir: a complete folder is chosen, an incomplete one is not; pthread and bad settings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'linscope-ompbuild-'));
+  try {
+    for (const f of ['libopenblas.so.0', 'libblas.so.3']) writeFileSync(join(dir, f), '');
+    assert.equal(openmpBuildDir({}, [dir]), undefined, 'liblapack.so.3 missing: not a usable build');
+    writeFileSync(join(dir, 'liblapack.so.3'), '');
+    assert.equal(openmpBuildDir({}, ['/nonexistent', dir]), dir);
+    assert.equal(openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'auto' }, [dir]), dir);
+    assert.equal(openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'pthread' }, [dir]), undefined);
+    assert.throws(() => openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'openmp' }, ['/nonexistent']), /LINSCOPE_OPENBLAS_BUILD=openmp: .*apt-get install libopenblas0-openmp/);
+    assert.throws(() => openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'omp' }, [dir]), /LINSCOPE_OPENBLAS_BUILD=omp: expected auto, openmp or pthread/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('candidatesFor: the OpenMP build first, its BLAS and LAPACK before LAPACKE; pthread: the system default only', () => {
+  const pthread = candidatesFor({ LINSCOPE_OPENBLAS_BUILD: 'pthread' });
+  assert.equal(pthread.preload, undefined);
+  assert.equal(pthread.openblas[0], 'libopenblas.so.0');
+  const dir = openmpBuildDir({});
+  const auto = candidatesFor({});
+  if (dir === undefined) assert.deepEqual(auto, pthread);
+  else {
+    assert.equal(auto.openblas[0], join(dir, 'libopenblas.so.0'));
+    assert.deepEqual(auto.preload, [join(dir, 'libblas.so.3'), join(dir, 'liblapack.so.3')]);
+  }
+});
+
+test('the backend reports the build it loaded', () => {
+  const be = backend();
+  assert.ok(be instanceof OpenBlasBackend, 'the suite runs on OpenBLAS (scripts/setup.sh installs it)');
+  const expected = process.env.LINSCOPE_OPENBLAS_BUILD === 'pthread' || openmpBuildDir() === undefined ? 'pthread' : 'openmp';
+  assert.equal(be.threading, expected);
+});
+
+/** A child at 2 threads: sgemm, dgemm and an SVD of fixed inputs, printed as SHA-256 of their bytes, and the build. */
+const CHILD = `
+import { createHash } from 'node:crypto';
+import { backend } from './src/backend/index.ts';
+const be = backend();
+be.setThreads(2);
+const fill = (a, seed) => { let s = seed; for (let i = 0; i < a.length; i++) { s = (s * 1103515245 + 12345) % 2147483648; a[i] = s / 2147483648 - 0.5; } return a; };
+const m = 300, k = 257, n = 190;
+const a = fill(new Float32Array(m * k), 1), b = fill(new Float32Array(k * n), 2), c = new Float32Array(m * n);
+be.gemm({ transA: false, transB: false, m, n, k, alpha: 1, a, lda: k, b, ldb: n, beta: 0, c, ldc: n });
+const ad = fill(new Float64Array(m * k), 3), bd = fill(new Float64Array(k * n), 4), cd = new Float64Array(m * n);
+be.gemm({ transA: false, transB: false, m, n, k, alpha: 1, a: ad, lda: k, b: bd, ldb: n, beta: 0, c: cd, ldc: n });
+const svd = be.gesdd(fill(new Float64Array(120 * 80), 5), 120, 80, true);
+const hex = (x) => createHash('sha256').update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)).digest('hex');
+console.log(JSON.stringify({ threading: be.threading, sgemm: hex(c), dgemm: hex(cd), s: hex(svd.s) + hex(svd.u) }));
+`;
+
+function runChild(build: string): { threading: string; sgemm: string; dgemm: string; s: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    env: { ...process.env, LINSCOPE_OPENBLAS_BUILD: build, LINSCOPE_THREADS: '2' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+test('the OpenMP and pthread builds give the same bits at 2 threads (sgemm, dgemm, SVD)', () => {
+  const pthread = runChild('pthread');
+  assert.equal(pthread.threading, 'pthread');
+  const auto = runChild('auto');
+  assert.equal(auto.threading, openmpBuildDir({}) === undefined ? 'pthread' : 'openmp');
+  assert.equal(auto.sgemm, pthread.sgemm);
+  assert.equal(auto.dgemm, pthread.dgemm);
+  assert.equal(auto.s, pthread.s);
+});
