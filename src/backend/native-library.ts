@@ -14,7 +14,7 @@
  * spins in sched_yield on the core the kernels' second thread needs. With the OpenMP build both are
  * one team. At 2 threads on the Zen 5 machine the OpenMP build ran the training step, perplexity and
  * the GPT-2 forward 5–15 % faster and the linearity job, LASER and generation the same within the
- * noise (bench/RESULTS-peers.md, "PyTorch on the OpenMP build of OpenBLAS"); at 1 thread the two
+ * noise (bench/RESULTS-peers.md, "linscope on the OpenMP build of OpenBLAS"); at 1 thread the two
  * are the same. Both give the same bits (test/backend/openblas-build.test.ts). So it is loaded
  * when installed; LINSCOPE_OPENBLAS_BUILD=pthread keeps the system default.
  */
@@ -76,10 +76,9 @@ export function candidatesFor(env: NodeJS.ProcessEnv = process.env): LibraryCand
   return { openblas: [join(dir, 'libopenblas.so.0'), ...OPENBLAS_CANDIDATES], preload: [join(dir, 'libblas.so.3'), join(dir, 'liblapack.so.3')], lapacke: LAPACKE_CANDIDATES };
 }
 
-
 export const INSTALL_HINT =
   'linscope: the fast OpenBLAS backend is unavailable, so the pure-TypeScript backend is used (about 100x slower).\n' +
-  '  Install it with:  sudo apt-get install -y libopenblas0-pthread liblapacke   (or run: bash scripts/setup.sh)';
+  '  Install it with:  sudo apt-get install -y libopenblas0-pthread libopenblas0-openmp liblapacke   (or run: bash scripts/setup.sh)';
 
 export interface NativeFunctions {
   cblas_sgemm: (...args: unknown[]) => void;

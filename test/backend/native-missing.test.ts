@@ -52,7 +52,7 @@ test("'auto' without the native library uses the pure backend and says once how 
     const first = captureStderr(() => createBackend('auto', missingLoader()));
     assert.equal(first.result.name, 'pure-ts');
     assert.match(first.stderr, /OpenBLAS backend is unavailable/);
-    assert.match(first.stderr, /apt-get install -y libopenblas0-pthread liblapacke/);
+    assert.match(first.stderr, /apt-get install -y libopenblas0-pthread libopenblas0-openmp liblapacke/);
     assert.match(first.stderr, /scripts\/setup\.sh/);
     // the backend works: a 2×2 product
     const c = new Float64Array(4);

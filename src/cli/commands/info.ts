@@ -18,7 +18,7 @@ const spec = defineCommand({
   },
 });
 
-/** "openblas (Cooperlake kernels, OpenMP build)" or the backend's name. */
+/** "openblas (Cooperlake kernels, openmp build)", or the backend's name when it is not OpenBLAS. */
 function gemmLibrary(be: Backend): string {
   return be instanceof OpenBlasBackend ? `${be.name} (${be.core} kernels, ${be.threading} build)` : be.name;
 }
