@@ -159,6 +159,8 @@ export function openNative(candidates: LibraryCandidates): NativeFunctions {
   const blas = openFirst(candidates.openblas);
   for (const path of candidates.preload ?? []) koffi.load(path);
   const lapacke = openFirst(candidates.lapacke);
+  const parallel = blas.func('int openblas_get_parallel()') as () => number;
+  if (parallel() === 2) keepLoadedForever('libgomp.so.1');
   const gemm = (t: string) =>
     `void cblas_${t}gemm(int order, int transA, int transB, int M, int N, int K, ${t === 's' ? 'float' : 'double'} alpha, ` +
     `const void *A, int lda, const void *B, int ldb, ${t === 's' ? 'float' : 'double'} beta, void *C, int ldc)`;
@@ -195,8 +197,20 @@ export function openNative(candidates: LibraryCandidates): NativeFunctions {
     getThreads: blas.func('int openblas_get_num_threads()') as () => number,
     corename: blas.func('const char *openblas_get_corename()') as () => string,
     config: blas.func('const char *openblas_get_config()') as () => string,
-    parallel: blas.func('int openblas_get_parallel()') as () => number,
+    parallel,
   } as NativeFunctions;
+}
+
+/**
+ * Marks an already loaded library as never to be unloaded (dlopen with RTLD_NOLOAD | RTLD_NODELETE).
+ * libgomp's idle threads spin for a while after each parallel region; when the process exits, its
+ * libraries are closed, and a thread still spinning in an unmapped libgomp crashed the exiting
+ * process with SIGSEGV (about 1 exit in 40 with the OpenMP build of OpenBLAS).
+ */
+function keepLoadedForever(soname: string): void {
+  const RTLD_LAZY = 0x1, RTLD_NOLOAD = 0x4, RTLD_NODELETE = 0x1000;
+  const dlopen = koffi.load('libc.so.6').func('void *dlopen(const char *file, int mode)') as (file: string, mode: number) => unknown;
+  if (!dlopen(soname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE)) throw new Error(`${soname} is not loaded beside OpenBLAS's OpenMP build`);
 }
 
 export function nativeLoadError(): string | undefined {

@@ -18,9 +18,9 @@ const spec = defineCommand({
   },
 });
 
-/** "openblas (Cooperlake kernels, openmp build)", or the backend's name when it is not OpenBLAS. */
-function gemmLibrary(be: Backend): string {
-  return be instanceof OpenBlasBackend ? `${be.name} (${be.core} kernels, ${be.threading} build)` : be.name;
+/** "Cooperlake kernels, openmp build" for OpenBLAS (native-library.ts chooses the build), else undefined. */
+function blasBuild(be: Backend): string | undefined {
+  return be instanceof OpenBlasBackend ? `${be.core} kernels, ${be.threading} build` : undefined;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -53,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     parameters: params,
     linearMaps: model.linearMaps.map((m) => ({ afterBlock: m.afterLayer, input: m.input, bias: m.bias !== undefined })),
     customCode: customParts(source.config as Record<string, unknown>),
-    compute: { gemm: gemmLibrary(backend()), threads: backend().threads(), fewRows: fewRowStatus(backend()), kernels: nativeKernelsStatus() },
+    compute: { gemm: backend().name, blas: blasBuild(backend()), threads: backend().threads(), fewRows: fewRowStatus(backend()), kernels: nativeKernelsStatus() },
     laserMatrices: Object.fromEntries(Object.entries(model.matrices(0)).map(([k, v]) => [k, v?.tensorName])),
     ...(o.weights ? { weights: shapes } : {}),
   };
@@ -74,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   if (summary.customCode.length > 0) {
     console.log(`  transformers   ${summary.customCode.join(', ')}: AutoModelForCausalLM.from_pretrained(dir, trust_remote_code=True) (modeling_linscope.py)`);
   }
-  console.log(`  compute        GEMM ${summary.compute.gemm} (${summary.compute.threads} threads), other kernels ${summary.compute.kernels}`);
+  console.log(`  compute        GEMM ${summary.compute.gemm} (${summary.compute.threads} threads${summary.compute.blas ? `; ${summary.compute.blas}` : ''}), other kernels ${summary.compute.kernels}`);
   console.log(`                 products of 2–32 rows: ${summary.compute.fewRows}`);
   console.log('  LASER matrices (layer 0):');
   for (const [k, v] of Object.entries(summary.laserMatrices)) console.log(`    ${k.padEnd(4)} ${v}`);
