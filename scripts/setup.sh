@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what linscope needs: OpenBLAS + LAPACKE (the fast numerical backend; both of Debian's
-# builds of OpenBLAS: the pthread one stays the system default, linscope loads the OpenMP one, see
-# src/backend/native-library.ts), a C compiler and a font for charts (Debian packages, only when
+# builds of OpenBLAS: the pthread one stays the system default, the OpenMP one is for
+# LINSCOPE_OPENBLAS_BUILD=openmp, see src/backend/native-library.ts), a C compiler and a font for
+# charts (Debian packages, only when
 # missing), then the npm dependencies, then builds the native kernels (native/kernels.c, for this
 # CPU, into build/).
 set -euo pipefail

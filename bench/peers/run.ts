@@ -15,7 +15,8 @@
  *            --out FILE, --python PATH (default /usr/bin/python3),
  *            --append TITLE (add the tables as a section "## TITLE" at the end of --out instead of rewriting it),
  *            --torch-malloc cached|glibc|both (default cached; see below),
- *            --torch-openblas pthread|both (default both when Debian's OpenMP build is installed; see below)
+ *            --torch-openblas pthread|both (default both when Debian's OpenMP build is installed; see below),
+ *            --linscope-openblas system|openmp (LINSCOPE_OPENBLAS_BUILD of linscope's processes; default system)
  *
  * Every process gets OPENBLAS_NUM_THREADS (and LINSCOPE_THREADS) = the thread count: Debian's
  * PyTorch calls OpenBLAS, whose threads torch.set_num_threads does not limit. Both tools get the
@@ -67,6 +68,7 @@ const { values } = parseArgs({
     append: { type: 'string' },
     'torch-malloc': { type: 'string', default: 'cached' },
     'torch-openblas': { type: 'string' },
+    'linscope-openblas': { type: 'string', default: 'system' },
   },
 });
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 2));
@@ -116,6 +118,7 @@ function runOne(tool: Tool, job: string, threads: number, check: boolean): JobLi
     glibcDefaults: tool === 'torch-glibc' || ((tool === 'torch' || tool === 'torch-openmp') && torchMalloc === 'glibc'),
     openmpBlas: tool === 'torch-openmp' ? ompDir : undefined,
   });
+  if (tool === 'linscope') env.LINSCOPE_OPENBLAS_BUILD = values['linscope-openblas'];
   const args = tool === 'linscope'
     ? ['--import', 'tsx', join(here, 'linscope-job.ts'), job, dir, String(reps)]
     : [join(here, 'torch_peers.py'), job, dir, String(reps), ...(check ? ['--check'] : [])];
@@ -192,7 +195,7 @@ console.error(`uptime after: ${after}`);
 
 // ------------------------------------------------------------------ RESULTS-peers.md
 const load1 = Number(/load average: ([\d.]+)/.exec(before)?.[1] ?? loadavg()[0]);
-const command = `node --import tsx bench/peers/run.ts${values.quick ? ' --quick' : ''}${torchMalloc !== 'cached' ? ` --torch-malloc ${torchMalloc}` : ''}${values.rounds ? ` --rounds ${rounds}` : ''}${values.reps ? ` --reps ${reps}` : ''}${values.threads !== '1,2' ? ` --threads ${values.threads}` : ''}${values.jobs !== 'forward,linearity,train,laser,perplexity,generate' ? ` --jobs ${values.jobs}` : ''}${values.append ? ` --append "${values.append}"` : ''}`;
+const command = `node --import tsx bench/peers/run.ts${values.quick ? ' --quick' : ''}${torchMalloc !== 'cached' ? ` --torch-malloc ${torchMalloc}` : ''}${values.rounds ? ` --rounds ${rounds}` : ''}${values.reps ? ` --reps ${reps}` : ''}${values.threads !== '1,2' ? ` --threads ${values.threads}` : ''}${values.jobs !== 'forward,linearity,train,laser,perplexity,generate' ? ` --jobs ${values.jobs}` : ''}${values['linscope-openblas'] !== 'system' ? ` --linscope-openblas ${values['linscope-openblas']}` : ''}${values.append ? ` --append "${values.append}"` : ''}`;
 const lines: string[] = [
   '# linscope vs PyTorch on the same CPU: the peer table',
   '',
@@ -206,7 +209,7 @@ const lines: string[] = [
     : '- The machine was quiet at the start (load average ≤ 0.7).',
   ...(getPriority() > 0 ? [`- Run with a lowered priority (nice ${getPriority()}), as every process it started.`] : []),
   `- ${rounds} round(s); in each, one linscope process and one torch process per job and thread count (order alternating), each timing ${reps} run(s) after a warm-up (three warm-up steps for the training job, both tools: PyTorch's heap still grows in its second and third); medians over all timed runs. Peak RSS is each process's own maximum resident set (largest over its processes).`,
-  `- Threads: OPENBLAS_NUM_THREADS and LINSCOPE_THREADS = the column's count; PyTorch's own intra-op threads ${TORCH_INTRA_OP_THREADS} on Debian's default (pthread) build of OpenBLAS (bench/peers/peer-env.ts: at 2 threads, torch with 2 intra-op threads beside OpenBLAS's pthreads was 1.3–2× slower).${torchOpenblas === 'both' ? ` Above one thread PyTorch is also timed on Debian's OpenMP build of the same OpenBLAS (\`${ompDir}\`, loaded through LD_LIBRARY_PATH) with as many intra-op threads as BLAS threads: there both share one libgomp team. The ratio is taken against the faster of the two.` : ''} linscope loaded OpenBLAS's ${[...linscopeBuilds].join(' and ') || 'unknown'} build (src/backend/native-library.ts: the OpenMP build when installed).`,
+  `- Threads: OPENBLAS_NUM_THREADS and LINSCOPE_THREADS = the column's count; PyTorch's own intra-op threads ${TORCH_INTRA_OP_THREADS} on Debian's default (pthread) build of OpenBLAS (bench/peers/peer-env.ts: at 2 threads, torch with 2 intra-op threads beside OpenBLAS's pthreads was 1.3–2× slower).${torchOpenblas === 'both' ? ` Above one thread PyTorch is also timed on Debian's OpenMP build of the same OpenBLAS (\`${ompDir}\`, loaded through LD_LIBRARY_PATH) with as many intra-op threads as BLAS threads: there both share one libgomp team. The ratio is taken against the faster of the two.` : ''} linscope loaded OpenBLAS's ${[...linscopeBuilds].join(' and ') || 'unknown'} build (LINSCOPE_OPENBLAS_BUILD=${values['linscope-openblas']}, src/backend/native-library.ts).`,
   `- OpenBLAS kernel set of every process: ${[...new Set([...cells.values()].flatMap((c) => [...c.cores]))].join(', ') || 'not reported'} (linscope's OPENBLAS_CORETYPE policy applied to both tools).`,
   torchMalloc === 'glibc'
     ? '- Allocator: glibc\'s defaults for every process (`--torch-malloc glibc`): PyTorch faults in fresh pages for every large tensor.'

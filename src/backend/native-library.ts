@@ -12,12 +12,13 @@
  * default) and with OpenMP (libopenblas0-openmp). linscope's C kernels (native/kernels.c) run on
  * libgomp's threads, so with the pthread build two thread teams share the cores: OpenBLAS's worker
  * spins in sched_yield on the core the kernels' second thread needs. With the OpenMP build both are
- * one team. At 2 threads on the Zen 5 machine the OpenMP build ran the training step, perplexity and
- * the GPT-2 forward 5–15 % faster and the linearity job, LASER and generation the same within the
- * noise (bench/RESULTS-peers.md, "linscope on the OpenMP build of OpenBLAS"); at 1 thread the two
- * are the same. Both give the same bits (test/backend/openblas-build.test.ts). So it is loaded
- * when installed; LINSCOPE_OPENBLAS_BUILD=pthread keeps the system default.
- */
+ * one team. LINSCOPE_OPENBLAS_BUILD=openmp loads that build (scripts/setup.sh installs it). At 2
+ * threads on the Zen 5 machine it ran one process's training step, perplexity and GPT-2 forward
+ * 5–15 % faster, and the linearity job, LASER and generation the same within the noise
+ * (bench/RESULTS-peers.md, "linscope on the OpenMP build of OpenBLAS"); both give the same bits
+ * (test/backend/openblas-build.test.ts). It is not the default: libgomp's idle threads spin between
+ * calls, so processes sharing the cores slow each other down. The test suite (two test files at a
+ * time on 2 cores) took 5 min 22 s with it against 3 min 11 s with the system's build. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
@@ -51,17 +52,16 @@ const OPENMP_BUILD_DIRS = ['/usr/lib/x86_64-linux-gnu/openblas-openmp', '/usr/li
 const OPENMP_BUILD_FILES = ['libopenblas.so.0', 'libblas.so.3', 'liblapack.so.3'];
 
 /**
- * The OpenMP build's folder when it is installed whole and LINSCOPE_OPENBLAS_BUILD is not
- * `pthread`; undefined otherwise. `openmp` insists on it (an error names what is missing).
+ * The OpenMP build's folder when LINSCOPE_OPENBLAS_BUILD=openmp (an error names what is missing when
+ * it is not installed whole); undefined for `system`, the default: whatever libopenblas.so.0 the
+ * system's loader finds.
  */
 export function openmpBuildDir(env: NodeJS.ProcessEnv = process.env, dirs: readonly string[] = OPENMP_BUILD_DIRS): string | undefined {
-  const wanted = env.LINSCOPE_OPENBLAS_BUILD ?? 'auto';
-  if (!['auto', 'openmp', 'pthread'].includes(wanted)) throw new Error(`LINSCOPE_OPENBLAS_BUILD=${wanted}: expected auto, openmp or pthread`);
-  if (wanted === 'pthread') return undefined;
+  const wanted = env.LINSCOPE_OPENBLAS_BUILD || 'system';
+  if (wanted !== 'system' && wanted !== 'openmp') throw new Error(`LINSCOPE_OPENBLAS_BUILD=${wanted}: expected system or openmp`);
+  if (wanted === 'system') return undefined;
   const dir = dirs.find((d) => OPENMP_BUILD_FILES.every((f) => existsSync(join(d, f))));
-  if (!dir && wanted === 'openmp') {
-    throw new Error(`LINSCOPE_OPENBLAS_BUILD=openmp: no complete OpenMP build of OpenBLAS in ${dirs.join(' or ')} (apt-get install libopenblas0-openmp)`);
-  }
+  if (!dir) throw new Error(`LINSCOPE_OPENBLAS_BUILD=openmp: no complete OpenMP build of OpenBLAS in ${dirs.join(' or ')} (apt-get install libopenblas0-openmp)`);
   return dir;
 }
 

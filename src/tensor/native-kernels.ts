@@ -11,7 +11,7 @@
  * - Kernels run on as many threads as the BLAS (`backend().threads()`, set by --threads /
  *   LINSCOPE_THREADS), splitting rows or element ranges with OpenMP; small inputs and memory-bound
  *   passes stay on one thread, and idle OpenMP threads sleep (OMP_WAIT_POLICY=passive unless set)
- *   unless OpenBLAS is its OpenMP build, whose threads are the same team (src/backend/native-library.ts).
+ *   unless OpenBLAS is its OpenMP build (LINSCOPE_OPENBLAS_BUILD=openmp), whose threads are the same team.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -160,10 +160,11 @@ function build(): BuildResult {
 function open(path: string): NativeKernels {
   // libgomp reads its wait policy once, as it loads. With OpenBLAS's pthread build, OpenMP threads
   // that spin after a kernel would take the core OpenBLAS's next GEMM needs: they sleep at once. The
-  // OpenMP build loads libgomp first (the backend is opened before the kernels) and its threads are
-  // the GEMMs' threads too, so there libgomp keeps its default (a short spin before sleeping; with
-  // passive threads the linearity job and LASER were 5–10 % slower at 2 threads). A user's own
-  // setting wins, and child processes (a PyTorch peer, say) do not inherit ours.
+  // OpenMP build (LINSCOPE_OPENBLAS_BUILD=openmp) loads libgomp first (the backend is opened before
+  // the kernels) and its threads are the GEMMs' threads too, so there libgomp keeps its default (a
+  // short spin before sleeping; with passive threads the linearity job and LASER were 5–10 % slower
+  // at 2 threads). A user's own setting wins, and child processes (a PyTorch peer, say) do not
+  // inherit ours.
   const be = backend();
   const openmpBlas = be instanceof OpenBlasBackend && be.threading === 'openmp';
   const policy = process.env.OMP_WAIT_POLICY;

@@ -1,8 +1,8 @@
 /**
- * Which OpenBLAS build linscope loads (src/backend/native-library.ts): Debian's OpenMP build when it
- * is installed whole, the system default (pthread) otherwise or with LINSCOPE_OPENBLAS_BUILD=pthread,
- * a clear error for a bad setting; and both builds give the same bits (the same kernels, the same
- * split of the work), checked in child processes at 2 threads.
+ * Which OpenBLAS build linscope loads (src/backend/native-library.ts): the system's by default,
+ * Debian's OpenMP build with LINSCOPE_OPENBLAS_BUILD=openmp (an error when it is not installed
+ * whole), a clear error for a bad setting; and both builds give the same bits (the same kernels, the
+ * same split of the work), checked in child processes at 2 threads.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,40 +14,53 @@ import { backend } from '../../src/backend/index.ts';
 import { candidatesFor, openmpBuildDir } from '../../src/backend/native-library.ts';
 import { OpenBlasBackend } from '../../src/backend/openblas.ts';
 
-test('openmpBuildDir: a complete folder is chosen, an incomplete one is not; pthread and bad settings', () => {
+test('openmpBuildDir: system by default; openmp needs a complete folder; bad settings are named', () => {
   const dir = mkdtempSync(join(tmpdir(), 'linscope-ompbuild-'));
   try {
+    const openmp = { LINSCOPE_OPENBLAS_BUILD: 'openmp' };
     for (const f of ['libopenblas.so.0', 'libblas.so.3']) writeFileSync(join(dir, f), '');
-    assert.equal(openmpBuildDir({}, [dir]), undefined, 'liblapack.so.3 missing: not a usable build');
+    assert.throws(() => openmpBuildDir(openmp, [dir]), /LINSCOPE_OPENBLAS_BUILD=openmp: no complete OpenMP build .*apt-get install libopenblas0-openmp/, 'liblapack.so.3 missing');
     writeFileSync(join(dir, 'liblapack.so.3'), '');
-    assert.equal(openmpBuildDir({}, ['/nonexistent', dir]), dir);
-    assert.equal(openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'auto' }, [dir]), dir);
-    assert.equal(openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'pthread' }, [dir]), undefined);
-    assert.throws(() => openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'openmp' }, ['/nonexistent']), /LINSCOPE_OPENBLAS_BUILD=openmp: .*apt-get install libopenblas0-openmp/);
-    assert.throws(() => openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'omp' }, [dir]), /LINSCOPE_OPENBLAS_BUILD=omp: expected auto, openmp or pthread/);
+    assert.equal(openmpBuildDir(openmp, ['/nonexistent', dir]), dir);
+    assert.equal(openmpBuildDir({}, [dir]), undefined, 'the default is the system\'s build');
+    assert.equal(openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'system' }, [dir]), undefined);
+    assert.throws(() => openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'omp' }, [dir]), /LINSCOPE_OPENBLAS_BUILD=omp: expected system or openmp/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('candidatesFor: the OpenMP build first, its BLAS and LAPACK before LAPACKE; pthread: the system default only', () => {
-  const pthread = candidatesFor({ LINSCOPE_OPENBLAS_BUILD: 'pthread' });
-  assert.equal(pthread.preload, undefined);
-  assert.equal(pthread.openblas[0], 'libopenblas.so.0');
-  const dir = openmpBuildDir({});
-  const auto = candidatesFor({});
-  if (dir === undefined) assert.deepEqual(auto, pthread);
-  else {
-    assert.equal(auto.openblas[0], join(dir, 'libopenblas.so.0'));
-    assert.deepEqual(auto.preload, [join(dir, 'libblas.so.3'), join(dir, 'liblapack.so.3')]);
+test('candidatesFor: the system default only; openmp: its libopenblas first, its BLAS and LAPACK before LAPACKE', () => {
+  const system = candidatesFor({});
+  assert.equal(system.preload, undefined);
+  assert.equal(system.openblas[0], 'libopenblas.so.0');
+  const dir = mkdtempSync(join(tmpdir(), 'linscope-ompbuild-'));
+  try {
+    for (const f of ['libopenblas.so.0', 'libblas.so.3', 'liblapack.so.3']) writeFileSync(join(dir, f), '');
+    const found = openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'openmp' }, [dir]);
+    assert.equal(found, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const installed = (() => {
+    try {
+      return openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'openmp' });
+    } catch {
+      return undefined;
+    }
+  })();
+  if (installed) {
+    const openmp = candidatesFor({ LINSCOPE_OPENBLAS_BUILD: 'openmp' });
+    assert.equal(openmp.openblas[0], join(installed, 'libopenblas.so.0'));
+    assert.deepEqual(openmp.preload, [join(installed, 'libblas.so.3'), join(installed, 'liblapack.so.3')]);
   }
 });
 
 test('the backend reports the build it loaded', () => {
   const be = backend();
   assert.ok(be instanceof OpenBlasBackend, 'the suite runs on OpenBLAS (scripts/setup.sh installs it)');
-  const expected = process.env.LINSCOPE_OPENBLAS_BUILD === 'pthread' || openmpBuildDir() === undefined ? 'pthread' : 'openmp';
-  assert.equal(be.threading, expected);
+  if (process.env.LINSCOPE_OPENBLAS_BUILD === 'openmp') assert.equal(be.threading, 'openmp');
+  else assert.ok(be.threading === 'pthread' || be.threading === 'openmp', be.threading);
 });
 
 /** A child at 2 threads: sgemm, dgemm and an SVD of fixed inputs, printed as SHA-256 of their bytes, and the build. */
@@ -77,12 +90,12 @@ function runChild(build: string): { threading: string; sgemm: string; dgemm: str
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-test('the OpenMP and pthread builds give the same bits at 2 threads (sgemm, dgemm, SVD)', () => {
-  const pthread = runChild('pthread');
-  assert.equal(pthread.threading, 'pthread');
-  const auto = runChild('auto');
-  assert.equal(auto.threading, openmpBuildDir({}) === undefined ? 'pthread' : 'openmp');
-  assert.equal(auto.sgemm, pthread.sgemm);
-  assert.equal(auto.dgemm, pthread.dgemm);
-  assert.equal(auto.s, pthread.s);
+test('the OpenMP build gives the bits of the system\'s build at 2 threads (sgemm, dgemm, SVD)', () => {
+  const system = runChild('system');
+  assert.equal(system.threading, 'pthread', 'Debian\'s default build (scripts/setup.sh keeps it the default)');
+  const openmp = runChild('openmp');
+  assert.equal(openmp.threading, 'openmp', 'scripts/setup.sh installs libopenblas0-openmp');
+  assert.equal(openmp.sgemm, system.sgemm);
+  assert.equal(openmp.dgemm, system.dgemm);
+  assert.equal(openmp.s, system.s);
 });

@@ -192,7 +192,7 @@ test('linscope info says which kernels run', { skip: skipUnless(join(fixturesDir
     return r.stdout;
   };
   assert.match(info({ LINSCOPE_NATIVE_KERNELS: '0' }), /compute +GEMM \S+ \(\d+ threads(; \w+ kernels, (openmp|pthread|sequential) build)?\), other kernels TypeScript \(LINSCOPE_NATIVE_KERNELS=0\)/);
-  assert.match(info({ LINSCOPE_OPENBLAS_BUILD: 'pthread' }), /compute +GEMM openblas \(\d+ threads; \w+ kernels, pthread build\)/);
+  assert.match(info({ LINSCOPE_OPENBLAS_BUILD: 'openmp' }), /compute +GEMM openblas \(\d+ threads; \w+ kernels, openmp build\)/);
   if (!skip) assert.match(info({}), /other kernels native C \(build\/linscope-kernels-[0-9a-f]{16}\.so/);
   // products of 2–32 rows: how they run is stated (column slabs, or one call and why)
   assert.match(info({ LINSCOPE_NATIVE_KERNELS: '0' }), /products of 2–32 rows: (one GEMM call|column slabs .*on one thread)/);
