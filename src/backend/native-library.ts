@@ -18,7 +18,8 @@
  * (bench/RESULTS-peers.md, "linscope on the OpenMP build of OpenBLAS"); both give the same bits
  * (test/backend/openblas-build.test.ts). It is not the default: libgomp's idle threads spin between
  * calls, so processes sharing the cores slow each other down. The test suite (two test files at a
- * time on 2 cores) took 5 min 22 s with it against 3 min 11 s with the system's build. */
+ * time on 2 cores) took 5 min 22 s with it against 3 min 11 s with the system's build.
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
@@ -66,14 +67,14 @@ export function openmpBuildDir(env: NodeJS.ProcessEnv = process.env, dirs: reado
 }
 
 /**
- * The libraries to try. With the OpenMP build, its libopenblas comes first, and its libblas and
- * liblapack are loaded before LAPACKE, so that LAPACKE's dependencies resolve (by soname) to them
- * rather than to the system default's.
+ * The libraries to try. With the OpenMP build, its libopenblas only (no falling back to another
+ * build), and its libblas and liblapack are loaded before LAPACKE, so that LAPACKE's dependencies
+ * resolve (by soname) to them rather than to the system default's.
  */
 export function candidatesFor(env: NodeJS.ProcessEnv = process.env): LibraryCandidates {
   const dir = openmpBuildDir(env);
   if (!dir) return { openblas: OPENBLAS_CANDIDATES, lapacke: LAPACKE_CANDIDATES };
-  return { openblas: [join(dir, 'libopenblas.so.0'), ...OPENBLAS_CANDIDATES], preload: [join(dir, 'libblas.so.3'), join(dir, 'liblapack.so.3')], lapacke: LAPACKE_CANDIDATES };
+  return { openblas: [join(dir, 'libopenblas.so.0')], preload: [join(dir, 'libblas.so.3'), join(dir, 'liblapack.so.3')], lapacke: LAPACKE_CANDIDATES };
 }
 
 export const INSTALL_HINT =
@@ -144,6 +145,8 @@ export function loadNative(): NativeFunctions | null {
   try {
     cached = openNative(candidates);
   } catch (e) {
+    // the OpenMP build was asked for by name: failing to load it is an error, not a reason to fall back
+    if (candidates.preload) throw new Error(`LINSCOPE_OPENBLAS_BUILD=openmp: ${(e as Error).message.split('\n')[0]}`);
     loadError = (e as Error).message;
     cached = null;
   }
