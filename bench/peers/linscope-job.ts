@@ -140,6 +140,6 @@ for (let r = 0; r < reps; r++) {
 }
 const be = backend();
 const blasCore = be instanceof OpenBlasBackend ? be.core : be.name;
-/** Which of Debian's OpenBLAS builds the process mapped (as torch_peers.py reports it). */
-const blasThreading = readFileSync('/proc/self/maps', 'utf8').includes('openblas-openmp') ? 'openmp' : 'pthread';
+/** How the OpenBLAS loaded is threaded (openblas_get_parallel; torch_peers.py reports the same for torch). */
+const blasThreading = be instanceof OpenBlasBackend ? be.threading : be.name;
 console.log(JSON.stringify({ tool: 'linscope', job, threads: be.threads(), seconds, cpuSeconds, maxRssMB: process.resourceUsage().maxRSS / 1024, blasCore, blasThreading }));

@@ -10,8 +10,6 @@
  * Run as a script, it prints the settings as shell exports for the bench/*-peer.sh scripts:
  *   eval "$(node --import tsx bench/peers/peer-env.ts)"
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES } from '../../src/backend/glibc-malloc.ts';
 import { applyCoretypePolicy } from '../../src/backend/native-library.ts';
@@ -32,20 +30,6 @@ export const CACHED_MALLOC: Readonly<Record<string, string>> = {
 export const TORCH_INTRA_OP_THREADS = 1;
 
 /**
- * Debian's OpenMP build of OpenBLAS (package libopenblas0-openmp), when installed: the same OpenBLAS
- * 0.3.21 and kernels, threaded with libgomp instead of pthreads. PyTorch uses libgomp for its own
- * kernels too, so on that build its intra-op threads and OpenBLAS's are one team instead of two
- * competing ones: at 2 threads with 2 intra-op threads, torch ran the GPT-2 forward in 1.11 s against
- * 1.34 s on the pthread build with 1 intra-op thread (2026-12-04, bench/RESULTS-peers.md). The OpenMP
- * build follows omp_get_max_threads(), so there torch's intra-op threads must equal the BLAS thread
- * count (with 1 intra-op thread OpenBLAS ran on one thread: 1.93 s).
- */
-export function openmpOpenblasDir(): string | undefined {
-  const dirs = ['/usr/lib/x86_64-linux-gnu/openblas-openmp', '/usr/lib/aarch64-linux-gnu/openblas-openmp'];
-  return dirs.find((d) => existsSync(join(d, 'libopenblas.so.0')));
-}
-
-/**
  * The variables a peer child gets beyond its thread counts: OPENBLAS_CORETYPE as linscope's policy
  * leaves it (undefined: removed), PyTorch's intra-op threads and, unless `glibcDefaults`, the
  * allocator thresholds.
@@ -58,8 +42,16 @@ export function peerSettings(opts: { glibcDefaults?: boolean } = {}): Record<str
 
 /**
  * A child's environment at `threads` BLAS/OpenMP threads; `glibcDefaults` leaves glibc's allocator as
- * it is; `openmpBlas` (a folder from `openmpOpenblasDir`) loads that OpenBLAS build first, with as
- * many torch intra-op threads as BLAS threads.
+ * it is; `openmpBlas` (a folder from native-library.ts `installedOpenmpBuild`) loads that OpenBLAS
+ * build first, with as many torch intra-op threads as BLAS threads.
+ *
+ * Debian's OpenMP build of OpenBLAS (package libopenblas0-openmp), when installed: the same OpenBLAS
+ * 0.3.21 and kernels, threaded with libgomp instead of pthreads. PyTorch uses libgomp for its own
+ * kernels too, so on that build its intra-op threads and OpenBLAS's are one team instead of two
+ * competing ones: at 2 threads with 2 intra-op threads, torch ran the GPT-2 forward in 1.11 s against
+ * 1.34 s on the pthread build with 1 intra-op thread (2026-12-04, bench/RESULTS-peers.md). The OpenMP
+ * build follows omp_get_max_threads(), so there torch's intra-op threads must equal the BLAS thread
+ * count (with 1 intra-op thread OpenBLAS ran on one thread: 1.93 s).
  */
 export function peerEnvironment(threads: number, opts: { glibcDefaults?: boolean; openmpBlas?: string } = {}): NodeJS.ProcessEnv {
   const t = String(threads);

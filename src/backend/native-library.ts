@@ -52,6 +52,11 @@ const LAPACKE_CANDIDATES = [
 const OPENMP_BUILD_DIRS = ['/usr/lib/x86_64-linux-gnu/openblas-openmp', '/usr/lib/aarch64-linux-gnu/openblas-openmp'];
 const OPENMP_BUILD_FILES = ['libopenblas.so.0', 'libblas.so.3', 'liblapack.so.3'];
 
+/** The folder of Debian's OpenMP build of OpenBLAS when it is installed whole, else undefined. */
+export function installedOpenmpBuild(dirs: readonly string[] = OPENMP_BUILD_DIRS): string | undefined {
+  return dirs.find((d) => OPENMP_BUILD_FILES.every((f) => existsSync(join(d, f))));
+}
+
 /**
  * The OpenMP build's folder when LINSCOPE_OPENBLAS_BUILD=openmp (an error names what is missing when
  * it is not installed whole); undefined for `system`, the default: whatever libopenblas.so.0 the
@@ -61,7 +66,7 @@ export function openmpBuildDir(env: NodeJS.ProcessEnv = process.env, dirs: reado
   const wanted = env.LINSCOPE_OPENBLAS_BUILD || 'system';
   if (wanted !== 'system' && wanted !== 'openmp') throw new Error(`LINSCOPE_OPENBLAS_BUILD=${wanted}: expected system or openmp`);
   if (wanted === 'system') return undefined;
-  const dir = dirs.find((d) => OPENMP_BUILD_FILES.every((f) => existsSync(join(d, f))));
+  const dir = installedOpenmpBuild(dirs);
   if (!dir) throw new Error(`LINSCOPE_OPENBLAS_BUILD=openmp: no complete OpenMP build of OpenBLAS in ${dirs.join(' or ')} (apt-get install libopenblas0-openmp)`);
   return dir;
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { backend } from '../../src/backend/index.ts';
-import { candidatesFor, openmpBuildDir } from '../../src/backend/native-library.ts';
+import { candidatesFor, installedOpenmpBuild, openmpBuildDir } from '../../src/backend/native-library.ts';
 import { OpenBlasBackend } from '../../src/backend/openblas.ts';
 
 test('openmpBuildDir: system by default; openmp needs a complete folder; bad settings are named', () => {
@@ -42,13 +42,7 @@ test('candidatesFor: the system default only; openmp: its libopenblas first, its
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const installed = (() => {
-    try {
-      return openmpBuildDir({ LINSCOPE_OPENBLAS_BUILD: 'openmp' });
-    } catch {
-      return undefined;
-    }
-  })();
+  const installed = installedOpenmpBuild();
   if (installed) {
     const openmp = candidatesFor({ LINSCOPE_OPENBLAS_BUILD: 'openmp' });
     assert.equal(openmp.openblas[0], join(installed, 'libopenblas.so.0'));
